@@ -1,0 +1,132 @@
+//! Sparse physical memory: 4 KiB pages allocated on first write; unbacked pages read as zero.
+use super::Hpa;
+
+pub const PAGE_SIZE: usize = 4096;
+
+/// System-physical RAM of a fixed size. Pages are allocated lazily so a 64 MiB machine costs only
+/// what the program touches (important in the browser and in checkpoints).
+#[derive(Clone)]
+pub struct PhysMem {
+    size: u64,
+    pages: Vec<Option<Box<[u8; PAGE_SIZE]>>>,
+    /// Incremented on every write; lets caches (decoded instructions) notice modification cheaply.
+    generation: u64,
+}
+
+/// An access outside installed RAM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutOfRange(pub Hpa);
+
+impl PhysMem {
+    pub fn new(size: u64) -> Self {
+        let n = size.div_ceil(PAGE_SIZE as u64) as usize;
+        PhysMem { size, pages: vec![None; n], generation: 0 }
+    }
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+    pub fn contains(&self, a: Hpa, len: u64) -> bool {
+        a.0.checked_add(len).is_some_and(|end| end <= self.size)
+    }
+    /// Iterates over the allocated pages: (page number, contents).
+    pub fn pages(&self) -> impl Iterator<Item = (u64, &[u8; PAGE_SIZE])> {
+        self.pages.iter().enumerate().filter_map(|(i, p)| p.as_deref().map(|p| (i as u64, p)))
+    }
+    fn page_mut(&mut self, pn: usize) -> &mut [u8; PAGE_SIZE] {
+        self.pages[pn].get_or_insert_with(|| Box::new([0u8; PAGE_SIZE]))
+    }
+    pub fn read(&self, a: Hpa, buf: &mut [u8]) -> Result<(), OutOfRange> {
+        if !self.contains(a, buf.len() as u64) {
+            return Err(OutOfRange(a));
+        }
+        let mut addr = a.0 as usize;
+        let mut done = 0;
+        while done < buf.len() {
+            let (pn, off) = (addr / PAGE_SIZE, addr % PAGE_SIZE);
+            let n = (PAGE_SIZE - off).min(buf.len() - done);
+            match &self.pages[pn] {
+                Some(p) => buf[done..done + n].copy_from_slice(&p[off..off + n]),
+                None => buf[done..done + n].fill(0),
+            }
+            done += n;
+            addr += n;
+        }
+        Ok(())
+    }
+    pub fn write(&mut self, a: Hpa, data: &[u8]) -> Result<(), OutOfRange> {
+        if !self.contains(a, data.len() as u64) {
+            return Err(OutOfRange(a));
+        }
+        self.generation = self.generation.wrapping_add(1);
+        let mut addr = a.0 as usize;
+        let mut done = 0;
+        while done < data.len() {
+            let (pn, off) = (addr / PAGE_SIZE, addr % PAGE_SIZE);
+            let n = (PAGE_SIZE - off).min(data.len() - done);
+            self.page_mut(pn)[off..off + n].copy_from_slice(&data[done..done + n]);
+            done += n;
+            addr += n;
+        }
+        Ok(())
+    }
+    pub fn read_u8(&self, a: Hpa) -> Result<u8, OutOfRange> {
+        let mut b = [0u8; 1];
+        self.read(a, &mut b)?;
+        Ok(b[0])
+    }
+    pub fn read_u16(&self, a: Hpa) -> Result<u16, OutOfRange> {
+        let mut b = [0u8; 2];
+        self.read(a, &mut b)?;
+        Ok(u16::from_le_bytes(b))
+    }
+    pub fn read_u32(&self, a: Hpa) -> Result<u32, OutOfRange> {
+        let mut b = [0u8; 4];
+        self.read(a, &mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+    pub fn read_u64(&self, a: Hpa) -> Result<u64, OutOfRange> {
+        let mut b = [0u8; 8];
+        self.read(a, &mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+    pub fn write_u8(&mut self, a: Hpa, v: u8) -> Result<(), OutOfRange> {
+        self.write(a, &[v])
+    }
+    pub fn write_u16(&mut self, a: Hpa, v: u16) -> Result<(), OutOfRange> {
+        self.write(a, &v.to_le_bytes())
+    }
+    pub fn write_u32(&mut self, a: Hpa, v: u32) -> Result<(), OutOfRange> {
+        self.write(a, &v.to_le_bytes())
+    }
+    pub fn write_u64(&mut self, a: Hpa, v: u64) -> Result<(), OutOfRange> {
+        self.write(a, &v.to_le_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn unbacked_reads_zero_and_cross_page_roundtrip() {
+        let mut m = PhysMem::new(3 * 4096);
+        assert_eq!(m.read_u64(Hpa(0x1000)).unwrap(), 0);
+        m.write_u64(Hpa(0x1ffc), 0x1122_3344_5566_7788).unwrap();
+        assert_eq!(m.read_u32(Hpa(0x1ffc)).unwrap(), 0x5566_7788);
+        assert_eq!(m.read_u32(Hpa(0x2000)).unwrap(), 0x1122_3344);
+        assert_eq!(m.pages().count(), 2);
+    }
+
+    #[test]
+    fn out_of_range_is_an_error_not_a_panic() {
+        let mut m = PhysMem::new(4096);
+        assert_eq!(m.read_u8(Hpa(4096)), Err(OutOfRange(Hpa(4096))));
+        assert!(m.write_u64(Hpa(4090), 0).is_err());
+        assert!(m.read_u64(Hpa(u64::MAX - 2)).is_err());
+    }
+}

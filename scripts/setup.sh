@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# nestscope setup: installs only what is missing. Idempotent; safe to run repeatedly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+need_apt=()
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
+command -v nasm >/dev/null 2>&1 || need_apt+=(nasm)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "apt-get install ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! command -v wasm-bindgen >/dev/null 2>&1 || ! wasm-bindgen --version | grep -q '0.2.130'; then
+  log "cargo install wasm-bindgen-cli 0.2.130 (a few minutes)"
+  cargo install wasm-bindgen-cli@0.2.130
+fi
+
+if ! command -v trunk >/dev/null 2>&1 || ! trunk --version | grep -q '0.21.14'; then
+  log "cargo install trunk 0.21.14 (about 8 minutes on 2 cores)"
+  cargo install --locked trunk@0.21.14
+fi
+
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ]; then
+  log "npm ci (binaryen, playwright-core)"
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+fi
+log "setup complete"
