@@ -1,1 +1,28 @@
-fn main() {}
+//! `nestscope`: the headless command-line front end of nestscope-core (CONTRACT §3).
+mod args;
+mod commands;
+
+use std::process::ExitCode;
+
+/// A command failure: the exit status (1 run/check failed, 2 bad input) and a one-line message.
+pub struct Failure {
+    pub status: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn input(message: impl Into<String>) -> Self {
+        Failure { status: 2, message: message.into() }
+    }
+}
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    match commands::dispatch(&argv) {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            eprintln!("nestscope: {}", f.message);
+            ExitCode::from(f.status)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! RFLAGS computation for arithmetic results (CF PF AF ZF SF OF), per operand size.
+use crate::cpu::regs::flags::*;
+
+#[inline]
+pub fn mask(size: u32) -> u64 {
+    if size >= 8 { u64::MAX } else { (1u64 << (size * 8)) - 1 }
+}
+#[inline]
+pub fn sign_bit(size: u32) -> u64 {
+    1u64 << (size * 8 - 1)
+}
+#[inline]
+fn parity(v: u64) -> u64 {
+    if (v as u8).count_ones() % 2 == 0 { PF } else { 0 }
+}
+
+/// ZF, SF and PF of a result.
+#[inline]
+pub fn szp(res: u64, size: u32) -> u64 {
+    let r = res & mask(size);
+    (if r == 0 { ZF } else { 0 }) | (if r & sign_bit(size) != 0 { SF } else { 0 }) | parity(r)
+}
+
+/// Flags of `a + b + carry_in` (ADD/ADC).
+pub fn add(a: u64, b: u64, carry_in: u64, size: u32) -> (u64, u64) {
+    let m = mask(size);
+    let (a, b) = (a & m, b & m);
+    let wide = (a as u128) + (b as u128) + carry_in as u128;
+    let res = (wide as u64) & m;
+    let cf = if wide > m as u128 { CF } else { 0 };
+    let af = if (a ^ b ^ res) & 0x10 != 0 { AF } else { 0 };
+    let of = if (a ^ res) & (b ^ res) & sign_bit(size) != 0 { OF } else { 0 };
+    (res, cf | af | of | szp(res, size))
+}
+
+/// Flags of `a - b - borrow_in` (SUB/SBB/CMP/NEG).
+pub fn sub(a: u64, b: u64, borrow_in: u64, size: u32) -> (u64, u64) {
+    let m = mask(size);
+    let (a, b) = (a & m, b & m);
+    let res = a.wrapping_sub(b).wrapping_sub(borrow_in) & m;
+    let cf = if (a as u128) < (b as u128) + borrow_in as u128 { CF } else { 0 };
+    let af = if (a ^ b ^ res) & 0x10 != 0 { AF } else { 0 };
+    let of = if (a ^ b) & (a ^ res) & sign_bit(size) != 0 { OF } else { 0 };
+    (res, cf | af | of | szp(res, size))
+}
+
+/// Flags of a logic result (AND/OR/XOR/TEST): CF = OF = 0, AF undefined (we clear it, as AMD does).
+pub fn logic(res: u64, size: u32) -> (u64, u64) {
+    let r = res & mask(size);
+    (r, szp(r, size))
+}
+
+/// Evaluates a condition code (the low nibble of Jcc/SETcc/CMOVcc opcodes).
+pub fn cond(cc: u8, f: u64) -> bool {
+    let (cf, zf, sf, of, pf) = (f & CF != 0, f & ZF != 0, f & SF != 0, f & OF != 0, f & PF != 0);
+    let r = match cc >> 1 {
+        0 => of,
+        1 => cf,
+        2 => zf,
+        3 => cf || zf,
+        4 => sf,
+        5 => pf,
+        6 => sf != of,
+        _ => zf || sf != of,
+    };
+    r ^ (cc & 1 != 0)
+}

@@ -1,0 +1,140 @@
+//! The 4-level long-mode page-table walker (4 KiB / 2 MiB / 1 GiB pages) with a per-level trace.
+use super::{Gva, Hpa, PhysMem};
+use serde::{Deserialize, Serialize};
+
+pub mod pte {
+    pub const P: u64 = 1 << 0;
+    pub const RW: u64 = 1 << 1;
+    pub const US: u64 = 1 << 2;
+    pub const PWT: u64 = 1 << 3;
+    pub const PCD: u64 = 1 << 4;
+    pub const A: u64 = 1 << 5;
+    pub const D: u64 = 1 << 6;
+    pub const PS: u64 = 1 << 7;
+    pub const G: u64 = 1 << 8;
+    pub const NX: u64 = 1 << 63;
+    pub const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+}
+
+/// #PF error-code bits.
+pub mod pfec {
+    pub const P: u32 = 1 << 0;
+    pub const W: u32 = 1 << 1;
+    pub const U: u32 = 1 << 2;
+    pub const RSV: u32 = 1 << 3;
+    pub const ID: u32 = 1 << 4;
+}
+
+/// The kind of access being translated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Access {
+    pub write: bool,
+    pub user: bool,
+    pub fetch: bool,
+}
+
+impl Access {
+    pub const READ: Access = Access { write: false, user: false, fetch: false };
+    pub const WRITE: Access = Access { write: true, user: false, fetch: false };
+    pub const FETCH: Access = Access { write: false, user: false, fetch: true };
+    pub fn pfec(&self) -> u32 {
+        (if self.write { pfec::W } else { 0 }) | (if self.user { pfec::U } else { 0 }) | (if self.fetch { pfec::ID } else { 0 })
+    }
+}
+
+/// One entry read during a walk.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WalkStep {
+    /// 4 = PML4E, 3 = PDPTE, 2 = PDE, 1 = PTE.
+    pub level: u8,
+    pub entry_addr: Hpa,
+    pub entry: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Walk {
+    pub steps: Vec<WalkStep>,
+    pub phys: Hpa,
+    /// Page size in bytes of the leaf (4 KiB, 2 MiB or 1 GiB).
+    pub page_size: u64,
+    /// PAT index from the leaf's PAT/PCD/PWT bits (reference §5.1).
+    pub pat_index: u8,
+}
+
+/// Paging-control inputs of a walk.
+#[derive(Clone, Copy, Debug)]
+pub struct PagingMode {
+    pub cr3: u64,
+    pub wp: bool,
+    pub nxe: bool,
+}
+
+/// Walks the 4-level tables. `Err((error_code, steps))` is a #PF with its error code; the caller
+/// sets CR2 and decides whether it is delivered or intercepted.
+pub fn walk(mem: &mut PhysMem, mode: PagingMode, va: Gva, acc: Access) -> Result<Walk, (u32, Vec<WalkStep>)> {
+    let mut steps = Vec::with_capacity(4);
+    let mut table = mode.cr3 & pte::ADDR_MASK;
+    let mut writable = true;
+    let mut user = true;
+    let mut exec = true;
+    let rsv_nx = if mode.nxe { 0 } else { pte::NX };
+    for level in (1..=4u8).rev() {
+        let shift = 12 + 9 * (level as u64 - 1);
+        let idx = (va.0 >> shift) & 0x1ff;
+        let ea = Hpa(table + idx * 8);
+        let entry = mem.read_u64(ea).unwrap_or(0);
+        steps.push(WalkStep { level, entry_addr: ea, entry });
+        if entry & pte::P == 0 {
+            return Err((acc.pfec(), steps));
+        }
+        let is_leaf = level == 1 || (entry & pte::PS != 0 && level <= 3);
+        // MAXPHYADDR is 48 in this model: bits 51:48 of an entry are reserved.
+        let mut rsv = entry & rsv_nx != 0 || entry & 0x000f_0000_0000_0000 != 0;
+        if level == 4 && entry & pte::PS != 0 {
+            rsv = true;
+        }
+        if is_leaf && level > 1 {
+            // Large-page address bits below the page size (other than the PAT bit 12) are reserved.
+            let low = (1u64 << shift) - 1;
+            if entry & low & pte::ADDR_MASK & !(1 << 12) != 0 {
+                rsv = true;
+            }
+        }
+        if rsv {
+            return Err((acc.pfec() | pfec::P | pfec::RSV, steps));
+        }
+        writable &= entry & pte::RW != 0;
+        user &= entry & pte::US != 0;
+        exec &= entry & pte::NX == 0;
+        if is_leaf {
+            let denied = (acc.user && !user)
+                || (acc.write && !writable && (acc.user || mode.wp))
+                || (acc.fetch && mode.nxe && !exec);
+            if denied {
+                return Err((acc.pfec() | pfec::P, steps));
+            }
+            // Accessed / dirty.
+            let mut upd = entry | pte::A;
+            if acc.write {
+                upd |= pte::D;
+            }
+            if upd != entry {
+                let _ = mem.write_u64(ea, upd);
+            }
+            let n = steps.len() - 1;
+            for s in steps.iter_mut().take(n) {
+                if s.entry & pte::A == 0 {
+                    s.entry |= pte::A;
+                    let _ = mem.write_u64(s.entry_addr, s.entry);
+                }
+            }
+            let size = 1u64 << shift;
+            let base = entry & pte::ADDR_MASK & !(size - 1);
+            let pat_bit = if level == 1 { entry & pte::PS != 0 } else { entry & (1 << 12) != 0 };
+            let pat_index = (pat_bit as u8) << 2 | ((entry & pte::PCD != 0) as u8) << 1 | (entry & pte::PWT != 0) as u8;
+            return Ok(Walk { steps, phys: Hpa(base | (va.0 & (size - 1))), page_size: size, pat_index });
+        }
+        table = entry & pte::ADDR_MASK;
+    }
+    unreachable!("level 1 is always a leaf")
+}

@@ -1,0 +1,57 @@
+//! The CONTRACT §3 run report (`nestscope exec --json`), shared by the CLI, the web app and tests.
+use crate::cpu::regs::GPR_NAMES;
+use crate::machine::{Machine, RunEnd, Stop};
+use crate::trace::{Event, EventKind};
+use serde_json::{json, Map, Value};
+
+/// At most this many events are listed; `events_total` gives the full count.
+pub const MAX_EVENTS: usize = 10_000;
+
+pub fn exit_name(end: &RunEnd) -> &'static str {
+    match end {
+        RunEnd::Stopped(s) => s.name(),
+        RunEnd::Budget => "budget",
+    }
+}
+
+pub fn event_json(e: &Event) -> Value {
+    let mut o = json!({
+        "kind": match e.kind { EventKind::Vmrun => "vmrun", EventKind::Vmexit => "vmexit" },
+        "from": e.from.name(),
+        "to": e.to.name(),
+        "exit_code": format!("{:#x}", e.exit_code),
+        "step": e.step,
+        "rip": format!("{:#x}", e.rip),
+    });
+    if let Some(d) = &e.detail {
+        o["detail"] = Value::String(d.clone());
+    }
+    o
+}
+
+/// The JSON object of CONTRACT §3 for a finished (or budget-stopped) run.
+pub fn run_json(m: &Machine, end: &RunEnd) -> Value {
+    let mut regs = Map::new();
+    for (i, n) in GPR_NAMES.iter().enumerate() {
+        regs.insert((*n).to_string(), Value::String(format!("{:#x}", m.cpu.regs.gpr[i])));
+    }
+    regs.insert("rip".into(), Value::String(format!("{:#x}", m.cpu.regs.rip)));
+    regs.insert("rflags".into(), Value::String(format!("{:#x}", m.cpu.regs.rflags)));
+    let code = match end {
+        RunEnd::Stopped(Stop::DebugExit(v)) => json!(v),
+        _ => Value::Null,
+    };
+    let mut o = json!({
+        "exit": exit_name(end),
+        "code": code,
+        "steps": m.steps,
+        "console": String::from_utf8_lossy(&m.console),
+        "regs": Value::Object(regs),
+        "events": m.events.iter().take(MAX_EVENTS).map(event_json).collect::<Vec<_>>(),
+        "events_total": m.events.len(),
+    });
+    if let RunEnd::Stopped(Stop::Shutdown(why)) = end {
+        o["shutdown_reason"] = Value::String(why.clone());
+    }
+    o
+}
