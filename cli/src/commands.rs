@@ -82,6 +82,9 @@ fn disasm(a: &Args) -> Result<u8, Failure> {
     use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
     let mut d = Decoder::with_ip(64, &bytes, nestscope_core::machine::LOAD_ADDR, DecoderOptions::NONE);
     let mut f = IntelFormatter::new();
+    f.options_mut().set_hex_prefix("0x");
+    f.options_mut().set_hex_suffix("");
+    f.options_mut().set_uppercase_hex(false);
     let mut s = String::new();
     for ins in &mut d {
         s.clear();

@@ -3,6 +3,7 @@ pub mod cpu;
 pub mod machine;
 pub mod mem;
 pub mod report;
+pub mod scenario;
 pub mod trace;
 
 pub use machine::{Machine, RunEnd, Stop};

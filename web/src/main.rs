@@ -1,1 +1,4 @@
-fn main() {}
+//! Entry point of the nestscope web app (built by trunk).
+fn main() {
+    nestscope_web::start();
+}

@@ -1,0 +1,97 @@
+//! CLI contract tests (CONTRACT §3): run the real `nestscope` binary and check JSON, exit status
+//! and messages. Programs are committed `nasm -f bin` outputs next to their sources.
+use std::process::Command;
+
+fn nestscope(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_nestscope")).args(args).output().expect("run nestscope");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+fn data(name: &str) -> String {
+    format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+fn hello() -> String {
+    format!("{}/../core/src/scenario/programs/hello.bin", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn exec_json_of_the_nasm_hello_program() {
+    let (code, out, err) = nestscope(&["exec", &hello(), "--json"]);
+    assert_eq!(code, 0, "stderr: {err}");
+    let j: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    assert_eq!(j["exit"], "debug-exit");
+    assert_eq!(j["code"], 0);
+    assert_eq!(j["console"], "ok\n");
+    // 8 instructions before the loop (mov dx, 3 x mov al + out, mov ecx), the 3-instruction loop
+    // body (sub, cmp, jne) 3 times, then mov al and the OUT that ends the run: 8 + 9 + 2 = 19.
+    assert_eq!(j["steps"], 19);
+    assert_eq!(j["regs"]["rip"], "0x100020", "RIP is after the OUT that ended the run");
+    assert_eq!(j["regs"]["rsp"], "0x80000");
+    assert_eq!(j["regs"]["rcx"], "0x0");
+    assert_eq!(j["regs"]["rdx"], "0xe9");
+    assert!(j["events"].as_array().unwrap().is_empty());
+    assert_eq!(j["events_total"], 0);
+    for r in ["rax", "rbx", "rsi", "rdi", "rbp", "r8", "r15", "rflags"] {
+        assert!(j["regs"][r].as_str().unwrap().starts_with("0x"), "{r}");
+    }
+}
+
+#[test]
+fn budget_ends_a_runaway_program() {
+    let (code, out, _) = nestscope(&["exec", &data("spin.bin"), "--max-steps", "1000", "--json"]);
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(j["exit"], "budget");
+    assert_eq!(j["steps"], 1000);
+    assert_eq!(j["code"], serde_json::Value::Null);
+    assert_eq!(j["regs"]["rip"], "0x100000");
+}
+
+#[test]
+fn unsupported_instruction_is_a_named_error_with_status_2() {
+    let (code, out, err) = nestscope(&["exec", &data("movaps.bin"), "--json"]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("unsupported instruction `movaps` at 0x100000"), "{err}");
+}
+
+#[test]
+fn unreadable_or_empty_files_are_bad_input() {
+    let (code, _, err) = nestscope(&["exec", "/nonexistent/x.bin"]);
+    assert_eq!(code, 2);
+    assert_eq!(err.lines().count(), 1);
+    assert!(err.contains("cannot read /nonexistent/x.bin"), "{err}");
+    let empty = std::env::temp_dir().join(format!("nestscope-empty-{}.bin", std::process::id()));
+    std::fs::write(&empty, b"").unwrap();
+    let (code, _, err) = nestscope(&["exec", empty.to_str().unwrap()]);
+    std::fs::remove_file(&empty).ok();
+    assert_eq!(code, 2);
+    assert!(err.contains("empty"), "{err}");
+    assert_eq!(err.lines().count(), 1);
+}
+
+#[test]
+fn bad_options_are_bad_input() {
+    for args in [
+        vec!["exec".to_string(), hello(), "--max-steps".into(), "lots".into()],
+        vec!["exec".to_string(), hello(), "--frobnicate".into()],
+        vec!["exec".to_string(), hello(), "--mem".into(), "1".into()],
+        vec!["nonsense".to_string()],
+    ] {
+        let a: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+        let (code, _, err) = nestscope(&a);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.starts_with("nestscope: "), "{err}");
+    }
+}
+
+#[test]
+fn disasm_prints_intel_syntax() {
+    let (code, out, _) = nestscope(&["disasm", &hello()]);
+    assert_eq!(code, 0);
+    let first = out.lines().next().unwrap();
+    assert!(first.starts_with("0x00100000") && first.contains("66bae900"), "{first}");
+    assert!(first.replace(", ", ",").ends_with("mov dx,0xe9"), "{first}");
+    assert!(out.lines().any(|l| l.ends_with("hlt")));
+}

@@ -1,0 +1,19 @@
+//! Built-in programs. (The scenario format and catalog grow here; each program ships its source.)
+
+/// A program built into the app and CLI.
+pub struct BuiltinProgram {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub source: &'static str,
+    /// `nasm -f bin` output of `source`, committed beside it.
+    pub binary: &'static [u8],
+}
+
+pub const HELLO: BuiltinProgram = BuiltinProgram {
+    name: "hello",
+    title: "Hello: console output and debug exit",
+    source: include_str!("programs/hello.asm"),
+    binary: include_bytes!("programs/hello.bin"),
+};
+
+pub const BUILTIN: &[BuiltinProgram] = &[HELLO];

@@ -1,0 +1,55 @@
+//! The root component: owns the session reducer and lays out the panels.
+use crate::components::console::Console;
+use crate::components::disassembly::{listing, Disassembly};
+use crate::components::registers::Registers;
+use crate::components::toolbar::Toolbar;
+use crate::state::{Action, Session, Status};
+use nestscope_core::machine::LOAD_ADDR;
+use nestscope_core::scenario::HELLO;
+use std::rc::Rc;
+use std::time::Duration;
+use yew::prelude::*;
+
+#[function_component(App)]
+pub fn app() -> Html {
+    let session = use_reducer(|| Session::new(&HELLO));
+    let lines = use_memo(session.program_name, |_| Rc::new(listing(session.program, LOAD_ADDR)));
+
+    // While running, execute one slice per macrotask so the page stays responsive and shows progress.
+    {
+        let session = session.clone();
+        use_effect_with((session.version, session.status.clone()), move |(_, status)| {
+            if *status == Status::Running {
+                let s = session.clone();
+                yew::platform::spawn_local(async move {
+                    yew::platform::time::sleep(Duration::from_millis(0)).await;
+                    s.dispatch(Action::RunSlice);
+                });
+            }
+        });
+    }
+
+    let m = session.machine.borrow();
+    let cb = |a: fn() -> Action| {
+        let s = session.clone();
+        Callback::from(move |_| s.dispatch(a()))
+    };
+    html! {
+        <main class="app">
+            <header>
+                <h1>{"nestscope"}</h1>
+                <span class="subtitle">{"AMD SVM nested virtualization explorer"}</span>
+                <span class="program">{format!("program: {}", session.program_name)}</span>
+            </header>
+            <Toolbar status={session.status.clone()} steps={m.steps}
+                on_step={cb(|| Action::Step)} on_run={cb(|| Action::StartRun)}
+                on_pause={cb(|| Action::Pause)} on_reset={cb(|| Action::Reset)} />
+            <div class="panels">
+                <Disassembly lines={(*lines).clone()} rip={m.cpu.regs.rip} />
+                <Registers gpr={m.cpu.regs.gpr} prev_gpr={session.prev_gpr} rip={m.cpu.regs.rip}
+                    rflags={m.cpu.regs.rflags} prev_rflags={session.prev_rflags} />
+                <Console text={AttrValue::from(String::from_utf8_lossy(&m.console).into_owned())} />
+            </div>
+        </main>
+    }
+}

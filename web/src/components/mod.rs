@@ -1,0 +1,5 @@
+//! The app's components, one per file.
+pub mod console;
+pub mod disassembly;
+pub mod registers;
+pub mod toolbar;

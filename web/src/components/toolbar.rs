@@ -1,0 +1,42 @@
+//! Toolbar: Step, Run / Pause and Reset, plus the run status and step count.
+use crate::state::Status;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct ToolbarProps {
+    pub status: Status,
+    pub steps: u64,
+    pub on_step: Callback<()>,
+    pub on_run: Callback<()>,
+    pub on_pause: Callback<()>,
+    pub on_reset: Callback<()>,
+}
+
+#[function_component(Toolbar)]
+pub fn toolbar(p: &ToolbarProps) -> Html {
+    let finished = matches!(p.status, Status::Stopped(_) | Status::Error(_));
+    let running = p.status == Status::Running;
+    let click = |cb: &Callback<()>| {
+        let cb = cb.clone();
+        Callback::from(move |_: MouseEvent| cb.emit(()))
+    };
+    let (class, text) = match &p.status {
+        Status::Ready => ("status ready", "ready".to_string()),
+        Status::Running => ("status running", format!("running… {} steps", p.steps)),
+        Status::Stopped(s) => ("status stopped", s.clone()),
+        Status::Error(e) => ("status error", format!("emulator error: {e}")),
+    };
+    html! {
+        <div class="toolbar" role="toolbar">
+            <button onclick={click(&p.on_step)} disabled={finished || running} title="Execute one instruction">{"Step"}</button>
+            if running {
+                <button onclick={click(&p.on_pause)} title="Pause the run">{"Pause"}</button>
+            } else {
+                <button onclick={click(&p.on_run)} disabled={finished} title="Run until the program stops">{"Run"}</button>
+            }
+            <button onclick={click(&p.on_reset)} title="Reload the program in the entry state">{"Reset"}</button>
+            <span class="steps" data-testid="steps">{format!("steps: {}", p.steps)}</span>
+            <span class={class} data-testid="status">{text}</span>
+        </div>
+    }
+}

@@ -1,0 +1,9 @@
+//! nestscope-web: the Yew front end. Components live one per file under `components/`.
+pub mod app;
+pub mod components;
+pub mod state;
+
+/// Mounts the app on the page body.
+pub fn start() {
+    yew::Renderer::<app::App>::new().render();
+}

@@ -1,0 +1,93 @@
+//! Component tests in headless Chromium (wasm-bindgen-test): render components into a detached
+//! element and check the DOM they produce.
+#![cfg(target_arch = "wasm32")]
+use nestscope_web::components::disassembly::{listing, Disassembly, DisassemblyProps};
+use nestscope_web::components::registers::{decode_rflags, Registers, RegistersProps};
+use nestscope_web::components::toolbar::{Toolbar, ToolbarProps};
+use nestscope_web::state::Status;
+use std::time::Duration;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use yew::prelude::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn mount() -> web_sys::Element {
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let div = doc.create_element("div").unwrap();
+    doc.body().unwrap().append_child(&div).unwrap();
+    div
+}
+
+async fn settle() {
+    yew::platform::time::sleep(Duration::from_millis(20)).await;
+}
+
+fn attrs(root: &web_sys::Element, sel: &str, attr: &str) -> Vec<String> {
+    let list = root.query_selector_all(sel).unwrap();
+    (0..list.length())
+        .map(|i| list.item(i).unwrap().dyn_into::<web_sys::Element>().unwrap().get_attribute(attr).unwrap_or_default())
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn registers_highlight_exactly_the_changed_ones() {
+    let root = mount();
+    let mut prev = [0u64; 16];
+    prev[1] = 5;
+    let mut gpr = prev;
+    gpr[0] = 0x1234; // rax changed, rcx unchanged at 5
+    let props = RegistersProps { gpr, prev_gpr: prev, rip: 0x100004, rflags: 0x46, prev_rflags: 0x2 };
+    yew::Renderer::<Registers>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    assert_eq!(attrs(&root, "tr.changed", "data-reg"), vec!["rax", "rflags"]);
+    let rax = root.query_selector("tr[data-reg=rax] td").unwrap().unwrap();
+    assert_eq!(rax.text_content().unwrap(), "0x0000000000001234");
+}
+
+#[wasm_bindgen_test]
+fn rflags_decoding_follows_the_bit_positions() {
+    // 0x46 = ZF (bit 6) | PF (bit 2) | the always-one bit 1.
+    assert_eq!(decode_rflags(0x46), "of df if tf sf ZF af PF cf");
+    assert_eq!(decode_rflags((1 << 11) | (1 << 10) | (1 << 9) | (1 << 8) | 1), "OF DF IF TF sf zf af pf CF");
+    assert_eq!(decode_rflags((1 << 7) | (1 << 4)), "of df if tf SF zf AF pf cf");
+}
+
+#[wasm_bindgen_test]
+async fn toolbar_disables_step_and_run_when_the_program_stopped() {
+    let root = mount();
+    let props = ToolbarProps {
+        status: Status::Stopped("debug-exit, code 0".into()),
+        steps: 19,
+        on_step: Callback::noop(),
+        on_run: Callback::noop(),
+        on_pause: Callback::noop(),
+        on_reset: Callback::noop(),
+    };
+    yew::Renderer::<Toolbar>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    let buttons = root.query_selector_all("button").unwrap();
+    let mut seen = Vec::new();
+    for i in 0..buttons.length() {
+        let b: web_sys::HtmlElement = buttons.item(i).unwrap().dyn_into().unwrap();
+        seen.push((b.text_content().unwrap(), b.has_attribute("disabled")));
+    }
+    let expect: Vec<(String, bool)> = vec![("Step".into(), true), ("Run".into(), true), ("Reset".into(), false)];
+    assert_eq!(seen, expect);
+    assert!(root.text_content().unwrap().contains("debug-exit, code 0"));
+}
+
+#[wasm_bindgen_test]
+async fn disassembly_marks_the_instruction_at_rip() {
+    let root = mount();
+    // nasm -f bin: mov dx, 0xe9 / out dx, al / hlt
+    let code = [0x66, 0xba, 0xe9, 0x00, 0xee, 0xf4];
+    let lines = std::rc::Rc::new(listing(&code, 0x100000));
+    assert_eq!(lines.iter().map(|l| l.addr).collect::<Vec<_>>(), vec![0x100000, 0x100004, 0x100005]);
+    yew::Renderer::<Disassembly>::with_root_and_props(root.clone(), DisassemblyProps { lines, rip: 0x100004 }).render();
+    settle().await;
+    let cur = root.query_selector_all("tr.current").unwrap();
+    assert_eq!(cur.length(), 1);
+    let text = cur.item(0).unwrap().text_content().unwrap();
+    assert!(text.contains("0x100004") && text.contains("out dx"), "{text}");
+}
