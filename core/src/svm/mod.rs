@@ -23,3 +23,6 @@ pub use checks::{FailedCheck, HostContext, check_vmrun, check_vmrun_all};
 pub use exit_code::{SvmExitCode, VmExit};
 pub use intercept::{EventInj, EventType, IoioInfo, is_intercepted};
 pub use vmcb::{Vmcb, VmcbControl, VmcbSave, VmcbSeg};
+
+#[cfg(test)]
+mod intercept_tests;

@@ -153,3 +153,6 @@ impl Vmcb {
         self.save.write_to(mem, vmcb)
     }
 }
+
+#[cfg(test)]
+mod tests;
