@@ -17,6 +17,7 @@ macro_rules! numbered_names {
 pub mod checks;
 pub mod exit_code;
 pub mod intercept;
+pub mod npt;
 pub mod vmcb;
 
 pub use checks::{FailedCheck, HostContext, check_vmrun, check_vmrun_all};
@@ -26,3 +27,5 @@ pub use vmcb::{Vmcb, VmcbControl, VmcbSave, VmcbSeg};
 
 #[cfg(test)]
 mod intercept_tests;
+#[cfg(test)]
+mod npt_tests;
