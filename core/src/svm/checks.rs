@@ -271,8 +271,8 @@ mod tests {
             ("iopm_beyond_maxphyaddr", |c, _, _| c.iopm_base_pa = (1 << 48) - 0x2000),
             ("asid_zero", |c, _, _| c.asid = 0),
             ("illegal_event_inj", |c, _, _| c.set_event_inj_u64(EVTINJ | 1 << 8 | 0x20)), // type 1
-            ("illegal_event_inj", |c, _, _| c.set_event_inj_u64(EVTINJ | 5 << 8)), // type 5
-            ("illegal_event_inj", |c, _, _| c.set_event_inj_u64(EVTINJ | 3 << 8 | 2)), // exception 2
+            ("illegal_event_inj", |c, _, _| c.set_event_inj_u64(EVTINJ | 5 << 8)),        // type 5
+            ("illegal_event_inj", |c, _, _| c.set_event_inj_u64(EVTINJ | 3 << 8 | 2)),    // exception 2
             ("illegal_event_inj", |c, _, _| c.set_event_inj_u64(EVTINJ | 3 << 8 | 15)),
             ("illegal_event_inj", |c, _, _| c.set_event_inj_u64(EVTINJ | 3 << 8 | 31)),
             ("np_host_cr0_pg_clear", |_, _, h| h.cr0 &= !CR0_PG),
@@ -300,12 +300,12 @@ mod tests {
     #[test]
     fn legal_event_injections_pass() {
         for v in [
-            EVTINJ | 0x20,                           // INTR vector 0x20
-            EVTINJ | 2 << 8 | 2,                     // NMI
+            EVTINJ | 0x20,                            // INTR vector 0x20
+            EVTINJ | 2 << 8 | 2,                      // NMI
             EVTINJ | 3 << 8 | 14 | 1 << 11 | 2 << 32, // #PF, error code 2
-            EVTINJ | 3 << 8 | 30,                    // #SX
-            EVTINJ | 4 << 8 | 0x80,                  // INT 0x80
-            5 << 8 | 31,                             // not valid: ignored
+            EVTINJ | 3 << 8 | 30,                     // #SX
+            EVTINJ | 4 << 8 | 0x80,                   // INT 0x80
+            5 << 8 | 31,                              // not valid: ignored
         ] {
             let (mut c, s) = valid();
             c.set_event_inj_u64(v);
@@ -330,8 +330,7 @@ mod tests {
     fn g_pat_checked_only_with_np_and_check_gpat() {
         let qemu = HostContext { check_gpat: false, ..Default::default() };
         for field in 0..8 {
-            let mut values: Vec<(u64, bool)> =
-                (0..8u64).map(|t| (t << (8 * field), !matches!(t, 2 | 3))).collect();
+            let mut values: Vec<(u64, bool)> = (0..8u64).map(|t| (t << (8 * field), !matches!(t, 2 | 3))).collect();
             values.extend((3..8).map(|b| (1u64 << (8 * field + b), false)));
             for (g_pat, ok) in values {
                 let (mut c, mut s) = valid();

@@ -14,6 +14,7 @@ static DR_WRITE: [&str; 16] = numbered_names!(16: "VMEXIT_DR", "_WRITE");
 static EXCP: [&str; 32] = numbered_names!(32: "VMEXIT_EXCP", "");
 static CR_WRITE_TRAP: [&str; 16] = numbered_names!(16: "VMEXIT_CR", "_WRITE_TRAP");
 /// 0x060..=0x0A6, in order (reference §2.1).
+#[rustfmt::skip]
 static MISC: [&str; 0x47] = [
     "VMEXIT_INTR", "VMEXIT_NMI", "VMEXIT_SMI", "VMEXIT_INIT", "VMEXIT_VINTR", "VMEXIT_CR0_SEL_WRITE",
     "VMEXIT_IDTR_READ", "VMEXIT_GDTR_READ", "VMEXIT_LDTR_READ", "VMEXIT_TR_READ",
@@ -176,6 +177,7 @@ impl fmt::Display for SvmExitCode {
 
 /// The mnemonic of a defined exception vector ("#PF"), for display.
 pub fn exception_mnemonic(v: u8) -> Option<&'static str> {
+    #[rustfmt::skip]
     const N: [&str; 32] = [
         "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "", "#TS", "#NP", "#SS", "#GP", "#PF", "",
         "#MF", "#AC", "#MC", "#XM", "", "#CP", "", "", "", "", "", "", "#HV", "#VC", "#SX", "",

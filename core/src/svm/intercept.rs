@@ -29,6 +29,7 @@ static DR_READ: [&str; 16] = numbered_names!(16: "DR", "_READ");
 static DR_WRITE: [&str; 16] = numbered_names!(16: "DR", "_WRITE");
 static EXCP: [&str; 32] = numbered_names!(32: "EXCEPTION", "");
 /// Word 3 (bits 96..=127), Linux INTERCEPT_* names.
+#[rustfmt::skip]
 static WORD3: [&str; 32] = [
     "INTR", "NMI", "SMI", "INIT", "VINTR", "SELECTIVE_CR0", "STORE_IDTR", "STORE_GDTR", "STORE_LDTR",
     "STORE_TR", "LOAD_IDTR", "LOAD_GDTR", "LOAD_LDTR", "LOAD_TR", "RDTSC", "RDPMC", "PUSHF", "POPF",
@@ -36,6 +37,7 @@ static WORD3: [&str; 32] = [
     "MSR_PROT", "TASK_SWITCH", "FERR_FREEZE", "SHUTDOWN",
 ];
 /// Word 4 (bits 128..=152).
+#[rustfmt::skip]
 static WORD4: [&str; 25] = [
     "VMRUN", "VMMCALL", "VMLOAD", "VMSAVE", "STGI", "CLGI", "SKINIT", "RDTSCP", "ICEBP", "WBINVD",
     "MONITOR", "MWAIT", "MWAIT_COND", "XSETBV", "RDPRU", "TRAP_EFER_WRITE", "TRAP_CR0_WRITE",

@@ -63,7 +63,10 @@ fn set_and_test_intercepts_in_every_word() {
     assert_eq!(c.intercept_word3, 1 | 1 << 28);
     assert_eq!(c.intercept_word4, 1);
     assert_eq!(c.intercept_word5, 1 << 6);
-    assert_eq!(intercept_names(&c), ["CR0_READ", "CR15_WRITE", "DR0_READ", "EXCEPTION14", "INTR", "MSR_PROT", "VMRUN", "IDLE_HLT"]);
+    assert_eq!(
+        intercept_names(&c),
+        ["CR0_READ", "CR15_WRITE", "DR0_READ", "EXCEPTION14", "INTR", "MSR_PROT", "VMRUN", "IDLE_HLT"]
+    );
     set_intercept(&mut c, 124, false);
     assert!(!is_intercepted(&c, 124) && is_intercepted(&c, 96));
     assert!(!is_intercepted(&c, 500));
@@ -85,7 +88,9 @@ fn msrpm_reference_3_1() {
     assert!(!msrpm_intercepted(&m, base, 0x277, false).unwrap());
     assert!(msrpm_intercepted(&m, base, 0x277, true).unwrap());
     // one MSR in each range: (msr, byte offset, read bit)
-    for (msr, byte, bit) in [(0x0000_0010u32, 0x004u64, 0u8), (0xC000_0080, 0x820, 0), (0xC001_0117, 0x1045, 6), (0x1FFF, 0x7FF, 6)] {
+    for (msr, byte, bit) in
+        [(0x0000_0010u32, 0x004u64, 0u8), (0xC000_0080, 0x820, 0), (0xC001_0117, 0x1045, 6), (0x1FFF, 0x7FF, 6)]
+    {
         assert_eq!(msrpm_bit(msr).map(|b| (b / 8) as u64), Some(byte), "{msr:#x}");
         assert!(!msrpm_intercepted(&m, base, msr, false).unwrap());
         m.write_u8(Hpa(base + byte), 1 << bit).unwrap();
@@ -130,11 +135,17 @@ fn iopm_reference_3_3() {
 fn ioio_exitinfo1_reference_2_3() {
     let cases = [
         // in al, dx (dx = 0x3F8) in 64-bit mode: TYPE | SZ8 | A64 | PORT
-        (IoioInfo { port: 0x3F8, is_in: true, string: false, rep: false, size: 1, addr_size: 64, seg: 0 }, 0x03F8_0211u64),
+        (
+            IoioInfo { port: 0x3F8, is_in: true, string: false, rep: false, size: 1, addr_size: 64, seg: 0 },
+            0x03F8_0211u64,
+        ),
         // rep outsw, DS, 32-bit addressing: STR | REP | SZ16 | A32 | SEG=3
         (IoioInfo { port: 0x80, is_in: false, string: true, rep: true, size: 2, addr_size: 32, seg: 3 }, 0x0080_0D2C),
         // out dx, eax with 16-bit addressing
-        (IoioInfo { port: 0xCF8, is_in: false, string: false, rep: false, size: 4, addr_size: 16, seg: 0 }, 0x0CF8_00C0),
+        (
+            IoioInfo { port: 0xCF8, is_in: false, string: false, rep: false, size: 4, addr_size: 16, seg: 0 },
+            0x0CF8_00C0,
+        ),
         // insb, ES, port 0xFFFF
         (IoioInfo { port: 0xFFFF, is_in: true, string: true, rep: false, size: 1, addr_size: 64, seg: 0 }, 0xFFFF_0215),
     ];

@@ -1,9 +1,9 @@
 //! Memory-type combination: AMD Table 15-19 (guest × host PAT), Table 15-20 (PAT × MTRR), CR0.CD,
 //! and the `MemTypeResolution` provenance record (reference §6.3/§6.4).
-use super::mtrr::{MtrrSource, MtrrState};
-use super::pat::{EntryKind, PatBits, pat_entry};
 use super::MemType;
 use super::MemType::*;
+use super::mtrr::{MtrrSource, MtrrState};
+use super::pat::{EntryKind, PatBits, pat_entry};
 use crate::mem::Hpa;
 use serde::{Deserialize, Serialize};
 
@@ -173,7 +173,8 @@ pub fn resolve_nested(inp: &NestedMemTypeInputs, mtrr: &MtrrState) -> MemTypeRes
     let guest = PatLookup::new(inp.guest_pte, inp.gpat);
     let host = PatLookup::new(inp.nested_pte, inp.hpat);
     let combined_t = table_15_19(guest.mem_type, host.mem_type).expect("PAT types are always in Table 15-19");
-    let combined = TableCell { table: CombineTable::T15_19, row: guest.mem_type, col: host.mem_type, result: combined_t };
+    let combined =
+        TableCell { table: CombineTable::T15_19, row: guest.mem_type, col: host.mem_type, result: combined_t };
     let m = mtrr_lookup(mtrr, inp.spa);
     let effective = cell_15_20(combined_t, m.mem_type);
     let cd = inp.guest_cr0_cd || inp.host_cr0_cd;

@@ -31,10 +31,24 @@ pub struct VmcbField {
     pub apm_section: &'static str,
 }
 
-const fn c(name: &'static str, apm_name: &'static str, offset: u16, size: u8, meaning: &'static str, sec: &'static str) -> VmcbField {
+const fn c(
+    name: &'static str,
+    apm_name: &'static str,
+    offset: u16,
+    size: u8,
+    meaning: &'static str,
+    sec: &'static str,
+) -> VmcbField {
     VmcbField { name, apm_name, offset, size, area: VmcbArea::Control, meaning, apm_section: sec }
 }
-const fn s(name: &'static str, apm_name: &'static str, offset: u16, size: u8, meaning: &'static str, sec: &'static str) -> VmcbField {
+const fn s(
+    name: &'static str,
+    apm_name: &'static str,
+    offset: u16,
+    size: u8,
+    meaning: &'static str,
+    sec: &'static str,
+) -> VmcbField {
     VmcbField { name, apm_name, offset, size, area: VmcbArea::Save, meaning, apm_section: sec }
 }
 const SEG: &str = "segment: selector, attrib (descriptor bits 47:40 and 55:52), limit, base";
@@ -42,6 +56,7 @@ const B1: &str = "App. B Table B-1";
 const B2: &str = "App. B Table B-2";
 
 /// Every named field of reference §1.2 (control) and §1.3 (state save), in offset order.
+#[rustfmt::skip]
 pub static FIELDS: [VmcbField; 83] = [
     c("intercept_cr", "Intercept CR reads/writes", 0x000, 4, "bits 0-15 intercept MOV from CRn, bits 16-31 MOV to CRn", "15.9, App. B"),
     c("intercept_dr", "Intercept DR reads/writes", 0x004, 4, "bits 0-15 intercept MOV from DRn, bits 16-31 MOV to DRn", "15.9, App. B"),
@@ -207,15 +222,28 @@ pub fn decode_field(name: &str, v: u64) -> String {
         "int_ctl" => {
             let flags = named_bits(
                 v & !0xF_000F,
-                &[(8, "V_IRQ"), (9, "V_GIF"), (11, "V_NMI_PENDING"), (12, "V_NMI_BLOCKING"), (20, "V_IGN_TPR"),
-                  (24, "V_INTR_MASKING"), (25, "V_GIF_ENABLE"), (26, "V_NMI_ENABLE"), (30, "X2APIC_MODE"), (31, "AVIC_ENABLE")],
+                &[
+                    (8, "V_IRQ"),
+                    (9, "V_GIF"),
+                    (11, "V_NMI_PENDING"),
+                    (12, "V_NMI_BLOCKING"),
+                    (20, "V_IGN_TPR"),
+                    (24, "V_INTR_MASKING"),
+                    (25, "V_GIF_ENABLE"),
+                    (26, "V_NMI_ENABLE"),
+                    (30, "X2APIC_MODE"),
+                    (31, "AVIC_ENABLE"),
+                ],
             );
             format!("V_TPR={} V_INTR_PRIO={} {flags}", v & 0xF, (v >> 16) & 0xF)
         }
         "int_state" => named_bits(v, &[(0, "INTERRUPT_SHADOW"), (1, "GUEST_INTERRUPT_MASK")]),
         "exit_code" => SvmExitCode(v).name().into(),
         "exit_int_info" | "event_inj" => EventInj::decode(v).describe(),
-        "misc_ctl" => named_bits(v, &[(0, "NP_ENABLE"), (1, "SEV"), (2, "SEV-ES"), (3, "GMET"), (4, "SSS"), (6, "ROGPT"), (11, "PML")]),
+        "misc_ctl" => named_bits(
+            v,
+            &[(0, "NP_ENABLE"), (1, "SEV"), (2, "SEV-ES"), (3, "GMET"), (4, "SSS"), (6, "ROGPT"), (11, "PML")],
+        ),
         "misc_ctl2" => named_bits(v, &[(0, "V_LBR"), (1, "V_VMLOAD_VMSAVE")]),
         "nested_cr3" | "cr3" => {
             let pwt = if v & 8 != 0 { " PWT" } else { "" };
@@ -239,7 +267,9 @@ pub fn decode_field(name: &str, v: u64) -> String {
 pub fn decode_value(f: &VmcbField, v: &FieldValue) -> String {
     match v {
         FieldValue::Int(x) => decode_field(f.name, *x),
-        FieldValue::Seg(sg) => format!("sel={:#06x} attrib={:#06x} limit={:#x} base={:#x}", sg.selector, sg.attrib, sg.limit, sg.base),
+        FieldValue::Seg(sg) => {
+            format!("sel={:#06x} attrib={:#06x} limit={:#x} base={:#x}", sg.selector, sg.attrib, sg.limit, sg.base)
+        }
         FieldValue::Bytes(b) => b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" "),
     }
 }

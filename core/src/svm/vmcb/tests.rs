@@ -115,7 +115,12 @@ fn hex(s: &str) -> u64 {
 /// (VMCB offset, our field name, size) of every named row; reserved rows dropped.
 fn reference_rows() -> Vec<(u64, String, u64)> {
     const INTERCEPTS: [&str; 6] = [
-        "intercept_cr", "intercept_dr", "intercept_exceptions", "intercept_word3", "intercept_word4", "intercept_word5",
+        "intercept_cr",
+        "intercept_dr",
+        "intercept_exceptions",
+        "intercept_word3",
+        "intercept_word4",
+        "intercept_word5",
     ];
     let mut out = Vec::new();
     for l in REF_CONTROL.lines().filter(|l| l.starts_with('|')) {
