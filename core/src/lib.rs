@@ -4,6 +4,7 @@ pub mod machine;
 pub mod mem;
 pub mod report;
 pub mod scenario;
+pub mod svm;
 pub mod trace;
 
 pub use machine::{Machine, RunEnd, Stop};

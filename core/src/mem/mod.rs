@@ -1,5 +1,6 @@
 //! Memory: address newtypes, sparse physical memory, the paging walker and memory types.
 pub mod addr;
+pub mod memtype;
 pub mod paging;
 pub mod phys;
 

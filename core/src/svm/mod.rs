@@ -1,0 +1,31 @@
+//! AMD SVM data layer: VMCB layout and field table, exit codes, intercepts/permission maps, and the
+//! VMRUN consistency checks (reference §1–§4). Pure data and functions: no CPU execution here.
+
+/// `[concat!(pre, 0, suf), concat!(pre, 1, suf), …]` for the listed numbers: static names like
+/// "VMEXIT_CR3_READ" without runtime formatting.
+macro_rules! numbered_names {
+    ($pre:literal, $suf:literal; $($n:literal)*) => { [$(concat!($pre, $n, $suf)),*] };
+    (16: $pre:literal, $suf:literal) => {
+        numbered_names!($pre, $suf; 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
+    };
+    (32: $pre:literal, $suf:literal) => {
+        numbered_names!($pre, $suf; 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15
+            16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31)
+    };
+}
+
+pub mod checks;
+pub mod exit_code;
+pub mod intercept;
+pub mod npt;
+pub mod vmcb;
+
+pub use checks::{FailedCheck, HostContext, check_vmrun, check_vmrun_all};
+pub use exit_code::{SvmExitCode, VmExit};
+pub use intercept::{EventInj, EventType, IoioInfo, is_intercepted};
+pub use vmcb::{Vmcb, VmcbControl, VmcbSave, VmcbSeg};
+
+#[cfg(test)]
+mod intercept_tests;
+#[cfg(test)]
+mod npt_tests;

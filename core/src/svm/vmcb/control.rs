@@ -1,0 +1,202 @@
+//! The VMCB control area, VMCB 0x000–0x3FF (reference §1.2 / APM Appendix B), and its bit constants.
+use super::vmcb_area;
+use crate::svm::exit_code::{SvmExitCode, VmExit};
+
+vmcb_area! {
+    /// The VMCB control area (reference §1.2). Field names follow Linux `struct vmcb_control_area`
+    /// (newer names: `misc_ctl` = old nested_ctl, `misc_ctl2` = old virt_ext); the APM names are in
+    /// the field table (`fields.rs`).
+    pub struct VmcbControl {
+        /// Intercept word 0: CRn read = bit n, CRn write = bit 16+n (reference §2.2).
+        pub intercept_cr: u32 = 0x000,
+        /// Intercept word 1: DRn read = bit n, DRn write = bit 16+n.
+        pub intercept_dr: u32 = 0x004,
+        /// Intercept word 2: exception vector v = bit v.
+        pub intercept_exceptions: u32 = 0x008,
+        /// Intercept word 3: INTR (bit 0 = intercept 96) .. SHUTDOWN.
+        pub intercept_word3: u32 = 0x00C,
+        /// Intercept word 4: VMRUN (bit 0 = intercept 128) .. CRn write traps.
+        pub intercept_word4: u32 = 0x010,
+        /// Intercept word 5: INVLPGB (bit 0 = intercept 160) .. IDLE_HLT.
+        pub intercept_word5: u32 = 0x014,
+        pub pause_filter_thresh: u16 = 0x03C,
+        pub pause_filter_count: u16 = 0x03E,
+        /// IOPM_BASE_PA; bits 11:0 ignored (reference §3.3).
+        pub iopm_base_pa: u64 = 0x040,
+        /// MSRPM_BASE_PA; bits 11:0 ignored (reference §3.1).
+        pub msrpm_base_pa: u64 = 0x048,
+        pub tsc_offset: u64 = 0x050,
+        /// Guest ASID; 0 is illegal (reference §4.2).
+        pub asid: u32 = 0x058,
+        pub tlb_ctl: u8 = 0x05C,
+        pub erap_ctl: u8 = 0x05D,
+        pub int_ctl: u32 = 0x060,
+        pub int_vector: u32 = 0x064,
+        pub int_state: u32 = 0x068,
+        /// EXITCODE (64-bit; VMEXIT_INVALID = -1).
+        pub exit_code: u64 = 0x070,
+        pub exit_info_1: u64 = 0x078,
+        pub exit_info_2: u64 = 0x080,
+        /// EXITINTINFO[31:0]; the error code (EXITINTINFO[63:32]) is `exit_int_info_err`.
+        pub exit_int_info: u32 = 0x088,
+        pub exit_int_info_err: u32 = 0x08C,
+        /// Bit 0 NP_ENABLE, bit 1 SEV, bit 2 SEV-ES, bit 3 GMET, bit 4 SSS, bit 6 ROGPT, bit 11 PML.
+        pub misc_ctl: u64 = 0x090,
+        pub avic_vapic_bar: u64 = 0x098,
+        pub ghcb_gpa: u64 = 0x0A0,
+        /// EVENTINJ[31:0]; the error code (EVENTINJ[63:32]) is `event_inj_err`.
+        pub event_inj: u32 = 0x0A8,
+        pub event_inj_err: u32 = 0x0AC,
+        /// N_CR3 (nCR3): the nested page-table root.
+        pub nested_cr3: u64 = 0x0B0,
+        /// Bit 0 LBR virtualization, bit 1 virtual VMLOAD/VMSAVE.
+        pub misc_ctl2: u64 = 0x0B8,
+        /// VMCB clean bits (reference §1.4).
+        pub clean: u32 = 0x0C0,
+        /// nRIP (reference §2.3).
+        pub next_rip: u64 = 0x0C8,
+        /// Number of guest instruction bytes fetched, bits 3:0 (APM 15.8.4).
+        pub insn_len: u8 = 0x0D0,
+        pub insn_bytes: [u8; 15] = 0x0D1,
+        pub avic_backing_page: u64 = 0x0E0,
+        pub avic_logical_id: u64 = 0x0F0,
+        pub avic_physical_id: u64 = 0x0F8,
+        pub vmsa_pa: u64 = 0x108,
+        pub bus_lock_counter: u16 = 0x120,
+        pub allowed_sev_features: u64 = 0x138,
+        pub guest_sev_features: u64 = 0x140,
+        /// PML_BASE (APM 15.25.15, reference §7.4).
+        pub pml_addr: u64 = 0x1C8,
+        /// PML_INDEX (APM 15.25.15). Size 2 is this model's choice: the reference gives only the offset.
+        pub pml_index: u16 = 0x1D0,
+    }
+}
+
+// misc_ctl (VMCB 0x090) bits, reference §1.2 / §7.4.
+pub const MISC_CTL_NP_ENABLE: u64 = 1 << 0;
+pub const MISC_CTL_SEV_ENABLE: u64 = 1 << 1;
+pub const MISC_CTL_SEV_ES_ENABLE: u64 = 1 << 2;
+pub const MISC_CTL_GMET: u64 = 1 << 3;
+pub const MISC_CTL_SSS: u64 = 1 << 4;
+pub const MISC_CTL_ROGPT: u64 = 1 << 6;
+pub const MISC_CTL_PML: u64 = 1 << 11;
+// misc_ctl2 (VMCB 0x0B8) bits.
+pub const MISC_CTL2_V_LBR: u64 = 1 << 0;
+pub const MISC_CTL2_V_VMLOAD_VMSAVE: u64 = 1 << 1;
+// tlb_ctl values (reference §1.2).
+pub const TLB_CONTROL_DO_NOTHING: u8 = 0;
+pub const TLB_CONTROL_FLUSH_ALL_ASID: u8 = 1;
+pub const TLB_CONTROL_FLUSH_ASID: u8 = 3;
+pub const TLB_CONTROL_FLUSH_ASID_LOCAL: u8 = 7;
+// int_ctl (VMCB 0x060) bits.
+pub const V_TPR_MASK: u32 = 0xF;
+pub const V_IRQ: u32 = 1 << 8;
+pub const V_GIF: u32 = 1 << 9;
+pub const V_NMI_PENDING: u32 = 1 << 11;
+pub const V_NMI_BLOCKING: u32 = 1 << 12;
+pub const V_INTR_PRIO_SHIFT: u32 = 16;
+pub const V_IGN_TPR: u32 = 1 << 20;
+pub const V_INTR_MASKING: u32 = 1 << 24;
+pub const V_GIF_ENABLE: u32 = 1 << 25;
+pub const V_NMI_ENABLE: u32 = 1 << 26;
+pub const X2APIC_MODE: u32 = 1 << 30;
+pub const AVIC_ENABLE: u32 = 1 << 31;
+// int_state (VMCB 0x068) bits.
+pub const INT_STATE_SHADOW: u32 = 1 << 0;
+pub const INT_STATE_GUEST_MASK: u32 = 1 << 1;
+
+/// VMCB clean-bit names, bit n = `CLEAN_BITS[n]` (reference §1.4, APM 15.15.3). Bit 4 (NP)
+/// covers NP_ENABLE, nCR3 and G_PAT.
+pub const CLEAN_BITS: [(u32, &str); 13] = [
+    (0, "I"),
+    (1, "IOPM"),
+    (2, "ASID"),
+    (3, "TPR"),
+    (4, "NP"),
+    (5, "CRx"),
+    (6, "DRx"),
+    (7, "DT"),
+    (8, "SEG"),
+    (9, "CR2"),
+    (10, "LBR"),
+    (11, "AVIC"),
+    (12, "CET"),
+];
+pub const CLEAN_NP: u32 = 1 << 4;
+
+impl VmcbControl {
+    /// The six intercept words in order (word n holds intercept bits 32n..32n+31).
+    pub fn intercept_words(&self) -> [u32; 6] {
+        [
+            self.intercept_cr,
+            self.intercept_dr,
+            self.intercept_exceptions,
+            self.intercept_word3,
+            self.intercept_word4,
+            self.intercept_word5,
+        ]
+    }
+
+    /// Mutable access to intercept word `n` (0..=5).
+    pub fn intercept_word_mut(&mut self, n: usize) -> Option<&mut u32> {
+        Some(match n {
+            0 => &mut self.intercept_cr,
+            1 => &mut self.intercept_dr,
+            2 => &mut self.intercept_exceptions,
+            3 => &mut self.intercept_word3,
+            4 => &mut self.intercept_word4,
+            5 => &mut self.intercept_word5,
+            _ => return None,
+        })
+    }
+
+    /// NP_ENABLE (misc_ctl bit 0).
+    pub fn np_enable(&self) -> bool {
+        self.misc_ctl & MISC_CTL_NP_ENABLE != 0
+    }
+    pub fn set_np_enable(&mut self, on: bool) {
+        self.misc_ctl = (self.misc_ctl & !MISC_CTL_NP_ENABLE) | on as u64;
+    }
+
+    /// EVENTINJ as the APM's 64-bit value (error code in 63:32).
+    pub fn event_inj_u64(&self) -> u64 {
+        (self.event_inj_err as u64) << 32 | self.event_inj as u64
+    }
+    pub fn set_event_inj_u64(&mut self, v: u64) {
+        self.event_inj = v as u32;
+        self.event_inj_err = (v >> 32) as u32;
+    }
+
+    /// EXITINTINFO as the APM's 64-bit value (error code in 63:32).
+    pub fn exit_int_info_u64(&self) -> u64 {
+        (self.exit_int_info_err as u64) << 32 | self.exit_int_info as u64
+    }
+    pub fn set_exit_int_info_u64(&mut self, v: u64) {
+        self.exit_int_info = v as u32;
+        self.exit_int_info_err = (v >> 32) as u32;
+    }
+
+    pub fn exit_code(&self) -> SvmExitCode {
+        SvmExitCode(self.exit_code)
+    }
+
+    /// The exit fields as a `VmExit` value.
+    pub fn vmexit(&self) -> VmExit {
+        VmExit {
+            code: self.exit_code(),
+            info1: self.exit_info_1,
+            info2: self.exit_info_2,
+            int_info: self.exit_int_info_u64(),
+            next_rip: self.next_rip,
+        }
+    }
+
+    /// Stores a `VmExit` into EXITCODE, EXITINFO1/2, EXITINTINFO and nRIP.
+    pub fn set_vmexit(&mut self, e: &VmExit) {
+        self.exit_code = e.code.0;
+        self.exit_info_1 = e.info1;
+        self.exit_info_2 = e.info2;
+        self.set_exit_int_info_u64(e.int_info);
+        self.next_rip = e.next_rip;
+    }
+}
