@@ -1,6 +1,8 @@
 //! The machine: CPU + RAM + CONTRACT devices, the entry state of CONTRACT §1, and the run loop.
 use crate::cpu::exec::{outcome_of, Flow};
 use crate::cpu::fault::{EmuError, Fault, Trap};
+use crate::cpu::icache::DecodeCache;
+use crate::cpu::tlb::{perm, Tlb};
 use crate::cpu::{decode, Cpu};
 use crate::mem::paging::{self, Access, PagingMode};
 use crate::mem::{Gva, Hpa, PhysMem};
@@ -57,6 +59,10 @@ pub struct Machine {
     pub steps: u64,
     pub stopped: Option<Stop>,
     pub events: Vec<Event>,
+    /// Linear → physical translations (not architectural state; rebuilt on demand).
+    pub tlb: Tlb,
+    /// Decoded instructions by (RIP, physical address) (not architectural state).
+    pub icache: DecodeCache,
 }
 
 /// Errors setting up a machine.
@@ -112,36 +118,178 @@ impl Machine {
             steps: 0,
             stopped: None,
             events: Vec::new(),
+            tlb: Tlb::default(),
+            icache: DecodeCache::default(),
         })
     }
 
-    /// Translates a linear address for the current paging mode, raising #PF on failure.
-    pub fn translate(&mut self, va: Gva, acc: Access) -> Result<Hpa, Trap> {
-        if self.cpu.ctl.cr0 & crate::cpu::control::cr0::PG == 0 {
-            return Ok(Hpa(va.0));
-        }
-        let mode = PagingMode {
-            cr3: self.cpu.ctl.cr3,
-            wp: self.cpu.ctl.cr0 & crate::cpu::control::cr0::WP != 0,
-            nxe: self.cpu.ctl.efer & crate::cpu::control::efer::NXE != 0,
-        };
-        match paging::walk(&mut self.mem, mode, va, acc) {
-            Ok(w) => Ok(w.phys),
-            Err((code, _)) => Err(Fault::pf(code, va.0).into()),
+    /// Drops every cached translation. The SVM layer calls this on world switches (and
+    /// whenever it changes what linear addresses mean behind the CPU's back).
+    pub fn flush_tlb(&mut self) {
+        self.tlb.flush_all();
+    }
+
+    /// MOV CR3: keeps global translations when CR4.PGE is set.
+    pub(crate) fn flush_tlb_nonglobal(&mut self) {
+        if self.cpu.ctl.cr4 & crate::cpu::control::cr4::PGE != 0 {
+            self.tlb.flush_nonglobal();
+        } else {
+            self.tlb.flush_all();
         }
     }
 
-    /// Fetches and decodes the instruction at RIP.
+    /// INVLPG. The TLB holds 4 KiB granules of possibly larger pages, so the whole TLB is
+    /// dropped (always correct, and INVLPG is rare).
+    pub(crate) fn invlpg(&mut self, _la: u64) {
+        self.tlb.flush_all();
+    }
+
+    /// The paging inputs of the current mode.
+    pub fn paging_mode(&self) -> PagingMode {
+        PagingMode {
+            cr3: self.cpu.ctl.cr3,
+            wp: self.cpu.ctl.cr0 & crate::cpu::control::cr0::WP != 0,
+            nxe: self.cpu.ctl.efer & crate::cpu::control::efer::NXE != 0,
+        }
+    }
+
+    /// Translates a linear address for the current paging mode, raising #GP(0) for a
+    /// non-canonical address and #PF when the walk fails.
+    #[inline]
+    pub fn translate(&mut self, va: Gva, acc: Access) -> Result<Hpa, Trap> {
+        let la = va.0;
+        if self.cpu.ctl.cr0 & crate::cpu::control::cr0::PG == 0 {
+            return Ok(Hpa(la));
+        }
+        let wp = self.cpu.ctl.cr0 & crate::cpu::control::cr0::WP != 0;
+        let nxe = self.cpu.ctl.efer & crate::cpu::control::efer::NXE != 0;
+        if let Some(pa) = self.tlb.lookup(la, acc, wp, nxe) {
+            return Ok(Hpa(pa));
+        }
+        self.translate_slow(la, acc)
+    }
+
+    #[cold]
+    fn translate_slow(&mut self, la: u64, acc: Access) -> Result<Hpa, Trap> {
+        if !crate::cpu::exec::is_canonical(la) {
+            return Err(Fault::gp0().into());
+        }
+        let mode = self.paging_mode();
+        match paging::walk(&mut self.mem, mode, Gva(la), acc) {
+            Ok(w) => {
+                let mut p = 0;
+                if w.writable {
+                    p |= perm::WRITABLE;
+                }
+                if w.user {
+                    p |= perm::USER;
+                }
+                if w.nx {
+                    p |= perm::NX;
+                }
+                if w.dirty {
+                    p |= perm::DIRTY;
+                }
+                if w.global {
+                    p |= perm::GLOBAL;
+                }
+                self.tlb.insert(la, w.phys.0, p);
+                Ok(w.phys)
+            }
+            Err((code, _)) => Err(Fault::pf(code, la).into()),
+        }
+    }
+
+    /// Reads `size` (1..=8) bytes at a linear address.
+    #[inline]
+    pub(crate) fn read_lin(&mut self, la: u64, size: u32, acc: Access) -> Result<u64, Trap> {
+        if (la & 0xfff) + size as u64 <= 0x1000 {
+            let pa = self.translate(Gva(la), acc)?;
+            return self.mem.read_small(pa, size).map_err(|e| {
+                Trap::Emu(EmuError::Machine(format!("read of physical {} outside RAM", e.0)))
+            });
+        }
+        let mut buf = [0u8; 8];
+        self.read_lin_bytes(la, &mut buf[..size as usize], acc)?;
+        Ok(u64::from_le_bytes(buf))
+    }
+
+    /// Writes `size` (1..=8) bytes at a linear address with the current CPL.
+    #[inline]
+    pub(crate) fn write_lin(&mut self, la: u64, size: u32, val: u64) -> Result<(), Trap> {
+        let acc = self.data_access(true);
+        self.write_lin_acc(la, size, val, acc)
+    }
+
+    /// Writes `size` (1..=8) bytes with an explicit access kind (e.g. supervisor pushes during
+    /// event delivery).
+    #[inline]
+    pub(crate) fn write_lin_acc(&mut self, la: u64, size: u32, val: u64, acc: Access) -> Result<(), Trap> {
+        if (la & 0xfff) + size as u64 <= 0x1000 {
+            let pa = self.translate(Gva(la), acc)?;
+            return self.mem.write_small(pa, size, val).map_err(|e| {
+                Trap::Emu(EmuError::Machine(format!("write to physical {} outside RAM", e.0)))
+            });
+        }
+        let bytes = val.to_le_bytes();
+        self.write_lin_bytes(la, &bytes[..size as usize], acc)
+    }
+
+    pub(crate) fn read_lin_bytes(&mut self, la: u64, buf: &mut [u8], acc: Access) -> Result<(), Trap> {
+        let mut done = 0usize;
+        while done < buf.len() {
+            let a = la.wrapping_add(done as u64);
+            let n = ((0x1000 - (a & 0xfff)) as usize).min(buf.len() - done);
+            let pa = self.translate(Gva(a), acc)?;
+            self.mem.read(pa, &mut buf[done..done + n]).map_err(|e| {
+                Trap::Emu(EmuError::Machine(format!("read of physical {} outside RAM", e.0)))
+            })?;
+            done += n;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn write_lin_bytes(&mut self, la: u64, data: &[u8], acc: Access) -> Result<(), Trap> {
+        // Translate every page first so a fault leaves memory untouched.
+        let first = self.translate(Gva(la), acc)?;
+        let split = ((0x1000 - (la & 0xfff)) as usize).min(data.len());
+        let second = if split < data.len() { Some(self.translate(Gva(la.wrapping_add(split as u64)), acc)?) } else { None };
+        let oob = |e: crate::mem::phys::OutOfRange| {
+            Trap::Emu(EmuError::Machine(format!("write to physical {} outside RAM", e.0)))
+        };
+        self.mem.write(first, &data[..split]).map_err(oob)?;
+        if let Some(s) = second {
+            self.mem.write(s, &data[split..]).map_err(oob)?;
+        }
+        Ok(())
+    }
+
+    /// Fetches and decodes the instruction at RIP (through the decode cache).
     pub fn fetch_decode(&mut self) -> Result<Instruction, Trap> {
         let rip = self.cpu.regs.rip;
+        let acc = Access { fetch: true, ..self.data_access(false) };
+        let pa = self.translate(Gva(rip), acc)?;
+        let generation = self.mem.page_generation(pa);
+        if let Some(ins) = self.icache.lookup(rip, pa.0, generation) {
+            return Ok(*ins);
+        }
+        self.fetch_decode_slow(rip, pa, generation, acc)
+    }
+
+    #[cold]
+    fn fetch_decode_slow(&mut self, rip: u64, pa: Hpa, generation: u32, acc: Access) -> Result<Instruction, Trap> {
         let mut buf = [0u8; 15];
         // Fetch what is on the first page; only touch the next page when the instruction needs it.
         let first = ((0x1000 - (rip & 0xfff)) as usize).min(15);
-        let acc = Access { fetch: true, ..self.data_access(false) };
-        self.read_lin_bytes(rip, &mut buf[..first], acc)?;
+        self.mem
+            .read(pa, &mut buf[..first])
+            .map_err(|e| Trap::Emu(EmuError::Machine(format!("instruction fetch from physical {} outside RAM", e.0))))?;
         if let Some(ins) = decode::decode64(&buf[..first], rip)
             && ins.len() <= first
         {
+            if first == 15 || (rip & 0xfff) + ins.len() as u64 <= 0x1000 {
+                self.icache.insert(rip, pa.0, generation, &ins);
+            }
             return Ok(ins);
         }
         if first < 15 {
@@ -151,24 +299,30 @@ impl Machine {
     }
 
     /// Executes one instruction. Emulator errors are returned; architectural faults are delivered.
+    ///
+    /// Steps: a retired instruction is one step; a REP string chunk that leaves RIP at the
+    /// instruction is one step; an exception delivered to a handler (or ending in shutdown) is
+    /// one step too, so that a faulting loop still spends the budget.
     pub fn step(&mut self) -> Result<StepOutcome, EmuError> {
         if let Some(s) = &self.stopped {
             return Ok(StepOutcome::Stopped(s.clone()));
         }
         let r = self.fetch_decode().and_then(|ins| {
             let flow = self.execute(&ins)?;
-            self.cpu.regs.rip = match flow {
-                Flow::Jump(t) => t,
-                _ => ins.next_ip(),
-            };
+            match flow {
+                Flow::Jump(t) => self.cpu.regs.rip = t,
+                Flow::Repeat => {}
+                _ => self.cpu.regs.rip = ins.next_ip(),
+            }
             Ok(flow)
         });
+        self.steps += 1;
         let out = match r {
-            Ok(flow) => {
-                self.steps += 1;
-                outcome_of(flow)
+            Ok(flow) => outcome_of(flow),
+            Err(Trap::Emu(e)) => {
+                self.steps -= 1;
+                return Err(e);
             }
-            Err(Trap::Emu(e)) => return Err(e),
             Err(Trap::Fault(f)) => self.deliver_fault(f),
         };
         if let StepOutcome::Stopped(s) = &out {
@@ -177,20 +331,13 @@ impl Machine {
         Ok(out)
     }
 
-    /// Delivers an exception through the IDT. With no usable IDT entry the fault escalates to
-    /// #DF and then to shutdown (triple fault).
+    /// Delivers an exception through the IDT; when that is impossible even for #DF the machine
+    /// shuts down (triple fault).
     fn deliver_fault(&mut self, f: Fault) -> StepOutcome {
-        if let Some(cr2) = f.cr2 {
-            self.cpu.ctl.cr2 = cr2;
+        match self.deliver_exception(f) {
+            Ok(()) => StepOutcome::Retired,
+            Err(why) => StepOutcome::Stopped(Stop::Shutdown(why)),
         }
-        let limit = self.cpu.idtr.limit as u64;
-        if (f.vector as u64) * 16 + 15 > limit {
-            return StepOutcome::Stopped(Stop::Shutdown(format!(
-                "triple fault: {f} at rip {:#x} with no IDT entry for it",
-                self.cpu.regs.rip
-            )));
-        }
-        StepOutcome::Stopped(Stop::Shutdown(format!("exception delivery through the IDT is not implemented yet ({f})")))
     }
 
     /// Runs until a stop or until `max_steps` total steps (counted from the program's start).

@@ -12,6 +12,8 @@ pub mod cr0 {
     pub const PG: u64 = 1 << 31;
 }
 pub mod cr4 {
+    pub const TSD: u64 = 1 << 2;
+    pub const DE: u64 = 1 << 3;
     pub const PSE: u64 = 1 << 4;
     pub const PAE: u64 = 1 << 5;
     pub const PGE: u64 = 1 << 7;

@@ -1,10 +1,14 @@
 //! The x86-64 CPU model: architectural state and the interpreter that executes one instruction at a time.
 pub mod control;
+pub mod cpuid;
 pub mod decode;
 pub mod exec;
 pub mod fault;
+pub mod icache;
+pub mod msr;
 pub mod regs;
 pub mod segments;
+pub mod tlb;
 
 pub use control::ControlRegs;
 pub use fault::{EmuError, Fault};
@@ -32,6 +36,11 @@ pub struct Cpu {
     pub pat: u64,
     /// Current privilege level (CS.RPL in long mode).
     pub cpl: u8,
+    /// LDTR and TR (hidden parts loaded by LLDT / LTR; 64-bit bases).
+    pub ldtr: Segment,
+    pub tr: Segment,
+    /// The other MSRs (MTRRs, SYSENTER/SYSCALL, KERNEL_GS_BASE, VM_CR, VM_HSAVE_PA, TSC offset).
+    pub msr: msr::MsrState,
 }
 
 impl Cpu {
@@ -39,10 +48,9 @@ impl Cpu {
     pub fn contract_entry() -> Cpu {
         let code = Segment { selector: 0x08, base: 0, limit: 0xffff_ffff, attrib: 0x0a9b };
         let data = Segment { selector: 0x10, base: 0, limit: 0xffff_ffff, attrib: 0x0c93 };
-        let mut regs = Regs::default();
-        regs.rip = 0x100000;
-        regs.gpr[Gpr::Rsp as usize] = 0x80000;
-        regs.rflags = 0x2;
+        let mut gpr = [0; 16];
+        gpr[Gpr::Rsp as usize] = 0x80000;
+        let regs = Regs { gpr, rip: 0x100000, rflags: 0x2 };
         Cpu {
             regs,
             cs: code,
@@ -56,6 +64,10 @@ impl Cpu {
             ctl: ControlRegs::contract_entry(),
             pat: PAT_POWER_ON,
             cpl: 0,
+            ldtr: Segment::default(),
+            // No TSS loaded yet: a busy 64-bit TSS type with limit 0, so IST and stack switches #TS.
+            tr: Segment { selector: 0, base: 0, limit: 0, attrib: 0x8b },
+            msr: msr::MsrState::default(),
         }
     }
 }

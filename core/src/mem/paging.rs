@@ -1,5 +1,9 @@
 //! The 4-level long-mode page-table walker (4 KiB / 2 MiB / 1 GiB pages) with a per-level trace.
-use super::{Gva, Hpa, PhysMem};
+//!
+//! The walker reaches memory through [`WalkEnv`], so the SVM layer can translate each table
+//! access and the final guest-physical address through a nested page table; the native
+//! environment is `PhysMem` itself (guest-physical = host-physical).
+use super::{Gpa, Gva, Hpa, PhysMem};
 use serde::{Deserialize, Serialize};
 
 pub mod pte {
@@ -47,18 +51,30 @@ impl Access {
 pub struct WalkStep {
     /// 4 = PML4E, 3 = PDPTE, 2 = PDE, 1 = PTE.
     pub level: u8,
+    /// Where the entry is, in the memory the walk reads (host-physical after `WalkEnv::table_entry`).
     pub entry_addr: Hpa,
+    /// The entry's value as read (before any A/D update).
     pub entry: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Walk {
     pub steps: Vec<WalkStep>,
+    /// The translated address (host-physical, after `WalkEnv::final_address`).
     pub phys: Hpa,
+    /// The guest-physical output of the walked tables.
+    pub gpa: Gpa,
     /// Page size in bytes of the leaf (4 KiB, 2 MiB or 1 GiB).
     pub page_size: u64,
     /// PAT index from the leaf's PAT/PCD/PWT bits (reference §5.1).
     pub pat_index: u8,
+    /// Effective permissions: RW at every level, US at every level, NX at any level.
+    pub writable: bool,
+    pub user: bool,
+    pub nx: bool,
+    /// The leaf's G bit and its D bit after this walk's update.
+    pub global: bool,
+    pub dirty: bool,
 }
 
 /// Paging-control inputs of a walk.
@@ -69,9 +85,56 @@ pub struct PagingMode {
     pub nxe: bool,
 }
 
+/// How a walk reaches memory.
+pub trait WalkEnv {
+    /// Why a table or final access failed outside the guest's own tables (a nested page fault).
+    type Err;
+    /// Host-physical address of the paging-structure entry at guest-physical `gpa` (`level` as
+    /// in [`WalkStep`]). A nested-paging environment walks its nested table here.
+    fn table_entry(&mut self, gpa: Gpa, level: u8) -> Result<Hpa, Self::Err>;
+    /// Host-physical address of the final guest-physical address.
+    fn final_address(&mut self, gpa: Gpa, acc: Access) -> Result<Hpa, Self::Err>;
+    fn read_entry(&mut self, hpa: Hpa) -> u64;
+    fn write_entry(&mut self, hpa: Hpa, v: u64);
+}
+
+/// The native environment: guest-physical is host-physical.
+impl WalkEnv for PhysMem {
+    type Err = std::convert::Infallible;
+    fn table_entry(&mut self, gpa: Gpa, _level: u8) -> Result<Hpa, Self::Err> {
+        Ok(Hpa(gpa.0))
+    }
+    fn final_address(&mut self, gpa: Gpa, _acc: Access) -> Result<Hpa, Self::Err> {
+        Ok(Hpa(gpa.0))
+    }
+    fn read_entry(&mut self, hpa: Hpa) -> u64 {
+        self.read_u64(hpa).unwrap_or(0)
+    }
+    fn write_entry(&mut self, hpa: Hpa, v: u64) {
+        let _ = self.write_u64(hpa, v);
+    }
+}
+
+/// A failed walk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WalkError<E> {
+    /// A #PF of the walked tables: its error code and the entries read.
+    Page { code: u32, steps: Vec<WalkStep> },
+    /// The environment refused a table or final access.
+    Env(E),
+}
+
 /// Walks the 4-level tables. `Err((error_code, steps))` is a #PF with its error code; the caller
 /// sets CR2 and decides whether it is delivered or intercepted.
 pub fn walk(mem: &mut PhysMem, mode: PagingMode, va: Gva, acc: Access) -> Result<Walk, (u32, Vec<WalkStep>)> {
+    walk_with(mem, mode, va, acc).map_err(|e| match e {
+        WalkError::Page { code, steps } => (code, steps),
+        WalkError::Env(never) => match never {},
+    })
+}
+
+/// The walker over any [`WalkEnv`].
+pub fn walk_with<E: WalkEnv>(env: &mut E, mode: PagingMode, va: Gva, acc: Access) -> Result<Walk, WalkError<E::Err>> {
     let mut steps = Vec::with_capacity(4);
     let mut table = mode.cr3 & pte::ADDR_MASK;
     let mut writable = true;
@@ -81,11 +144,11 @@ pub fn walk(mem: &mut PhysMem, mode: PagingMode, va: Gva, acc: Access) -> Result
     for level in (1..=4u8).rev() {
         let shift = 12 + 9 * (level as u64 - 1);
         let idx = (va.0 >> shift) & 0x1ff;
-        let ea = Hpa(table + idx * 8);
-        let entry = mem.read_u64(ea).unwrap_or(0);
+        let ea = env.table_entry(Gpa(table + idx * 8), level).map_err(WalkError::Env)?;
+        let entry = env.read_entry(ea);
         steps.push(WalkStep { level, entry_addr: ea, entry });
         if entry & pte::P == 0 {
-            return Err((acc.pfec(), steps));
+            return Err(WalkError::Page { code: acc.pfec(), steps });
         }
         let is_leaf = level == 1 || (entry & pte::PS != 0 && level <= 3);
         // MAXPHYADDR is 48 in this model: bits 51:48 of an entry are reserved.
@@ -101,7 +164,7 @@ pub fn walk(mem: &mut PhysMem, mode: PagingMode, va: Gva, acc: Access) -> Result
             }
         }
         if rsv {
-            return Err((acc.pfec() | pfec::P | pfec::RSV, steps));
+            return Err(WalkError::Page { code: acc.pfec() | pfec::P | pfec::RSV, steps });
         }
         writable &= entry & pte::RW != 0;
         user &= entry & pte::US != 0;
@@ -111,28 +174,40 @@ pub fn walk(mem: &mut PhysMem, mode: PagingMode, va: Gva, acc: Access) -> Result
                 || (acc.write && !writable && (acc.user || mode.wp))
                 || (acc.fetch && mode.nxe && !exec);
             if denied {
-                return Err((acc.pfec() | pfec::P, steps));
+                return Err(WalkError::Page { code: acc.pfec() | pfec::P, steps });
             }
-            // Accessed / dirty.
+            let size = 1u64 << shift;
+            let base = entry & pte::ADDR_MASK & !(size - 1);
+            let gpa = Gpa(base | (va.0 & (size - 1)));
+            let phys = env.final_address(gpa, acc).map_err(WalkError::Env)?;
+            // Accessed bits on the way down, then accessed / dirty on the leaf.
+            let n = steps.len() - 1;
+            for s in steps.iter().take(n) {
+                if s.entry & pte::A == 0 {
+                    env.write_entry(s.entry_addr, s.entry | pte::A);
+                }
+            }
             let mut upd = entry | pte::A;
             if acc.write {
                 upd |= pte::D;
             }
             if upd != entry {
-                let _ = mem.write_u64(ea, upd);
+                env.write_entry(ea, upd);
             }
-            let n = steps.len() - 1;
-            for s in steps.iter_mut().take(n) {
-                if s.entry & pte::A == 0 {
-                    s.entry |= pte::A;
-                    let _ = mem.write_u64(s.entry_addr, s.entry);
-                }
-            }
-            let size = 1u64 << shift;
-            let base = entry & pte::ADDR_MASK & !(size - 1);
             let pat_bit = if level == 1 { entry & pte::PS != 0 } else { entry & (1 << 12) != 0 };
             let pat_index = (pat_bit as u8) << 2 | ((entry & pte::PCD != 0) as u8) << 1 | (entry & pte::PWT != 0) as u8;
-            return Ok(Walk { steps, phys: Hpa(base | (va.0 & (size - 1))), page_size: size, pat_index });
+            return Ok(Walk {
+                steps,
+                phys,
+                gpa,
+                page_size: size,
+                pat_index,
+                writable,
+                user,
+                nx: !exec,
+                global: entry & pte::G != 0,
+                dirty: upd & pte::D != 0,
+            });
         }
         table = entry & pte::ADDR_MASK;
     }

@@ -11,6 +11,8 @@ pub struct PhysMem {
     pages: Vec<Option<Box<[u8; PAGE_SIZE]>>>,
     /// Incremented on every write; lets caches (decoded instructions) notice modification cheaply.
     generation: u64,
+    /// Per-page write generation: bumped on every write into that page (decode-cache invalidation).
+    page_gen: Vec<u32>,
 }
 
 /// An access outside installed RAM.
@@ -20,13 +22,48 @@ pub struct OutOfRange(pub Hpa);
 impl PhysMem {
     pub fn new(size: u64) -> Self {
         let n = size.div_ceil(PAGE_SIZE as u64) as usize;
-        PhysMem { size, pages: vec![None; n], generation: 0 }
+        PhysMem { size, pages: vec![None; n], generation: 0, page_gen: vec![0; n] }
     }
     pub fn size(&self) -> u64 {
         self.size
     }
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+    /// Write generation of the page holding `a` (0 outside RAM).
+    #[inline]
+    pub fn page_generation(&self, a: Hpa) -> u32 {
+        self.page_gen.get((a.0 >> 12) as usize).copied().unwrap_or(0)
+    }
+    /// Reads `size` (1..=8) bytes little-endian that lie within one page.
+    #[inline]
+    pub fn read_small(&self, a: Hpa, size: u32) -> Result<u64, OutOfRange> {
+        let pn = (a.0 >> 12) as usize;
+        let off = (a.0 & 0xfff) as usize;
+        debug_assert!(off + size as usize <= PAGE_SIZE);
+        match self.pages.get(pn) {
+            Some(Some(p)) => {
+                let mut b = [0u8; 8];
+                b[..size as usize].copy_from_slice(&p[off..off + size as usize]);
+                Ok(u64::from_le_bytes(b))
+            }
+            Some(None) if a.0 + size as u64 <= self.size => Ok(0),
+            _ => Err(OutOfRange(a)),
+        }
+    }
+    /// Writes `size` (1..=8) bytes little-endian that lie within one page.
+    #[inline]
+    pub fn write_small(&mut self, a: Hpa, size: u32, v: u64) -> Result<(), OutOfRange> {
+        let pn = (a.0 >> 12) as usize;
+        let off = (a.0 & 0xfff) as usize;
+        if pn >= self.pages.len() || a.0 + size as u64 > self.size {
+            return Err(OutOfRange(a));
+        }
+        self.generation = self.generation.wrapping_add(1);
+        self.page_gen[pn] = self.page_gen[pn].wrapping_add(1);
+        let p = self.page_mut(pn);
+        p[off..off + size as usize].copy_from_slice(&v.to_le_bytes()[..size as usize]);
+        Ok(())
     }
     pub fn contains(&self, a: Hpa, len: u64) -> bool {
         a.0.checked_add(len).is_some_and(|end| end <= self.size)
@@ -66,6 +103,7 @@ impl PhysMem {
         while done < data.len() {
             let (pn, off) = (addr / PAGE_SIZE, addr % PAGE_SIZE);
             let n = (PAGE_SIZE - off).min(data.len() - done);
+            self.page_gen[pn] = self.page_gen[pn].wrapping_add(1);
             self.page_mut(pn)[off..off + n].copy_from_slice(&data[done..done + n]);
             done += n;
             addr += n;

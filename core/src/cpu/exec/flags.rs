@@ -11,7 +11,7 @@ pub fn sign_bit(size: u32) -> u64 {
 }
 #[inline]
 fn parity(v: u64) -> u64 {
-    if (v as u8).count_ones() % 2 == 0 { PF } else { 0 }
+    if (v as u8).count_ones().is_multiple_of(2) { PF } else { 0 }
 }
 
 /// ZF, SF and PF of a result.

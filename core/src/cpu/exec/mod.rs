@@ -1,11 +1,23 @@
 //! The interpreter: operand access and dispatch of decoded instructions to their semantics.
+//!
+//! Each family of instructions lives in its own file (`alu`, `muldiv`, `shift`, `bits`, `data`,
+//! `control`, `string`, `system`, `interrupt`); this file holds what they share: register and
+//! memory operand access, the stack, and the dispatch on iced's `Mnemonic`.
+pub mod alu;
+pub mod bits;
+pub mod control;
+pub mod data;
 pub mod flags;
+pub mod interrupt;
+pub mod muldiv;
+pub mod shift;
+pub mod string;
+pub mod system;
 
 use crate::cpu::fault::{EmuError, Fault, Trap};
 use crate::cpu::regs::flags as rf;
 use crate::machine::{Machine, StepOutcome, Stop};
 use crate::mem::paging::Access;
-use crate::mem::Gva;
 use iced_x86::{Instruction, Mnemonic, OpKind, Register};
 
 /// Result of executing one instruction.
@@ -16,14 +28,38 @@ pub type ExecResult = Result<Flow, Trap>;
 pub enum Flow {
     Next,
     Jump(u64),
+    /// The instruction did not complete (a REP string chunk): RIP stays at it.
+    Repeat,
     Stop(Stop),
+}
+
+#[inline]
+pub(crate) fn unsupported(ins: &Instruction) -> Trap {
+    Trap::Emu(EmuError::Unsupported { mnemonic: format!("{:?}", ins.mnemonic()).to_lowercase(), rip: ins.ip() })
+}
+
+/// Sign-extends the low `size` bytes of `v`.
+#[inline]
+pub(crate) fn sext(v: u64, size: u32) -> u64 {
+    match size {
+        1 => v as u8 as i8 as i64 as u64,
+        2 => v as u16 as i16 as i64 as u64,
+        4 => v as u32 as i32 as i64 as u64,
+        _ => v,
+    }
+}
+
+#[inline]
+pub(crate) fn is_canonical(a: u64) -> bool {
+    (((a << 16) as i64) >> 16) as u64 == a
 }
 
 impl Machine {
     // ---- registers ----
+    #[inline]
     pub(crate) fn reg_read(&self, r: Register) -> u64 {
         let full = r.full_register();
-        let v = self.cpu.regs.gpr[full.number()];
+        let v = self.cpu.regs.gpr[full.number() & 15];
         match r.size() {
             8 => v,
             4 => v & 0xffff_ffff,
@@ -38,9 +74,10 @@ impl Machine {
         }
     }
 
+    #[inline]
     pub(crate) fn reg_write(&mut self, r: Register, val: u64) {
         let full = r.full_register();
-        let slot = &mut self.cpu.regs.gpr[full.number()];
+        let slot = &mut self.cpu.regs.gpr[full.number() & 15];
         match r.size() {
             8 => *slot = val,
             4 => *slot = val & 0xffff_ffff,
@@ -55,19 +92,36 @@ impl Machine {
         }
     }
 
+    /// Writes a full GPR by encoding number.
+    #[inline]
+    pub(crate) fn gpr(&self, n: usize) -> u64 {
+        self.cpu.regs.gpr[n]
+    }
+
     // ---- memory ----
-    /// Linear address of the memory operand.
+    /// Linear address of the memory operand (segment base applied for FS/GS; 64-bit mode has
+    /// flat CS/DS/ES/SS).
+    #[inline]
     pub(crate) fn effective_address(&self, ins: &Instruction) -> u64 {
         let mut a = ins.memory_displacement64();
         let base = ins.memory_base();
-        if base != Register::None && base != Register::RIP && base != Register::EIP {
-            a = a.wrapping_add(self.reg_read(base));
+        let mut addr32 = false;
+        if base != Register::None {
+            if base == Register::RIP {
+                // iced already folded next_ip into the displacement.
+            } else if base == Register::EIP {
+                addr32 = true;
+            } else {
+                addr32 = base.size() == 4;
+                a = a.wrapping_add(self.reg_read(base));
+            }
         }
         let idx = ins.memory_index();
         if idx != Register::None {
+            addr32 |= idx.size() == 4;
             a = a.wrapping_add(self.reg_read(idx).wrapping_mul(ins.memory_index_scale() as u64));
         }
-        if ins.memory_displ_size() == 4 && base.size() == 4 {
+        if addr32 {
             a &= 0xffff_ffff;
         }
         match ins.memory_segment() {
@@ -77,53 +131,31 @@ impl Machine {
         }
     }
 
-    pub(crate) fn read_lin(&mut self, la: u64, size: u32, acc: Access) -> Result<u64, Trap> {
-        let mut buf = [0u8; 8];
-        self.read_lin_bytes(la, &mut buf[..size as usize], acc)?;
-        Ok(u64::from_le_bytes(buf))
-    }
-
-    pub(crate) fn write_lin(&mut self, la: u64, size: u32, val: u64) -> Result<(), Trap> {
-        let bytes = val.to_le_bytes();
-        self.write_lin_bytes(la, &bytes[..size as usize])
-    }
-
-    pub(crate) fn read_lin_bytes(&mut self, la: u64, buf: &mut [u8], acc: Access) -> Result<(), Trap> {
-        let mut done = 0usize;
-        while done < buf.len() {
-            let a = la.wrapping_add(done as u64);
-            let n = ((0x1000 - (a & 0xfff)) as usize).min(buf.len() - done);
-            let pa = self.translate(Gva(a), acc)?;
-            self.mem.read(pa, &mut buf[done..done + n]).map_err(|e| {
-                Trap::Emu(EmuError::Machine(format!("read of physical {} outside RAM", e.0)))
-            })?;
-            done += n;
-        }
-        Ok(())
-    }
-
-    pub(crate) fn write_lin_bytes(&mut self, la: u64, data: &[u8]) -> Result<(), Trap> {
-        // Translate every page first so a fault leaves memory untouched.
-        let first = self.translate(Gva(la), self.data_access(true))?;
-        let split = ((0x1000 - (la & 0xfff)) as usize).min(data.len());
-        let second = if split < data.len() {
-            Some(self.translate(Gva(la.wrapping_add(split as u64)), self.data_access(true))?)
-        } else {
-            None
-        };
-        let oob = |e: crate::mem::phys::OutOfRange| Trap::Emu(EmuError::Machine(format!("write to physical {} outside RAM", e.0)));
-        self.mem.write(first, &data[..split]).map_err(oob)?;
-        if let Some(s) = second {
-            self.mem.write(s, &data[split..]).map_err(oob)?;
-        }
-        Ok(())
-    }
-
     pub(crate) fn data_access(&self, write: bool) -> Access {
         Access { write, user: self.cpu.cpl == 3, fetch: false }
     }
 
+    /// Reads `size` (1..=8) bytes at a linear address with the current CPL.
+    #[inline]
+    pub(crate) fn read_mem(&mut self, la: u64, size: u32) -> Result<u64, Trap> {
+        let acc = self.data_access(false);
+        self.read_lin(la, size, acc)
+    }
+
+    /// Reads with write intent (the read half of a read-modify-write).
+    #[inline]
+    pub(crate) fn read_mem_rmw(&mut self, la: u64, size: u32) -> Result<u64, Trap> {
+        let acc = self.data_access(true);
+        self.read_lin(la, size, acc)
+    }
+
+    #[inline]
+    pub(crate) fn write_mem(&mut self, la: u64, size: u32, val: u64) -> Result<(), Trap> {
+        self.write_lin(la, size, val)
+    }
+
     // ---- operands ----
+    #[inline]
     pub(crate) fn op_size(ins: &Instruction, op: u32) -> u32 {
         match ins.op_kind(op) {
             OpKind::Register => ins.op_register(op).size() as u32,
@@ -135,18 +167,32 @@ impl Machine {
         }
     }
 
+    #[inline]
     pub(crate) fn read_op(&mut self, ins: &Instruction, op: u32) -> Result<u64, Trap> {
         match ins.op_kind(op) {
             OpKind::Register => Ok(self.reg_read(ins.op_register(op))),
             OpKind::Memory => {
                 let la = self.effective_address(ins);
-                let acc = self.data_access(false);
-                self.read_lin(la, ins.memory_size().size() as u32, acc)
+                self.read_mem(la, ins.memory_size().size() as u32)
             }
             _ => Ok(ins.immediate(op)),
         }
     }
 
+    /// Reads an operand that is about to be written (memory is translated for writing, so a
+    /// read-only page faults with W=1 as on hardware).
+    #[inline]
+    pub(crate) fn read_op_rmw(&mut self, ins: &Instruction, op: u32) -> Result<u64, Trap> {
+        match ins.op_kind(op) {
+            OpKind::Memory => {
+                let la = self.effective_address(ins);
+                self.read_mem_rmw(la, ins.memory_size().size() as u32)
+            }
+            _ => self.read_op(ins, op),
+        }
+    }
+
+    #[inline]
     pub(crate) fn write_op(&mut self, ins: &Instruction, op: u32, val: u64) -> Result<(), Trap> {
         match ins.op_kind(op) {
             OpKind::Register => {
@@ -155,78 +201,90 @@ impl Machine {
             }
             OpKind::Memory => {
                 let la = self.effective_address(ins);
-                self.write_lin(la, ins.memory_size().size() as u32, val)
+                self.write_mem(la, ins.memory_size().size() as u32, val)
             }
             k => Err(Trap::Emu(EmuError::Machine(format!("write to operand kind {k:?}")))),
         }
     }
 
-    fn set_status(&mut self, f: u64) {
+    // ---- stack (64-bit mode: SS base 0, default operand size 8) ----
+    pub(crate) fn push(&mut self, size: u32, val: u64) -> Result<(), Trap> {
+        let rsp = self.cpu.regs.gpr[4].wrapping_sub(size as u64);
+        self.stack_write(rsp, size, val)?;
+        self.cpu.regs.gpr[4] = rsp;
+        Ok(())
+    }
+
+    pub(crate) fn pop(&mut self, size: u32) -> Result<u64, Trap> {
+        let rsp = self.cpu.regs.gpr[4];
+        let v = self.stack_read(rsp, size)?;
+        self.cpu.regs.gpr[4] = rsp.wrapping_add(size as u64);
+        Ok(v)
+    }
+
+    /// A stack read; a non-canonical stack address is #SS(0).
+    pub(crate) fn stack_read(&mut self, la: u64, size: u32) -> Result<u64, Trap> {
+        if !is_canonical(la) {
+            return Err(Fault::with_code(crate::cpu::fault::vector::SS, 0).into());
+        }
+        self.read_mem(la, size)
+    }
+
+    pub(crate) fn stack_write(&mut self, la: u64, size: u32, val: u64) -> Result<(), Trap> {
+        if !is_canonical(la) {
+            return Err(Fault::with_code(crate::cpu::fault::vector::SS, 0).into());
+        }
+        self.write_mem(la, size, val)
+    }
+
+    // ---- flags ----
+    #[inline]
+    pub(crate) fn set_status(&mut self, f: u64) {
         self.cpu.regs.rflags = (self.cpu.regs.rflags & !rf::STATUS) | f;
     }
 
-    /// Executes one decoded instruction (RIP still points at it).
-    pub(crate) fn execute(&mut self, ins: &Instruction) -> ExecResult {
-        use Mnemonic as M;
-        match ins.mnemonic() {
-            M::Nop | M::Pause => Ok(Flow::Next),
-            M::Mov => {
-                let v = self.read_op(ins, 1)?;
-                self.write_op(ins, 0, v)?;
-                Ok(Flow::Next)
-            }
-            M::Add | M::Sub | M::Cmp => {
-                let size = Self::op_size(ins, 0);
-                let a = self.read_op(ins, 0)?;
-                let b = self.read_op(ins, 1)?;
-                let (res, f) = if ins.mnemonic() == M::Add { flags::add(a, b, 0, size) } else { flags::sub(a, b, 0, size) };
-                if ins.mnemonic() != M::Cmp {
-                    self.write_op(ins, 0, res)?;
-                }
-                self.set_status(f);
-                Ok(Flow::Next)
-            }
-            M::Jmp => match ins.op_kind(0) {
-                OpKind::NearBranch64 => Ok(Flow::Jump(ins.near_branch_target())),
-                _ => Ok(Flow::Jump(self.read_op(ins, 0)?)),
-            },
-            m if ins.is_jcc_short_or_near() => {
-                let _ = m;
-                let cc = ins.condition_code() as u8 - 1;
-                if flags::cond(cc, self.cpu.regs.rflags) {
-                    Ok(Flow::Jump(ins.near_branch_target()))
-                } else {
-                    Ok(Flow::Next)
-                }
-            }
-            M::Out => {
-                let port = self.read_op(ins, 0)? as u16;
-                let size = Self::op_size(ins, 1);
-                let v = self.read_op(ins, 1)?;
-                Ok(self.port_out(port, size, v))
-            }
-            M::Hlt => {
-                if self.cpu.cpl != 0 {
-                    return Err(Fault::gp0().into());
-                }
-                Ok(Flow::Stop(Stop::Halt))
-            }
-            _ => Err(Trap::Emu(EmuError::Unsupported {
-                mnemonic: format!("{:?}", ins.mnemonic()).to_lowercase(),
-                rip: ins.ip(),
-            })),
-        }
+    /// Replaces the flags in `mask` with those of `f`.
+    #[inline]
+    pub(crate) fn set_flags_masked(&mut self, f: u64, mask: u64) {
+        self.cpu.regs.rflags = (self.cpu.regs.rflags & !mask) | (f & mask);
     }
 
-    /// OUT to the CONTRACT devices.
-    fn port_out(&mut self, port: u16, _size: u32, v: u64) -> Flow {
-        match port {
-            0xe9 => {
-                self.console.push(v as u8);
-                Flow::Next
+    #[inline]
+    pub(crate) fn flag(&self, f: u64) -> bool {
+        self.cpu.regs.rflags & f != 0
+    }
+
+    /// #GP(0) unless CPL is 0.
+    #[inline]
+    pub(crate) fn require_cpl0(&self) -> Result<(), Trap> {
+        if self.cpu.cpl != 0 { Err(Fault::gp0().into()) } else { Ok(()) }
+    }
+
+    /// Executes one decoded instruction (RIP still points at it).
+    pub fn execute(&mut self, ins: &Instruction) -> ExecResult {
+        use Mnemonic as M;
+        match ins.mnemonic() {
+            M::Add | M::Adc | M::Sub | M::Sbb | M::Cmp | M::And | M::Or | M::Xor | M::Test => self.exec_alu2(ins),
+            M::Inc | M::Dec | M::Neg | M::Not => self.exec_alu1(ins),
+            M::Mul | M::Imul | M::Div | M::Idiv => self.exec_muldiv(ins),
+            M::Shl | M::Sal | M::Shr | M::Sar | M::Rol | M::Ror | M::Rcl | M::Rcr | M::Shld | M::Shrd => {
+                self.exec_shift(ins)
             }
-            0xf4 => Flow::Stop(Stop::DebugExit(v as u8)),
-            _ => Flow::Next,
+            M::Bt | M::Bts | M::Btr | M::Btc | M::Bsf | M::Bsr | M::Tzcnt | M::Lzcnt | M::Popcnt | M::Andn
+            | M::Blsi | M::Blsmsk | M::Blsr | M::Bextr => self.exec_bits(ins),
+            M::Movsb | M::Movsw | M::Movsd | M::Movsq | M::Stosb | M::Stosw | M::Stosd | M::Stosq | M::Lodsb
+            | M::Lodsw | M::Lodsd | M::Lodsq | M::Cmpsb | M::Cmpsw | M::Cmpsd | M::Cmpsq | M::Scasb | M::Scasw
+            | M::Scasd | M::Scasq => self.exec_string(ins),
+            M::Jmp | M::Call | M::Ret | M::Retf | M::Loop | M::Loope | M::Loopne | M::Jrcxz | M::Jecxz
+            | M::Ja | M::Jae | M::Jb | M::Jbe | M::Je | M::Jne | M::Jg | M::Jge | M::Jl | M::Jle | M::Jo
+            | M::Jno | M::Jp | M::Jnp | M::Js | M::Jns => self.exec_control(ins),
+            M::Int | M::Int3 | M::Int1 | M::Into | M::Iretq | M::Iretd | M::Iret => self.exec_interrupt(ins),
+            _ => {
+                if let Some(r) = self.exec_data(ins) {
+                    return r;
+                }
+                self.exec_system(ins)
+            }
         }
     }
 }

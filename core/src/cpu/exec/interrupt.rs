@@ -1,0 +1,358 @@
+//! Descriptors, segment loads, far transfers, and event delivery through the 64-bit IDT
+//! (INT n, INT3, INT1, INTO, IRETQ, and exception delivery used by `Machine::deliver_fault`).
+use super::{is_canonical, ExecResult, Flow};
+use crate::cpu::exec::data::{IOPL_MASK, RFLAGS_WRITABLE};
+use crate::cpu::fault::{vector, EmuError, Fault, Trap};
+use crate::cpu::regs::flags as rf;
+use crate::cpu::Segment;
+use crate::machine::Machine;
+use crate::mem::paging::Access;
+use iced_x86::{Code, Instruction, Mnemonic, Register};
+
+const SUPERVISOR_READ: Access = Access { write: false, user: false, fetch: false };
+const NT: u64 = 1 << 14;
+const RF: u64 = 1 << 16;
+const VM: u64 = 1 << 17;
+
+/// Converts a raw 8-byte descriptor to the VMCB-format segment cache.
+pub fn segment_from_descriptor(sel: u16, d: u64) -> Segment {
+    let base = ((d >> 16) & 0xff_ffff) | ((d >> 32) & 0xff00_0000);
+    let mut limit = ((d & 0xffff) | ((d >> 32) & 0xf_0000)) as u32;
+    if d & (1 << 55) != 0 {
+        limit = (limit << 12) | 0xfff;
+    }
+    let attrib = (((d >> 40) & 0xff) | (((d >> 52) & 0xf) << 8)) as u16;
+    Segment { selector: sel, base, limit, attrib }
+}
+
+fn gp_sel(sel: u16) -> Trap {
+    Fault::with_code(vector::GP, (sel & !3) as u32).into()
+}
+
+/// Exception classes for the double-fault rules (SDM table 6-4 / APM 8.2.9).
+#[derive(PartialEq, Eq)]
+enum Class {
+    Benign,
+    Contributory,
+    PageFault,
+}
+
+fn class(v: u8) -> Class {
+    match v {
+        vector::DE | vector::TS | vector::NP | vector::SS | vector::GP => Class::Contributory,
+        vector::PF => Class::PageFault,
+        _ => Class::Benign,
+    }
+}
+
+impl Machine {
+    pub(crate) fn seg(&self, r: Register) -> &Segment {
+        match r {
+            Register::CS => &self.cpu.cs,
+            Register::DS => &self.cpu.ds,
+            Register::ES => &self.cpu.es,
+            Register::SS => &self.cpu.ss,
+            Register::FS => &self.cpu.fs,
+            _ => &self.cpu.gs,
+        }
+    }
+
+    fn seg_mut(&mut self, r: Register) -> &mut Segment {
+        match r {
+            Register::CS => &mut self.cpu.cs,
+            Register::DS => &mut self.cpu.ds,
+            Register::ES => &mut self.cpu.es,
+            Register::SS => &mut self.cpu.ss,
+            Register::FS => &mut self.cpu.fs,
+            _ => &mut self.cpu.gs,
+        }
+    }
+
+    /// Reads the 8-byte descriptor of a (non-null) selector from the GDT or LDT.
+    pub(crate) fn read_descriptor(&mut self, sel: u16) -> Result<u64, Trap> {
+        let table = if sel & 4 != 0 { (self.cpu.ldtr.base, self.cpu.ldtr.limit) } else { (self.cpu.gdtr.base, self.cpu.gdtr.limit as u32) };
+        let off = (sel & !7) as u64;
+        if off + 7 > table.1 as u64 {
+            return Err(gp_sel(sel));
+        }
+        self.read_lin(table.0.wrapping_add(off), 8, SUPERVISOR_READ)
+    }
+
+    /// MOV/POP to DS, ES, FS, GS or SS in 64-bit mode, with the protection checks.
+    pub(crate) fn load_data_segment(&mut self, sreg: Register, sel: u16) -> Result<(), Trap> {
+        let cpl = self.cpu.cpl;
+        if sel & !3 == 0 {
+            // Null selector: allowed except for SS at CPL 3 (or with RPL != CPL).
+            if sreg == Register::SS && (cpl == 3 || (sel & 3) as u8 != cpl) {
+                return Err(gp_sel(0));
+            }
+            let s = self.seg_mut(sreg);
+            *s = Segment { selector: sel, base: 0, limit: 0, attrib: 0 };
+            return Ok(());
+        }
+        let d = self.read_descriptor(sel)?;
+        let seg = segment_from_descriptor(sel, d);
+        let (rpl, dpl) = ((sel & 3) as u8, seg.dpl());
+        let s_bit = seg.attrib & 0x10 != 0;
+        let code = seg.attrib & 0x8 != 0;
+        let ok = if sreg == Register::SS {
+            s_bit && !code && seg.attrib & 0x2 != 0 && rpl == cpl && dpl == cpl
+        } else {
+            let readable = !code || seg.attrib & 0x2 != 0;
+            let conforming = code && seg.attrib & 0x4 != 0;
+            s_bit && readable && (conforming || dpl >= cpl.max(rpl))
+        };
+        if !ok {
+            return Err(gp_sel(sel));
+        }
+        if seg.attrib & 0x80 == 0 {
+            let v = if sreg == Register::SS { vector::SS } else { vector::NP };
+            return Err(Fault::with_code(v, (sel & !3) as u32).into());
+        }
+        let keep_base = matches!(sreg, Register::FS | Register::GS);
+        let s = self.seg_mut(sreg);
+        let base = if keep_base { seg.base & 0xffff_ffff } else { 0 };
+        *s = Segment { base, ..seg };
+        Ok(())
+    }
+
+    /// Loads CS for a far transfer in long mode: `new_cpl` becomes the CPL, RIP = `rip`.
+    /// `ss` (IRET / RETF to an outer level) is loaded after CS is validated.
+    pub(crate) fn far_transfer(&mut self, sel: u16, rip: u64, ss: Option<u16>) -> Result<(), Trap> {
+        if sel & !3 == 0 {
+            return Err(gp_sel(0));
+        }
+        let d = self.read_descriptor(sel)?;
+        let seg = segment_from_descriptor(sel, d);
+        let rpl = (sel & 3) as u8;
+        let code = seg.attrib & 0x18 == 0x18;
+        let conforming = seg.attrib & 0x4 != 0;
+        let new_cpl = if ss.is_some() { rpl } else { self.cpu.cpl };
+        let dpl_ok = if ss.is_some() {
+            if conforming { seg.dpl() <= rpl } else { seg.dpl() == rpl }
+        } else if conforming {
+            seg.dpl() <= self.cpu.cpl
+        } else {
+            rpl <= self.cpu.cpl && seg.dpl() == self.cpu.cpl
+        };
+        if !code || !dpl_ok {
+            return Err(gp_sel(sel));
+        }
+        if seg.attrib & 0x80 == 0 {
+            return Err(Fault::with_code(vector::NP, (sel & !3) as u32).into());
+        }
+        if !seg.long_mode() {
+            return Err(EmuError::Machine(format!("far transfer to a compatibility-mode code segment {sel:#x} (only 64-bit code is modelled)")).into());
+        }
+        if !is_canonical(rip) {
+            return Err(Fault::gp0().into());
+        }
+        let old_cpl = self.cpu.cpl;
+        let saved = (self.cpu.cs, self.cpu.ss);
+        self.cpu.cs = Segment { selector: (sel & !3) | new_cpl as u16, base: 0, ..seg };
+        self.cpu.cpl = new_cpl;
+        if let Some(ss_sel) = ss
+            && let Err(e) = self.load_data_segment(Register::SS, ss_sel)
+        {
+            (self.cpu.cs, self.cpu.ss) = saved;
+            self.cpu.cpl = old_cpl;
+            return Err(e);
+        }
+        self.cpu.regs.rip = rip;
+        Ok(())
+    }
+
+    /// On a return to an outer privilege level, data segments the new CPL may not use are nulled.
+    pub(crate) fn clear_segments_for_outer_return(&mut self) {
+        let cpl = self.cpu.cpl;
+        for r in [Register::DS, Register::ES, Register::FS, Register::GS] {
+            let s = self.seg_mut(r);
+            let conforming_code = s.attrib & 0x1c == 0x1c;
+            if s.selector & !3 != 0 && !conforming_code && s.dpl() < cpl {
+                s.selector = 0;
+                s.attrib = 0;
+            }
+        }
+    }
+
+    /// Delivers vector `v` through the IDT. `soft` = INT n / INT3 / INTO (gate DPL is checked),
+    /// `ext` = set EXT in error codes (delivering an exception). `ret_rip` is the RIP pushed.
+    /// On success RIP, CS, RSP, RFLAGS and CPL describe the handler's entry state.
+    pub(crate) fn deliver_vector(&mut self, v: u8, code: Option<u32>, ret_rip: u64, soft: bool, ext: bool) -> Result<(), Trap> {
+        let e = ext as u32;
+        let idt_err = Fault::with_code(vector::GP, (v as u32) * 8 + 2 + e);
+        if (v as u64) * 16 + 15 > self.cpu.idtr.limit as u64 {
+            return Err(idt_err.into());
+        }
+        let ga = self.cpu.idtr.base.wrapping_add(v as u64 * 16);
+        let lo = self.read_lin(ga, 8, SUPERVISOR_READ)?;
+        let hi = self.read_lin(ga.wrapping_add(8), 8, SUPERVISOR_READ)?;
+        let ty = (lo >> 40) & 0xf;
+        if ty != 0xe && ty != 0xf {
+            return Err(idt_err.into());
+        }
+        let gate_dpl = ((lo >> 45) & 3) as u8;
+        if soft && gate_dpl < self.cpu.cpl {
+            return Err(Fault::with_code(vector::GP, (v as u32) * 8 + 2).into());
+        }
+        if lo & (1 << 47) == 0 {
+            return Err(Fault::with_code(vector::NP, (v as u32) * 8 + 2 + e).into());
+        }
+        let target = (lo & 0xffff) | ((lo >> 32) & 0xffff_0000) | (hi << 32);
+        let sel = ((lo >> 16) & 0xffff) as u16;
+        let ist = (lo >> 32) & 7;
+        if sel & !3 == 0 {
+            return Err(Fault::with_code(vector::GP, e).into());
+        }
+        let d = self.read_descriptor(sel)?;
+        let cs = segment_from_descriptor(sel, d);
+        if cs.attrib & 0x18 != 0x18 || cs.dpl() > self.cpu.cpl {
+            return Err(Fault::with_code(vector::GP, (sel & !3) as u32 + e).into());
+        }
+        if cs.attrib & 0x80 == 0 {
+            return Err(Fault::with_code(vector::NP, (sel & !3) as u32 + e).into());
+        }
+        if !cs.long_mode() {
+            return Err(EmuError::Machine("IDT gate to a non-64-bit code segment".into()).into());
+        }
+        if !is_canonical(target) {
+            return Err(Fault::with_code(vector::GP, e).into());
+        }
+        let old_cpl = self.cpu.cpl;
+        let new_cpl = if cs.attrib & 0x4 != 0 { old_cpl } else { cs.dpl() };
+        let mut rsp = self.cpu.regs.gpr[4];
+        let stack_switch = new_cpl < old_cpl;
+        if ist != 0 || stack_switch {
+            let off = if ist != 0 { 0x24 + 8 * (ist - 1) } else { 4 + 8 * new_cpl as u64 };
+            if off + 7 > self.cpu.tr.limit as u64 {
+                return Err(Fault::with_code(vector::TS, (self.cpu.tr.selector & !3) as u32 + e).into());
+            }
+            rsp = self.read_lin(self.cpu.tr.base.wrapping_add(off), 8, SUPERVISOR_READ)?;
+        }
+        rsp &= !0xf;
+        let user = new_cpl == 3;
+        let frame = [
+            self.cpu.ss.selector as u64,
+            self.cpu.regs.gpr[4],
+            self.cpu.regs.rflags,
+            self.cpu.cs.selector as u64,
+            ret_rip,
+        ];
+        let mut sp = rsp;
+        for val in frame.into_iter().chain(code.map(|c| c as u64)) {
+            sp = sp.wrapping_sub(8);
+            if !is_canonical(sp) {
+                return Err(Fault::with_code(vector::SS, e).into());
+            }
+            self.write_lin_acc(sp, 8, val, Access { write: true, user, fetch: false })?;
+        }
+        // Commit.
+        self.cpu.cs = Segment { selector: (sel & !3) | new_cpl as u16, base: 0, ..cs };
+        self.cpu.cpl = new_cpl;
+        if stack_switch {
+            self.cpu.ss = Segment { selector: new_cpl as u16, base: 0, limit: 0, attrib: 0 };
+        }
+        self.cpu.regs.gpr[4] = sp;
+        let mut fl = self.cpu.regs.rflags & !(rf::TF | NT | RF | VM);
+        if ty == 0xe {
+            fl &= !rf::IF;
+        }
+        self.cpu.regs.rflags = fl;
+        self.cpu.regs.rip = target;
+        Ok(())
+    }
+
+    /// Delivers an architectural exception raised by the instruction at RIP, applying the
+    /// double-fault rules; a fault while delivering #DF is a triple fault (`Err` = shutdown reason).
+    ///
+    /// This is the single place where exceptions are delivered: the SVM layer hooks its
+    /// "is this exception intercepted?" check in front of it.
+    pub fn deliver_exception(&mut self, f: Fault) -> Result<(), String> {
+        let mut cur = f;
+        let mut nested = false;
+        loop {
+            if let Some(cr2) = cur.cr2 {
+                self.cpu.ctl.cr2 = cr2;
+            }
+            let rip = self.cpu.regs.rip;
+            match self.deliver_vector(cur.vector, cur.error_code, rip, false, nested) {
+                Ok(()) => return Ok(()),
+                Err(Trap::Emu(e)) => return Err(format!("cannot deliver {cur}: {e}")),
+                Err(Trap::Fault(second)) => {
+                    if cur.vector == vector::DF {
+                        return Err(format!(
+                            "triple fault: {second} while delivering #DF (first fault {f}) at rip {rip:#x}"
+                        ));
+                    }
+                    let (c1, c2) = (class(cur.vector), class(second.vector));
+                    cur = if (c1 == Class::Contributory && c2 == Class::Contributory)
+                        || (c1 == Class::PageFault && c2 != Class::Benign)
+                    {
+                        Fault::with_code(vector::DF, 0)
+                    } else {
+                        second
+                    };
+                    nested = true;
+                }
+            }
+        }
+    }
+
+    pub(crate) fn exec_interrupt(&mut self, ins: &Instruction) -> ExecResult {
+        let next = ins.next_ip();
+        let (v, soft) = match ins.mnemonic() {
+            Mnemonic::Int => (ins.immediate8(), true),
+            Mnemonic::Int3 => (vector::BP, true),
+            Mnemonic::Int1 => (vector::DB, false),
+            Mnemonic::Into => {
+                if !self.flag(rf::OF) {
+                    return Ok(Flow::Next);
+                }
+                (vector::OF, true)
+            }
+            _ => return self.exec_iret(ins),
+        };
+        self.deliver_vector(v, None, next, soft, false)?;
+        Ok(Flow::Jump(self.cpu.regs.rip))
+    }
+
+    /// IRET in 64-bit mode: always pops RIP, CS, RFLAGS, RSP and SS.
+    fn exec_iret(&mut self, ins: &Instruction) -> ExecResult {
+        let size: u32 = match ins.code() {
+            Code::Iretq => 8,
+            Code::Iretd => 4,
+            _ => 2,
+        };
+        let rsp = self.cpu.regs.gpr[4];
+        let mut vals = [0u64; 5];
+        for (i, v) in vals.iter_mut().enumerate() {
+            *v = self.stack_read(rsp.wrapping_add(i as u64 * size as u64), size)?;
+        }
+        let [rip, cs, fl, new_rsp, ss] = vals;
+        let (cs, ss) = (cs as u16, ss as u16);
+        if self.cpu.regs.rflags & NT != 0 {
+            return Err(Fault::gp0().into());
+        }
+        let rpl = (cs & 3) as u8;
+        let old_cpl = self.cpu.cpl;
+        if rpl < old_cpl {
+            return Err(gp_sel(cs));
+        }
+        // RFLAGS: IOPL only at CPL 0, IF only when CPL <= IOPL (checked at the old CPL).
+        let mut mask = RFLAGS_WRITABLE & if size == 2 { 0xffff } else { u64::MAX };
+        let iopl = (self.cpu.regs.rflags & IOPL_MASK) >> 12;
+        if old_cpl != 0 {
+            mask &= !IOPL_MASK;
+        }
+        if old_cpl as u64 > iopl {
+            mask &= !rf::IF;
+        }
+        self.far_transfer(cs, rip, Some(ss))?;
+        self.cpu.regs.rflags = (self.cpu.regs.rflags & !mask) | (fl & mask) | rf::FIXED1;
+        self.cpu.regs.gpr[4] = new_rsp;
+        if rpl > old_cpl {
+            self.clear_segments_for_outer_return();
+        }
+        Ok(Flow::Jump(rip))
+    }
+}

@@ -1,0 +1,95 @@
+//! String instructions MOVS STOS LODS CMPS SCAS with REP / REPE / REPNE.
+//!
+//! A REP instruction runs at most [`REP_CHUNK`] iterations per step. When RCX is still non-zero
+//! after a chunk (and the REPE/REPNE condition holds) RIP is left at the instruction, exactly as
+//! when a real CPU takes an interrupt between iterations, and the next step continues it. Each
+//! chunk therefore counts as one step, which keeps a huge RCX from stalling the step budget.
+use super::{flags, ExecResult, Flow};
+use crate::cpu::regs::flags as rf;
+use crate::machine::Machine;
+use iced_x86::{Instruction, Mnemonic as M, OpKind, Register};
+
+/// Iterations of a REP string instruction per step.
+pub const REP_CHUNK: u64 = 1024;
+
+impl Machine {
+    pub(crate) fn exec_string(&mut self, ins: &Instruction) -> ExecResult {
+        let m = ins.mnemonic();
+        let size = ins.memory_size().size() as u32;
+        let (asz, rcx, rsi, rdi) = if (0..ins.op_count()).any(|i| matches!(ins.op_kind(i), OpKind::MemorySegRSI | OpKind::MemoryESRDI)) {
+            (u64::MAX, Register::RCX, Register::RSI, Register::RDI)
+        } else if (0..ins.op_count()).any(|i| matches!(ins.op_kind(i), OpKind::MemorySegESI | OpKind::MemoryESEDI)) {
+            (0xffff_ffff, Register::ECX, Register::ESI, Register::EDI)
+        } else {
+            (0xffff, Register::CX, Register::SI, Register::DI)
+        };
+        let src_base = match ins.memory_segment() {
+            Register::FS => self.cpu.fs.base,
+            Register::GS => self.cpu.gs.base,
+            _ => 0,
+        };
+        let cmp = matches!(m, M::Cmpsb | M::Cmpsw | M::Cmpsd | M::Cmpsq | M::Scasb | M::Scasw | M::Scasd | M::Scasq);
+        let rep = ins.has_rep_prefix() || ins.has_repne_prefix();
+        let repne = ins.has_repne_prefix();
+        let delta = if self.flag(rf::DF) { (size as u64).wrapping_neg() } else { size as u64 };
+        let acc_reg = match size {
+            1 => Register::AL,
+            2 => Register::AX,
+            4 => Register::EAX,
+            _ => Register::RAX,
+        };
+        let mut left = if rep { self.reg_read(rcx) & asz } else { 1 };
+        if left == 0 {
+            return Ok(Flow::Next);
+        }
+        for _ in 0..REP_CHUNK {
+            let si = self.reg_read(rsi);
+            let di = self.reg_read(rdi);
+            match m {
+                M::Movsb | M::Movsw | M::Movsd | M::Movsq => {
+                    let v = self.read_mem(src_base.wrapping_add(si), size)?;
+                    self.write_mem(di, size, v)?;
+                    self.reg_write(rsi, si.wrapping_add(delta) & asz);
+                    self.reg_write(rdi, di.wrapping_add(delta) & asz);
+                }
+                M::Stosb | M::Stosw | M::Stosd | M::Stosq => {
+                    let v = self.reg_read(acc_reg);
+                    self.write_mem(di, size, v)?;
+                    self.reg_write(rdi, di.wrapping_add(delta) & asz);
+                }
+                M::Lodsb | M::Lodsw | M::Lodsd | M::Lodsq => {
+                    let v = self.read_mem(src_base.wrapping_add(si), size)?;
+                    self.reg_write(acc_reg, v);
+                    self.reg_write(rsi, si.wrapping_add(delta) & asz);
+                }
+                M::Cmpsb | M::Cmpsw | M::Cmpsd | M::Cmpsq => {
+                    let a = self.read_mem(src_base.wrapping_add(si), size)?;
+                    let b = self.read_mem(di, size)?;
+                    let (_, f) = flags::sub(a, b, 0, size);
+                    self.set_status(f);
+                    self.reg_write(rsi, si.wrapping_add(delta) & asz);
+                    self.reg_write(rdi, di.wrapping_add(delta) & asz);
+                }
+                _ => {
+                    let a = self.reg_read(acc_reg);
+                    let b = self.read_mem(di, size)?;
+                    let (_, f) = flags::sub(a, b, 0, size);
+                    self.set_status(f);
+                    self.reg_write(rdi, di.wrapping_add(delta) & asz);
+                }
+            }
+            if !rep {
+                return Ok(Flow::Next);
+            }
+            left -= 1;
+            self.reg_write(rcx, left);
+            if left == 0 {
+                return Ok(Flow::Next);
+            }
+            if cmp && (self.flag(rf::ZF) == repne) {
+                return Ok(Flow::Next);
+            }
+        }
+        Ok(Flow::Repeat)
+    }
+}

@@ -1,0 +1,347 @@
+//! System and flag instructions: CPUID, RDTSC(P), RDMSR/WRMSR, MOV CR/DR, CLTS, LGDT/LIDT/SGDT/
+//! SIDT, LTR/STR/LLDT/SLDT, INVLPG, WBINVD, INVD, CLFLUSH, HLT, IN/OUT, SWAPGS, CLC..STI,
+//! NOP/PAUSE/fences, UD0/UD1/UD2.
+use super::{is_canonical, unsupported, ExecResult, Flow};
+use crate::cpu::control::{cr0, cr4, efer};
+use crate::cpu::fault::{vector, Fault, Trap};
+use crate::cpu::regs::flags as rf;
+use crate::cpu::{cpuid, msr, DescTable};
+use crate::machine::{Machine, Stop};
+use iced_x86::{Instruction, Mnemonic, OpKind, Register};
+
+/// CR4 bits the model accepts: VME PVI TSD DE PSE PAE MCE PGE PCE OSFXSR OSXMMEXCPT.
+pub const CR4_VALID: u64 = 0x7ff;
+
+impl Machine {
+    /// IOPL check for CLI/STI/IN/OUT (no TSS I/O bitmap is modelled: CPL > IOPL is #GP(0)).
+    fn require_iopl(&self) -> Result<(), Trap> {
+        let iopl = (self.cpu.regs.rflags >> 12) & 3;
+        if self.cpu.cpl as u64 > iopl { Err(Fault::gp0().into()) } else { Ok(()) }
+    }
+
+    /// The time-stamp counter: derived from retired steps so that runs are deterministic.
+    pub fn tsc(&self) -> u64 {
+        self.steps.wrapping_add(self.cpu.msr.tsc_offset)
+    }
+
+    /// RDMSR semantics (without the CPL check): the value, or #GP(0) for an unknown MSR.
+    pub fn rdmsr(&self, idx: u32) -> Result<u64, Fault> {
+        match idx {
+            msr::EFER => Ok(self.cpu.ctl.efer),
+            msr::PAT => Ok(self.cpu.pat),
+            msr::TSC => Ok(self.tsc()),
+            msr::FS_BASE => Ok(self.cpu.fs.base),
+            msr::GS_BASE => Ok(self.cpu.gs.base),
+            _ => self.cpu.msr.read(idx).ok_or(Fault::gp0()),
+        }
+    }
+
+    /// WRMSR semantics (without the CPL check): #GP(0) for an unknown MSR, a read-only MSR or a
+    /// reserved bit / encoding.
+    pub fn wrmsr(&mut self, idx: u32, v: u64) -> Result<(), Fault> {
+        match idx {
+            msr::EFER => {
+                let cur = self.cpu.ctl.efer;
+                if v & !msr::EFER_VALID != 0 {
+                    return Err(Fault::gp0());
+                }
+                if v & efer::SVME != 0 && self.cpu.msr.vm_cr & msr::VM_CR_SVMDIS != 0 {
+                    return Err(Fault::gp0());
+                }
+                if self.cpu.ctl.cr0 & cr0::PG != 0 && (v ^ cur) & efer::LME != 0 {
+                    return Err(Fault::gp0());
+                }
+                // LMA is maintained by the processor.
+                self.cpu.ctl.efer = (v & !efer::LMA) | (cur & efer::LMA);
+                if (v ^ cur) & efer::NXE != 0 {
+                    self.flush_tlb();
+                }
+            }
+            msr::PAT => {
+                if !msr::pat_valid(v) {
+                    return Err(Fault::gp0());
+                }
+                self.cpu.pat = v;
+            }
+            msr::TSC => self.cpu.msr.tsc_offset = v.wrapping_sub(self.steps),
+            msr::FS_BASE | msr::GS_BASE => {
+                if !is_canonical(v) {
+                    return Err(Fault::gp0());
+                }
+                if idx == msr::FS_BASE { self.cpu.fs.base = v } else { self.cpu.gs.base = v }
+            }
+            _ => match self.cpu.msr.write(idx, v) {
+                Ok(true) => {}
+                Ok(false) | Err(_) => return Err(Fault::gp0()),
+            },
+        }
+        Ok(())
+    }
+
+    /// MOV to a control register (CPL 0 already checked).
+    pub fn write_cr(&mut self, n: usize, v: u64) -> Result<(), Fault> {
+        let c = &self.cpu.ctl;
+        match n {
+            0 => {
+                if v >> 32 != 0
+                    || (v & cr0::PG != 0 && v & cr0::PE == 0)
+                    || (v & cr0::NW != 0 && v & cr0::CD == 0)
+                    || (c.efer & efer::LMA != 0 && v & cr0::PG == 0)
+                {
+                    // Leaving long mode from 64-bit code is #GP (it needs compatibility mode).
+                    return Err(Fault::gp0());
+                }
+                self.cpu.ctl.cr0 = v | cr0::ET;
+                self.flush_tlb();
+            }
+            2 => self.cpu.ctl.cr2 = v,
+            3 => {
+                if v >> msr::MAXPHYADDR != 0 {
+                    return Err(Fault::gp0());
+                }
+                self.cpu.ctl.cr3 = v;
+                self.flush_tlb_nonglobal();
+            }
+            4 => {
+                if v & !CR4_VALID != 0 || (c.efer & efer::LMA != 0 && v & cr4::PAE == 0) {
+                    return Err(Fault::gp0());
+                }
+                self.cpu.ctl.cr4 = v;
+                self.flush_tlb();
+            }
+            8 => {
+                if v >> 4 != 0 {
+                    return Err(Fault::gp0());
+                }
+                self.cpu.ctl.cr8 = v;
+            }
+            _ => return Err(Fault::ud()),
+        }
+        Ok(())
+    }
+
+    fn read_cr(&self, n: usize) -> Result<u64, Fault> {
+        let c = &self.cpu.ctl;
+        Ok(match n {
+            0 => c.cr0,
+            2 => c.cr2,
+            3 => c.cr3,
+            4 => c.cr4,
+            8 => c.cr8,
+            _ => return Err(Fault::ud()),
+        })
+    }
+
+    pub(crate) fn exec_mov_crdr(&mut self, ins: &Instruction) -> ExecResult {
+        self.require_cpl0()?;
+        let (r0, r1) = (ins.op_register(0), ins.op_register(1));
+        let cr = |r: Register| r.number() - Register::CR0.number();
+        let dr = |r: Register| r.number() - Register::DR0.number();
+        if r0.is_cr() {
+            let v = self.reg_read(r1);
+            self.write_cr(cr(r0), v)?;
+        } else if r1.is_cr() {
+            let v = self.read_cr(cr(r1))?;
+            self.reg_write(r0, v);
+        } else {
+            let to_dr = r0.is_dr();
+            let mut n = if to_dr { dr(r0) } else { dr(r1) };
+            if n == 4 || n == 5 {
+                if self.cpu.ctl.cr4 & cr4::DE != 0 {
+                    return Err(Fault::ud().into());
+                }
+                n += 2;
+            }
+            if n > 7 {
+                return Err(Fault::ud().into());
+            }
+            if to_dr {
+                let v = self.reg_read(r1);
+                if n >= 6 && v >> 32 != 0 {
+                    return Err(Fault::gp0().into());
+                }
+                self.cpu.ctl.dr[n] = match n {
+                    6 => (v & 0xe00f) | 0xffff_0ff0,
+                    7 => (v & !0xd800) | 0x400,
+                    _ => v,
+                };
+            } else {
+                let v = self.cpu.ctl.dr[n];
+                self.reg_write(r0, v);
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    pub(crate) fn exec_system(&mut self, ins: &Instruction) -> ExecResult {
+        use Mnemonic as M;
+        let m = ins.mnemonic();
+        match m {
+            M::Nop | M::Pause | M::Lfence | M::Sfence | M::Mfence | M::Endbr64 | M::Prefetchnta | M::Prefetcht0
+            | M::Prefetcht1 | M::Prefetcht2 | M::Prefetchw | M::Prefetch => {}
+            M::Clc => self.set_flags_masked(0, rf::CF),
+            M::Stc => self.set_flags_masked(rf::CF, rf::CF),
+            M::Cmc => self.cpu.regs.rflags ^= rf::CF,
+            M::Cld => self.set_flags_masked(0, rf::DF),
+            M::Std => self.set_flags_masked(rf::DF, rf::DF),
+            M::Cli | M::Sti => {
+                self.require_iopl()?;
+                self.set_flags_masked(if m == M::Sti { rf::IF } else { 0 }, rf::IF);
+            }
+            M::Cpuid => {
+                let r = cpuid::cpuid(self.cpu.regs.gpr[0] as u32, self.cpu.regs.gpr[1] as u32);
+                for (i, reg) in [0usize, 3, 1, 2].into_iter().enumerate() {
+                    self.cpu.regs.gpr[reg] = r[i] as u64;
+                }
+            }
+            M::Rdtsc | M::Rdtscp => {
+                if self.cpu.ctl.cr4 & cr4::TSD != 0 && self.cpu.cpl != 0 {
+                    return Err(Fault::gp0().into());
+                }
+                let t = self.tsc();
+                self.cpu.regs.gpr[0] = t & 0xffff_ffff;
+                self.cpu.regs.gpr[2] = t >> 32;
+                if m == M::Rdtscp {
+                    self.cpu.regs.gpr[1] = self.cpu.msr.tsc_aux;
+                }
+            }
+            M::Rdmsr => {
+                self.require_cpl0()?;
+                let v = self.rdmsr(self.cpu.regs.gpr[1] as u32)?;
+                self.cpu.regs.gpr[0] = v & 0xffff_ffff;
+                self.cpu.regs.gpr[2] = v >> 32;
+            }
+            M::Wrmsr => {
+                self.require_cpl0()?;
+                let v = (self.cpu.regs.gpr[2] << 32) | (self.cpu.regs.gpr[0] & 0xffff_ffff);
+                self.wrmsr(self.cpu.regs.gpr[1] as u32, v)?;
+            }
+            M::Clts => {
+                self.require_cpl0()?;
+                self.cpu.ctl.cr0 &= !(1 << 3);
+            }
+            M::Lgdt | M::Lidt => {
+                self.require_cpl0()?;
+                let la = self.effective_address(ins);
+                let limit = self.read_mem(la, 2)? as u16;
+                let base = self.read_mem(la.wrapping_add(2), 8)?;
+                if !is_canonical(base) {
+                    return Err(Fault::gp0().into());
+                }
+                let t = DescTable { base, limit };
+                if m == M::Lgdt { self.cpu.gdtr = t } else { self.cpu.idtr = t }
+            }
+            M::Sgdt | M::Sidt => {
+                let t = if m == M::Sgdt { self.cpu.gdtr } else { self.cpu.idtr };
+                let la = self.effective_address(ins);
+                self.write_mem(la, 2, t.limit as u64)?;
+                self.write_mem(la.wrapping_add(2), 8, t.base)?;
+            }
+            M::Ltr | M::Lldt => {
+                self.require_cpl0()?;
+                let sel = self.read_op(ins, 0)? as u16;
+                self.load_system_segment(m == M::Ltr, sel)?;
+            }
+            M::Str | M::Sldt => {
+                let sel = if m == M::Str { self.cpu.tr.selector } else { self.cpu.ldtr.selector } as u64;
+                if ins.op_kind(0) == OpKind::Memory {
+                    let la = self.effective_address(ins);
+                    self.write_mem(la, 2, sel)?;
+                } else {
+                    let r = ins.op_register(0);
+                    let full = if r.size() == 2 { r } else { r.full_register() };
+                    self.reg_write(full, sel);
+                }
+            }
+            M::Invlpg => {
+                self.require_cpl0()?;
+                let la = self.effective_address(ins);
+                self.invlpg(la);
+            }
+            M::Wbinvd | M::Invd => self.require_cpl0()?,
+            M::Clflush | M::Clflushopt => {
+                let la = self.effective_address(ins);
+                self.read_mem(la, 1)?;
+            }
+            M::Hlt => {
+                self.require_cpl0()?;
+                return Ok(Flow::Stop(Stop::Halt));
+            }
+            M::Swapgs => {
+                self.require_cpl0()?;
+                std::mem::swap(&mut self.cpu.gs.base, &mut self.cpu.msr.kernel_gs_base);
+            }
+            M::In => {
+                self.require_iopl()?;
+                let port = self.read_op(ins, 1)? as u16;
+                let size = Self::op_size(ins, 0);
+                let v = self.port_in(port, size);
+                self.reg_write(ins.op_register(0), v);
+            }
+            M::Out => {
+                self.require_iopl()?;
+                let port = self.read_op(ins, 0)? as u16;
+                let size = Self::op_size(ins, 1);
+                let v = self.read_op(ins, 1)?;
+                return Ok(self.port_out(port, size, v));
+            }
+            M::Ud0 | M::Ud1 | M::Ud2 => return Err(Fault::ud().into()),
+            _ => return Err(unsupported(ins)),
+        }
+        Ok(Flow::Next)
+    }
+
+    /// LTR / LLDT: 16-byte system descriptors from the GDT.
+    fn load_system_segment(&mut self, tr: bool, sel: u16) -> Result<(), Trap> {
+        if sel & !3 == 0 {
+            if tr {
+                return Err(Fault::gp0().into());
+            }
+            self.cpu.ldtr = crate::cpu::Segment { selector: 0, base: 0, limit: 0, attrib: 0 };
+            return Ok(());
+        }
+        let gp = Trap::from(Fault::with_code(vector::GP, (sel & !3) as u32));
+        if sel & 4 != 0 || (sel & !7) as u64 + 15 > self.cpu.gdtr.limit as u64 {
+            return Err(gp);
+        }
+        let la = self.cpu.gdtr.base + (sel & !7) as u64;
+        let acc = crate::mem::paging::Access { write: false, user: false, fetch: false };
+        let lo = self.read_lin(la, 8, acc)?;
+        let hi = self.read_lin(la + 8, 8, acc)?;
+        let mut seg = super::interrupt::segment_from_descriptor(sel, lo);
+        let ty = seg.attrib & 0x1f;
+        if (tr && ty != 0x09) || (!tr && ty != 0x02) {
+            return Err(gp);
+        }
+        if seg.attrib & 0x80 == 0 {
+            return Err(Fault::with_code(vector::NP, (sel & !3) as u32).into());
+        }
+        seg.base |= (hi & 0xffff_ffff) << 32;
+        if tr {
+            // Mark the TSS busy.
+            self.write_lin_acc(la, 8, lo | (2 << 40), crate::mem::paging::Access { write: true, user: false, fetch: false })?;
+            seg.attrib |= 2;
+            self.cpu.tr = seg;
+        } else {
+            self.cpu.ldtr = seg;
+        }
+        Ok(())
+    }
+
+    /// IN from the CONTRACT devices: nothing is readable, so every port reads as all ones.
+    fn port_in(&mut self, _port: u16, size: u32) -> u64 {
+        super::flags::mask(size)
+    }
+
+    /// OUT to the CONTRACT devices.
+    pub(crate) fn port_out(&mut self, port: u16, _size: u32, v: u64) -> Flow {
+        match port {
+            0xe9 => {
+                self.console.push(v as u8);
+                Flow::Next
+            }
+            0xf4 => Flow::Stop(Stop::DebugExit(v as u8)),
+            _ => Flow::Next,
+        }
+    }
+}

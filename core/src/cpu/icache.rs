@@ -1,0 +1,55 @@
+//! The decoded-instruction cache, keyed by (RIP, physical address of RIP).
+//!
+//! Keying by the physical address means a remapped linear page never returns stale bytes, and
+//! keeping RIP in the key keeps RIP-relative operands and branch targets right when one physical
+//! page is mapped at several linear addresses. Each entry records the write generation of its
+//! physical page (`PhysMem::page_generation`): any store into that page — self-modifying code,
+//! a loader, the SVM layer writing guest memory — invalidates exactly that page's entries.
+//! Instructions that straddle a page boundary are never cached.
+use iced_x86::Instruction;
+
+pub const ICACHE_ENTRIES: usize = 4096;
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Entry {
+    rip: u64,
+    /// Physical address + 1 (0 = invalid).
+    pa: u64,
+    generation: u32,
+    ins: Instruction,
+}
+
+#[derive(Clone, Debug)]
+pub struct DecodeCache {
+    entries: Vec<Entry>,
+    pub hits: u64,
+    pub misses: u64,
+}
+
+impl Default for DecodeCache {
+    fn default() -> Self {
+        DecodeCache { entries: vec![Entry::default(); ICACHE_ENTRIES], hits: 0, misses: 0 }
+    }
+}
+
+#[inline]
+fn slot(pa: u64) -> usize {
+    ((pa ^ (pa >> 12)) as usize) & (ICACHE_ENTRIES - 1)
+}
+
+impl DecodeCache {
+    #[inline]
+    pub fn lookup(&self, rip: u64, pa: u64, generation: u32) -> Option<&Instruction> {
+        let e = &self.entries[slot(pa)];
+        if e.pa == pa.wrapping_add(1) && e.rip == rip && e.generation == generation { Some(&e.ins) } else { None }
+    }
+
+    #[inline]
+    pub fn insert(&mut self, rip: u64, pa: u64, generation: u32, ins: &Instruction) {
+        self.entries[slot(pa)] = Entry { rip, pa: pa.wrapping_add(1), generation, ins: *ins };
+    }
+
+    pub fn clear(&mut self) {
+        self.entries.fill(Entry::default());
+    }
+}
