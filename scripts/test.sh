@@ -28,6 +28,7 @@ count() {
 
 layer() {
   local name=$1; shift
+  local before=$passed
   local log="$logdir/$name.log"
   echo "==> [$name] $*"
   local t0=$SECONDS
@@ -36,6 +37,9 @@ layer() {
   grep -E '^test result:|^# (pass|fail|tests) ' "$log" | sed 's/^/    /'
   count "$log"
   echo "    (${name}: exit $rc, $((SECONDS - t0)) s, log $log)"
+  if [ $rc -eq 0 ] && [ $passed -eq $before ]; then
+    echo "    ${name}: ran no test — counted as a failure"; rc=1; failed=$((failed + 1))
+  fi
   if [ $rc -ne 0 ]; then
     status=1
     echo "---- last lines of $log ----"; tail -40 "$log"; echo "----"
@@ -46,7 +50,10 @@ layer native cargo test --workspace
 layer wasm-node cargo test -p nestscope-core --target wasm32-unknown-unknown
 # wasm-bindgen-test-runner reads web/webdriver.json (headless, --no-sandbox) from the working directory.
 layer web-chromium bash -c 'cd web && cargo test --target wasm32-unknown-unknown --test components'
-layer trunk-build trunk build
+echo "==> [trunk-build] trunk build"
+if ! trunk build >"$logdir/trunk-build.log" 2>&1; then
+  status=1; failed=$((failed + 1)); tail -40 "$logdir/trunk-build.log"
+fi
 if [ -f dist/index.html ]; then
   layer e2e node --test tests/e2e/app.test.mjs
 fi
