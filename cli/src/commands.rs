@@ -2,11 +2,13 @@
 use crate::args::{self, Args};
 use crate::Failure;
 use nestscope_core::machine::{Machine, DEFAULT_MEM_MIB};
+use nestscope_core::checkpoint;
 use nestscope_core::report;
 use nestscope_core::RunEnd;
 
 const USAGE: &str = "usage: nestscope <command> …
-  exec PROGRAM [--model NAME] [--max-steps N] [--mem MiB] [--json]
+  exec PROGRAM [--model NAME] [--max-steps N] [--mem MiB] [--json] [--save-at STEP --checkpoint FILE]
+  resume CHECKPOINT [--max-steps N] [--json]
   asm FILE.asm -o FILE.bin
   disasm FILE.bin
 PROGRAM is a flat binary (.bin, loaded at 0x100000) or an assembly file (.asm).";
@@ -19,7 +21,8 @@ pub fn dispatch(argv: &[String]) -> Result<u8, Failure> {
         return Err(Failure::input(USAGE));
     };
     match cmd.as_str() {
-        "exec" => exec(&args::parse(rest, &["model", "max-steps", "mem"], &["json"])?),
+        "exec" => exec(&args::parse(rest, &["model", "max-steps", "mem", "save-at", "checkpoint"], &["json"])?),
+        "resume" => resume(&args::parse(rest, &["max-steps"], &["json"])?),
         "disasm" => disasm(&args::parse(rest, &[], &[])?),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
@@ -50,14 +53,38 @@ fn exec(a: &Args) -> Result<u8, Failure> {
     let program = load_program(path)?;
     let mem = a.number("mem")?.unwrap_or(DEFAULT_MEM_MIB);
     let max_steps = a.number("max-steps")?.unwrap_or(DEFAULT_MAX_STEPS);
+    let save_at = a.number("save-at")?;
+    let cp_file = a.value("checkpoint");
+    if save_at.is_some() != cp_file.is_some() {
+        return Err(Failure::input("--save-at and --checkpoint go together"));
+    }
     let mut m = Machine::new(&program, mem).map_err(|e| Failure::input(format!("{path}: {e}")))?;
+    if let (Some(step), Some(file)) = (save_at, cp_file) {
+        let end = m.run(step.min(max_steps)).map_err(|e| Failure::input(format!("{path}: {e}")))?;
+        let text = checkpoint::save(&m, model);
+        std::fs::write(file, text).map_err(|e| Failure::input(format!("cannot write {file}: {e}")))?;
+        return report_run(&m, &end, a.flag("json"));
+    }
     let end = m.run(max_steps).map_err(|e| Failure::input(format!("{path}: {e}")))?;
-    if a.flag("json") {
-        println!("{}", report::run_json(&m, &end));
+    report_run(&m, &end, a.flag("json"))
+}
+
+fn report_run(m: &Machine, end: &RunEnd, json: bool) -> Result<u8, Failure> {
+    if json {
+        println!("{}", report::run_json(m, end));
     } else {
-        print_human(&m, &end);
+        print_human(m, end);
     }
     Ok(0)
+}
+
+fn resume(a: &Args) -> Result<u8, Failure> {
+    let path = a.one_file("CHECKPOINT")?;
+    let text = std::fs::read_to_string(path).map_err(|e| Failure::input(format!("cannot read {path}: {e}")))?;
+    let (mut m, _model) = checkpoint::load(&text).map_err(|e| Failure::input(format!("{path}: {e}")))?;
+    let max_steps = a.number("max-steps")?.unwrap_or(DEFAULT_MAX_STEPS);
+    let end = m.run(max_steps).map_err(|e| Failure::input(format!("{path}: {e}")))?;
+    report_run(&m, &end, a.flag("json"))
 }
 
 fn print_human(m: &Machine, end: &RunEnd) {

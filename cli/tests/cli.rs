@@ -95,3 +95,30 @@ fn disasm_prints_intel_syntax() {
     assert!(first.replace(", ", ",").ends_with("mov dx,0xe9"), "{first}");
     assert!(out.lines().any(|l| l.ends_with("hlt")));
 }
+
+#[test]
+fn save_at_then_resume_equals_the_uninterrupted_run() {
+    let (_, full, _) = nestscope(&["exec", &hello(), "--json"]);
+    for at in ["1", "7", "12", "19", "40"] {
+        let cp = std::env::temp_dir().join(format!("nestscope-cp-{}-{at}.json", std::process::id()));
+        let cps = cp.to_str().unwrap();
+        let (code, _, err) = nestscope(&["exec", &hello(), "--save-at", at, "--checkpoint", cps, "--json"]);
+        assert_eq!(code, 0, "{err}");
+        let (code, resumed, err) = nestscope(&["resume", cps, "--json"]);
+        std::fs::remove_file(&cp).ok();
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(resumed, full, "checkpoint at step {at}");
+    }
+}
+
+#[test]
+fn corrupt_checkpoint_is_bad_input() {
+    let f = std::env::temp_dir().join(format!("nestscope-bad-{}.json", std::process::id()));
+    std::fs::write(&f, "{\"format\":\"nestscope-checkpoint\",\"version\":1,\"checksum\":\"x\",\"state\":{}}").unwrap();
+    let (code, out, err) = nestscope(&["resume", f.to_str().unwrap()]);
+    std::fs::remove_file(&f).ok();
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert_eq!(err.lines().count(), 1);
+    assert!(err.contains("invalid checkpoint: checksum mismatch"), "{err}");
+}

@@ -1,0 +1,226 @@
+//! Conversion between the live machine and the persisted records, and `save` / `load`.
+use super::format::*;
+use super::state::*;
+use crate::cpu::msr::MsrState;
+use crate::cpu::{DescTable, Segment};
+use crate::machine::{Machine, Stop};
+use crate::mem::phys::PAGE_SIZE;
+use crate::mem::Hpa;
+use crate::trace::{Event, EventKind, Level};
+
+fn seg(s: &Segment) -> SegmentRecord {
+    SegmentRecord { selector: s.selector, base: s.base, limit: s.limit, attrib: s.attrib }
+}
+fn unseg(s: &SegmentRecord) -> Segment {
+    Segment { selector: s.selector, base: s.base, limit: s.limit, attrib: s.attrib }
+}
+fn table(t: &DescTable) -> TableRecord {
+    TableRecord { base: t.base, limit: t.limit }
+}
+fn untable(t: &TableRecord) -> DescTable {
+    DescTable { base: t.base, limit: t.limit }
+}
+
+fn level(l: Level) -> String {
+    l.name().to_string()
+}
+fn unlevel(s: &str) -> Result<Level, CheckpointError> {
+    match s {
+        "L0" => Ok(Level::L0),
+        "L1" => Ok(Level::L1),
+        "L2" => Ok(Level::L2),
+        _ => Err(CheckpointError::Invalid(format!("unknown level `{s}` in an event"))),
+    }
+}
+
+/// The persisted form of a machine.
+pub fn to_record(m: &Machine, model: &str) -> MachineRecord {
+    let c = &m.cpu;
+    let r = &c.msr;
+    MachineRecord {
+        model: model.to_string(),
+        mem_mib: m.mem.size() >> 20,
+        steps: m.steps,
+        console: base64_encode(&m.console),
+        stopped: m.stopped.as_ref().map(|s| match s {
+            Stop::Halt => StopRecord::Halt,
+            Stop::DebugExit(code) => StopRecord::DebugExit { code: *code },
+            Stop::Shutdown(reason) => StopRecord::Shutdown { reason: reason.clone() },
+        }),
+        events: m
+            .events
+            .iter()
+            .map(|e| EventRecord {
+                kind: match e.kind {
+                    EventKind::Vmrun => "vmrun".into(),
+                    EventKind::Vmexit => "vmexit".into(),
+                },
+                from: level(e.from),
+                to: level(e.to),
+                exit_code: e.exit_code,
+                step: e.step,
+                rip: e.rip,
+                detail: e.detail.clone(),
+            })
+            .collect(),
+        cpu: CpuRecord {
+            gpr: c.regs.gpr,
+            rip: c.regs.rip,
+            rflags: c.regs.rflags,
+            cs: seg(&c.cs),
+            ds: seg(&c.ds),
+            es: seg(&c.es),
+            ss: seg(&c.ss),
+            fs: seg(&c.fs),
+            gs: seg(&c.gs),
+            ldtr: seg(&c.ldtr),
+            tr: seg(&c.tr),
+            gdtr: table(&c.gdtr),
+            idtr: table(&c.idtr),
+            cr0: c.ctl.cr0,
+            cr2: c.ctl.cr2,
+            cr3: c.ctl.cr3,
+            cr4: c.ctl.cr4,
+            cr8: c.ctl.cr8,
+            efer: c.ctl.efer,
+            dr: c.ctl.dr,
+            pat: c.pat,
+            cpl: c.cpl,
+            msr: MsrRecord {
+                apic_base: r.apic_base,
+                mtrr_def_type: r.mtrr_def_type,
+                mtrr_fixed: r.mtrr_fixed,
+                mtrr_var: r.mtrr_var,
+                sysenter_cs: r.sysenter_cs,
+                sysenter_esp: r.sysenter_esp,
+                sysenter_eip: r.sysenter_eip,
+                star: r.star,
+                lstar: r.lstar,
+                cstar: r.cstar,
+                sfmask: r.sfmask,
+                kernel_gs_base: r.kernel_gs_base,
+                tsc_aux: r.tsc_aux,
+                vm_cr: r.vm_cr,
+                vm_hsave_pa: r.vm_hsave_pa,
+                tsc_offset: r.tsc_offset,
+            },
+        },
+        pages: m
+            .mem
+            .pages()
+            .filter(|(_, p)| p.iter().any(|&b| b != 0))
+            .map(|(pn, p)| PageRecord { page: pn, data: base64_encode(p) })
+            .collect(),
+    }
+}
+
+/// Rebuilds a live machine from its record. Caches (TLB, decoded instructions) start empty.
+pub fn from_record(rec: &MachineRecord) -> Result<Machine, CheckpointError> {
+    let inv = |s: String| CheckpointError::Invalid(s);
+    let mut m = Machine::new(&[0x90], rec.mem_mib).map_err(|e| inv(format!("mem_mib: {e}")))?;
+    // Machine::new laid out the CONTRACT tables; a checkpoint replaces all of RAM.
+    m.mem = crate::mem::PhysMem::new(rec.mem_mib << 20);
+    for p in &rec.pages {
+        let data = base64_decode(&p.data)?;
+        if data.len() != PAGE_SIZE {
+            return Err(inv(format!("page {:#x} has {} bytes, not {PAGE_SIZE}", p.page, data.len())));
+        }
+        let addr = p.page.checked_mul(PAGE_SIZE as u64).ok_or_else(|| inv(format!("page number {:#x}", p.page)))?;
+        m.mem.write(Hpa(addr), &data).map_err(|_| inv(format!("page {:#x} lies outside {} MiB of RAM", p.page, rec.mem_mib)))?;
+    }
+    let c = &rec.cpu;
+    let cpu = &mut m.cpu;
+    cpu.regs.gpr = c.gpr;
+    cpu.regs.rip = c.rip;
+    cpu.regs.rflags = c.rflags;
+    (cpu.cs, cpu.ds, cpu.es, cpu.ss) = (unseg(&c.cs), unseg(&c.ds), unseg(&c.es), unseg(&c.ss));
+    (cpu.fs, cpu.gs, cpu.ldtr, cpu.tr) = (unseg(&c.fs), unseg(&c.gs), unseg(&c.ldtr), unseg(&c.tr));
+    cpu.gdtr = untable(&c.gdtr);
+    cpu.idtr = untable(&c.idtr);
+    (cpu.ctl.cr0, cpu.ctl.cr2, cpu.ctl.cr3, cpu.ctl.cr4, cpu.ctl.cr8) = (c.cr0, c.cr2, c.cr3, c.cr4, c.cr8);
+    cpu.ctl.efer = c.efer;
+    cpu.ctl.dr = c.dr;
+    cpu.pat = c.pat;
+    if c.cpl > 3 {
+        return Err(inv(format!("cpl {} is not 0..=3", c.cpl)));
+    }
+    cpu.cpl = c.cpl;
+    let r = &c.msr;
+    cpu.msr = MsrState {
+        apic_base: r.apic_base,
+        mtrr_def_type: r.mtrr_def_type,
+        mtrr_fixed: r.mtrr_fixed,
+        mtrr_var: r.mtrr_var,
+        sysenter_cs: r.sysenter_cs,
+        sysenter_esp: r.sysenter_esp,
+        sysenter_eip: r.sysenter_eip,
+        star: r.star,
+        lstar: r.lstar,
+        cstar: r.cstar,
+        sfmask: r.sfmask,
+        kernel_gs_base: r.kernel_gs_base,
+        tsc_aux: r.tsc_aux,
+        vm_cr: r.vm_cr,
+        vm_hsave_pa: r.vm_hsave_pa,
+        tsc_offset: r.tsc_offset,
+    };
+    m.steps = rec.steps;
+    m.console = base64_decode(&rec.console)?;
+    m.stopped = rec.stopped.as_ref().map(|s| match s {
+        StopRecord::Halt => Stop::Halt,
+        StopRecord::DebugExit { code } => Stop::DebugExit(*code),
+        StopRecord::Shutdown { reason } => Stop::Shutdown(reason.clone()),
+    });
+    m.events = rec
+        .events
+        .iter()
+        .map(|e| {
+            Ok(Event {
+                kind: match e.kind.as_str() {
+                    "vmrun" => EventKind::Vmrun,
+                    "vmexit" => EventKind::Vmexit,
+                    k => return Err(inv(format!("unknown event kind `{k}`"))),
+                },
+                from: unlevel(&e.from)?,
+                to: unlevel(&e.to)?,
+                exit_code: e.exit_code,
+                step: e.step,
+                rip: e.rip,
+                detail: e.detail.clone(),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    m.flush_tlb();
+    Ok(m)
+}
+
+/// Serializes a machine into a checkpoint document.
+pub fn save(m: &Machine, model: &str) -> String {
+    let state = serde_json::to_value(to_record(m, model)).expect("records serialize");
+    let env = Envelope {
+        format: FORMAT_NAME.into(),
+        version: FORMAT_VERSION,
+        checksum: checksum_of(&state),
+        state,
+    };
+    serde_json::to_string_pretty(&env).expect("envelope serializes")
+}
+
+/// Parses and validates a checkpoint document; returns the machine and its model name.
+pub fn load(text: &str) -> Result<(Machine, String), CheckpointError> {
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| CheckpointError::NotJson(e.to_string()))?;
+    if v.get("format").and_then(|f| f.as_str()) != Some(FORMAT_NAME) {
+        return Err(CheckpointError::NotACheckpoint);
+    }
+    let env: Envelope = serde_json::from_value(v).map_err(|e| CheckpointError::Invalid(e.to_string()))?;
+    if env.version == 0 || env.version > FORMAT_VERSION {
+        return Err(CheckpointError::UnsupportedVersion { found: env.version });
+    }
+    let computed = checksum_of(&env.state);
+    if computed != env.checksum {
+        return Err(CheckpointError::ChecksumMismatch { stored: env.checksum, computed });
+    }
+    let rec: MachineRecord = serde_json::from_value(env.state).map_err(|e| CheckpointError::Invalid(e.to_string()))?;
+    let m = from_record(&rec)?;
+    Ok((m, rec.model))
+}

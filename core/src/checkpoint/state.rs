@@ -1,0 +1,116 @@
+//! Persisted state: serde records separate from the live machine types, so the file format
+//! changes only when `FORMAT_VERSION` does.
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MachineRecord {
+    /// CONTRACT §2 model name the run uses.
+    pub model: String,
+    pub mem_mib: u64,
+    /// Retired instructions since the program's start.
+    pub steps: u64,
+    /// Console bytes (base64).
+    pub console: String,
+    pub stopped: Option<StopRecord>,
+    pub events: Vec<EventRecord>,
+    pub cpu: CpuRecord,
+    /// Every RAM page that is not all zero.
+    pub pages: Vec<PageRecord>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "exit", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum StopRecord {
+    Halt,
+    DebugExit { code: u8 },
+    Shutdown { reason: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventRecord {
+    /// "vmrun" or "vmexit".
+    pub kind: String,
+    pub from: String,
+    pub to: String,
+    pub exit_code: u64,
+    pub step: u64,
+    pub rip: u64,
+    pub detail: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentRecord {
+    pub selector: u16,
+    pub base: u64,
+    pub limit: u32,
+    pub attrib: u16,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableRecord {
+    pub base: u64,
+    pub limit: u16,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CpuRecord {
+    /// rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15.
+    pub gpr: [u64; 16],
+    pub rip: u64,
+    pub rflags: u64,
+    pub cs: SegmentRecord,
+    pub ds: SegmentRecord,
+    pub es: SegmentRecord,
+    pub ss: SegmentRecord,
+    pub fs: SegmentRecord,
+    pub gs: SegmentRecord,
+    pub ldtr: SegmentRecord,
+    pub tr: SegmentRecord,
+    pub gdtr: TableRecord,
+    pub idtr: TableRecord,
+    pub cr0: u64,
+    pub cr2: u64,
+    pub cr3: u64,
+    pub cr4: u64,
+    pub cr8: u64,
+    pub efer: u64,
+    pub dr: [u64; 8],
+    pub pat: u64,
+    pub cpl: u8,
+    pub msr: MsrRecord,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MsrRecord {
+    pub apic_base: u64,
+    pub mtrr_def_type: u64,
+    pub mtrr_fixed: [u64; 11],
+    pub mtrr_var: [u64; 16],
+    pub sysenter_cs: u64,
+    pub sysenter_esp: u64,
+    pub sysenter_eip: u64,
+    pub star: u64,
+    pub lstar: u64,
+    pub cstar: u64,
+    pub sfmask: u64,
+    pub kernel_gs_base: u64,
+    pub tsc_aux: u64,
+    pub vm_cr: u64,
+    pub vm_hsave_pa: u64,
+    pub tsc_offset: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageRecord {
+    /// Physical page number (address >> 12).
+    pub page: u64,
+    /// 4096 bytes, base64.
+    pub data: String,
+}
