@@ -69,3 +69,36 @@ test('Run executes to the debug exit and shows the console text', async () => {
   await page.screenshot({ path: path.join(outDir, 'after-run-reset.png'), fullPage: true });
   assert.deepEqual(errors, []);
 });
+
+test('Export and import a checkpoint; a corrupt file is refused and nothing is lost', async () => {
+  const { page, errors } = await openApp();
+  const step = page.getByRole('button', { name: 'Step' });
+  for (let i = 0; i < 3; i++) await step.click();
+  await page.getByTestId('steps').filter({ hasText: 'steps: 3' }).waitFor();
+  const ripAt3 = await rip(page);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export checkpoint' }).click()]);
+  const saved = path.join(outDir, 'exported-checkpoint.json');
+  await download.saveAs(saved);
+  const doc = JSON.parse(fs.readFileSync(saved, 'utf8'));
+  assert.equal(doc.format, 'nestscope-checkpoint');
+  assert.equal(doc.state.steps, 3);
+  await page.getByRole('button', { name: 'Run' }).click();
+  await page.getByTestId('status').filter({ hasText: 'debug-exit' }).waitFor();
+  // A corrupt file: refused with a message, the finished machine stays as it is.
+  const bad = path.join(outDir, 'corrupt-checkpoint.json');
+  fs.writeFileSync(bad, JSON.stringify({ ...doc, checksum: 'fnv1a64:0000000000000000' }));
+  await page.getByTestId('import').setInputFiles(bad);
+  await page.getByTestId('checkpoint-message').filter({ hasText: 'import refused' }).waitFor();
+  assert.match(await page.getByTestId('checkpoint-message').innerText(), /checksum mismatch/);
+  assert.match(await page.getByTestId('status').innerText(), /debug-exit/);
+  // The exported file: back to step 3, and the run continues to the same end.
+  await page.getByTestId('import').setInputFiles(saved);
+  await page.getByTestId('checkpoint-message').filter({ hasText: 'imported a bare checkpoint at step 3' }).waitFor();
+  assert.equal(await rip(page), ripAt3);
+  assert.equal(await page.getByTestId('console').textContent(), 'o', 'three steps: mov dx, mov al, out');
+  await page.getByRole('button', { name: 'Run' }).click();
+  await page.getByTestId('status').filter({ hasText: 'debug-exit, code 0' }).waitFor();
+  assert.equal(await page.getByTestId('console').textContent(), 'ok\n');
+  assert.match(await page.getByTestId('steps').innerText(), /steps: 19/);
+  assert.deepEqual(errors, []);
+});

@@ -1,4 +1,5 @@
 //! The root component: owns the session reducer and lays out the panels.
+use crate::components::checkpoint_bar::CheckpointBar;
 use crate::components::console::Console;
 use crate::components::disassembly::{listing, Disassembly};
 use crate::components::registers::Registers;
@@ -44,6 +45,9 @@ pub fn app() -> Html {
             <Toolbar status={session.status.clone()} steps={m.steps}
                 on_step={cb(|| Action::Step)} on_run={cb(|| Action::StartRun)}
                 on_pause={cb(|| Action::Pause)} on_reset={cb(|| Action::Reset)} />
+            <CheckpointBar on_export={{ let s = session.clone(); Callback::from(move |_| s.export()) }}
+                on_import={{ let s = session.clone(); Callback::from(move |t| s.dispatch(Action::Import(t))) }}
+                message={session.message.clone().map(AttrValue::from)} />
             <div class="panels">
                 <Disassembly lines={(*lines).clone()} rip={m.cpu.regs.rip} />
                 <Registers gpr={m.cpu.regs.gpr} prev_gpr={session.prev_gpr} rip={m.cpu.regs.rip}

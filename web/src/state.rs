@@ -1,7 +1,9 @@
 //! The app's session state (a `Reducible`): the machine lives in `Rc<RefCell<_>>`, the reducer
 //! bumps a version so components re-render after every change.
+use nestscope_core::checkpoint;
 use nestscope_core::machine::{Machine, StepOutcome, DEFAULT_MEM_MIB};
 use nestscope_core::scenario::BuiltinProgram;
+use nestscope_core::{RunEnd, Stop};
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::Reducible;
@@ -19,14 +21,18 @@ pub enum Status {
     Error(String),
 }
 
+#[derive(Clone)]
 pub struct Session {
     pub program_name: &'static str,
     pub program: &'static [u8],
+    pub model: &'static str,
     pub machine: Rc<RefCell<Machine>>,
     /// Registers before the last step/run, for change highlighting.
     pub prev_gpr: [u64; 16],
     pub prev_rflags: u64,
     pub status: Status,
+    /// A one-line note for the user (e.g. why an import was refused).
+    pub message: Option<String>,
     pub version: u64,
 }
 
@@ -37,6 +43,23 @@ pub enum Action {
     StartRun,
     Pause,
     Reset,
+    /// The text of a checkpoint file the user picked.
+    Import(String),
+}
+
+fn stop_text(s: &Stop) -> String {
+    match s {
+        Stop::DebugExit(c) => format!("debug-exit, code {c}"),
+        Stop::Halt => "halt".to_string(),
+        Stop::Shutdown(why) => format!("shutdown: {why}"),
+    }
+}
+
+fn status_of(m: &Machine) -> Status {
+    match &m.stopped {
+        Some(s) => Status::Stopped(stop_text(s)),
+        None => Status::Ready,
+    }
 }
 
 impl Session {
@@ -45,38 +68,42 @@ impl Session {
         Session {
             program_name: p.name,
             program: p.binary,
+            model: "bare",
             prev_gpr: m.cpu.regs.gpr,
             prev_rflags: m.cpu.regs.rflags,
             machine: Rc::new(RefCell::new(m)),
             status: Status::Ready,
+            message: None,
             version: 0,
         }
     }
 
-    fn with(self: &Rc<Self>, machine: Rc<RefCell<Machine>>, status: Status, snapshot: bool) -> Rc<Self> {
-        let (prev_gpr, prev_rflags) = if snapshot {
+    /// A copy with the next version and the current registers as the "before" snapshot.
+    fn next(&self, snapshot: bool) -> Session {
+        let mut s = self.clone();
+        s.version += 1;
+        if snapshot {
             let m = self.machine.borrow();
-            (m.cpu.regs.gpr, m.cpu.regs.rflags)
-        } else {
-            (self.prev_gpr, self.prev_rflags)
-        };
-        Rc::new(Session {
-            program_name: self.program_name,
-            program: self.program,
-            machine,
-            prev_gpr,
-            prev_rflags,
-            status,
-            version: self.version + 1,
-        })
+            s.prev_gpr = m.cpu.regs.gpr;
+            s.prev_rflags = m.cpu.regs.rflags;
+        }
+        s
     }
 
-    fn stopped_text(m: &Machine) -> Option<String> {
-        m.stopped.as_ref().map(|s| match s {
-            nestscope_core::Stop::DebugExit(c) => format!("debug-exit, code {c}"),
-            nestscope_core::Stop::Halt => "halt".to_string(),
-            nestscope_core::Stop::Shutdown(why) => format!("shutdown: {why}"),
-        })
+    fn set_machine(&mut self, m: Machine) {
+        self.prev_gpr = m.cpu.regs.gpr;
+        self.prev_rflags = m.cpu.regs.rflags;
+        self.status = status_of(&m);
+        self.machine = Rc::new(RefCell::new(m));
+    }
+
+    /// The checkpoint document of the current machine.
+    pub fn export(&self) -> String {
+        checkpoint::save(&self.machine.borrow(), self.model)
+    }
+
+    fn finished(&self) -> bool {
+        matches!(self.status, Status::Stopped(_) | Status::Error(_))
     }
 }
 
@@ -85,68 +112,74 @@ impl Reducible for Session {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         match action {
             Action::Step => {
-                if matches!(self.status, Status::Stopped(_) | Status::Error(_)) {
+                if self.finished() || self.status == Status::Running {
                     return self;
                 }
-                let snap = self.with(self.machine.clone(), Status::Ready, true);
-                let r = snap.machine.borrow_mut().step();
-                let status = match r {
+                let mut s = self.next(true);
+                s.message = None;
+                let r = s.machine.borrow_mut().step();
+                s.status = match r {
                     Ok(StepOutcome::Retired) => Status::Ready,
-                    Ok(StepOutcome::Stopped(_)) => Status::Stopped(Self::stopped_text(&snap.machine.borrow()).unwrap_or_default()),
+                    Ok(StepOutcome::Stopped(stop)) => Status::Stopped(stop_text(&stop)),
                     Err(e) => Status::Error(e.to_string()),
                 };
-                snap.with(snap.machine.clone(), status, false)
+                Rc::new(s)
             }
             Action::StartRun => {
-                if matches!(self.status, Status::Stopped(_) | Status::Error(_) | Status::Running) {
+                if self.finished() || self.status == Status::Running {
                     return self;
                 }
-                self.with(self.machine.clone(), Status::Running, true)
+                let mut s = self.next(true);
+                s.message = None;
+                s.status = Status::Running;
+                Rc::new(s)
             }
             Action::RunSlice => {
                 if self.status != Status::Running {
                     return self;
                 }
-                let status = {
-                    let mut m = self.machine.borrow_mut();
-                    let target = (m.steps + RUN_SLICE).min(RUN_BUDGET);
-                    match m.run(target) {
-                        Ok(nestscope_core::RunEnd::Budget) if m.steps >= RUN_BUDGET => {
-                            Status::Stopped(format!("budget of {RUN_BUDGET} steps spent"))
-                        }
-                        Ok(nestscope_core::RunEnd::Budget) => Status::Running,
-                        Ok(nestscope_core::RunEnd::Stopped(_)) => Status::Stopped(Self::stopped_text(&m).unwrap_or_default()),
-                        Err(e) => Status::Error(e.to_string()),
+                let mut s = self.next(false);
+                let mut m = s.machine.borrow_mut();
+                let target = (m.steps + RUN_SLICE).min(RUN_BUDGET);
+                let status = match m.run(target) {
+                    Ok(RunEnd::Budget) if m.steps >= RUN_BUDGET => {
+                        Status::Stopped(format!("budget of {RUN_BUDGET} steps spent"))
                     }
+                    Ok(RunEnd::Budget) => Status::Running,
+                    Ok(RunEnd::Stopped(stop)) => Status::Stopped(stop_text(&stop)),
+                    Err(e) => Status::Error(e.to_string()),
                 };
-                self.with(self.machine.clone(), status, false)
+                drop(m);
+                s.status = status;
+                Rc::new(s)
             }
             Action::Pause => {
                 if self.status != Status::Running {
                     return self;
                 }
-                self.with(self.machine.clone(), Status::Ready, false)
+                let mut s = self.next(false);
+                s.status = Status::Ready;
+                Rc::new(s)
             }
             Action::Reset => {
-                let m = Machine::new(self.program, DEFAULT_MEM_MIB).expect("program loaded before");
-                let s = self.with(Rc::new(RefCell::new(m)), Status::Ready, false);
-                let m = s.machine.borrow();
-                Rc::new(Session { prev_gpr: m.cpu.regs.gpr, prev_rflags: m.cpu.regs.rflags, ..Session::clone_parts(&s) })
+                let mut s = self.next(false);
+                s.set_machine(Machine::new(self.program, DEFAULT_MEM_MIB).expect("program loaded before"));
+                s.message = None;
+                Rc::new(s)
             }
-        }
-    }
-}
-
-impl Session {
-    fn clone_parts(s: &Rc<Session>) -> Session {
-        Session {
-            program_name: s.program_name,
-            program: s.program,
-            machine: s.machine.clone(),
-            prev_gpr: s.prev_gpr,
-            prev_rflags: s.prev_rflags,
-            status: s.status.clone(),
-            version: s.version,
+            Action::Import(text) => {
+                let mut s = self.next(false);
+                match checkpoint::load(&text) {
+                    Ok((m, model)) => {
+                        let steps = m.steps;
+                        s.set_machine(m);
+                        s.message = Some(format!("imported a {model} checkpoint at step {steps}"));
+                    }
+                    // Nothing is lost: the current machine stays as it was.
+                    Err(e) => s.message = Some(format!("import refused: {e}")),
+                }
+                Rc::new(s)
+            }
         }
     }
 }
