@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 /// Passes allowed before giving up on label addresses settling.
 const MAX_PASSES: usize = 40;
 /// Cap on `times` repetitions that must be encoded one by one (position-dependent bodies).
-const MAX_SLOW_TIMES: i64 = 1 << 20;
+const MAX_SLOW_TIMES: i64 = 1 << 16;
 
 type Syms = HashMap<String, Val>;
 
@@ -170,10 +170,7 @@ impl<'a> Pass<'a> {
                     }
                 }
                 DataItem::Expr(e, col) => {
-                    let v = self
-                        .eval(e, here + out.len() as u64)?
-                        .map(|v| v.v)
-                        .unwrap_or(0);
+                    let v = self.eval(e, here)?.map(|v| v.v).unwrap_or(0);
                     let bits = unit * 8;
                     if bits < 64 {
                         let lo = -(1i64 << (bits - 1));
@@ -504,7 +501,7 @@ pub fn run(source: &str) -> Result<Assembled, Vec<AsmError>> {
 }
 
 fn sorted(mut errors: Vec<AsmError>) -> Vec<AsmError> {
-    errors.sort_by(|a, b| (a.line, a.column).cmp(&(b.line, b.column)));
+    errors.sort_by_key(|e| (e.line, e.column));
     errors.dedup();
     errors
 }

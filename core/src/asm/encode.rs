@@ -229,7 +229,7 @@ fn build(code: Code, ops: &[EOp], long_disp: bool, ip: u64) -> Result<Instructio
                     ins.set_memory_displacement64(m.disp as u64);
                     ins.set_memory_displ_size(8);
                 } else {
-                    if !fits_signed(m.disp, 32) && !(m.base.is_gpr32() || m.index.is_gpr32()) {
+                    if !(fits_signed(m.disp, 32) || m.base.is_gpr32() || m.index.is_gpr32()) {
                         return Err(format!(
                             "displacement {:#x} does not fit in a signed 32-bit field",
                             m.disp
@@ -244,9 +244,7 @@ fn build(code: Code, ops: &[EOp], long_disp: bool, ip: u64) -> Result<Instructio
                     } else {
                         8
                     };
-                    let ds = if m.base == Register::None {
-                        wide
-                    } else if long_disp {
+                    let ds = if m.base == Register::None || long_disp {
                         wide
                     } else if m.disp == 0 {
                         0
@@ -604,7 +602,7 @@ pub fn encode_insn(
                 Err(e) => last_err = e,
             }
         }
-        best.sort_by(|a, b| (a.0, a.2, a.1 as u32).cmp(&(b.0, b.2, b.1 as u32)));
+        best.sort_by_key(|b| (b.0, b.2, b.1 as u32));
         if best.iter().any(|b| b.0 >= state.min_len) || long_disp {
             break;
         }

@@ -227,8 +227,7 @@ impl<'a> ExprParser<'a> {
             return self.unary();
         }
         let mut lhs = self.binary(level + 1)?;
-        loop {
-            let Some(p) = self.peek_punct() else { break };
+        while let Some(p) = self.peek_punct() {
             let Some(&(_, op)) = LEVELS[level].iter().find(|(s, _)| *s == p) else {
                 break;
             };

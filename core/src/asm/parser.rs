@@ -42,16 +42,6 @@ pub enum Operand {
     },
 }
 
-impl Operand {
-    pub fn col(&self) -> u32 {
-        match self {
-            Operand::Reg(_, c) => *c,
-            Operand::Mem(m) => m.col,
-            Operand::Imm { col, .. } => *col,
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub enum DataItem {
     Expr(Expr, u32),
@@ -192,8 +182,7 @@ impl<'a> P<'a> {
         let mut strict = false;
         let mut jump = None;
         let mut seg = Register::None;
-        loop {
-            let Some(id) = self.ident() else { break };
+        while let Some(id) = self.ident() {
             if let Some(s) = size_keyword(&id) {
                 size = Some(s);
             } else if id == "ptr" {
@@ -284,8 +273,7 @@ impl<'a> P<'a> {
             addr64: false,
             col,
         };
-        loop {
-            let Some(id) = self.ident() else { break };
+        while let Some(id) = self.ident() {
             if let Some(s) = size_keyword(&id) {
                 // Inside brackets a size is an address-size request (only qword is meaningful).
                 m.addr64 = s == 8;

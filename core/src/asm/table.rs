@@ -29,24 +29,60 @@ fn usable(code: Code) -> bool {
     ) {
         return false;
     }
-    !oc.op_kinds().iter().any(|k| {
+    // Only general-purpose forms: operand kinds the parser can produce.
+    oc.op_kinds().iter().all(|k| {
         matches!(
             k,
-            K::br16_1
-                | K::br16_2
-                | K::br32_1
-                | K::br32_4
-                | K::farbr2_2
-                | K::farbr4_2
-                | K::mem_mpx
-                | K::mem_mib
-                | K::sibmem
-                | K::xbegin_2
-                | K::xbegin_4
-                | K::bnd_reg
-                | K::bnd_or_mem_mpx
-                | K::r32_or_mem_mpx
-                | K::r64_or_mem_mpx
+            K::mem_offs
+                | K::mem
+                | K::r8_or_mem
+                | K::r16_or_mem
+                | K::r32_or_mem
+                | K::r64_or_mem
+                | K::r8_reg
+                | K::r8_opcode
+                | K::r16_reg
+                | K::r16_reg_mem
+                | K::r16_rm
+                | K::r16_opcode
+                | K::r32_reg
+                | K::r32_reg_mem
+                | K::r32_rm
+                | K::r32_opcode
+                | K::r64_reg
+                | K::r64_reg_mem
+                | K::r64_rm
+                | K::r64_opcode
+                | K::seg_reg
+                | K::cr_reg
+                | K::dr_reg
+                | K::es
+                | K::cs
+                | K::ss
+                | K::ds
+                | K::fs
+                | K::gs
+                | K::al
+                | K::cl
+                | K::ax
+                | K::dx
+                | K::eax
+                | K::rax
+                | K::imm8
+                | K::imm8_const_1
+                | K::imm8sex16
+                | K::imm8sex32
+                | K::imm8sex64
+                | K::imm16
+                | K::imm32
+                | K::imm32sex64
+                | K::imm64
+                | K::seg_rSI
+                | K::es_rDI
+                | K::seg_rDI
+                | K::seg_rBX_al
+                | K::br64_1
+                | K::br64_4
         )
     })
 }
