@@ -4,10 +4,14 @@
 //! settle (instruction sizes only ever grow, so this terminates), and emits bytes in a final
 //! strict pass where every symbol must be defined.
 
+mod directive;
 mod driver;
+mod emit;
 mod encode;
 mod expr;
 mod lexer;
+mod matching;
+mod operand;
 mod parser;
 mod table;
 
