@@ -159,21 +159,27 @@ impl Pass<'_> {
                     )));
                 }
                 let mut once: Option<Vec<u8>> = None;
-                for _ in 0..count {
-                    let here = self.here();
-                    let b = match (&once, pos_dep) {
-                        (Some(b), false) => b.clone(),
-                        _ => {
-                            let eops = self.eval_ops(ops, here).map_err(Ok)?;
-                            let b = encode_insn(
-                                mnemonic, *mcol, prefixes, &eops, here, state, &st.text,
-                            )
-                            .map_err(|(m, c)| Ok(Fail::Bad(m, c)))?;
-                            once = Some(b.clone());
-                            b
+                for i in 0..count {
+                    if let (Some(b), false) = (&once, pos_dep) {
+                        // Position-independent body: the remaining copies are identical.
+                        let total = (b.len() as u64).saturating_mul((count - i) as u64);
+                        if self.bytes.len() as u64 + total > MAX_OUTPUT {
+                            return Err(Err(AsmError {
+                                line: st.line,
+                                column: st.col,
+                                message: "output exceeds the 64 MiB limit".into(),
+                            }));
                         }
-                    };
+                        let rest = b.repeat((count - i) as usize);
+                        self.emit(&rest, st.line, st.col).map_err(Err)?;
+                        break;
+                    }
+                    let here = self.here();
+                    let eops = self.eval_ops(ops, here).map_err(Ok)?;
+                    let b = encode_insn(mnemonic, *mcol, prefixes, &eops, here, state, &st.text)
+                        .map_err(|(m, c)| Ok(Fail::Bad(m, c)))?;
                     self.emit(&b, st.line, st.col).map_err(Err)?;
+                    once = Some(b);
                 }
             }
             Kind::Data { unit, items } => {
@@ -199,13 +205,15 @@ impl Pass<'_> {
                     }));
                 }
                 self.emit(&first, st.line, st.col).map_err(Err)?;
+                if !pos_dep {
+                    let rest = first.repeat((count - 1) as usize);
+                    self.emit(&rest, st.line, st.col).map_err(Err)?;
+                    return Ok(());
+                }
                 for _ in 1..count {
-                    let b = if pos_dep {
-                        self.data_bytes(*unit, items, self.here(), st.line)
-                            .map_err(Ok)?
-                    } else {
-                        first.clone()
-                    };
+                    let b = self
+                        .data_bytes(*unit, items, self.here(), st.line)
+                        .map_err(Ok)?;
                     self.emit(&b, st.line, st.col).map_err(Err)?;
                 }
             }
@@ -247,12 +255,11 @@ impl Pass<'_> {
                     Some(f) => self.eval(f, here).map_err(Ok)?.map(|v| v.v).unwrap_or(0) as u8,
                     None => 0x90,
                 };
-                for _ in 0..count {
-                    let off = self.bytes.len() as u64;
-                    let pad = (a as u64 - off % a as u64) % a as u64;
-                    self.emit(&vec![byte; pad as usize], st.line, st.col)
-                        .map_err(Err)?;
-                }
+                // Only the first repetition can pad; later ones are already aligned.
+                let off = self.bytes.len() as u64;
+                let pad = (a as u64 - off % a as u64) % a as u64;
+                self.emit(&vec![byte; pad as usize], st.line, st.col)
+                    .map_err(Err)?;
             }
             Kind::Equ { .. } | Kind::Org(_) | Kind::DefaultRel(_) => {}
         }

@@ -204,6 +204,15 @@ fn asm_hostile_inputs_fail_cleanly() {
     assert!(err("resb 0x7fffffffffff").message.contains("64 MiB"));
     assert!(err("align 3").message.contains("power of two"));
     assert!(err("times -1 nop").message.contains("negative"));
+    assert!(
+        err("times 60000000 mov rax, 0x123456789")
+            .message
+            .contains("64 MiB")
+    );
+    assert_eq!(
+        assemble("times 1000000 nop").unwrap().bytes.len(),
+        1_000_000
+    );
     assert!(err("dd 1/0").message.contains("division by zero"));
     let deep = format!("mov eax, {}1{}", "(".repeat(500), ")".repeat(500));
     assert!(err(&deep).message.contains("nested too deeply"));
