@@ -11,6 +11,7 @@ const USAGE: &str = "usage: nestscope <command> …
   resume CHECKPOINT [--max-steps N] [--json]
   asm FILE.asm -o FILE.bin
   disasm FILE.bin
+  scenario list | scenario run NAME [--model M] [--json] | scenario test
 PROGRAM is a flat binary (.bin, loaded at 0x100000) or an assembly file (.asm).";
 
 /// Default step budget: large enough for any catalog program, small enough to stop a runaway guest.
@@ -24,6 +25,8 @@ pub fn dispatch(argv: &[String]) -> Result<u8, Failure> {
         "exec" => exec(&args::parse(rest, &["model", "max-steps", "mem", "save-at", "checkpoint"], &["json"])?),
         "resume" => resume(&args::parse(rest, &["max-steps"], &["json"])?),
         "disasm" => disasm(&args::parse(rest, &[], &[])?),
+        "asm" => asm(&args::parse(rest, &["o"], &[])?),
+        "scenario" => crate::scenario_cmd::dispatch(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(0)
@@ -32,11 +35,16 @@ pub fn dispatch(argv: &[String]) -> Result<u8, Failure> {
     }
 }
 
-/// Reads a program file: raw bytes for anything but `.asm`.
-fn load_program(path: &str) -> Result<Vec<u8>, Failure> {
+/// Reads a program file: `.asm` is assembled, anything else is a flat binary.
+pub fn load_program(path: &str) -> Result<Vec<u8>, Failure> {
     let bytes = std::fs::read(path).map_err(|e| Failure::input(format!("cannot read {path}: {e}")))?;
     if path.ends_with(".asm") {
-        return Err(Failure::input(format!("{path}: assembling .asm programs is not available yet")));
+        let text = String::from_utf8(bytes).map_err(|_| Failure::input(format!("{path}: not UTF-8 text")))?;
+        let a = nestscope_core::asm::assemble(&text).map_err(|e| Failure::input(format!("{path}: {e}")))?;
+        if a.bytes.is_empty() {
+            return Err(Failure::input(format!("{path}: the program assembles to no bytes")));
+        }
+        return Ok(a.bytes);
     }
     if bytes.is_empty() {
         return Err(Failure::input(format!("{path}: the file is empty")));
@@ -106,19 +114,18 @@ fn print_human(m: &Machine, end: &RunEnd) {
 fn disasm(a: &Args) -> Result<u8, Failure> {
     let path = a.one_file("FILE.bin")?;
     let bytes = std::fs::read(path).map_err(|e| Failure::input(format!("cannot read {path}: {e}")))?;
-    use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
-    let mut d = Decoder::with_ip(64, &bytes, nestscope_core::machine::LOAD_ADDR, DecoderOptions::NONE);
-    let mut f = IntelFormatter::new();
-    f.options_mut().set_hex_prefix("0x");
-    f.options_mut().set_hex_suffix("");
-    f.options_mut().set_uppercase_hex(false);
-    let mut s = String::new();
-    for ins in &mut d {
-        s.clear();
-        f.format(&ins, &mut s);
-        let start = (ins.ip() - nestscope_core::machine::LOAD_ADDR) as usize;
-        let hex: String = bytes[start..start + ins.len()].iter().map(|b| format!("{b:02x}")).collect();
-        println!("{:#010x}  {hex:<30} {s}", ins.ip());
+    for (addr, b, text) in nestscope_core::asm::disassemble(&bytes, nestscope_core::machine::LOAD_ADDR) {
+        let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        println!("{addr:#010x}  {hex:<30} {text}");
     }
+    Ok(0)
+}
+
+fn asm(a: &Args) -> Result<u8, Failure> {
+    let path = a.one_file("FILE.asm")?;
+    let out = a.value("o").ok_or_else(|| Failure::input("asm needs -o FILE.bin"))?;
+    let text = std::fs::read_to_string(path).map_err(|e| Failure::input(format!("cannot read {path}: {e}")))?;
+    let asm = nestscope_core::asm::assemble(&text).map_err(|e| Failure::input(format!("{path}: {e}")))?;
+    std::fs::write(out, &asm.bytes).map_err(|e| Failure::input(format!("cannot write {out}: {e}")))?;
     Ok(0)
 }

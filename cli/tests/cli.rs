@@ -122,3 +122,48 @@ fn corrupt_checkpoint_is_bad_input() {
     assert_eq!(err.lines().count(), 1);
     assert!(err.contains("invalid checkpoint: checksum mismatch"), "{err}");
 }
+
+#[test]
+fn asm_and_exec_of_assembly_sources() {
+    let src = format!("{}/../core/src/scenario/programs/hello.asm", env!("CARGO_MANIFEST_DIR"));
+    let out = std::env::temp_dir().join(format!("nestscope-asm-{}.bin", std::process::id()));
+    let (code, _, err) = nestscope(&["asm", &src, "-o", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    // NASM produced the committed binary from the same source.
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(hello()).unwrap());
+    std::fs::remove_file(&out).ok();
+    let (code, json, _) = nestscope(&["exec", &src, "--json"]);
+    assert_eq!(code, 0);
+    assert!(json.contains("\"console\":\"ok\\n\""), "{json}");
+}
+
+#[test]
+fn assembler_errors_are_bad_input_with_line_and_column() {
+    let f = std::env::temp_dir().join(format!("nestscope-bad-{}.asm", std::process::id()));
+    std::fs::write(&f, "bits 64\n  mov rax, [\n").unwrap();
+    let (code, out, err) = nestscope(&["exec", f.to_str().unwrap()]);
+    let (code2, _, err2) = nestscope(&["asm", f.to_str().unwrap(), "-o", "/dev/null"]);
+    std::fs::remove_file(&f).ok();
+    assert_eq!((code, code2), (2, 2));
+    assert!(out.is_empty());
+    for e in [err, err2] {
+        assert_eq!(e.lines().count(), 1, "{e}");
+        assert!(e.contains("line 2, column"), "{e}");
+    }
+}
+
+#[test]
+fn scenario_commands() {
+    let (code, out, _) = nestscope(&["scenario", "list"]);
+    assert_eq!(code, 0);
+    assert!(out.lines().any(|l| l.starts_with("hello ")), "{out}");
+    let (code, out, _) = nestscope(&["scenario", "test"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.trim_end().ends_with(" 0 failed"), "{out}");
+    let (code, out, _) = nestscope(&["scenario", "run", "hello", "--json"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("\"exit\":\"debug-exit\""));
+    let (code, _, err) = nestscope(&["scenario", "run", "no-such-scenario"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no scenario `no-such-scenario`"));
+}

@@ -1,4 +1,9 @@
-//! Built-in programs. (The scenario format and catalog grow here; each program ships its source.)
+//! Scenarios: the scenario file format, the built-in catalog and the expectation runner.
+pub mod catalog;
+pub mod format;
+pub mod run;
+
+pub use format::{Expectation, MachineConfig, Scenario, ScenarioError};
 
 /// A program built into the app and CLI.
 pub struct BuiltinProgram {
@@ -16,4 +21,5 @@ pub const HELLO: BuiltinProgram = BuiltinProgram {
     binary: include_bytes!("programs/hello.bin"),
 };
 
-pub const BUILTIN: &[BuiltinProgram] = &[HELLO];
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,99 @@
+//! The scenario file format: one TOML file per scenario with its title, description, teaching
+//! notes, the models to run, the machine configuration, the program source and the expectations
+//! per model.
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// A parsed scenario.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// File stem, filled in by the loader (not written in the file).
+    #[serde(skip)]
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    #[serde(default)]
+    pub teaching_notes: String,
+    /// CONTRACT §2 model names, in the order to show them.
+    pub models: Vec<String>,
+    #[serde(default)]
+    pub machine: MachineConfig,
+    /// The program, in the project's NASM-syntax assembly.
+    pub source: String,
+    /// Expected outcome per model name.
+    #[serde(default)]
+    pub expect: BTreeMap<String, Expectation>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MachineConfig {
+    #[serde(default = "default_mem")]
+    pub mem_mib: u64,
+    #[serde(default = "default_steps")]
+    pub max_steps: u64,
+    /// L0's PAT for the `kvm-*` models (hex string); default the power-on value.
+    #[serde(default)]
+    pub l0_pat: Option<String>,
+}
+
+fn default_mem() -> u64 {
+    crate::machine::DEFAULT_MEM_MIB
+}
+fn default_steps() -> u64 {
+    1_000_000
+}
+
+impl Default for MachineConfig {
+    fn default() -> Self {
+        MachineConfig { mem_mib: default_mem(), max_steps: default_steps(), l0_pat: None }
+    }
+}
+
+/// What a run under one model must produce. Absent fields are not checked.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expectation {
+    pub exit: Option<String>,
+    pub code: Option<u64>,
+    pub console: Option<String>,
+    pub steps: Option<u64>,
+    /// Register name → value (hex string like "0x1234").
+    #[serde(default)]
+    pub regs: BTreeMap<String, String>,
+    /// World switches in order, compactly: "vmrun L1->L2", "vmexit L2->L1 0x81".
+    pub events: Option<Vec<String>>,
+    /// Why this model behaves this way (shown next to the result).
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A scenario file that does not parse, with the file name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    pub file: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.file, self.message)
+    }
+}
+
+/// Parses one scenario file; `name` is its stem.
+pub fn parse(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    let mut s: Scenario =
+        toml::from_str(text).map_err(|e| ScenarioError { file: format!("{name}.toml"), message: e.to_string() })?;
+    s.name = name.to_string();
+    for m in s.expect.keys() {
+        if !s.models.contains(m) {
+            return Err(ScenarioError {
+                file: format!("{name}.toml"),
+                message: format!("expectation for model `{m}` which is not in `models`"),
+            });
+        }
+    }
+    Ok(s)
+}

@@ -1,0 +1,68 @@
+//! Catalog tests: every file is listed and parses, every expectation holds for every model this
+//! build runs, and catalog sources assemble like NASM where a NASM binary is committed.
+use super::*;
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+#[test]
+fn every_catalog_expectation_holds() {
+    let all = catalog::load().expect("catalog parses");
+    assert!(!all.is_empty());
+    let mut failures = Vec::new();
+    for s in &all {
+        assert!(!s.title.is_empty() && !s.description.trim().is_empty(), "{}: title and description", s.name);
+        for c in run::check(s) {
+            if !c.passed() {
+                failures.push(format!("{} [{}]: {:?} {:?}", c.scenario, c.model, c.report.as_ref().err(), c.mismatches));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn every_file_in_the_catalog_directory_is_listed() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/scenario/catalog");
+    let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".toml"))
+        .map(|n| n.trim_end_matches(".toml").to_string())
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = catalog::FILES.iter().map(|(n, _)| n.to_string()).collect();
+    listed.sort();
+    assert_eq!(on_disk, listed);
+}
+
+#[test]
+fn hello_scenario_assembles_to_the_committed_nasm_binary() {
+    let s = catalog::get("hello").unwrap().unwrap();
+    assert_eq!(run::assemble(&s.source).unwrap(), HELLO.binary);
+}
+
+#[test]
+fn a_failing_expectation_is_reported_field_by_field() {
+    let mut s = catalog::get("hello").unwrap().unwrap();
+    let e = s.expect.get_mut("bare").unwrap();
+    e.console = Some("no".into());
+    e.code = Some(3);
+    e.regs.insert("rcx".into(), "0x1".into());
+    let c = &run::check(&s)[0];
+    assert!(!c.passed());
+    assert_eq!(c.mismatches.len(), 3, "{:?}", c.mismatches);
+    assert!(c.mismatches.iter().any(|m| m.starts_with("console: expected \"no\"")));
+}
+
+#[test]
+fn malformed_scenarios_are_named_errors() {
+    let e = format::parse("bad", "title = 1").unwrap_err();
+    assert_eq!(e.file, "bad.toml");
+    let e = format::parse("x", "title='t'\ndescription='d'\nmodels=['bare']\nsource=''\n[expect.kvm-legacy]\nexit='halt'\n")
+        .unwrap_err();
+    assert!(e.message.contains("not in `models`"), "{}", e.message);
+    let s = format::parse("y", "title='t'\ndescription='d'\nmodels=['bare']\nsource=\"bits 64\\nfoo eax\"\n[expect.bare]\nexit='halt'\n").unwrap();
+    let c = &run::check(&s)[0];
+    assert!(c.report.as_ref().unwrap_err().0.contains("line 2"), "{:?}", c.report);
+}
