@@ -102,3 +102,32 @@ test('Export and import a checkpoint; a corrupt file is refused and nothing is l
   assert.match(await page.getByTestId('steps').innerText(), /steps: 19/);
   assert.deepEqual(errors, []);
 });
+
+test('Editor: assembler errors at their line, autosave across reload, revert to the catalog', async () => {
+  const { page, errors } = await openApp();
+  const source = page.getByTestId('source');
+  await source.fill('bits 64\norg 0x100000\n  mov rax, [\n  hlt\n');
+  await page.getByRole('button', { name: 'Assemble & load' }).click();
+  await page.getByTestId('asm-errors').waitFor();
+  assert.match(await page.getByTestId('asm-errors').innerText(), /^line 3, column \d+: /);
+  assert.equal(await page.locator('.gutter .bad').innerText(), '3');
+  assert.equal(await rip(page), '0x0000000000100000', 'the last good program stays loaded');
+  const hi = "bits 64\norg 0x100000\n  mov al, 'h'\n  out 0xe9, al\n  mov al, 'i'\n  out 0xe9, al\n  mov al, 7\n  out 0xf4, al\n";
+  await source.fill(hi);
+  await page.getByRole('button', { name: 'Assemble & load' }).click();
+  await page.getByRole('button', { name: 'Run' }).click();
+  await page.getByTestId('status').filter({ hasText: 'debug-exit, code 7' }).waitFor();
+  assert.equal(await page.getByTestId('console').textContent(), 'hi');
+  // Nothing lost on reload: the edit comes back from localStorage.
+  await page.reload();
+  await page.getByRole('button', { name: 'Step' }).waitFor();
+  assert.equal(await page.getByTestId('source').inputValue(), hi);
+  assert.match(await page.locator('.editor h2').innerText(), /edited, autosaved/);
+  await page.getByRole('button', { name: 'Revert to catalog' }).click();
+  assert.match(await page.getByTestId('source').inputValue(), /countdown/);
+  await page.getByRole('button', { name: 'Run' }).click();
+  await page.getByTestId('status').filter({ hasText: 'debug-exit, code 0' }).waitFor();
+  assert.equal(await page.getByTestId('console').textContent(), 'ok\n');
+  await page.screenshot({ path: path.join(outDir, 'editor.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+});

@@ -2,19 +2,23 @@
 use crate::components::checkpoint_bar::CheckpointBar;
 use crate::components::console::Console;
 use crate::components::disassembly::{listing, Disassembly};
+use crate::components::editor::Editor;
 use crate::components::registers::Registers;
+use crate::components::scenario_picker::ScenarioPicker;
 use crate::components::toolbar::Toolbar;
-use crate::state::{Action, Session, Status};
+use crate::state::{load_catalog, Action, Session, Status};
 use nestscope_core::machine::LOAD_ADDR;
-use nestscope_core::scenario::HELLO;
 use std::rc::Rc;
 use std::time::Duration;
 use yew::prelude::*;
 
 #[function_component(App)]
 pub fn app() -> Html {
-    let session = use_reducer(|| Session::new(&HELLO));
-    let lines = use_memo(session.program_name, |_| Rc::new(listing(session.program, LOAD_ADDR)));
+    let session = use_reducer(|| Session::open(load_catalog(), 0));
+    let lines = {
+        let program = session.program.clone();
+        use_memo(session.program_gen, move |_| Rc::new(listing(&program, LOAD_ADDR)))
+    };
 
     // While running, execute one slice per macrotask so the page stays responsive and shows progress.
     {
@@ -35,12 +39,13 @@ pub fn app() -> Html {
         let s = session.clone();
         Callback::from(move |_| s.dispatch(a()))
     };
+    let sc = session.scenario();
     html! {
         <main class="app">
             <header>
                 <h1>{"nestscope"}</h1>
                 <span class="subtitle">{"AMD SVM nested virtualization explorer"}</span>
-                <span class="program">{format!("program: {}", session.program_name)}</span>
+                <span class="program">{format!("scenario: {} · model: {}", sc.name, session.model)}</span>
             </header>
             <Toolbar status={session.status.clone()} steps={m.steps}
                 on_step={cb(|| Action::Step)} on_run={cb(|| Action::StartRun)}
@@ -49,10 +54,20 @@ pub fn app() -> Html {
                 on_import={{ let s = session.clone(); Callback::from(move |t| s.dispatch(Action::Import(t))) }}
                 message={session.message.clone().map(AttrValue::from)} />
             <div class="panels">
-                <Disassembly lines={(*lines).clone()} rip={m.cpu.regs.rip} />
-                <Registers gpr={m.cpu.regs.gpr} prev_gpr={session.prev_gpr} rip={m.cpu.regs.rip}
-                    rflags={m.cpu.regs.rflags} prev_rflags={session.prev_rflags} />
-                <Console text={AttrValue::from(String::from_utf8_lossy(&m.console).into_owned())} />
+                <div class="column">
+                    <Disassembly lines={(*lines).clone()} rip={m.cpu.regs.rip} />
+                    <Editor scenario={AttrValue::from(sc.name.clone())} source={AttrValue::from(session.source.clone())}
+                        edited={session.edited} errors={session.asm_errors.clone()}
+                        on_edit={{ let s = session.clone(); Callback::from(move |t| s.dispatch(Action::Edit(t))) }}
+                        on_assemble={cb(|| Action::Assemble)} on_revert={cb(|| Action::Revert)} />
+                </div>
+                <div class="column">
+                    <ScenarioPicker scenarios={session.scenarios.clone()} current={session.current}
+                        on_select={{ let s = session.clone(); Callback::from(move |i| s.dispatch(Action::SelectScenario(i))) }} />
+                    <Registers gpr={m.cpu.regs.gpr} prev_gpr={session.prev_gpr} rip={m.cpu.regs.rip}
+                        rflags={m.cpu.regs.rflags} prev_rflags={session.prev_rflags} />
+                    <Console text={AttrValue::from(String::from_utf8_lossy(&m.console).into_owned())} />
+                </div>
             </div>
         </main>
     }

@@ -2,6 +2,7 @@
 pub mod app;
 pub mod components;
 pub mod state;
+pub mod storage;
 
 /// Mounts the app on the page body.
 pub fn start() {

@@ -1,8 +1,10 @@
 //! The app's session state (a `Reducible`): the machine lives in `Rc<RefCell<_>>`, the reducer
 //! bumps a version so components re-render after every change.
+use crate::storage;
+use nestscope_core::asm::{self, AsmError};
 use nestscope_core::checkpoint;
-use nestscope_core::machine::{Machine, StepOutcome, DEFAULT_MEM_MIB};
-use nestscope_core::scenario::BuiltinProgram;
+use nestscope_core::machine::{Machine, StepOutcome};
+use nestscope_core::scenario::{catalog, Scenario};
 use nestscope_core::{RunEnd, Stop};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -23,9 +25,19 @@ pub enum Status {
 
 #[derive(Clone)]
 pub struct Session {
-    pub program_name: &'static str,
-    pub program: &'static [u8],
-    pub model: &'static str,
+    pub scenarios: Rc<Vec<Scenario>>,
+    /// Index into `scenarios`.
+    pub current: usize,
+    /// The editor text (the catalog source, or the user's autosaved edit).
+    pub source: String,
+    /// The source differs from the catalog version.
+    pub edited: bool,
+    /// Errors of the last assembly of `source`; the machine keeps the last good program.
+    pub asm_errors: Vec<AsmError>,
+    /// The loaded program and a generation that changes whenever it is replaced.
+    pub program: Rc<Vec<u8>>,
+    pub program_gen: u64,
+    pub model: String,
     pub machine: Rc<RefCell<Machine>>,
     /// Registers before the last step/run, for change highlighting.
     pub prev_gpr: [u64; 16],
@@ -45,6 +57,13 @@ pub enum Action {
     Reset,
     /// The text of a checkpoint file the user picked.
     Import(String),
+    SelectScenario(usize),
+    /// The editor text changed (already autosaved by the editor).
+    Edit(String),
+    /// Assemble the editor text and load it (errors are kept, nothing else changes).
+    Assemble,
+    /// Drop the edit and go back to the catalog source.
+    Revert,
 }
 
 fn stop_text(s: &Stop) -> String {
@@ -62,19 +81,65 @@ fn status_of(m: &Machine) -> Status {
     }
 }
 
+/// The embedded catalog (parsing is checked by the core's tests, so a failure here is a bug).
+pub fn load_catalog() -> Rc<Vec<Scenario>> {
+    Rc::new(catalog::load().expect("the embedded catalog parses"))
+}
+
 impl Session {
-    pub fn new(p: &BuiltinProgram) -> Session {
-        let m = Machine::new(p.binary, DEFAULT_MEM_MIB).expect("built-in programs load");
-        Session {
-            program_name: p.name,
-            program: p.binary,
-            model: "bare",
-            prev_gpr: m.cpu.regs.gpr,
-            prev_rflags: m.cpu.regs.rflags,
-            machine: Rc::new(RefCell::new(m)),
+    /// Opens scenario `index`, with the user's autosaved edit if there is one.
+    pub fn open(scenarios: Rc<Vec<Scenario>>, index: usize) -> Session {
+        let sc = &scenarios[index];
+        let saved = storage::load_source(&sc.name);
+        let source = saved.clone().unwrap_or_else(|| sc.source.clone());
+        let edited = source != sc.source;
+        let model = sc.models.first().cloned().unwrap_or_else(|| "bare".into());
+        let mem = sc.machine.mem_mib;
+        let mut s = Session {
+            current: index,
+            source,
+            edited,
+            asm_errors: Vec::new(),
+            program: Rc::new(vec![0xf4]),
+            program_gen: 0,
+            model,
+            machine: Rc::new(RefCell::new(Machine::new(&[0xf4], mem).expect("a one-byte program loads"))),
+            prev_gpr: [0; 16],
+            prev_rflags: 2,
             status: Status::Ready,
             message: None,
             version: 0,
+            scenarios,
+        };
+        s.assemble_and_load();
+        s
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenarios[self.current]
+    }
+
+    /// Assembles the editor text; on success loads it into a fresh machine.
+    fn assemble_and_load(&mut self) {
+        match asm::assemble_all_errors(&self.source) {
+            Ok(a) if a.bytes.is_empty() => {
+                self.asm_errors = vec![AsmError { line: 1, column: 1, message: "the program assembles to no bytes".into() }];
+            }
+            Ok(a) => {
+                self.asm_errors.clear();
+                self.program = Rc::new(a.bytes);
+                self.program_gen += 1;
+                self.reload();
+            }
+            Err(errs) => self.asm_errors = errs,
+        }
+    }
+
+    /// A fresh machine with the current program.
+    fn reload(&mut self) {
+        match Machine::new(&self.program, self.scenario().machine.mem_mib) {
+            Ok(m) => self.set_machine(m),
+            Err(e) => self.status = Status::Error(e.to_string()),
         }
     }
 
@@ -99,7 +164,7 @@ impl Session {
 
     /// The checkpoint document of the current machine.
     pub fn export(&self) -> String {
-        checkpoint::save(&self.machine.borrow(), self.model)
+        checkpoint::save(&self.machine.borrow(), &self.model)
     }
 
     fn finished(&self) -> bool {
@@ -163,7 +228,7 @@ impl Reducible for Session {
             }
             Action::Reset => {
                 let mut s = self.next(false);
-                s.set_machine(Machine::new(self.program, DEFAULT_MEM_MIB).expect("program loaded before"));
+                s.reload();
                 s.message = None;
                 Rc::new(s)
             }
@@ -173,11 +238,40 @@ impl Reducible for Session {
                     Ok((m, model)) => {
                         let steps = m.steps;
                         s.set_machine(m);
+                        s.model = model.clone();
                         s.message = Some(format!("imported a {model} checkpoint at step {steps}"));
                     }
                     // Nothing is lost: the current machine stays as it was.
                     Err(e) => s.message = Some(format!("import refused: {e}")),
                 }
+                Rc::new(s)
+            }
+            Action::SelectScenario(i) => {
+                if i >= self.scenarios.len() || i == self.current {
+                    return self;
+                }
+                let mut s = Session::open(self.scenarios.clone(), i);
+                s.version = self.version + 1;
+                Rc::new(s)
+            }
+            Action::Edit(text) => {
+                let mut s = self.next(false);
+                s.edited = text != s.scenario().source;
+                s.source = text;
+                Rc::new(s)
+            }
+            Action::Assemble => {
+                let mut s = self.next(false);
+                s.assemble_and_load();
+                s.message = if s.asm_errors.is_empty() { Some("assembled and loaded".into()) } else { None };
+                Rc::new(s)
+            }
+            Action::Revert => {
+                let mut s = self.next(false);
+                storage::clear_source(&s.scenario().name);
+                s.source = s.scenario().source.clone();
+                s.edited = false;
+                s.assemble_and_load();
                 Rc::new(s)
             }
         }

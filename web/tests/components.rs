@@ -91,3 +91,46 @@ async fn disassembly_marks_the_instruction_at_rip() {
     let text = cur.item(0).unwrap().text_content().unwrap();
     assert!(text.contains("0x100004") && text.contains("out dx"), "{text}");
 }
+
+#[wasm_bindgen_test]
+fn line_span_finds_character_offsets_of_a_line() {
+    use nestscope_web::components::editor::line_span;
+    let t = "ab\ncdé\n\nx";
+    assert_eq!(line_span(t, 1), (0, 2));
+    assert_eq!(line_span(t, 2), (3, 6), "é is one character");
+    assert_eq!(line_span(t, 3), (7, 7));
+    assert_eq!(line_span(t, 4), (8, 9));
+    assert_eq!(line_span(t, 9), (9, 9), "past the end: the end");
+}
+
+#[wasm_bindgen_test]
+async fn editor_marks_every_line_with_an_error() {
+    use nestscope_core::asm::AsmError;
+    use nestscope_web::components::editor::{Editor, EditorProps};
+    let root = mount();
+    let errs = vec![
+        AsmError { line: 2, column: 3, message: "unknown mnemonic `frob`".into() },
+        AsmError { line: 4, column: 1, message: "undefined label `x`".into() },
+    ];
+    let props = EditorProps {
+        scenario: "t".into(),
+        source: "bits 64\n  frob\nnop\njmp x\n".into(),
+        edited: true,
+        errors: errs,
+        on_edit: Callback::noop(),
+        on_assemble: Callback::noop(),
+        on_revert: Callback::noop(),
+    };
+    yew::Renderer::<Editor>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    let bad = root.query_selector_all(".gutter .bad").unwrap();
+    let lines: Vec<String> = (0..bad.length()).map(|i| bad.item(i).unwrap().text_content().unwrap()).collect();
+    assert_eq!(lines, vec!["2", "4"]);
+    let items = root.query_selector_all(".asm-errors li").unwrap();
+    assert_eq!(items.length(), 2);
+    assert_eq!(items.item(0).unwrap().text_content().unwrap(), "line 2, column 3: unknown mnemonic `frob`");
+    let area = root.query_selector("textarea").unwrap().unwrap();
+    assert_eq!(area.get_attribute("aria-invalid").as_deref(), Some("true"));
+    let revert = root.query_selector_all("button").unwrap().item(1).unwrap();
+    assert!(!revert.dyn_into::<web_sys::Element>().unwrap().has_attribute("disabled"), "edited: revert enabled");
+}

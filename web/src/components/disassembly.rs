@@ -1,5 +1,4 @@
 //! Disassembly panel: Intel-syntax listing (iced-x86 formatter) with the instruction at RIP highlighted.
-use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
 use yew::prelude::*;
 
 /// One listed instruction.
@@ -10,24 +9,16 @@ pub struct Line {
     pub text: String,
 }
 
-/// Linear-sweep listing of `code` loaded at `base`; if `rip` is outside it, a listing from `rip` of
-/// `extra` bytes is appended (e.g. code the program jumped to).
+/// Linear-sweep listing of `code` loaded at `base` (the core's NASM-style disassembler).
 pub fn listing(code: &[u8], base: u64) -> Vec<Line> {
-    let mut f = IntelFormatter::new();
-    f.options_mut().set_hex_prefix("0x");
-    f.options_mut().set_hex_suffix("");
-    f.options_mut().set_uppercase_hex(false);
-    let mut out = Vec::new();
-    let mut d = Decoder::with_ip(64, code, base, DecoderOptions::NONE);
-    let mut s = String::new();
-    for ins in &mut d {
-        s.clear();
-        f.format(&ins, &mut s);
-        let off = (ins.ip() - base) as usize;
-        let bytes = code[off..off + ins.len()].iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
-        out.push(Line { addr: ins.ip(), bytes, text: s.clone() });
-    }
-    out
+    nestscope_core::asm::disassemble(code, base)
+        .into_iter()
+        .map(|(addr, bytes, text)| Line {
+            addr,
+            bytes: bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" "),
+            text,
+        })
+        .collect()
 }
 
 #[derive(Properties, PartialEq)]
