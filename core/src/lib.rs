@@ -1,4 +1,5 @@
 //! nestscope-core: a platform-free model of an x86-64 CPU with AMD SVM, and an L0 hypervisor model.
+pub mod bench;
 pub mod cpu;
 pub mod machine;
 pub mod mem;

@@ -97,13 +97,25 @@ struct St {
     fl: u64,
 }
 
+/// Runs `ins` in the interpreter twice: through the generic `execute` and through the run
+/// loop's pre-decoded fast form (when it has one); both must agree exactly.
 fn interp(m: &mut Machine, ins: &Instruction, s: St) -> Result<St, Trap> {
-    let g = &mut m.cpu.regs.gpr;
-    (g[0], g[1], g[2], g[3], g[6]) = (s.rax, s.rcx, s.rdx, s.rbx, s.rsi);
-    m.cpu.regs.rflags = s.fl;
-    m.execute(ins)?;
-    let g = &m.cpu.regs.gpr;
-    Ok(St { rax: g[0], rcx: g[1], rdx: g[2], rbx: g[3], rsi: g[6], fl: m.cpu.regs.rflags })
+    let run = |m: &mut Machine, fast: bool| -> Result<St, Trap> {
+        let g = &mut m.cpu.regs.gpr;
+        (g[0], g[1], g[2], g[3], g[6]) = (s.rax, s.rcx, s.rdx, s.rbx, s.rsi);
+        m.cpu.regs.rflags = s.fl;
+        if fast {
+            m.execute_as_cached(ins)?;
+        } else {
+            m.execute(ins)?;
+        }
+        let g = &m.cpu.regs.gpr;
+        Ok(St { rax: g[0], rcx: g[1], rdx: g[2], rbx: g[3], rsi: g[6], fl: m.cpu.regs.rflags })
+    };
+    let generic = run(m, false);
+    let fast = run(m, true);
+    assert_eq!(generic, fast, "generic and fast paths disagree on {ins} for {s:x?}");
+    generic
 }
 
 /// Cases compared by all tests of this binary (printed with `--nocapture`).
@@ -201,7 +213,7 @@ fn diff_binary_alu() {
             let mask = if matches!(op, "and" | "or" | "xor" | "test") { ALL & !AF } else { ALL };
             for _ in 0..n {
                 let mut inp = input(&mut r, size);
-                if op == "cmpxchg" && r.next() % 2 == 0 {
+                if op == "cmpxchg" && r.next().is_multiple_of(2) {
                     inp.rax = inp.rbx; // make the compare succeed half the time
                 }
                 let nat = match op {
@@ -324,9 +336,9 @@ fn diff_multiply_divide() {
             let ins = Instruction::with1(code(&format!("{}_rm{}", capital(op), size * 8)), s).unwrap();
             for _ in 0..n {
                 let mut inp = input(&mut r, size);
-                if op.ends_with("div") && r.next() % 2 == 0 {
+                if op.ends_with("div") && r.next().is_multiple_of(2) {
                     // Keep the high half small so that many divisions do not overflow.
-                    inp.rdx = if r.next() % 2 == 0 { 0 } else { u64::MAX };
+                    inp.rdx = if r.next().is_multiple_of(2) { 0 } else { u64::MAX };
                     if size == 1 {
                         inp.rax = (inp.rax & !0xff00) | if inp.rdx == 0 { 0 } else { 0xff00 };
                     }
