@@ -1,5 +1,6 @@
 //! nestscope-core: a platform-free model of an x86-64 CPU with AMD SVM, and an L0 hypervisor model.
 pub mod asm;
+pub mod bench;
 pub mod checkpoint;
 pub mod cpu;
 pub mod hv;

@@ -1,6 +1,7 @@
 //! The machine: CPU + RAM + CONTRACT devices, the entry state of CONTRACT §1, and the run loop.
 use crate::cpu::exec::{outcome_of, Flow};
 use crate::cpu::fault::{EmuError, Fault, Trap};
+use crate::cpu::exec::fast::Fast;
 use crate::cpu::icache::DecodeCache;
 use crate::cpu::tlb::{perm, Tlb};
 use crate::cpu::{decode, Cpu};
@@ -63,6 +64,9 @@ pub struct Machine {
     pub tlb: Tlb,
     /// Decoded instructions by (RIP, physical address) (not architectural state).
     pub icache: DecodeCache,
+    /// The last code page: (linear page | user << 1 | 1, physical page); cleared with the TLB.
+    fetch_tag: u64,
+    fetch_page: u64,
 }
 
 /// Errors setting up a machine.
@@ -120,6 +124,8 @@ impl Machine {
             events: Vec::new(),
             tlb: Tlb::default(),
             icache: DecodeCache::default(),
+            fetch_tag: 0,
+            fetch_page: 0,
         })
     }
 
@@ -127,6 +133,7 @@ impl Machine {
     /// whenever it changes what linear addresses mean behind the CPU's back).
     pub fn flush_tlb(&mut self) {
         self.tlb.flush_all();
+        self.fetch_tag = 0;
     }
 
     /// MOV CR3: keeps global translations when CR4.PGE is set.
@@ -136,12 +143,13 @@ impl Machine {
         } else {
             self.tlb.flush_all();
         }
+        self.fetch_tag = 0;
     }
 
     /// INVLPG. The TLB holds 4 KiB granules of possibly larger pages, so the whole TLB is
     /// dropped (always correct, and INVLPG is rare).
     pub(crate) fn invlpg(&mut self, _la: u64) {
-        self.tlb.flush_all();
+        self.flush_tlb();
     }
 
     /// The paging inputs of the current mode.
@@ -270,8 +278,8 @@ impl Machine {
         let acc = Access { fetch: true, ..self.data_access(false) };
         let pa = self.translate(Gva(rip), acc)?;
         let generation = self.mem.page_generation(pa);
-        if let Some(ins) = self.icache.lookup(rip, pa.0, generation) {
-            return Ok(*ins);
+        if let Some(e) = self.icache.lookup(rip, pa.0, generation) {
+            return Ok(e.ins);
         }
         self.fetch_decode_slow(rip, pa, generation, acc)
     }
@@ -307,15 +315,13 @@ impl Machine {
         if let Some(s) = &self.stopped {
             return Ok(StepOutcome::Stopped(s.clone()));
         }
-        let r = self.fetch_decode().and_then(|ins| {
-            let flow = self.execute(&ins)?;
-            match flow {
-                Flow::Jump(t) => self.cpu.regs.rip = t,
-                Flow::Repeat => {}
-                _ => self.cpu.regs.rip = ins.next_ip(),
-            }
-            Ok(flow)
-        });
+        let r = self.fetch_execute();
+        self.account(r)
+    }
+
+    /// Counts the step and turns the result of one instruction into a step outcome.
+    #[inline]
+    fn account(&mut self, r: Result<Flow, Trap>) -> Result<StepOutcome, EmuError> {
         self.steps += 1;
         let out = match r {
             Ok(flow) => outcome_of(flow),
@@ -331,6 +337,43 @@ impl Machine {
         Ok(out)
     }
 
+    /// Fetches (through the decode cache), executes, and moves RIP on.
+    #[inline]
+    fn fetch_execute(&mut self) -> Result<Flow, Trap> {
+        let rip = self.cpu.regs.rip;
+        let acc = Access { fetch: true, ..self.data_access(false) };
+        let tag = (rip & !0xfff) | ((acc.user as u64) << 1) | 1;
+        let pa = if self.fetch_tag == tag {
+            Hpa(self.fetch_page | (rip & 0xfff))
+        } else {
+            let pa = self.translate(Gva(rip), acc)?;
+            self.fetch_tag = tag;
+            self.fetch_page = pa.0 & !0xfff;
+            pa
+        };
+        let generation = self.mem.page_generation(pa);
+        let (flow, next) = match self.icache.lookup(rip, pa.0, generation) {
+            Some(e) if !matches!(e.fast, Fast::Generic) => {
+                let (f, next) = (e.fast, e.next);
+                (self.exec_fast(&f, next)?, next)
+            }
+            Some(e) => {
+                let ins = e.ins;
+                (self.execute(&ins)?, ins.next_ip())
+            }
+            None => {
+                let ins = self.fetch_decode_slow(rip, pa, generation, acc)?;
+                (self.execute(&ins)?, ins.next_ip())
+            }
+        };
+        match flow {
+            Flow::Jump(t) => self.cpu.regs.rip = t,
+            Flow::Repeat => {}
+            _ => self.cpu.regs.rip = next,
+        }
+        Ok(flow)
+    }
+
     /// Delivers an exception through the IDT; when that is impossible even for #DF the machine
     /// shuts down (triple fault).
     fn deliver_fault(&mut self, f: Fault) -> StepOutcome {
@@ -342,8 +385,16 @@ impl Machine {
 
     /// Runs until a stop or until `max_steps` total steps (counted from the program's start).
     pub fn run(&mut self, max_steps: u64) -> Result<RunEnd, EmuError> {
+        if let Some(s) = &self.stopped {
+            return Ok(RunEnd::Stopped(s.clone()));
+        }
         while self.steps < max_steps {
-            if let StepOutcome::Stopped(s) = self.step()? {
+            let r = self.fetch_execute();
+            if let Ok(Flow::Next | Flow::Jump(_) | Flow::Repeat) = r {
+                self.steps += 1;
+                continue;
+            }
+            if let StepOutcome::Stopped(s) = self.account(r)? {
                 return Ok(RunEnd::Stopped(s));
             }
         }

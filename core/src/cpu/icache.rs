@@ -6,17 +6,22 @@
 //! physical page (`PhysMem::page_generation`): any store into that page — self-modifying code,
 //! a loader, the SVM layer writing guest memory — invalidates exactly that page's entries.
 //! Instructions that straddle a page boundary are never cached.
+use crate::cpu::exec::fast::{classify, Fast};
 use iced_x86::Instruction;
 
 pub const ICACHE_ENTRIES: usize = 4096;
 
 #[derive(Clone, Copy, Debug, Default)]
-struct Entry {
+pub struct Entry {
     rip: u64,
     /// Physical address + 1 (0 = invalid).
     pa: u64,
     generation: u32,
-    ins: Instruction,
+    /// The pre-decoded form (or `Fast::Generic`).
+    pub fast: Fast,
+    /// Address of the next instruction.
+    pub next: u64,
+    pub ins: Instruction,
 }
 
 #[derive(Clone, Debug)]
@@ -39,14 +44,15 @@ fn slot(pa: u64) -> usize {
 
 impl DecodeCache {
     #[inline]
-    pub fn lookup(&self, rip: u64, pa: u64, generation: u32) -> Option<&Instruction> {
+    pub fn lookup(&self, rip: u64, pa: u64, generation: u32) -> Option<&Entry> {
         let e = &self.entries[slot(pa)];
-        if e.pa == pa.wrapping_add(1) && e.rip == rip && e.generation == generation { Some(&e.ins) } else { None }
+        if e.pa == pa.wrapping_add(1) && e.rip == rip && e.generation == generation { Some(e) } else { None }
     }
 
     #[inline]
     pub fn insert(&mut self, rip: u64, pa: u64, generation: u32, ins: &Instruction) {
-        self.entries[slot(pa)] = Entry { rip, pa: pa.wrapping_add(1), generation, ins: *ins };
+        self.entries[slot(pa)] =
+            Entry { rip, pa: pa.wrapping_add(1), generation, fast: classify(ins), next: ins.next_ip(), ins: *ins };
     }
 
     pub fn clear(&mut self) {

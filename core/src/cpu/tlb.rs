@@ -7,7 +7,7 @@
 //! `Machine::flush_tlb` on world switches.
 use crate::mem::paging::Access;
 
-pub const TLB_ENTRIES: usize = 256;
+pub const TLB_ENTRIES: usize = 512;
 
 pub mod perm {
     pub const WRITABLE: u8 = 1 << 0;
@@ -39,7 +39,9 @@ impl Default for Tlb {
 
 #[inline]
 fn slot(la: u64) -> usize {
-    ((la >> 12) as usize) & (TLB_ENTRIES - 1)
+    // Fold higher page-number bits in so that e.g. 0x100000 and 0x200000 do not collide.
+    let vpn = la >> 12;
+    ((vpn ^ (vpn >> 9)) as usize) & (TLB_ENTRIES - 1)
 }
 
 impl Tlb {

@@ -42,11 +42,12 @@ impl PhysMem {
         let off = (a.0 & 0xfff) as usize;
         debug_assert!(off + size as usize <= PAGE_SIZE);
         match self.pages.get(pn) {
-            Some(Some(p)) => {
-                let mut b = [0u8; 8];
-                b[..size as usize].copy_from_slice(&p[off..off + size as usize]);
-                Ok(u64::from_le_bytes(b))
-            }
+            Some(Some(p)) => Ok(match size {
+                8 => u64::from_le_bytes(p[off..off + 8].try_into().expect("8 bytes")),
+                4 => u32::from_le_bytes(p[off..off + 4].try_into().expect("4 bytes")) as u64,
+                2 => u16::from_le_bytes(p[off..off + 2].try_into().expect("2 bytes")) as u64,
+                _ => p[off] as u64,
+            }),
             Some(None) if a.0 + size as u64 <= self.size => Ok(0),
             _ => Err(OutOfRange(a)),
         }
@@ -62,7 +63,12 @@ impl PhysMem {
         self.generation = self.generation.wrapping_add(1);
         self.page_gen[pn] = self.page_gen[pn].wrapping_add(1);
         let p = self.page_mut(pn);
-        p[off..off + size as usize].copy_from_slice(&v.to_le_bytes()[..size as usize]);
+        match size {
+            8 => p[off..off + 8].copy_from_slice(&v.to_le_bytes()),
+            4 => p[off..off + 4].copy_from_slice(&(v as u32).to_le_bytes()),
+            2 => p[off..off + 2].copy_from_slice(&(v as u16).to_le_bytes()),
+            _ => p[off] = v as u8,
+        }
         Ok(())
     }
     pub fn contains(&self, a: Hpa, len: u64) -> bool {

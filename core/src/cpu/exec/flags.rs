@@ -3,7 +3,7 @@ use crate::cpu::regs::flags::*;
 
 #[inline]
 pub fn mask(size: u32) -> u64 {
-    if size >= 8 { u64::MAX } else { (1u64 << (size * 8)) - 1 }
+    u64::MAX >> (64 - size * 8)
 }
 #[inline]
 pub fn sign_bit(size: u32) -> u64 {
@@ -11,7 +11,9 @@ pub fn sign_bit(size: u32) -> u64 {
 }
 #[inline]
 fn parity(v: u64) -> u64 {
-    if (v as u8).count_ones().is_multiple_of(2) { PF } else { 0 }
+    // 0x6996 holds the odd-parity bit of each nibble; fold the byte to a nibble first.
+    let n = (v ^ (v >> 4)) & 0xf;
+    ((!(0x6996u64 >> n)) & 1) << 2
 }
 
 /// ZF, SF and PF of a result.
@@ -22,25 +24,30 @@ pub fn szp(res: u64, size: u32) -> u64 {
 }
 
 /// Flags of `a + b + carry_in` (ADD/ADC).
+#[inline]
 pub fn add(a: u64, b: u64, carry_in: u64, size: u32) -> (u64, u64) {
     let m = mask(size);
     let (a, b) = (a & m, b & m);
-    let wide = (a as u128) + (b as u128) + carry_in as u128;
-    let res = (wide as u64) & m;
-    let cf = if wide > m as u128 { CF } else { 0 };
-    let af = if (a ^ b ^ res) & 0x10 != 0 { AF } else { 0 };
-    let of = if (a ^ res) & (b ^ res) & sign_bit(size) != 0 { OF } else { 0 };
+    let res = a.wrapping_add(b).wrapping_add(carry_in) & m;
+    let sb = sign_bit(size);
+    // Carry out of the top bit: majority of a, b and the carry into the top bit.
+    let cf = if ((a & b) | ((a ^ b) & !res)) & sb != 0 { CF } else { 0 };
+    let af = (a ^ b ^ res) & AF;
+    let of = if (a ^ res) & (b ^ res) & sb != 0 { OF } else { 0 };
     (res, cf | af | of | szp(res, size))
 }
 
 /// Flags of `a - b - borrow_in` (SUB/SBB/CMP/NEG).
+#[inline]
 pub fn sub(a: u64, b: u64, borrow_in: u64, size: u32) -> (u64, u64) {
     let m = mask(size);
     let (a, b) = (a & m, b & m);
     let res = a.wrapping_sub(b).wrapping_sub(borrow_in) & m;
-    let cf = if (a as u128) < (b as u128) + borrow_in as u128 { CF } else { 0 };
-    let af = if (a ^ b ^ res) & 0x10 != 0 { AF } else { 0 };
-    let of = if (a ^ b) & (a ^ res) & sign_bit(size) != 0 { OF } else { 0 };
+    let sb = sign_bit(size);
+    // Borrow out of the top bit.
+    let cf = if ((!a & b) | (!(a ^ b) & res)) & sb != 0 { CF } else { 0 };
+    let af = (a ^ b ^ res) & AF;
+    let of = if (a ^ b) & (a ^ res) & sb != 0 { OF } else { 0 };
     (res, cf | af | of | szp(res, size))
 }
 

@@ -7,6 +7,7 @@ pub mod alu;
 pub mod bits;
 pub mod control;
 pub mod data;
+pub mod fast;
 pub mod flags;
 pub mod interrupt;
 pub mod muldiv;
@@ -56,39 +57,47 @@ pub(crate) fn is_canonical(a: u64) -> bool {
 
 impl Machine {
     // ---- registers ----
+    // iced numbers the GPRs AL..BL = 1..4, AH..BH = 5..8, SPL..R15L = 9..20, AX..R15W = 21..36,
+    // EAX..R15D = 37..52, RAX..R15 = 53..68; decoding that arithmetic is faster than its tables.
     #[inline]
     pub(crate) fn reg_read(&self, r: Register) -> u64 {
-        let full = r.full_register();
-        let v = self.cpu.regs.gpr[full.number() & 15];
-        match r.size() {
-            8 => v,
-            4 => v & 0xffff_ffff,
-            2 => v & 0xffff,
-            _ => {
-                if matches!(r, Register::AH | Register::CH | Register::DH | Register::BH) {
-                    (v >> 8) & 0xff
-                } else {
-                    v & 0xff
-                }
-            }
+        let n = r as usize;
+        let g = &self.cpu.regs.gpr;
+        match n {
+            53..=68 => g[n - 53],
+            37..=52 => g[n - 37] & 0xffff_ffff,
+            21..=36 => g[n - 21] & 0xffff,
+            1..=4 => g[n - 1] & 0xff,
+            5..=8 => (g[n - 5] >> 8) & 0xff,
+            9..=20 => g[n - 5] & 0xff,
+            _ => 0,
         }
     }
 
     #[inline]
     pub(crate) fn reg_write(&mut self, r: Register, val: u64) {
-        let full = r.full_register();
-        let slot = &mut self.cpu.regs.gpr[full.number() & 15];
-        match r.size() {
-            8 => *slot = val,
-            4 => *slot = val & 0xffff_ffff,
-            2 => *slot = (*slot & !0xffff) | (val & 0xffff),
-            _ => {
-                if matches!(r, Register::AH | Register::CH | Register::DH | Register::BH) {
-                    *slot = (*slot & !0xff00) | ((val & 0xff) << 8)
-                } else {
-                    *slot = (*slot & !0xff) | (val & 0xff)
-                }
-            }
+        let n = r as usize;
+        let g = &mut self.cpu.regs.gpr;
+        match n {
+            53..=68 => g[n - 53] = val,
+            37..=52 => g[n - 37] = val & 0xffff_ffff,
+            21..=36 => g[n - 21] = (g[n - 21] & !0xffff) | (val & 0xffff),
+            1..=4 => g[n - 1] = (g[n - 1] & !0xff) | (val & 0xff),
+            5..=8 => g[n - 5] = (g[n - 5] & !0xff00) | ((val & 0xff) << 8),
+            9..=20 => g[n - 5] = (g[n - 5] & !0xff) | (val & 0xff),
+            _ => {}
+        }
+    }
+
+    /// Operand size in bytes of a general-purpose register.
+    #[inline]
+    pub(crate) fn gpr_size(r: Register) -> u32 {
+        match r as usize {
+            53..=68 => 8,
+            37..=52 => 4,
+            21..=36 => 2,
+            1..=20 => 1,
+            _ => r.size() as u32,
         }
     }
 
@@ -158,7 +167,7 @@ impl Machine {
     #[inline]
     pub(crate) fn op_size(ins: &Instruction, op: u32) -> u32 {
         match ins.op_kind(op) {
-            OpKind::Register => ins.op_register(op).size() as u32,
+            OpKind::Register => Self::gpr_size(ins.op_register(op)),
             OpKind::Memory => ins.memory_size().size() as u32,
             OpKind::Immediate8 => 1,
             OpKind::Immediate16 | OpKind::Immediate8to16 => 2,

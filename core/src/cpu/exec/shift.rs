@@ -98,7 +98,7 @@ pub fn double_shift_compute(left: bool, dst: u64, src: u64, count: u64, rflags: 
     let (res, cf) = if left {
         let wide = ((dst as u128) << bits) | src as u128;
         let shifted = wide << c;
-        ((shifted >> bits) as u64 & msk, (shifted >> (2 * bits)) & 1 != 0)
+        ((shifted >> bits) as u64 & msk, c <= bits && bit(dst, bits - c))
     } else {
         let wide = ((src as u128) << bits) | dst as u128;
         ((wide >> c) as u64 & msk, (wide >> (c - 1)) & 1 != 0)
