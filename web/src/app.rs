@@ -3,6 +3,7 @@ use crate::components::checkpoint_bar::CheckpointBar;
 use crate::components::console::Console;
 use crate::components::disassembly::{listing, Disassembly};
 use crate::components::editor::Editor;
+use crate::components::memory_view::{dump, MemoryView};
 use crate::components::registers::Registers;
 use crate::components::scenario_picker::ScenarioPicker;
 use crate::components::toolbar::Toolbar;
@@ -34,7 +35,10 @@ pub fn app() -> Html {
         });
     }
 
+    let mem_addr = use_state(|| LOAD_ADDR);
+    let mem_linear = use_state(|| false);
     let m = session.machine.borrow();
+    let rows = dump(&m, *mem_addr, *mem_linear);
     let cb = |a: fn() -> Action| {
         let s = session.clone();
         Callback::from(move |_| s.dispatch(a()))
@@ -66,6 +70,9 @@ pub fn app() -> Html {
                         on_select={{ let s = session.clone(); Callback::from(move |i| s.dispatch(Action::SelectScenario(i))) }} />
                     <Registers gpr={m.cpu.regs.gpr} prev_gpr={session.prev_gpr} rip={m.cpu.regs.rip}
                         rflags={m.cpu.regs.rflags} prev_rflags={session.prev_rflags} />
+                    <MemoryView rows={rows} addr={*mem_addr} linear={*mem_linear}
+                        on_addr={{ let s = mem_addr.clone(); Callback::from(move |a| s.set(a)) }}
+                        on_linear={{ let s = mem_linear.clone(); Callback::from(move |l| s.set(l)) }} />
                     <Console text={AttrValue::from(String::from_utf8_lossy(&m.console).into_owned())} />
                 </div>
             </div>

@@ -213,3 +213,57 @@ pub fn walk_with<E: WalkEnv>(env: &mut E, mode: PagingMode, va: Gva, acc: Access
     }
     unreachable!("level 1 is always a leaf")
 }
+
+/// A side-effect-free view for inspecting translations (UI, reports): reads like the native
+/// environment but never sets accessed/dirty bits.
+pub struct ReadOnly<'a>(pub &'a PhysMem);
+
+impl WalkEnv for ReadOnly<'_> {
+    type Err = std::convert::Infallible;
+    fn table_entry(&mut self, gpa: Gpa, _level: u8) -> Result<Hpa, Self::Err> {
+        Ok(Hpa(gpa.0))
+    }
+    fn final_address(&mut self, gpa: Gpa, _acc: Access) -> Result<Hpa, Self::Err> {
+        Ok(Hpa(gpa.0))
+    }
+    fn read_entry(&mut self, hpa: Hpa) -> u64 {
+        self.0.read_u64(hpa).unwrap_or(0)
+    }
+    fn write_entry(&mut self, _hpa: Hpa, _v: u64) {}
+}
+
+/// Inspects the walk of `va` without changing memory.
+pub fn peek(mem: &PhysMem, mode: PagingMode, va: Gva, acc: Access) -> Result<Walk, (u32, Vec<WalkStep>)> {
+    walk_with(&mut ReadOnly(mem), mode, va, acc).map_err(|e| match e {
+        WalkError::Page { code, steps } => (code, steps),
+        WalkError::Env(never) => match never {},
+    })
+}
+
+#[cfg(test)]
+mod peek_tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn peek_translates_like_walk_but_never_sets_accessed_or_dirty() {
+        // PML4 at 0x1000 -> PDPT 0x2000 -> PD 0x3000 -> PT 0x4000 -> page 0x7000 (P RW, A/D clear).
+        let mut m = PhysMem::new(0x10000);
+        for (a, v) in [(0x1000, 0x2003), (0x2000, 0x3003), (0x3000, 0x4003), (0x4008, 0x7003)] {
+            m.write_u64(Hpa(a), v).unwrap();
+        }
+        let mode = PagingMode { cr3: 0x1000, wp: true, nxe: true };
+        let before: Vec<u64> = [0x1000, 0x2000, 0x3000, 0x4008].iter().map(|&a| m.read_u64(Hpa(a)).unwrap()).collect();
+        let w = peek(&m, mode, Gva(0x1234), Access::WRITE).unwrap();
+        assert_eq!(w.phys, Hpa(0x7234));
+        assert_eq!(w.steps.len(), 4);
+        let after: Vec<u64> = [0x1000, 0x2000, 0x3000, 0x4008].iter().map(|&a| m.read_u64(Hpa(a)).unwrap()).collect();
+        assert_eq!(before, after);
+        // The real walk sets A on every level and D on the leaf (SDM 4.8).
+        let w2 = walk(&mut m, mode, Gva(0x1234), Access::WRITE).unwrap();
+        assert_eq!(w2.phys, w.phys);
+        assert_eq!(m.read_u64(Hpa(0x4008)).unwrap(), 0x7003 | pte::A | pte::D);
+        assert_eq!(m.read_u64(Hpa(0x1000)).unwrap(), 0x2003 | pte::A);
+    }
+}

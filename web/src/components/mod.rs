@@ -3,6 +3,7 @@ pub mod checkpoint_bar;
 pub mod console;
 pub mod disassembly;
 pub mod editor;
+pub mod memory_view;
 pub mod registers;
 pub mod scenario_picker;
 pub mod toolbar;
