@@ -1,0 +1,21 @@
+//! wasm entry points for the core's benchmarks, run in node by `scripts/bench-wasm.sh`.
+use wasm_bindgen::prelude::*;
+
+fn now() -> f64 {
+    // performance.now() in milliseconds (node ≥ 16 and browsers have a global `performance`).
+    let perf = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("performance")).expect("performance");
+    let f: js_sys::Function = js_sys::Reflect::get(&perf, &JsValue::from_str("now")).expect("now").into();
+    f.call0(&perf).expect("now()").as_f64().unwrap_or(0.0)
+}
+
+/// MIPS of the ALU loop over `steps` instructions.
+#[wasm_bindgen]
+pub fn mips_alu(steps: f64) -> f64 {
+    nestscope_core::bench::run_mips_with_clock(&nestscope_core::bench::alu_loop_program(), steps as u64, &mut now)
+}
+
+/// MIPS of the memory loop over `steps` instructions.
+#[wasm_bindgen]
+pub fn mips_mem(steps: f64) -> f64 {
+    nestscope_core::bench::run_mips_with_clock(&nestscope_core::bench::mem_loop_program(), steps as u64, &mut now)
+}
