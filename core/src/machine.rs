@@ -7,7 +7,8 @@ use crate::cpu::tlb::{perm, Tlb};
 use crate::cpu::{decode, Cpu};
 use crate::mem::paging::{self, Access, PagingMode};
 use crate::mem::{Gva, Hpa, PhysMem};
-use crate::trace::Event;
+use crate::svm::{SvmModel, SvmState};
+use crate::trace::{Event, Level};
 use iced_x86::Instruction;
 
 /// Physical load address of a program (CONTRACT §1).
@@ -67,6 +68,8 @@ pub struct Machine {
     /// The last code page: (linear page | user << 1 | 1, physical page); cleared with the TLB.
     fetch_tag: u64,
     fetch_page: u64,
+    /// SVM state: model, GIF, and the guest being run (svm/state.rs).
+    pub svm: SvmState,
 }
 
 /// Errors setting up a machine.
@@ -90,8 +93,14 @@ impl std::fmt::Display for LoadError {
 }
 
 impl Machine {
-    /// A machine in the CONTRACT §1 entry state with `mem_mib` MiB of RAM and `program` at 0x100000.
+    /// A machine in the CONTRACT §1 entry state with `mem_mib` MiB of RAM and `program` at 0x100000,
+    /// on the `bare` hardware model.
     pub fn new(program: &[u8], mem_mib: u64) -> Result<Machine, LoadError> {
+        Self::with_model(program, mem_mib, SvmModel::Bare)
+    }
+
+    /// [`Machine::new`] on a chosen SVM hardware model (`bare`, `bare-swap`, `bare-qemu`).
+    pub fn with_model(program: &[u8], mem_mib: u64, model: SvmModel) -> Result<Machine, LoadError> {
         if !(2..=4096).contains(&mem_mib) {
             return Err(LoadError::BadMemSize(mem_mib));
         }
@@ -126,7 +135,13 @@ impl Machine {
             icache: DecodeCache::default(),
             fetch_tag: 0,
             fetch_page: 0,
+            svm: SvmState::new(model),
         })
+    }
+
+    /// The level of the code the CPU is executing: L1 (the program) or L2 (a guest it runs).
+    pub fn level(&self) -> Level {
+        self.svm.level()
     }
 
     /// Drops every cached translation. The SVM layer calls this on world switches (and
@@ -166,7 +181,8 @@ impl Machine {
     #[inline]
     pub fn translate(&mut self, va: Gva, acc: Access) -> Result<Hpa, Trap> {
         let la = va.0;
-        if self.cpu.ctl.cr0 & crate::cpu::control::cr0::PG == 0 {
+        // SVM hook: with nested paging even a guest with paging off goes through the NPT.
+        if self.cpu.ctl.cr0 & crate::cpu::control::cr0::PG == 0 && self.svm.nested_paging().is_none() {
             return Ok(Hpa(la));
         }
         let wp = self.cpu.ctl.cr0 & crate::cpu::control::cr0::WP != 0;
@@ -181,6 +197,10 @@ impl Machine {
     fn translate_slow(&mut self, la: u64, acc: Access) -> Result<Hpa, Trap> {
         if !crate::cpu::exec::is_canonical(la) {
             return Err(Fault::gp0().into());
+        }
+        // SVM hook (svm/nested_walk.rs): the 2-D walk of a guest with nested paging.
+        if self.svm.nested_paging().is_some() {
+            return self.translate_nested(la, acc);
         }
         let mode = self.paging_mode();
         match paging::walk(&mut self.mem, mode, Gva(la), acc) {
@@ -330,6 +350,11 @@ impl Machine {
                 return Err(e);
             }
             Err(Trap::Fault(f)) => self.deliver_fault(f),
+            // SVM: an intercepted guest instruction or a nested page fault (svm/vmexit.rs).
+            Err(Trap::Exit(x)) => {
+                self.svm_vmexit(x);
+                StepOutcome::Retired
+            }
         };
         if let StepOutcome::Stopped(s) = &out {
             self.stopped = Some(s.clone());
@@ -379,6 +404,8 @@ impl Machine {
     fn deliver_fault(&mut self, f: Fault) -> StepOutcome {
         match self.deliver_exception(f) {
             Ok(()) => StepOutcome::Retired,
+            // SVM hook: a triple fault in a guest with the SHUTDOWN intercept is #VMEXIT(SHUTDOWN).
+            Err(_) if self.svm.in_guest() && self.svm_shutdown_hook() => StepOutcome::Retired,
             Err(why) => StepOutcome::Stopped(Stop::Shutdown(why)),
         }
     }

@@ -92,11 +92,15 @@ impl fmt::Display for EmuError {
 
 impl std::error::Error for EmuError {}
 
-/// What can stop an instruction: an architectural fault or an emulator error.
+/// What can stop an instruction: an architectural fault, a #VMEXIT of the running guest, or an
+/// emulator error.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Trap {
     Fault(Fault),
     Emu(EmuError),
+    /// SVM: the guest instruction is intercepted (or hit a nested page fault). Not an error: the
+    /// value the guest-execution path returns so that `Machine::step` performs the world switch.
+    Exit(crate::svm::VmExit),
 }
 
 impl From<Fault> for Trap {

@@ -1,5 +1,7 @@
-//! AMD SVM data layer: VMCB layout and field table, exit codes, intercepts/permission maps, and the
-//! VMRUN consistency checks (reference §1–§4). Pure data and functions: no CPU execution here.
+//! AMD SVM: the data layer (VMCB layout and field table, exit codes, intercepts/permission maps,
+//! VMRUN consistency checks, nested-walk primitives; reference §1–§4, §7) and the hardware model
+//! on top of it (`state`, `model`, `vmrun`, `vmexit`, `insn`, `guest`, `nested_walk`): VMRUN and
+//! #VMEXIT, intercepts, the 2-D walk with #NPF, memory types under NP, and the G_PAT readings.
 
 /// `[concat!(pre, 0, suf), concat!(pre, 1, suf), …]` for the listed numbers: static names like
 /// "VMEXIT_CR3_READ" without runtime formatting.
@@ -16,13 +18,23 @@ macro_rules! numbered_names {
 
 pub mod checks;
 pub mod exit_code;
+pub mod guest;
+pub mod insn;
 pub mod intercept;
+pub mod model;
+pub mod nested_walk;
 pub mod npt;
+pub mod state;
 pub mod vmcb;
+pub mod vmexit;
+pub mod vmrun;
 
 pub use checks::{FailedCheck, HostContext, check_vmrun, check_vmrun_all};
 pub use exit_code::{SvmExitCode, VmExit};
 pub use intercept::{EventInj, EventType, IoioInfo, is_intercepted};
+pub use model::SvmModel;
+pub use nested_walk::{MemTypeError, MemTypeReport};
+pub use state::SvmState;
 pub use vmcb::{Vmcb, VmcbControl, VmcbSave, VmcbSeg};
 
 #[cfg(test)]

@@ -270,7 +270,13 @@ impl Machine {
     pub fn deliver_exception(&mut self, f: Fault) -> Result<(), String> {
         let mut cur = f;
         let mut nested = false;
+        let mut prior: Option<Fault> = None;
         loop {
+            // SVM hook (svm/guest.rs): an intercepted exception in a guest becomes #VMEXIT here,
+            // before delivery and before CR2 is written.
+            if self.svm.in_guest() && self.svm_exception_hook(&cur, prior.as_ref()) {
+                return Ok(());
+            }
             if let Some(cr2) = cur.cr2 {
                 self.cpu.ctl.cr2 = cr2;
             }
@@ -278,6 +284,11 @@ impl Machine {
             match self.deliver_vector(cur.vector, cur.error_code, rip, false, nested) {
                 Ok(()) => return Ok(()),
                 Err(Trap::Emu(e)) => return Err(format!("cannot deliver {cur}: {e}")),
+                // SVM hook: a #VMEXIT (e.g. #NPF) while delivering in a guest.
+                Err(Trap::Exit(x)) => {
+                    self.svm_exit_during_delivery(x, &cur);
+                    return Ok(());
+                }
                 Err(Trap::Fault(second)) => {
                     if cur.vector == vector::DF {
                         return Err(format!(
@@ -285,6 +296,7 @@ impl Machine {
                         ));
                     }
                     let (c1, c2) = (class(cur.vector), class(second.vector));
+                    prior = Some(cur);
                     cur = if (c1 == Class::Contributory && c2 == Class::Contributory)
                         || (c1 == Class::PageFault && c2 != Class::Benign)
                     {

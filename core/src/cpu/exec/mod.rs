@@ -272,6 +272,10 @@ impl Machine {
     /// Executes one decoded instruction (RIP still points at it).
     pub fn execute(&mut self, ins: &Instruction) -> ExecResult {
         use Mnemonic as M;
+        // SVM hook (svm/insn.rs): guest intercept checks, and VMRUN/VMLOAD/VMSAVE/STGI/CLGI/...
+        if let Some(r) = self.svm_pre_execute(ins) {
+            return r;
+        }
         match ins.mnemonic() {
             M::Add | M::Adc | M::Sub | M::Sbb | M::Cmp | M::And | M::Or | M::Xor | M::Test => self.exec_alu2(ins),
             M::Inc | M::Dec | M::Neg | M::Not => self.exec_alu1(ins),

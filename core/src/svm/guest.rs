@@ -1,0 +1,322 @@
+//! Intercept checks for a running guest (APM 15.7–15.12, reference §2–§3): which instructions,
+//! exceptions and shutdowns become a #VMEXIT, with EXITINFO1/EXITINFO2/nRIP as the APM defines.
+//!
+//! Order (APM 15.9, "instruction intercepts are checked after simple exceptions such as #GP for a
+//! wrong CPL or #UD, but before exceptions of memory accesses and of specific operand values"): the
+//! CPL / EFER.SVME / IOPL / CR4.TSD checks of an instruction are done first and raise their
+//! exception in the guest; then the intercept bit; then the instruction executes (and may fault
+//! on its operands). For RDMSR/WRMSR this is reference §3.1's order: CPL #GP, MSRPM, then the
+//! MSR-specific #GP (so an intercepted WRMSR(PAT) with a reserved encoding exits before any #GP).
+//!
+//! EXITINFO: the model offers NRIPS but not DecodeAssists (CPUID 0x8000000A EDX), so MOV CRx/DRx
+//! exits have EXITINFO1 = 0; INTn has the vector and INVLPG the linear address in EXITINFO1
+//! (reference §2.3). nRIP is the next RIP for instruction intercepts, MSR, IOIO and INT3/INTO
+//! (#BP/#OF), and 0 for every other exit (reference §2.3).
+use super::exit_code::{SvmExitCode, VmExit};
+use super::intercept::{
+    EventInj, EventType, INTERCEPT_EXCEPTION_OFFSET, INTERCEPT_IOIO_PROT, INTERCEPT_MSR_PROT, INTERCEPT_SHUTDOWN,
+    IoioInfo, iopm_intercepted, is_intercepted, msrpm_intercepted,
+};
+use super::model::SvmModel;
+use crate::cpu::control::{cr4, efer};
+use crate::cpu::exec::{ExecResult, Flow};
+use crate::cpu::fault::{Fault, Trap, vector};
+use crate::cpu::msr;
+use crate::cpu::regs::flags as rf;
+use crate::machine::{Machine, Stop};
+use iced_x86::{Code, Instruction, Mnemonic, OpKind, Register};
+
+/// Selective CR0 write intercept (word 3 bit 5, exit 0x065): a CR0 write that changes any bit
+/// other than TS (3) and MP (1).
+const INTERCEPT_SELECTIVE_CR0: u32 = 101;
+const CR0_SELECTIVE_IGNORED: u64 = (1 << 3) | (1 << 1);
+
+/// An instruction-intercept exit: EXITINFO1 as given, EXITINFO2 0, nRIP = next RIP.
+fn insn_exit(code: u32, info1: u64, next_rip: u64) -> ExecResult {
+    Err(Trap::Exit(VmExit { code: SvmExitCode(code as u64), info1, info2: 0, int_info: 0, next_rip }))
+}
+
+/// The EXITINTINFO value describing an exception being delivered (type 3, EV with its code).
+pub fn exception_event(f: &Fault) -> u64 {
+    EventInj { valid: true, vector: f.vector, ty: EventType::Exception, error_code: f.error_code }.encode()
+}
+
+impl Machine {
+    fn guest_intercepts(&self, bit: u32) -> bool {
+        self.svm.guest.as_ref().is_some_and(|g| is_intercepted(&g.ctrl, bit))
+    }
+
+    /// #UD unless EFER.SVME (and protected mode), then #GP(0) unless CPL 0: the common checks of
+    /// VMRUN, VMLOAD, VMSAVE, STGI, CLGI, INVLPGA (APM vol.3, reference §4.1).
+    pub(crate) fn svm_insn_prechecks(&self) -> Result<(), Trap> {
+        if self.cpu.ctl.efer & efer::SVME == 0 || self.cpu.ctl.cr0 & crate::cpu::control::cr0::PE == 0 {
+            return Err(Fault::ud().into());
+        }
+        self.require_cpl0()
+    }
+
+    /// Called at the top of `execute` while a guest runs. `Some(result)`: the instruction is
+    /// intercepted (`Err(Trap::Exit)`), faults in a pre-intercept check, or is completed here
+    /// (PAT access to the separate gPAT register, HLT without intercept); `None`: execute it normally.
+    pub(crate) fn guest_intercept(&mut self, ins: &Instruction) -> Option<ExecResult> {
+        use Mnemonic as M;
+        let next = ins.next_ip();
+        let cpl0 = self.cpu.cpl == 0;
+        let gp = || Some(Err(Trap::from(Fault::gp0())));
+        // Instruction intercept with a CPL-0 precheck.
+        let priv_insn = |m: &Self, bit: u32, info1: u64| -> Option<ExecResult> {
+            if !cpl0 {
+                return gp();
+            }
+            m.guest_intercepts(bit).then(|| insn_exit(bit, info1, next))
+        };
+        let plain = |m: &Self, bit: u32, info1: u64| m.guest_intercepts(bit).then(|| insn_exit(bit, info1, next));
+        let svm_insn = |m: &Self, bit: u32| -> Option<ExecResult> {
+            if let Err(t) = m.svm_insn_prechecks() {
+                return Some(Err(t));
+            }
+            m.guest_intercepts(bit).then(|| insn_exit(bit, 0, next))
+        };
+        match ins.mnemonic() {
+            M::Mov => self.guest_intercept_mov_crdr(ins),
+            M::Clts => priv_insn(self, 16, 0), // CLTS is a CR0 write (APM 15.8.1)
+            M::Rdmsr | M::Wrmsr => self.guest_intercept_msr(ins),
+            M::In | M::Out | M::Insb | M::Insw | M::Insd | M::Outsb | M::Outsw | M::Outsd => self.guest_intercept_io(ins),
+            M::Sidt => plain(self, 102, 0),
+            M::Sgdt => plain(self, 103, 0),
+            M::Sldt => plain(self, 104, 0),
+            M::Str => plain(self, 105, 0),
+            M::Lidt => priv_insn(self, 106, 0),
+            M::Lgdt => priv_insn(self, 107, 0),
+            M::Lldt => priv_insn(self, 108, 0),
+            M::Ltr => priv_insn(self, 109, 0),
+            M::Rdtsc | M::Rdtscp => {
+                if self.cpu.ctl.cr4 & cr4::TSD != 0 && !cpl0 {
+                    return gp();
+                }
+                plain(self, if ins.mnemonic() == M::Rdtsc { 110 } else { 135 }, 0)
+            }
+            M::Rdpmc => plain(self, 111, 0),
+            M::Pushf | M::Pushfd | M::Pushfq => plain(self, 112, 0),
+            M::Popf | M::Popfd | M::Popfq => plain(self, 113, 0),
+            M::Cpuid => plain(self, 114, 0),
+            M::Iret | M::Iretd | M::Iretq => plain(self, 116, 0),
+            M::Int => plain(self, 117, ins.immediate8() as u64),
+            M::Invd => priv_insn(self, 118, 0),
+            M::Pause => plain(self, 119, 0),
+            M::Hlt => {
+                if !cpl0 {
+                    return gp();
+                }
+                if self.guest_intercepts(120) {
+                    return Some(insn_exit(120, 0, next));
+                }
+                // HLT in L2 without the intercept: the guest halts, and nothing can wake it (no
+                // interrupt source is modelled). CONTRACT §1 reserves exit "halt" for HLT by the
+                // outermost program, so the run ends as a shutdown that says why.
+                Some(Ok(Flow::Stop(Stop::Shutdown(format!(
+                    "L2 executed HLT at rip {:#x} without the HLT intercept: it halts forever (no interrupt source)",
+                    ins.ip()
+                )))))
+            }
+            M::Invlpg => {
+                let la = self.effective_address(ins);
+                priv_insn(self, 121, la)
+            }
+            M::Invlpga => svm_insn(self, 122),
+            M::Vmrun => svm_insn(self, 128),
+            M::Vmmcall => plain(self, 129, 0),
+            M::Vmload => svm_insn(self, 130),
+            M::Vmsave => svm_insn(self, 131),
+            M::Stgi => svm_insn(self, 132),
+            M::Clgi => svm_insn(self, 133),
+            M::Skinit => svm_insn(self, 134),
+            M::Int1 => {
+                // ICEBP: its own intercept, else the #DB it raises goes through the exception intercepts.
+                plain(self, 136, 0).or_else(|| self.exception_insn_exit(vector::DB, next))
+            }
+            M::Wbinvd => priv_insn(self, 137, 0),
+            M::Monitor | M::Monitorx => priv_insn(self, 138, 0),
+            M::Mwait | M::Mwaitx => priv_insn(self, 139, 0),
+            M::Xsetbv => priv_insn(self, 141, 0),
+            M::Rdpru => plain(self, 142, 0),
+            // INT3 / INTO raise #BP / #OF as traps: the exception intercept with nRIP = next RIP.
+            M::Int3 => self.exception_insn_exit(vector::BP, next),
+            M::Into if self.flag(rf::OF) => self.exception_insn_exit(vector::OF, next),
+            _ => None,
+        }
+    }
+
+    fn exception_insn_exit(&self, v: u8, next: u64) -> Option<ExecResult> {
+        self.guest_intercepts(INTERCEPT_EXCEPTION_OFFSET + v as u32).then(|| {
+            Err(Trap::Exit(VmExit { code: SvmExitCode::exception(v), next_rip: next, ..Default::default() }))
+        })
+    }
+
+    fn guest_intercept_mov_crdr(&self, ins: &Instruction) -> Option<ExecResult> {
+        let is_crdr = matches!(
+            ins.code(),
+            Code::Mov_r64_cr
+                | Code::Mov_cr_r64
+                | Code::Mov_r64_dr
+                | Code::Mov_dr_r64
+                | Code::Mov_r32_cr
+                | Code::Mov_cr_r32
+                | Code::Mov_r32_dr
+                | Code::Mov_dr_r32
+        );
+        if !is_crdr {
+            return None;
+        }
+        if self.cpu.cpl != 0 {
+            return Some(Err(Fault::gp0().into()));
+        }
+        let next = ins.next_ip();
+        let (r0, r1) = (ins.op_register(0), ins.op_register(1));
+        let bit = if r0.is_cr() {
+            let n = (r0.number() - Register::CR0.number()) as u32;
+            if n == 0 && !self.guest_intercepts(16) && self.guest_intercepts(INTERCEPT_SELECTIVE_CR0) {
+                let new = self.reg_read(r1);
+                if (new ^ self.cpu.ctl.cr0) & !CR0_SELECTIVE_IGNORED != 0 {
+                    return Some(insn_exit(INTERCEPT_SELECTIVE_CR0, 0, next));
+                }
+            }
+            16 + n
+        } else if r1.is_cr() {
+            (r1.number() - Register::CR0.number()) as u32
+        } else if r0.is_dr() {
+            48 + (r0.number() - Register::DR0.number()) as u32
+        } else {
+            32 + (r1.number() - Register::DR0.number()) as u32
+        };
+        self.guest_intercepts(bit).then(|| insn_exit(bit, 0, next))
+    }
+
+    /// RDMSR/WRMSR (reference §3.1): CPL #GP, then the MSRPM (MSRs outside the three ranges always
+    /// exit; EXITINFO1 0 = RDMSR, 1 = WRMSR), then the access itself — for PAT with NP on the `bare`
+    /// model, the separate gPAT register (reference §8.1).
+    fn guest_intercept_msr(&mut self, ins: &Instruction) -> Option<ExecResult> {
+        if self.cpu.cpl != 0 {
+            return Some(Err(Fault::gp0().into()));
+        }
+        let write = ins.mnemonic() == Mnemonic::Wrmsr;
+        let idx = self.cpu.regs.gpr[1] as u32;
+        let g = self.svm.guest.as_ref()?;
+        if is_intercepted(&g.ctrl, INTERCEPT_MSR_PROT) {
+            // A map byte outside RAM reads as all ones here (intercepted).
+            let hit = msrpm_intercepted(&self.mem, g.ctrl.msrpm_base_pa, idx, write).unwrap_or(true);
+            if hit {
+                return Some(insn_exit(0x7C, write as u64, ins.next_ip()));
+            }
+        }
+        if idx == msr::PAT && g.np.is_some() && self.svm.model == SvmModel::Bare {
+            let g = self.svm.guest.as_mut()?;
+            if write {
+                let v = (self.cpu.regs.gpr[2] << 32) | (self.cpu.regs.gpr[0] & 0xffff_ffff);
+                if !msr::pat_valid(v) {
+                    return Some(Err(Fault::gp0().into()));
+                }
+                g.gpat = v;
+            } else {
+                self.cpu.regs.gpr[0] = g.gpat & 0xffff_ffff;
+                self.cpu.regs.gpr[2] = g.gpat >> 32;
+            }
+            return Some(Ok(Flow::Next));
+        }
+        None
+    }
+
+    /// IN/OUT/INS/OUTS (reference §3.3): the IOPL check first (no TSS I/O bitmap is modelled), then
+    /// the IOPM bit of every byte of the access. EXITINFO1 per §2.3, EXITINFO2 = nRIP = next RIP.
+    fn guest_intercept_io(&self, ins: &Instruction) -> Option<ExecResult> {
+        let iopl = (self.cpu.regs.rflags >> 12) & 3;
+        if self.cpu.cpl as u64 > iopl {
+            return Some(Err(Fault::gp0().into()));
+        }
+        let g = self.svm.guest.as_ref()?;
+        if !is_intercepted(&g.ctrl, INTERCEPT_IOIO_PROT) {
+            return None;
+        }
+        use Mnemonic as M;
+        let m = ins.mnemonic();
+        let is_in = matches!(m, M::In | M::Insb | M::Insw | M::Insd);
+        let string = !matches!(m, M::In | M::Out);
+        let (port, size) = match m {
+            M::In => (self.port_operand(ins, 1), Self::op_size(ins, 0)),
+            M::Out => (self.port_operand(ins, 0), Self::op_size(ins, 1)),
+            M::Insb | M::Outsb => (self.cpu.regs.gpr[2] as u16, 1),
+            M::Insw | M::Outsw => (self.cpu.regs.gpr[2] as u16, 2),
+            _ => (self.cpu.regs.gpr[2] as u16, 4),
+        };
+        let hit = iopm_intercepted(&self.mem, g.ctrl.iopm_base_pa, port, size as u8).unwrap_or(true);
+        if !hit {
+            return None;
+        }
+        // Address size: that of the string operand; IN/OUT have none and report the 64-bit default.
+        let addr_size = match ins.memory_base() {
+            r if string && r != Register::None => (r.size() * 8) as u8,
+            _ => 64,
+        };
+        // SEG: the effective segment of OUTS (DS unless overridden); INS always uses ES (0).
+        let seg = if string && !is_in {
+            match ins.segment_prefix() {
+                Register::ES => 0,
+                Register::CS => 1,
+                Register::SS => 2,
+                Register::FS => 4,
+                Register::GS => 5,
+                _ => 3,
+            }
+        } else {
+            0
+        };
+        let info = IoioInfo { port, is_in, string, rep: ins.has_rep_prefix(), size: size as u8, addr_size, seg };
+        let next = ins.next_ip();
+        Some(Err(Trap::Exit(VmExit { code: SvmExitCode::IOIO, info1: info.encode(), info2: next, int_info: 0, next_rip: next })))
+    }
+
+    fn port_operand(&self, ins: &Instruction, op: u32) -> u16 {
+        match ins.op_kind(op) {
+            OpKind::Register => self.reg_read(ins.op_register(op)) as u16,
+            _ => ins.immediate(op) as u16,
+        }
+    }
+
+    /// Hook in exception delivery (`deliver_exception`): an exception raised in the guest whose
+    /// vector is intercepted becomes #VMEXIT(0x40 + vector) **before** it is delivered and before
+    /// CR2 is written. EXITINFO1 = error code (0 if none), EXITINFO2 = the faulting address for #PF
+    /// (reference §2.3), EXITINTINFO = the event that was being delivered when this one arose
+    /// (`prior`), nRIP = 0. Returns true if the exit happened.
+    pub(crate) fn svm_exception_hook(&mut self, f: &Fault, prior: Option<&Fault>) -> bool {
+        if !self.guest_intercepts(INTERCEPT_EXCEPTION_OFFSET + f.vector as u32) {
+            return false;
+        }
+        let exit = VmExit {
+            code: SvmExitCode::exception(f.vector),
+            info1: f.error_code.unwrap_or(0) as u64,
+            info2: if f.vector == vector::PF { f.cr2.unwrap_or(0) } else { 0 },
+            int_info: prior.map(exception_event).unwrap_or(0),
+            next_rip: 0,
+        };
+        self.svm_vmexit(exit);
+        true
+    }
+
+    /// Hook in exception delivery: a #VMEXIT (e.g. #NPF) while delivering `event` in the guest;
+    /// EXITINTINFO records the event (APM 15.7.2).
+    pub(crate) fn svm_exit_during_delivery(&mut self, mut exit: VmExit, event: &Fault) {
+        exit.int_info = exception_event(event);
+        self.svm_vmexit(exit);
+    }
+
+    /// Hook for a triple fault: in a guest with the SHUTDOWN intercept it becomes
+    /// #VMEXIT(SHUTDOWN) (reference §2.2); otherwise the machine shuts down. Returns true if the
+    /// exit happened.
+    pub(crate) fn svm_shutdown_hook(&mut self) -> bool {
+        if !self.guest_intercepts(INTERCEPT_SHUTDOWN) {
+            return false;
+        }
+        self.svm_vmexit(VmExit { code: SvmExitCode::SHUTDOWN, ..Default::default() });
+        true
+    }
+}

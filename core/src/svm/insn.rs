@@ -1,0 +1,107 @@
+//! The SVM instructions other than VMRUN (APM vol.3, reference §4.4): VMLOAD, VMSAVE, STGI, CLGI,
+//! INVLPGA, VMMCALL, SKINIT, and the dispatch hook called at the top of `execute`.
+use super::vmcb::{VmcbSave, VmcbSeg};
+use crate::cpu::exec::{ExecResult, Flow};
+use crate::cpu::fault::{EmuError, Fault, Trap};
+use crate::cpu::msr::MAXPHYADDR;
+use crate::cpu::Segment;
+use crate::machine::Machine;
+use crate::mem::Hpa;
+use iced_x86::{Instruction, Mnemonic};
+
+pub(crate) fn seg_to_vmcb(s: &Segment) -> VmcbSeg {
+    VmcbSeg { selector: s.selector, attrib: s.attrib, limit: s.limit, base: s.base }
+}
+
+pub(crate) fn seg_from_vmcb(s: &VmcbSeg) -> Segment {
+    Segment { selector: s.selector, attrib: s.attrib, limit: s.limit, base: s.base }
+}
+
+fn mem_err(what: &str, a: Hpa) -> Trap {
+    Trap::Emu(EmuError::Machine(format!("{what} at physical {a} outside RAM")))
+}
+
+impl Machine {
+    /// The SVM hook at the top of `execute`: intercept checks while a guest runs, then the SVM
+    /// instructions themselves. `None` = not an SVM matter, execute normally.
+    #[inline]
+    pub(crate) fn svm_pre_execute(&mut self, ins: &Instruction) -> Option<ExecResult> {
+        if self.svm.guest.is_some()
+            && let Some(r) = self.guest_intercept(ins)
+        {
+            return Some(r);
+        }
+        use Mnemonic as M;
+        match ins.mnemonic() {
+            M::Vmrun => Some(self.exec_vmrun(ins)),
+            M::Vmload | M::Vmsave => Some(self.exec_vmload_vmsave(ins.mnemonic() == M::Vmsave)),
+            M::Stgi | M::Clgi => Some(self.svm_insn_prechecks().map(|()| {
+                self.svm.gif = ins.mnemonic() == M::Stgi;
+                Flow::Next
+            })),
+            M::Invlpga => Some(self.svm_insn_prechecks().map(|()| {
+                // rAX = linear address, ECX = ASID. The TLB has no ASID tags: drop everything.
+                self.flush_tlb();
+                Flow::Next
+            })),
+            // VMMCALL without an intercept is #UD (APM vol.3); so is SKINIT, which the model
+            // does not offer (CPUID 0x80000001 ECX.SKINIT clear).
+            M::Vmmcall | M::Skinit => Some(Err(Fault::ud().into())),
+            _ => None,
+        }
+    }
+
+    /// rAX as the physical address of a VMCB-format page (VMRUN, VMLOAD, VMSAVE): 4 KiB aligned,
+    /// below MAXPHYADDR and inside RAM, else #GP(0). In a guest the address is guest-physical and
+    /// goes through the nested table when NP is on.
+    pub(crate) fn svm_rax_page(&mut self, write: bool) -> Result<Hpa, Trap> {
+        let rax = self.cpu.regs.gpr[0];
+        if rax & 0xfff != 0 || rax >> MAXPHYADDR != 0 {
+            return Err(Fault::gp0().into());
+        }
+        let pa = self.guest_phys(rax, write)?;
+        if !self.mem.contains(pa, 0x1000) {
+            return Err(Fault::gp0().into());
+        }
+        Ok(pa)
+    }
+
+    /// VMLOAD / VMSAVE (APM 15.5.2, reference §4.4): FS, GS, TR, LDTR with their hidden parts,
+    /// KernelGsBase, STAR, LSTAR, CSTAR, SFMASK, SYSENTER_CS/ESP/EIP.
+    fn exec_vmload_vmsave(&mut self, save: bool) -> ExecResult {
+        self.svm_insn_prechecks()?;
+        let pa = self.svm_rax_page(save)?;
+        let mut v = VmcbSave::read_from(&self.mem, pa).map_err(|e| mem_err("VMCB", e.0))?;
+        let c = &mut self.cpu;
+        let m = &mut c.msr;
+        if save {
+            v.fs = seg_to_vmcb(&c.fs);
+            v.gs = seg_to_vmcb(&c.gs);
+            v.tr = seg_to_vmcb(&c.tr);
+            v.ldtr = seg_to_vmcb(&c.ldtr);
+            v.kernel_gs_base = m.kernel_gs_base;
+            v.star = m.star;
+            v.lstar = m.lstar;
+            v.cstar = m.cstar;
+            v.sfmask = m.sfmask;
+            v.sysenter_cs = m.sysenter_cs;
+            v.sysenter_esp = m.sysenter_esp;
+            v.sysenter_eip = m.sysenter_eip;
+            v.write_to(&mut self.mem, pa).map_err(|e| mem_err("VMCB", e.0))?;
+        } else {
+            c.fs = seg_from_vmcb(&v.fs);
+            c.gs = seg_from_vmcb(&v.gs);
+            c.tr = seg_from_vmcb(&v.tr);
+            c.ldtr = seg_from_vmcb(&v.ldtr);
+            m.kernel_gs_base = v.kernel_gs_base;
+            m.star = v.star;
+            m.lstar = v.lstar;
+            m.cstar = v.cstar;
+            m.sfmask = v.sfmask;
+            m.sysenter_cs = v.sysenter_cs;
+            m.sysenter_esp = v.sysenter_esp;
+            m.sysenter_eip = v.sysenter_eip;
+        }
+        Ok(Flow::Next)
+    }
+}

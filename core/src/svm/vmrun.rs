@@ -1,0 +1,179 @@
+//! VMRUN (APM 15.5.1 and vol.3 "VMRUN", reference §4.1/§4.2/§8.2).
+//!
+//! Order: EFER.SVME/protected mode (#UD), CPL (#GP(0)), rAX (4 KiB aligned, below MAXPHYADDR, in
+//! RAM: #GP(0)), VM_HSAVE_PA (set, in RAM: #GP(0)); then the VMCB is read and every consistency
+//! check of `check_vmrun` is run (the G_PAT check only on the models that check it). On failure
+//! VMRUN ends in #VMEXIT(VMEXIT_INVALID): EXITCODE = 0xFFFF_FFFF_FFFF_FFFF (all 64 bits),
+//! EXITINFO1/2 = 0 and EVENTINJ = 0 are written into the VMCB, GIF = 0, and the host continues at
+//! the instruction after VMRUN with its state unchanged.
+//!
+//! Trace convention: every VMRUN pushes a `vmrun` event L1→L2; a failed one is immediately followed
+//! by a `vmexit` event L2→L1 with exit code 0xFFFF_FFFF_FFFF_FFFF and `detail` = "name (APM
+//! section): values" of the first failing check — the hardware did attempt the world switch and
+//! reports the failure as a #VMEXIT.
+//!
+//! On success the host state is saved (internally, see `HostSave`), the guest state is loaded,
+//! NP is set up with the host paging mode of this moment, the model decides what happens to the
+//! PAT, GIF = 1, the TLB is flushed, EVENTINJ is delivered through the guest IDT, and the CPU
+//! continues with the guest's first instruction.
+use super::checks::{HostContext, check_vmrun};
+use super::insn::seg_from_vmcb;
+use super::intercept::{EventInj, EventType};
+use super::model::SvmModel;
+use super::state::{GuestMode, HostSave, NestedPaging};
+use super::vmcb::Vmcb;
+use super::vmcb::save::CR0_PE;
+use super::{SvmExitCode, VmExit};
+use crate::cpu::control::efer;
+use crate::cpu::exec::system::CR4_VALID;
+use crate::cpu::exec::{ExecResult, Flow};
+use crate::cpu::fault::{EmuError, Fault, Trap};
+use crate::cpu::msr::{EFER_VALID, MAXPHYADDR};
+use crate::cpu::DescTable;
+use crate::machine::Machine;
+use crate::mem::Hpa;
+use crate::trace::{Event, EventKind, Level};
+use iced_x86::Instruction;
+
+impl Machine {
+    pub(crate) fn exec_vmrun(&mut self, ins: &Instruction) -> ExecResult {
+        self.svm_insn_prechecks()?;
+        let pa = self.svm_rax_page(false)?;
+        let hsave = self.cpu.msr.vm_hsave_pa;
+        if hsave == 0 || !self.mem.contains(Hpa(hsave), 0x1000) {
+            return Err(Fault::gp0().into());
+        }
+        let vmcb = Vmcb::read_from(&self.mem, pa)
+            .map_err(|e| Trap::Emu(EmuError::Machine(format!("VMCB read at {} outside RAM", e.0))))?;
+        let rip = ins.ip();
+        let next = ins.next_ip();
+        self.events.push(Event {
+            kind: EventKind::Vmrun,
+            from: Level::L1,
+            to: Level::L2,
+            exit_code: 0,
+            step: self.steps,
+            rip,
+            detail: Some(format!("VMCB {:#x}", pa.0)),
+        });
+        let model = self.svm.model;
+        let host_ctx = HostContext {
+            cr0: self.cpu.ctl.cr0,
+            max_phys_bits: MAXPHYADDR as u8,
+            check_gpat: model.checks_gpat(),
+            long_mode_supported: true,
+            cr4_supported: CR4_VALID,
+            efer_supported: EFER_VALID,
+        };
+        if let Err(f) = check_vmrun(&vmcb.control, &vmcb.save, &host_ctx) {
+            let mut c = vmcb.control.clone();
+            c.set_vmexit(&VmExit::invalid());
+            c.event_inj = 0;
+            c.event_inj_err = 0;
+            c.write_to(&mut self.mem, pa).map_err(|e| Trap::Emu(EmuError::Machine(format!("VMCB write at {}", e.0))))?;
+            self.svm.gif = false;
+            self.events.push(Event {
+                kind: EventKind::Vmexit,
+                from: Level::L2,
+                to: Level::L1,
+                exit_code: SvmExitCode::INVALID.0,
+                step: self.steps,
+                rip,
+                detail: Some(format!("{} (APM {}): {}", f.name, f.apm_section, f.detail)),
+            });
+            return Ok(Flow::Next);
+        }
+
+        // Save the host state (reference §4.1 list).
+        let c = &self.cpu;
+        let mut host = HostSave {
+            es: c.es,
+            cs: c.cs,
+            ss: c.ss,
+            ds: c.ds,
+            gdtr: c.gdtr,
+            idtr: c.idtr,
+            cr0: c.ctl.cr0,
+            cr3: c.ctl.cr3,
+            cr4: c.ctl.cr4,
+            efer: c.ctl.efer,
+            rflags: c.regs.rflags,
+            rip: next,
+            rsp: c.regs.gpr[4],
+            rax: c.regs.gpr[0],
+            parked_pat: None,
+        };
+        let (ctrl, s) = (vmcb.control, vmcb.save);
+        let np = ctrl.np_enable().then_some(NestedPaging {
+            ncr3: ctrl.nested_cr3,
+            host_nxe: c.ctl.efer & efer::NXE != 0,
+            host_cr0: c.ctl.cr0,
+            host_cr4: c.ctl.cr4,
+            host_efer: c.ctl.efer,
+        });
+        // G_PAT (reference §8.2, §10.3): only with NP, and only on the models that use it.
+        let mut gpat = self.cpu.pat;
+        if np.is_some() {
+            match model {
+                SvmModel::Bare => gpat = s.g_pat,
+                SvmModel::BareSwap => {
+                    host.parked_pat = Some(self.cpu.pat);
+                    self.cpu.pat = s.g_pat;
+                }
+                SvmModel::BareQemu => {}
+            }
+        }
+
+        // Load the guest state (reference §4.1).
+        let c = &mut self.cpu;
+        c.es = seg_from_vmcb(&s.es);
+        c.cs = seg_from_vmcb(&s.cs);
+        c.ss = seg_from_vmcb(&s.ss);
+        c.ds = seg_from_vmcb(&s.ds);
+        c.gdtr = DescTable { base: s.gdtr.base, limit: s.gdtr.limit as u16 };
+        c.idtr = DescTable { base: s.idtr.base, limit: s.idtr.limit as u16 };
+        c.ctl.efer = s.efer;
+        c.ctl.cr0 = s.cr0;
+        c.ctl.cr2 = s.cr2;
+        c.ctl.cr3 = s.cr3;
+        c.ctl.cr4 = s.cr4;
+        c.ctl.dr[6] = s.dr6;
+        c.ctl.dr[7] = s.dr7;
+        c.regs.rflags = s.rflags | crate::cpu::regs::flags::FIXED1;
+        c.regs.rip = s.rip;
+        c.regs.gpr[4] = s.rsp;
+        c.regs.gpr[0] = s.rax;
+        // CPL from the VMCB; forced to 0 in real mode (APM 15.5.1).
+        c.cpl = if s.cr0 & CR0_PE == 0 { 0 } else { s.cpl & 3 };
+        self.svm.guest = Some(GuestMode { vmcb_pa: pa.0, ctrl: ctrl.clone(), host, np, gpat });
+        self.svm.gif = true;
+        // TLB_CONTROL: the software TLB has no ASID tags and is flushed on every VMRUN and #VMEXIT,
+        // which satisfies every TLB_CONTROL value. The decode cache is keyed by system-physical
+        // address and page write generation, so it needs no flush.
+        self.flush_tlb();
+
+        // EVENTINJ (APM 15.20): delivered through the guest IDT as if it had occurred in the guest.
+        // Injected events are not subject to the exception intercepts (APM 15.20, from memory —
+        // UNCONFIRMED); a fault or #VMEXIT while delivering it is an ordinary guest event.
+        let e = EventInj::decode(ctrl.event_inj_u64());
+        if e.valid {
+            let rip = self.cpu.regs.rip;
+            let (soft, ret) = match e.ty {
+                // With NRIPS, the return address of an injected INTn is nRIP when it is set
+                // (what KVM relies on for soft interrupts); else the VMCB RIP.
+                EventType::SoftInt => (true, if ctrl.next_rip != 0 { ctrl.next_rip } else { rip }),
+                _ => (false, rip),
+            };
+            let ext = matches!(e.ty, EventType::Intr | EventType::Nmi);
+            match self.deliver_vector(e.vector, e.error_code, ret, soft, ext) {
+                Ok(()) => {}
+                Err(Trap::Exit(mut x)) => {
+                    x.int_info = ctrl.event_inj_u64();
+                    return Err(Trap::Exit(x));
+                }
+                Err(t) => return Err(t),
+            }
+        }
+        Ok(Flow::Jump(self.cpu.regs.rip))
+    }
+}
