@@ -401,7 +401,7 @@ impl Machine {
 
     /// Delivers an exception through the IDT; when that is impossible even for #DF the machine
     /// shuts down (triple fault).
-    fn deliver_fault(&mut self, f: Fault) -> StepOutcome {
+    pub(crate) fn deliver_fault(&mut self, f: Fault) -> StepOutcome {
         match self.deliver_exception(f) {
             Ok(()) => StepOutcome::Retired,
             // SVM hook: a triple fault in a guest with the SHUTDOWN intercept is #VMEXIT(SHUTDOWN).

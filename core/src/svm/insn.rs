@@ -71,6 +71,13 @@ impl Machine {
     fn exec_vmload_vmsave(&mut self, save: bool) -> ExecResult {
         self.svm_insn_prechecks()?;
         let pa = self.svm_rax_page(save)?;
+        self.vmload_vmsave_at(pa, save)?;
+        Ok(Flow::Next)
+    }
+
+    /// Moves the VMLOAD/VMSAVE state between the CPU and the VMCB at `pa` (also used by an L0
+    /// model emulating the instructions for its guest).
+    pub(crate) fn vmload_vmsave_at(&mut self, pa: Hpa, save: bool) -> Result<(), Trap> {
         let mut v = VmcbSave::read_from(&self.mem, pa).map_err(|e| mem_err("VMCB", e.0))?;
         let c = &mut self.cpu;
         let m = &mut c.msr;
@@ -102,6 +109,6 @@ impl Machine {
             m.sysenter_esp = v.sysenter_esp;
             m.sysenter_eip = v.sysenter_eip;
         }
-        Ok(Flow::Next)
+        Ok(())
     }
 }

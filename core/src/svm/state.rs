@@ -74,11 +74,17 @@ pub struct SvmState {
     pub gif: bool,
     /// `Some` while the CPU executes a guest (L2).
     pub guest: Option<GuestMode>,
+    /// The guest was entered by an L0 model (`svm_enter_from_l0`): #VMEXIT hands the exit to L0.
+    #[serde(default)]
+    pub l0_host: bool,
+    /// The #VMEXIT waiting for the L0 model to handle it.
+    #[serde(default)]
+    pub pending_exit: Option<super::VmExit>,
 }
 
 impl SvmState {
     pub fn new(model: SvmModel) -> Self {
-        SvmState { model, gif: true, guest: None }
+        SvmState { model, gif: true, guest: None, l0_host: false, pending_exit: None }
     }
 
     /// The level of the code the CPU executes: L2 while a guest runs, else L1.

@@ -69,6 +69,12 @@ impl Machine {
             ctl.int_state = 0;
             let _ = v.write_to(&mut self.mem, pa);
         }
+        if self.svm.l0_host {
+            // The host is an L0 model: no host program to reload; L0 takes the exit from here.
+            self.flush_tlb();
+            self.svm.pending_exit = Some(exit);
+            return;
+        }
         let h = g.host;
         let c = &mut self.cpu;
         if let Some(p) = h.parked_pat {

@@ -86,7 +86,7 @@ impl Machine {
 
         // Save the host state (reference §4.1 list).
         let c = &self.cpu;
-        let mut host = HostSave {
+        let host = HostSave {
             es: c.es,
             cs: c.cs,
             ss: c.ss,
@@ -103,13 +103,23 @@ impl Machine {
             rax: c.regs.gpr[0],
             parked_pat: None,
         };
+        let paging = HostPaging { cr0: c.ctl.cr0, cr4: c.ctl.cr4, efer: c.ctl.efer };
+        self.svm_enter_guest(pa, vmcb, host, paging)?;
+        Ok(Flow::Jump(self.cpu.regs.rip))
+    }
+
+    /// The world switch into a guest whose VMCB passed the consistency checks: NP set up with the
+    /// host paging mode `hp`, the model's PAT handling, guest state loaded, GIF = 1, TLB flushed,
+    /// EVENTINJ delivered. Shared by the VMRUN instruction and by an L0 model entering a guest.
+    pub(crate) fn svm_enter_guest(&mut self, pa: Hpa, vmcb: Vmcb, mut host: HostSave, hp: HostPaging) -> Result<(), Trap> {
+        let model = self.svm.model;
         let (ctrl, s) = (vmcb.control, vmcb.save);
         let np = ctrl.np_enable().then_some(NestedPaging {
             ncr3: ctrl.nested_cr3,
-            host_nxe: c.ctl.efer & efer::NXE != 0,
-            host_cr0: c.ctl.cr0,
-            host_cr4: c.ctl.cr4,
-            host_efer: c.ctl.efer,
+            host_nxe: hp.efer & efer::NXE != 0,
+            host_cr0: hp.cr0,
+            host_cr4: hp.cr4,
+            host_efer: hp.efer,
         });
         // G_PAT (reference §8.2, §10.3): only with NP, and only on the models that use it.
         let mut gpat = self.cpu.pat;
@@ -123,7 +133,6 @@ impl Machine {
                 SvmModel::BareQemu => {}
             }
         }
-
         // Load the guest state (reference §4.1).
         let c = &mut self.cpu;
         c.es = seg_from_vmcb(&s.es);
@@ -174,6 +183,83 @@ impl Machine {
                 Err(t) => return Err(t),
             }
         }
-        Ok(Flow::Jump(self.cpu.regs.rip))
+        Ok(())
+    }
+
+    /// Entry into a guest by an L0 model written in Rust (no host program): the VMCB at `pa` is
+    /// checked like VMRUN checks it, and #VMEXIT will hand the exit to L0 (`SvmState::pending_exit`)
+    /// instead of reloading a host. `hp` is L0's paging mode, which controls the nested walk.
+    pub fn svm_enter_from_l0(&mut self, pa: Hpa, hp: HostPaging) -> Result<(), L0EntryError> {
+        let vmcb = Vmcb::read_from(&self.mem, pa).map_err(|e| L0EntryError::Memory(e.0))?;
+        let host_ctx = HostContext {
+            cr0: hp.cr0,
+            max_phys_bits: MAXPHYADDR as u8,
+            check_gpat: self.svm.model.checks_gpat(),
+            long_mode_supported: true,
+            cr4_supported: CR4_VALID,
+            efer_supported: EFER_VALID,
+        };
+        check_vmrun(&vmcb.control, &vmcb.save, &host_ctx).map_err(L0EntryError::Check)?;
+        let c = &self.cpu;
+        let host = HostSave {
+            es: c.es,
+            cs: c.cs,
+            ss: c.ss,
+            ds: c.ds,
+            gdtr: c.gdtr,
+            idtr: c.idtr,
+            cr0: hp.cr0,
+            cr3: c.ctl.cr3,
+            cr4: hp.cr4,
+            efer: hp.efer,
+            rflags: 2,
+            rip: 0,
+            rsp: 0,
+            rax: 0,
+            parked_pat: None,
+        };
+        self.svm.l0_host = true;
+        self.svm.pending_exit = None;
+        match self.svm_enter_guest(pa, vmcb, host, hp) {
+            Ok(()) => Ok(()),
+            // A fault or intercept while delivering EVENTINJ: the guest exits at once.
+            Err(Trap::Exit(x)) => {
+                self.svm_vmexit(x);
+                Ok(())
+            }
+            Err(Trap::Fault(f)) => {
+                if let crate::machine::StepOutcome::Stopped(stop) = self.deliver_fault(f) {
+                    self.stopped = Some(stop);
+                }
+                Ok(())
+            }
+            Err(Trap::Emu(e)) => Err(L0EntryError::Emu(e)),
+        }
+    }
+}
+
+/// The paging mode of whoever executes VMRUN: it keeps controlling the nested walk (reference §7.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostPaging {
+    pub cr0: u64,
+    pub cr4: u64,
+    pub efer: u64,
+}
+
+/// Why an L0 model could not enter its guest (a bug in the L0 model, reported as an emulator error).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum L0EntryError {
+    Memory(Hpa),
+    Check(super::checks::FailedCheck),
+    Emu(EmuError),
+}
+
+impl std::fmt::Display for L0EntryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            L0EntryError::Memory(a) => write!(f, "L0: VMCB at {a} outside RAM"),
+            L0EntryError::Check(c) => write!(f, "L0 built a VMCB that fails `{}` ({}): {}", c.name, c.apm_section, c.detail),
+            L0EntryError::Emu(e) => write!(f, "{e}"),
+        }
     }
 }
