@@ -106,3 +106,158 @@ fn consistency_checks_end_in_vmexit_invalid() {
         }
     }
 }
+
+/// Labels of exits.asm, in the order of its label table at 0x100008.
+const EXIT_LABELS: [&str; 52] = [
+    "g_vmmcall",
+    "g_cpuid",
+    "g_hlt",
+    "g_out",
+    "g_out_insn",
+    "g_out_next",
+    "g_in",
+    "g_in_insn",
+    "g_in_next",
+    "g_rdmsr_pat",
+    "g_rdmsr_pat_insn",
+    "g_wrmsr_pat_bad",
+    "g_wrmsr_pat_bad_insn",
+    "g_rdmsr_hv",
+    "g_rdmsr_hv_insn",
+    "g_cr0w",
+    "g_cr0w_insn",
+    "g_cr3r",
+    "g_ud",
+    "g_gp",
+    "g_gp_insn",
+    "g_pf",
+    "g_pf_insn",
+    "g_int21",
+    "g_int3",
+    "g_rdtsc",
+    "g_rdtscp",
+    "g_pause",
+    "g_pushf",
+    "g_popf",
+    "g_iret",
+    "g_invd",
+    "g_wbinvd",
+    "g_invlpg",
+    "g_icebp",
+    "g_clgi",
+    "g_vmrun",
+    "g_vmrun_insn",
+    "g_vmload",
+    "g_vmload_insn",
+    "g_dr7r",
+    "g_dr0w",
+    "g_cr0cd",
+    "g_cr0cd_insn",
+    "g_cr0ts",
+    "g_cr0ts_next",
+    "g_rdmsr_efer",
+    "g_rdmsr_efer_next",
+    "g_h13",
+    "g_h13_next",
+    "g_h40",
+    "g_h40_next",
+];
+
+fn label(m: &Machine, name: &str) -> u64 {
+    let i = EXIT_LABELS.iter().position(|l| *l == name).expect("known label") as u64;
+    q(m, 0x100008 + 8 * i)
+}
+
+/// Every implemented intercept with its EXITINFO1/EXITINFO2/nRIP (reference §2.1–§2.3, §3.1,
+/// §3.3; APM 15.7.1 nRIP): instruction intercepts save nRIP = next RIP, exceptions other than
+/// INT3/INTO save 0; #PF gives the error code and the address and leaves CR2 alone; IOIO EXITINFO1
+/// = port<<16 | size | address size | type and EXITINFO2 = next RIP; MSR 0/1; INTn the vector;
+/// INVLPG the address. Identical on all three models.
+#[test]
+fn intercepts_and_exit_information() {
+    for model in SvmModel::ALL {
+        let m = run(include_bytes!("data/svm/exits.bin"), model);
+        let l = |n: &str| label(&m, n);
+        // (case, exit code, EXITINFO1, EXITINFO2, nRIP, guest RIP at the exit)
+        let cases: Vec<(u64, u64, u64, u64, u64, u64)> = vec![
+            (0, 0x81, 0, 0, l("g_vmmcall") + 3, l("g_vmmcall")),
+            (1, 0x72, 0, 0, l("g_cpuid") + 2, l("g_cpuid")),
+            (2, 0x78, 0, 0, l("g_hlt") + 1, l("g_hlt")),
+            // OUT 0x80, AL: PORT 0x80, SZ8, A64, TYPE = OUT
+            (3, 0x7B, 0x0080_0000 | 1 << 4 | 1 << 9, l("g_out_next"), l("g_out_next"), l("g_out_insn")),
+            // IN AX, DX with DX = 0x1234 and only port 0x1235's bit set: the second byte is checked.
+            (4, 0x7B, 0x1234_0000 | 1 << 5 | 1 << 9 | 1, l("g_in_next"), l("g_in_next"), l("g_in_insn")),
+            // PAT read bit = MSRPM byte 0x9D bit 6, write bit = bit 7 (reference §3.1 example)
+            (5, 0x7C, 0, 0, l("g_rdmsr_pat_insn") + 2, l("g_rdmsr_pat_insn")),
+            // WRMSR(PAT) with a reserved encoding: the MSRPM intercept wins over #GP (reference §3.1)
+            (6, 0x7C, 1, 0, l("g_wrmsr_pat_bad_insn") + 2, l("g_wrmsr_pat_bad_insn")),
+            // MSR 0x40000000 is outside the three MSRPM ranges: always intercepted
+            (7, 0x7C, 0, 0, l("g_rdmsr_hv_insn") + 2, l("g_rdmsr_hv_insn")),
+            (8, 0x10, 0, 0, l("g_cr0w_insn") + 3, l("g_cr0w_insn")),
+            (9, 0x03, 0, 0, l("g_cr3r") + 3, l("g_cr3r")),
+            (10, 0x46, 0, 0, 0, l("g_ud")),
+            // MOV DS with selector 0x18 beyond the GDT limit: #GP(0x18)
+            (11, 0x4D, 0x18, 0, 0, l("g_gp_insn")),
+            // read of the unmapped 0x1_0000_1000: #PF error code 0 (read, not present, supervisor)
+            (12, 0x4E, 0, 0x1_0000_1000, 0, l("g_pf_insn")),
+            (13, 0x75, 0x21, 0, l("g_int21") + 2, l("g_int21")),
+            (14, 0x43, 0, 0, l("g_int3") + 1, l("g_int3")),
+            (15, 0x6E, 0, 0, l("g_rdtsc") + 2, l("g_rdtsc")),
+            (16, 0x87, 0, 0, l("g_rdtscp") + 3, l("g_rdtscp")),
+            (17, 0x77, 0, 0, l("g_pause") + 2, l("g_pause")),
+            (18, 0x70, 0, 0, l("g_pushf") + 1, l("g_pushf")),
+            (19, 0x71, 0, 0, l("g_popf") + 1, l("g_popf")),
+            (20, 0x74, 0, 0, l("g_iret") + 2, l("g_iret")),
+            (21, 0x76, 0, 0, l("g_invd") + 2, l("g_invd")),
+            (22, 0x89, 0, 0, l("g_wbinvd") + 2, l("g_wbinvd")),
+            (23, 0x79, 0x1234, 0, l("g_invlpg") + 8, l("g_invlpg")),
+            (24, 0x88, 0, 0, l("g_icebp") + 1, l("g_icebp")),
+            (25, 0x85, 0, 0, l("g_clgi") + 3, l("g_clgi")),
+            // VMRUN in L2 is always intercepted (the check requires the intercept bit)
+            (26, 0x80, 0, 0, l("g_vmrun_insn") + 3, l("g_vmrun_insn")),
+            (27, 0x82, 0, 0, l("g_vmload_insn") + 3, l("g_vmload_insn")),
+            (28, 0x27, 0, 0, l("g_dr7r") + 3, l("g_dr7r")),
+            (29, 0x30, 0, 0, l("g_dr0w") + 3, l("g_dr0w")),
+            // selective CR0 write: setting CD exits, setting only TS does not
+            (31, 0x65, 0, 0, l("g_cr0cd_insn") + 3, l("g_cr0cd_insn")),
+            (32, 0x81, 0, 0, l("g_cr0ts_next") + 3, l("g_cr0ts_next")),
+            // MSR_PROT with the EFER bits clear: RDMSR executes
+            (33, 0x81, 0, 0, l("g_rdmsr_efer_next") + 3, l("g_rdmsr_efer_next")),
+            // EVENTINJ #GP(0x1234) and INTR 0x40 delivered through the guest IDT
+            (34, 0x81, 0, 0, l("g_h13_next") + 3, l("g_h13_next")),
+            (35, 0x81, 0, 0, l("g_h40_next") + 3, l("g_h40_next")),
+            // #PF intercepted while delivering #GP(0x18) through an IDT at the unmapped 4 GiB
+            (36, 0x4E, 0, 0x1_0000_0000 + 13 * 16, 0, l("g_gp_insn")),
+        ];
+        for &(i, code, info1, info2, nrip, rip) in &cases {
+            let r = rec(&m, i);
+            assert_eq!(
+                (r.code, r.info1, r.info2, r.nrip, r.rip),
+                (code, info1, info2, nrip, rip),
+                "case {i} {model:?}: {r:x?}"
+            );
+        }
+        // SHUTDOWN intercept: the triple fault of an unhandled #UD (guest IDT limit 0)
+        assert_eq!(rec(&m, 30).code, 0x7F);
+        // the #PF intercept leaves CR2 as it was (EXITINFO2 carries the address, reference §2.3)
+        assert_eq!(rec(&m, 12).cr2, 0x1111);
+        assert_eq!(rec(&m, 33).rax, 0x1D00, "guest EFER = LME LMA NXE SVME");
+        assert_eq!(rec(&m, 34).rax, 0x1234, "the injected #GP's error code was pushed");
+        assert_eq!(rec(&m, 35).rax, 0x40);
+        // EXITINTINFO of case 36: valid, exception, EV, vector 13, error code 0x18 in bits 63:32
+        assert_eq!(rec(&m, 36).int_info, 0x18 << 32 | 1 << 31 | 1 << 11 | 3 << 8 | 13);
+        for i in 0..36 {
+            assert_eq!(rec(&m, i).int_info, 0, "case {i}");
+        }
+        assert_eq!(m.events.len(), 2 * 37);
+        for (k, e) in m.events.iter().enumerate() {
+            let want = if k % 2 == 0 {
+                (EventKind::Vmrun, Level::L1, Level::L2)
+            } else {
+                (EventKind::Vmexit, Level::L2, Level::L1)
+            };
+            assert_eq!((e.kind, e.from, e.to), want);
+        }
+        assert_eq!(m.events[7].exit_code, 0x7B);
+    }
+}
