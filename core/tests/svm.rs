@@ -261,3 +261,45 @@ fn intercepts_and_exit_information() {
         assert_eq!(m.events[7].exit_code, 0x7B);
     }
 }
+
+/// #NPF (exit 0x400) with EXITINFO1 per reference §7.3 and the test vectors of §11.2
+/// (nested_tdp_fault_test) and §11.4 (kvm-unit-tests svm_npt); EXITINFO2 = the faulting GPA.
+#[test]
+fn nested_page_faults() {
+    for model in SvmModel::ALL {
+        let m = run(include_bytes!("data/svm/npf.bin"), model);
+        let l = |i: u64| q(&m, 0x100008 + 8 * i);
+        let (g_read, g_write, g_read4, g_read5, g_pf_insn) = (l(0), l(1), l(2), l(3), l(4));
+        let cases: [(u64, u64, u64, u64, u64); 9] = [
+            // (case, exit code, EXITINFO1, EXITINFO2, guest RIP)
+            (0, 0x400, 0x1_0000_0004, 0x900000, g_read), // final page unmapped (§11.2)
+            (1, 0x400, 0x2_0000_0006, 0x801000, g_read), // page-table page unmapped (§11.2)
+            (2, 0x400, 0x1_0000_0007, 0x902000, g_write), // final page write-protected (§11.2)
+            (3, 0x400, 0x2_0000_0007, 0x800000, g_read), // PT page write-protected = guest CR3 (§11.4 npt_rw_pfwalk)
+            (4, 0x400, 0x1_0000_0015, 0x903000, 0x903000), // npt_nx (§11.4)
+            (5, 0x400, 0x1_0000_0005, 0x904000, g_read4), // npt_us (§11.4)
+            (6, 0x400, 0x1_0000_000D, 0x905000, g_read5), // reserved bit, final (§11.4)
+            (7, 0x400, 0x2_0000_000F, 0x800000, g_read), // reserved bit in a PDPE: the walk faults first (§11.4)
+            (9, 0x400, 0x1_0000_0004, 0x900000, g_read), // guest CR0.PG = 0: GPA = GLA through the NPT (§7.2)
+        ];
+        for (i, code, info1, info2, rip) in cases {
+            let r = rec(&m, i);
+            assert_eq!((r.code, r.info1, r.info2, r.rip, r.nrip), (code, info1, info2, rip, 0), "case {i} {model:?}: {r:x?}");
+        }
+        // A guest #PF is reported as such, not as #NPF
+        let r = rec(&m, 8);
+        assert_eq!((r.code, r.info1, r.info2, r.rip), (0x4E, 0, 0x1_4000_5000, g_pf_insn));
+        // A/D bits (reference §7.2): nested entries of guest page tables get A and D (walks are
+        // writes), the final read gets A, the final write A and D.
+        assert_eq!(rec(&m, 10).code, 0x81);
+        let npte = |gpa: u64| q(&m, 0x213000 + ((gpa - 0x800000) >> 12) * 8);
+        assert_eq!(npte(0x800000), 0x800000 | 0x67);
+        assert_eq!(npte(0x801000), 0x801000 | 0x67);
+        assert_eq!(npte(0x906000), 0x906000 | 0x27);
+        assert_eq!(npte(0x907000), 0x907000 | 0x67);
+        assert_eq!(npte(0x908000), 0x908000 | 0x07);
+        // and the guest's own entries: PML4E accessed, the 1 GiB leaf accessed and dirty
+        assert_eq!(q(&m, 0x800000), 0x801000 | 0x23);
+        assert_eq!(q(&m, 0x801000), 0x83 | 0x60);
+    }
+}
