@@ -303,3 +303,38 @@ fn nested_page_faults() {
         assert_eq!(q(&m, 0x801000), 0x83 | 0x60);
     }
 }
+
+/// G_PAT readings (reference §10.3 comparison table, §8.3, constants of §11.1): with NP, `bare`
+/// and `bare-swap` give L2 the G_PAT value, write L2's WRMSR back into G_PAT and leave L1's PAT
+/// alone; `bare-qemu` shares L1's PAT and never touches G_PAT (nor checks it). With NP off all three
+/// share the one PAT and ignore G_PAT.
+#[test]
+fn gpat_readings_of_the_three_models() {
+    const L1_PAT: u64 = 0x0007_0406_0007_0404;
+    const L2_PAT: u64 = 0x0606_0606_0606_0606;
+    const L2_MOD: u64 = 0x0606_0606_0606_0604;
+    const BAD: u64 = 0x0808_0808_0808_0808;
+    const NOT_RUN: u64 = 0xDEAD;
+    // (phase, [L2 read, L1 PAT after, G_PAT after, exit code]) per model
+    type Row = (u64, [u64; 4]);
+    let separate: [Row; 4] = [
+        (0, [L2_PAT, L1_PAT, L2_MOD, 0x81]),
+        (1, [L1_PAT, L2_MOD, L2_PAT, 0x81]),
+        (2, [NOT_RUN, L1_PAT, BAD, INVALID]),
+        (3, [L1_PAT, L2_MOD, BAD, 0x81]),
+    ];
+    let qemu: [Row; 4] = [
+        (0, [L1_PAT, L2_MOD, L2_PAT, 0x81]),
+        (1, [L1_PAT, L2_MOD, L2_PAT, 0x81]),
+        (2, [L1_PAT, L2_MOD, BAD, 0x81]),
+        (3, [L1_PAT, L2_MOD, BAD, 0x81]),
+    ];
+    for (model, rows) in [(SvmModel::Bare, separate), (SvmModel::BareSwap, separate), (SvmModel::BareQemu, qemu)] {
+        let m = run(include_bytes!("data/svm/gpat.bin"), model);
+        for (p, want) in rows {
+            let b = RESULTS + 32 * p;
+            let got = [q(&m, b), q(&m, b + 8), q(&m, b + 16), q(&m, b + 24)];
+            assert_eq!(got, want, "phase {p} {model:?}: {got:x?}");
+        }
+    }
+}
