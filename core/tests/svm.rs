@@ -284,7 +284,11 @@ fn nested_page_faults() {
         ];
         for (i, code, info1, info2, rip) in cases {
             let r = rec(&m, i);
-            assert_eq!((r.code, r.info1, r.info2, r.rip, r.nrip), (code, info1, info2, rip, 0), "case {i} {model:?}: {r:x?}");
+            assert_eq!(
+                (r.code, r.info1, r.info2, r.rip, r.nrip),
+                (code, info1, info2, rip, 0),
+                "case {i} {model:?}: {r:x?}"
+            );
         }
         // A guest #PF is reported as such, not as #NPF
         let r = rec(&m, 8);
@@ -337,4 +341,236 @@ fn gpat_readings_of_the_three_models() {
             assert_eq!(got, want, "phase {p} {model:?}: {got:x?}");
         }
     }
+}
+
+mod memtype {
+    //! `Machine::memtype_of` end to end under NP (reference §6.3/§6.4): guest type from gPAT,
+    //! host type from the host PAT, Table 15-19, then Table 15-20 with the MTRR type, CD.
+    use super::*;
+    use nestscope_core::mem::Gva;
+    use nestscope_core::mem::memtype::MemType::{self, *};
+    use nestscope_core::mem::paging::Access;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// gPAT: PA0 WB, PA1 WC, PA2 UC-, PA3 UC, PA4..7 WB.
+    const GPAT: u64 = 0x0606_0606_0007_0106;
+
+    fn w(m: &mut Machine, a: u64, v: u64) {
+        m.mem.write_u64(Hpa(a), v).unwrap();
+    }
+
+    /// A machine stopped in L2 right after VMRUN: guest tables at 0x800000 (PT 0x803000 maps
+    /// 0xA00000.. with 4 KiB pages, PWT/PCD per page), NPT at 0x210000 (PT 0x213000 maps
+    /// 0xA00000.. with 4 KiB pages; the entry of 0xA04000 has PCD), a UC variable MTRR on
+    /// 0xA03000, G_PAT = GPAT.
+    fn in_guest(model: SvmModel, guest_cd: bool) -> Machine {
+        // vmrun ; vmmcall (guest code at 0x100010)
+        let mut prog = vec![0x0F, 0x01, 0xD8];
+        prog.resize(0x10, 0x90);
+        prog.extend([0x0F, 0x01, 0xD9]);
+        let mut m = Machine::with_model(&prog, DEFAULT_MEM_MIB, model).unwrap();
+        m.cpu.ctl.efer |= 1 << 12;
+        m.cpu.msr.vm_hsave_pa = 0x201000;
+        m.cpu.regs.gpr[0] = 0x200000;
+        // guest tables
+        w(&mut m, 0x800000, 0x801003);
+        w(&mut m, 0x801000, 0x802003);
+        w(&mut m, 0x802000, 0x83); // 0-2 MiB
+        w(&mut m, 0x802000 + 5 * 8, 0x803003); // 10-12 MiB
+        for i in 0..512u64 {
+            let bits = match i {
+                1 => 1 << 3, // PWT -> index 1
+                2 => 1 << 4, // PCD -> index 2
+                _ => 0,
+            };
+            w(&mut m, 0x803000 + i * 8, (0xA00000 + (i << 12)) | 3 | bits);
+        }
+        // nested tables
+        w(&mut m, 0x210000, 0x211007);
+        w(&mut m, 0x211000, 0x212007);
+        for i in 0..512u64 {
+            w(&mut m, 0x212000 + i * 8, (i << 21) | 0x87);
+        }
+        w(&mut m, 0x212000 + 5 * 8, 0x213007);
+        for i in 0..512u64 {
+            let pcd = if i == 4 { 1 << 4 } else { 0 };
+            w(&mut m, 0x213000 + i * 8, (0xA00000 + (i << 12)) | 7 | pcd);
+        }
+        // MTRR variable range 3: 0xA03000, 4 KiB, UC
+        m.cpu.msr.mtrr_var[6] = 0xA03000;
+        m.cpu.msr.mtrr_var[7] = 0xFFFF_FFFF_F000 | 1 << 11;
+        // VMCB
+        let v = 0x200000;
+        w(&mut m, v + 0x10, 3); // VMRUN | VMMCALL
+        w(&mut m, v + 0x58, 1); // ASID
+        w(&mut m, v + 0x48, 0x202000);
+        w(&mut m, v + 0x40, 0x204000);
+        w(&mut m, v + 0x90, 1); // NP_ENABLE
+        w(&mut m, v + 0xB0, 0x210000);
+        m.mem.write_u16(Hpa(v + 0x410), 8).unwrap();
+        m.mem.write_u16(Hpa(v + 0x412), 0xA9B).unwrap();
+        for s in [0x400, 0x420, 0x430] {
+            m.mem.write_u16(Hpa(v + s), 0x10).unwrap();
+            m.mem.write_u16(Hpa(v + s + 2), 0xC93).unwrap();
+        }
+        w(&mut m, v + 0x4D0, 0x1D00);
+        w(&mut m, v + 0x548, 0x20);
+        w(&mut m, v + 0x550, 0x800000);
+        let cr0 = 0x8001_0033 | if guest_cd { 1 << 30 } else { 0 };
+        w(&mut m, v + 0x558, cr0);
+        w(&mut m, v + 0x570, 2);
+        w(&mut m, v + 0x578, 0x100010);
+        w(&mut m, v + 0x5D8, 0x380000);
+        w(&mut m, v + 0x668, GPAT);
+        m.step().unwrap();
+        assert_eq!(m.level(), Level::L2, "{:?}", m.events);
+        m
+    }
+
+    /// (address, guest type, host type, Table 15-19 cell, MTRR type, result)
+    const CASES: [(u64, MemType, MemType, MemType, MemType, MemType); 5] = [
+        (0xA00000, WB, WB, WB, WB, WB),
+        // guest WC + host WB → WC+ (Table 15-19), WC+ with MTRR WB → WC+ (Table 15-20)
+        (0xA01000, WC, WB, WcPlus, WB, WcPlus),
+        // guest UC- + host WB → UC (Table 15-19), UC with MTRR WB → CD (Table 15-20)
+        (0xA02000, UcMinus, WB, UC, WB, CD),
+        // MTRR UC range: WB with MTRR UC → UC (Table 15-20)
+        (0xA03000, WB, WB, WB, UC, UC),
+        // host UC- (nested PCD → host PAT index 2): WB + UC- → UC (Table 15-19), then CD
+        (0xA04000, WB, UcMinus, UC, WB, CD),
+    ];
+
+    #[test]
+    fn nested_memory_types() {
+        for model in [SvmModel::Bare, SvmModel::BareSwap] {
+            let m = in_guest(model, false);
+            for (a, g, h, comb, mtrr, res) in CASES {
+                let r = m.memtype_of(Gva(a + 0x10), Access::READ).unwrap();
+                let z = &r.resolution;
+                assert!(r.nested && z.nested);
+                assert_eq!(r.gpa.0, a + 0x10);
+                assert_eq!(r.spa.0, a + 0x10);
+                assert_eq!(z.guest.mem_type, g, "{a:#x}");
+                assert_eq!(z.guest.pat_msr, GPAT);
+                assert_eq!(z.host.unwrap().mem_type, h, "{a:#x}");
+                assert_eq!(z.host.unwrap().pat_msr, 0x0007_0406_0007_0406);
+                assert_eq!(z.combined.unwrap().result, comb, "{a:#x}");
+                assert_eq!(z.mtrr.mem_type, mtrr, "{a:#x}");
+                assert_eq!(z.result, res, "{a:#x}");
+                // the 2-D trace: four guest levels, each with its nested sub-walk, and the final one
+                assert_eq!(r.guest_walk.len(), 4);
+                assert!(r.guest_walk.iter().all(|l| l.nested.as_ref().is_some_and(|n| n.spa == Some(l.entry_spa))));
+                assert_eq!(r.final_nested.as_ref().unwrap().spa, Some(r.spa));
+            }
+        }
+        // gCR0.CD forces UC (reference §6.4 rule 3)
+        let m = in_guest(SvmModel::Bare, true);
+        let r = m.memtype_of(Gva(0xA00000), Access::READ).unwrap();
+        assert!(r.resolution.cd_override);
+        assert_eq!(r.resolution.result, UC);
+        // bare-qemu: no separate gPAT, the shared PAT (power-on) is the guest's PAT too: index 1 = WT
+        let m = in_guest(SvmModel::BareQemu, false);
+        let r = m.memtype_of(Gva(0xA01000), Access::READ).unwrap();
+        assert_eq!(r.resolution.guest.mem_type, WT);
+        // memtype_of has no side effects: the nested leaf's A bit is still clear
+        assert_eq!(m.mem.read_u64(Hpa(0x213000 + 8)).unwrap() & 0x20, 0);
+    }
+
+    #[test]
+    fn native_memory_type_and_faults() {
+        let m = Machine::new(&[0xF4], DEFAULT_MEM_MIB).unwrap();
+        let r = m.memtype_of(Gva(0x100000), Access::READ).unwrap();
+        assert!(!r.nested && r.final_nested.is_none());
+        assert_eq!(r.level, Level::L1);
+        assert_eq!(r.resolution.result, WB);
+        assert_eq!(r.guest_walk.len(), 2); // PML4E, 1 GiB PDPTE
+        let e = m.memtype_of(Gva(0x1_0000_0000), Access::READ).unwrap_err();
+        assert_eq!(e, nestscope_core::svm::MemTypeError::PageFault { error_code: 0 });
+    }
+
+    /// NP_ENABLE with hCR0.PG = 0 cannot be reached from 64-bit code (clearing PG leaves long
+    /// mode), so the check is exercised here with the host state set directly (reference §4.2,
+    /// APM 15.25.3).
+    #[test]
+    fn np_with_host_paging_off_is_vmexit_invalid() {
+        let mut m = Machine::new(&[0x0F, 0x01, 0xD8, 0xF4], DEFAULT_MEM_MIB).unwrap();
+        // reuse the VMCB layout of in_guest by building it on a second machine
+        let g = in_guest(SvmModel::Bare, false);
+        let mut page = vec![0u8; 0x1000];
+        g.mem.read(Hpa(0x200000), &mut page).unwrap();
+        m.mem.write(Hpa(0x200000), &page).unwrap();
+        m.mem.write_u64(Hpa(0x200070), 0).unwrap();
+        m.cpu.ctl.efer = 0x1000; // SVME, legacy mode
+        m.cpu.ctl.cr0 = 0x11; // PE ET, paging off
+        m.cpu.msr.vm_hsave_pa = 0x201000;
+        m.cpu.regs.gpr[0] = 0x200000;
+        m.step().unwrap();
+        assert_eq!(m.level(), Level::L1);
+        assert_eq!(m.mem.read_u64(Hpa(0x200070)).unwrap(), INVALID);
+        let d = m.events[1].detail.as_deref().unwrap();
+        assert!(d.starts_with("np_host_cr0_pg_clear (APM 15.25.3)"), "{d}");
+    }
+}
+
+/// SVM instruction faults outside a guest (APM vol.3, reference §4.1): EFER.SVME clear → #UD;
+/// VM_HSAVE_PA unset → #GP(0); rAX not page-aligned → #GP(0); VMMCALL without a guest → #UD.
+/// There is no IDT, so each fault ends in a shutdown whose reason names the first fault.
+#[test]
+fn svm_instruction_faults() {
+    let cases: [(&[u8], bool, u64, u64, &str); 4] = [
+        (&[0x0F, 0x01, 0xD8], false, 0x201000, 0x200000, "#UD"), // VMRUN, SVME clear
+        (&[0x0F, 0x01, 0xD8], true, 0, 0x200000, "#GP(0x0)"),    // no VM_HSAVE_PA
+        (&[0x0F, 0x01, 0xD8], true, 0x201000, 0x200008, "#GP(0x0)"), // rAX not aligned
+        (&[0x0F, 0x01, 0xD9], true, 0x201000, 0x200000, "#UD"),  // VMMCALL in L1
+    ];
+    for (code, svme, hsave, rax, first) in cases {
+        let mut m = Machine::new(code, DEFAULT_MEM_MIB).unwrap();
+        if svme {
+            m.cpu.ctl.efer |= 1 << 12;
+        }
+        m.cpu.msr.vm_hsave_pa = hsave;
+        m.cpu.regs.gpr[0] = rax;
+        match m.run(10).unwrap() {
+            RunEnd::Stopped(Stop::Shutdown(why)) => assert!(why.contains(&format!("first fault {first}")), "{why}"),
+            e => panic!("{e:?}"),
+        }
+        assert!(m.events.is_empty());
+    }
+}
+
+/// The committed .bin files are what `nasm -f bin` makes of the .asm files (native only; needs
+/// nasm, which is required when the CI environment variable is set).
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn committed_binaries_match_nasm() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/svm");
+    if std::process::Command::new("nasm").arg("-v").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "nasm is required in CI");
+        eprintln!("nasm not found: skipping");
+        return;
+    }
+    let out = std::env::temp_dir().join(format!("nestscope-svm-{}", std::process::id()));
+    std::fs::create_dir_all(&out).unwrap();
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().and_then(|x| x.to_str()) != Some("asm") {
+            continue;
+        }
+        let bin = out.join(p.file_stem().unwrap()).with_extension("bin");
+        let st = std::process::Command::new("nasm")
+            .current_dir(&dir)
+            .args(["-f", "bin", "-o"])
+            .arg(&bin)
+            .arg(p.file_name().unwrap())
+            .status()
+            .unwrap();
+        assert!(st.success(), "nasm failed on {p:?}");
+        let committed = std::fs::read(p.with_extension("bin")).unwrap();
+        assert!(std::fs::read(&bin).unwrap() == committed, "{p:?}: committed .bin is stale, re-run nasm");
+        n += 1;
+    }
+    assert!(n >= 4);
+    let _ = std::fs::remove_dir_all(&out);
 }
