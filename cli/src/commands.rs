@@ -44,13 +44,15 @@ fn load_program(path: &str) -> Result<Vec<u8>, Failure> {
 fn exec(a: &Args) -> Result<u8, Failure> {
     let path = a.one_file("PROGRAM")?;
     let model = a.value("model").unwrap_or("bare");
-    if model != "bare" {
-        return Err(Failure::input(format!("model `{model}` is not available yet (available: bare)")));
-    }
+    let Some(model) = nestscope_core::svm::SvmModel::from_name(model) else {
+        return Err(Failure::input(format!(
+            "model `{model}` is not available yet (available: bare, bare-swap, bare-qemu)"
+        )));
+    };
     let program = load_program(path)?;
     let mem = a.number("mem")?.unwrap_or(DEFAULT_MEM_MIB);
     let max_steps = a.number("max-steps")?.unwrap_or(DEFAULT_MAX_STEPS);
-    let mut m = Machine::new(&program, mem).map_err(|e| Failure::input(format!("{path}: {e}")))?;
+    let mut m = Machine::with_model(&program, mem, model).map_err(|e| Failure::input(format!("{path}: {e}")))?;
     let end = m.run(max_steps).map_err(|e| Failure::input(format!("{path}: {e}")))?;
     if a.flag("json") {
         println!("{}", report::run_json(&m, &end));

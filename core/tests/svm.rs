@@ -445,6 +445,8 @@ mod memtype {
     fn nested_memory_types() {
         for model in [SvmModel::Bare, SvmModel::BareSwap] {
             let m = in_guest(model, false);
+            // CONTRACT §3 reports L1's registers: inside the guest, RIP is the one after VMRUN.
+            assert_eq!((m.outer_regs().rip, m.outer_regs().gpr[0], m.cpu.regs.rip), (0x100003, 0x200000, 0x100010));
             for (a, g, h, comb, mtrr, res) in CASES {
                 let r = m.memtype_of(Gva(a + 0x10), Access::READ).unwrap();
                 let z = &r.resolution;
