@@ -55,9 +55,11 @@ pub fn load_program(path: &str) -> Result<Vec<u8>, Failure> {
 fn exec(a: &Args) -> Result<u8, Failure> {
     let path = a.one_file("PROGRAM")?;
     let model = a.value("model").unwrap_or("bare");
-    if model != "bare" {
-        return Err(Failure::input(format!("model `{model}` is not available yet (available: bare)")));
-    }
+    let Some(model) = nestscope_core::svm::SvmModel::from_name(model) else {
+        return Err(Failure::input(format!(
+            "model `{model}` is not available yet (available: bare, bare-swap, bare-qemu)"
+        )));
+    };
     let program = load_program(path)?;
     let mem = a.number("mem")?.unwrap_or(DEFAULT_MEM_MIB);
     let max_steps = a.number("max-steps")?.unwrap_or(DEFAULT_MAX_STEPS);
@@ -66,10 +68,10 @@ fn exec(a: &Args) -> Result<u8, Failure> {
     if save_at.is_some() != cp_file.is_some() {
         return Err(Failure::input("--save-at and --checkpoint go together"));
     }
-    let mut m = Machine::new(&program, mem).map_err(|e| Failure::input(format!("{path}: {e}")))?;
+    let mut m = Machine::with_model(&program, mem, model).map_err(|e| Failure::input(format!("{path}: {e}")))?;
     if let (Some(step), Some(file)) = (save_at, cp_file) {
         let end = m.run(step.min(max_steps)).map_err(|e| Failure::input(format!("{path}: {e}")))?;
-        let text = checkpoint::save(&m, model);
+        let text = checkpoint::save(&m, model.name());
         std::fs::write(file, text).map_err(|e| Failure::input(format!("cannot write {file}: {e}")))?;
         return report_run(&m, &end, a.flag("json"));
     }

@@ -32,11 +32,13 @@ pub fn event_json(e: &Event) -> Value {
 /// The JSON object of CONTRACT §3 for a finished (or budget-stopped) run.
 pub fn run_json(m: &Machine, end: &RunEnd) -> Value {
     let mut regs = Map::new();
+    // L1's registers even when the run ends inside a guest (svm/state.rs).
+    let r = m.outer_regs();
     for (i, n) in GPR_NAMES.iter().enumerate() {
-        regs.insert((*n).to_string(), Value::String(format!("{:#x}", m.cpu.regs.gpr[i])));
+        regs.insert((*n).to_string(), Value::String(format!("{:#x}", r.gpr[i])));
     }
-    regs.insert("rip".into(), Value::String(format!("{:#x}", m.cpu.regs.rip)));
-    regs.insert("rflags".into(), Value::String(format!("{:#x}", m.cpu.regs.rflags)));
+    regs.insert("rip".into(), Value::String(format!("{:#x}", r.rip)));
+    regs.insert("rflags".into(), Value::String(format!("{:#x}", r.rflags)));
     let code = match end {
         RunEnd::Stopped(Stop::DebugExit(v)) => json!(v),
         _ => Value::Null,

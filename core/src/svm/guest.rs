@@ -81,7 +81,9 @@ impl Machine {
             M::Mov => self.guest_intercept_mov_crdr(ins),
             M::Clts => priv_insn(self, 16, 0), // CLTS is a CR0 write (APM 15.8.1)
             M::Rdmsr | M::Wrmsr => self.guest_intercept_msr(ins),
-            M::In | M::Out | M::Insb | M::Insw | M::Insd | M::Outsb | M::Outsw | M::Outsd => self.guest_intercept_io(ins),
+            M::In | M::Out | M::Insb | M::Insw | M::Insd | M::Outsb | M::Outsw | M::Outsd => {
+                self.guest_intercept_io(ins)
+            }
             M::Sidt => plain(self, 102, 0),
             M::Sgdt => plain(self, 103, 0),
             M::Sldt => plain(self, 104, 0),
@@ -148,9 +150,8 @@ impl Machine {
     }
 
     fn exception_insn_exit(&self, v: u8, next: u64) -> Option<ExecResult> {
-        self.guest_intercepts(INTERCEPT_EXCEPTION_OFFSET + v as u32).then(|| {
-            Err(Trap::Exit(VmExit { code: SvmExitCode::exception(v), next_rip: next, ..Default::default() }))
-        })
+        self.guest_intercepts(INTERCEPT_EXCEPTION_OFFSET + v as u32)
+            .then(|| Err(Trap::Exit(VmExit { code: SvmExitCode::exception(v), next_rip: next, ..Default::default() })))
     }
 
     fn guest_intercept_mov_crdr(&self, ins: &Instruction) -> Option<ExecResult> {
@@ -272,7 +273,13 @@ impl Machine {
         };
         let info = IoioInfo { port, is_in, string, rep: ins.has_rep_prefix(), size: size as u8, addr_size, seg };
         let next = ins.next_ip();
-        Some(Err(Trap::Exit(VmExit { code: SvmExitCode::IOIO, info1: info.encode(), info2: next, int_info: 0, next_rip: next })))
+        Some(Err(Trap::Exit(VmExit {
+            code: SvmExitCode::IOIO,
+            info1: info.encode(),
+            info2: next,
+            int_info: 0,
+            next_rip: next,
+        })))
     }
 
     fn port_operand(&self, ins: &Instruction, op: u32) -> u16 {

@@ -1,10 +1,10 @@
 //! The SVM instructions other than VMRUN (APM vol.3, reference §4.4): VMLOAD, VMSAVE, STGI, CLGI,
 //! INVLPGA, VMMCALL, SKINIT, and the dispatch hook called at the top of `execute`.
 use super::vmcb::{VmcbSave, VmcbSeg};
+use crate::cpu::Segment;
 use crate::cpu::exec::{ExecResult, Flow};
 use crate::cpu::fault::{EmuError, Fault, Trap};
 use crate::cpu::msr::MAXPHYADDR;
-use crate::cpu::Segment;
 use crate::machine::Machine;
 use crate::mem::Hpa;
 use iced_x86::{Instruction, Mnemonic};

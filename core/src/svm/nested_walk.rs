@@ -15,9 +15,9 @@
 //! Fault order (reference §7.3) falls out of the walker: each guest table access is nested-walked
 //! before the entry is read (#NPF, bit 33), then the guest's not-present/reserved checks and
 //! permission checks (#PF), and the final nested translation last (#NPF, bit 32).
+use super::VmExit;
 use super::npt::{NptAccess, NptContext, NptError, NptStage, NptTranslation, npt_walk};
 use super::state::NestedPaging;
-use super::VmExit;
 use crate::cpu::control::{cr0, efer};
 use crate::cpu::fault::{EmuError, Fault, Trap};
 use crate::cpu::msr::{MAXPHYADDR, MTRRCAP_VALUE};
@@ -185,7 +185,9 @@ pub struct MemTypeReport {
 pub enum MemTypeError {
     NonCanonical,
     /// The guest (or native) walk would raise #PF with this error code.
-    PageFault { error_code: u32 },
+    PageFault {
+        error_code: u32,
+    },
     /// The nested walk would exit with #NPF.
     NestedFault(VmExit),
     /// A table outside RAM.

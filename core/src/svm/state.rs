@@ -123,3 +123,19 @@ impl SvmState {
         }
     }
 }
+
+impl crate::machine::Machine {
+    /// The registers of the outermost program (L1) — CONTRACT §3 reports these. While a guest
+    /// runs, VMRUN has not switched the GPRs other than RAX and RSP, so L1's are the current ones
+    /// with RAX, RSP, RIP (the instruction after VMRUN) and RFLAGS from the host save.
+    pub fn outer_regs(&self) -> crate::cpu::Regs {
+        let mut r = self.cpu.regs.clone();
+        if let Some(g) = &self.svm.guest {
+            r.gpr[0] = g.host.rax;
+            r.gpr[4] = g.host.rsp;
+            r.rip = g.host.rip;
+            r.rflags = g.host.rflags;
+        }
+        r
+    }
+}

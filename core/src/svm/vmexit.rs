@@ -14,9 +14,9 @@
 //!
 //! Host-state inconsistency → shutdown: the host state lives inside the CPU (`HostSave`) and was
 //! the state of a running host, so the re-check cannot fail in this model; it is not modelled.
+use super::VmExit;
 use super::model::SvmModel;
 use super::vmcb::Vmcb;
-use super::VmExit;
 use crate::cpu::control::cr0;
 use crate::machine::Machine;
 use crate::mem::Hpa;

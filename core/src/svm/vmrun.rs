@@ -24,12 +24,12 @@ use super::state::{GuestMode, HostSave, NestedPaging};
 use super::vmcb::Vmcb;
 use super::vmcb::save::CR0_PE;
 use super::{SvmExitCode, VmExit};
+use crate::cpu::DescTable;
 use crate::cpu::control::efer;
 use crate::cpu::exec::system::CR4_VALID;
 use crate::cpu::exec::{ExecResult, Flow};
 use crate::cpu::fault::{EmuError, Fault, Trap};
 use crate::cpu::msr::{EFER_VALID, MAXPHYADDR};
-use crate::cpu::DescTable;
 use crate::machine::Machine;
 use crate::mem::Hpa;
 use crate::trace::{Event, EventKind, Level};
@@ -70,7 +70,8 @@ impl Machine {
             c.set_vmexit(&VmExit::invalid());
             c.event_inj = 0;
             c.event_inj_err = 0;
-            c.write_to(&mut self.mem, pa).map_err(|e| Trap::Emu(EmuError::Machine(format!("VMCB write at {}", e.0))))?;
+            c.write_to(&mut self.mem, pa)
+                .map_err(|e| Trap::Emu(EmuError::Machine(format!("VMCB write at {}", e.0))))?;
             self.svm.gif = false;
             self.events.push(Event {
                 kind: EventKind::Vmexit,

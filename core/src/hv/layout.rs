@@ -1,0 +1,80 @@
+//! Where the L0 model keeps its own structures in host-physical memory (above L1's RAM, which L0
+//! maps 1:1), and L0's nested page table for L1: 4 KiB identity pages so single pages can be
+//! write-protected (the shadow-NPT coherence scheme, shadow_npt.rs).
+use crate::mem::{Hpa, PhysMem};
+
+pub const PAGE: u64 = 0x1000;
+/// Pages reserved for shadow NPT tables.
+pub const SHADOW_POOL_PAGES: u64 = 1024;
+
+/// Nested-entry bits for L0's tables: P, RW, US (nested accesses are user accesses, §7.2).
+pub const NPT_PRU: u64 = 0b111;
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Layout {
+    /// L1's RAM in bytes: guest-physical [0, l1_mem) is host-physical [0, l1_mem).
+    pub l1_mem: u64,
+    pub vmcb01: u64,
+    pub vmcb02: u64,
+    pub msrpm01: u64,
+    pub iopm01: u64,
+    pub msrpm02: u64,
+    pub iopm02: u64,
+    /// L0's nested page table for L1: PML4, PDPT, PDs, then PTs.
+    pub npt_pml4: u64,
+    pub npt_pdpt: u64,
+    pub npt_pds: u64,
+    pub npt_pts: u64,
+    pub shadow_pool: u64,
+    /// Host RAM in bytes (a whole number of MiB).
+    pub host_mem: u64,
+}
+
+impl Layout {
+    pub fn new(l1_mem: u64) -> Layout {
+        let base = l1_mem;
+        let n_pd = l1_mem.div_ceil(1 << 30);
+        let n_pt = l1_mem.div_ceil(2 << 20);
+        let npt_pml4 = base + 0x10 * PAGE;
+        let npt_pdpt = npt_pml4 + PAGE;
+        let npt_pds = npt_pdpt + PAGE;
+        let npt_pts = npt_pds + n_pd * PAGE;
+        let shadow_pool = npt_pts + n_pt * PAGE;
+        let end = shadow_pool + SHADOW_POOL_PAGES * PAGE;
+        Layout {
+            l1_mem,
+            vmcb01: base,
+            vmcb02: base + PAGE,
+            msrpm01: base + 2 * PAGE,
+            iopm01: base + 4 * PAGE,
+            msrpm02: base + 8 * PAGE,
+            iopm02: base + 10 * PAGE,
+            npt_pml4,
+            npt_pdpt,
+            npt_pds,
+            npt_pts,
+            shadow_pool,
+            host_mem: end.div_ceil(1 << 20) << 20,
+        }
+    }
+
+    /// Address of L0's NPT leaf entry for L1 guest-physical `gpa`.
+    pub fn npt_pte(&self, gpa: u64) -> Hpa {
+        Hpa(self.npt_pts + (gpa >> 12) * 8)
+    }
+
+    /// Builds L0's identity NPT for [0, l1_mem) with 4 KiB pages, PAT index 0 (L0's PAT[0]).
+    pub fn build_npt(&self, mem: &mut PhysMem) {
+        let w = |m: &mut PhysMem, a: u64, v: u64| m.write_u64(Hpa(a), v).expect("L0 layout inside host RAM");
+        w(mem, self.npt_pml4, self.npt_pdpt | NPT_PRU);
+        for pd in 0..self.l1_mem.div_ceil(1 << 30) {
+            w(mem, self.npt_pdpt + pd * 8, (self.npt_pds + pd * PAGE) | NPT_PRU);
+        }
+        for pt in 0..self.l1_mem.div_ceil(2 << 20) {
+            w(mem, self.npt_pds + pt * 8, (self.npt_pts + pt * PAGE) | NPT_PRU);
+        }
+        for page in 0..self.l1_mem / PAGE {
+            w(mem, self.npt_pts + page * 8, (page * PAGE) | NPT_PRU);
+        }
+    }
+}

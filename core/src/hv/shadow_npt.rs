@@ -1,0 +1,100 @@
+//! The shadow NPT: what L0 gives the hardware as nCR3 while L2 runs with nested paging. It is the
+//! composition of L1's NPT (L2 GPA → L1 GPA, vmcb12.nCR3) and L0's NPT (L1 GPA → host PA), built
+//! lazily one 4 KiB page per #NPF (reference §7.5). Shadow entries carry no memory-type bits:
+//! host PAT entry 0, L1's NPT PWT/PCD/PAT ignored — what KVM does (reference §9.8).
+//!
+//! Coherence: every page of L1's NPT that a shadow entry was built from is write-protected in
+//! L0's NPT; when L1 (or L2) writes such a page, L0 zaps the whole shadow and lifts the
+//! protection (a simple form of KVM's write-protection of guest page tables).
+use super::layout::{Layout, NPT_PRU, PAGE, SHADOW_POOL_PAGES};
+use crate::mem::{Hpa, PhysMem};
+use std::collections::{BTreeMap, BTreeSet};
+
+const RW: u64 = 1 << 1;
+const NX: u64 = 1 << 63;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ShadowNpt {
+    /// Pages of the pool handed out since the last zap; the first is the root.
+    pub used: u64,
+    /// L1 guest-physical pages holding L1 NPT tables the shadow was built from (write-protected).
+    pub protected: BTreeSet<u64>,
+    /// Host page → shadow leaf entries mapping it (to revoke write access when it gets protected).
+    pub rmap: BTreeMap<u64, Vec<u64>>,
+    /// Statistics for the UI and the benchmark.
+    pub fills: u64,
+    pub zaps: u64,
+}
+
+impl ShadowNpt {
+    /// The shadow root (allocated on first use).
+    pub fn root(&mut self, mem: &mut PhysMem, l: &Layout) -> u64 {
+        if self.used == 0 {
+            self.alloc(mem, l).expect("the pool has room for a root");
+        }
+        l.shadow_pool
+    }
+
+    fn alloc(&mut self, mem: &mut PhysMem, l: &Layout) -> Option<u64> {
+        if self.used >= SHADOW_POOL_PAGES {
+            return None;
+        }
+        let a = l.shadow_pool + self.used * PAGE;
+        self.used += 1;
+        mem.write(Hpa(a), &[0u8; PAGE as usize]).expect("pool inside host RAM");
+        Some(a)
+    }
+
+    /// Drops every shadow entry and lifts all write protection in L0's NPT.
+    pub fn zap(&mut self, mem: &mut PhysMem, l: &Layout) {
+        for &p in &self.protected {
+            let pte = l.npt_pte(p);
+            let v = mem.read_u64(pte).unwrap_or(0);
+            let _ = mem.write_u64(pte, v | RW);
+        }
+        self.protected.clear();
+        self.rmap.clear();
+        self.used = 0;
+        self.zaps += 1;
+    }
+
+    /// Write-protects L1 page `gpa_page` (an L1 NPT table page) in L0's NPT and in the shadow.
+    pub fn protect(&mut self, mem: &mut PhysMem, l: &Layout, gpa_page: u64) {
+        if !self.protected.insert(gpa_page) {
+            return;
+        }
+        let pte = l.npt_pte(gpa_page);
+        let v = mem.read_u64(pte).unwrap_or(0);
+        let _ = mem.write_u64(pte, v & !RW);
+        for &e in self.rmap.get(&gpa_page).into_iter().flatten() {
+            let v = mem.read_u64(Hpa(e)).unwrap_or(0);
+            let _ = mem.write_u64(Hpa(e), v & !RW);
+        }
+    }
+
+    /// Maps L2 page `gpa2` to host page `hpa` with the given permissions (4 KiB leaf). Returns
+    /// false when the pool is exhausted (the caller zaps and retries).
+    pub fn map(&mut self, mem: &mut PhysMem, l: &Layout, gpa2: u64, hpa: u64, writable: bool, nx: bool) -> bool {
+        let mut table = self.root(mem, l);
+        for level in (2..=4u32).rev() {
+            let idx = (gpa2 >> (12 + 9 * (level - 1))) & 0x1ff;
+            let ea = table + idx * 8;
+            let e = mem.read_u64(Hpa(ea)).unwrap_or(0);
+            table = if e & 1 != 0 {
+                e & 0x000f_ffff_ffff_f000
+            } else {
+                let Some(t) = self.alloc(mem, l) else { return false };
+                let _ = mem.write_u64(Hpa(ea), t | NPT_PRU);
+                t
+            };
+        }
+        let ea = table + ((gpa2 >> 12) & 0x1ff) * 8;
+        let page = hpa & !(PAGE - 1);
+        let w = writable && !self.protected.contains(&page);
+        let leaf = page | NPT_PRU & !(if w { 0 } else { RW }) | if nx { NX } else { 0 };
+        let _ = mem.write_u64(Hpa(ea), leaf);
+        self.rmap.entry(page).or_default().push(ea);
+        self.fills += 1;
+        true
+    }
+}
