@@ -22,3 +22,35 @@ fn idt_delivery_user_mode_and_back() {
     // #GP(0) from HLT at CPL 3.
     assert_eq!(m.cpu.regs.gpr[13], 0);
 }
+
+#[test]
+fn instruction_tour_self_checks() {
+    let (m, end) = run(include_bytes!("data/instrs.bin"), 1_000_000);
+    assert_eq!(end, RunEnd::Stopped(Stop::DebugExit(0)), "first failing check: {}", m.cpu.regs.gpr[15]);
+}
+
+/// The committed binaries are what `nasm -f bin` makes of the committed sources. Skipped (with
+/// a message) when nasm is missing, except under CI (`CI` set), where that is a failure.
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn committed_binaries_match_their_sources() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    if std::process::Command::new("nasm").arg("-v").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "nasm is required under CI");
+        eprintln!("nasm not found: skipping the source/binary comparison");
+        return;
+    }
+    for name in ["idt", "instrs"] {
+        let out = std::env::temp_dir().join(format!("nestscope-{name}-{}.bin", std::process::id()));
+        let st = std::process::Command::new("nasm")
+            .args(["-f", "bin", "-o"])
+            .arg(&out)
+            .arg(dir.join(format!("{name}.asm")))
+            .status()
+            .expect("run nasm");
+        assert!(st.success(), "nasm failed on {name}.asm");
+        let fresh = std::fs::read(&out).unwrap();
+        let _ = std::fs::remove_file(&out);
+        assert_eq!(fresh, std::fs::read(dir.join(format!("{name}.bin"))).unwrap(), "{name}.bin is stale: re-run nasm");
+    }
+}
