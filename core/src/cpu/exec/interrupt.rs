@@ -45,7 +45,23 @@ fn class(v: u8) -> Class {
     }
 }
 
+/// What happens to an exception that is about to be delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExceptionRoute {
+    /// Deliver it through the IDT.
+    Deliver,
+    /// Something else took it (e.g. an intercepted exception became a #VMEXIT).
+    Handled,
+}
+
 impl Machine {
+    /// The hook in front of every exception delivery (including the #DF of an escalation):
+    /// the SVM layer decides here whether the exception is intercepted. Bare CPU: deliver.
+    #[inline]
+    pub fn route_exception(&mut self, _f: &Fault) -> ExceptionRoute {
+        ExceptionRoute::Deliver
+    }
+
     pub(crate) fn seg(&self, r: Register) -> &Segment {
         match r {
             Register::CS => &self.cpu.cs,
@@ -271,6 +287,9 @@ impl Machine {
         let mut cur = f;
         let mut nested = false;
         loop {
+            if self.route_exception(&cur) == ExceptionRoute::Handled {
+                return Ok(());
+            }
             if let Some(cr2) = cur.cr2 {
                 self.cpu.ctl.cr2 = cr2;
             }
