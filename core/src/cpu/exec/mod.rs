@@ -184,7 +184,9 @@ impl Machine {
                 let la = self.effective_address(ins);
                 self.read_mem(la, ins.memory_size().size() as u32)
             }
-            _ => Ok(ins.immediate(op)),
+            _ => ins
+                .try_immediate(op)
+                .map_err(|_| Trap::Emu(EmuError::Machine(format!("operand {op} of `{ins}` is not readable")))),
         }
     }
 

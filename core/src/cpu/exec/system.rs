@@ -304,10 +304,10 @@ impl Machine {
         if sel & 4 != 0 || (sel & !7) as u64 + 15 > self.cpu.gdtr.limit as u64 {
             return Err(gp);
         }
-        let la = self.cpu.gdtr.base + (sel & !7) as u64;
+        let la = self.cpu.gdtr.base.wrapping_add((sel & !7) as u64);
         let acc = crate::mem::paging::Access { write: false, user: false, fetch: false };
         let lo = self.read_lin(la, 8, acc)?;
-        let hi = self.read_lin(la + 8, 8, acc)?;
+        let hi = self.read_lin(la.wrapping_add(8), 8, acc)?;
         let mut seg = super::interrupt::segment_from_descriptor(sel, lo);
         let ty = seg.attrib & 0x1f;
         if (tr && ty != 0x09) || (!tr && ty != 0x02) {
