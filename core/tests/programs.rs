@@ -15,10 +15,13 @@ fn run(bin: &[u8], max: u64) -> (Machine, RunEnd) {
 fn idt_delivery_user_mode_and_back() {
     let (m, end) = run(include_bytes!("data/idt.bin"), 1_000_000);
     assert_eq!(end, RunEnd::Stopped(Stop::DebugExit(0x42)), "console: {}", String::from_utf8_lossy(&m.console));
-    assert_eq!(String::from_utf8_lossy(&m.console), "DE GP PF INT U3 ");
-    // #PF on a read of the unmapped 0x100001000: not-present, read, supervisor.
-    assert_eq!(m.cpu.regs.gpr[3], 0x1_0000_1000);
-    assert_eq!(m.cpu.regs.gpr[12], 0);
+    assert_eq!(String::from_utf8_lossy(&m.console), "DE GP PF INT U3 PF ");
+    // The last #PF: a CPL-3 read of a supervisor page, P|U, delivered on the TSS RSP0 stack
+    // (0x70000, five qwords of frame after the error code was popped).
+    assert_eq!(m.cpu.regs.gpr[3], 0x4000_0000);
+    assert_eq!(m.cpu.regs.gpr[12], 0b101);
+    assert_eq!(m.cpu.regs.gpr[10], 0x70000 - 5 * 8);
+    assert_eq!(m.cpu.regs.gpr[11], 0x90000);
     // #GP(0) from HLT at CPL 3.
     assert_eq!(m.cpu.regs.gpr[13], 0);
 }
