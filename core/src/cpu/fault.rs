@@ -96,7 +96,8 @@ impl std::error::Error for EmuError {}
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Trap {
     Fault(Fault),
-    Emu(EmuError),
+    /// Boxed: emulator errors are rare and this keeps `Result<_, Trap>` small on the hot path.
+    Emu(Box<EmuError>),
 }
 
 impl From<Fault> for Trap {
@@ -106,6 +107,6 @@ impl From<Fault> for Trap {
 }
 impl From<EmuError> for Trap {
     fn from(e: EmuError) -> Self {
-        Trap::Emu(e)
+        Trap::Emu(Box::new(e))
     }
 }

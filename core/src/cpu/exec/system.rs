@@ -265,7 +265,7 @@ impl Machine {
             }
             M::Hlt => {
                 self.require_cpl0()?;
-                return Ok(Flow::Stop(Stop::Halt));
+                return Ok(Flow::Stop(Box::new(Stop::Halt)));
             }
             M::Swapgs => {
                 self.require_cpl0()?;
@@ -340,7 +340,7 @@ impl Machine {
                 self.console.push(v as u8);
                 Flow::Next
             }
-            0xf4 => Flow::Stop(Stop::DebugExit(v as u8)),
+            0xf4 => Flow::Stop(Box::new(Stop::DebugExit(v as u8))),
             _ => Flow::Next,
         }
     }
