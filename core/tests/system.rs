@@ -314,3 +314,50 @@ fn unsupported_instruction_is_an_emulator_error_not_a_panic() {
     let mut m = Machine::new(&[0x0f, 0xae, 0x00], 64).unwrap();
     assert!(matches!(m.run(10), Err(nestscope_core::cpu::EmuError::Unsupported { .. })));
 }
+
+#[test]
+fn fault_in_the_middle_of_rep_keeps_progress() {
+    // Linear 0x4000_0000.. through PDPT[1] -> PD -> PT: page 0 present (phys 0x30_0000), page 1 not.
+    let prog = asm(|a| {
+        use iced_x86::code_asm::*;
+        a.mov(rdi, 0x4000_0ff0u64)?;
+        a.mov(ecx, 0x20u32)?;
+        a.mov(al, 0x5au32 as u8 as i32)?;
+        a.rep().stosb()?;
+        a.hlt()
+    });
+    let mut m = Machine::new(&prog, 64).unwrap();
+    let w = |m: &mut Machine, a: u64, v: u64| m.mem.write_u64(Hpa(a), v).unwrap();
+    w(&mut m, 0x3008, 0x12000 | 3);
+    w(&mut m, 0x12000, 0x13000 | 3);
+    w(&mut m, 0x13000, 0x30_0000 | 3);
+    match m.run(100).unwrap() {
+        RunEnd::Stopped(Stop::Shutdown(_)) => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(m.cpu.regs.gpr[1], 0x10, "RCX counts the 16 bytes stored before the fault");
+    assert_eq!(m.cpu.regs.gpr[7], 0x4000_1000);
+    assert_eq!(m.cpu.ctl.cr2, 0x4000_1000);
+    assert_eq!(m.cpu.regs.rip, 0x100000 + 10 + 5 + 2, "RIP stays on REP STOSB");
+    assert_eq!(m.mem.read_u64(Hpa(0x30_0ff8)).unwrap(), 0x5a5a_5a5a_5a5a_5a5a);
+}
+
+#[test]
+fn xlat_smsw_lmsw() {
+    let prog = asm(|a| {
+        use iced_x86::code_asm::*;
+        a.mov(rbx, 0x20_0000u64)?;
+        a.mov(byte_ptr(0x20_0005u64), 0x77)?;
+        a.mov(eax, 5u32)?;
+        a.xlatb()?;
+        a.smsw(ecx)?;
+        a.mov(edx, 0xbu32)?; // set TS, MP and PE; clear nothing else
+        a.lmsw(dx)?;
+        a.hlt()
+    });
+    let mut m = Machine::new(&prog, 64).unwrap();
+    assert_eq!(m.run(100).unwrap(), RunEnd::Stopped(Stop::Halt));
+    assert_eq!(m.cpu.regs.gpr[0], 0x77);
+    assert_eq!(m.cpu.regs.gpr[1], 0x8001_0033);
+    assert_eq!(m.cpu.ctl.cr0, 0x8001_003b);
+}

@@ -1,5 +1,5 @@
 //! System and flag instructions: CPUID, RDTSC(P), RDMSR/WRMSR, MOV CR/DR, CLTS, LGDT/LIDT/SGDT/
-//! SIDT, LTR/STR/LLDT/SLDT, INVLPG, WBINVD, INVD, CLFLUSH, HLT, IN/OUT, SWAPGS, CLC..STI,
+//! SIDT, LTR/STR/LLDT/SLDT, SMSW/LMSW, XLAT, INVLPG, WBINVD, INVD, CLFLUSH, HLT, IN/OUT, SWAPGS, CLC..STI,
 //! NOP/PAUSE/fences, UD0/UD1/UD2.
 use super::{is_canonical, unsupported, ExecResult, Flow};
 use crate::cpu::control::{cr0, cr4, efer};
@@ -215,6 +215,28 @@ impl Machine {
                 self.require_cpl0()?;
                 let v = (self.cpu.regs.gpr[2] << 32) | (self.cpu.regs.gpr[0] & 0xffff_ffff);
                 self.wrmsr(self.cpu.regs.gpr[1] as u32, v)?;
+            }
+            M::Smsw => {
+                // The low word of CR0 (a register destination of 32/64 bits gets all of CR0's low bits).
+                let v = self.cpu.ctl.cr0 & if ins.op_kind(0) == OpKind::Memory { 0xffff } else { 0xffff_ffff };
+                self.write_op(ins, 0, v)?;
+            }
+            M::Lmsw => {
+                self.require_cpl0()?;
+                // Loads PE MP EM TS; PE cannot be cleared this way.
+                let v = self.read_op(ins, 0)? & 0xf;
+                let cr0 = self.cpu.ctl.cr0;
+                self.write_cr(0, (cr0 & !0xe) | v | (cr0 & 1))?;
+            }
+            M::Xlatb => {
+                let base = match ins.memory_segment() {
+                    Register::FS => self.cpu.fs.base,
+                    Register::GS => self.cpu.gs.base,
+                    _ => 0,
+                };
+                let la = base.wrapping_add(self.cpu.regs.gpr[3]).wrapping_add(self.cpu.regs.gpr[0] & 0xff);
+                let v = self.read_mem(la, 1)?;
+                self.reg_write(Register::AL, v);
             }
             M::Clts => {
                 self.require_cpl0()?;
