@@ -39,6 +39,13 @@ fn system_tour_self_checks() {
     assert_eq!(String::from_utf8_lossy(&m.console), "OK");
 }
 
+#[test]
+fn ring3_privilege_checks() {
+    let (m, end) = run(include_bytes!("data/user.bin"), 1_000_000);
+    assert_eq!(end, RunEnd::Stopped(Stop::DebugExit(0)), "first failing check: {}", m.cpu.regs.gpr[15]);
+    assert_eq!(m.cpu.cpl, 0, "INT 0x80 brought the CPU back to ring 0");
+}
+
 /// The committed binaries are what `nasm -f bin` makes of the committed sources. Skipped (with
 /// a message) when nasm is missing, except under CI (`CI` set), where that is a failure.
 #[cfg(not(target_arch = "wasm32"))]
@@ -50,7 +57,7 @@ fn committed_binaries_match_their_sources() {
         eprintln!("nasm not found: skipping the source/binary comparison");
         return;
     }
-    for name in ["idt", "instrs", "sys"] {
+    for name in ["idt", "instrs", "sys", "user"] {
         let out = std::env::temp_dir().join(format!("nestscope-{name}-{}.bin", std::process::id()));
         let st = std::process::Command::new("nasm")
             .args(["-f", "bin", "-o"])
