@@ -361,3 +361,33 @@ fn xlat_smsw_lmsw() {
     assert_eq!(m.cpu.regs.gpr[1], 0x8001_0033);
     assert_eq!(m.cpu.ctl.cr0, 0x8001_003b);
 }
+
+#[test]
+fn ist_switches_stacks_and_a_missing_tss_is_ts() {
+    let prog = asm(|a| {
+        use iced_x86::code_asm::*;
+        a.ud2()?;
+        a.mov(rbx, rsp)?; // handler at +2
+        a.hlt()
+    });
+    let mut m = Machine::new(&prog, 64).unwrap();
+    m.cpu.idtr = nestscope_core::cpu::DescTable { base: 0x5000, limit: 0xfff };
+    gate(&mut m, 6, 0x100002, true, 1);
+    // A 64-bit TSS at 0x6000 with IST1 = 0x60008 (the CPU aligns it down to 16).
+    m.mem.write_u64(Hpa(0x6000 + 0x24), 0x60008).unwrap();
+    m.cpu.tr = nestscope_core::cpu::Segment { selector: 0x18, base: 0x6000, limit: 0x67, attrib: 0x8b };
+    assert_eq!(m.run(100).unwrap(), RunEnd::Stopped(Stop::Halt));
+    assert_eq!(m.cpu.regs.gpr[3], 0x60000 - 5 * 8);
+    assert_eq!(m.mem.read_u64(Hpa(0x60000 - 8)).unwrap(), 0x10, "SS");
+    assert_eq!(m.mem.read_u64(Hpa(0x60000 - 16)).unwrap(), 0x80000, "old RSP");
+    assert_eq!(m.mem.read_u64(Hpa(0x60000 - 40)).unwrap(), 0x100000, "RIP of the UD2");
+    // Without a TSS (the CONTRACT state), the IST read is #TS, then #GP for the empty #TS
+    // gate (contributory twice: #DF), and with no #DF gate, a triple fault.
+    let mut m = Machine::new(&prog, 64).unwrap();
+    m.cpu.idtr = nestscope_core::cpu::DescTable { base: 0x5000, limit: 0xfff };
+    gate(&mut m, 6, 0x100002, true, 1);
+    match m.run(100).unwrap() {
+        RunEnd::Stopped(Stop::Shutdown(why)) => assert!(why.contains("triple fault"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+}
