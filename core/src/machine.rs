@@ -234,7 +234,7 @@ impl Machine {
         if (la & 0xfff) + size as u64 <= 0x1000 {
             let pa = self.translate(Gva(la), acc)?;
             return self.mem.read_small(pa, size).map_err(|e| {
-                Trap::Emu(EmuError::Machine(format!("read of physical {} outside RAM", e.0)))
+                Trap::from(EmuError::Machine(format!("read of physical {} outside RAM", e.0)))
             });
         }
         let mut buf = [0u8; 8];
@@ -256,7 +256,7 @@ impl Machine {
         if (la & 0xfff) + size as u64 <= 0x1000 {
             let pa = self.translate(Gva(la), acc)?;
             return self.mem.write_small(pa, size, val).map_err(|e| {
-                Trap::Emu(EmuError::Machine(format!("write to physical {} outside RAM", e.0)))
+                Trap::from(EmuError::Machine(format!("write to physical {} outside RAM", e.0)))
             });
         }
         let bytes = val.to_le_bytes();
@@ -270,7 +270,7 @@ impl Machine {
             let n = ((0x1000 - (a & 0xfff)) as usize).min(buf.len() - done);
             let pa = self.translate(Gva(a), acc)?;
             self.mem.read(pa, &mut buf[done..done + n]).map_err(|e| {
-                Trap::Emu(EmuError::Machine(format!("read of physical {} outside RAM", e.0)))
+                Trap::from(EmuError::Machine(format!("read of physical {} outside RAM", e.0)))
             })?;
             done += n;
         }
@@ -283,7 +283,7 @@ impl Machine {
         let split = ((0x1000 - (la & 0xfff)) as usize).min(data.len());
         let second = if split < data.len() { Some(self.translate(Gva(la.wrapping_add(split as u64)), acc)?) } else { None };
         let oob = |e: crate::mem::phys::OutOfRange| {
-            Trap::Emu(EmuError::Machine(format!("write to physical {} outside RAM", e.0)))
+            Trap::from(EmuError::Machine(format!("write to physical {} outside RAM", e.0)))
         };
         self.mem.write(first, &data[..split]).map_err(oob)?;
         if let Some(s) = second {
@@ -311,7 +311,7 @@ impl Machine {
         let first = ((0x1000 - (rip & 0xfff)) as usize).min(15);
         self.mem
             .read(pa, &mut buf[..first])
-            .map_err(|e| Trap::Emu(EmuError::Machine(format!("instruction fetch from physical {} outside RAM", e.0))))?;
+            .map_err(|e| Trap::from(EmuError::Machine(format!("instruction fetch from physical {} outside RAM", e.0))))?;
         if let Some(ins) = decode::decode64(&buf[..first], rip)
             && ins.len() <= first
         {
@@ -347,7 +347,7 @@ impl Machine {
             Ok(flow) => outcome_of(flow),
             Err(Trap::Emu(e)) => {
                 self.steps -= 1;
-                return Err(e);
+                return Err(*e);
             }
             Err(Trap::Fault(f)) => self.deliver_fault(f),
             // SVM: an intercepted guest instruction or a nested page fault (svm/vmexit.rs).

@@ -100,7 +100,16 @@ struct St {
 /// Runs `ins` in the interpreter twice: through the generic `execute` and through the run
 /// loop's pre-decoded fast form (when it has one); both must agree exactly.
 fn interp(m: &mut Machine, ins: &Instruction, s: St) -> Result<St, Trap> {
+    interp_with_cell(m, ins, s, None)
+}
+
+/// `interp` with a memory cell (address, value) that is reset before each of the two runs.
+fn interp_with_cell(m: &mut Machine, ins: &Instruction, s: St, cell: Option<(u64, u64)>) -> Result<St, Trap> {
     let run = |m: &mut Machine, fast: bool| -> Result<St, Trap> {
+        if let Some((a, v)) = cell {
+            m.mem.write_u64(nestscope_core::mem::Hpa(a), v).unwrap();
+            m.cpu.regs.gpr[7] = a;
+        }
         let g = &mut m.cpu.regs.gpr;
         (g[0], g[1], g[2], g[3], g[6]) = (s.rax, s.rcx, s.rdx, s.rbx, s.rsi);
         m.cpu.regs.rflags = s.fl;
@@ -113,8 +122,11 @@ fn interp(m: &mut Machine, ins: &Instruction, s: St) -> Result<St, Trap> {
         Ok(St { rax: g[0], rcx: g[1], rdx: g[2], rbx: g[3], rsi: g[6], fl: m.cpu.regs.rflags })
     };
     let generic = run(m, false);
+    let mem_generic = cell.map(|(a, _)| m.mem.read_u64(nestscope_core::mem::Hpa(a)).unwrap());
     let fast = run(m, true);
+    let mem_fast = cell.map(|(a, _)| m.mem.read_u64(nestscope_core::mem::Hpa(a)).unwrap());
     assert_eq!(generic, fast, "generic and fast paths disagree on {ins} for {s:x?}");
+    assert_eq!(mem_generic, mem_fast, "generic and fast paths disagree on memory for {ins}, {s:x?}");
     generic
 }
 
@@ -494,4 +506,119 @@ fn diff_setcc_cmovcc() {
         )*};
     }
     cc!("o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g");
+}
+
+/// Native execution with a memory destination `[p]` (a host variable) and {b} as the source.
+macro_rules! native_mem {
+    ($s:expr, $mem:expr, $t:expr) => {{
+        let mut s: St = $s;
+        let mut cell: u64 = $mem;
+        let p: *mut u64 = &mut cell;
+        unsafe {
+            asm!(
+                "push {fl}",
+                "popfq",
+                $t,
+                "pushfq",
+                "pop {fl}",
+                "/* {p} {b} */",
+                fl = inout(reg) s.fl,
+                p = in(reg) p,
+                b = inout(reg) s.rsi,
+            );
+        }
+        (s, cell)
+    }};
+}
+macro_rules! native_mem_sized {
+    ($size:expr, $s:expr, $mem:expr, $op:literal) => {
+        match $size {
+            1 => native_mem!($s, $mem, concat!($op, " byte ptr [{p}], {b:l}")),
+            2 => native_mem!($s, $mem, concat!($op, " word ptr [{p}], {b:x}")),
+            4 => native_mem!($s, $mem, concat!($op, " dword ptr [{p}], {b:e}")),
+            _ => native_mem!($s, $mem, concat!($op, " qword ptr [{p}], {b:r}")),
+        }
+    };
+}
+
+#[test]
+fn diff_memory_destination_alu() {
+    let _report = Report("diff_memory_destination_alu");
+    use iced_x86::MemoryOperand;
+    const CELL: u64 = 0x18_0000;
+    let mut m = machine();
+    let mut r = Rng(0x7777_1234_abcd_0001);
+    let n = cases_per_combo(160);
+    for op in ["add", "adc", "sub", "sbb", "cmp", "and", "or", "xor", "test", "xadd"] {
+        for size in [1u32, 2, 4, 8] {
+            let cname = format!("{}_rm{}_r{}", capital(op), size * 8, size * 8);
+            let ins = Instruction::with2(code(&cname), MemoryOperand::with_base(Register::RDI), regs(size).1).unwrap();
+            let mask = if matches!(op, "and" | "or" | "xor" | "test") { ALL & !AF } else { ALL };
+            for _ in 0..n / 2 {
+                let inp = input(&mut r, size);
+                let mem = r.edge(size);
+                let (nat, nat_mem) = match op {
+                    "add" => native_mem_sized!(size, inp, mem, "add"),
+                    "adc" => native_mem_sized!(size, inp, mem, "adc"),
+                    "sub" => native_mem_sized!(size, inp, mem, "sub"),
+                    "sbb" => native_mem_sized!(size, inp, mem, "sbb"),
+                    "cmp" => native_mem_sized!(size, inp, mem, "cmp"),
+                    "and" => native_mem_sized!(size, inp, mem, "and"),
+                    "or" => native_mem_sized!(size, inp, mem, "or"),
+                    "xor" => native_mem_sized!(size, inp, mem, "xor"),
+                    "test" => native_mem_sized!(size, inp, mem, "test"),
+                    _ => native_mem_sized!(size, inp, mem, "xadd"),
+                };
+                let emu = interp_with_cell(&mut m, &ins, inp, Some((CELL, mem))).unwrap();
+                let emu_mem = m.mem.read_u64(nestscope_core::mem::Hpa(CELL)).unwrap();
+                // Only the source register (rsi) and flags can change besides memory.
+                let nat = St { rax: inp.rax, rcx: inp.rcx, rdx: inp.rdx, rbx: inp.rbx, ..nat };
+                compare(&format!("{op} [mem] size {size}"), inp, nat, emu, mask);
+                assert_eq!(nat_mem, emu_mem, "{op} [mem] size {size}: memory, input {inp:x?} mem {mem:#x}");
+            }
+        }
+    }
+}
+
+#[test]
+fn diff_shift_by_immediate() {
+    let _report = Report("diff_shift_by_immediate");
+    let mut m = machine();
+    let mut r = Rng(0x3141_5926_5358_9793);
+    let n = cases_per_combo(160) / 8 + 1;
+    macro_rules! by_imm {
+        ($op:literal, $($imm:literal),*) => {$(
+            for size in [1u32, 2, 4, 8] {
+                let ins = Instruction::with2(code(&format!("{}_rm{}_imm8", capital($op), size * 8)), regs(size).0, $imm as u32).unwrap();
+                for _ in 0..n {
+                    let inp = input(&mut r, size);
+                    let nat = match size {
+                        1 => native!(inp, concat!($op, " {a:l}, ", $imm)),
+                        2 => native!(inp, concat!($op, " {a:x}, ", $imm)),
+                        4 => native!(inp, concat!($op, " {a:e}, ", $imm)),
+                        _ => native!(inp, concat!($op, " {a:r}, ", $imm)),
+                    };
+                    let c = $imm & if size == 8 { 63 } else { 31 };
+                    let bits = size as u64 * 8;
+                    let mask = if c == 0 {
+                        ALL
+                    } else {
+                        let of = if c == 1 { OF } else { 0 };
+                        match $op {
+                            "shl" | "shr" => (if c < bits { CF } else { 0 }) | of | SF | ZF | PF,
+                            "sar" => CF | of | SF | ZF | PF,
+                            _ => CF | of | SF | ZF | AF | PF,
+                        }
+                    };
+                    let emu = interp(&mut m, &ins, inp).unwrap();
+                    compare(&format!("{} size {size} imm {}", $op, $imm), inp, nat, emu, mask);
+                }
+            }
+        )*};
+    }
+    by_imm!("shl", 0, 1, 3, 7, 8, 15, 16, 31, 32, 63);
+    by_imm!("shr", 0, 1, 3, 7, 8, 15, 16, 31, 32, 63);
+    by_imm!("sar", 0, 1, 3, 7, 8, 15, 16, 31, 32, 63);
+    by_imm!("rol", 0, 1, 3, 7, 8, 15, 16, 31, 32, 63);
+    by_imm!("ror", 0, 1, 3, 7, 8, 15, 16, 31, 32, 63);
 }

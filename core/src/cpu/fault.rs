@@ -97,7 +97,8 @@ impl std::error::Error for EmuError {}
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Trap {
     Fault(Fault),
-    Emu(EmuError),
+    /// Boxed: emulator errors are rare and this keeps `Result<_, Trap>` small on the hot path.
+    Emu(Box<EmuError>),
     /// SVM: the guest instruction is intercepted (or hit a nested page fault). Not an error: the
     /// value the guest-execution path returns so that `Machine::step` performs the world switch.
     Exit(crate::svm::VmExit),
@@ -110,6 +111,6 @@ impl From<Fault> for Trap {
 }
 impl From<EmuError> for Trap {
     fn from(e: EmuError) -> Self {
-        Trap::Emu(e)
+        Trap::Emu(Box::new(e))
     }
 }

@@ -116,10 +116,10 @@ impl Machine {
                 // HLT in L2 without the intercept: the guest halts, and nothing can wake it (no
                 // interrupt source is modelled). CONTRACT §1 reserves exit "halt" for HLT by the
                 // outermost program, so the run ends as a shutdown that says why.
-                Some(Ok(Flow::Stop(Stop::Shutdown(format!(
+                Some(Ok(Flow::Stop(Box::new(Stop::Shutdown(format!(
                     "L2 executed HLT at rip {:#x} without the HLT intercept: it halts forever (no interrupt source)",
                     ins.ip()
-                )))))
+                ))))))
             }
             M::Invlpg => {
                 let la = self.effective_address(ins);

@@ -18,7 +18,7 @@ pub(crate) fn seg_from_vmcb(s: &VmcbSeg) -> Segment {
 }
 
 fn mem_err(what: &str, a: Hpa) -> Trap {
-    Trap::Emu(EmuError::Machine(format!("{what} at physical {a} outside RAM")))
+    Trap::Emu(Box::new(EmuError::Machine(format!("{what} at physical {a} outside RAM"))))
 }
 
 impl Machine {

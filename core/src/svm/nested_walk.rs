@@ -144,7 +144,7 @@ impl WalkEnv for NestedEnv<'_> {
 fn npt_trap(e: NptError) -> Trap {
     match e.vmexit() {
         Some(exit) => Trap::Exit(exit),
-        None => Trap::Emu(EmuError::Machine(format!("nested page table access outside RAM: {e:?}"))),
+        None => Trap::Emu(Box::new(EmuError::Machine(format!("nested page table access outside RAM: {e:?}")))),
     }
 }
 

@@ -44,7 +44,7 @@ impl Machine {
             return Err(Fault::gp0().into());
         }
         let vmcb = Vmcb::read_from(&self.mem, pa)
-            .map_err(|e| Trap::Emu(EmuError::Machine(format!("VMCB read at {} outside RAM", e.0))))?;
+            .map_err(|e| Trap::Emu(Box::new(EmuError::Machine(format!("VMCB read at {} outside RAM", e.0)))))?;
         let rip = ins.ip();
         let next = ins.next_ip();
         self.events.push(Event {
@@ -71,7 +71,7 @@ impl Machine {
             c.event_inj = 0;
             c.event_inj_err = 0;
             c.write_to(&mut self.mem, pa)
-                .map_err(|e| Trap::Emu(EmuError::Machine(format!("VMCB write at {}", e.0))))?;
+                .map_err(|e| Trap::Emu(Box::new(EmuError::Machine(format!("VMCB write at {}", e.0)))))?;
             self.svm.gif = false;
             self.events.push(Event {
                 kind: EventKind::Vmexit,
@@ -234,7 +234,7 @@ impl Machine {
                 }
                 Ok(())
             }
-            Err(Trap::Emu(e)) => Err(L0EntryError::Emu(e)),
+            Err(Trap::Emu(e)) => Err(L0EntryError::Emu(*e)),
         }
     }
 }

@@ -1,5 +1,6 @@
 ; IDT delivery, #DE / #GP / #PF with error codes, INT n, IRETQ to CPL3 and back via INT 0x80.
-; Result: console "DE GP PF INT U3 ", exit code 0x42; RBX = last #PF CR2, R12 = #PF error code.
+; Result: console "DE GP PF INT U3 PF ", exit code 0x42; RBX = last #PF CR2, R12 = #PF error code,
+; R10 = RSP inside the last #PF handler (on the TSS RSP0 stack), R11 = user RSP afterwards.
 bits 64
 org 0x100000
 start:
@@ -70,6 +71,9 @@ user:
     int 0x80
     mov al, ' '
     int 0x80
+    mov rcx, 0x40000000         ; 1-2 GiB is a supervisor page: #PF(P|U) from CPL3
+    mov rax, [rcx]
+    mov r11, rsp                ; the user stack is back after the handler's IRETQ
     hlt                         ; #GP(0) at CPL3 -> the handler ends the run
 
 align 16
@@ -114,6 +118,7 @@ handler:
     iretq
 .pf:
     pop r12
+    mov r10, rsp
     mov rbx, cr2
     lea rsi, [rel s_pf]
     call print

@@ -129,7 +129,7 @@ impl Machine {
             _ => 2,
         };
         let off = self.read_mem(la, off_size)?;
-        let sel = self.read_mem(la + off_size as u64, 2)? as u16;
+        let sel = self.read_mem(la.wrapping_add(off_size as u64), 2)? as u16;
         let (old_cs, ret) = (self.cpu.cs.selector, ins.next_ip());
         let old_rsp = self.cpu.regs.gpr[4];
         if call {

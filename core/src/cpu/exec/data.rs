@@ -239,7 +239,7 @@ impl Machine {
             return Err(Fault::gp0().into());
         }
         let lo = self.read_mem_rmw(la, half)?;
-        let hi = self.read_mem_rmw(la + half as u64, half)?;
+        let hi = self.read_mem_rmw(la.wrapping_add(half as u64), half)?;
         let m = flags::mask(half);
         let (rax, rdx) = (self.gpr(0) & m, self.gpr(2) & m);
         let (store_lo, store_hi, zf) = if lo == rax && hi == rdx {
@@ -248,7 +248,7 @@ impl Machine {
             (lo, hi, false)
         };
         self.write_mem(la, half, store_lo)?;
-        self.write_mem(la + half as u64, half, store_hi)?;
+        self.write_mem(la.wrapping_add(half as u64), half, store_hi)?;
         if !zf {
             self.cpu.regs.gpr[0] = lo;
             self.cpu.regs.gpr[2] = hi;

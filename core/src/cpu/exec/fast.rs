@@ -6,6 +6,10 @@
 //! override, 32-bit addressing) — goes through the generic `Machine::execute`. Both paths use
 //! the same flag helpers and memory accessors, and the differential tests exercise the generic
 //! path while the end-to-end programs exercise both.
+//!
+//! No fast form is an instruction that SVM can intercept (PAUSE, PUSHF/POPF, CPUID, MSR, I/O,
+//! CR/DR, descriptor-table, INVLPG, HLT, INT n, IRET... all stay generic), so the SVM layer's
+//! instruction-intercept check belongs at the top of `Machine::execute`. Keep it that way.
 use super::muldiv::imul_compute;
 use super::shift::shift_compute;
 use super::{alu::alu2_compute, flags, is_canonical, sext, ExecResult, Flow};
@@ -118,7 +122,7 @@ fn classify_inner(ins: &Instruction) -> Option<Fast> {
         )
     };
     Some(match m {
-        M::Nop | M::Pause => Fast::Nop,
+        M::Nop => Fast::Nop,
         M::Add | M::Or | M::Adc | M::Sbb | M::And | M::Sub | M::Xor | M::Cmp | M::Test if ins.op_count() == 2 => {
             match (k0, k1) {
                 (OpKind::Register, OpKind::Register) => {

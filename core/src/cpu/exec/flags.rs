@@ -52,12 +52,14 @@ pub fn sub(a: u64, b: u64, borrow_in: u64, size: u32) -> (u64, u64) {
 }
 
 /// Flags of a logic result (AND/OR/XOR/TEST): CF = OF = 0, AF undefined (we clear it, as AMD does).
+#[inline]
 pub fn logic(res: u64, size: u32) -> (u64, u64) {
     let r = res & mask(size);
     (r, szp(r, size))
 }
 
 /// Evaluates a condition code (the low nibble of Jcc/SETcc/CMOVcc opcodes).
+#[inline]
 pub fn cond(cc: u8, f: u64) -> bool {
     let (cf, zf, sf, of, pf) = (f & CF != 0, f & ZF != 0, f & SF != 0, f & OF != 0, f & PF != 0);
     let r = match cc >> 1 {

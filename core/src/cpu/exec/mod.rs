@@ -31,12 +31,13 @@ pub enum Flow {
     Jump(u64),
     /// The instruction did not complete (a REP string chunk): RIP stays at it.
     Repeat,
-    Stop(Stop),
+    /// The machine stops (boxed: rare, and it keeps `Flow` small).
+    Stop(Box<Stop>),
 }
 
 #[inline]
 pub(crate) fn unsupported(ins: &Instruction) -> Trap {
-    Trap::Emu(EmuError::Unsupported { mnemonic: format!("{:?}", ins.mnemonic()).to_lowercase(), rip: ins.ip() })
+    Trap::from(EmuError::Unsupported { mnemonic: format!("{:?}", ins.mnemonic()).to_lowercase(), rip: ins.ip() })
 }
 
 /// Sign-extends the low `size` bytes of `v`.
@@ -184,7 +185,9 @@ impl Machine {
                 let la = self.effective_address(ins);
                 self.read_mem(la, ins.memory_size().size() as u32)
             }
-            _ => Ok(ins.immediate(op)),
+            _ => ins
+                .try_immediate(op)
+                .map_err(|_| Trap::from(EmuError::Machine(format!("operand {op} of `{ins}` is not readable")))),
         }
     }
 
@@ -212,7 +215,7 @@ impl Machine {
                 let la = self.effective_address(ins);
                 self.write_mem(la, ins.memory_size().size() as u32, val)
             }
-            k => Err(Trap::Emu(EmuError::Machine(format!("write to operand kind {k:?}")))),
+            k => Err(Trap::from(EmuError::Machine(format!("write to operand kind {k:?}")))),
         }
     }
 
@@ -305,7 +308,7 @@ impl Machine {
 /// Convenience for the machine loop.
 pub(crate) fn outcome_of(flow: Flow) -> StepOutcome {
     match flow {
-        Flow::Stop(s) => StepOutcome::Stopped(s),
+        Flow::Stop(s) => StepOutcome::Stopped(*s),
         _ => StepOutcome::Retired,
     }
 }

@@ -1,5 +1,5 @@
 //! System and flag instructions: CPUID, RDTSC(P), RDMSR/WRMSR, MOV CR/DR, CLTS, LGDT/LIDT/SGDT/
-//! SIDT, LTR/STR/LLDT/SLDT, INVLPG, WBINVD, INVD, CLFLUSH, HLT, IN/OUT, SWAPGS, CLC..STI,
+//! SIDT, LTR/STR/LLDT/SLDT, SMSW/LMSW, XLAT, INVLPG, WBINVD, INVD, CLFLUSH, HLT, IN/OUT, SWAPGS, CLC..STI,
 //! NOP/PAUSE/fences, UD0/UD1/UD2.
 use super::{is_canonical, unsupported, ExecResult, Flow};
 use crate::cpu::control::{cr0, cr4, efer};
@@ -216,6 +216,28 @@ impl Machine {
                 let v = (self.cpu.regs.gpr[2] << 32) | (self.cpu.regs.gpr[0] & 0xffff_ffff);
                 self.wrmsr(self.cpu.regs.gpr[1] as u32, v)?;
             }
+            M::Smsw => {
+                // The low word of CR0 (a register destination of 32/64 bits gets all of CR0's low bits).
+                let v = self.cpu.ctl.cr0 & if ins.op_kind(0) == OpKind::Memory { 0xffff } else { 0xffff_ffff };
+                self.write_op(ins, 0, v)?;
+            }
+            M::Lmsw => {
+                self.require_cpl0()?;
+                // Loads PE MP EM TS; PE cannot be cleared this way.
+                let v = self.read_op(ins, 0)? & 0xf;
+                let cr0 = self.cpu.ctl.cr0;
+                self.write_cr(0, (cr0 & !0xe) | v | (cr0 & 1))?;
+            }
+            M::Xlatb => {
+                let base = match ins.memory_segment() {
+                    Register::FS => self.cpu.fs.base,
+                    Register::GS => self.cpu.gs.base,
+                    _ => 0,
+                };
+                let la = base.wrapping_add(self.cpu.regs.gpr[3]).wrapping_add(self.cpu.regs.gpr[0] & 0xff);
+                let v = self.read_mem(la, 1)?;
+                self.reg_write(Register::AL, v);
+            }
             M::Clts => {
                 self.require_cpl0()?;
                 self.cpu.ctl.cr0 &= !(1 << 3);
@@ -265,7 +287,7 @@ impl Machine {
             }
             M::Hlt => {
                 self.require_cpl0()?;
-                return Ok(Flow::Stop(Stop::Halt));
+                return Ok(Flow::Stop(Box::new(Stop::Halt)));
             }
             M::Swapgs => {
                 self.require_cpl0()?;
@@ -304,10 +326,10 @@ impl Machine {
         if sel & 4 != 0 || (sel & !7) as u64 + 15 > self.cpu.gdtr.limit as u64 {
             return Err(gp);
         }
-        let la = self.cpu.gdtr.base + (sel & !7) as u64;
+        let la = self.cpu.gdtr.base.wrapping_add((sel & !7) as u64);
         let acc = crate::mem::paging::Access { write: false, user: false, fetch: false };
         let lo = self.read_lin(la, 8, acc)?;
-        let hi = self.read_lin(la + 8, 8, acc)?;
+        let hi = self.read_lin(la.wrapping_add(8), 8, acc)?;
         let mut seg = super::interrupt::segment_from_descriptor(sel, lo);
         let ty = seg.attrib & 0x1f;
         if (tr && ty != 0x09) || (!tr && ty != 0x02) {
@@ -340,7 +362,7 @@ impl Machine {
                 self.console.push(v as u8);
                 Flow::Next
             }
-            0xf4 => Flow::Stop(Stop::DebugExit(v as u8)),
+            0xf4 => Flow::Stop(Box::new(Stop::DebugExit(v as u8))),
             _ => Flow::Next,
         }
     }
