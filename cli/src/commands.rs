@@ -1,13 +1,15 @@
 //! The `nestscope` subcommands.
 use crate::args::{self, Args};
 use crate::Failure;
+use nestscope_core::hv::L0Config;
 use nestscope_core::machine::{Machine, DEFAULT_MEM_MIB};
+use nestscope_core::sim::Sim;
 use nestscope_core::checkpoint;
-use nestscope_core::report;
 use nestscope_core::RunEnd;
 
 const USAGE: &str = "usage: nestscope <command> …
   exec PROGRAM [--model NAME] [--max-steps N] [--mem MiB] [--json] [--save-at STEP --checkpoint FILE]
+       [--migrate-at STEP [--migrate-to MODEL] [--restore-order msrs-first|nested-state-first]]
   resume CHECKPOINT [--max-steps N] [--json]
   asm FILE.asm -o FILE.bin
   disasm FILE.bin
@@ -22,7 +24,11 @@ pub fn dispatch(argv: &[String]) -> Result<u8, Failure> {
         return Err(Failure::input(USAGE));
     };
     match cmd.as_str() {
-        "exec" => exec(&args::parse(rest, &["model", "max-steps", "mem", "save-at", "checkpoint"], &["json"])?),
+        "exec" => exec(&args::parse(
+            rest,
+            &["model", "max-steps", "mem", "save-at", "checkpoint", "migrate-at", "migrate-to", "restore-order"],
+            &["json"],
+        )?),
         "resume" => resume(&args::parse(rest, &["max-steps"], &["json"])?),
         "disasm" => disasm(&args::parse(rest, &[], &[])?),
         "asm" => asm(&args::parse(rest, &["o"], &[])?),
@@ -55,11 +61,6 @@ pub fn load_program(path: &str) -> Result<Vec<u8>, Failure> {
 fn exec(a: &Args) -> Result<u8, Failure> {
     let path = a.one_file("PROGRAM")?;
     let model = a.value("model").unwrap_or("bare");
-    let Some(model) = nestscope_core::svm::SvmModel::from_name(model) else {
-        return Err(Failure::input(format!(
-            "model `{model}` is not available yet (available: bare, bare-swap, bare-qemu)"
-        )));
-    };
     let program = load_program(path)?;
     let mem = a.number("mem")?.unwrap_or(DEFAULT_MEM_MIB);
     let max_steps = a.number("max-steps")?.unwrap_or(DEFAULT_MAX_STEPS);
@@ -68,22 +69,25 @@ fn exec(a: &Args) -> Result<u8, Failure> {
     if save_at.is_some() != cp_file.is_some() {
         return Err(Failure::input("--save-at and --checkpoint go together"));
     }
-    let mut m = Machine::with_model(&program, mem, model).map_err(|e| Failure::input(format!("{path}: {e}")))?;
-    if let (Some(step), Some(file)) = (save_at, cp_file) {
-        let end = m.run(step.min(max_steps)).map_err(|e| Failure::input(format!("{path}: {e}")))?;
-        let text = checkpoint::save(&m, model.name());
-        std::fs::write(file, text).map_err(|e| Failure::input(format!("cannot write {file}: {e}")))?;
-        return report_run(&m, &end, a.flag("json"));
+    let mut sim = Sim::new(&program, mem, model, &L0Config::default()).map_err(|e| Failure::input(format!("{path}: {e}")))?;
+    if let Some(at) = a.number("migrate-at")? {
+        return crate::migrate_cmd::exec_with_migration(a, path, sim, at, max_steps);
     }
-    let end = m.run(max_steps).map_err(|e| Failure::input(format!("{path}: {e}")))?;
-    report_run(&m, &end, a.flag("json"))
+    if let (Some(step), Some(file)) = (save_at, cp_file) {
+        let end = sim.run(step.min(max_steps)).map_err(|e| Failure::input(format!("{path}: {e}")))?;
+        std::fs::write(file, checkpoint::save_sim(&sim)).map_err(|e| Failure::input(format!("cannot write {file}: {e}")))?;
+        return report_run(&sim, &end, a.flag("json"));
+    }
+    let end = sim.run(max_steps).map_err(|e| Failure::input(format!("{path}: {e}")))?;
+    report_run(&sim, &end, a.flag("json"))
 }
 
-fn report_run(m: &Machine, end: &RunEnd, json: bool) -> Result<u8, Failure> {
+pub fn report_run(sim: &Sim, end: &RunEnd, json: bool) -> Result<u8, Failure> {
+    let j = sim.report(end);
     if json {
-        println!("{}", report::run_json(m, end));
+        println!("{j}");
     } else {
-        print_human(m, end);
+        print_human(sim.machine(), &j);
     }
     Ok(0)
 }
@@ -91,26 +95,28 @@ fn report_run(m: &Machine, end: &RunEnd, json: bool) -> Result<u8, Failure> {
 fn resume(a: &Args) -> Result<u8, Failure> {
     let path = a.one_file("CHECKPOINT")?;
     let text = std::fs::read_to_string(path).map_err(|e| Failure::input(format!("cannot read {path}: {e}")))?;
-    let (mut m, _model) = checkpoint::load(&text).map_err(|e| Failure::input(format!("{path}: {e}")))?;
+    let mut sim = checkpoint::load_sim(&text).map_err(|e| Failure::input(format!("{path}: {e}")))?;
     let max_steps = a.number("max-steps")?.unwrap_or(DEFAULT_MAX_STEPS);
-    let end = m.run(max_steps).map_err(|e| Failure::input(format!("{path}: {e}")))?;
-    report_run(&m, &end, a.flag("json"))
+    let end = sim.run(max_steps).map_err(|e| Failure::input(format!("{path}: {e}")))?;
+    report_run(&sim, &end, a.flag("json"))
 }
 
-fn print_human(m: &Machine, end: &RunEnd) {
-    let j = report::run_json(m, end);
+fn print_human(m: &Machine, j: &serde_json::Value) {
     print!("{}", String::from_utf8_lossy(&m.console));
     if !m.console.is_empty() && !m.console.ends_with(b"\n") {
         println!();
     }
-    println!("exit: {}  code: {}  steps: {}", j["exit"].as_str().unwrap_or("?"), j["code"], m.steps);
+    println!("exit: {}  code: {}  steps: {}", j["exit"].as_str().unwrap_or("?"), j["code"], j["steps"]);
     if let Some(why) = j.get("shutdown_reason").and_then(|v| v.as_str()) {
         println!("shutdown: {why}");
     }
     for (i, n) in nestscope_core::cpu::regs::GPR_NAMES.iter().enumerate() {
-        print!("{n:>4}={:#018x}{}", m.cpu.regs.gpr[i], if i % 4 == 3 { "\n" } else { "  " });
+        print!("{n:>4}={}{}", j["regs"][*n].as_str().unwrap_or("?"), if i % 4 == 3 { "\n" } else { "  " });
     }
-    println!(" rip={:#018x}  rflags={:#x}", m.cpu.regs.rip, m.cpu.regs.rflags);
+    println!(" rip={}  rflags={}", j["regs"]["rip"].as_str().unwrap_or("?"), j["regs"]["rflags"].as_str().unwrap_or("?"));
+    for e in j["events"].as_array().into_iter().flatten() {
+        println!("  {}", nestscope_core::scenario::run::compact_event(e));
+    }
 }
 
 fn disasm(a: &Args) -> Result<u8, Failure> {

@@ -8,6 +8,7 @@ pub mod machine;
 pub mod mem;
 pub mod report;
 pub mod scenario;
+pub mod sim;
 pub mod svm;
 pub mod trace;
 

@@ -78,6 +78,8 @@ pub enum LoadError {
     Empty,
     TooLarge { len: usize, room: u64 },
     BadMemSize(u64),
+    /// The L0 model could not start its guest (a bug in the model).
+    L0(String),
 }
 
 impl std::fmt::Display for LoadError {
@@ -87,7 +89,8 @@ impl std::fmt::Display for LoadError {
             LoadError::TooLarge { len, room } => {
                 write!(f, "the program is {len} bytes but only {room} bytes of RAM lie above 0x100000")
             }
-            LoadError::BadMemSize(m) => write!(f, "memory size {m} MiB is out of range (2..=4096)"),
+            LoadError::BadMemSize(m) => write!(f, "memory size {m} MiB is out of range (2..=4096; 2..=3072 under a kvm-* model)"),
+            LoadError::L0(e) => write!(f, "{e}"),
         }
     }
 }

@@ -5,4 +5,4 @@ pub mod persist;
 pub mod state;
 
 pub use format::{CheckpointError, FORMAT_NAME, FORMAT_VERSION};
-pub use persist::{load, save};
+pub use persist::{load, load_sim, save, save_sim};

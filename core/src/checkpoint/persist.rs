@@ -4,6 +4,7 @@ use super::state::*;
 use crate::cpu::msr::MsrState;
 use crate::cpu::{DescTable, Segment};
 use crate::machine::{Machine, Stop};
+use crate::sim::Sim;
 use crate::mem::phys::PAGE_SIZE;
 use crate::mem::Hpa;
 use crate::trace::{Event, EventKind, Level};
@@ -111,6 +112,67 @@ pub fn to_record(m: &Machine, model: &str) -> MachineRecord {
             .filter(|(_, p)| p.iter().any(|&b| b != 0))
             .map(|(pn, p)| PageRecord { page: pn, data: base64_encode(p) })
             .collect(),
+        svm: Some(m.svm.clone()),
+        l0: None,
+    }
+}
+
+/// The persisted form of a run under any model.
+pub fn sim_record(sim: &Sim) -> MachineRecord {
+    let mut rec = to_record(sim.machine(), sim.model_name());
+    if let Sim::Kvm(k) = sim {
+        rec.l0 = Some(L0Record {
+            design: k.design,
+            l1_mem_mib: k.layout.l1_mem >> 20,
+            config: k.config.clone(),
+            pat: k.pat,
+            ctx: k.ctx,
+            l1_gif: k.l1_gif,
+            nested: k.nested.clone(),
+            last_vmcb12: k.last_vmcb12,
+            shadow: k.shadow.clone(),
+            svme: k.svme,
+        });
+    }
+    rec
+}
+
+/// Rebuilds a run under any model from its record.
+pub fn sim_from_record(rec: &MachineRecord) -> Result<Sim, CheckpointError> {
+    let m = from_record(rec)?;
+    match &rec.l0 {
+        None => {
+            if crate::svm::SvmModel::from_name(&rec.model).is_none() {
+                return Err(CheckpointError::Invalid(format!("model `{}` needs an `l0` section", rec.model)));
+            }
+            Ok(Sim::Hw(m))
+        }
+        Some(l) => {
+            if l.design.name() != rec.model {
+                return Err(CheckpointError::Invalid(format!("model `{}` but L0 design `{}`", rec.model, l.design.name())));
+            }
+            let layout = crate::hv::layout::Layout::new(l.l1_mem_mib << 20);
+            if layout.host_mem != m.mem.size() {
+                return Err(CheckpointError::Invalid(format!(
+                    "L1 memory {} MiB does not match host memory {} MiB",
+                    l.l1_mem_mib,
+                    rec.mem_mib
+                )));
+            }
+            Ok(Sim::Kvm(Box::new(crate::hv::Kvm {
+                m,
+                design: l.design,
+                layout,
+                config: l.config.clone(),
+                pat: l.pat,
+                ctx: l.ctx,
+                l1_gif: l.l1_gif,
+                nested: l.nested.clone(),
+                last_vmcb12: l.last_vmcb12,
+                shadow: l.shadow.clone(),
+                svme: l.svme,
+            })))
+        }
     }
 }
 
@@ -190,13 +252,25 @@ pub fn from_record(rec: &MachineRecord) -> Result<Machine, CheckpointError> {
             })
         })
         .collect::<Result<_, _>>()?;
+    if let Some(svm) = &rec.svm {
+        m.svm = svm.clone();
+    }
     m.flush_tlb();
     Ok(m)
 }
 
 /// Serializes a machine into a checkpoint document.
 pub fn save(m: &Machine, model: &str) -> String {
-    let state = serde_json::to_value(to_record(m, model)).expect("records serialize");
+    envelope(&to_record(m, model))
+}
+
+/// Serializes a run under any model into a checkpoint document.
+pub fn save_sim(sim: &Sim) -> String {
+    envelope(&sim_record(sim))
+}
+
+fn envelope(rec: &MachineRecord) -> String {
+    let state = serde_json::to_value(rec).expect("records serialize");
     let env = Envelope {
         format: FORMAT_NAME.into(),
         version: FORMAT_VERSION,
@@ -206,8 +280,19 @@ pub fn save(m: &Machine, model: &str) -> String {
     serde_json::to_string_pretty(&env).expect("envelope serializes")
 }
 
+/// Parses and validates a checkpoint document of a run under any model.
+pub fn load_sim(text: &str) -> Result<Sim, CheckpointError> {
+    sim_from_record(&parse_record(text)?)
+}
+
 /// Parses and validates a checkpoint document; returns the machine and its model name.
 pub fn load(text: &str) -> Result<(Machine, String), CheckpointError> {
+    let rec = parse_record(text)?;
+    let m = from_record(&rec)?;
+    Ok((m, rec.model))
+}
+
+fn parse_record(text: &str) -> Result<MachineRecord, CheckpointError> {
     let v: serde_json::Value = serde_json::from_str(text).map_err(|e| CheckpointError::NotJson(e.to_string()))?;
     if v.get("format").and_then(|f| f.as_str()) != Some(FORMAT_NAME) {
         return Err(CheckpointError::NotACheckpoint);
@@ -220,7 +305,5 @@ pub fn load(text: &str) -> Result<(Machine, String), CheckpointError> {
     if computed != env.checksum {
         return Err(CheckpointError::ChecksumMismatch { stored: env.checksum, computed });
     }
-    let rec: MachineRecord = serde_json::from_value(env.state).map_err(|e| CheckpointError::Invalid(e.to_string()))?;
-    let m = from_record(&rec)?;
-    Ok((m, rec.model))
+    serde_json::from_value(env.state).map_err(|e| CheckpointError::Invalid(e.to_string()))
 }

@@ -17,6 +17,29 @@ pub struct MachineRecord {
     pub cpu: CpuRecord,
     /// Every RAM page that is not all zero.
     pub pages: Vec<PageRecord>,
+    /// The processor's SVM state (GIF, a running guest and its host save). Absent in files written
+    /// before the SVM model existed, which had none to save.
+    #[serde(default)]
+    pub svm: Option<crate::svm::SvmState>,
+    /// The L0 model's state under a `kvm-*` model.
+    #[serde(default)]
+    pub l0: Option<L0Record>,
+}
+
+/// What the L0 model keeps besides the machine (hv/l0.rs).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct L0Record {
+    pub design: crate::hv::gpat::Design,
+    pub l1_mem_mib: u64,
+    pub config: crate::hv::L0Config,
+    pub pat: crate::hv::gpat::PatRegs,
+    pub ctx: crate::hv::gpat::NestedCtx,
+    pub l1_gif: bool,
+    pub nested: Option<crate::hv::l0::Nested12>,
+    pub last_vmcb12: Option<u64>,
+    pub shadow: crate::hv::shadow_npt::ShadowNpt,
+    pub svme: [bool; 2],
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

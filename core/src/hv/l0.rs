@@ -1,0 +1,386 @@
+//! The L0 hypervisor model (KVM-like): it runs the program as L1 on the `bare` hardware model
+//! with vmcb01 and its own NPT, intercepts what KVM intercepts for L1 (VMRUN, VMLOAD, VMSAVE,
+//! STGI, CLGI, VMMCALL, SKINIT, INVLPGA, the PAT MSR, I/O to the CONTRACT devices, HLT, shutdown)
+//! and emulates nested SVM for it (nested.rs) with one of the gPAT designs (gpat/).
+use super::gpat::{Design, NestedCtx, PatRegs};
+use super::layout::Layout;
+use super::shadow_npt::ShadowNpt;
+use crate::cpu::fault::{vector, EmuError};
+use crate::cpu::msr;
+use crate::machine::{LoadError, Machine, RunEnd, StepOutcome, Stop};
+use crate::mem::Hpa;
+use crate::svm::insn::seg_to_vmcb;
+use crate::svm::intercept::{set_intercept, EventInj, EventType, IoioInfo};
+use crate::svm::vmcb::{Vmcb, VmcbControl, VmcbSave};
+use crate::svm::vmrun::HostPaging;
+use crate::svm::{SvmExitCode, SvmModel, VmExit};
+use crate::trace::{Event, EventKind, Level};
+use serde::{Deserialize, Serialize};
+
+/// L0's own paging mode (64-bit, NXE): it controls the nested walks of L0's tables.
+pub const L0_PAGING: HostPaging = HostPaging { cr0: 0x8001_0033, cr4: 0x20, efer: 0x1d00 };
+
+/// Intercept bit numbers (reference §2.2: bit index = exit code).
+pub mod bit {
+    pub const HLT: u32 = 0x78;
+    pub const INVLPGA: u32 = 0x7a;
+    pub const IOIO_PROT: u32 = 0x7b;
+    pub const MSR_PROT: u32 = 0x7c;
+    pub const SHUTDOWN: u32 = 0x7f;
+    pub const VMRUN: u32 = 0x80;
+    pub const VMMCALL: u32 = 0x81;
+    pub const VMLOAD: u32 = 0x82;
+    pub const VMSAVE: u32 = 0x83;
+    pub const STGI: u32 = 0x84;
+    pub const CLGI: u32 = 0x85;
+    pub const SKINIT: u32 = 0x86;
+}
+
+pub const EFER_SVME: u64 = 1 << 12;
+const EFER_LMA: u64 = 1 << 10;
+
+/// KVM's answer to an unknown hypercall: -KVM_ENOSYS.
+pub const KVM_ENOSYS: u64 = (-1000i64) as u64;
+
+/// Configuration of the modelled L0.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct L0Config {
+    /// L0's own PAT (the hardware PAT MSR used with L0's nested tables and the shadow NPT).
+    pub pat: u64,
+}
+
+impl Default for L0Config {
+    fn default() -> Self {
+        L0Config { pat: crate::cpu::PAT_POWER_ON }
+    }
+}
+
+/// What L0 remembers about the L2 that L1 runs (KVM's cached vmcb12).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Nested12 {
+    pub vmcb12: u64,
+    pub ctrl: VmcbControl,
+    /// L1's EFER.NXE at VMRUN: L1's NPT is walked with L1's paging mode.
+    pub l1_nxe: bool,
+}
+
+/// The whole modelled system: the hardware machine plus L0's state.
+#[derive(Clone)]
+pub struct Kvm {
+    pub m: Machine,
+    pub design: Design,
+    pub layout: Layout,
+    pub config: L0Config,
+    pub pat: PatRegs,
+    pub ctx: NestedCtx,
+    /// L1's (virtual) GIF.
+    pub l1_gif: bool,
+    /// Set while L2 runs (vmcb02 is the current VMCB).
+    pub nested: Option<Nested12>,
+    pub last_vmcb12: Option<u64>,
+    pub shadow: ShadowNpt,
+    /// EFER.SVME as L1 and L2 see it. The hardware VMCBs always have SVME set (a guest's EFER.SVME
+    /// must be 1 for VMRUN, reference §4.2); L0 intercepts EFER and shows each level its own bit,
+    /// as KVM does.
+    pub svme: [bool; 2],
+}
+
+impl Kvm {
+    /// L1 = `program` in the CONTRACT entry state with `mem_mib` MiB, under L0 of `design`.
+    pub fn new(program: &[u8], mem_mib: u64, design: Design, config: L0Config) -> Result<Kvm, LoadError> {
+        if !(2..=3072).contains(&mem_mib) {
+            return Err(LoadError::BadMemSize(mem_mib));
+        }
+        let layout = Layout::new(mem_mib << 20);
+        let mut m = Machine::with_model(program, layout.host_mem >> 20, SvmModel::Bare)?;
+        // The machine laid out L1's RAM at host-physical 0 (L1 GPA = HPA); L0 owns the rest.
+        layout.build_npt(&mut m.mem);
+        m.cpu.pat = config.pat;
+        let mut k = Kvm {
+            m,
+            design,
+            layout,
+            config,
+            pat: PatRegs::reset(),
+            ctx: NestedCtx::default(),
+            l1_gif: true,
+            nested: None,
+            last_vmcb12: None,
+            shadow: ShadowNpt::default(),
+            svme: [false, false],
+        };
+        k.init_vmcb01();
+        k.enter(false).map_err(|e| LoadError::L0(e.to_string()))?;
+        Ok(k)
+    }
+
+    /// vmcb01: L1's CONTRACT entry state, KVM's intercepts for L1, NP with L0's NPT.
+    fn init_vmcb01(&mut self) {
+        let c = &self.m.cpu;
+        let mut v = Vmcb::default();
+        let s = &mut v.save;
+        (s.es, s.cs, s.ss, s.ds) = (seg_to_vmcb(&c.es), seg_to_vmcb(&c.cs), seg_to_vmcb(&c.ss), seg_to_vmcb(&c.ds));
+        s.gdtr.base = c.gdtr.base;
+        s.gdtr.limit = c.gdtr.limit as u32;
+        s.idtr.base = c.idtr.base;
+        s.idtr.limit = c.idtr.limit as u32;
+        (s.efer, s.cr0, s.cr3, s.cr4) = (c.ctl.efer | EFER_SVME, c.ctl.cr0, c.ctl.cr3, c.ctl.cr4);
+        (s.dr6, s.dr7) = (c.ctl.dr[6], c.ctl.dr[7]);
+        (s.rflags, s.rip, s.rsp, s.rax) = (c.regs.rflags, c.regs.rip, c.regs.gpr[4], c.regs.gpr[0]);
+        s.g_pat = self.pat.vmcb01_gpat;
+        let ctl = &mut v.control;
+        for b in [bit::HLT, bit::INVLPGA, bit::IOIO_PROT, bit::MSR_PROT, bit::SHUTDOWN] {
+            set_intercept(ctl, b, true);
+        }
+        for b in bit::VMRUN..=bit::SKINIT {
+            set_intercept(ctl, b, true);
+        }
+        ctl.asid = 1;
+        ctl.tlb_ctl = 1;
+        ctl.iopm_base_pa = self.layout.iopm01;
+        ctl.msrpm_base_pa = self.layout.msrpm01;
+        ctl.set_np_enable(true);
+        ctl.nested_cr3 = self.layout.npt_pml4;
+        let mem = &mut self.m.mem;
+        v.write_to(mem, Hpa(self.layout.vmcb01)).expect("vmcb01 inside host RAM");
+        // L0 intercepts the PAT MSR (reference §3.2), EFER, and the CONTRACT device ports.
+        for m in [msr::PAT, msr::EFER] {
+            let bit = crate::svm::intercept::msrpm_bit(m).expect("in an MSRPM range");
+            let b = Hpa(self.layout.msrpm01 + (bit / 8) as u64);
+            let old = mem.read_u8(b).unwrap_or(0);
+            let _ = mem.write_u8(b, old | 3 << (bit % 8));
+        }
+        for port in [0xe9u64, 0xf4] {
+            let a = Hpa(self.layout.iopm01 + port / 8);
+            let old = mem.read_u8(a).unwrap_or(0);
+            let _ = mem.write_u8(a, old | 1 << (port % 8));
+        }
+    }
+
+    /// The level whose code the hardware runs now.
+    pub fn level(&self) -> Level {
+        if self.nested.is_some() { Level::L2 } else { Level::L1 }
+    }
+
+    pub fn current_vmcb(&self) -> Hpa {
+        Hpa(if self.nested.is_some() { self.layout.vmcb02 } else { self.layout.vmcb01 })
+    }
+
+    /// (Re-)enters the current guest: vmcb02 when `l2`, else vmcb01.
+    pub(crate) fn enter(&mut self, l2: bool) -> Result<(), EmuError> {
+        let pa = Hpa(if l2 { self.layout.vmcb02 } else { self.layout.vmcb01 });
+        self.m.svm_enter_from_l0(pa, L0_PAGING).map_err(|e| EmuError::Machine(e.to_string()))
+    }
+
+    pub(crate) fn read_vmcb(&self, pa: u64) -> Result<Vmcb, EmuError> {
+        Vmcb::read_from(&self.m.mem, Hpa(pa)).map_err(|e| EmuError::Machine(format!("L0: VMCB read at {}", e.0)))
+    }
+
+    pub(crate) fn write_vmcb(&mut self, pa: u64, v: &Vmcb) -> Result<(), EmuError> {
+        v.write_to(&mut self.m.mem, Hpa(pa)).map_err(|e| EmuError::Machine(format!("L0: VMCB write at {}", e.0)))
+    }
+
+    pub(crate) fn event(&mut self, kind: EventKind, from: Level, to: Level, code: u64, rip: u64, detail: String) {
+        self.m.events.push(Event { kind, from, to, exit_code: code, step: self.m.steps, rip, detail: Some(detail) });
+    }
+
+    /// One step: the hardware executes one instruction of L1 or L2; an exit goes to L0.
+    pub fn step(&mut self) -> Result<StepOutcome, EmuError> {
+        let out = self.m.step()?;
+        if let Some(x) = self.m.svm.pending_exit.take() {
+            self.handle_exit(x)?;
+            if let Some(s) = &self.m.stopped {
+                return Ok(StepOutcome::Stopped(s.clone()));
+            }
+            return Ok(StepOutcome::Retired);
+        }
+        Ok(out)
+    }
+
+    /// Runs until a stop or `max_steps` total steps.
+    pub fn run(&mut self, max_steps: u64) -> Result<RunEnd, EmuError> {
+        while self.m.steps < max_steps {
+            if let StepOutcome::Stopped(s) = self.step()? {
+                return Ok(RunEnd::Stopped(s));
+            }
+        }
+        Ok(match &self.m.stopped {
+            Some(s) => RunEnd::Stopped(s.clone()),
+            None => RunEnd::Budget,
+        })
+    }
+
+    /// Dispatches a hardware #VMEXIT to L0.
+    fn handle_exit(&mut self, x: VmExit) -> Result<(), EmuError> {
+        let from = self.level();
+        let vmcb = self.current_vmcb();
+        let rip = self.read_vmcb(vmcb.0)?.save.rip;
+        self.event(EventKind::Vmexit, from, Level::L0, x.code.0, rip, x.code.name().to_string());
+        if from == Level::L2 { self.l2_exit(x) } else { self.l1_exit(x) }
+    }
+
+    /// Exits of L1 (vmcb01).
+    fn l1_exit(&mut self, x: VmExit) -> Result<(), EmuError> {
+        let mut v = self.read_vmcb(self.layout.vmcb01)?;
+        match x.code {
+            SvmExitCode::VMRUN => return self.emulate_vmrun(v, x.next_rip),
+            SvmExitCode::VMLOAD | SvmExitCode::VMSAVE => {
+                if let Some(f) = self.svm_insn_fault(&v.save) {
+                    return self.inject_and_enter(v, f, false);
+                }
+                let pa = v.save.rax;
+                if pa & 0xfff != 0 || pa + 0x1000 > self.layout.l1_mem {
+                    return self.inject_and_enter(v, (vector::GP, Some(0)), false);
+                }
+                self.m
+                    .vmload_vmsave_at(Hpa(pa), x.code == SvmExitCode::VMSAVE)
+                    .map_err(|_| EmuError::Machine(format!("L0: VMLOAD/VMSAVE at {pa:#x}")))?;
+            }
+            SvmExitCode::STGI | SvmExitCode::CLGI => {
+                if let Some(f) = self.svm_insn_fault(&v.save) {
+                    return self.inject_and_enter(v, f, false);
+                }
+                self.l1_gif = x.code == SvmExitCode::STGI;
+            }
+            SvmExitCode::VMMCALL => v.save.rax = KVM_ENOSYS,
+            SvmExitCode::INVLPGA => {}
+            SvmExitCode::SKINIT => return self.inject_and_enter(v, (vector::UD, None), false),
+            SvmExitCode::HLT => {
+                v.save.rip = x.next_rip;
+                self.write_vmcb(self.layout.vmcb01, &v)?;
+                self.m.cpu.regs.rip = x.next_rip;
+                self.m.stopped = Some(Stop::Halt);
+                return Ok(());
+            }
+            SvmExitCode::SHUTDOWN => {
+                self.m.stopped = Some(Stop::Shutdown(format!("L1 shut down (triple fault) at rip {:#x}", v.save.rip)));
+                return Ok(());
+            }
+            SvmExitCode::MSR => {
+                if let Some(f) = self.msr_exit(&mut v.save, x.info1 != 0)? {
+                    return self.inject_and_enter(v, f, false);
+                }
+            }
+            SvmExitCode::IOIO => self.device_io(&mut v.save, x)?,
+            SvmExitCode::NPF => return self.l0_npf(x, false),
+            other => {
+                return Err(EmuError::Machine(format!("L0: unexpected exit {} from L1", other.name())));
+            }
+        }
+        v.save.rip = x.next_rip;
+        self.write_vmcb(self.layout.vmcb01, &v)?;
+        self.enter(false)
+    }
+
+    /// #UD/#GP checks of an SVM instruction executed by L1 (KVM: EFER.SVME and paging, then CPL).
+    pub(crate) fn svm_insn_fault(&self, s: &VmcbSave) -> Option<(u8, Option<u32>)> {
+        if !self.svme[0] || s.cr0 & (1 << 31) == 0 {
+            Some((vector::UD, None))
+        } else if s.cpl != 0 {
+            Some((vector::GP, Some(0)))
+        } else {
+            None
+        }
+    }
+
+    /// Injects an exception into the current guest (EVENTINJ) and re-enters it.
+    pub(crate) fn inject_and_enter(&mut self, mut v: Vmcb, f: (u8, Option<u32>), l2: bool) -> Result<(), EmuError> {
+        let e = EventInj { valid: true, vector: f.0, ty: EventType::Exception, error_code: f.1 };
+        v.control.set_event_inj_u64(e.encode());
+        let pa = if l2 { self.layout.vmcb02 } else { self.layout.vmcb01 };
+        self.write_vmcb(pa, &v)?;
+        self.enter(l2)
+    }
+
+    /// An MSR access L0 intercepted for its current guest (PAT or EFER). Returns a fault to inject.
+    pub(crate) fn msr_exit(&mut self, s: &mut VmcbSave, write: bool) -> Result<Option<(u8, Option<u32>)>, EmuError> {
+        match self.m.cpu.regs.gpr[1] as u32 {
+            msr::PAT => Ok(self.pat_msr(s, write)),
+            msr::EFER => Ok(self.efer_msr(s, write)),
+            other => Err(EmuError::Machine(format!("L0: unexpected MSR exit for {other:#x}"))),
+        }
+    }
+
+    /// RDMSR/WRMSR(EFER): the hardware value with this level's own SVME bit.
+    fn efer_msr(&mut self, s: &mut VmcbSave, write: bool) -> Option<(u8, Option<u32>)> {
+        let lvl = self.nested.is_some() as usize;
+        let regs = &mut self.m.cpu.regs;
+        if write {
+            let v = (regs.gpr[2] & 0xffff_ffff) << 32 | (s.rax & 0xffff_ffff);
+            if v & !msr::EFER_VALID != 0 {
+                return Some((vector::GP, Some(0)));
+            }
+            self.svme[lvl] = v & EFER_SVME != 0;
+            // LMA is the processor's: keep it; SVME stays set in the hardware VMCB.
+            s.efer = (v & !EFER_LMA) | (s.efer & EFER_LMA) | EFER_SVME;
+        } else {
+            let v = (s.efer & !EFER_SVME) | if self.svme[lvl] { EFER_SVME } else { 0 };
+            s.rax = v & 0xffff_ffff;
+            regs.gpr[2] = v >> 32;
+        }
+        None
+    }
+
+    /// RDMSR/WRMSR(PAT) by the current guest, through the design. Returns a fault to inject.
+    pub(crate) fn pat_msr(&mut self, s: &mut VmcbSave, write: bool) -> Option<(u8, Option<u32>)> {
+        let ops = self.design.ops();
+        let c = NestedCtx { guest_mode: self.nested.is_some(), nested_npt: self.ctx.nested_npt };
+        let regs = &mut self.m.cpu.regs;
+        if write {
+            let v = (regs.gpr[2] & 0xffff_ffff) << 32 | (s.rax & 0xffff_ffff);
+            if ops.wrmsr(&mut self.pat, &c, v, false).is_err() {
+                return Some((vector::GP, Some(0)));
+            }
+            self.sync_gpat_fields();
+        } else {
+            let v = ops.rdmsr(&self.pat, &c, false);
+            s.rax = v & 0xffff_ffff;
+            regs.gpr[2] = v >> 32;
+        }
+        None
+    }
+
+    /// Copies the design's vmcb01/vmcb02 G_PAT values into the VMCBs in memory.
+    pub(crate) fn sync_gpat_fields(&mut self) {
+        for (pa, v) in [(self.layout.vmcb01, self.pat.vmcb01_gpat), (self.layout.vmcb02, self.pat.vmcb02_gpat)] {
+            let _ = self.m.mem.write_u64(Hpa(pa + 0x668), v);
+        }
+    }
+
+    /// L0's emulation of the CONTRACT devices for I/O its guest does (OUT 0xE9, OUT 0xF4).
+    pub(crate) fn device_io(&mut self, s: &mut VmcbSave, x: VmExit) -> Result<(), EmuError> {
+        let io = IoioInfo::decode(x.info1)
+            .ok_or_else(|| EmuError::Machine(format!("L0: malformed IOIO EXITINFO1 {:#x}", x.info1)))?;
+        if io.string {
+            return Err(EmuError::Machine(format!("L0: string I/O to port {:#x} is not emulated", io.port)));
+        }
+        let mask = if io.size >= 4 { 0xffff_ffff } else { (1u64 << (8 * io.size)) - 1 };
+        if io.is_in {
+            s.rax = (s.rax & !mask) | mask;
+        } else {
+            match io.port {
+                0xe9 => self.m.console.push(s.rax as u8),
+                0xf4 => {
+                    self.m.stopped = Some(Stop::DebugExit(s.rax as u8));
+                    self.m.cpu.regs.rip = x.info2;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Kvm {
+    /// L1's registers: the CPU's, with RAX, RSP, RIP and RFLAGS from vmcb01 while L2 runs (the
+    /// other GPRs are shared with L2, as on hardware).
+    pub fn l1_regs(&self) -> crate::cpu::Regs {
+        let mut r = self.m.cpu.regs.clone();
+        if self.nested.is_some()
+            && let Ok(v) = self.read_vmcb(self.layout.vmcb01)
+        {
+            (r.gpr[0], r.gpr[4], r.rip, r.rflags) = (v.save.rax, v.save.rsp, v.save.rip, v.save.rflags);
+        }
+        r
+    }
+}

@@ -1,0 +1,295 @@
+//! Nested SVM as L0 emulates it for L1 (reference §4.5, §4.6, §2.4): the emulated VMRUN that
+//! builds vmcb02 from vmcb01 and vmcb12, the routing of L2's exits (reflect to L1 or handle in
+//! L0), the emulated #VMEXIT that writes vmcb12, and L0's #NPF handling (shadow NPT fills, the
+//! write protection of L1's NPT pages, faults reflected to L1).
+use super::gpat::{NestedCtx, Vmrun12};
+use super::l0::{bit, Kvm, Nested12, EFER_SVME, KVM_ENOSYS};
+use crate::cpu::fault::{vector, EmuError};
+use crate::cpu::msr::{EFER_VALID, MAXPHYADDR};
+use crate::machine::Stop;
+use crate::mem::{Gpa, Hpa};
+use crate::svm::checks::{check_vmrun, HostContext};
+use crate::svm::intercept::{is_intercepted, iopm_intercepted_with, msrpm_intercepted_with, set_intercept, IoioInfo};
+use crate::svm::npt::{npt_walk, NptAccess, NptContext, NptError, NptStage, NPF_GUEST_FINAL, NPF_GUEST_PAGE};
+use crate::svm::vmcb::{Vmcb, VmcbControl};
+use crate::svm::{SvmExitCode, VmExit};
+use crate::trace::{EventKind, Level};
+
+const PTE_A: u64 = 1 << 5;
+const PTE_D: u64 = 1 << 6;
+
+impl Kvm {
+    fn l1_byte(&self, a: u64) -> Result<u8, ()> {
+        if a < self.layout.l1_mem { self.m.mem.read_u8(Hpa(a)).map_err(|_| ()) } else { Err(()) }
+    }
+
+    /// L1 executed VMRUN (intercepted by L0): KVM's `nested_svm_vmrun()`.
+    pub(crate) fn emulate_vmrun(&mut self, mut v01: Vmcb, next_rip: u64) -> Result<(), EmuError> {
+        if let Some(f) = self.svm_insn_fault(&v01.save) {
+            return self.inject_and_enter(v01, f, false);
+        }
+        let gpa12 = v01.save.rax;
+        let hsave = self.m.cpu.msr.vm_hsave_pa;
+        if hsave == 0 || gpa12 & 0xfff != 0 || gpa12 >> MAXPHYADDR != 0 {
+            return self.inject_and_enter(v01, (vector::GP, Some(0)), false);
+        }
+        if gpa12 + 0x1000 > self.layout.l1_mem {
+            return Err(EmuError::Machine(format!("L0: vmcb12 at {gpa12:#x} is outside L1's RAM")));
+        }
+        let v12 = self.read_vmcb(gpa12)?;
+        let vmrun_rip = v01.save.rip;
+        // The VMRUN instruction retires in every case (KVM skips it before the checks).
+        v01.save.rip = next_rip;
+        self.event(EventKind::Vmrun, Level::L1, Level::L2, 0, vmrun_rip, format!("emulated by L0 ({})", self.design.name()));
+        let np = v12.control.np_enable();
+        let r12 = Vmrun12 {
+            g_pat: v12.save.g_pat,
+            nested_npt: np,
+            new_vmcb12: self.last_vmcb12 != Some(gpa12),
+            np_clean: v12.control.clean & crate::svm::vmcb::control::CLEAN_NP != 0,
+        };
+        let ops = self.design.ops();
+        let host = HostContext {
+            cr0: v01.save.cr0,
+            max_phys_bits: MAXPHYADDR as u8,
+            check_gpat: ops.checks_gpat(&r12),
+            long_mode_supported: true,
+            cr4_supported: crate::cpu::exec::system::CR4_VALID,
+            efer_supported: EFER_VALID,
+        };
+        let failed = check_vmrun(&v12.control, &v12.save, &host).err().map(|f| format!("{} (APM {}): {}", f.name, f.apm_section, f.detail));
+        let merged = if failed.is_none() { self.merge_maps(&v12.control) } else { Ok(()) };
+        if let Some(why) = failed.or(merged.err()) {
+            // KVM: exit_code = SVM_EXIT_ERR, EXITINFO1/2 = 0, EVENTINJ = 0 in vmcb12; GIF = 0.
+            let mut v = v12;
+            v.control.set_vmexit(&VmExit::invalid());
+            v.control.event_inj = 0;
+            v.control.event_inj_err = 0;
+            self.write_vmcb(gpa12, &v)?;
+            self.l1_gif = false;
+            self.event(EventKind::Vmexit, Level::L2, Level::L1, VmExit::invalid().code.0, vmrun_rip, why);
+            self.write_vmcb(self.layout.vmcb01, &v01)?;
+            return self.enter(false);
+        }
+        self.write_vmcb(self.layout.vmcb01, &v01)?;
+        ops.vmrun(&mut self.pat, &r12);
+        self.ctx = NestedCtx { guest_mode: true, nested_npt: np };
+        self.last_vmcb12 = Some(gpa12);
+        self.nested = Some(Nested12 { vmcb12: gpa12, ctrl: v12.control.clone(), l1_nxe: v01.save.efer & (1 << 11) != 0 });
+        let v02 = self.build_vmcb02(&v12);
+        self.write_vmcb(self.layout.vmcb02, &v02)?;
+        self.sync_gpat_fields();
+        self.enter(true)
+    }
+
+    /// vmcb02 = L0's intercepts ∪ L1's, merged maps, L2's state from vmcb12, nCR3 = the shadow
+    /// NPT (nested NPT) or L0's NPT, G_PAT per design.
+    fn build_vmcb02(&mut self, v12: &Vmcb) -> Vmcb {
+        let mut v = Vmcb::default();
+        let c12 = &v12.control;
+        let c = &mut v.control;
+        for (n, w) in c12.intercept_words().into_iter().enumerate() {
+            *c.intercept_word_mut(n).expect("six words") = w;
+        }
+        for b in [bit::HLT, bit::IOIO_PROT, bit::MSR_PROT, bit::SHUTDOWN, bit::VMRUN, bit::VMMCALL] {
+            set_intercept(c, b, true);
+        }
+        c.iopm_base_pa = self.layout.iopm02;
+        c.msrpm_base_pa = self.layout.msrpm02;
+        c.asid = 2;
+        c.tlb_ctl = 1;
+        c.int_ctl = c12.int_ctl;
+        c.int_vector = c12.int_vector;
+        c.int_state = c12.int_state;
+        c.event_inj = c12.event_inj;
+        c.event_inj_err = c12.event_inj_err;
+        c.next_rip = c12.next_rip;
+        c.set_np_enable(true);
+        c.nested_cr3 = if c12.np_enable() {
+            self.shadow.root(&mut self.m.mem, &self.layout)
+        } else {
+            self.layout.npt_pml4
+        };
+        let s = &mut v.save;
+        let s12 = &v12.save;
+        (s.es, s.cs, s.ss, s.ds, s.gdtr, s.idtr) = (s12.es, s12.cs, s12.ss, s12.ds, s12.gdtr, s12.idtr);
+        (s.efer, s.cr0, s.cr2, s.cr3, s.cr4) = (s12.efer | EFER_SVME, s12.cr0, s12.cr2, s12.cr3, s12.cr4);
+        self.svme[1] = s12.efer & EFER_SVME != 0;
+        (s.dr6, s.dr7, s.rflags, s.rip, s.rsp, s.rax, s.cpl) =
+            (s12.dr6, s12.dr7, s12.rflags, s12.rip, s12.rsp, s12.rax, s12.cpl);
+        s.g_pat = self.pat.vmcb02_gpat;
+        v
+    }
+
+    /// msrpm02/iopm02 = L0's maps OR L1's (when vmcb12 enables them); L1's maps must be readable.
+    fn merge_maps(&mut self, c12: &VmcbControl) -> Result<(), String> {
+        let (l0m, l0i) = (self.layout.msrpm01, self.layout.iopm01);
+        for (own, l1base, out, len, on) in [
+            (l0m, c12.msrpm_base_pa & !0xfff, self.layout.msrpm02, 0x2000u64, is_intercepted(c12, bit::MSR_PROT)),
+            (l0i, c12.iopm_base_pa & !0xfff, self.layout.iopm02, 0x3000u64, is_intercepted(c12, bit::IOIO_PROT)),
+        ] {
+            for i in 0..len {
+                let mut b = self.m.mem.read_u8(Hpa(own + i)).unwrap_or(0);
+                if on {
+                    b |= self.l1_byte(l1base + i).map_err(|_| {
+                        format!("L1's permission map at {l1base:#x} is outside its RAM (KVM: nested_svm_merge_msrpm fails)")
+                    })?;
+                }
+                let _ = self.m.mem.write_u8(Hpa(out + i), b);
+            }
+        }
+        Ok(())
+    }
+
+    /// Exits of L2 (vmcb02): reflect to L1 when L1 intercepts, else L0 handles (reference §2.4).
+    pub(crate) fn l2_exit(&mut self, x: VmExit) -> Result<(), EmuError> {
+        let n = self.nested.clone().expect("L2 runs only with a cached vmcb12");
+        let c12 = &n.ctrl;
+        let mut v = self.read_vmcb(self.layout.vmcb02)?;
+        match x.code {
+            SvmExitCode::NPF => return self.l0_npf(x, true),
+            SvmExitCode::MSR => {
+                let msr = self.m.cpu.regs.gpr[1] as u32;
+                let write = x.info1 != 0;
+                let l1_wants = is_intercepted(c12, bit::MSR_PROT)
+                    && msrpm_intercepted_with(|a| self.l1_byte(a), c12.msrpm_base_pa, msr, write).unwrap_or(true);
+                if l1_wants {
+                    return self.reflect(x);
+                }
+                if let Some(f) = self.msr_exit(&mut v.save, write)? {
+                    return self.inject_and_enter(v, f, true);
+                }
+            }
+            SvmExitCode::IOIO => {
+                let io = IoioInfo::decode(x.info1)
+                    .ok_or_else(|| EmuError::Machine(format!("L0: malformed IOIO EXITINFO1 {:#x}", x.info1)))?;
+                let l1_wants = is_intercepted(c12, bit::IOIO_PROT)
+                    && iopm_intercepted_with(|a| self.l1_byte(a), c12.iopm_base_pa, io.port, io.size).unwrap_or(true);
+                if l1_wants {
+                    return self.reflect(x);
+                }
+                self.device_io(&mut v.save, x)?;
+                if self.m.stopped.is_some() {
+                    return Ok(());
+                }
+            }
+            SvmExitCode::HLT if !is_intercepted(c12, bit::HLT) => {
+                self.m.stopped = Some(Stop::Shutdown(format!(
+                    "L2 executed HLT at rip {:#x} without the HLT intercept: it halts forever (no interrupt source)",
+                    v.save.rip
+                )));
+                return Ok(());
+            }
+            SvmExitCode::SHUTDOWN if !is_intercepted(c12, bit::SHUTDOWN) => {
+                self.m.stopped = Some(Stop::Shutdown(format!("L2 shut down (triple fault) at rip {:#x}", v.save.rip)));
+                return Ok(());
+            }
+            SvmExitCode::VMMCALL if !is_intercepted(c12, bit::VMMCALL) => v.save.rax = KVM_ENOSYS,
+            _ => return self.reflect(x),
+        }
+        v.save.rip = x.next_rip;
+        self.write_vmcb(self.layout.vmcb02, &v)?;
+        self.enter(true)
+    }
+
+    /// The emulated #VMEXIT from L2 to L1 (`nested_svm_vmexit()`, reference §4.6).
+    pub(crate) fn reflect(&mut self, x: VmExit) -> Result<(), EmuError> {
+        let n = self.nested.take().expect("reflect only from L2");
+        let v02 = self.read_vmcb(self.layout.vmcb02)?;
+        let mut v12 = self.read_vmcb(n.vmcb12)?;
+        let (s, s02) = (&mut v12.save, &v02.save);
+        (s.es, s.cs, s.ss, s.ds, s.gdtr, s.idtr) = (s02.es, s02.cs, s02.ss, s02.ds, s02.gdtr, s02.idtr);
+        let svme = if self.svme[1] { EFER_SVME } else { 0 };
+        (s.efer, s.cr0, s.cr2, s.cr3, s.cr4) = ((s02.efer & !EFER_SVME) | svme, s02.cr0, s02.cr2, s02.cr3, s02.cr4);
+        (s.rflags, s.rip, s.rsp, s.rax, s.dr6, s.dr7, s.cpl) =
+            (s02.rflags, s02.rip, s02.rsp, s02.rax, s02.dr6, s02.dr7, s02.cpl);
+        let ctx = self.ctx;
+        if let Some(g) = self.design.ops().vmexit(&mut self.pat, &ctx) {
+            s.g_pat = g;
+        }
+        let c = &mut v12.control;
+        c.set_vmexit(&x);
+        c.event_inj = 0;
+        c.event_inj_err = 0;
+        c.int_state = v02.control.int_state;
+        self.write_vmcb(n.vmcb12, &v12)?;
+        self.ctx = NestedCtx { guest_mode: false, nested_npt: false };
+        self.l1_gif = false;
+        self.event(EventKind::Vmexit, Level::L2, Level::L1, x.code.0, s02.rip, x.code.name().to_string());
+        self.sync_gpat_fields();
+        self.enter(false)
+    }
+
+    /// #NPF seen by L0: from L2 with nested NPT, a shadow fill or a fault reflected to L1; from
+    /// anyone, a write to a write-protected L1 NPT page (zap, unprotect, retry).
+    pub(crate) fn l0_npf(&mut self, x: VmExit, l2: bool) -> Result<(), EmuError> {
+        // The exit is L0's business, invisible to L1 and L2: the instruction did not retire.
+        self.m.steps -= 1;
+        let nested_np = l2 && self.nested.as_ref().is_some_and(|n| n.ctrl.np_enable());
+        if !nested_np {
+            let page = x.info2 & !0xfff;
+            if x.info2 < self.layout.l1_mem && self.shadow.protected.contains(&page) && x.info1 & 2 != 0 {
+                self.shadow.zap(&mut self.m.mem, &self.layout);
+                return self.enter(l2);
+            }
+            return Err(EmuError::Machine(format!(
+                "L0: guest-physical {:#x} is outside L1's {} MiB of RAM",
+                x.info2,
+                self.layout.l1_mem >> 20
+            )));
+        }
+        let n = self.nested.clone().expect("checked");
+        let stage = if x.info1 & NPF_GUEST_PAGE != 0 { NptStage::GuestPageTable } else { NptStage::Final };
+        let acc = NptAccess { write: x.info1 & 2 != 0, fetch: x.info1 & 0x10 != 0, stage };
+        let ctx = NptContext { nxe: n.l1_nxe, max_phys_bits: MAXPHYADDR as u8 };
+        match npt_walk(&self.m.mem, n.ctrl.nested_cr3, Gpa(x.info2), acc, ctx) {
+            Err(NptError::Fault { exit_info_1, .. }) => {
+                // Reflect with L1's error code and the stage the hardware reported (§7.5).
+                let info1 = exit_info_1 & !(NPF_GUEST_FINAL | NPF_GUEST_PAGE) | (x.info1 & (NPF_GUEST_FINAL | NPF_GUEST_PAGE));
+                self.m.steps += 1;
+                self.reflect(VmExit { code: SvmExitCode::NPF, info1, info2: x.info2, int_info: x.int_info, next_rip: 0 })
+            }
+            Err(NptError::Memory(a)) => {
+                Err(EmuError::Machine(format!("L0: L1's nested page table entry at {a} is outside RAM")))
+            }
+            Ok(t) => {
+                let spa = t.spa.0;
+                if spa >= self.layout.l1_mem {
+                    return Err(EmuError::Machine(format!(
+                        "L0: L1 maps L2's {:#x} to {spa:#x}, outside its {} MiB of RAM",
+                        x.info2,
+                        self.layout.l1_mem >> 20
+                    )));
+                }
+                // Accessed on every level, dirty on the leaf for a write (as hardware would).
+                let last = t.entries.len() - 1;
+                let mut writable = true;
+                let mut exec = true;
+                for (i, &(ea, e)) in t.entries.iter().enumerate() {
+                    let upd = e | PTE_A | if i == last && acc.write { PTE_D } else { 0 };
+                    if upd != e {
+                        let _ = self.m.mem.write_u64(ea, upd);
+                    }
+                    writable &= e & 2 != 0;
+                    exec &= !(n.l1_nxe && e >> 63 != 0);
+                }
+                let dirty = acc.write || t.entries[last].1 & PTE_D != 0;
+                // A write to one of L1's NPT pages through L2 would bypass the protection: zap first.
+                let page = spa & !0xfff;
+                if acc.write && self.shadow.protected.contains(&page) {
+                    self.shadow.zap(&mut self.m.mem, &self.layout);
+                }
+                for &(ea, _) in &t.entries {
+                    self.shadow.protect(&mut self.m.mem, &self.layout, ea.0 & !0xfff);
+                }
+                if !self.shadow.map(&mut self.m.mem, &self.layout, x.info2, spa, writable && dirty, !exec) {
+                    self.shadow.zap(&mut self.m.mem, &self.layout);
+                }
+                // The root may have moved after a zap: point vmcb02 at it again.
+                let root = self.shadow.root(&mut self.m.mem, &self.layout);
+                let _ = self.m.mem.write_u64(Hpa(self.layout.vmcb02 + 0xb0), root);
+                self.enter(true)
+            }
+        }
+    }
+}
