@@ -316,7 +316,8 @@ impl Machine {
                 let v = self.read_op(ins, 1)?;
                 return Ok(self.port_out(port, size, v));
             }
-            M::Ud0 | M::Ud1 | M::Ud2 => return Err(Fault::ud().into()),
+            // SYSENTER/SYSEXIT are invalid in long mode on AMD processors.
+            M::Ud0 | M::Ud1 | M::Ud2 | M::Sysenter | M::Sysexit | M::Sysexitq => return Err(Fault::ud().into()),
             _ => return Err(unsupported(ins)),
         }
         Ok(Flow::Next)
