@@ -447,3 +447,28 @@ fn rep_outsb_prints_and_syscall_sysret_round_trip() {
     assert_eq!(m.cpu.regs.gpr[11] & 0x200, 0x200, "R11 holds the user RFLAGS");
     assert_eq!(m.cpu.regs.rflags & 0x200, 0, "SFMASK cleared IF");
 }
+
+#[test]
+fn code_patched_through_another_linear_alias_is_seen() {
+    let prog = asm(|a| {
+        use iced_x86::code_asm::*;
+        let mut top = a.create_label();
+        let mut done = a.create_label();
+        a.set_label(&mut top)?;
+        a.mov(eax, 0x1111_1111u32)?; // immediate at physical 0x100001
+        a.inc(ecx)?;
+        a.cmp(ecx, 2)?;
+        a.je(done)?;
+        a.mov(dword_ptr(0x4000_0001u64), 0x2222_2222u32)?; // the same byte through 0x4000_0000
+        a.jmp(top)?;
+        a.set_label(&mut done)?;
+        a.hlt()
+    });
+    let mut m = Machine::new(&prog, 64).unwrap();
+    let w = |m: &mut Machine, a: u64, v: u64| m.mem.write_u64(Hpa(a), v).unwrap();
+    w(&mut m, 0x3008, 0x12000 | 3);
+    w(&mut m, 0x12000, 0x13000 | 3);
+    w(&mut m, 0x13000, 0x10_0000 | 3);
+    assert_eq!(m.run(1000).unwrap(), RunEnd::Stopped(Stop::Halt));
+    assert_eq!(m.cpu.regs.gpr[0], 0x2222_2222);
+}
