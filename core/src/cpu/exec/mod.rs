@@ -102,7 +102,7 @@ impl Machine {
         }
     }
 
-    /// Writes a full GPR by encoding number.
+    /// Reads a full GPR by encoding number.
     #[inline]
     pub(crate) fn gpr(&self, n: usize) -> u64 {
         self.cpu.regs.gpr[n]
