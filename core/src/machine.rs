@@ -1,4 +1,17 @@
 //! The machine: CPU + RAM + CONTRACT devices, the entry state of CONTRACT §1, and the run loop.
+//!
+//! Hooks for the SVM layer (all in this crate's CPU code):
+//! - exceptions: every delivery goes through `Machine::deliver_exception`, which first asks
+//!   `Machine::route_exception` (cpu/exec/interrupt.rs) whether the exception is intercepted;
+//! - instructions: interceptable instructions always run through `Machine::execute` (the
+//!   pre-decoded fast forms in cpu/exec/fast.rs never include one), so an intercept check at the
+//!   top of `execute` sees them all; MSR, CR, I/O and CPUID semantics are `rdmsr`/`wrmsr`,
+//!   `write_cr`, `port_out`, `cpuid::cpuid`;
+//! - translation: `translate` → `translate_slow` → `paging::walk`; nested paging plugs in there
+//!   with `paging::walk_with` and a `WalkEnv` that walks the nested table. Call `flush_tlb` on
+//!   every world switch (it also drops the code-page cache);
+//! - steps: one per retired instruction, per REP chunk (`string::REP_CHUNK` iterations) and per
+//!   exception delivered (so that a faulting loop still spends the budget).
 use crate::cpu::exec::{outcome_of, Flow};
 use crate::cpu::fault::{EmuError, Fault, Trap};
 use crate::cpu::exec::fast::Fast;

@@ -391,3 +391,84 @@ fn ist_switches_stacks_and_a_missing_tss_is_ts() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn rep_outsb_prints_and_syscall_sysret_round_trip() {
+    let prog = asm(|a| {
+        use iced_x86::code_asm::*;
+        let mut msg = a.create_label();
+        let mut kernel = a.create_label();
+        let mut user = a.create_label();
+        // EFER.SCE, STAR (kernel CS 0x08 / SS 0x10; user base 0x10: SS 0x1b, CS 0x23), LSTAR, SFMASK.
+        a.mov(ecx, 0xc000_0080u32)?;
+        a.rdmsr()?;
+        a.or(eax, 1)?;
+        a.wrmsr()?;
+        a.mov(ecx, 0xc000_0081u32)?;
+        a.xor(eax, eax)?;
+        a.mov(edx, 0x0010_0008u32)?;
+        a.wrmsr()?;
+        a.mov(ecx, 0xc000_0082u32)?;
+        a.lea(rax, ptr(kernel))?;
+        a.mov(rdx, rax)?;
+        a.shr(rdx, 32)?;
+        a.wrmsr()?;
+        a.mov(ecx, 0xc000_0084u32)?;
+        a.mov(eax, 0x200u32)?; // clear IF on entry
+        a.xor(edx, edx)?;
+        a.wrmsr()?;
+        // Print with REP OUTSB.
+        a.lea(rsi, ptr(msg))?;
+        a.mov(ecx, 3u32)?;
+        a.mov(edx, 0xe9u32)?;
+        a.rep().outsb()?;
+        // To ring 3 with SYSRET (the first GiB is made user-accessible first).
+        a.mov(qword_ptr(0x3000u64), 0x87)?;
+        a.or(qword_ptr(0x2000u64), 4)?;
+        a.mov(rax, cr3)?;
+        a.mov(cr3, rax)?;
+        a.lea(rcx, ptr(user))?;
+        a.mov(r11d, 0x202u32)?;
+        a.sysretq()?;
+        a.set_label(&mut user)?;
+        a.mov(r8, 0x77u64)?;
+        a.syscall()?;
+        a.set_label(&mut kernel)?;
+        a.hlt()?;
+        a.set_label(&mut msg)?;
+        a.db(b"hi!")?;
+        Ok(())
+    });
+    let mut m = Machine::new(&prog, 64).unwrap();
+    assert_eq!(m.run(1000).unwrap(), RunEnd::Stopped(Stop::Halt));
+    assert_eq!(String::from_utf8_lossy(&m.console), "hi!");
+    assert_eq!(m.cpu.regs.gpr[8], 0x77, "user code ran");
+    assert_eq!((m.cpu.cpl, m.cpu.cs.selector, m.cpu.ss.selector), (0, 0x08, 0x10));
+    assert_eq!(m.cpu.regs.gpr[11] & 0x200, 0x200, "R11 holds the user RFLAGS");
+    assert_eq!(m.cpu.regs.rflags & 0x200, 0, "SFMASK cleared IF");
+}
+
+#[test]
+fn code_patched_through_another_linear_alias_is_seen() {
+    let prog = asm(|a| {
+        use iced_x86::code_asm::*;
+        let mut top = a.create_label();
+        let mut done = a.create_label();
+        a.set_label(&mut top)?;
+        a.mov(eax, 0x1111_1111u32)?; // immediate at physical 0x100001
+        a.inc(ecx)?;
+        a.cmp(ecx, 2)?;
+        a.je(done)?;
+        a.mov(dword_ptr(0x4000_0001u64), 0x2222_2222u32)?; // the same byte through 0x4000_0000
+        a.jmp(top)?;
+        a.set_label(&mut done)?;
+        a.hlt()
+    });
+    let mut m = Machine::new(&prog, 64).unwrap();
+    let w = |m: &mut Machine, a: u64, v: u64| m.mem.write_u64(Hpa(a), v).unwrap();
+    w(&mut m, 0x3008, 0x12000 | 3);
+    w(&mut m, 0x12000, 0x13000 | 3);
+    w(&mut m, 0x13000, 0x10_0000 | 3);
+    assert_eq!(m.run(1000).unwrap(), RunEnd::Stopped(Stop::Halt));
+    assert_eq!(m.cpu.regs.gpr[0], 0x2222_2222);
+}

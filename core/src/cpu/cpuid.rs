@@ -37,6 +37,7 @@ pub mod bits {
     pub const SVM: u32 = 1 << 2;
     pub const ABM: u32 = 1 << 5;
     // 0x80000001 EDX
+    pub const SYSCALL: u32 = 1 << 11;
     pub const NX: u32 = 1 << 20;
     pub const PDPE1GB: u32 = 1 << 26;
     pub const RDTSCP: u32 = 1 << 27;
@@ -69,7 +70,7 @@ pub fn cpuid(leaf: u32, subleaf: u32) -> [u32; 4] {
         1 => [SIGNATURE, 0x0001_0800, CX16 | POPCNT, LEAF1_EDX],
         7 if subleaf == 0 => [0, BMI1, 0, 0],
         0x8000_0000 => [MAX_EXT, VENDOR[0], VENDOR[2], VENDOR[1]],
-        0x8000_0001 => [SIGNATURE, 0, LAHF_LM | SVM | ABM, (LEAF1_EDX & !(CLFSH)) | NX | PDPE1GB | RDTSCP | LM],
+        0x8000_0001 => [SIGNATURE, 0, LAHF_LM | SVM | ABM, (LEAF1_EDX & !(CLFSH)) | SYSCALL | NX | PDPE1GB | RDTSCP | LM],
         0x8000_0002..=0x8000_0004 => {
             let o = ((leaf - 0x8000_0002) * 16) as usize;
             let w = |i: usize| u32::from_le_bytes([BRAND[o + i], BRAND[o + i + 1], BRAND[o + i + 2], BRAND[o + i + 3]]);

@@ -143,6 +143,29 @@ start:
     leave
     check rbp, 0x1111
     check rsp, r8
+    ; enter with nesting level 2: copies one outer frame pointer, then pushes the new frame
+    mov rbp, 0x200200
+    mov qword [0x2001f8], 0xabcdef
+    mov r8, rsp
+    enter 16, 2
+    lea r9, [r8 - 8]
+    check rbp, r9
+    lea r9, [r8 - 40]
+    check rsp, r9
+    check qword [r8 - 16], 0xabcdef
+    lea r9, [r8 - 8]
+    check qword [r8 - 24], r9
+    mov rsp, r8
+    ; push rsp stores the value before the decrement; pop [rsp] addresses after the increment
+    push rsp
+    pop rax
+    check rax, r8
+    push 0x55
+    push 0x66
+    pop qword [rsp]             ; rsp+8 after the pop: overwrites the 0x55 slot with 0x66
+    pop rax
+    check rax, 0x66
+    check rsp, r8
     ; --- arithmetic ---
     mov rax, -1
     add rax, 1

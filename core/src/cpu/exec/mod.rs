@@ -102,7 +102,7 @@ impl Machine {
         }
     }
 
-    /// Writes a full GPR by encoding number.
+    /// Reads a full GPR by encoding number.
     #[inline]
     pub(crate) fn gpr(&self, n: usize) -> u64 {
         self.cpu.regs.gpr[n]
@@ -290,7 +290,7 @@ impl Machine {
             | M::Blsi | M::Blsmsk | M::Blsr | M::Bextr => self.exec_bits(ins),
             M::Movsb | M::Movsw | M::Movsd | M::Movsq | M::Stosb | M::Stosw | M::Stosd | M::Stosq | M::Lodsb
             | M::Lodsw | M::Lodsd | M::Lodsq | M::Cmpsb | M::Cmpsw | M::Cmpsd | M::Cmpsq | M::Scasb | M::Scasw
-            | M::Scasd | M::Scasq => self.exec_string(ins),
+            | M::Scasd | M::Scasq | M::Insb | M::Insw | M::Insd | M::Outsb | M::Outsw | M::Outsd => self.exec_string(ins),
             M::Jmp | M::Call | M::Ret | M::Retf | M::Loop | M::Loope | M::Loopne | M::Jrcxz | M::Jecxz
             | M::Ja | M::Jae | M::Jb | M::Jbe | M::Je | M::Jne | M::Jg | M::Jge | M::Jl | M::Jle | M::Jo
             | M::Jno | M::Jp | M::Jnp | M::Js | M::Jns => self.exec_control(ins),

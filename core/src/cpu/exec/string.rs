@@ -1,4 +1,4 @@
-//! String instructions MOVS STOS LODS CMPS SCAS with REP / REPE / REPNE.
+//! String instructions MOVS STOS LODS CMPS SCAS INS OUTS with REP / REPE / REPNE.
 //!
 //! A REP instruction runs at most [`REP_CHUNK`] iterations per step. When RCX is still non-zero
 //! after a chunk (and the REPE/REPNE condition holds) RIP is left at the instruction, exactly as
@@ -31,6 +31,11 @@ impl Machine {
         let cmp = matches!(m, M::Cmpsb | M::Cmpsw | M::Cmpsd | M::Cmpsq | M::Scasb | M::Scasw | M::Scasd | M::Scasq);
         let rep = ins.has_rep_prefix() || ins.has_repne_prefix();
         let repne = ins.has_repne_prefix();
+        let io = matches!(m, M::Insb | M::Insw | M::Insd | M::Outsb | M::Outsw | M::Outsd);
+        if io {
+            self.require_iopl()?;
+        }
+        let port = self.cpu.regs.gpr[2] as u16;
         let delta = if self.flag(rf::DF) { (size as u64).wrapping_neg() } else { size as u64 };
         let acc_reg = match size {
             1 => Register::AL,
@@ -54,6 +59,24 @@ impl Machine {
                 }
                 M::Stosb | M::Stosw | M::Stosd | M::Stosq => {
                     let v = self.reg_read(acc_reg);
+                    self.write_mem(di, size, v)?;
+                    self.reg_write(rdi, di.wrapping_add(delta) & asz);
+                }
+                M::Outsb | M::Outsw | M::Outsd => {
+                    let v = self.read_mem(src_base.wrapping_add(si), size)?;
+                    self.reg_write(rsi, si.wrapping_add(delta) & asz);
+                    if let f @ Flow::Stop(_) = self.port_out(port, size, v) {
+                        if rep {
+                            left -= 1;
+                            self.reg_write(rcx, left);
+                        }
+                        return Ok(f);
+                    }
+                }
+                M::Insb | M::Insw | M::Insd => {
+                    // Probe the destination before reading the port (a port read may have effects).
+                    self.write_mem(di, size, 0)?;
+                    let v = self.port_in(port, size);
                     self.write_mem(di, size, v)?;
                     self.reg_write(rdi, di.wrapping_add(delta) & asz);
                 }

@@ -1,4 +1,4 @@
-//! System and flag instructions: CPUID, RDTSC(P), RDMSR/WRMSR, MOV CR/DR, CLTS, LGDT/LIDT/SGDT/
+//! System and flag instructions: SYSCALL/SYSRET, WAIT, CPUID, RDTSC(P), RDMSR/WRMSR, MOV CR/DR, CLTS, LGDT/LIDT/SGDT/
 //! SIDT, LTR/STR/LLDT/SLDT, SMSW/LMSW, XLAT, INVLPG, WBINVD, INVD, CLFLUSH, HLT, IN/OUT, SWAPGS, CLC..STI,
 //! NOP/PAUSE/fences, UD0/UD1/UD2.
 use super::{is_canonical, unsupported, ExecResult, Flow};
@@ -14,7 +14,7 @@ pub const CR4_VALID: u64 = 0x7ff;
 
 impl Machine {
     /// IOPL check for CLI/STI/IN/OUT (no TSS I/O bitmap is modelled: CPL > IOPL is #GP(0)).
-    fn require_iopl(&self) -> Result<(), Trap> {
+    pub(crate) fn require_iopl(&self) -> Result<(), Trap> {
         let iopl = (self.cpu.regs.rflags >> 12) & 3;
         if self.cpu.cpl as u64 > iopl { Err(Fault::gp0().into()) } else { Ok(()) }
     }
@@ -179,6 +179,15 @@ impl Machine {
         match m {
             M::Nop | M::Pause | M::Lfence | M::Sfence | M::Mfence | M::Endbr64 | M::Prefetchnta | M::Prefetcht0
             | M::Prefetcht1 | M::Prefetcht2 | M::Prefetchw | M::Prefetch => {}
+            M::Reservednop => {}
+            M::Wait => {
+                // No x87 exception is ever pending; CR0.MP with CR0.TS is #NM.
+                if self.cpu.ctl.cr0 & 0xa == 0xa {
+                    return Err(Fault::new(vector::NM).into());
+                }
+            }
+            M::Syscall => return self.exec_syscall(ins),
+            M::Sysret | M::Sysretq => return self.exec_sysret(ins),
             M::Clc => self.set_flags_masked(0, rf::CF),
             M::Stc => self.set_flags_masked(rf::CF, rf::CF),
             M::Cmc => self.cpu.regs.rflags ^= rf::CF,
@@ -307,10 +316,48 @@ impl Machine {
                 let v = self.read_op(ins, 1)?;
                 return Ok(self.port_out(port, size, v));
             }
-            M::Ud0 | M::Ud1 | M::Ud2 => return Err(Fault::ud().into()),
+            // SYSENTER/SYSEXIT are invalid in long mode on AMD processors.
+            M::Ud0 | M::Ud1 | M::Ud2 | M::Sysenter | M::Sysexit | M::Sysexitq => return Err(Fault::ud().into()),
             _ => return Err(unsupported(ins)),
         }
         Ok(Flow::Next)
+    }
+
+    /// SYSCALL in 64-bit mode (APM vol. 3, SYSCALL): CS/SS from STAR[47:32], RIP from LSTAR,
+    /// RCX = return RIP, R11 = RFLAGS, RFLAGS masked with SFMASK.
+    fn exec_syscall(&mut self, ins: &Instruction) -> ExecResult {
+        if self.cpu.ctl.efer & efer::SCE == 0 {
+            return Err(Fault::ud().into());
+        }
+        let sel = ((self.cpu.msr.star >> 32) & 0xfffc) as u16;
+        self.cpu.regs.gpr[1] = ins.next_ip();
+        self.cpu.regs.gpr[11] = self.cpu.regs.rflags & !(1 << 16);
+        self.cpu.regs.rflags = (self.cpu.regs.rflags & !self.cpu.msr.sfmask & !(1 << 16)) | rf::FIXED1;
+        self.cpu.cs = crate::cpu::Segment { selector: sel, base: 0, limit: 0xffff_ffff, attrib: 0x0a9b };
+        self.cpu.ss = crate::cpu::Segment { selector: sel + 8, base: 0, limit: 0xffff_ffff, attrib: 0x0c93 };
+        self.cpu.cpl = 0;
+        Ok(Flow::Jump(self.cpu.msr.lstar))
+    }
+
+    /// SYSRET with REX.W to 64-bit mode: CS = STAR[63:48] + 16, SS = STAR[63:48] + 8, CPL 3.
+    fn exec_sysret(&mut self, ins: &Instruction) -> ExecResult {
+        if self.cpu.ctl.efer & efer::SCE == 0 {
+            return Err(Fault::ud().into());
+        }
+        self.require_cpl0()?;
+        if ins.code() != iced_x86::Code::Sysretq {
+            return Err(super::unsupported(ins));
+        }
+        let rip = self.cpu.regs.gpr[1];
+        if !is_canonical(rip) {
+            return Err(Fault::gp0().into());
+        }
+        let base = ((self.cpu.msr.star >> 48) & 0xffff) as u16;
+        self.cpu.regs.rflags = (self.cpu.regs.gpr[11] & 0x3c_7fd7) | rf::FIXED1;
+        self.cpu.cs = crate::cpu::Segment { selector: (base + 16) | 3, base: 0, limit: 0xffff_ffff, attrib: 0x0afb };
+        self.cpu.ss = crate::cpu::Segment { selector: (base + 8) | 3, base: 0, limit: 0xffff_ffff, attrib: 0x0cf3 };
+        self.cpu.cpl = 3;
+        Ok(Flow::Jump(rip))
     }
 
     /// LTR / LLDT: 16-byte system descriptors from the GDT.
@@ -351,7 +398,7 @@ impl Machine {
     }
 
     /// IN from the CONTRACT devices: nothing is readable, so every port reads as all ones.
-    fn port_in(&mut self, _port: u16, size: u32) -> u64 {
+    pub(crate) fn port_in(&mut self, _port: u16, size: u32) -> u64 {
         super::flags::mask(size)
     }
 
