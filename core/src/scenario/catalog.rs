@@ -3,7 +3,10 @@
 use super::format::{parse, Scenario, ScenarioError};
 
 /// (file stem, file text) of every catalog scenario, in display order.
-pub const FILES: &[(&str, &str)] = &[("hello", include_str!("catalog/hello.toml"))];
+pub const FILES: &[(&str, &str)] = &[
+    ("hello", include_str!("catalog/hello.toml")),
+    ("hello-vmrun", include_str!("catalog/hello-vmrun.toml")),
+];
 
 /// Parses the whole catalog.
 pub fn load() -> Result<Vec<Scenario>, ScenarioError> {

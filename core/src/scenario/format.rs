@@ -67,6 +67,20 @@ pub struct Expectation {
     /// Why this model behaves this way (shown next to the result).
     #[serde(default)]
     pub note: String,
+    /// A KVM userspace save/restore during the run (`kvm-*` models; CONTRACT `--migrate-at`).
+    pub migrate: Option<Migrate>,
+    /// With `migrate`: the guest-visible state the restore loses ("L1's PAT", "L2's gPAT").
+    pub lost: Option<Vec<String>>,
+}
+
+/// A save/restore at step `at` into design `to` (default: the same) in `order` (default
+/// "msrs-first").
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Migrate {
+    pub at: u64,
+    pub to: Option<String>,
+    pub order: Option<String>,
 }
 
 /// A scenario file that does not parse, with the file name.

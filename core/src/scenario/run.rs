@@ -1,12 +1,14 @@
 //! Running a program under a model and checking a scenario's expectations against the CONTRACT
 //! report (the same JSON `nestscope exec --json` prints).
-use super::format::{Expectation, MachineConfig, Scenario};
-use crate::machine::Machine;
-use crate::report;
+use super::format::{Expectation, MachineConfig, Migrate, Scenario};
+use crate::hv::gpat::Design;
+use crate::hv::nested_state::SaveOrder;
+use crate::hv::L0Config;
+use crate::sim::Sim;
 use serde_json::Value;
 
 /// Models this build can run.
-pub const AVAILABLE_MODELS: &[&str] = &["bare"];
+pub const AVAILABLE_MODELS: &[&str] = &crate::sim::MODELS;
 
 /// Why a run could not happen (bad input, not a failed expectation).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,14 +25,49 @@ pub fn assemble(source: &str) -> Result<Vec<u8>, RunError> {
     crate::asm::assemble(source).map(|a| a.bytes).map_err(|e| RunError(format!("assembler: {e}")))
 }
 
+/// L0's configuration from a scenario's machine section.
+pub fn l0_config(cfg: &MachineConfig) -> Result<L0Config, RunError> {
+    let mut l0 = L0Config::default();
+    if let Some(p) = &cfg.l0_pat {
+        l0.pat = parse_u64(p).ok_or_else(|| RunError(format!("machine.l0_pat: `{p}` is not a number")))?;
+    }
+    Ok(l0)
+}
+
 /// Runs a program under `model` and returns the CONTRACT report.
 pub fn run_program(program: &[u8], model: &str, cfg: &MachineConfig) -> Result<Value, RunError> {
-    if !AVAILABLE_MODELS.contains(&model) {
-        return Err(RunError(format!("model `{model}` is not available yet (available: {})", AVAILABLE_MODELS.join(", "))));
+    run_with(program, model, cfg, None)
+}
+
+/// Runs a program, optionally with a KVM userspace save/restore at some step (CONTRACT
+/// `--migrate-at`), and returns the CONTRACT report (with `migration` when one happened).
+pub fn run_with(program: &[u8], model: &str, cfg: &MachineConfig, mig: Option<&Migrate>) -> Result<Value, RunError> {
+    let mut sim = Sim::new(program, cfg.mem_mib, model, &l0_config(cfg)?).map_err(|e| RunError(e.to_string()))?;
+    let Some(mg) = mig else {
+        let end = sim.run(cfg.max_steps).map_err(|e| RunError(e.to_string()))?;
+        return Ok(sim.report(&end));
+    };
+    let Sim::Kvm(k) = &mut sim else {
+        return Err(RunError(format!("a migration needs a kvm-* model, not `{model}`")));
+    };
+    let to = match &mg.to {
+        Some(t) => Design::from_name(t).ok_or_else(|| RunError(format!("migrate.to: `{t}` is not a kvm-* model")))?,
+        None => k.design,
+    };
+    let order = match &mg.order {
+        Some(o) => SaveOrder::from_name(o).ok_or_else(|| RunError(format!("migrate.order: `{o}`")))?,
+        None => SaveOrder::MsrsFirst,
+    };
+    let end = k.run(mg.at.min(cfg.max_steps)).map_err(|e| RunError(e.to_string()))?;
+    if k.m.stopped.is_some() || k.m.steps < mg.at {
+        return Ok(sim.report(&end));
     }
-    let mut m = Machine::new(program, cfg.mem_mib).map_err(|e| RunError(e.to_string()))?;
-    let end = m.run(cfg.max_steps).map_err(|e| RunError(e.to_string()))?;
-    Ok(report::run_json(&m, &end))
+    let (new, m) = crate::hv::migrate::migrate(k, to, order).map_err(|e| RunError(format!("migration failed: {}", e.0)))?;
+    let mut sim = Sim::Kvm(Box::new(new));
+    let end = sim.run(cfg.max_steps).map_err(|e| RunError(e.to_string()))?;
+    let mut j = sim.report(&end);
+    j["migration"] = serde_json::to_value(&m).expect("serializable");
+    Ok(j)
 }
 
 /// The compact form of a report event used in scenario files.
@@ -74,6 +111,15 @@ pub fn mismatches(report: &Value, exp: &Expectation) -> Vec<String> {
             out.push(format!("{r}: expected {v}, got {}", report["regs"][r]));
         }
     }
+    if let Some(lost) = &exp.lost {
+        let got: Vec<String> = report["migration"]["lost"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        if report.get("migration").is_none() || &got != lost {
+            out.push(format!("lost: expected {lost:?}, got {got:?}"));
+        }
+    }
     if let Some(evs) = &exp.events {
         let got: Vec<String> = report["events"].as_array().map(|a| a.iter().map(compact_event).collect()).unwrap_or_default();
         if &got != evs {
@@ -112,7 +158,7 @@ pub fn check(s: &Scenario) -> Vec<Check> {
     s.expect
         .iter()
         .map(|(model, exp)| {
-            let report = program.clone().and_then(|p| run_program(&p, model, &s.machine));
+            let report = program.clone().and_then(|p| run_with(&p, model, &s.machine, exp.migrate.as_ref()));
             let mismatches = report.as_ref().map(|r| mismatches(r, exp)).unwrap_or_default();
             Check { scenario: s.name.clone(), model: model.clone(), report, mismatches }
         })
