@@ -11,6 +11,7 @@ const USAGE: &str = "usage: nestscope <command> …
   exec PROGRAM [--model NAME] [--max-steps N] [--mem MiB] [--json] [--save-at STEP --checkpoint FILE]
        [--migrate-at STEP [--migrate-to MODEL] [--restore-order msrs-first|nested-state-first]]
   resume CHECKPOINT [--max-steps N] [--json]
+  compare PROGRAM --models A,B [--json] [--max-steps N] [--mem MiB]
   asm FILE.asm -o FILE.bin
   disasm FILE.bin
   scenario list | scenario run NAME [--model M] [--json] | scenario test
@@ -30,6 +31,7 @@ pub fn dispatch(argv: &[String]) -> Result<u8, Failure> {
             &["json"],
         )?),
         "resume" => resume(&args::parse(rest, &["max-steps"], &["json"])?),
+        "compare" => crate::compare_cmd::run(&args::parse(rest, &["models", "max-steps", "mem"], &["json"])?),
         "disasm" => disasm(&args::parse(rest, &[], &[])?),
         "asm" => asm(&args::parse(rest, &["o"], &[])?),
         "scenario" => crate::scenario_cmd::dispatch(rest),

@@ -1,6 +1,7 @@
 //! `nestscope`: the headless command-line front end of nestscope-core (CONTRACT §3).
 mod args;
 mod commands;
+mod compare_cmd;
 mod migrate_cmd;
 mod scenario_cmd;
 

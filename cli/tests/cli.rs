@@ -167,3 +167,65 @@ fn scenario_commands() {
     assert_eq!(code, 2);
     assert!(err.contains("no scenario `no-such-scenario`"));
 }
+
+fn l0_gpat() -> String {
+    format!("{}/../core/tests/data/l0/gpat.bin", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn compare_exit_status_and_json() {
+    let (code, out, _) = nestscope(&["compare", &l0_gpat(), "--models", "bare,kvm-merged"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out, _) = nestscope(&["compare", &l0_gpat(), "--models", "bare,kvm-legacy", "--json"]);
+    assert_eq!(code, 1);
+    let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(j["agree"], false);
+    assert_eq!(j["divergence"]["level"], "L2");
+    assert_eq!(j["divergence"]["instruction"], "rdmsr");
+    for bad in [vec!["compare", "x.bin"], vec!["compare", "x.bin", "--models", "bare"], vec!["compare", "/nonexistent.bin", "--models", "bare,kvm-rfc"]] {
+        let (code, _, err) = nestscope(&bad);
+        assert_eq!(code, 2, "{bad:?}");
+        assert_eq!(err.lines().count(), 1);
+    }
+    let (code, _, err) = nestscope(&["compare", &l0_gpat(), "--models", "bare,kvm-nonsense"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown model `kvm-nonsense`"), "{err}");
+}
+
+#[test]
+fn migrate_at_reports_what_is_lost() {
+    // Step 300 is inside L2's spin loop (L2 starts at step 66, see core/tests/l0.rs).
+    let run = |from: &str, to: &str, order: &str| {
+        let (code, out, err) = nestscope(&[
+            "exec", &l0_gpat(), "--model", from, "--migrate-at", "300", "--migrate-to", to, "--restore-order", order, "--json",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str::<serde_json::Value>(out.trim()).unwrap()
+    };
+    let j = run("kvm-swap", "kvm-legacy", "msrs-first");
+    assert_eq!(j["migration"]["lost"], serde_json::json!(["L1's PAT"]));
+    assert_eq!(j["migration"]["at"], 300);
+    assert_eq!((j["migration"]["from"].as_str(), j["migration"]["to"].as_str()), (Some("kvm-swap"), Some("kvm-legacy")));
+    assert_eq!(j["regs"]["r10"], "0x606060606060604", "L1 now runs on L2's PAT");
+    let j = run("kvm-merged", "kvm-merged", "nested-state-first");
+    assert_eq!(j["migration"]["lost"], serde_json::json!([]));
+    assert_eq!(j["migration"]["order"], "nested-state-first");
+    let (code, _, err) = nestscope(&["exec", &l0_gpat(), "--model", "bare", "--migrate-at", "10"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("kvm-*"), "{err}");
+}
+
+#[test]
+fn kvm_checkpoint_resumes_to_the_uninterrupted_result() {
+    let (_, full, _) = nestscope(&["exec", &l0_gpat(), "--model", "kvm-merged", "--json"]);
+    for at in ["40", "66", "300", "480"] {
+        let cp = std::env::temp_dir().join(format!("nestscope-kvm-cp-{}-{at}.json", std::process::id()));
+        let cps = cp.to_str().unwrap();
+        let (code, _, err) = nestscope(&["exec", &l0_gpat(), "--model", "kvm-merged", "--save-at", at, "--checkpoint", cps]);
+        assert_eq!(code, 0, "{err}");
+        let (code, resumed, err) = nestscope(&["resume", cps, "--json"]);
+        std::fs::remove_file(&cp).ok();
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(resumed, full, "checkpoint at step {at}");
+    }
+}

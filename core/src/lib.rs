@@ -2,6 +2,7 @@
 pub mod asm;
 pub mod bench;
 pub mod checkpoint;
+pub mod compare;
 pub mod cpu;
 pub mod hv;
 pub mod machine;

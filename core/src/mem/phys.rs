@@ -13,6 +13,8 @@ pub struct PhysMem {
     generation: u64,
     /// Per-page write generation: bumped on every write into that page (decode-cache invalidation).
     page_gen: Vec<u32>,
+    /// When `Some`, every write's (address, length) is appended (lockstep comparison, compare.rs).
+    pub write_log: Option<Vec<(u64, u32)>>,
 }
 
 /// An access outside installed RAM.
@@ -22,7 +24,7 @@ pub struct OutOfRange(pub Hpa);
 impl PhysMem {
     pub fn new(size: u64) -> Self {
         let n = size.div_ceil(PAGE_SIZE as u64) as usize;
-        PhysMem { size, pages: vec![None; n], generation: 0, page_gen: vec![0; n] }
+        PhysMem { size, pages: vec![None; n], generation: 0, page_gen: vec![0; n], write_log: None }
     }
     pub fn size(&self) -> u64 {
         self.size
@@ -62,6 +64,9 @@ impl PhysMem {
         }
         self.generation = self.generation.wrapping_add(1);
         self.page_gen[pn] = self.page_gen[pn].wrapping_add(1);
+        if let Some(l) = &mut self.write_log {
+            l.push((a.0, size));
+        }
         let p = self.page_mut(pn);
         match size {
             8 => p[off..off + 8].copy_from_slice(&v.to_le_bytes()),
@@ -104,6 +109,9 @@ impl PhysMem {
             return Err(OutOfRange(a));
         }
         self.generation = self.generation.wrapping_add(1);
+        if let Some(l) = &mut self.write_log {
+            l.push((a.0, data.len() as u32));
+        }
         let mut addr = a.0 as usize;
         let mut done = 0;
         while done < data.len() {

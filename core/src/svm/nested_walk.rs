@@ -88,6 +88,9 @@ impl<'a> NestedEnv<'a> {
             Ok(NptTranslation { spa, leaf, leaf_kind, page_size, entries }) => {
                 let n = entries.len();
                 for (i, &(a, e)) in entries.iter().enumerate() {
+                    // An entry already updated earlier in this 2-D walk (a guest-table access set D,
+                    // then the final access reads it again): build on the pending value.
+                    let e = self.writes.iter().rev().find(|w| w.0 == a).map_or(e, |w| w.1);
                     let mut upd = e | PTE_A;
                     if i + 1 == n && access.write {
                         upd |= PTE_D;
