@@ -9,7 +9,7 @@ use nestscope_core::RunEnd;
 
 const USAGE: &str = "usage: nestscope <command> …
   exec PROGRAM [--model NAME] [--max-steps N] [--mem MiB] [--json] [--save-at STEP --checkpoint FILE]
-       [--migrate-at STEP [--migrate-to MODEL] [--restore-order msrs-first|nested-state-first]]
+       [--migrate-at STEP [--migrate-to MODEL] [--restore-order msrs-first|nested-state-first]] [--pat-layers]
   resume CHECKPOINT [--max-steps N] [--json]
   compare PROGRAM --models A,B [--json] [--max-steps N] [--mem MiB]
   asm FILE.asm -o FILE.bin
@@ -28,7 +28,7 @@ pub fn dispatch(argv: &[String]) -> Result<u8, Failure> {
         "exec" => exec(&args::parse(
             rest,
             &["model", "max-steps", "mem", "save-at", "checkpoint", "migrate-at", "migrate-to", "restore-order"],
-            &["json"],
+            &["json", "pat-layers"],
         )?),
         "resume" => resume(&args::parse(rest, &["max-steps"], &["json"])?),
         "compare" => crate::compare_cmd::run(&args::parse(rest, &["models", "max-steps", "mem"], &["json"])?),
@@ -72,6 +72,12 @@ fn exec(a: &Args) -> Result<u8, Failure> {
         return Err(Failure::input("--save-at and --checkpoint go together"));
     }
     let mut sim = Sim::new(&program, mem, model, &L0Config::default()).map_err(|e| Failure::input(format!("{path}: {e}")))?;
+    if a.flag("pat-layers") {
+        if save_at.is_some() || a.value("migrate-at").is_some() {
+            return Err(Failure::input("--pat-layers goes with a plain run (not with --save-at or --migrate-at)"));
+        }
+        return crate::pat_layers_cmd::exec(path, sim, max_steps, a.flag("json"));
+    }
     if let Some(at) = a.number("migrate-at")? {
         return crate::migrate_cmd::exec_with_migration(a, path, sim, at, max_steps);
     }

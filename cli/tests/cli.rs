@@ -229,3 +229,19 @@ fn kvm_checkpoint_resumes_to_the_uninterrupted_result() {
         assert_eq!(resumed, full, "checkpoint at step {at}");
     }
 }
+
+#[test]
+fn pat_layers_flag_adds_per_access_records() {
+    let (code, out, err) = nestscope(&["exec", &l0_gpat(), "--model", "kvm-merged", "--pat-layers", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let recs = j["pat_layers"].as_array().unwrap();
+    assert!(!recs.is_empty());
+    let first = &recs[0];
+    assert_eq!(first["access"], "fetch");
+    assert_eq!((first["l2_gpat"]["type"].as_str(), first["l1_pat"]["type"].as_str()), (Some("WB"), Some("WT")));
+    assert_eq!((first["bare_metal"].as_str(), first["model"].as_str()), (Some("WT"), Some("WB")));
+    assert_eq!(j["exit"], "debug-exit", "the run itself is unchanged");
+    let (code, _, _) = nestscope(&["exec", &l0_gpat(), "--pat-layers", "--save-at", "5", "--checkpoint", "/dev/null"]);
+    assert_eq!(code, 2);
+}

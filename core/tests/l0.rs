@@ -105,3 +105,31 @@ fn save_restore_matrix_while_l2_runs() {
         assert_eq!((o.1, o.3, lost), (0, H, vec!["L2's gPAT".to_string()]));
     }
 }
+
+#[test]
+fn pat_layers_of_l2s_first_fetch() {
+    use nestscope_core::hv::pat_layers::pat_layers;
+    use nestscope_core::mem::memtype::MemType;
+    use nestscope_core::mem::paging::Access;
+    // L2's PTEs and L1's NPT entry select PA0 everywhere. gPAT PA0: WB (G) or, under legacy and
+    // bare-qemu, L1's PAT PA0 = WT (H); L1's PAT PA0 = WT; L0's PAT PA0 = WB (power-on value).
+    // Table 15-19 (reference §6.4): WB×WT = WT, WT×WB = WT, WB×WB = WB; MTRR default WB keeps it.
+    for (model, l2, bare_metal, result) in [
+        ("bare", MemType::WB, None, MemType::WT),
+        ("bare-qemu", MemType::WT, None, MemType::WT),
+        ("kvm-legacy", MemType::WT, Some(MemType::WT), MemType::WT),
+        ("kvm-merged", MemType::WB, Some(MemType::WT), MemType::WB),
+        ("kvm-rfc", MemType::WB, Some(MemType::WT), MemType::WB),
+    ] {
+        let mut s = Sim::new(PROGRAM, 64, model, &L0Config::default()).unwrap();
+        while s.level() != Level::L2 {
+            s.step().unwrap();
+        }
+        let l = pat_layers(&s, s.machine().cpu.regs.rip, Access::FETCH).unwrap();
+        assert_eq!(l.l2_gpat.mem_type, l2, "{model}");
+        assert_eq!(l.l1_pat.map(|p| (p.index, p.mem_type)), Some((0, MemType::WT)), "{model}");
+        assert_eq!(l.bare_metal.map(|b| b.result), bare_metal, "{model}");
+        assert_eq!(l.model.result, result, "{model}: {}", l.summary());
+        assert_eq!(l.l0_pat.is_some(), model.starts_with("kvm"), "{model}");
+    }
+}
