@@ -19,3 +19,9 @@ pub fn mips_alu(steps: f64) -> f64 {
 pub fn mips_mem(steps: f64) -> f64 {
     nestscope_core::bench::run_mips_with_clock(&nestscope_core::bench::mem_loop_program(), steps as u64, &mut now)
 }
+
+/// Nested round trips per second under `model` (L2 VMMCALL reflected to L1, L1 VMRUN again).
+#[wasm_bindgen]
+pub fn round_trips(model: &str, n: u32) -> f64 {
+    nestscope_core::bench::round_trips_per_second(model, n, &mut now)
+}

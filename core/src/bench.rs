@@ -65,3 +65,70 @@ pub fn run_mips(program: &[u8], steps: u64) -> f64 {
     let start = std::time::Instant::now();
     run_mips_with_clock(program, steps, &mut || start.elapsed().as_secs_f64() * 1000.0)
 }
+
+/// The nested round-trip program: L1 runs L2 (no nested paging), L2 executes VMMCALL, which L1
+/// intercepts; L1 moves L2's RIP past it (nRIP) and runs it again, `n` times, then ends with
+/// debug-exit 0. One round trip = VMRUN + #VMEXIT(VMMCALL) as L1 sees them.
+pub fn round_trip_program(n: u32) -> Vec<u8> {
+    let src = format!(
+        "bits 64
+org 0x100000
+VMCB equ 0x200000
+  mov ecx, 0xc0000080
+  rdmsr
+  or eax, 1 << 12
+  wrmsr
+  mov ecx, 0xc0010117
+  mov eax, 0x201000
+  xor edx, edx
+  wrmsr
+  mov dword [VMCB + 0x010], 3
+  mov dword [VMCB + 0x058], 1
+  mov word [VMCB + 0x410], 0x08
+  mov word [VMCB + 0x412], 0x0a9b
+  mov dword [VMCB + 0x414], 0xffffffff
+  mov word [VMCB + 0x420], 0x10
+  mov word [VMCB + 0x422], 0x0c93
+  mov dword [VMCB + 0x424], 0xffffffff
+  mov rax, cr0
+  mov [VMCB + 0x558], rax
+  mov rax, cr3
+  mov [VMCB + 0x550], rax
+  mov rax, cr4
+  mov [VMCB + 0x548], rax
+  mov ecx, 0xc0000080
+  rdmsr
+  mov [VMCB + 0x4d0], eax
+  mov qword [VMCB + 0x570], 2
+  lea rax, [rel guest]
+  mov [VMCB + 0x578], rax
+  mov qword [VMCB + 0x5d8], 0x380000
+  mov r15d, {n}
+again:
+  mov rax, VMCB
+  vmrun
+  mov rax, [VMCB + 0x0c8]
+  mov [VMCB + 0x578], rax
+  dec r15d
+  jnz again
+  mov al, 0
+  out 0xf4, al
+guest:
+  vmmcall
+  jmp guest
+"
+    );
+    crate::asm::assemble(&src).expect("round-trip program assembles").bytes
+}
+
+/// Runs the round-trip program of `n` round trips under `model`; returns round trips per second
+/// (timed with `clock`, in milliseconds).
+pub fn round_trips_per_second(model: &str, n: u32, clock: &mut dyn FnMut() -> f64) -> f64 {
+    let p = round_trip_program(n);
+    let mut s = crate::sim::Sim::new(&p, DEFAULT_MEM_MIB, model, &Default::default()).expect("loads");
+    let t0 = clock();
+    let end = s.run(u64::MAX).expect("runs");
+    let ms = (clock() - t0).max(1e-6);
+    assert!(matches!(end, crate::RunEnd::Stopped(crate::Stop::DebugExit(0))), "{model}: {end:?}");
+    n as f64 / ms * 1000.0
+}

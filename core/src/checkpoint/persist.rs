@@ -171,6 +171,7 @@ pub fn sim_from_record(rec: &MachineRecord) -> Result<Sim, CheckpointError> {
                 last_vmcb12: l.last_vmcb12,
                 shadow: l.shadow.clone(),
                 svme: l.svme,
+                merged_maps: None,
             })))
         }
     }

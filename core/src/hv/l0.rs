@@ -83,7 +83,12 @@ pub struct Kvm {
     /// must be 1 for VMRUN, reference §4.2); L0 intercepts EFER and shows each level its own bit,
     /// as KVM does.
     pub svme: [bool; 2],
+    /// What msrpm02/iopm02 were last merged from (not architectural; recomputed after a restore).
+    pub merged_maps: Option<MergeKey>,
 }
+
+/// L1's permission-map bases, enables and page write generations of a merge.
+pub type MergeKey = (u64, u64, bool, bool, Vec<u32>);
 
 impl Kvm {
     /// L1 = `program` in the CONTRACT entry state with `mem_mib` MiB, under L0 of `design`.
@@ -108,6 +113,7 @@ impl Kvm {
             last_vmcb12: None,
             shadow: ShadowNpt::default(),
             svme: [false, false],
+            merged_maps: None,
         };
         k.init_vmcb01();
         k.enter(false).map_err(|e| LoadError::L0(e.to_string()))?;

@@ -6,7 +6,6 @@
 use super::gpat::{self, Design, Einval, NestedCtx, PatRegs};
 use super::nested_state::{NestedState, SaveOrder};
 use super::Kvm;
-use crate::mem::Hpa;
 use serde::Serialize;
 
 /// What a migration did, for the CONTRACT JSON.
@@ -52,8 +51,8 @@ pub fn migrate(k: &Kvm, to: Design, order: SaveOrder) -> Result<(Kvm, Migration)
     new.ctx = ctx;
     // A fresh L0: its shadow NPT starts empty and L0's NPT has no write protection.
     new.shadow.zap(&mut new.m.mem, &new.layout);
+    new.merged_maps = None;
     new.sync_gpat_fields();
-    let _ = new.m.mem.read_u64(Hpa(new.layout.vmcb01));
     let after = observed(to, &new.pat, &new.ctx);
     let mut lost = Vec::new();
     let mut detail = vec![format!("L1's PAT {:#018x} -> {:#018x}", before.0, after.0)];

@@ -123,21 +123,39 @@ impl Kvm {
 
     /// msrpm02/iopm02 = L0's maps OR L1's (when vmcb12 enables them); L1's maps must be readable.
     fn merge_maps(&mut self, c12: &VmcbControl) -> Result<(), String> {
+        // KVM merges at every nested VMRUN; the result only changes when L1's maps do, so keep it
+        // while the bases, the enables and the write generations of L1's map pages are the same.
+        let (mb, ib) = (c12.msrpm_base_pa & !0xfff, c12.iopm_base_pa & !0xfff);
+        let gens: Vec<u32> = (0..2).map(|i| self.m.mem.page_generation(Hpa(mb + i * 0x1000)))
+            .chain((0..3).map(|i| self.m.mem.page_generation(Hpa(ib + i * 0x1000))))
+            .collect();
+        let key = (mb, ib, is_intercepted(c12, bit::MSR_PROT), is_intercepted(c12, bit::IOIO_PROT), gens);
+        if self.merged_maps.as_ref() == Some(&key) {
+            return Ok(());
+        }
+        self.merged_maps = Some(key);
         let (l0m, l0i) = (self.layout.msrpm01, self.layout.iopm01);
         for (own, l1base, out, len, on) in [
-            (l0m, c12.msrpm_base_pa & !0xfff, self.layout.msrpm02, 0x2000u64, is_intercepted(c12, bit::MSR_PROT)),
-            (l0i, c12.iopm_base_pa & !0xfff, self.layout.iopm02, 0x3000u64, is_intercepted(c12, bit::IOIO_PROT)),
+            (l0m, c12.msrpm_base_pa & !0xfff, self.layout.msrpm02, 0x2000usize, is_intercepted(c12, bit::MSR_PROT)),
+            (l0i, c12.iopm_base_pa & !0xfff, self.layout.iopm02, 0x3000usize, is_intercepted(c12, bit::IOIO_PROT)),
         ] {
-            for i in 0..len {
-                let mut b = self.m.mem.read_u8(Hpa(own + i)).unwrap_or(0);
-                if on {
-                    b |= self.l1_byte(l1base + i).map_err(|_| {
-                        format!("L1's permission map at {l1base:#x} is outside its RAM (KVM: nested_svm_merge_msrpm fails)")
-                    })?;
+            let mut merged = vec![0u8; len];
+            let _ = self.m.mem.read(Hpa(own), &mut merged);
+            if on {
+                if l1base + len as u64 > self.layout.l1_mem {
+                    return Err(format!(
+                        "L1's permission map at {l1base:#x} is outside its RAM (KVM: nested_svm_merge_msrpm fails)"
+                    ));
                 }
-                let _ = self.m.mem.write_u8(Hpa(out + i), b);
+                let mut l1 = vec![0u8; len];
+                let _ = self.m.mem.read(Hpa(l1base), &mut l1);
+                for (m, b) in merged.iter_mut().zip(l1) {
+                    *m |= b;
+                }
             }
+            let _ = self.m.mem.write(Hpa(out), &merged);
         }
+        // Writing the merged maps bumped nothing of L1's; the key stays valid.
         Ok(())
     }
 

@@ -1,6 +1,6 @@
 //! The VMCB field table (reference §1.2/§1.3): every named field with offset, size, meaning and
 //! APM section, plus value decoding and `dump`, used by the UI and the checkpoint dump.
-use super::{VmcbScalar, VmcbSeg, control, save};
+use super::{VmcbSeg, control, save};
 use crate::mem::memtype::pat::describe_pat;
 use crate::mem::phys::OutOfRange;
 use crate::mem::{Hpa, PhysMem};
@@ -174,7 +174,12 @@ pub fn read_field(mem: &PhysMem, vmcb: Hpa, f: &VmcbField) -> Result<FieldValue,
         2 => FieldValue::Int(mem.read_u16(a)? as u64),
         4 => FieldValue::Int(mem.read_u32(a)? as u64),
         8 => FieldValue::Int(mem.read_u64(a)?),
-        16 => FieldValue::Seg(VmcbSeg::load(mem, a)?),
+        16 => FieldValue::Seg(VmcbSeg {
+            selector: mem.read_u16(a)?,
+            attrib: mem.read_u16(a.add(2))?,
+            limit: mem.read_u32(a.add(4))?,
+            base: mem.read_u64(a.add(8))?,
+        }),
         n => {
             let mut b = vec![0u8; n as usize];
             mem.read(a, &mut b)?;

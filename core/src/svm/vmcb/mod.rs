@@ -46,59 +46,65 @@ impl VmcbSeg {
     }
 }
 
-/// A value stored at a fixed VMCB offset (little-endian).
+/// A value stored at a fixed VMCB offset (little-endian), read from / written into a copy of
+/// the 4 KiB VMCB page (one memory access per VMCB instead of one per field).
 pub(crate) trait VmcbScalar: Sized {
     const SIZE: usize;
-    fn load(mem: &PhysMem, a: Hpa) -> Result<Self, OutOfRange>;
-    fn store(&self, mem: &mut PhysMem, a: Hpa) -> Result<(), OutOfRange>;
+    fn load(page: &[u8; 4096], off: usize) -> Self;
+    fn store(&self, page: &mut [u8; 4096], off: usize);
 }
 
 macro_rules! scalar {
-    ($t:ty, $n:literal, $rd:ident, $wr:ident) => {
+    ($t:ty, $n:literal) => {
         impl VmcbScalar for $t {
             const SIZE: usize = $n;
-            fn load(mem: &PhysMem, a: Hpa) -> Result<Self, OutOfRange> {
-                mem.$rd(a)
+            fn load(page: &[u8; 4096], off: usize) -> Self {
+                <$t>::from_le_bytes(page[off..off + $n].try_into().expect("field inside the page"))
             }
-            fn store(&self, mem: &mut PhysMem, a: Hpa) -> Result<(), OutOfRange> {
-                mem.$wr(a, *self)
+            fn store(&self, page: &mut [u8; 4096], off: usize) {
+                page[off..off + $n].copy_from_slice(&self.to_le_bytes());
             }
         }
     };
 }
-scalar!(u8, 1, read_u8, write_u8);
-scalar!(u16, 2, read_u16, write_u16);
-scalar!(u32, 4, read_u32, write_u32);
-scalar!(u64, 8, read_u64, write_u64);
+scalar!(u8, 1);
+scalar!(u16, 2);
+scalar!(u32, 4);
+scalar!(u64, 8);
 
 impl VmcbScalar for [u8; 15] {
     const SIZE: usize = 15;
-    fn load(mem: &PhysMem, a: Hpa) -> Result<Self, OutOfRange> {
-        let mut b = [0u8; 15];
-        mem.read(a, &mut b)?;
-        Ok(b)
+    fn load(page: &[u8; 4096], off: usize) -> Self {
+        page[off..off + 15].try_into().expect("15 bytes")
     }
-    fn store(&self, mem: &mut PhysMem, a: Hpa) -> Result<(), OutOfRange> {
-        mem.write(a, self)
+    fn store(&self, page: &mut [u8; 4096], off: usize) {
+        page[off..off + 15].copy_from_slice(self);
     }
 }
 
 impl VmcbScalar for VmcbSeg {
     const SIZE: usize = 16;
-    fn load(mem: &PhysMem, a: Hpa) -> Result<Self, OutOfRange> {
-        Ok(VmcbSeg {
-            selector: mem.read_u16(a)?,
-            attrib: mem.read_u16(a.add(2))?,
-            limit: mem.read_u32(a.add(4))?,
-            base: mem.read_u64(a.add(8))?,
-        })
+    fn load(page: &[u8; 4096], off: usize) -> Self {
+        VmcbSeg {
+            selector: u16::load(page, off),
+            attrib: u16::load(page, off + 2),
+            limit: u32::load(page, off + 4),
+            base: u64::load(page, off + 8),
+        }
     }
-    fn store(&self, mem: &mut PhysMem, a: Hpa) -> Result<(), OutOfRange> {
-        mem.write_u16(a, self.selector)?;
-        mem.write_u16(a.add(2), self.attrib)?;
-        mem.write_u32(a.add(4), self.limit)?;
-        mem.write_u64(a.add(8), self.base)
+    fn store(&self, page: &mut [u8; 4096], off: usize) {
+        self.selector.store(page, off);
+        self.attrib.store(page, off + 2);
+        self.limit.store(page, off + 4);
+        self.base.store(page, off + 8);
     }
+}
+
+/// Reads the whole VMCB page at `vmcb`.
+pub(crate) fn read_page(mem: &PhysMem, vmcb: Hpa) -> Result<[u8; 4096], OutOfRange> {
+    let mut page = [0u8; 4096];
+    mem.read(vmcb, &mut page)?;
+    Ok(page)
 }
 
 /// Declares a VMCB area struct whose fields live at fixed VMCB offsets, with `read_from`,
@@ -121,7 +127,15 @@ macro_rules! vmcb_area {
                 mem: &$crate::mem::PhysMem,
                 vmcb: $crate::mem::Hpa,
             ) -> Result<Self, $crate::mem::phys::OutOfRange> {
-                Ok(Self { $($f: $crate::svm::vmcb::VmcbScalar::load(mem, vmcb.add($off))?,)* })
+                Ok(Self::from_page(&$crate::svm::vmcb::read_page(mem, vmcb)?))
+            }
+            /// Parses the area out of a copy of the VMCB page.
+            pub fn from_page(page: &[u8; 4096]) -> Self {
+                Self { $($f: $crate::svm::vmcb::VmcbScalar::load(page, $off),)* }
+            }
+            /// Stores the area into a copy of the VMCB page.
+            pub fn to_page(&self, page: &mut [u8; 4096]) {
+                $($crate::svm::vmcb::VmcbScalar::store(&self.$f, page, $off);)*
             }
             /// Writes every field of the area into the VMCB at `vmcb`; reserved bytes are untouched.
             pub fn write_to(
@@ -129,8 +143,9 @@ macro_rules! vmcb_area {
                 mem: &mut $crate::mem::PhysMem,
                 vmcb: $crate::mem::Hpa,
             ) -> Result<(), $crate::mem::phys::OutOfRange> {
-                $($crate::svm::vmcb::VmcbScalar::store(&self.$f, mem, vmcb.add($off))?;)*
-                Ok(())
+                let mut page = $crate::svm::vmcb::read_page(mem, vmcb)?;
+                self.to_page(&mut page);
+                mem.write(vmcb, &page)
             }
         }
     };
@@ -146,11 +161,15 @@ pub struct Vmcb {
 
 impl Vmcb {
     pub fn read_from(mem: &PhysMem, vmcb: Hpa) -> Result<Self, OutOfRange> {
-        Ok(Vmcb { control: VmcbControl::read_from(mem, vmcb)?, save: VmcbSave::read_from(mem, vmcb)? })
+        let page = read_page(mem, vmcb)?;
+        Ok(Vmcb { control: VmcbControl::from_page(&page), save: VmcbSave::from_page(&page) })
     }
+    /// Writes every field; reserved bytes keep their contents.
     pub fn write_to(&self, mem: &mut PhysMem, vmcb: Hpa) -> Result<(), OutOfRange> {
-        self.control.write_to(mem, vmcb)?;
-        self.save.write_to(mem, vmcb)
+        let mut page = read_page(mem, vmcb)?;
+        self.control.to_page(&mut page);
+        self.save.to_page(&mut page);
+        mem.write(vmcb, &page)
     }
 }
 
