@@ -66,3 +66,18 @@ fn malformed_scenarios_are_named_errors() {
     let c = &run::check(&s)[0];
     assert!(c.report.as_ref().unwrap_err().0.contains("line 2"), "{:?}", c.report);
 }
+
+#[test]
+fn kvm_merged_matches_bare_on_every_catalog_program_that_runs_under_both() {
+    // Issue 5: the merged design handles what the catalog exercises exactly as the APM's `bare`
+    // reading does, instruction by instruction (lockstep comparison, compare.rs).
+    let l0 = crate::hv::L0Config::default();
+    for s in catalog::load().unwrap() {
+        if !(s.models.iter().any(|m| m == "bare") && s.models.iter().any(|m| m == "kvm-merged")) {
+            continue;
+        }
+        let p = run::assemble(&s.source).unwrap();
+        let c = crate::compare::compare(&p, ["bare", "kvm-merged"], s.machine.mem_mib, s.machine.max_steps, &l0).unwrap();
+        assert!(c.agree, "{}: {:?}", s.name, c.divergence);
+    }
+}
