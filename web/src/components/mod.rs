@@ -7,3 +7,5 @@ pub mod memory_view;
 pub mod registers;
 pub mod scenario_picker;
 pub mod toolbar;
+pub mod compare_view;
+pub mod pat_layers_view;
