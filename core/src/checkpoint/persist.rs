@@ -172,6 +172,7 @@ pub fn sim_from_record(rec: &MachineRecord) -> Result<Sim, CheckpointError> {
                 shadow: l.shadow.clone(),
                 svme: l.svme,
                 merged_maps: None,
+                last_npf: (u64::MAX, 0, 0),
             })))
         }
     }

@@ -85,6 +85,9 @@ pub struct Kvm {
     pub svme: [bool; 2],
     /// What msrpm02/iopm02 were last merged from (not architectural; recomputed after a restore).
     pub merged_maps: Option<MergeKey>,
+    /// (step, GPA, repeats) of the last #NPF L0 handled itself: a fault that keeps coming back
+    /// without an instruction retiring is an L0 bug, reported instead of hanging.
+    pub last_npf: (u64, u64, u32),
 }
 
 /// L1's permission-map bases, enables and page write generations of a merge.
@@ -114,6 +117,7 @@ impl Kvm {
             shadow: ShadowNpt::default(),
             svme: [false, false],
             merged_maps: None,
+            last_npf: (u64::MAX, 0, 0),
         };
         k.init_vmcb01();
         k.enter(false).map_err(|e| LoadError::L0(e.to_string()))?;

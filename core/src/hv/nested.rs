@@ -243,6 +243,17 @@ impl Kvm {
     pub(crate) fn l0_npf(&mut self, x: VmExit, l2: bool) -> Result<(), EmuError> {
         // The exit is L0's business, invisible to L1 and L2: the instruction did not retire.
         self.m.steps -= 1;
+        if self.last_npf.0 == self.m.steps && self.last_npf.1 == x.info2 {
+            self.last_npf.2 += 1;
+            if self.last_npf.2 > 64 {
+                return Err(EmuError::Machine(format!(
+                    "L0: #NPF at {:#x} (EXITINFO1 {:#x}) keeps recurring without progress at step {}",
+                    x.info2, x.info1, self.m.steps
+                )));
+            }
+        } else {
+            self.last_npf = (self.m.steps, x.info2, 0);
+        }
         let nested_np = l2 && self.nested.as_ref().is_some_and(|n| n.ctrl.np_enable());
         if !nested_np {
             let page = x.info2 & !0xfff;
