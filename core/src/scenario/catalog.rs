@@ -6,6 +6,7 @@ use super::format::{parse, Scenario, ScenarioError};
 pub const FILES: &[(&str, &str)] = &[
     ("hello", include_str!("catalog/hello.toml")),
     ("hello-vmrun", include_str!("catalog/hello-vmrun.toml")),
+    ("intercepts", include_str!("catalog/intercepts.toml")),
 ];
 
 /// Parses the whole catalog.
