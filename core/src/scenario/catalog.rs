@@ -17,6 +17,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("problem4-checkpoint-cross-design", include_str!("catalog/problem4-checkpoint-cross-design.toml")),
     ("v1-cross-design-checkpoint", include_str!("catalog/v1-cross-design-checkpoint.toml")),
     ("svm-nested-pat-test", include_str!("catalog/svm-nested-pat-test.toml")),
+    ("pat-wrmsr-checks", include_str!("catalog/pat-wrmsr-checks.toml")),
     ("memtype-matrix", include_str!("catalog/memtype-matrix.toml")),
 ];
 
