@@ -23,7 +23,10 @@ pub fn dispatch(argv: &[String]) -> Result<u8, Failure> {
             })?;
             let model = a.value("model").map(str::to_string).unwrap_or_else(|| s.models[0].clone());
             let program = run::assemble(&s.source).map_err(|e| Failure::input(format!("{name}: {e}")))?;
-            let report = run::run_program(&program, &model, &s.machine).map_err(|e| Failure::input(format!("{name}: {e}")))?;
+            // The expectation's save/restore (if any) is part of the scenario run.
+            let mig = s.expect.get(&model).and_then(|e| e.migrate.as_ref());
+            let report =
+                run::run_with(&program, &model, &s.machine, mig).map_err(|e| Failure::input(format!("{name}: {e}")))?;
             if a.flag("json") {
                 println!("{report}");
             } else {
