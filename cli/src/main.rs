@@ -21,6 +21,15 @@ impl Failure {
 }
 
 fn main() -> ExitCode {
+    // `nestscope … | head` closes stdout early: end quietly instead of panicking in println!.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info.payload().downcast_ref::<String>().map(String::as_str).unwrap_or("");
+        if msg.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default_hook(info);
+    }));
     let argv: Vec<String> = std::env::args().skip(1).collect();
     match commands::dispatch(&argv) {
         Ok(code) => ExitCode::from(code),

@@ -176,10 +176,15 @@ impl Kvm {
         Hpa(if self.nested.is_some() { self.layout.vmcb02 } else { self.layout.vmcb01 })
     }
 
-    /// (Re-)enters the current guest: vmcb02 when `l2`, else vmcb01.
+    /// (Re-)enters the current guest: vmcb02 when `l2`, else vmcb01. An exit raised while the
+    /// entry delivers EVENTINJ is handled at once (it happened before any guest instruction).
     pub(crate) fn enter(&mut self, l2: bool) -> Result<(), EmuError> {
         let pa = Hpa(if l2 { self.layout.vmcb02 } else { self.layout.vmcb01 });
-        self.m.svm_enter_from_l0(pa, L0_PAGING).map_err(|e| EmuError::Machine(e.to_string()))
+        self.m.svm_enter_from_l0(pa, L0_PAGING).map_err(|e| EmuError::Machine(e.to_string()))?;
+        if let Some(x) = self.m.svm.pending_exit.take() {
+            return self.handle_exit(x);
+        }
+        Ok(())
     }
 
     pub(crate) fn read_vmcb(&self, pa: u64) -> Result<Vmcb, EmuError> {
@@ -293,8 +298,21 @@ impl Kvm {
         }
     }
 
-    /// Injects an exception into the current guest (EVENTINJ) and re-enters it.
+    /// Injects an exception into the current guest (EVENTINJ) and re-enters it. For L2, an
+    /// exception vmcb12 intercepts becomes a #VMEXIT to L1 instead
+    /// (`nested_svm_inject_exception_vmexit`, reference §2.4): exit code 0x40 + vector,
+    /// EXITINFO1 = the error code.
     pub(crate) fn inject_and_enter(&mut self, mut v: Vmcb, f: (u8, Option<u32>), l2: bool) -> Result<(), EmuError> {
+        if l2 && self.nested.as_ref().is_some_and(|n| crate::svm::is_intercepted(&n.ctrl, 64 + f.0 as u32)) {
+            let x = VmExit {
+                code: SvmExitCode(0x40 + f.0 as u64),
+                info1: f.1.unwrap_or(0) as u64,
+                info2: 0,
+                int_info: 0,
+                next_rip: 0,
+            };
+            return self.reflect(x);
+        }
         let e = EventInj { valid: true, vector: f.0, ty: EventType::Exception, error_code: f.1 };
         v.control.set_event_inj_u64(e.encode());
         let pa = if l2 { self.layout.vmcb02 } else { self.layout.vmcb01 };
