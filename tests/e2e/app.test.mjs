@@ -39,7 +39,7 @@ async function openApp() {
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(base);
-  await page.getByRole('button', { name: 'Step' }).waitFor({ timeout: 20000 });
+  await page.getByRole('button', { name: 'Step', exact: true }).waitFor({ timeout: 20000 });
   return { page, errors };
 }
 const rip = (page) => page.locator('tr[data-reg="rip"] td').innerText();
@@ -47,7 +47,7 @@ const rip = (page) => page.locator('tr[data-reg="rip"] td').innerText();
 test('Step advances RIP and highlights the new instruction', async () => {
   const { page, errors } = await openApp();
   assert.equal(await rip(page), '0x0000000000100000');
-  await page.getByRole('button', { name: 'Step' }).click();
+  await page.getByRole('button', { name: 'Step', exact: true }).click();
   await page.waitForFunction(() => document.querySelector('tr[data-reg="rip"] td').innerText !== '0x0000000000100000');
   const after = await rip(page);
   assert.equal(after, '0x0000000000100004', 'mov dx, 0xe9 is 4 bytes long');
@@ -59,11 +59,11 @@ test('Step advances RIP and highlights the new instruction', async () => {
 
 test('Run executes to the debug exit and shows the console text', async () => {
   const { page, errors } = await openApp();
-  await page.getByRole('button', { name: 'Run' }).click();
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.getByTestId('status').filter({ hasText: 'debug-exit' }).waitFor({ timeout: 20000 });
   assert.equal(await page.getByTestId('console').textContent(), 'ok\n');
-  assert.ok(await page.getByRole('button', { name: 'Step' }).isDisabled());
-  await page.getByRole('button', { name: 'Reset' }).click();
+  assert.ok(await page.getByRole('button', { name: 'Step', exact: true }).isDisabled());
+  await page.getByRole('button', { name: 'Reset', exact: true }).click();
   await page.waitForFunction(() => document.querySelector('tr[data-reg="rip"] td').innerText === '0x0000000000100000');
   assert.equal(await page.getByTestId('console').textContent(), '');
   await page.screenshot({ path: path.join(outDir, 'after-run-reset.png'), fullPage: true });
@@ -72,7 +72,7 @@ test('Run executes to the debug exit and shows the console text', async () => {
 
 test('Export and import a checkpoint; a corrupt file is refused and nothing is lost', async () => {
   const { page, errors } = await openApp();
-  const step = page.getByRole('button', { name: 'Step' });
+  const step = page.getByRole('button', { name: 'Step', exact: true });
   for (let i = 0; i < 3; i++) await step.click();
   await page.getByTestId('steps').filter({ hasText: 'steps: 3' }).waitFor();
   const ripAt3 = await rip(page);
@@ -82,7 +82,7 @@ test('Export and import a checkpoint; a corrupt file is refused and nothing is l
   const doc = JSON.parse(fs.readFileSync(saved, 'utf8'));
   assert.equal(doc.format, 'nestscope-checkpoint');
   assert.equal(doc.state.steps, 3);
-  await page.getByRole('button', { name: 'Run' }).click();
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.getByTestId('status').filter({ hasText: 'debug-exit' }).waitFor();
   // A corrupt file: refused with a message, the finished machine stays as it is.
   const bad = path.join(outDir, 'corrupt-checkpoint.json');
@@ -96,7 +96,7 @@ test('Export and import a checkpoint; a corrupt file is refused and nothing is l
   await page.getByTestId('checkpoint-message').filter({ hasText: 'imported a bare checkpoint at step 3' }).waitFor();
   assert.equal(await rip(page), ripAt3);
   assert.equal(await page.getByTestId('console').textContent(), 'o', 'three steps: mov dx, mov al, out');
-  await page.getByRole('button', { name: 'Run' }).click();
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.getByTestId('status').filter({ hasText: 'debug-exit, code 0' }).waitFor();
   assert.equal(await page.getByTestId('console').textContent(), 'ok\n');
   assert.match(await page.getByTestId('steps').innerText(), /steps: 19/);
@@ -115,17 +115,17 @@ test('Editor: assembler errors at their line, autosave across reload, revert to 
   const hi = "bits 64\norg 0x100000\n  mov al, 'h'\n  out 0xe9, al\n  mov al, 'i'\n  out 0xe9, al\n  mov al, 7\n  out 0xf4, al\n";
   await source.fill(hi);
   await page.getByRole('button', { name: 'Assemble & load' }).click();
-  await page.getByRole('button', { name: 'Run' }).click();
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.getByTestId('status').filter({ hasText: 'debug-exit, code 7' }).waitFor();
   assert.equal(await page.getByTestId('console').textContent(), 'hi');
   // Nothing lost on reload: the edit comes back from localStorage.
   await page.reload();
-  await page.getByRole('button', { name: 'Step' }).waitFor();
+  await page.getByRole('button', { name: 'Step', exact: true }).waitFor();
   assert.equal(await page.getByTestId('source').inputValue(), hi);
   assert.match(await page.locator('.editor h2').innerText(), /edited, autosaved/);
   await page.getByRole('button', { name: 'Revert to catalog' }).click();
   assert.match(await page.getByTestId('source').inputValue(), /countdown/);
-  await page.getByRole('button', { name: 'Run' }).click();
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.getByTestId('status').filter({ hasText: 'debug-exit, code 0' }).waitFor();
   assert.equal(await page.getByTestId('console').textContent(), 'ok\n');
   await page.screenshot({ path: path.join(outDir, 'editor.png'), fullPage: true });

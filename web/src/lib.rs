@@ -3,6 +3,8 @@ pub mod app;
 pub mod components;
 pub mod state;
 pub mod storage;
+pub mod switches;
+pub mod walk_format;
 
 /// Mounts the app on the page body.
 pub fn start() {

@@ -1,18 +1,25 @@
-//! The app's session state (a `Reducible`): the machine lives in `Rc<RefCell<_>>`, the reducer
-//! bumps a version so components re-render after every change.
+//! The app's session state (a `Reducible`): the run (a `Sim` under the selected model) and its
+//! world-switch tracker live in `Rc<RefCell<_>>`; the reducer bumps a version so components
+//! re-render after every change.
 use crate::storage;
+use crate::switches::{run_end, SliceEnd, Tracker};
 use nestscope_core::asm::{self, AsmError};
 use nestscope_core::checkpoint;
-use nestscope_core::machine::{Machine, StepOutcome};
+use nestscope_core::cpu::Regs;
+use nestscope_core::machine::StepOutcome;
+use nestscope_core::scenario::run::{l0_config, mismatches};
 use nestscope_core::scenario::{catalog, Scenario};
-use nestscope_core::{RunEnd, Stop};
+use nestscope_core::sim::Sim;
+use nestscope_core::trace::Level;
+use nestscope_core::Stop;
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::Reducible;
 
 /// Steps executed per slice of a "Run" before yielding to the browser.
-pub const RUN_SLICE: u64 = 200_000;
-/// A "Run" stops after this many steps at most (a runaway guest must not hang the tab).
+pub const RUN_SLICE: u64 = 100_000;
+/// A "Run" stops after this many steps at most (a runaway guest must not hang the tab); a
+/// scenario's `max_steps` lowers it, so that the run ends where the scenario's check ends.
 pub const RUN_BUDGET: u64 = 50_000_000;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -21,6 +28,16 @@ pub enum Status {
     Running,
     Stopped(String),
     Error(String),
+}
+
+/// How a finished run compares with the scenario's expectation for the model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    pub model: String,
+    /// Every difference (empty: the run matched).
+    pub mismatches: Vec<String>,
+    /// Why the comparison may not apply (the program was edited, the expectation migrates).
+    pub caveat: Option<String>,
 }
 
 #[derive(Clone)]
@@ -38,11 +55,16 @@ pub struct Session {
     pub program: Rc<Vec<u8>>,
     pub program_gen: u64,
     pub model: String,
-    pub machine: Rc<RefCell<Machine>>,
-    /// Registers before the last step/run, for change highlighting.
-    pub prev_gpr: [u64; 16],
-    pub prev_rflags: u64,
+    pub sim: Rc<RefCell<Sim>>,
+    pub tracker: Rc<RefCell<Tracker>>,
+    /// L1's and (while L2 ran) the CPU's registers before the last step/run, for highlighting.
+    pub prev_l1: Regs,
+    pub prev_l2: Option<Regs>,
     pub status: Status,
+    /// The current run stops at the next world switch ("Run to next VMRUN/#VMEXIT").
+    pub until_switch: bool,
+    /// Set when the run ended and the scenario has an expectation for the model.
+    pub outcome: Option<Outcome>,
     /// A one-line note for the user (e.g. why an import was refused).
     pub message: Option<String>,
     pub version: u64,
@@ -53,6 +75,10 @@ pub enum Action {
     /// Execute one slice of a run (dispatched repeatedly while `Running`).
     RunSlice,
     StartRun,
+    /// Run until the event list grows (the next VMRUN or #VMEXIT at any level).
+    RunToSwitch,
+    /// Reload the program under another CONTRACT model.
+    SelectModel(String),
     Pause,
     Reset,
     /// The text of a checkpoint file the user picked.
@@ -74,8 +100,8 @@ fn stop_text(s: &Stop) -> String {
     }
 }
 
-fn status_of(m: &Machine) -> Status {
-    match &m.stopped {
+fn status_of(sim: &Sim) -> Status {
+    match &sim.machine().stopped {
         Some(s) => Status::Stopped(stop_text(s)),
         None => Status::Ready,
     }
@@ -94,7 +120,7 @@ impl Session {
         let source = saved.clone().unwrap_or_else(|| sc.source.clone());
         let edited = source != sc.source;
         let model = sc.models.first().cloned().unwrap_or_else(|| "bare".into());
-        let mem = sc.machine.mem_mib;
+        let sim = Sim::Hw(nestscope_core::Machine::new(&[0xf4], 2).expect("a one-byte program loads"));
         let mut s = Session {
             current: index,
             source,
@@ -103,10 +129,13 @@ impl Session {
             program: Rc::new(vec![0xf4]),
             program_gen: 0,
             model,
-            machine: Rc::new(RefCell::new(Machine::new(&[0xf4], mem).expect("a one-byte program loads"))),
-            prev_gpr: [0; 16],
-            prev_rflags: 2,
+            tracker: Rc::new(RefCell::new(Tracker::new(&sim))),
+            sim: Rc::new(RefCell::new(sim)),
+            prev_l1: Regs::default(),
+            prev_l2: None,
             status: Status::Ready,
+            until_switch: false,
+            outcome: None,
             message: None,
             version: 0,
             scenarios,
@@ -135,11 +164,15 @@ impl Session {
         }
     }
 
-    /// A fresh machine with the current program.
+    /// A fresh run of the current program under the current model.
     fn reload(&mut self) {
-        match Machine::new(&self.program, self.scenario().machine.mem_mib) {
-            Ok(m) => self.set_machine(m),
-            Err(e) => self.status = Status::Error(e.to_string()),
+        let cfg = &self.scenario().machine;
+        let sim = l0_config(cfg)
+            .map_err(|e| e.to_string())
+            .and_then(|l0| Sim::new(&self.program, cfg.mem_mib, &self.model, &l0).map_err(|e| e.to_string()));
+        match sim {
+            Ok(sim) => self.set_sim(sim),
+            Err(e) => self.status = Status::Error(e),
         }
     }
 
@@ -148,28 +181,75 @@ impl Session {
         let mut s = self.clone();
         s.version += 1;
         if snapshot {
-            let m = self.machine.borrow();
-            s.prev_gpr = m.cpu.regs.gpr;
-            s.prev_rflags = m.cpu.regs.rflags;
+            (s.prev_l1, s.prev_l2) = regs_now(&self.sim.borrow());
         }
         s
     }
 
-    fn set_machine(&mut self, m: Machine) {
-        self.prev_gpr = m.cpu.regs.gpr;
-        self.prev_rflags = m.cpu.regs.rflags;
-        self.status = status_of(&m);
-        self.machine = Rc::new(RefCell::new(m));
+    fn set_sim(&mut self, sim: Sim) {
+        (self.prev_l1, self.prev_l2) = regs_now(&sim);
+        self.status = status_of(&sim);
+        self.until_switch = false;
+        self.outcome = None;
+        self.tracker = Rc::new(RefCell::new(Tracker::new(&sim)));
+        self.sim = Rc::new(RefCell::new(sim));
     }
 
-    /// The checkpoint document of the current machine.
+    /// The checkpoint document of the current run (a kvm-* run keeps its L0 state).
     pub fn export(&self) -> String {
-        checkpoint::save(&self.machine.borrow(), &self.model)
+        checkpoint::save_sim(&self.sim.borrow())
+    }
+
+    /// The step budget of a run: the scenario's `max_steps`, at most [`RUN_BUDGET`].
+    pub fn budget(&self) -> u64 {
+        self.scenario().machine.max_steps.min(RUN_BUDGET)
+    }
+
+    /// Compares the ended run with the scenario's expectation for the model, if there is one.
+    fn check_outcome(&mut self) {
+        let sc = self.scenario();
+        let Some(exp) = sc.expect.get(&self.model) else {
+            self.outcome = None;
+            return;
+        };
+        let sim = self.sim.borrow();
+        let report = sim.report(&run_end(&sim));
+        let caveat = if let Some(m) = &exp.migrate {
+            Some(format!("the expectation includes a save/restore at step {}, which the interactive run does not do", m.at))
+        } else if Some(self.program.as_slice()) != sc_program(sc).as_deref() {
+            Some("the program differs from the scenario's source".to_string())
+        } else {
+            None
+        };
+        self.outcome = Some(Outcome { model: self.model.clone(), mismatches: mismatches(&report, exp), caveat });
     }
 
     fn finished(&self) -> bool {
         matches!(self.status, Status::Stopped(_) | Status::Error(_))
     }
+
+    /// Starts a run ("Run", or with `until_switch` "Run to next VMRUN/#VMEXIT").
+    fn start_run(self: Rc<Self>, until_switch: bool) -> Rc<Self> {
+        if self.finished() || self.status == Status::Running {
+            return self;
+        }
+        let mut s = self.next(true);
+        s.message = None;
+        s.status = Status::Running;
+        s.until_switch = until_switch;
+        Rc::new(s)
+    }
+}
+
+/// L1's registers, and the CPU's (L2's) while L2 runs.
+pub fn regs_now(sim: &Sim) -> (Regs, Option<Regs>) {
+    let l2 = (sim.level() == Level::L2).then(|| sim.machine().cpu.regs.clone());
+    (sim.l1_regs(), l2)
+}
+
+/// The scenario's own program bytes (to tell whether the loaded program is still it).
+fn sc_program(sc: &Scenario) -> Option<Vec<u8>> {
+    asm::assemble(&sc.source).ok().map(|a| a.bytes)
 }
 
 impl Reducible for Session {
@@ -182,40 +262,42 @@ impl Reducible for Session {
                 }
                 let mut s = self.next(true);
                 s.message = None;
-                let r = s.machine.borrow_mut().step();
+                let r = s.tracker.borrow_mut().step(&mut s.sim.borrow_mut());
                 s.status = match r {
-                    Ok(StepOutcome::Retired) => Status::Ready,
-                    Ok(StepOutcome::Stopped(stop)) => Status::Stopped(stop_text(&stop)),
+                    Ok((StepOutcome::Retired, _)) => Status::Ready,
+                    Ok((StepOutcome::Stopped(stop), _)) => Status::Stopped(stop_text(&stop)),
                     Err(e) => Status::Error(e.to_string()),
                 };
-                Rc::new(s)
-            }
-            Action::StartRun => {
-                if self.finished() || self.status == Status::Running {
-                    return self;
+                if matches!(s.status, Status::Stopped(_)) {
+                    s.check_outcome();
                 }
-                let mut s = self.next(true);
-                s.message = None;
-                s.status = Status::Running;
                 Rc::new(s)
             }
+            Action::StartRun => self.start_run(false),
+            Action::RunToSwitch => self.start_run(true),
             Action::RunSlice => {
                 if self.status != Status::Running {
                     return self;
                 }
                 let mut s = self.next(false);
-                let mut m = s.machine.borrow_mut();
-                let target = (m.steps + RUN_SLICE).min(RUN_BUDGET);
-                let status = match m.run(target) {
-                    Ok(RunEnd::Budget) if m.steps >= RUN_BUDGET => {
-                        Status::Stopped(format!("budget of {RUN_BUDGET} steps spent"))
-                    }
-                    Ok(RunEnd::Budget) => Status::Running,
-                    Ok(RunEnd::Stopped(stop)) => Status::Stopped(stop_text(&stop)),
+                let budget = s.budget();
+                let steps = s.sim.borrow().machine().steps;
+                let target = (steps + RUN_SLICE).min(budget);
+                let end = s.tracker.borrow_mut().run(&mut s.sim.borrow_mut(), target, s.until_switch);
+                let steps = s.sim.borrow().machine().steps;
+                s.status = match end {
+                    Ok(SliceEnd::Budget) if steps >= budget => Status::Stopped(format!("budget of {budget} steps spent")),
+                    Ok(SliceEnd::Budget) => Status::Running,
+                    Ok(SliceEnd::Switched) => Status::Ready,
+                    Ok(SliceEnd::Stopped(stop)) => Status::Stopped(stop_text(&stop)),
                     Err(e) => Status::Error(e.to_string()),
                 };
-                drop(m);
-                s.status = status;
+                if s.status != Status::Running {
+                    s.until_switch = false;
+                }
+                if matches!(s.status, Status::Stopped(_)) {
+                    s.check_outcome();
+                }
                 Rc::new(s)
             }
             Action::Pause => {
@@ -224,6 +306,7 @@ impl Reducible for Session {
                 }
                 let mut s = self.next(false);
                 s.status = Status::Ready;
+                s.until_switch = false;
                 Rc::new(s)
             }
             Action::Reset => {
@@ -234,11 +317,11 @@ impl Reducible for Session {
             }
             Action::Import(text) => {
                 let mut s = self.next(false);
-                match checkpoint::load(&text) {
-                    Ok((m, model)) => {
-                        let steps = m.steps;
-                        s.set_machine(m);
+                match checkpoint::load_sim(&text) {
+                    Ok(sim) => {
+                        let (model, steps) = (sim.model_name().to_string(), sim.machine().steps);
                         s.model = model.clone();
+                        s.set_sim(sim);
                         s.message = Some(format!("imported a {model} checkpoint at step {steps}"));
                     }
                     // Nothing is lost: the current machine stays as it was.
@@ -252,6 +335,16 @@ impl Reducible for Session {
                 }
                 let mut s = Session::open(self.scenarios.clone(), i);
                 s.version = self.version + 1;
+                Rc::new(s)
+            }
+            Action::SelectModel(model) => {
+                if model == self.model || !nestscope_core::sim::MODELS.contains(&model.as_str()) {
+                    return self;
+                }
+                let mut s = self.next(false);
+                s.model = model;
+                s.message = None;
+                s.reload();
                 Rc::new(s)
             }
             Action::Edit(text) => {
@@ -280,6 +373,6 @@ impl Reducible for Session {
 
 impl PartialEq for Session {
     fn eq(&self, other: &Self) -> bool {
-        self.version == other.version && Rc::ptr_eq(&self.machine, &other.machine)
+        self.version == other.version && Rc::ptr_eq(&self.sim, &other.sim)
     }
 }

@@ -4,6 +4,8 @@
 use nestscope_web::components::disassembly::{listing, Disassembly, DisassemblyProps};
 use nestscope_web::components::registers::{decode_rflags, Registers, RegistersProps};
 use nestscope_web::components::toolbar::{Toolbar, ToolbarProps};
+use nestscope_core::cpu::Regs;
+use nestscope_core::trace::Level;
 use nestscope_web::state::Status;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
@@ -30,6 +32,15 @@ fn attrs(root: &web_sys::Element, sel: &str, attr: &str) -> Vec<String> {
         .collect()
 }
 
+fn regs(gpr: [u64; 16], rip: u64, rflags: u64) -> Regs {
+    Regs { gpr, rip, rflags }
+}
+
+fn texts(root: &web_sys::Element, sel: &str) -> Vec<String> {
+    let list = root.query_selector_all(sel).unwrap();
+    (0..list.length()).map(|i| list.item(i).unwrap().text_content().unwrap_or_default()).collect()
+}
+
 #[wasm_bindgen_test]
 async fn registers_highlight_exactly_the_changed_ones() {
     let root = mount();
@@ -37,12 +48,48 @@ async fn registers_highlight_exactly_the_changed_ones() {
     prev[1] = 5;
     let mut gpr = prev;
     gpr[0] = 0x1234; // rax changed, rcx unchanged at 5
-    let props = RegistersProps { gpr, prev_gpr: prev, rip: 0x100004, rflags: 0x46, prev_rflags: 0x2 };
+    let props = RegistersProps {
+        level: Level::L1,
+        l1: regs(gpr, 0x100004, 0x46),
+        prev_l1: regs(prev, 0x100000, 0x2),
+        l2: None,
+        prev_l2: None,
+    };
     yew::Renderer::<Registers>::with_root_and_props(root.clone(), props).render();
     settle().await;
     assert_eq!(attrs(&root, "tr.changed", "data-reg"), vec!["rax", "rflags"]);
     let rax = root.query_selector("tr[data-reg=rax] td").unwrap().unwrap();
     assert_eq!(rax.text_content().unwrap(), "0x0000000000001234");
+    assert_eq!(root.query_selector_all("tr[data-reg=rax] td").unwrap().length(), 1, "one column while L1 runs");
+    assert_eq!(texts(&root, "[data-testid=level]"), vec!["L1"]);
+}
+
+#[wasm_bindgen_test]
+async fn registers_show_l1_and_l2_side_by_side_while_l2_runs() {
+    let root = mount();
+    let mut l1 = [0u64; 16];
+    l1[0] = 0x200000; // L1's RAX (the VMCB address) is kept in the host save area
+    l1[3] = 0x81;
+    let mut l2 = l1;
+    l2[0] = 0x4c; // the guest's RAX
+    l2[4] = 0x380000; // and its RSP
+    let props = RegistersProps {
+        level: Level::L2,
+        l1: regs(l1, 0x1000aa, 0x2),
+        prev_l1: regs(l1, 0x1000aa, 0x2),
+        l2: Some(regs(l2, 0x100105, 0x2)),
+        prev_l2: Some(regs({ let mut p = l2; p[0] = 0x4b; p }, 0x100103, 0x2)),
+    };
+    yew::Renderer::<Registers>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    assert_eq!(texts(&root, "[data-testid=level]"), vec!["L2"]);
+    assert_eq!(texts(&root, "tr[data-reg=rax] td.l1"), vec!["0x0000000000200000"]);
+    assert_eq!(texts(&root, "tr[data-reg=rax] td.l2"), vec!["0x000000000000004c"]);
+    assert_eq!(texts(&root, "tr[data-reg=rsp] td.l2"), vec!["0x0000000000380000"]);
+    assert_eq!(texts(&root, "tr[data-reg=rip] td.l2"), vec!["0x0000000000100105"]);
+    assert_eq!(attrs(&root, "td.l2.changed", "class").len(), 1, "only L2's RAX changed");
+    assert_eq!(attrs(&root, "tr.changed", "data-reg"), vec!["rax"]);
+    assert!(texts(&root, "tr.levels th").contains(&"L2 (CPU)".to_string()));
 }
 
 #[wasm_bindgen_test]
@@ -61,6 +108,7 @@ async fn toolbar_disables_step_and_run_when_the_program_stopped() {
         steps: 19,
         on_step: Callback::noop(),
         on_run: Callback::noop(),
+        on_run_to_switch: Callback::noop(),
         on_pause: Callback::noop(),
         on_reset: Callback::noop(),
     };
@@ -72,7 +120,12 @@ async fn toolbar_disables_step_and_run_when_the_program_stopped() {
         let b: web_sys::HtmlElement = buttons.item(i).unwrap().dyn_into().unwrap();
         seen.push((b.text_content().unwrap(), b.has_attribute("disabled")));
     }
-    let expect: Vec<(String, bool)> = vec![("Step".into(), true), ("Run".into(), true), ("Reset".into(), false)];
+    let expect: Vec<(String, bool)> = vec![
+        ("Step".into(), true),
+        ("Run".into(), true),
+        ("Run to next VMRUN/#VMEXIT".into(), true),
+        ("Reset".into(), false),
+    ];
     assert_eq!(seen, expect);
     assert!(root.text_content().unwrap().contains("debug-exit, code 0"));
 }
