@@ -33,10 +33,8 @@ fn switch_label(sim: &Sim, r: &SwitchRecord) -> String {
 #[function_component(App)]
 pub fn app() -> Html {
     let session = use_reducer(|| Session::open(load_catalog(), 0));
-    let lines = {
-        let program = session.program.clone();
-        use_memo(session.program_gen, move |_| Rc::new(listing(&program, LOAD_ADDR)))
-    };
+    // Keyed by the program bytes: another scenario's program may have the same generation.
+    let lines = use_memo(session.program.clone(), |program| Rc::new(listing(program, LOAD_ADDR)));
 
     // While running, execute one slice per macrotask so the page stays responsive and shows progress.
     {

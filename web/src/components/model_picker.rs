@@ -37,7 +37,9 @@ pub fn model_picker(p: &ModelPickerProps) -> Html {
     html! {
         <label class="model-picker" title={model_summary(&p.current)}>
             {"model "}
-            <select {onchange} aria-label="Model" data-testid="model-select">
+            // Keyed by the model: a fresh element shows a model set from outside (an imported
+            // checkpoint) even after the user picked another one.
+            <select key={p.current.to_string()} {onchange} aria-label="Model" data-testid="model-select">
                 { for MODELS.iter().map(|m| {
                     let listed = p.scenario_models.iter().any(|s| s == m);
                     html! {

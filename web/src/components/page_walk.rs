@@ -102,7 +102,10 @@ fn report_view(r: &MemTypeReport) -> Html {
                         if let Some(n) = &g.nested { { nested_rows(n, true) } }
                     </>
                 }) }
-                if let Some(n) = &r.final_nested { { nested_rows(n, false) } }
+                if let Some(n) = &r.final_nested {
+                    <tr class="nested-head"><td colspan="4">{format!("final nested walk of GPA {:#x}", n.gpa.0)}</td></tr>
+                    { nested_rows(n, false) }
+                }
             </table>
             <p class="mono translation" data-testid="walk-translation">{
                 if r.nested { format!("GVA {:#x} → GPA {:#x} → SPA {:#x}", r.gva.0, r.gpa.0, r.spa.0) }
