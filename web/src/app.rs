@@ -1,18 +1,18 @@
 //! The root component: owns the session reducer and lays out the panels.
 use crate::components::checkpoint_bar::CheckpointBar;
 use crate::components::console::Console;
-use crate::components::disassembly::{listing, Disassembly};
+use crate::components::disassembly::{Disassembly, listing};
 use crate::components::editor::Editor;
-use crate::components::memory_view::{dump, MemoryView};
+use crate::components::memory_view::{MemoryView, dump};
 use crate::components::model_picker::ModelPicker;
 use crate::components::page_walk::{AccessKind, PageWalk};
 use crate::components::registers::Registers;
 use crate::components::scenario_picker::ScenarioPicker;
-use crate::components::switch_trace::{exit_text, kind_name, SwitchTrace, MAX_SHOWN};
+use crate::components::switch_trace::{MAX_SHOWN, SwitchTrace, exit_text, kind_name};
 use crate::components::toolbar::Toolbar;
-use crate::components::vmcb_view::{effective, VmcbView};
-use crate::state::{load_catalog, regs_now, Action, Session, Status};
-use crate::switches::{read_page, vmcbs, SwitchRecord, VmcbRole};
+use crate::components::vmcb_view::{VmcbView, effective};
+use crate::state::{Action, Session, Status, load_catalog, regs_now};
+use crate::switches::{SwitchRecord, VmcbRole, read_page, vmcbs};
 use nestscope_core::machine::LOAD_ADDR;
 use nestscope_core::mem::Gva;
 use nestscope_core::sim::Sim;
@@ -25,7 +25,9 @@ fn switch_label(sim: &Sim, r: &SwitchRecord) -> String {
     let evs = &sim.machine().events;
     let parts: Vec<String> = (r.first_event..r.first_event + r.events)
         .filter_map(|i| evs.get(i))
-        .map(|e| format!("{} {}→{} {}", kind_name(e.kind), e.from.name(), e.to.name(), exit_text(e)).trim_end().to_string())
+        .map(|e| {
+            format!("{} {}→{} {}", kind_name(e.kind), e.from.name(), e.to.name(), exit_text(e)).trim_end().to_string()
+        })
         .collect();
     format!("{} at step {}", parts.join(" + "), r.step)
 }

@@ -2,16 +2,16 @@
 //! world-switch tracker live in `Rc<RefCell<_>>`; the reducer bumps a version so components
 //! re-render after every change.
 use crate::storage;
-use crate::switches::{run_end, SliceEnd, Tracker};
+use crate::switches::{SliceEnd, Tracker, run_end};
+use nestscope_core::Stop;
 use nestscope_core::asm::{self, AsmError};
 use nestscope_core::checkpoint;
 use nestscope_core::cpu::Regs;
 use nestscope_core::machine::StepOutcome;
 use nestscope_core::scenario::run::{l0_config, mismatches};
-use nestscope_core::scenario::{catalog, Scenario};
+use nestscope_core::scenario::{Scenario, catalog};
 use nestscope_core::sim::Sim;
 use nestscope_core::trace::Level;
-use nestscope_core::Stop;
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::Reducible;
@@ -155,7 +155,8 @@ impl Session {
     fn assemble_and_load(&mut self) {
         match asm::assemble_all_errors(&self.source) {
             Ok(a) if a.bytes.is_empty() => {
-                self.asm_errors = vec![AsmError { line: 1, column: 1, message: "the program assembles to no bytes".into() }];
+                self.asm_errors =
+                    vec![AsmError { line: 1, column: 1, message: "the program assembles to no bytes".into() }];
             }
             Ok(a) => {
                 self.asm_errors.clear();
@@ -220,7 +221,10 @@ impl Session {
         let sim = self.sim.borrow();
         let report = sim.report(&run_end(&sim));
         let caveat = if let Some(m) = &exp.migrate {
-            Some(format!("the expectation includes a save/restore at step {}, which the interactive run does not do", m.at))
+            Some(format!(
+                "the expectation includes a save/restore at step {}, which the interactive run does not do",
+                m.at
+            ))
         } else if !self.catalog_program {
             Some("the program differs from the scenario's source".to_string())
         } else {
@@ -291,7 +295,9 @@ impl Reducible for Session {
                 let end = s.tracker.borrow_mut().run(&mut s.sim.borrow_mut(), target, s.until_switch);
                 let steps = s.sim.borrow().machine().steps;
                 s.status = match end {
-                    Ok(SliceEnd::Budget) if steps >= budget => Status::Stopped(format!("budget of {budget} steps spent")),
+                    Ok(SliceEnd::Budget) if steps >= budget => {
+                        Status::Stopped(format!("budget of {budget} steps spent"))
+                    }
                     Ok(SliceEnd::Budget) => Status::Running,
                     Ok(SliceEnd::Switched) => Status::Ready,
                     Ok(SliceEnd::Stopped(stop)) => Status::Stopped(stop_text(&stop)),

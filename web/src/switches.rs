@@ -4,11 +4,11 @@
 //!
 //! Snapshots are cheap to keep current: a page is copied again only when its write generation
 //! moved, and the global write generation tells in O(1) whether anything was written at all.
+use nestscope_core::cpu::fault::EmuError;
 use nestscope_core::machine::{RunEnd, StepOutcome};
 use nestscope_core::mem::Hpa;
 use nestscope_core::sim::Sim;
 use nestscope_core::trace::{EventKind, Level};
-use nestscope_core::cpu::fault::EmuError;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
@@ -90,7 +90,11 @@ pub fn vmcb12_addr(sim: &Sim) -> Option<u64> {
     match sim {
         Sim::Kvm(k) => k.nested.as_ref().map(|n| n.vmcb12).or(k.last_vmcb12),
         Sim::Hw(m) => m.svm.guest.as_ref().map(|g| g.vmcb_pa).or_else(|| {
-            m.events.iter().rev().find(|e| e.kind == EventKind::Vmrun).and_then(|e| parse_vmcb_detail(e.detail.as_deref()?))
+            m.events
+                .iter()
+                .rev()
+                .find(|e| e.kind == EventKind::Vmrun)
+                .and_then(|e| parse_vmcb_detail(e.detail.as_deref()?))
         }),
     }
 }
@@ -178,7 +182,10 @@ impl Tracker {
             return;
         }
         let rax = sim.machine().cpu.regs.gpr[0];
-        if rax & 0xfff != 0 || self.watched.iter().any(|s| s.addr == rax) || !sim.machine().mem.contains(Hpa(rax), PAGE as u64) {
+        if rax & 0xfff != 0
+            || self.watched.iter().any(|s| s.addr == rax)
+            || !sim.machine().mem.contains(Hpa(rax), PAGE as u64)
+        {
             return;
         }
         let g = sim.machine().mem.page_generation(Hpa(rax));
@@ -212,7 +219,12 @@ impl Tracker {
         if self.records.len() >= MAX_RECORDS {
             self.records.pop_front();
         }
-        self.records.push_back(SwitchRecord { first_event, events: m.events.len() - first_event, step: m.steps, pages });
+        self.records.push_back(SwitchRecord {
+            first_event,
+            events: m.events.len() - first_event,
+            step: m.steps,
+            pages,
+        });
         self.mem_generation = u64::MAX;
         self.refresh(sim);
     }

@@ -1,9 +1,9 @@
 //! Text for the page-walk panel: paging-entry bits, the memory-type provenance of a
 //! `MemTypeResolution` (PAT lookups, Table 15-19 / 15-20 cells, MTRR source, CD flags) and the
 //! faults a walk would take.
+use nestscope_core::mem::memtype::MtrrSource;
 use nestscope_core::mem::memtype::combine::{MemTypeResolution, PatLookup, TableCell};
 use nestscope_core::mem::memtype::pat::EntryKind;
-use nestscope_core::mem::memtype::MtrrSource;
 use nestscope_core::svm::nested_walk::MemTypeError;
 
 /// The name of a paging-structure level (4 = PML4E … 1 = PTE).
@@ -60,7 +60,11 @@ fn kind_text(k: EntryKind) -> &'static str {
 /// "PAT index 0 (PAT 0 PCD 0 PWT 0, 4 KiB leaf) → gPAT[0] = 0x06 → WB".
 pub fn pat_lookup(l: &PatLookup, reg: &str) -> String {
     let b = l.bits;
-    let ty = if l.entry_valid { l.mem_type.name().to_string() } else { format!("reserved encoding, taken as {}", l.mem_type.name()) };
+    let ty = if l.entry_valid {
+        l.mem_type.name().to_string()
+    } else {
+        format!("reserved encoding, taken as {}", l.mem_type.name())
+    };
     format!(
         "index {} (PAT {} PCD {} PWT {}; {}) → {reg}[{}] = {:#04x} → {ty}   ({reg} = {:#018x})",
         l.index,
@@ -89,7 +93,9 @@ pub fn mtrr_source(s: &MtrrSource) -> String {
         MtrrSource::Disabled => "MTRRs disabled (MTRRdefType.E = 0): UC".into(),
         MtrrSource::Fixed { msr, byte } => format!("fixed-range MTRR {msr:#x}, byte {byte}"),
         MtrrSource::Variable { matched } => format!("variable range(s) {}", ranges(*matched)),
-        MtrrSource::OverlapUndefined { matched } => format!("overlapping variable ranges {} (undefined: UC)", ranges(*matched)),
+        MtrrSource::OverlapUndefined { matched } => {
+            format!("overlapping variable ranges {} (undefined: UC)", ranges(*matched))
+        }
         MtrrSource::Default => "no range matched: MTRRdefType default".into(),
     }
 }
@@ -108,7 +114,10 @@ pub fn provenance(r: &MemTypeResolution) -> Vec<(&'static str, String)> {
     } else {
         v.push(("PAT", pat_lookup(&r.guest, "PAT")));
     }
-    v.push(("MTRR", format!("{} for SPA {:#x} — {}", r.mtrr.mem_type.name(), r.mtrr.spa.0, mtrr_source(&r.mtrr.source))));
+    v.push((
+        "MTRR",
+        format!("{} for SPA {:#x} — {}", r.mtrr.mem_type.name(), r.mtrr.spa.0, mtrr_source(&r.mtrr.source)),
+    ));
     v.push(("effective", cell(&r.effective, "PAT", "MTRR")));
     let cd = if r.nested {
         format!("gCR0.CD = {}, hCR0.CD = {}", r.guest_cr0_cd as u8, r.host_cr0_cd as u8)
@@ -123,7 +132,8 @@ pub fn provenance(r: &MemTypeResolution) -> Vec<(&'static str, String)> {
 
 /// A #PF error code's bits: "P W U R I".
 pub fn pf_bits(code: u64) -> String {
-    let names = [(0, "P"), (1, "W"), (2, "U"), (3, "RSV"), (4, "I/D"), (6, "SS"), (32, "final GPA"), (33, "guest table")];
+    let names =
+        [(0, "P"), (1, "W"), (2, "U"), (3, "RSV"), (4, "I/D"), (6, "SS"), (32, "final GPA"), (33, "guest table")];
     let set: Vec<&str> = names.iter().filter(|(b, _)| code >> b & 1 == 1).map(|(_, n)| *n).collect();
     if set.is_empty() { "none".into() } else { set.join(" ") }
 }
@@ -144,5 +154,30 @@ pub fn fault_text(e: &MemTypeError) -> String {
             x.info2
         ),
         MemTypeError::Memory(m) => format!("a table lies outside RAM: {m}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_bits_follow_the_level() {
+        // A 4 KiB PTE: PAT is bit 7; D is shown; no PS.
+        assert_eq!(decode_entry(0x8000_0000_0020_00e7, 1), "P RW US pwt pcd A D PAT NX → 0x200000");
+        // A 2 MiB PDE: PS is bit 7, PAT bit 12 (not part of the frame).
+        assert_eq!(decode_entry(0x0040_1083, 2), "P RW us pwt pcd a d PS PAT nx → 0x400000");
+        // A non-leaf PDE: no D, no PAT; PCD/PWT count.
+        assert_eq!(decode_entry(0x3019, 2), "P rw us PWT PCD a ps nx → 0x3000");
+        assert_eq!(decode_entry(0x3003, 4), "P RW us pwt pcd a nx → 0x3000");
+        assert!(is_leaf(0x83, 3) && !is_leaf(0x03, 3) && is_leaf(0, 1) && !is_leaf(0x80, 4));
+    }
+
+    #[test]
+    fn fault_texts_name_the_error_code_bits() {
+        assert_eq!(pf_bits(0x2), "W");
+        assert_eq!(pf_bits(0x1_0000_0007), "P W U final GPA");
+        assert_eq!(fault_text(&MemTypeError::PageFault { error_code: 0x11 }), "#PF, error code 0x11 (P I/D)");
+        assert_eq!(fault_text(&MemTypeError::NonCanonical), "#GP(0): the address is not canonical");
     }
 }

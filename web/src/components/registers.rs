@@ -1,7 +1,7 @@
 //! Register panel: L1's registers (`Sim::l1_regs`) and, while L2 runs, also the CPU's (L2's), with
 //! a badge naming the level that runs now; values that changed at the last step are highlighted.
-use nestscope_core::cpu::regs::{flags, GPR_NAMES};
 use nestscope_core::cpu::Regs;
+use nestscope_core::cpu::regs::{GPR_NAMES, flags};
 use nestscope_core::trace::Level;
 use yew::prelude::*;
 

@@ -1,8 +1,9 @@
 //! World-switch trace: every VMRUN and #VMEXIT at every level (kind, from→to, exit code and its
 //! name, step, RIP, detail), newest last; clicking one shows its detail, including the failed
 //! consistency check of a VMEXIT_INVALID and the VMCB fields that world switch changed.
-use crate::components::vmcb_view::{fields_of, field_changed, hex_value};
+use crate::components::vmcb_view::{field_changed, fields_of, hex_value};
 use crate::switches::SwitchRecord;
+use nestscope_core::svm::checks::CHECKS;
 use nestscope_core::svm::exit_code::SvmExitCode;
 use nestscope_core::trace::{Event, EventKind};
 use std::rc::Rc;
@@ -73,8 +74,11 @@ fn detail_of(i: usize, e: &Event, rec: Option<&SwitchRecord>, names: &[(u64, Str
             <p>{format!("step {}, RIP {:#x}", e.step, e.rip)}</p>
             if let Some((name, sec, what)) = check {
                 <p class="failed-check" data-testid="failed-check">
-                    {"VMRUN failed the consistency check "}<strong>{name}</strong>{format!(" (APM {sec}): {what}")}
+                    {"VMRUN failed the consistency check "}<strong>{name.clone()}</strong>{format!(" (APM {sec}): {what}")}
                 </p>
+                if let Some((_, _, cond)) = CHECKS.iter().find(|c| c.0 == name) {
+                    <p class="dim" data-testid="check-rule">{format!("VMEXIT_INVALID when {cond}.")}</p>
+                }
             } else if let Some(d) = &e.detail {
                 <p>{d.clone()}</p>
             }

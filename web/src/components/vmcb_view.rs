@@ -3,7 +3,7 @@
 //! the last world switch changed are highlighted.
 use crate::switches::{PageChange, VmcbRole};
 use nestscope_core::mem::{Hpa, PhysMem};
-use nestscope_core::svm::vmcb::fields::{decode_value, dump, FieldValue, VmcbField};
+use nestscope_core::svm::vmcb::fields::{FieldValue, VmcbField, decode_value, dump};
 use std::rc::Rc;
 use yew::prelude::*;
 
