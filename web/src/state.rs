@@ -1,14 +1,16 @@
 //! The app's session state (a `Reducible`): the run (a `Sim` under the selected model) and its
 //! world-switch tracker live in `Rc<RefCell<_>>`; the reducer bumps a version so components
 //! re-render after every change.
+pub use crate::outcome::Outcome;
+use crate::outcome::{outcome_of, sc_program};
 use crate::storage;
-use crate::switches::{SliceEnd, Tracker, run_end};
+use crate::switches::{SliceEnd, Tracker};
 use nestscope_core::Stop;
 use nestscope_core::asm::{self, AsmError};
 use nestscope_core::checkpoint;
 use nestscope_core::cpu::Regs;
 use nestscope_core::machine::StepOutcome;
-use nestscope_core::scenario::run::{l0_config, mismatches};
+use nestscope_core::scenario::run::l0_config;
 use nestscope_core::scenario::{Scenario, catalog};
 use nestscope_core::sim::Sim;
 use nestscope_core::trace::Level;
@@ -28,16 +30,6 @@ pub enum Status {
     Running,
     Stopped(String),
     Error(String),
-}
-
-/// How a finished run compares with the scenario's expectation for the model.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Outcome {
-    pub model: String,
-    /// Every difference (empty: the run matched).
-    pub mismatches: Vec<String>,
-    /// Why the comparison may not apply (the program was edited, the expectation migrates).
-    pub caveat: Option<String>,
 }
 
 #[derive(Clone)]
@@ -213,24 +205,7 @@ impl Session {
 
     /// Compares the ended run with the scenario's expectation for the model, if there is one.
     fn check_outcome(&mut self) {
-        let sc = self.scenario();
-        let Some(exp) = sc.expect.get(&self.model) else {
-            self.outcome = None;
-            return;
-        };
-        let sim = self.sim.borrow();
-        let report = sim.report(&run_end(&sim));
-        let caveat = if let Some(m) = &exp.migrate {
-            Some(format!(
-                "the expectation includes a save/restore at step {}, which the interactive run does not do",
-                m.at
-            ))
-        } else if !self.catalog_program {
-            Some("the program differs from the scenario's source".to_string())
-        } else {
-            None
-        };
-        self.outcome = Some(Outcome { model: self.model.clone(), mismatches: mismatches(&report, exp), caveat });
+        self.outcome = outcome_of(&self.sim.borrow(), self.scenario(), &self.model, self.catalog_program);
     }
 
     fn finished(&self) -> bool {
@@ -254,11 +229,6 @@ impl Session {
 pub fn regs_now(sim: &Sim) -> (Regs, Option<Regs>) {
     let l2 = (sim.level() == Level::L2).then(|| sim.machine().cpu.regs.clone());
     (sim.l1_regs(), l2)
-}
-
-/// The scenario's own program bytes (to tell whether the loaded program is still it).
-fn sc_program(sc: &Scenario) -> Option<Vec<u8>> {
-    asm::assemble(&sc.source).ok().map(|a| a.bytes)
 }
 
 impl Reducible for Session {

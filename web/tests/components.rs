@@ -425,6 +425,21 @@ async fn page_walk_under_kvm_is_two_dimensional_and_a_fault_is_shown_as_such() {
     .render();
     settle().await;
     assert_eq!(texts(&root2, "[data-testid=walk-fault]"), vec!["the access would fault: #PF, error code 0x2 (W)"]);
+    // Under L0, an L1 address the guest tables map but beyond L1's 64 MiB: L0's NPT faults.
+    let root3 = mount();
+    yew::Renderer::<PageWalk>::with_root_and_props(
+        root3.clone(),
+        walk_props("kvm-merged", 0x8000_0000, AccessKind::Read),
+    )
+    .render();
+    settle().await;
+    let npf = texts(&root3, "[data-testid=walk-fault]");
+    assert_eq!(npf.len(), 1);
+    assert!(
+        npf[0].starts_with("the access would fault: #NPF: #VMEXIT 0x400 (VMEXIT_NPF), EXITINFO1 0x1000000"),
+        "{npf:?}"
+    );
+    assert!(npf[0].ends_with("EXITINFO2 (GPA) 0x80000000"), "{npf:?}");
 }
 
 #[wasm_bindgen_test]
