@@ -141,8 +141,14 @@ async function pickScenario(page, name) {
   await sel.selectOption({ label });
   await page.locator('header .program').filter({ hasText: `scenario: ${name} ` }).waitFor();
 }
-const toSwitch = (page) => page.getByRole('button', { name: 'Run to next VMRUN/#VMEXIT' }).click();
 const switchRows = (page) => page.locator('[data-testid="switch-list"] tr[data-event]');
+// "Run to next VMRUN/#VMEXIT", then wait until the trace grew and the run paused.
+async function toSwitch(page) {
+  const before = await switchRows(page).count();
+  await page.getByRole('button', { name: 'Run to next VMRUN/#VMEXIT' }).click();
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="switch-list"] tr[data-event]').length > n, before);
+  await page.getByTestId('status').filter({ hasText: 'ready' }).waitFor();
+}
 const cellTexts = (loc) => loc.locator('td').allInnerTexts();
 
 test('World switches step by step on bare: VMRUN, #VMEXIT(VMMCALL), VMCB changes, L2 registers, expectation', async () => {
@@ -196,7 +202,7 @@ test('Model selector: kvm-merged runs L1 under L0; vmcb01/vmcb02; a kvm checkpoi
   await switchRows(page).first().waitFor();
   assert.deepEqual((await cellTexts(switchRows(page).nth(0))).slice(1, 3), ['#VMEXIT', 'L1→L0'], 'L1\'s WRMSR(EFER) exits to L0');
   // On to L1's VMRUN: L0 emulates it (#VMEXIT L1→L0 VMRUN, then VMRUN L1→L2).
-  while ((await page.getByTestId('level').innerText()) !== 'L2') await toSwitch(page).then(() => page.waitForTimeout(50));
+  while ((await page.getByTestId('level').innerText()) !== 'L2') await toSwitch(page);
   const n = await switchRows(page).count();
   assert.deepEqual((await cellTexts(switchRows(page).nth(n - 2))).slice(1, 4), ['#VMEXIT', 'L1→L0', '0x80 VMEXIT_VMRUN']);
   assert.deepEqual((await cellTexts(switchRows(page).nth(n - 1))).slice(1, 3), ['VMRUN', 'L1→L2']);

@@ -518,3 +518,17 @@ async fn model_picker_lists_the_seven_models_and_reports_a_pick() {
     settle().await;
     assert_eq!(picked.borrow().as_deref(), Some("kvm-swap"));
 }
+
+#[wasm_bindgen_test]
+fn memory_dump_translates_linear_addresses_of_the_running_level() {
+    use nestscope_web::components::memory_view::dump;
+    for model in ["bare", "kvm-legacy"] {
+        let sim = hello_sim(model);
+        let m = sim.machine();
+        let lin = dump(m, 0x100000, true);
+        assert_eq!(lin, dump(m, 0x100000, false), "{model}: identity-mapped");
+        assert_eq!(lin[0].1[..4], [Some(0x66), Some(0xba), Some(0xe9), Some(0x00)], "{model}: mov dx, 0xe9");
+        // Beyond the 4 GiB the entry tables map: no translation, no bytes.
+        assert!(dump(m, 0x1_2345_0000, true).iter().all(|(_, b)| b.iter().all(Option::is_none)), "{model}");
+    }
+}
