@@ -18,8 +18,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use yew::Reducible;
 
-/// Steps executed per slice of a "Run" before yielding to the browser.
-pub const RUN_SLICE: u64 = 100_000;
+/// Steps executed between checks of the clock during a slice of a "Run".
+pub const RUN_CHUNK: u64 = 10_000;
+/// A slice of a "Run" yields to the browser after about this many milliseconds.
+pub const SLICE_MS: f64 = 30.0;
 /// A "Run" stops after this many steps at most (a runaway guest must not hang the tab); a
 /// scenario's `max_steps` lowers it, so that the run ends where the scenario's check ends.
 pub const RUN_BUDGET: u64 = 50_000_000;
@@ -260,9 +262,17 @@ impl Reducible for Session {
                 }
                 let mut s = self.next(false);
                 let budget = s.budget();
-                let steps = s.sim.borrow().machine().steps;
-                let target = (steps + RUN_SLICE).min(budget);
-                let end = s.tracker.borrow_mut().run(&mut s.sim.borrow_mut(), target, s.until_switch);
+                // Chunks until about SLICE_MS have passed, so a slow stretch (many world
+                // switches under L0) still yields to the browser often.
+                let t0 = js_sys::Date::now();
+                let end = loop {
+                    let steps = s.sim.borrow().machine().steps;
+                    let target = (steps + RUN_CHUNK).min(budget);
+                    let end = s.tracker.borrow_mut().run(&mut s.sim.borrow_mut(), target, s.until_switch);
+                    if !matches!(end, Ok(SliceEnd::Budget)) || target >= budget || js_sys::Date::now() - t0 > SLICE_MS {
+                        break end;
+                    }
+                };
                 let steps = s.sim.borrow().machine().steps;
                 s.status = match end {
                     Ok(SliceEnd::Budget) if steps >= budget => {

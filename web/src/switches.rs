@@ -153,9 +153,11 @@ impl Tracker {
         let addr = addr & !0xfff;
         if !self.watched.iter().any(|s| s.addr == addr) && sim.machine().mem.contains(Hpa(addr), PAGE as u64) {
             if self.watched.len() >= MAX_WATCHED {
-                // Keep L0's fixed VMCBs (watched first under kvm-*); drop the oldest vmcb12.
-                let keep = if matches!(sim, Sim::Kvm(_)) { 2 } else { 0 };
-                self.watched.remove(keep);
+                // Keep L0's fixed VMCBs; drop the oldest vmcb12.
+                let fixed = |a: u64| matches!(sim, Sim::Kvm(k) if a == k.layout.vmcb01 || a == k.layout.vmcb02);
+                if let Some(i) = self.watched.iter().position(|s| !fixed(s.addr)) {
+                    self.watched.remove(i);
+                }
             }
             self.watched.push(snap(sim, addr));
         }
@@ -194,27 +196,29 @@ impl Tracker {
         }
     }
 
-    /// Records the step that added events since `first_event`.
+    /// Records the step that added events since `first_event`. Only pages whose write
+    /// generation moved are read and compared.
     fn record(&mut self, sim: &Sim, first_event: usize) {
         let m = sim.machine();
         let l1_vmrun = m.events[first_event..].iter().any(|e| e.kind == EventKind::Vmrun && e.from == Level::L1);
-        if l1_vmrun && let Some(r) = &self.rax {
+        let rax = self.rax.take();
+        if l1_vmrun && let Some(r) = &rax {
             self.vmcb12 = Some(r.addr);
-        }
-        let mut before: Vec<Snap> = self.watched.clone();
-        if let Some(r) = self.rax.take() {
-            before.push(r);
         }
         let mut pages = Vec::new();
         for (_, a) in vmcbs(sim, self.vmcb12) {
             let a = a & !0xfff;
-            let after = read_page(sim, a);
-            if let Some(b) = before.iter().find(|s| s.addr == a)
-                && *b.bytes != *after
-            {
-                pages.push(PageChange { addr: a, before: b.bytes.clone(), after });
-            }
+            let generation = m.mem.page_generation(Hpa(a));
+            let before = self.watched.iter().chain(rax.iter()).find(|s| s.addr == a).cloned();
             self.watch(sim, a);
+            let Some(b) = before.filter(|b| b.generation != generation) else { continue };
+            let after = read_page(sim, a);
+            if *b.bytes != *after {
+                pages.push(PageChange { addr: a, before: b.bytes.clone(), after: after.clone() });
+            }
+            if let Some(w) = self.watched.iter_mut().find(|s| s.addr == a) {
+                *w = Snap { addr: a, generation, bytes: after };
+            }
         }
         if self.records.len() >= MAX_RECORDS {
             self.records.pop_front();
