@@ -238,6 +238,7 @@ test('Model selector: kvm-merged runs L1 under L0; vmcb01/vmcb02; a kvm checkpoi
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.getByTestId('status').filter({ hasText: 'debug-exit, code 0' }).waitFor();
   assert.equal(await page.getByTestId('steps').innerText(), endSteps, 'the resumed run ends at the same step');
+  assert.equal(await page.getByTestId('verdict').innerText(), '✓ the run matched the expectation');
   assert.deepEqual(errors, []);
 });
 

@@ -9,7 +9,8 @@ use nestscope_core::Stop;
 use nestscope_core::asm::{self, AsmError};
 use nestscope_core::checkpoint;
 use nestscope_core::cpu::Regs;
-use nestscope_core::machine::StepOutcome;
+use nestscope_core::machine::{LOAD_ADDR, StepOutcome};
+use nestscope_core::mem::Hpa;
 use nestscope_core::scenario::run::l0_config;
 use nestscope_core::scenario::{Scenario, catalog};
 use nestscope_core::sim::Sim;
@@ -312,6 +313,11 @@ impl Reducible for Session {
                     Ok(sim) => {
                         let (model, steps) = (sim.model_name().to_string(), sim.machine().steps);
                         s.model = model.clone();
+                        // The scenario's expectations apply if the checkpoint runs its program.
+                        s.catalog_program = sc_program(s.scenario()).is_some_and(|p| {
+                            let mut b = vec![0u8; p.len()];
+                            sim.machine().mem.read(Hpa(LOAD_ADDR), &mut b).is_ok() && b == p
+                        });
                         s.set_sim(sim);
                         s.message = Some(format!("imported a {model} checkpoint at step {steps}"));
                     }
