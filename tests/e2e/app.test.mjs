@@ -39,7 +39,7 @@ async function openApp() {
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(base);
-  await page.getByRole('button', { name: 'Step' }).waitFor({ timeout: 20000 });
+  await page.getByRole('button', { name: 'Step', exact: true }).waitFor({ timeout: 20000 });
   return { page, errors };
 }
 const rip = (page) => page.locator('tr[data-reg="rip"] td').innerText();
@@ -47,7 +47,7 @@ const rip = (page) => page.locator('tr[data-reg="rip"] td').innerText();
 test('Step advances RIP and highlights the new instruction', async () => {
   const { page, errors } = await openApp();
   assert.equal(await rip(page), '0x0000000000100000');
-  await page.getByRole('button', { name: 'Step' }).click();
+  await page.getByRole('button', { name: 'Step', exact: true }).click();
   await page.waitForFunction(() => document.querySelector('tr[data-reg="rip"] td').innerText !== '0x0000000000100000');
   const after = await rip(page);
   assert.equal(after, '0x0000000000100004', 'mov dx, 0xe9 is 4 bytes long');
@@ -59,11 +59,11 @@ test('Step advances RIP and highlights the new instruction', async () => {
 
 test('Run executes to the debug exit and shows the console text', async () => {
   const { page, errors } = await openApp();
-  await page.getByRole('button', { name: 'Run' }).click();
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.getByTestId('status').filter({ hasText: 'debug-exit' }).waitFor({ timeout: 20000 });
   assert.equal(await page.getByTestId('console').textContent(), 'ok\n');
-  assert.ok(await page.getByRole('button', { name: 'Step' }).isDisabled());
-  await page.getByRole('button', { name: 'Reset' }).click();
+  assert.ok(await page.getByRole('button', { name: 'Step', exact: true }).isDisabled());
+  await page.getByRole('button', { name: 'Reset', exact: true }).click();
   await page.waitForFunction(() => document.querySelector('tr[data-reg="rip"] td').innerText === '0x0000000000100000');
   assert.equal(await page.getByTestId('console').textContent(), '');
   await page.screenshot({ path: path.join(outDir, 'after-run-reset.png'), fullPage: true });
@@ -72,7 +72,7 @@ test('Run executes to the debug exit and shows the console text', async () => {
 
 test('Export and import a checkpoint; a corrupt file is refused and nothing is lost', async () => {
   const { page, errors } = await openApp();
-  const step = page.getByRole('button', { name: 'Step' });
+  const step = page.getByRole('button', { name: 'Step', exact: true });
   for (let i = 0; i < 3; i++) await step.click();
   await page.getByTestId('steps').filter({ hasText: 'steps: 3' }).waitFor();
   const ripAt3 = await rip(page);
@@ -82,7 +82,7 @@ test('Export and import a checkpoint; a corrupt file is refused and nothing is l
   const doc = JSON.parse(fs.readFileSync(saved, 'utf8'));
   assert.equal(doc.format, 'nestscope-checkpoint');
   assert.equal(doc.state.steps, 3);
-  await page.getByRole('button', { name: 'Run' }).click();
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.getByTestId('status').filter({ hasText: 'debug-exit' }).waitFor();
   // A corrupt file: refused with a message, the finished machine stays as it is.
   const bad = path.join(outDir, 'corrupt-checkpoint.json');
@@ -96,7 +96,7 @@ test('Export and import a checkpoint; a corrupt file is refused and nothing is l
   await page.getByTestId('checkpoint-message').filter({ hasText: 'imported a bare checkpoint at step 3' }).waitFor();
   assert.equal(await rip(page), ripAt3);
   assert.equal(await page.getByTestId('console').textContent(), 'o', 'three steps: mov dx, mov al, out');
-  await page.getByRole('button', { name: 'Run' }).click();
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.getByTestId('status').filter({ hasText: 'debug-exit, code 0' }).waitFor();
   assert.equal(await page.getByTestId('console').textContent(), 'ok\n');
   assert.match(await page.getByTestId('steps').innerText(), /steps: 19/);
@@ -115,19 +115,169 @@ test('Editor: assembler errors at their line, autosave across reload, revert to 
   const hi = "bits 64\norg 0x100000\n  mov al, 'h'\n  out 0xe9, al\n  mov al, 'i'\n  out 0xe9, al\n  mov al, 7\n  out 0xf4, al\n";
   await source.fill(hi);
   await page.getByRole('button', { name: 'Assemble & load' }).click();
-  await page.getByRole('button', { name: 'Run' }).click();
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.getByTestId('status').filter({ hasText: 'debug-exit, code 7' }).waitFor();
   assert.equal(await page.getByTestId('console').textContent(), 'hi');
   // Nothing lost on reload: the edit comes back from localStorage.
   await page.reload();
-  await page.getByRole('button', { name: 'Step' }).waitFor();
+  await page.getByRole('button', { name: 'Step', exact: true }).waitFor();
   assert.equal(await page.getByTestId('source').inputValue(), hi);
   assert.match(await page.locator('.editor h2').innerText(), /edited, autosaved/);
   await page.getByRole('button', { name: 'Revert to catalog' }).click();
   assert.match(await page.getByTestId('source').inputValue(), /countdown/);
-  await page.getByRole('button', { name: 'Run' }).click();
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.getByTestId('status').filter({ hasText: 'debug-exit, code 0' }).waitFor();
   assert.equal(await page.getByTestId('console').textContent(), 'ok\n');
   await page.screenshot({ path: path.join(outDir, 'editor.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+});
+
+// ---- nested virtualization flows ------------------------------------------------------------
+
+async function pickScenario(page, name) {
+  const sel = page.getByTestId('scenario-select');
+  const label = await sel.evaluate((s, n) => [...s.options].find((o) => o.text.startsWith(`${n} — `))?.text, name);
+  assert.ok(label, `scenario ${name} is in the catalog`);
+  await sel.selectOption({ label });
+  await page.locator('header .program').filter({ hasText: `scenario: ${name} ` }).waitFor();
+}
+const switchRows = (page) => page.locator('[data-testid="switch-list"] tr[data-event]');
+// "Run to next VMRUN/#VMEXIT", then wait until the trace grew and the run paused.
+async function toSwitch(page) {
+  const before = await switchRows(page).count();
+  await page.getByRole('button', { name: 'Run to next VMRUN/#VMEXIT' }).click();
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="switch-list"] tr[data-event]').length > n, before);
+  await page.getByTestId('status').filter({ hasText: 'ready' }).waitFor();
+}
+const cellTexts = (loc) => loc.locator('td').allInnerTexts();
+
+test('World switches step by step on bare: VMRUN, #VMEXIT(VMMCALL), VMCB changes, L2 registers, expectation', async () => {
+  const { page, errors } = await openApp();
+  await pickScenario(page, 'hello-vmrun');
+  assert.equal(await page.getByTestId('model-select').inputValue(), 'bare', 'the scenario\'s first model');
+  assert.match(await page.getByLabel('VMCB', { exact: true }).innerText(), /No VMCB yet/);
+  await toSwitch(page);
+  await switchRows(page).first().waitFor();
+  assert.deepEqual((await cellTexts(switchRows(page).nth(0))).slice(1, 4), ['VMRUN', 'L1→L2', '']);
+  assert.equal(await page.getByTestId('level').innerText(), 'L2');
+  assert.equal(await page.locator('tr[data-reg="rax"] td.l1').innerText(), '0x0000000000200000', 'L1\'s RAX = the VMCB');
+  assert.equal(await page.locator('tr[data-reg="rsp"] td.l2').innerText(), '0x0000000000380000', 'L2\'s RSP from the VMCB');
+  assert.match(await page.getByTestId('vmcb-change').innerText(), /did not change VMCB/);
+  await page.getByRole('button', { name: 'Step', exact: true }).click();
+  await page.getByTestId('steps').filter({ hasText: /steps: \d+/ }).waitFor();
+  await toSwitch(page);
+  await page.locator('tr[data-event="1"]').waitFor();
+  assert.deepEqual((await cellTexts(switchRows(page).nth(1))).slice(1, 4), ['#VMEXIT', 'L2→L1', '0x81 VMEXIT_VMMCALL']);
+  assert.equal(await page.getByTestId('level').innerText(), 'L1');
+  // The VMCB panel highlights what the #VMEXIT wrote.
+  const exitRow = page.locator('[data-testid="vmcb-fields"] tr[data-field="exit_code"]');
+  assert.match(await exitRow.getAttribute('class'), /changed/);
+  assert.deepEqual((await cellTexts(exitRow)), ['0x070', 'exit_code', '0x0000000000000081', 'VMEXIT_VMMCALL']);
+  assert.doesNotMatch(await page.locator('[data-testid="vmcb-fields"] tr[data-field="asid"]').getAttribute('class') ?? '', /changed/);
+  assert.match(await page.getByTestId('vmcb-change').innerText(), /#VMEXIT L2→L1 0x81 VMEXIT_VMMCALL at step \d+/);
+  await page.getByTestId('vmcb-raw-toggle').check();
+  const raw = page.getByTestId('vmcb-raw');
+  assert.equal(await raw.locator('tr').count(), 256, 'a 4 KiB page in 16-byte rows');
+  assert.equal(await raw.locator('tr').nth(7).locator('mark').first().innerText(), '81 ', 'EXITCODE at 0x070');
+  await page.getByTestId('vmcb-raw-toggle').uncheck();
+  // The trace entry's detail lists the fields the switch changed.
+  await page.locator('tr[data-event="1"]').click();
+  const detail = page.getByTestId('switch-detail');
+  assert.match(await detail.innerText(), /event #1: #VMEXIT L2→L1 0x81 VMEXIT_VMMCALL/);
+  assert.match(await detail.innerText(), /VMCB exit_code: 0x0000000000000000 → 0x0000000000000081/);
+  await page.screenshot({ path: path.join(outDir, 'world-switch-bare.png'), fullPage: true });
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.getByTestId('status').filter({ hasText: 'debug-exit, code 0' }).waitFor();
+  assert.equal(await page.getByTestId('verdict').innerText(), '✓ the run matched the expectation');
+  assert.equal(await page.getByTestId('console').textContent(), 'L2\nL1: L2 exited with VMMCALL\n');
+  assert.deepEqual(errors, []);
+});
+
+test('Model selector: kvm-merged runs L1 under L0; vmcb01/vmcb02; a kvm checkpoint restores as kvm', async () => {
+  const { page, errors } = await openApp();
+  await pickScenario(page, 'hello-vmrun');
+  await page.getByTestId('model-select').selectOption('kvm-merged');
+  await page.locator('header .program').filter({ hasText: 'model: kvm-merged' }).waitFor();
+  await toSwitch(page);
+  await switchRows(page).first().waitFor();
+  assert.deepEqual((await cellTexts(switchRows(page).nth(0))).slice(1, 3), ['#VMEXIT', 'L1→L0'], 'L1\'s WRMSR(EFER) exits to L0');
+  // On to L1's VMRUN: L0 emulates it (#VMEXIT L1→L0 VMRUN, then VMRUN L1→L2).
+  while ((await page.getByTestId('level').innerText()) !== 'L2') await toSwitch(page);
+  const n = await switchRows(page).count();
+  assert.deepEqual((await cellTexts(switchRows(page).nth(n - 2))).slice(1, 4), ['#VMEXIT', 'L1→L0', '0x80 VMEXIT_VMRUN']);
+  assert.deepEqual((await cellTexts(switchRows(page).nth(n - 1))).slice(1, 3), ['VMRUN', 'L1→L2']);
+  const options = await page.getByTestId('vmcb-select').locator('option').allInnerTexts();
+  assert.deepEqual(options.map((o) => o.split(' ')[0]), ['vmcb12', 'vmcb01', 'vmcb02']);
+  await page.getByTestId('vmcb-select').selectOption({ index: 2 });
+  assert.match(await page.getByTestId('vmcb-change').innerText(), /changed by #VMEXIT L1→L0 0x80 VMEXIT_VMRUN \+ VMRUN L1→L2/);
+  assert.match(await page.locator('[data-testid="vmcb-fields"] tr[data-field="nested_cr3"]').getAttribute('class'), /changed/, 'L0 built vmcb02 with its shadow NPT');
+  // The page walk of L2 under L0 is 2-D: nested sub-walks through the shadow NPT.
+  const walk = page.getByLabel('Page walk');
+  assert.match(await walk.locator('h2').innerText(), /\(L2\)/);
+  assert.ok(await walk.locator('tr.nested').count() > 0);
+  assert.match(await walk.getByTestId('provenance').innerText(), /Table 15-19/);
+  const steps = Number((await page.getByTestId('steps').innerText()).replace('steps: ', ''));
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export checkpoint' }).click()]);
+  const saved = path.join(outDir, 'kvm-checkpoint.json');
+  await download.saveAs(saved);
+  const doc = JSON.parse(fs.readFileSync(saved, 'utf8'));
+  assert.equal(doc.state.model, 'kvm-merged');
+  assert.ok(doc.state.l0, 'the L0 state is in the checkpoint');
+  await page.screenshot({ path: path.join(outDir, 'kvm-l2.png'), fullPage: true });
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.getByTestId('status').filter({ hasText: 'debug-exit, code 0' }).waitFor();
+  assert.equal(await page.getByTestId('verdict').innerText(), '✓ the run matched the expectation');
+  const endSteps = await page.getByTestId('steps').innerText();
+  // Back to bare, then import the kvm checkpoint: it restores as kvm-merged, in L2.
+  await page.getByTestId('model-select').selectOption('bare');
+  await page.locator('header .program').filter({ hasText: 'model: bare' }).waitFor();
+  await page.getByTestId('import').setInputFiles(saved);
+  await page.getByTestId('checkpoint-message').filter({ hasText: `imported a kvm-merged checkpoint at step ${steps}` }).waitFor();
+  assert.equal(await page.getByTestId('model-select').inputValue(), 'kvm-merged');
+  assert.equal(await page.getByTestId('level').innerText(), 'L2');
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.getByTestId('status').filter({ hasText: 'debug-exit, code 0' }).waitFor();
+  assert.equal(await page.getByTestId('steps').innerText(), endSteps, 'the resumed run ends at the same step');
+  assert.equal(await page.getByTestId('verdict').innerText(), '✓ the run matched the expectation');
+  assert.deepEqual(errors, []);
+});
+
+test('A VMRUN that fails a consistency check is explained; the edited run is compared with a caveat', async () => {
+  const { page, errors } = await openApp();
+  await pickScenario(page, 'hello-vmrun');
+  const source = page.getByTestId('source');
+  const text = await source.inputValue();
+  await source.fill(text.replace('mov dword [VMCB + 0x058], 1', 'mov dword [VMCB + 0x058], 0'));
+  await page.getByRole('button', { name: 'Assemble & load' }).click();
+  await page.getByTestId('checkpoint-message').filter({ hasText: 'assembled and loaded' }).waitFor();
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.getByTestId('status').filter({ hasText: 'debug-exit, code 1' }).waitFor();
+  const bad = page.locator('[data-testid="switch-list"] tr.invalid');
+  assert.equal(await bad.count(), 1);
+  assert.match((await cellTexts(bad))[3], /^-1 VMEXIT_INVALID$/);
+  await bad.click();
+  assert.match(await page.getByTestId('failed-check').innerText(), /^VMRUN failed the consistency check \S+.* \(APM [\d.]+.*\): .*ASID/i);
+  assert.match(await page.getByTestId('verdict').innerText(), /differs/);
+  assert.match(await page.getByTestId('caveat').innerText(), /program differs from the scenario's source/);
+  await page.screenshot({ path: path.join(outDir, 'vmexit-invalid.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+});
+
+test('Page walk: RIP by default, another address and access kind, a fault shown as such', async () => {
+  const { page, errors } = await openApp();
+  const walk = page.getByLabel('Page walk');
+  assert.equal(await walk.getByTestId('walk-addr').inputValue(), '0x100000');
+  assert.deepEqual(await walk.locator('tr.guest td:first-child').allInnerTexts(), ['PML4E', 'PDPTE']);
+  assert.match(await walk.locator('tr.guest[data-level="3"] td.bits').innerText(), /^P RW us pwt pcd a d PS pat nx → 0x0$/);
+  assert.equal(await walk.locator('tr[data-step="result"] td').innerText(), 'WB');
+  assert.match(await walk.locator('tr[data-step="PAT"] td').innerText(), /PAT\[0\] = 0x06 → WB/);
+  assert.match(await walk.locator('tr[data-step="effective"] td').innerText(), /Table 15-20: PAT WB × MTRR WB = WB/);
+  await walk.getByTestId('walk-addr').fill('0x123456789000');
+  await walk.getByTestId('walk-addr').press('Enter');
+  await walk.getByTestId('walk-access').selectOption('write');
+  await walk.getByTestId('walk-fault').waitFor();
+  assert.match(await walk.getByTestId('walk-fault').innerText(), /#PF, error code 0x2 \(W\)/);
+  await walk.getByRole('button', { name: 'Follow RIP' }).click();
+  assert.equal(await walk.getByTestId('walk-addr').inputValue(), '0x100000');
   assert.deepEqual(errors, []);
 });

@@ -1,25 +1,42 @@
 //! The root component: owns the session reducer and lays out the panels.
 use crate::components::checkpoint_bar::CheckpointBar;
 use crate::components::console::Console;
-use crate::components::disassembly::{listing, Disassembly};
+use crate::components::disassembly::{Disassembly, listing};
 use crate::components::editor::Editor;
-use crate::components::memory_view::{dump, MemoryView};
+use crate::components::memory_view::{MemoryView, dump};
+use crate::components::model_picker::ModelPicker;
+use crate::components::page_walk::{AccessKind, PageWalk};
 use crate::components::registers::Registers;
 use crate::components::scenario_picker::ScenarioPicker;
+use crate::components::switch_trace::{MAX_SHOWN, SwitchTrace, exit_text, kind_name};
 use crate::components::toolbar::Toolbar;
-use crate::state::{load_catalog, Action, Session, Status};
+use crate::components::vmcb_view::{VmcbView, effective};
+use crate::state::{Action, Session, Status, load_catalog, regs_now};
+use crate::switches::{SwitchRecord, VmcbRole, read_page, vmcbs};
 use nestscope_core::machine::LOAD_ADDR;
+use nestscope_core::mem::Gva;
+use nestscope_core::sim::Sim;
 use std::rc::Rc;
 use std::time::Duration;
 use yew::prelude::*;
 
+/// "#VMEXIT L2→L1 0x81 VMEXIT_VMMCALL at step 57" for the events of one world-switch step.
+fn switch_label(sim: &Sim, r: &SwitchRecord) -> String {
+    let evs = &sim.machine().events;
+    let parts: Vec<String> = (r.first_event..r.first_event + r.events)
+        .filter_map(|i| evs.get(i))
+        .map(|e| {
+            format!("{} {}→{} {}", kind_name(e.kind), e.from.name(), e.to.name(), exit_text(e)).trim_end().to_string()
+        })
+        .collect();
+    format!("{} at step {}", parts.join(" + "), r.step)
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
     let session = use_reducer(|| Session::open(load_catalog(), 0));
-    let lines = {
-        let program = session.program.clone();
-        use_memo(session.program_gen, move |_| Rc::new(listing(&program, LOAD_ADDR)))
-    };
+    // Keyed by the program bytes: another scenario's program may have the same generation.
+    let lines = use_memo(session.program.clone(), |program| Rc::new(listing(program, LOAD_ADDR)));
 
     // While running, execute one slice per macrotask so the page stays responsive and shows progress.
     {
@@ -37,8 +54,37 @@ pub fn app() -> Html {
 
     let mem_addr = use_state(|| LOAD_ADDR);
     let mem_linear = use_state(|| false);
-    let m = session.machine.borrow();
-    let rows = dump(&m, *mem_addr, *mem_linear);
+    let vmcb_sel = use_state(|| None::<VmcbRole>);
+    let walk_addr = use_state(|| None::<u64>);
+    let walk_access = use_state(|| AccessKind::Fetch);
+    let sim = session.sim.borrow();
+    let tracker = session.tracker.borrow();
+    let m = sim.machine();
+    let kvm = matches!(&*sim, Sim::Kvm(_));
+    let level = sim.level();
+    let (l1, l2) = regs_now(&sim);
+    let rows = dump(m, *mem_addr, *mem_linear);
+
+    // VMCB panel: the chosen VMCB now, and how the last world switch changed it.
+    let choices = vmcbs(&sim, tracker.vmcb12);
+    let shown = effective(&choices, *vmcb_sel);
+    let page = shown.map_or_else(|| Rc::new(vec![0u8; 0x1000]), |(_, a)| read_page(&sim, a));
+    let last = tracker.last();
+    let change = last.zip(shown).and_then(|(r, (_, a))| r.change_of(a & !0xfff).cloned());
+    let change_label = last.map(|r| switch_label(&sim, r)).unwrap_or_default();
+    let vmcb_names: Vec<(u64, String)> = choices.iter().map(|(r, a)| (*a & !0xfff, r.name(kvm).to_string())).collect();
+
+    // World-switch trace: the newest events.
+    let total = m.events.len();
+    let from = total.saturating_sub(MAX_SHOWN);
+    let events = Rc::new(m.events[from..].iter().cloned().enumerate().map(|(i, e)| (from + i, e)).collect::<Vec<_>>());
+    let records = Rc::new(tracker.records.iter().cloned().collect::<Vec<_>>());
+
+    // Page walk of the level that runs now.
+    let rip = m.cpu.regs.rip;
+    let waddr = walk_addr.unwrap_or(rip);
+    let report = m.memtype_of(Gva(waddr), walk_access.access(m.cpu.cpl == 3));
+
     let cb = |a: fn() -> Action| {
         let s = session.clone();
         Callback::from(move |_| s.dispatch(a()))
@@ -51,15 +97,24 @@ pub fn app() -> Html {
                 <span class="subtitle">{"AMD SVM nested virtualization explorer"}</span>
                 <span class="program">{format!("scenario: {} · model: {}", sc.name, session.model)}</span>
             </header>
-            <Toolbar status={session.status.clone()} steps={m.steps}
-                on_step={cb(|| Action::Step)} on_run={cb(|| Action::StartRun)}
-                on_pause={cb(|| Action::Pause)} on_reset={cb(|| Action::Reset)} />
+            <div class="controls">
+                <Toolbar status={session.status.clone()} steps={m.steps}
+                    on_step={cb(|| Action::Step)} on_run={cb(|| Action::StartRun)}
+                    on_run_to_switch={cb(|| Action::RunToSwitch)}
+                    on_pause={cb(|| Action::Pause)} on_reset={cb(|| Action::Reset)} />
+                <ModelPicker current={AttrValue::from(session.model.clone())} scenario_models={sc.models.clone()}
+                    on_select={{ let s = session.clone(); Callback::from(move |m| s.dispatch(Action::SelectModel(m))) }} />
+            </div>
             <CheckpointBar on_export={{ let s = session.clone(); Callback::from(move |_| s.export()) }}
                 on_import={{ let s = session.clone(); Callback::from(move |t| s.dispatch(Action::Import(t))) }}
                 message={session.message.clone().map(AttrValue::from)} />
             <div class="panels">
                 <div class="column">
-                    <Disassembly lines={(*lines).clone()} rip={m.cpu.regs.rip} />
+                    <Disassembly lines={(*lines).clone()} rip={rip} />
+                    <SwitchTrace events={events} total={total} records={records} vmcb_names={vmcb_names} />
+                    <VmcbView choices={choices.clone()} selected={*vmcb_sel} kvm={kvm} page={page} change={change}
+                        change_label={AttrValue::from(change_label)}
+                        on_select={{ let s = vmcb_sel.clone(); Callback::from(move |r| s.set(Some(r))) }} />
                     <Editor scenario={AttrValue::from(sc.name.clone())} source={AttrValue::from(session.source.clone())}
                         edited={session.edited} errors={session.asm_errors.clone()}
                         on_edit={{ let s = session.clone(); Callback::from(move |t| s.dispatch(Action::Edit(t))) }}
@@ -67,14 +122,20 @@ pub fn app() -> Html {
                 </div>
                 <div class="column">
                     <ScenarioPicker scenarios={session.scenarios.clone()} current={session.current}
+                        model={AttrValue::from(session.model.clone())} outcome={session.outcome.clone()}
                         on_select={{ let s = session.clone(); Callback::from(move |i| s.dispatch(Action::SelectScenario(i))) }} />
-                    <Registers gpr={m.cpu.regs.gpr} prev_gpr={session.prev_gpr} rip={m.cpu.regs.rip}
-                        rflags={m.cpu.regs.rflags} prev_rflags={session.prev_rflags} />
+                    <Registers level={level} l1={l1} prev_l1={session.prev_l1.clone()} l2={l2} prev_l2={session.prev_l2.clone()} />
+                    <Console text={AttrValue::from(String::from_utf8_lossy(&m.console).into_owned())} />
                     <MemoryView rows={rows} addr={*mem_addr} linear={*mem_linear}
                         on_addr={{ let s = mem_addr.clone(); Callback::from(move |a| s.set(a)) }}
                         on_linear={{ let s = mem_linear.clone(); Callback::from(move |l| s.set(l)) }} />
-                    <Console text={AttrValue::from(String::from_utf8_lossy(&m.console).into_owned())} />
                 </div>
+            </div>
+            <div class="panels wide">
+                <PageWalk addr={waddr} follows_rip={walk_addr.is_none()} access={*walk_access} level={level} kvm={kvm}
+                    report={report}
+                    on_addr={{ let s = walk_addr.clone(); Callback::from(move |a| s.set(a)) }}
+                    on_access={{ let s = walk_access.clone(); Callback::from(move |k| s.set(k)) }} />
             </div>
         </main>
     }

@@ -1,18 +1,30 @@
-//! The app's session state (a `Reducible`): the machine lives in `Rc<RefCell<_>>`, the reducer
-//! bumps a version so components re-render after every change.
+//! The app's session state (a `Reducible`): the run (a `Sim` under the selected model) and its
+//! world-switch tracker live in `Rc<RefCell<_>>`; the reducer bumps a version so components
+//! re-render after every change.
+pub use crate::outcome::Outcome;
+use crate::outcome::{outcome_of, sc_program};
 use crate::storage;
+use crate::switches::{SliceEnd, Tracker};
+use nestscope_core::Stop;
 use nestscope_core::asm::{self, AsmError};
 use nestscope_core::checkpoint;
-use nestscope_core::machine::{Machine, StepOutcome};
-use nestscope_core::scenario::{catalog, Scenario};
-use nestscope_core::{RunEnd, Stop};
+use nestscope_core::cpu::Regs;
+use nestscope_core::machine::{LOAD_ADDR, StepOutcome};
+use nestscope_core::mem::Hpa;
+use nestscope_core::scenario::run::l0_config;
+use nestscope_core::scenario::{Scenario, catalog};
+use nestscope_core::sim::Sim;
+use nestscope_core::trace::Level;
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::Reducible;
 
-/// Steps executed per slice of a "Run" before yielding to the browser.
-pub const RUN_SLICE: u64 = 200_000;
-/// A "Run" stops after this many steps at most (a runaway guest must not hang the tab).
+/// Steps executed between checks of the clock during a slice of a "Run".
+pub const RUN_CHUNK: u64 = 10_000;
+/// A slice of a "Run" yields to the browser after about this many milliseconds.
+pub const SLICE_MS: f64 = 30.0;
+/// A "Run" stops after this many steps at most (a runaway guest must not hang the tab); a
+/// scenario's `max_steps` lowers it, so that the run ends where the scenario's check ends.
 pub const RUN_BUDGET: u64 = 50_000_000;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -37,12 +49,19 @@ pub struct Session {
     /// The loaded program and a generation that changes whenever it is replaced.
     pub program: Rc<Vec<u8>>,
     pub program_gen: u64,
+    /// The loaded program is the scenario's own (not an edit): its expectations apply.
+    pub catalog_program: bool,
     pub model: String,
-    pub machine: Rc<RefCell<Machine>>,
-    /// Registers before the last step/run, for change highlighting.
-    pub prev_gpr: [u64; 16],
-    pub prev_rflags: u64,
+    pub sim: Rc<RefCell<Sim>>,
+    pub tracker: Rc<RefCell<Tracker>>,
+    /// L1's and (while L2 ran) the CPU's registers before the last step/run, for highlighting.
+    pub prev_l1: Regs,
+    pub prev_l2: Option<Regs>,
     pub status: Status,
+    /// The current run stops at the next world switch ("Run to next VMRUN/#VMEXIT").
+    pub until_switch: bool,
+    /// Set when the run ended and the scenario has an expectation for the model.
+    pub outcome: Option<Outcome>,
     /// A one-line note for the user (e.g. why an import was refused).
     pub message: Option<String>,
     pub version: u64,
@@ -53,6 +72,10 @@ pub enum Action {
     /// Execute one slice of a run (dispatched repeatedly while `Running`).
     RunSlice,
     StartRun,
+    /// Run until the event list grows (the next VMRUN or #VMEXIT at any level).
+    RunToSwitch,
+    /// Reload the program under another CONTRACT model.
+    SelectModel(String),
     Pause,
     Reset,
     /// The text of a checkpoint file the user picked.
@@ -74,8 +97,8 @@ fn stop_text(s: &Stop) -> String {
     }
 }
 
-fn status_of(m: &Machine) -> Status {
-    match &m.stopped {
+fn status_of(sim: &Sim) -> Status {
+    match &sim.machine().stopped {
         Some(s) => Status::Stopped(stop_text(s)),
         None => Status::Ready,
     }
@@ -94,7 +117,7 @@ impl Session {
         let source = saved.clone().unwrap_or_else(|| sc.source.clone());
         let edited = source != sc.source;
         let model = sc.models.first().cloned().unwrap_or_else(|| "bare".into());
-        let mem = sc.machine.mem_mib;
+        let sim = Sim::Hw(nestscope_core::Machine::new(&[0xf4], 2).expect("a one-byte program loads"));
         let mut s = Session {
             current: index,
             source,
@@ -102,11 +125,15 @@ impl Session {
             asm_errors: Vec::new(),
             program: Rc::new(vec![0xf4]),
             program_gen: 0,
+            catalog_program: false,
             model,
-            machine: Rc::new(RefCell::new(Machine::new(&[0xf4], mem).expect("a one-byte program loads"))),
-            prev_gpr: [0; 16],
-            prev_rflags: 2,
+            tracker: Rc::new(RefCell::new(Tracker::new(&sim))),
+            sim: Rc::new(RefCell::new(sim)),
+            prev_l1: Regs::default(),
+            prev_l2: None,
             status: Status::Ready,
+            until_switch: false,
+            outcome: None,
             message: None,
             version: 0,
             scenarios,
@@ -123,10 +150,12 @@ impl Session {
     fn assemble_and_load(&mut self) {
         match asm::assemble_all_errors(&self.source) {
             Ok(a) if a.bytes.is_empty() => {
-                self.asm_errors = vec![AsmError { line: 1, column: 1, message: "the program assembles to no bytes".into() }];
+                self.asm_errors =
+                    vec![AsmError { line: 1, column: 1, message: "the program assembles to no bytes".into() }];
             }
             Ok(a) => {
                 self.asm_errors.clear();
+                self.catalog_program = Some(&a.bytes) == sc_program(self.scenario()).as_ref();
                 self.program = Rc::new(a.bytes);
                 self.program_gen += 1;
                 self.reload();
@@ -135,11 +164,15 @@ impl Session {
         }
     }
 
-    /// A fresh machine with the current program.
+    /// A fresh run of the current program under the current model.
     fn reload(&mut self) {
-        match Machine::new(&self.program, self.scenario().machine.mem_mib) {
-            Ok(m) => self.set_machine(m),
-            Err(e) => self.status = Status::Error(e.to_string()),
+        let cfg = &self.scenario().machine;
+        let sim = l0_config(cfg)
+            .map_err(|e| e.to_string())
+            .and_then(|l0| Sim::new(&self.program, cfg.mem_mib, &self.model, &l0).map_err(|e| e.to_string()));
+        match sim {
+            Ok(sim) => self.set_sim(sim),
+            Err(e) => self.status = Status::Error(e),
         }
     }
 
@@ -148,28 +181,57 @@ impl Session {
         let mut s = self.clone();
         s.version += 1;
         if snapshot {
-            let m = self.machine.borrow();
-            s.prev_gpr = m.cpu.regs.gpr;
-            s.prev_rflags = m.cpu.regs.rflags;
+            (s.prev_l1, s.prev_l2) = regs_now(&self.sim.borrow());
         }
         s
     }
 
-    fn set_machine(&mut self, m: Machine) {
-        self.prev_gpr = m.cpu.regs.gpr;
-        self.prev_rflags = m.cpu.regs.rflags;
-        self.status = status_of(&m);
-        self.machine = Rc::new(RefCell::new(m));
+    fn set_sim(&mut self, sim: Sim) {
+        (self.prev_l1, self.prev_l2) = regs_now(&sim);
+        self.status = status_of(&sim);
+        self.until_switch = false;
+        self.outcome = None;
+        self.tracker = Rc::new(RefCell::new(Tracker::new(&sim)));
+        self.sim = Rc::new(RefCell::new(sim));
     }
 
-    /// The checkpoint document of the current machine.
+    /// The checkpoint document of the current run (a kvm-* run keeps its L0 state).
     pub fn export(&self) -> String {
-        checkpoint::save(&self.machine.borrow(), &self.model)
+        checkpoint::save_sim(&self.sim.borrow())
+    }
+
+    /// The step budget of a run: for the scenario's own program its `max_steps` (where the
+    /// scenario check ends), for an edited one [`RUN_BUDGET`].
+    pub fn budget(&self) -> u64 {
+        if self.catalog_program { self.scenario().machine.max_steps.min(RUN_BUDGET) } else { RUN_BUDGET }
+    }
+
+    /// Compares the ended run with the scenario's expectation for the model, if there is one.
+    fn check_outcome(&mut self) {
+        self.outcome = outcome_of(&self.sim.borrow(), self.scenario(), &self.model, self.catalog_program);
     }
 
     fn finished(&self) -> bool {
         matches!(self.status, Status::Stopped(_) | Status::Error(_))
     }
+
+    /// Starts a run ("Run", or with `until_switch` "Run to next VMRUN/#VMEXIT").
+    fn start_run(self: Rc<Self>, until_switch: bool) -> Rc<Self> {
+        if self.finished() || self.status == Status::Running {
+            return self;
+        }
+        let mut s = self.next(true);
+        s.message = None;
+        s.status = Status::Running;
+        s.until_switch = until_switch;
+        Rc::new(s)
+    }
+}
+
+/// L1's registers, and the CPU's (L2's) while L2 runs.
+pub fn regs_now(sim: &Sim) -> (Regs, Option<Regs>) {
+    let l2 = (sim.level() == Level::L2).then(|| sim.machine().cpu.regs.clone());
+    (sim.l1_regs(), l2)
 }
 
 impl Reducible for Session {
@@ -182,40 +244,52 @@ impl Reducible for Session {
                 }
                 let mut s = self.next(true);
                 s.message = None;
-                let r = s.machine.borrow_mut().step();
+                let r = s.tracker.borrow_mut().step(&mut s.sim.borrow_mut());
                 s.status = match r {
-                    Ok(StepOutcome::Retired) => Status::Ready,
-                    Ok(StepOutcome::Stopped(stop)) => Status::Stopped(stop_text(&stop)),
+                    Ok((StepOutcome::Retired, _)) => Status::Ready,
+                    Ok((StepOutcome::Stopped(stop), _)) => Status::Stopped(stop_text(&stop)),
                     Err(e) => Status::Error(e.to_string()),
                 };
-                Rc::new(s)
-            }
-            Action::StartRun => {
-                if self.finished() || self.status == Status::Running {
-                    return self;
+                if matches!(s.status, Status::Stopped(_)) {
+                    s.check_outcome();
                 }
-                let mut s = self.next(true);
-                s.message = None;
-                s.status = Status::Running;
                 Rc::new(s)
             }
+            Action::StartRun => self.start_run(false),
+            Action::RunToSwitch => self.start_run(true),
             Action::RunSlice => {
                 if self.status != Status::Running {
                     return self;
                 }
                 let mut s = self.next(false);
-                let mut m = s.machine.borrow_mut();
-                let target = (m.steps + RUN_SLICE).min(RUN_BUDGET);
-                let status = match m.run(target) {
-                    Ok(RunEnd::Budget) if m.steps >= RUN_BUDGET => {
-                        Status::Stopped(format!("budget of {RUN_BUDGET} steps spent"))
+                let budget = s.budget();
+                // Chunks until about SLICE_MS have passed, so a slow stretch (many world
+                // switches under L0) still yields to the browser often.
+                let t0 = js_sys::Date::now();
+                let end = loop {
+                    let steps = s.sim.borrow().machine().steps;
+                    let target = (steps + RUN_CHUNK).min(budget);
+                    let end = s.tracker.borrow_mut().run(&mut s.sim.borrow_mut(), target, s.until_switch);
+                    if !matches!(end, Ok(SliceEnd::Budget)) || target >= budget || js_sys::Date::now() - t0 > SLICE_MS {
+                        break end;
                     }
-                    Ok(RunEnd::Budget) => Status::Running,
-                    Ok(RunEnd::Stopped(stop)) => Status::Stopped(stop_text(&stop)),
+                };
+                let steps = s.sim.borrow().machine().steps;
+                s.status = match end {
+                    Ok(SliceEnd::Budget) if steps >= budget => {
+                        Status::Stopped(format!("budget of {budget} steps spent"))
+                    }
+                    Ok(SliceEnd::Budget) => Status::Running,
+                    Ok(SliceEnd::Switched) => Status::Ready,
+                    Ok(SliceEnd::Stopped(stop)) => Status::Stopped(stop_text(&stop)),
                     Err(e) => Status::Error(e.to_string()),
                 };
-                drop(m);
-                s.status = status;
+                if s.status != Status::Running {
+                    s.until_switch = false;
+                }
+                if matches!(s.status, Status::Stopped(_)) {
+                    s.check_outcome();
+                }
                 Rc::new(s)
             }
             Action::Pause => {
@@ -224,6 +298,7 @@ impl Reducible for Session {
                 }
                 let mut s = self.next(false);
                 s.status = Status::Ready;
+                s.until_switch = false;
                 Rc::new(s)
             }
             Action::Reset => {
@@ -234,11 +309,16 @@ impl Reducible for Session {
             }
             Action::Import(text) => {
                 let mut s = self.next(false);
-                match checkpoint::load(&text) {
-                    Ok((m, model)) => {
-                        let steps = m.steps;
-                        s.set_machine(m);
+                match checkpoint::load_sim(&text) {
+                    Ok(sim) => {
+                        let (model, steps) = (sim.model_name().to_string(), sim.machine().steps);
                         s.model = model.clone();
+                        // The scenario's expectations apply if the checkpoint runs its program.
+                        s.catalog_program = sc_program(s.scenario()).is_some_and(|p| {
+                            let mut b = vec![0u8; p.len()];
+                            sim.machine().mem.read(Hpa(LOAD_ADDR), &mut b).is_ok() && b == p
+                        });
+                        s.set_sim(sim);
                         s.message = Some(format!("imported a {model} checkpoint at step {steps}"));
                     }
                     // Nothing is lost: the current machine stays as it was.
@@ -252,6 +332,16 @@ impl Reducible for Session {
                 }
                 let mut s = Session::open(self.scenarios.clone(), i);
                 s.version = self.version + 1;
+                Rc::new(s)
+            }
+            Action::SelectModel(model) => {
+                if model == self.model || !nestscope_core::sim::MODELS.contains(&model.as_str()) {
+                    return self;
+                }
+                let mut s = self.next(false);
+                s.model = model;
+                s.message = None;
+                s.reload();
                 Rc::new(s)
             }
             Action::Edit(text) => {
@@ -280,6 +370,6 @@ impl Reducible for Session {
 
 impl PartialEq for Session {
     fn eq(&self, other: &Self) -> bool {
-        self.version == other.version && Rc::ptr_eq(&self.machine, &other.machine)
+        self.version == other.version && Rc::ptr_eq(&self.sim, &other.sim)
     }
 }

@@ -29,8 +29,22 @@ pub struct DisassemblyProps {
 
 #[function_component(Disassembly)]
 pub fn disassembly(p: &DisassemblyProps) -> Html {
+    // Keep the current instruction visible: scroll the panel (not the page) when it is outside.
+    let panel = use_node_ref();
+    {
+        let panel = panel.clone();
+        use_effect_with(p.rip, move |_| {
+            let Some(el) = panel.cast::<web_sys::HtmlElement>() else { return };
+            let Ok(Some(row)) = el.query_selector("tr.current") else { return };
+            let (r, p) = (row.get_bounding_client_rect(), el.get_bounding_client_rect());
+            if r.top() < p.top() || r.bottom() > p.bottom() {
+                let top = r.top() - p.top() + el.scroll_top() as f64;
+                el.set_scroll_top((top - p.height() / 3.0).max(0.0) as i32);
+            }
+        });
+    }
     html! {
-        <section class="panel disassembly" aria-label="Disassembly">
+        <section class="panel disassembly" aria-label="Disassembly" ref={panel}>
             <h2>{"Disassembly"}</h2>
             <table class="mono">
                 { for p.lines.iter().map(|l| {

@@ -1,7 +1,8 @@
 //! Memory view: a hex and ASCII dump of 256 bytes at a physical or linear address (linear
-//! addresses are translated through the current page tables without touching A/D bits).
+//! addresses of the level that runs now are translated like its accesses — through its page
+//! tables and, with nested paging, the nested table — without touching A/D bits).
 use nestscope_core::machine::Machine;
-use nestscope_core::mem::paging::{self, Access};
+use nestscope_core::mem::paging::Access;
 use nestscope_core::mem::{Gva, Hpa};
 use yew::prelude::*;
 
@@ -10,20 +11,27 @@ pub const ROWS: u64 = 16;
 /// One dumped row: address, 16 bytes (None where unreadable).
 pub fn dump(m: &Machine, addr: u64, linear: bool) -> Vec<(u64, Vec<Option<u8>>)> {
     let start = addr & !0xf;
+    // One translation per 4 KiB page (the 256 bytes span at most two).
+    let mut cache: Option<(u64, Option<u64>)> = None;
+    let mut phys = |va: u64| -> Option<Hpa> {
+        if !linear {
+            return Some(Hpa(va));
+        }
+        let page = va & !0xfff;
+        let base = match cache {
+            Some((p, b)) if p == page => b,
+            _ => {
+                let b = m.memtype_of(Gva(page), Access::READ).ok().map(|r| r.spa.0 & !0xfff);
+                cache = Some((page, b));
+                b
+            }
+        };
+        base.map(|b| Hpa(b | (va & 0xfff)))
+    };
     (0..ROWS)
         .map(|r| {
             let a = start.wrapping_add(r * 16);
-            let bytes = (0..16u64)
-                .map(|i| {
-                    let va = a.wrapping_add(i);
-                    let pa = if linear {
-                        paging::peek(&m.mem, m.paging_mode(), Gva(va), Access::READ).ok().map(|w| w.phys)
-                    } else {
-                        Some(Hpa(va))
-                    };
-                    pa.and_then(|p| m.mem.read_u8(p).ok())
-                })
-                .collect();
+            let bytes = (0..16u64).map(|i| phys(a.wrapping_add(i)).and_then(|p| m.mem.read_u8(p).ok())).collect();
             (a, bytes)
         })
         .collect()
@@ -66,7 +74,7 @@ pub fn memory_view(p: &MemoryViewProps) -> Html {
             <h2>{"Memory"}</h2>
             <div class="memory-controls">
                 <label>{"address "}<input class="mono" value={format!("{:#x}", p.addr)} {onchange} data-testid="mem-addr" size="18" /></label>
-                <label><input type="checkbox" checked={p.linear} onchange={toggle} />{" linear (through the page tables)"}</label>
+                <label><input type="checkbox" checked={p.linear} onchange={toggle} />{" linear (through the page tables of the level that runs)"}</label>
                 if let Some(e) = &*error { <span class="error">{e.clone()}</span> }
             </div>
             <table class="mono hexdump" data-testid="hexdump">

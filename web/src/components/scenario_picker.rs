@@ -1,4 +1,7 @@
-//! Scenario picker: choose a catalog scenario; shows its description and teaching notes.
+//! Scenario picker: choose a catalog scenario; shows its description, teaching notes and the
+//! expectation for the selected model with the verdict of the last finished run.
+use crate::components::expectation::ExpectationView;
+use crate::state::Outcome;
 use nestscope_core::scenario::Scenario;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -8,6 +11,11 @@ pub struct ScenarioPickerProps {
     pub scenarios: Rc<Vec<Scenario>>,
     pub current: usize,
     pub on_select: Callback<usize>,
+    /// The model the program runs under.
+    #[prop_or_default]
+    pub model: AttrValue,
+    #[prop_or_default]
+    pub outcome: Option<Outcome>,
 }
 
 /// Text with blank-line-separated paragraphs; single newlines are just spaces.
@@ -46,6 +54,8 @@ pub fn scenario_picker(p: &ScenarioPickerProps) -> Html {
                 </details>
             }
             <div class="models">{format!("models: {}", sc.models.join(", "))}</div>
+            <ExpectationView model={p.model.clone()} expectation={sc.expect.get(p.model.as_str()).cloned()}
+                outcome={p.outcome.clone()} />
         </section>
     }
 }

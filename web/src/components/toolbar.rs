@@ -1,4 +1,5 @@
-//! Toolbar: Step, Run / Pause and Reset, plus the run status and step count.
+//! Toolbar: Step, Run / Pause, "Run to next VMRUN/#VMEXIT" and Reset, plus the run status and
+//! step count.
 use crate::state::Status;
 use yew::prelude::*;
 
@@ -8,6 +9,9 @@ pub struct ToolbarProps {
     pub steps: u64,
     pub on_step: Callback<()>,
     pub on_run: Callback<()>,
+    /// Run until the next world switch (the event list grows).
+    #[prop_or_default]
+    pub on_run_to_switch: Callback<()>,
     pub on_pause: Callback<()>,
     pub on_reset: Callback<()>,
 }
@@ -34,6 +38,8 @@ pub fn toolbar(p: &ToolbarProps) -> Html {
             } else {
                 <button onclick={click(&p.on_run)} disabled={finished} title="Run until the program stops">{"Run"}</button>
             }
+            <button onclick={click(&p.on_run_to_switch)} disabled={finished || running}
+                title="Run until the next VMRUN or #VMEXIT at any level">{"Run to next VMRUN/#VMEXIT"}</button>
             <button onclick={click(&p.on_reset)} title="Reload the program in the entry state">{"Reset"}</button>
             <span class="steps" data-testid="steps">{format!("steps: {}", p.steps)}</span>
             <span class={class} data-testid="status">{text}</span>

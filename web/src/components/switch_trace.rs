@@ -1,0 +1,144 @@
+//! World-switch trace: every VMRUN and #VMEXIT at every level (kind, from→to, exit code and its
+//! name, step, RIP, detail), newest last; clicking one shows its detail, including the failed
+//! consistency check of a VMEXIT_INVALID and the VMCB fields that world switch changed.
+use crate::components::vmcb_view::{field_changed, fields_of, hex_value};
+use crate::switches::SwitchRecord;
+use nestscope_core::svm::checks::CHECKS;
+use nestscope_core::svm::exit_code::SvmExitCode;
+use nestscope_core::trace::{Event, EventKind};
+use std::rc::Rc;
+use yew::prelude::*;
+
+/// Events shown at most (the newest).
+pub const MAX_SHOWN: usize = 200;
+
+#[derive(Properties, PartialEq)]
+pub struct SwitchTraceProps {
+    /// (index in the run's event list, event), oldest first; at most [`MAX_SHOWN`].
+    pub events: Rc<Vec<(usize, Event)>>,
+    /// How many events the run has in all.
+    pub total: usize,
+    /// World-switch records with the VMCB pages each changed (the newest few hundred).
+    #[prop_or_default]
+    pub records: Rc<Vec<SwitchRecord>>,
+    /// Names of VMCB pages by address (e.g. "vmcb12").
+    #[prop_or_default]
+    pub vmcb_names: Vec<(u64, String)>,
+}
+
+pub fn kind_name(k: EventKind) -> &'static str {
+    match k {
+        EventKind::Vmrun => "VMRUN",
+        EventKind::Vmexit => "#VMEXIT",
+    }
+}
+
+/// "0x81 VMEXIT_VMMCALL" for a #VMEXIT; "" for a VMRUN.
+pub fn exit_text(e: &Event) -> String {
+    match e.kind {
+        EventKind::Vmrun => String::new(),
+        EventKind::Vmexit if e.exit_code == SvmExitCode::INVALID.0 => "-1 VMEXIT_INVALID".into(),
+        EventKind::Vmexit => format!("{:#x} {}", e.exit_code, SvmExitCode(e.exit_code).name()),
+    }
+}
+
+/// A failed consistency check from a VMEXIT_INVALID detail "NAME (APM sec): what":
+/// (name, APM section, what).
+pub fn failed_check(detail: &str) -> Option<(String, String, String)> {
+    let (name, rest) = detail.split_once(" (APM ")?;
+    let (sec, what) = rest.split_once("): ")?;
+    Some((name.to_string(), sec.to_string(), what.to_string()))
+}
+
+/// One line per VMCB field the world switch changed: "vmcb12 exit_code: 0x… → 0x…".
+pub fn changed_fields(r: &SwitchRecord, names: &[(u64, String)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in &r.pages {
+        let name = names.iter().find(|n| n.0 == c.addr).map_or_else(|| format!("VMCB {:#x}", c.addr), |n| n.1.clone());
+        let (before, after) = (fields_of(&c.before), fields_of(&c.after));
+        for ((f, b), (_, a)) in before.iter().zip(after.iter()) {
+            if field_changed(f, c) {
+                out.push(format!("{name} {}: {} → {}", f.name, hex_value(f, b), hex_value(f, a)));
+            }
+        }
+    }
+    out
+}
+
+fn detail_of(i: usize, e: &Event, rec: Option<&SwitchRecord>, names: &[(u64, String)]) -> Html {
+    let invalid = e.kind == EventKind::Vmexit && e.exit_code == SvmExitCode::INVALID.0;
+    let check = e.detail.as_deref().filter(|_| invalid).and_then(failed_check);
+    html! {
+        <div class="switch-detail" data-testid="switch-detail">
+            <h3>{format!("event #{i}: {} {}→{} {}", kind_name(e.kind), e.from.name(), e.to.name(), exit_text(e))}</h3>
+            <p>{format!("step {}, RIP {:#x}", e.step, e.rip)}</p>
+            if let Some((name, sec, what)) = check {
+                <p class="failed-check" data-testid="failed-check">
+                    {"VMRUN failed the consistency check "}<strong>{name.clone()}</strong>{format!(" (APM {sec}): {what}")}
+                </p>
+                if let Some((_, _, cond)) = CHECKS.iter().find(|c| c.0 == name) {
+                    <p class="dim" data-testid="check-rule">{format!("VMEXIT_INVALID when {cond}.")}</p>
+                }
+            } else if let Some(d) = &e.detail {
+                <p>{d.clone()}</p>
+            }
+            if let Some(r) = rec {
+                <p class="dim">{format!("the step added {} event(s); VMCB fields it changed:", r.events)}</p>
+                <ul class="mono changed-fields">
+                    { for changed_fields(r, names).into_iter().map(|l| html! { <li>{l}</li> }) }
+                </ul>
+            }
+        </div>
+    }
+}
+
+#[function_component(SwitchTrace)]
+pub fn switch_trace(p: &SwitchTraceProps) -> Html {
+    let selected = use_state(|| None::<usize>);
+    let sel = (*selected).filter(|i| p.events.iter().any(|(j, _)| j == i));
+    let pick = |i: usize| {
+        let s = selected.clone();
+        Callback::from(move |_: MouseEvent| s.set(Some(i)))
+    };
+    let key = |i: usize| {
+        let s = selected.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" || e.key() == " " {
+                s.set(Some(i));
+            }
+        })
+    };
+    html! {
+        <section class="panel switches" aria-label="World switches">
+            <h2>{"World switches "}<span class="dim">{
+                if p.total > p.events.len() { format!("(the last {} of {})", p.events.len(), p.total) } else { format!("({})", p.total) }
+            }</span></h2>
+            if p.events.is_empty() {
+                <p class="dim">{"No VMRUN or #VMEXIT yet."}</p>
+            } else {
+                <div class="switch-list">
+                    <table class="mono" data-testid="switch-list">
+                        <tr><th>{"#"}</th><th>{"kind"}</th><th>{"from→to"}</th><th>{"exit code"}</th><th>{"step"}</th><th>{"rip"}</th><th>{"detail"}</th></tr>
+                        { for p.events.iter().map(|(i, e)| html! {
+                            <tr class={classes!((sel == Some(*i)).then_some("selected"), (e.exit_code == SvmExitCode::INVALID.0).then_some("invalid"))}
+                                onclick={pick(*i)} onkeydown={key(*i)} tabindex="0" aria-selected={(sel == Some(*i)).to_string()} data-event={i.to_string()}>
+                                <td class="addr">{i}</td>
+                                <td>{kind_name(e.kind)}</td>
+                                <td>{format!("{}→{}", e.from.name(), e.to.name())}</td>
+                                <td>{exit_text(e)}</td>
+                                <td>{e.step}</td>
+                                <td>{format!("{:#x}", e.rip)}</td>
+                                <td class="detail">{e.detail.clone().unwrap_or_default()}</td>
+                            </tr>
+                        }) }
+                    </table>
+                </div>
+            }
+            if let Some(i) = sel {
+                if let Some((_, e)) = p.events.iter().find(|(j, _)| *j == i) {
+                    { detail_of(i, e, p.records.iter().rev().find(|r| r.contains(i)), &p.vmcb_names) }
+                }
+            }
+        </section>
+    }
+}

@@ -1,0 +1,36 @@
+//! Whether a finished run matched the scenario's expectation for its model
+//! (`scenario::run::mismatches` on the CONTRACT report of the run).
+use crate::switches::run_end;
+use nestscope_core::scenario::Scenario;
+use nestscope_core::scenario::run::mismatches;
+use nestscope_core::sim::Sim;
+
+/// How a finished run compares with the scenario's expectation for the model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    pub model: String,
+    /// Every difference (empty: the run matched).
+    pub mismatches: Vec<String>,
+    /// Why the comparison may not apply (the program was edited, the expectation migrates).
+    pub caveat: Option<String>,
+}
+
+/// The outcome of the ended run `sim` under `model`; `None` if the scenario expects nothing for
+/// the model. `catalog_program`: the run is of the scenario's own program.
+pub fn outcome_of(sim: &Sim, sc: &Scenario, model: &str, catalog_program: bool) -> Option<Outcome> {
+    let exp = sc.expect.get(model)?;
+    let report = sim.report(&run_end(sim));
+    let caveat = if let Some(m) = &exp.migrate {
+        Some(format!("the expectation includes a save/restore at step {}, which the interactive run does not do", m.at))
+    } else if !catalog_program {
+        Some("the program differs from the scenario's source".to_string())
+    } else {
+        None
+    };
+    Some(Outcome { model: model.to_string(), mismatches: mismatches(&report, exp), caveat })
+}
+
+/// The scenario's own program bytes (to tell whether the loaded program is still it).
+pub fn sc_program(sc: &Scenario) -> Option<Vec<u8>> {
+    nestscope_core::asm::assemble(&sc.source).ok().map(|a| a.bytes)
+}
