@@ -281,3 +281,34 @@ test('Page walk: RIP by default, another address and access kind, a fault shown 
   assert.equal(await walk.getByTestId('walk-addr').inputValue(), '0x100000');
   assert.deepEqual(errors, []);
 });
+
+test('Compare view and PAT layers on the seed\'s second problem', async () => {
+  const { page, errors } = await openApp();
+  await pickScenario(page, 'problem2-l2-pat-msr');
+  const cmp = page.getByRole('region', { name: 'Compare' });
+  await cmp.getByLabel('Second model').selectOption('kvm-legacy');
+  await cmp.getByRole('button', { name: 'Compare', exact: true }).click();
+  const result = cmp.getByTestId('compare-result');
+  await result.waitFor();
+  // Legacy KVM gives L2 L1's PAT: the first difference is an L2 RDMSR (reference §9.2).
+  assert.match(await result.innerText(), /First divergence at step \d+ — L2 at 0x[0-9a-f]+: rdmsr/);
+  assert.ok((await cmp.locator('tr.differs').count()) >= 1);
+  await cmp.getByLabel('Second model').selectOption('kvm-merged');
+  await cmp.getByRole('button', { name: 'Compare', exact: true }).click();
+  await cmp.getByTestId('compare-result').filter({ hasText: 'agree on all' }).waitFor();
+  // PAT layers while L2 runs under kvm-merged (hello-vmrun: L2 runs after three world switches).
+  await pickScenario(page, 'hello-vmrun');
+  await page.getByTestId('model-select').selectOption('kvm-merged');
+  const layers = page.getByRole('region', { name: 'PAT layers' });
+  assert.match(await layers.getByTestId('pat-layers-none').innerText(), /L2 is not running/);
+  for (let i = 0; i < 10 && !(await layers.locator('tr[data-layer="L0 PAT"]').count()); i++) {
+    await toSwitch(page);
+  }
+  assert.equal(await layers.locator('tr[data-layer]').count(), 3);
+  // hello-vmrun runs L2 without nested paging: L1's PAT layer does not apply (§8.3).
+  assert.match(await layers.locator('tr[data-layer="L1 PAT"]').innerText(), /not in this model/);
+  assert.match(await layers.locator('tr[data-layer="L0 PAT"] .memtype').innerText(), /^WB$/);
+  assert.match(await layers.getByTestId('pat-verdict').innerText(), /this model: /);
+  await page.screenshot({ path: path.join(outDir, 'compare-pat-layers.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+});

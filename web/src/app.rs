@@ -1,11 +1,13 @@
 //! The root component: owns the session reducer and lays out the panels.
 use crate::components::checkpoint_bar::CheckpointBar;
+use crate::components::compare_view::CompareView;
 use crate::components::console::Console;
 use crate::components::disassembly::{Disassembly, listing};
 use crate::components::editor::Editor;
 use crate::components::memory_view::{MemoryView, dump};
 use crate::components::model_picker::ModelPicker;
 use crate::components::page_walk::{AccessKind, PageWalk};
+use crate::components::pat_layers_view::PatLayersView;
 use crate::components::registers::Registers;
 use crate::components::scenario_picker::ScenarioPicker;
 use crate::components::switch_trace::{MAX_SHOWN, SwitchTrace, exit_text, kind_name};
@@ -57,6 +59,9 @@ pub fn app() -> Html {
     let vmcb_sel = use_state(|| None::<VmcbRole>);
     let walk_addr = use_state(|| None::<u64>);
     let walk_access = use_state(|| AccessKind::Fetch);
+    let pat_gva = use_state(|| None::<u64>);
+    let cmp_models = use_state(|| (AttrValue::from("bare"), AttrValue::from("kvm-merged")));
+    let cmp_result = use_state(|| None::<Result<nestscope_core::compare::Comparison, String>>);
     let sim = session.sim.borrow();
     let tracker = session.tracker.borrow();
     let m = sim.machine();
@@ -84,6 +89,26 @@ pub fn app() -> Html {
     let rip = m.cpu.regs.rip;
     let waddr = walk_addr.unwrap_or(rip);
     let report = m.memtype_of(Gva(waddr), walk_access.access(m.cpu.cpl == 3));
+
+    // PAT layers of an L2 access (default: L2's next instruction fetch).
+    let pgva = pat_gva.unwrap_or(rip);
+    let layers = nestscope_core::hv::pat_layers::pat_layers(&sim, pgva, walk_access.access(m.cpu.cpl == 3));
+
+    // Lockstep comparison of the loaded program under two models.
+    let on_compare = {
+        let (program, models, result) = (session.program.clone(), cmp_models.clone(), cmp_result.clone());
+        let cfg = session.scenario().machine.clone();
+        Callback::from(move |_| {
+            let c = nestscope_core::compare::compare(
+                &program,
+                [models.0.as_str(), models.1.as_str()],
+                cfg.mem_mib,
+                cfg.max_steps,
+                &nestscope_core::hv::L0Config::default(),
+            );
+            result.set(Some(c.map_err(|e| e.to_string())));
+        })
+    };
 
     let cb = |a: fn() -> Action| {
         let s = session.clone();
@@ -136,6 +161,13 @@ pub fn app() -> Html {
                     report={report}
                     on_addr={{ let s = walk_addr.clone(); Callback::from(move |a| s.set(a)) }}
                     on_access={{ let s = walk_access.clone(); Callback::from(move |k| s.set(k)) }} />
+            </div>
+            <div class="panels">
+                <PatLayersView gva={pgva} layers={layers}
+                    on_gva={{ let s = pat_gva.clone(); Callback::from(move |a| s.set(Some(a))) }} />
+                <CompareView models={(*cmp_models).clone()} result={(*cmp_result).clone()}
+                    on_models={{ let (s, r) = (cmp_models.clone(), cmp_result.clone()); Callback::from(move |m| { s.set(m); r.set(None); }) }}
+                    on_compare={on_compare} />
             </div>
         </main>
     }
