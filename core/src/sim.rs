@@ -13,6 +13,8 @@ use serde_json::Value;
 /// Every model name of CONTRACT §2, in display order.
 pub const MODELS: [&str; 7] = ["bare", "bare-swap", "bare-qemu", "kvm-legacy", "kvm-rfc", "kvm-swap", "kvm-merged"];
 
+/// One value per run, never stored in bulk: the size difference of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub enum Sim {
     /// A hardware model running the program directly.

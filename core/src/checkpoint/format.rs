@@ -80,7 +80,7 @@ pub fn base64_encode(data: &[u8]) -> String {
 pub fn base64_decode(s: &str) -> Result<Vec<u8>, CheckpointError> {
     let bad = || CheckpointError::Invalid("bad base64 data".into());
     let s = s.as_bytes();
-    if s.len() % 4 != 0 {
+    if !s.len().is_multiple_of(4) {
         return Err(bad());
     }
     let mut out = Vec::with_capacity(s.len() / 4 * 3);

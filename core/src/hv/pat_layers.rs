@@ -56,7 +56,7 @@ pub fn pat_layers(sim: &Sim, gva: u64, acc: Access) -> Result<PatLayers, String>
     match sim {
         Sim::Hw(m) => {
             let hw = m.memtype_of(Gva(gva), acc).map_err(|e| format!("{e:?}"))?;
-            let res = hw.resolution.clone();
+            let res = hw.resolution;
             Ok(PatLayers {
             gva,
             gpa: hw.gpa.0,
