@@ -40,7 +40,7 @@ impl Kvm {
         let vmrun_rip = v01.save.rip;
         // The VMRUN instruction retires in every case (KVM skips it before the checks).
         v01.save.rip = next_rip;
-        self.event(EventKind::Vmrun, Level::L1, Level::L2, 0, vmrun_rip, format!("emulated by L0 ({})", self.design.name()));
+        self.event(EventKind::Vmrun, Level::L1, Level::L2, 0, vmrun_rip, format!("VMCB {gpa12:#x}, emulated by L0 ({})", self.design.name()));
         let np = v12.control.np_enable();
         let r12 = Vmrun12 {
             g_pat: v12.save.g_pat,

@@ -52,7 +52,7 @@ impl Machine {
             from: Level::L1,
             to: Level::L2,
             exit_code: 0,
-            step: self.steps,
+            step: self.steps + 1,
             rip,
             detail: Some(format!("VMCB {:#x}", pa.0)),
         });
@@ -78,7 +78,7 @@ impl Machine {
                 from: Level::L2,
                 to: Level::L1,
                 exit_code: SvmExitCode::INVALID.0,
-                step: self.steps,
+                step: self.steps + 1,
                 rip,
                 detail: Some(format!("{} (APM {}): {}", f.name, f.apm_section, f.detail)),
             });
