@@ -101,7 +101,9 @@ pub fn vmcb12_addr(sim: &Sim) -> Option<u64> {
 
 /// "VMCB 0x200000" (the hardware VMRUN event's detail) → 0x200000.
 pub fn parse_vmcb_detail(d: &str) -> Option<u64> {
-    u64::from_str_radix(d.strip_prefix("VMCB 0x")?, 16).ok()
+    let hex = d.strip_prefix("VMCB 0x")?;
+    let end = hex.find(|c: char| !c.is_ascii_hexdigit()).unwrap_or(hex.len());
+    u64::from_str_radix(&hex[..end], 16).ok()
 }
 
 /// The VMCBs worth showing now: (role, address).

@@ -113,5 +113,6 @@ fn a_failed_vmrun_shows_vmexit_invalid_in_the_vmcb_on_every_model() {
 #[test]
 fn vmrun_detail_names_the_vmcb() {
     assert_eq!(parse_vmcb_detail("VMCB 0x200000"), Some(0x200000));
+    assert_eq!(parse_vmcb_detail("VMCB 0x3000, emulated by L0 (kvm-rfc)"), Some(0x3000));
     assert_eq!(parse_vmcb_detail("emulated by L0 (kvm-rfc)"), None);
 }
