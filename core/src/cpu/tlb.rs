@@ -24,16 +24,20 @@ struct Entry {
     /// Physical page address.
     page: u64,
     perm: u8,
+    /// The flush epoch the entry was filled in; entries of older epochs are invalid.
+    epoch: u32,
 }
 
 #[derive(Clone, Debug)]
 pub struct Tlb {
     entries: Box<[Entry; TLB_ENTRIES]>,
+    /// Bumped by `flush_all` (world switches flush often: O(1) instead of clearing every entry).
+    epoch: u32,
 }
 
 impl Default for Tlb {
     fn default() -> Self {
-        Tlb { entries: Box::new([Entry::default(); TLB_ENTRIES]) }
+        Tlb { entries: Box::new([Entry::default(); TLB_ENTRIES]), epoch: 1 }
     }
 }
 
@@ -50,7 +54,7 @@ impl Tlb {
     #[inline]
     pub fn lookup(&self, la: u64, acc: Access, wp: bool, nxe: bool) -> Option<u64> {
         let e = &self.entries[slot(la)];
-        if e.tag != (la & !0xfff) | 1 {
+        if e.tag != (la & !0xfff) | 1 || e.epoch != self.epoch {
             return None;
         }
         let p = e.perm;
@@ -68,11 +72,16 @@ impl Tlb {
 
     #[inline]
     pub fn insert(&mut self, la: u64, pa: u64, perm: u8) {
-        self.entries[slot(la)] = Entry { tag: (la & !0xfff) | 1, page: pa & !0xfff, perm };
+        self.entries[slot(la)] = Entry { tag: (la & !0xfff) | 1, page: pa & !0xfff, perm, epoch: self.epoch };
     }
 
     pub fn flush_all(&mut self) {
-        self.entries.fill(Entry::default());
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            // After 2^32 flushes: really clear, so no ancient entry can match the new epoch.
+            self.entries.fill(Entry::default());
+            self.epoch = 1;
+        }
     }
 
     /// Flushes all entries but global ones (MOV CR3 with CR4.PGE set).
@@ -87,7 +96,7 @@ impl Tlb {
     /// Drops the translation of one 4 KiB page.
     pub fn flush_page(&mut self, la: u64) {
         let e = &mut self.entries[slot(la)];
-        if e.tag == (la & !0xfff) | 1 {
+        if e.tag == (la & !0xfff) | 1 && e.epoch == self.epoch {
             *e = Entry::default();
         }
     }

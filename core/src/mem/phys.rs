@@ -83,6 +83,27 @@ impl PhysMem {
     pub fn pages(&self) -> impl Iterator<Item = (u64, &[u8; PAGE_SIZE])> {
         self.pages.iter().enumerate().filter_map(|(i, p)| p.as_deref().map(|p| (i as u64, p)))
     }
+    /// The 4 KiB page at page-aligned `a`, borrowed (an unbacked page reads as zeros).
+    pub fn page(&self, a: Hpa) -> Result<&[u8; PAGE_SIZE], OutOfRange> {
+        static ZERO: [u8; PAGE_SIZE] = [0; PAGE_SIZE];
+        if a.0 & 0xfff != 0 || !self.contains(a, PAGE_SIZE as u64) {
+            return Err(OutOfRange(a));
+        }
+        Ok(self.pages[(a.0 >> 12) as usize].as_deref().unwrap_or(&ZERO))
+    }
+    /// The 4 KiB page at page-aligned `a` for writing in place (counts as a write of the page).
+    pub fn page_for_write(&mut self, a: Hpa) -> Result<&mut [u8; PAGE_SIZE], OutOfRange> {
+        if a.0 & 0xfff != 0 || !self.contains(a, PAGE_SIZE as u64) {
+            return Err(OutOfRange(a));
+        }
+        let pn = (a.0 >> 12) as usize;
+        self.generation = self.generation.wrapping_add(1);
+        self.page_gen[pn] = self.page_gen[pn].wrapping_add(1);
+        if let Some(l) = &mut self.write_log {
+            l.push((a.0, PAGE_SIZE as u32));
+        }
+        Ok(self.page_mut(pn))
+    }
     fn page_mut(&mut self, pn: usize) -> &mut [u8; PAGE_SIZE] {
         self.pages[pn].get_or_insert_with(|| Box::new([0u8; PAGE_SIZE]))
     }
@@ -125,21 +146,28 @@ impl PhysMem {
         Ok(())
     }
     pub fn read_u8(&self, a: Hpa) -> Result<u8, OutOfRange> {
-        let mut b = [0u8; 1];
-        self.read(a, &mut b)?;
-        Ok(b[0])
+        self.read_small(a, 1).map(|v| v as u8)
     }
     pub fn read_u16(&self, a: Hpa) -> Result<u16, OutOfRange> {
+        if a.0 & 0xfff <= 0x1000 - 2 {
+            return self.read_small(a, 2).map(|v| v as u16);
+        }
         let mut b = [0u8; 2];
         self.read(a, &mut b)?;
         Ok(u16::from_le_bytes(b))
     }
     pub fn read_u32(&self, a: Hpa) -> Result<u32, OutOfRange> {
+        if a.0 & 0xfff <= 0x1000 - 4 {
+            return self.read_small(a, 4).map(|v| v as u32);
+        }
         let mut b = [0u8; 4];
         self.read(a, &mut b)?;
         Ok(u32::from_le_bytes(b))
     }
     pub fn read_u64(&self, a: Hpa) -> Result<u64, OutOfRange> {
+        if a.0 & 0xfff <= 0x1000 - 8 {
+            return self.read_small(a, 8).map(|v| v as u64);
+        }
         let mut b = [0u8; 8];
         self.read(a, &mut b)?;
         Ok(u64::from_le_bytes(b))

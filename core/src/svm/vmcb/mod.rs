@@ -160,12 +160,24 @@ pub struct Vmcb {
 }
 
 impl Vmcb {
+    /// Reads a VMCB. VMCBs are page-aligned (VMRUN checks rAX): the fields are parsed straight
+    /// out of the page, without a copy.
     pub fn read_from(mem: &PhysMem, vmcb: Hpa) -> Result<Self, OutOfRange> {
+        if vmcb.0 & 0xfff == 0 {
+            let page = mem.page(vmcb)?;
+            return Ok(Vmcb { control: VmcbControl::from_page(page), save: VmcbSave::from_page(page) });
+        }
         let page = read_page(mem, vmcb)?;
         Ok(Vmcb { control: VmcbControl::from_page(&page), save: VmcbSave::from_page(&page) })
     }
     /// Writes every field; reserved bytes keep their contents.
     pub fn write_to(&self, mem: &mut PhysMem, vmcb: Hpa) -> Result<(), OutOfRange> {
+        if vmcb.0 & 0xfff == 0 {
+            let page = mem.page_for_write(vmcb)?;
+            self.control.to_page(page);
+            self.save.to_page(page);
+            return Ok(());
+        }
         let mut page = read_page(mem, vmcb)?;
         self.control.to_page(&mut page);
         self.save.to_page(&mut page);
