@@ -229,7 +229,8 @@ impl Kvm {
     fn handle_exit(&mut self, x: VmExit) -> Result<(), EmuError> {
         let from = self.level();
         let vmcb = self.current_vmcb();
-        let rip = self.read_vmcb(vmcb.0)?.save.rip;
+        // Save-area RIP (VMCB+0x578, reference §1.3) for the event; the handlers read what they need.
+        let rip = self.m.mem.read_u64(Hpa(vmcb.0 + 0x578)).unwrap_or(0);
         self.event(EventKind::Vmexit, from, Level::L0, x.code.0, rip, x.code.name().to_string());
         if from == Level::L2 { self.l2_exit(x) } else { self.l1_exit(x) }
     }

@@ -16,7 +16,7 @@
 //! before the entry is read (#NPF, bit 33), then the guest's not-present/reserved checks and
 //! permission checks (#PF), and the final nested translation last (#NPF, bit 32).
 use super::VmExit;
-use super::npt::{NptAccess, NptContext, NptError, NptStage, NptTranslation, npt_walk};
+use super::npt::{npt_walk_with, NptAccess, NptContext, NptError, NptStage, NptTranslation, npt_walk};
 use super::state::NestedPaging;
 use crate::cpu::control::{cr0, efer};
 use crate::cpu::fault::{EmuError, Fault, Trap};
@@ -61,11 +61,38 @@ pub struct NestedEnv<'a> {
     pub tables: Vec<(Gpa, Option<NestedSubWalk>)>,
     /// The final translation's sub-walk.
     pub last: Option<NestedSubWalk>,
+    /// Keep the sub-walks (`tables`, `last`) for reports; the execution path does not.
+    trace: bool,
+    /// Untraced: the final nested translation had an NX entry (with host NXE).
+    pub last_nested_nx: bool,
 }
 
 impl<'a> NestedEnv<'a> {
     pub fn new(mem: &'a PhysMem, np: Option<NestedPaging>) -> Self {
-        NestedEnv { mem, np, writes: Vec::new(), tables: Vec::new(), last: None }
+        NestedEnv { mem, np, writes: Vec::new(), tables: Vec::new(), last: None, trace: true, last_nested_nx: false }
+    }
+
+    /// An environment for the execution path: the same walk and A/D updates, no trace kept and
+    /// nothing allocated per nested walk.
+    pub fn untraced(mem: &'a PhysMem, np: Option<NestedPaging>) -> Self {
+        NestedEnv { trace: false, ..Self::new(mem, np) }
+    }
+
+    /// Queues the A/D updates of a nested walk that read `entries` (top level first).
+    fn queue_ad(&mut self, entries: &[(Hpa, u64)], write: bool) {
+        let n = entries.len();
+        for (i, &(a, e)) in entries.iter().enumerate() {
+            // An entry already updated earlier in this 2-D walk (a guest-table access set D,
+            // then the final access reads it again): build on the pending value.
+            let e = self.writes.iter().rev().find(|w| w.0 == a).map_or(e, |w| w.1);
+            let mut upd = e | PTE_A;
+            if i + 1 == n && write {
+                upd |= PTE_D;
+            }
+            if upd != e {
+                self.writes.push((a, upd));
+            }
+        }
     }
 
     fn ctx(np: &NestedPaging) -> NptContext {
@@ -75,6 +102,20 @@ impl<'a> NestedEnv<'a> {
     /// One nested translation with A/D updates queued.
     fn nested(&mut self, gpa: Gpa, access: NptAccess) -> Result<(Hpa, Option<NestedSubWalk>), NptError> {
         let Some(np) = self.np else { return Ok((Hpa(gpa.0), None)) };
+        if !self.trace {
+            let mut buf = [(Hpa(0), 0u64); 4];
+            let mut n = 0;
+            let r = npt_walk_with(self.mem, np.ncr3, gpa, access, Self::ctx(&np), |a, e| {
+                buf[n] = (a, e);
+                n += 1;
+            });
+            let t = r?;
+            self.queue_ad(&buf[..n], access.write);
+            if access.stage == NptStage::Final {
+                self.last_nested_nx = np.host_nxe && buf[..n].iter().any(|e| e.1 >> 63 == 1);
+            }
+            return Ok((t.spa, None));
+        }
         let mut sub = NestedSubWalk {
             gpa,
             stage: access.stage,
@@ -86,19 +127,7 @@ impl<'a> NestedEnv<'a> {
         };
         match npt_walk(self.mem, np.ncr3, gpa, access, Self::ctx(&np)) {
             Ok(NptTranslation { spa, leaf, leaf_kind, page_size, entries }) => {
-                let n = entries.len();
-                for (i, &(a, e)) in entries.iter().enumerate() {
-                    // An entry already updated earlier in this 2-D walk (a guest-table access set D,
-                    // then the final access reads it again): build on the pending value.
-                    let e = self.writes.iter().rev().find(|w| w.0 == a).map_or(e, |w| w.1);
-                    let mut upd = e | PTE_A;
-                    if i + 1 == n && access.write {
-                        upd |= PTE_D;
-                    }
-                    if upd != e {
-                        self.writes.push((a, upd));
-                    }
-                }
+                self.queue_ad(&entries, access.write);
                 sub.entries = entries;
                 sub.spa = Some(spa);
                 sub.page_size = page_size;
@@ -122,7 +151,9 @@ impl WalkEnv for NestedEnv<'_> {
     type Err = NptError;
     fn table_entry(&mut self, gpa: Gpa, _level: u8) -> Result<Hpa, NptError> {
         let (spa, sub) = self.nested(gpa, NptAccess::guest_walk())?;
-        self.tables.push((gpa, sub));
+        if self.trace {
+            self.tables.push((gpa, sub));
+        }
         Ok(spa)
     }
     fn final_address(&mut self, gpa: Gpa, acc: Access) -> Result<Hpa, NptError> {
@@ -210,7 +241,7 @@ impl Machine {
         let np = *self.svm.nested_paging().expect("translate_nested only with NP");
         let paging = self.cpu.ctl.cr0 & cr0::PG != 0;
         let mode = self.paging_mode();
-        let mut env = NestedEnv::new(&self.mem, Some(np));
+        let mut env = NestedEnv::untraced(&self.mem, Some(np));
         let res: Result<(Hpa, bool, bool, bool, bool, bool), Trap> = if paging {
             match walk_with(&mut env, mode, Gva(la), acc) {
                 Ok(w) => Ok((w.phys, w.writable, w.user, w.nx, w.dirty, w.global)),
@@ -224,7 +255,7 @@ impl Machine {
             }
         };
         let writes = std::mem::take(&mut env.writes);
-        let nested_nx = env.last.as_ref().is_some_and(|s| np.host_nxe && s.entries.iter().any(|e| e.1 >> 63 == 1));
+        let nested_nx = env.last_nested_nx;
         drop(env);
         // A/D bits are set by the walk even when it faults later (hardware sets them as it goes).
         for (a, v) in writes {
@@ -258,7 +289,7 @@ impl Machine {
     /// operands in a guest); identity outside a guest or without NP.
     pub(crate) fn guest_phys(&mut self, gpa: u64, write: bool) -> Result<Hpa, Trap> {
         let Some(np) = self.svm.nested_paging().copied() else { return Ok(Hpa(gpa)) };
-        let mut env = NestedEnv::new(&self.mem, Some(np));
+        let mut env = NestedEnv::untraced(&self.mem, Some(np));
         let r = env.final_address(Gpa(gpa), Access { write, user: true, fetch: false });
         let writes = std::mem::take(&mut env.writes);
         for (a, v) in writes {

@@ -148,6 +148,30 @@ pub fn npt_walk(
     access: NptAccess,
     ctx: NptContext,
 ) -> Result<NptTranslation, NptError> {
+    let mut entries = Vec::with_capacity(4);
+    let t = npt_walk_with(mem, ncr3, gpa, access, ctx, |a, e| entries.push((a, e)))?;
+    Ok(NptTranslation { spa: t.spa, leaf: t.leaf, leaf_kind: t.leaf_kind, page_size: t.page_size, entries })
+}
+
+/// The result of [`npt_walk_with`]: [`NptTranslation`] without the entry list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NptLeaf {
+    pub spa: Hpa,
+    pub leaf: u64,
+    pub leaf_kind: EntryKind,
+    pub page_size: u64,
+}
+
+/// [`npt_walk`] that reports each entry read to `on_entry` (top level first) instead of
+/// collecting them: the allocation-free form the execution path uses.
+pub fn npt_walk_with(
+    mem: &PhysMem,
+    ncr3: u64,
+    gpa: Gpa,
+    access: NptAccess,
+    ctx: NptContext,
+    mut on_entry: impl FnMut(Hpa, u64),
+) -> Result<NptLeaf, NptError> {
     let addr_mask = ((1u64 << ctx.max_phys_bits.min(52)) - 1) & !0xFFF;
     let fault = |present, reserved, level| NptError::Fault {
         exit_info_1: npf_error_code(access, present, reserved, ctx.nxe),
@@ -155,13 +179,12 @@ pub fn npt_walk(
         level,
     };
     let mut table = ncr3 & addr_mask;
-    let mut entries = Vec::with_capacity(4);
     let (mut user, mut writable, mut exec) = (true, true, true);
     for level in (1..=4u8).rev() {
         let shift = 12 + 9 * (level as u32 - 1);
         let ea = Hpa(table + ((gpa.0 >> shift) & 0x1FF) * 8);
         let e = mem.read_u64(ea).map_err(|OutOfRange(a)| NptError::Memory(a))?;
-        entries.push((ea, e));
+        on_entry(ea, e);
         if e & PTE_P == 0 {
             return Err(fault(false, false, level));
         }
@@ -181,12 +204,11 @@ pub fn npt_walk(
         }
         let page_size = 1u64 << shift;
         let frame = e & addr_mask & !(page_size - 1);
-        return Ok(NptTranslation {
+        return Ok(NptLeaf {
             spa: Hpa(frame | (gpa.0 & (page_size - 1))),
             leaf: e,
             leaf_kind: if level == 1 { EntryKind::Leaf4K } else { EntryKind::LeafLarge },
             page_size,
-            entries,
         });
     }
     unreachable!("level 1 is always a leaf")
