@@ -10,7 +10,7 @@ use crate::cpu::msr;
 use crate::machine::{LoadError, Machine, RunEnd, StepOutcome, Stop};
 use crate::mem::Hpa;
 use crate::svm::insn::seg_to_vmcb;
-use crate::svm::intercept::{set_intercept, EventInj, EventType, IoioInfo};
+use crate::svm::intercept::{set_intercept, EventInj, EventType};
 use crate::svm::vmcb::{Vmcb, VmcbControl, VmcbSave};
 use crate::svm::vmrun::HostPaging;
 use crate::svm::{SvmExitCode, SvmModel, VmExit};
@@ -37,7 +37,7 @@ pub mod bit {
 }
 
 pub const EFER_SVME: u64 = 1 << 12;
-const EFER_LMA: u64 = 1 << 10;
+pub(crate) const EFER_LMA: u64 = 1 << 10;
 
 /// KVM's answer to an unknown hypercall: -KVM_ENOSYS.
 pub const KVM_ENOSYS: u64 = (-1000i64) as u64;
@@ -319,84 +319,6 @@ impl Kvm {
         let pa = if l2 { self.layout.vmcb02 } else { self.layout.vmcb01 };
         self.write_vmcb(pa, &v)?;
         self.enter(l2)
-    }
-
-    /// An MSR access L0 intercepted for its current guest (PAT or EFER). Returns a fault to inject.
-    pub(crate) fn msr_exit(&mut self, s: &mut VmcbSave, write: bool) -> Result<Option<(u8, Option<u32>)>, EmuError> {
-        match self.m.cpu.regs.gpr[1] as u32 {
-            msr::PAT => Ok(self.pat_msr(s, write)),
-            msr::EFER => Ok(self.efer_msr(s, write)),
-            other => Err(EmuError::Machine(format!("L0: unexpected MSR exit for {other:#x}"))),
-        }
-    }
-
-    /// RDMSR/WRMSR(EFER): the hardware value with this level's own SVME bit.
-    fn efer_msr(&mut self, s: &mut VmcbSave, write: bool) -> Option<(u8, Option<u32>)> {
-        let lvl = self.nested.is_some() as usize;
-        let regs = &mut self.m.cpu.regs;
-        if write {
-            let v = (regs.gpr[2] & 0xffff_ffff) << 32 | (s.rax & 0xffff_ffff);
-            if v & !msr::EFER_VALID != 0 {
-                return Some((vector::GP, Some(0)));
-            }
-            self.svme[lvl] = v & EFER_SVME != 0;
-            // LMA is the processor's: keep it; SVME stays set in the hardware VMCB.
-            s.efer = (v & !EFER_LMA) | (s.efer & EFER_LMA) | EFER_SVME;
-        } else {
-            let v = (s.efer & !EFER_SVME) | if self.svme[lvl] { EFER_SVME } else { 0 };
-            s.rax = v & 0xffff_ffff;
-            regs.gpr[2] = v >> 32;
-        }
-        None
-    }
-
-    /// RDMSR/WRMSR(PAT) by the current guest, through the design. Returns a fault to inject.
-    pub(crate) fn pat_msr(&mut self, s: &mut VmcbSave, write: bool) -> Option<(u8, Option<u32>)> {
-        let ops = self.design.ops();
-        let c = NestedCtx { guest_mode: self.nested.is_some(), nested_npt: self.ctx.nested_npt };
-        let regs = &mut self.m.cpu.regs;
-        if write {
-            let v = (regs.gpr[2] & 0xffff_ffff) << 32 | (s.rax & 0xffff_ffff);
-            if ops.wrmsr(&mut self.pat, &c, v, false).is_err() {
-                return Some((vector::GP, Some(0)));
-            }
-            self.sync_gpat_fields();
-        } else {
-            let v = ops.rdmsr(&self.pat, &c, false);
-            s.rax = v & 0xffff_ffff;
-            regs.gpr[2] = v >> 32;
-        }
-        None
-    }
-
-    /// Copies the design's vmcb01/vmcb02 G_PAT values into the VMCBs in memory.
-    pub(crate) fn sync_gpat_fields(&mut self) {
-        for (pa, v) in [(self.layout.vmcb01, self.pat.vmcb01_gpat), (self.layout.vmcb02, self.pat.vmcb02_gpat)] {
-            let _ = self.m.mem.write_u64(Hpa(pa + 0x668), v);
-        }
-    }
-
-    /// L0's emulation of the CONTRACT devices for I/O its guest does (OUT 0xE9, OUT 0xF4).
-    pub(crate) fn device_io(&mut self, s: &mut VmcbSave, x: VmExit) -> Result<(), EmuError> {
-        let io = IoioInfo::decode(x.info1)
-            .ok_or_else(|| EmuError::Machine(format!("L0: malformed IOIO EXITINFO1 {:#x}", x.info1)))?;
-        if io.string {
-            return Err(EmuError::Machine(format!("L0: string I/O to port {:#x} is not emulated", io.port)));
-        }
-        let mask = if io.size >= 4 { 0xffff_ffff } else { (1u64 << (8 * io.size)) - 1 };
-        if io.is_in {
-            s.rax = (s.rax & !mask) | mask;
-        } else {
-            match io.port {
-                0xe9 => self.m.console.push(s.rax as u8),
-                0xf4 => {
-                    self.m.stopped = Some(Stop::DebugExit(s.rax as u8));
-                    self.m.cpu.regs.rip = x.info2;
-                }
-                _ => {}
-            }
-        }
-        Ok(())
     }
 }
 

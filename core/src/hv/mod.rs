@@ -1,5 +1,6 @@
 //! The L0 hypervisor model (KVM-like nested SVM): gPAT designs, the nested-state ABI and
 //! userspace save/restore.
+pub mod emulate;
 pub mod gpat;
 pub mod l0;
 pub mod migrate;

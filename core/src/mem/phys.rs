@@ -166,7 +166,7 @@ impl PhysMem {
     }
     pub fn read_u64(&self, a: Hpa) -> Result<u64, OutOfRange> {
         if a.0 & 0xfff <= 0x1000 - 8 {
-            return self.read_small(a, 8).map(|v| v as u64);
+            return self.read_small(a, 8);
         }
         let mut b = [0u8; 8];
         self.read(a, &mut b)?;
