@@ -5,8 +5,6 @@
 //! L0 sees (shadow NPT fills, write-protection faults) retire nothing and are skipped.
 use crate::cpu::Regs;
 use crate::hv::L0Config;
-use crate::mem::paging::Access;
-use crate::mem::Gva;
 use crate::sim::{Sim, SimError};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -67,12 +65,7 @@ impl std::fmt::Display for CompareError {
 const MAX_INVISIBLE: u32 = 10_000;
 
 fn instruction_at(sim: &Sim, rip: u64) -> String {
-    let m = sim.machine();
-    let Ok(r) = m.memtype_of(Gva(rip), Access::FETCH) else { return "(not mapped)".into() };
-    let mut bytes = [0u8; 15];
-    for (i, b) in bytes.iter_mut().enumerate() {
-        *b = m.mem.read_u8(crate::mem::Hpa(r.spa.0 + i as u64)).unwrap_or(0);
-    }
+    let Some(bytes) = crate::sim::code_bytes(sim.machine(), rip) else { return "(not mapped)".into() };
     crate::asm::disassemble(&bytes, rip).first().map(|(_, _, t)| t.clone()).unwrap_or_default()
 }
 

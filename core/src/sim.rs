@@ -104,3 +104,19 @@ impl Sim {
         crate::report::run_json_with_regs(self.machine(), end, &self.l1_regs())
     }
 }
+
+/// The 15 bytes at linear `rip` of the level that runs now, read without side effects (no A/D
+/// updates); `None` if the fetch would fault. Bytes on a following page are translated too.
+pub fn code_bytes(m: &Machine, rip: u64) -> Option<[u8; 15]> {
+    use crate::mem::paging::Access;
+    use crate::mem::{Gva, Hpa};
+    let first = m.memtype_of(Gva(rip), Access::FETCH).ok()?.spa.0;
+    let split = (0x1000 - (rip & 0xfff)).min(15) as usize;
+    let second = if split < 15 { m.memtype_of(Gva(rip + split as u64), Access::FETCH).ok().map(|r| r.spa.0) } else { None };
+    let mut bytes = [0u8; 15];
+    for (i, b) in bytes.iter_mut().enumerate() {
+        let a = if i < split { first + i as u64 } else { second? + (i - split) as u64 };
+        *b = m.mem.read_u8(Hpa(a)).unwrap_or(0);
+    }
+    Some(bytes)
+}

@@ -172,11 +172,7 @@ pub fn next_accesses(sim: &Sim) -> Vec<(u64, Access)> {
     let m = sim.machine();
     let rip = m.cpu.regs.rip;
     let mut out = vec![(rip, Access::FETCH)];
-    let Ok(r) = m.memtype_of(Gva(rip), Access::FETCH) else { return out };
-    let mut bytes = [0u8; 15];
-    for (i, b) in bytes.iter_mut().enumerate() {
-        *b = m.mem.read_u8(crate::mem::Hpa(r.spa.0 + i as u64)).unwrap_or(0);
-    }
+    let Some(bytes) = crate::sim::code_bytes(m, rip) else { return out };
     let Some(ins) = crate::cpu::decode::decode64(&bytes, rip) else { return out };
     let mut f = InstructionInfoFactory::new();
     let reg = |r: Register| -> Option<u64> {
