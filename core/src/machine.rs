@@ -8,15 +8,16 @@
 //!   top of `execute` sees them all; MSR, CR, I/O and CPUID semantics are `rdmsr`/`wrmsr`,
 //!   `write_cr`, `port_out`, `cpuid::cpuid`;
 //! - translation: `translate` → `translate_slow` → `paging::walk`; nested paging plugs in there
-//!   with `paging::walk_with` and a `WalkEnv` that walks the nested table. Call `flush_tlb` on
-//!   every world switch (it also drops the code-page cache);
+//!   with `paging::walk_with` and a `WalkEnv` that walks the nested table. Call `tlb_world_switch`
+//!   on every world switch (it also drops the code-page cache) and `flush_tlb` whenever what
+//!   linear addresses mean changes behind the CPU's back;
 //! - steps: one per retired instruction, per REP chunk (`string::REP_CHUNK` iterations) and per
 //!   exception delivered (so that a faulting loop still spends the budget).
 use crate::cpu::exec::{outcome_of, Flow};
 use crate::cpu::fault::{EmuError, Fault, Trap};
 use crate::cpu::exec::fast::Fast;
 use crate::cpu::icache::DecodeCache;
-use crate::cpu::tlb::{perm, Tlb};
+use crate::cpu::tlb::{perm, Tlb, TlbContext};
 use crate::cpu::{decode, Cpu};
 use crate::mem::paging::{self, Access, PagingMode};
 use crate::mem::{Gva, Hpa, PhysMem};
@@ -83,6 +84,8 @@ pub struct Machine {
     fetch_page: u64,
     /// SVM state: model, GIF, and the guest being run (svm/state.rs).
     pub svm: SvmState,
+    /// Parsed VMCBs (svm/vmcb/cache.rs).
+    pub vmcb_cache: crate::svm::vmcb::cache::VmcbCache,
 }
 
 /// Errors setting up a machine.
@@ -152,6 +155,7 @@ impl Machine {
             fetch_tag: 0,
             fetch_page: 0,
             svm: SvmState::new(model),
+            vmcb_cache: Default::default(),
         })
     }
 
@@ -163,7 +167,7 @@ impl Machine {
     /// Drops every cached translation. The SVM layer calls this on world switches (and
     /// whenever it changes what linear addresses mean behind the CPU's back).
     pub fn flush_tlb(&mut self) {
-        self.tlb.flush_all();
+        self.tlb.flush_all(self.mem.pt_writes());
         self.fetch_tag = 0;
     }
 
@@ -172,8 +176,21 @@ impl Machine {
         if self.cpu.ctl.cr4 & crate::cpu::control::cr4::PGE != 0 {
             self.tlb.flush_nonglobal();
         } else {
-            self.tlb.flush_all();
+            self.tlb.flush_all(self.mem.pt_writes());
         }
+        self.fetch_tag = 0;
+    }
+
+    /// What the current translations depend on besides memory (cpu/tlb.rs).
+    pub(crate) fn tlb_context(&self) -> TlbContext {
+        let c = &self.cpu.ctl;
+        TlbContext { cr0: c.cr0, cr3: c.cr3, cr4: c.cr4, efer: c.efer, np: self.svm.nested_paging().copied() }
+    }
+
+    /// A world switch from translation context `from` to the current one (`None`: the L0 model's
+    /// Rust code, which does not translate). Observably a full TLB flush (cpu/tlb.rs).
+    pub(crate) fn tlb_world_switch(&mut self, from: Option<TlbContext>, to: Option<TlbContext>) {
+        self.tlb.switch(from, to, self.mem.pt_writes());
         self.fetch_tag = 0;
     }
 

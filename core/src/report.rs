@@ -23,8 +23,8 @@ pub fn event_json(e: &Event) -> Value {
         "step": e.step,
         "rip": format!("{:#x}", e.rip),
     });
-    if let Some(d) = &e.detail {
-        o["detail"] = Value::String(d.clone());
+    if let Some(d) = e.detail_text() {
+        o["detail"] = Value::String(d);
     }
     o
 }

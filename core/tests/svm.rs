@@ -94,7 +94,7 @@ fn consistency_checks_end_in_vmexit_invalid() {
                     assert_eq!(r.code, INVALID, "case {i} {name} {model:?}");
                     assert_eq!((r.info1, r.info2), (0, 0));
                     assert_eq!(exit.exit_code, INVALID);
-                    let d = exit.detail.as_deref().unwrap();
+                    let d = exit.detail_text().unwrap();
                     assert!(d.starts_with(name), "case {i}: {d}");
                     assert!(d.contains("(APM 15."), "{d}");
                 }
@@ -510,7 +510,7 @@ mod memtype {
         m.step().unwrap();
         assert_eq!(m.level(), Level::L1);
         assert_eq!(m.mem.read_u64(Hpa(0x200070)).unwrap(), INVALID);
-        let d = m.events[1].detail.as_deref().unwrap();
+        let d = m.events[1].detail_text().unwrap();
         assert!(d.starts_with("np_host_cr0_pg_clear (APM 15.25.3)"), "{d}");
     }
 }

@@ -94,7 +94,7 @@ pub fn vmcb12_addr(sim: &Sim) -> Option<u64> {
                 .iter()
                 .rev()
                 .find(|e| e.kind == EventKind::Vmrun)
-                .and_then(|e| parse_vmcb_detail(e.detail.as_deref()?))
+                .and_then(|e| parse_vmcb_detail(&e.detail_text()?))
         }),
     }
 }

@@ -99,7 +99,7 @@ fn a_failed_vmrun_shows_vmexit_invalid_in_the_vmcb_on_every_model() {
             let r = t.last().expect("a record").clone();
             let evs = &s.machine().events[r.first_event..];
             if let Some(e) = evs.iter().find(|e| e.exit_code == u64::MAX) {
-                assert!(e.detail.as_deref().is_some_and(|d| d.contains("APM")), "{model}: {e:?}");
+                assert!(e.detail_text().is_some_and(|d| d.contains("APM")), "{model}: {e:?}");
                 let c = r.change_of(0x200000).unwrap_or_else(|| panic!("{model}: vmcb12 written"));
                 assert_eq!(field_bytes(&c.after, "exit_code"), u64::MAX, "{model}");
                 assert_eq!(field_bytes(&c.before, "exit_code"), 0, "{model}");

@@ -61,7 +61,7 @@ pub fn to_record(m: &Machine, model: &str) -> MachineRecord {
                 exit_code: e.exit_code,
                 step: e.step,
                 rip: e.rip,
-                detail: e.detail.clone(),
+                detail: e.detail_text(),
             })
             .collect(),
         cpu: CpuRecord {
@@ -250,7 +250,7 @@ pub fn from_record(rec: &MachineRecord) -> Result<Machine, CheckpointError> {
                 exit_code: e.exit_code,
                 step: e.step,
                 rip: e.rip,
-                detail: e.detail.clone(),
+                detail: e.detail.clone().map(crate::trace::Detail::Text),
             })
         })
         .collect::<Result<_, _>>()?;

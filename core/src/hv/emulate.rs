@@ -62,7 +62,11 @@ impl Kvm {
     /// Copies the design's vmcb01/vmcb02 G_PAT values into the VMCBs in memory.
     pub(crate) fn sync_gpat_fields(&mut self) {
         for (pa, v) in [(self.layout.vmcb01, self.pat.vmcb01_gpat), (self.layout.vmcb02, self.pat.vmcb02_gpat)] {
-            let _ = self.m.mem.write_u64(Hpa(pa + 0x668), v);
+            // Only a change is a write (an unchanged VMCB keeps its parsed copy, svm/vmcb/cache.rs).
+            let a = Hpa(pa + 0x668);
+            if self.m.mem.read_u64(a).ok() != Some(v) {
+                let _ = self.m.mem.write_u64(a, v);
+            }
         }
     }
 

@@ -11,10 +11,10 @@ use crate::machine::{LoadError, Machine, RunEnd, StepOutcome, Stop};
 use crate::mem::Hpa;
 use crate::svm::insn::seg_to_vmcb;
 use crate::svm::intercept::{set_intercept, EventInj, EventType};
-use crate::svm::vmcb::{Vmcb, VmcbControl, VmcbSave};
+use crate::svm::vmcb::{Vmcb, VmcbControl, VmcbSave, control_f};
 use crate::svm::vmrun::HostPaging;
 use crate::svm::{SvmExitCode, SvmModel, VmExit};
-use crate::trace::{Event, EventKind, Level};
+use crate::trace::{Detail, Event, EventKind, Level};
 use serde::{Deserialize, Serialize};
 
 /// L0's own paging mode (64-bit, NXE): it controls the nested walks of L0's tables.
@@ -187,16 +187,35 @@ impl Kvm {
         Ok(())
     }
 
-    pub(crate) fn read_vmcb(&self, pa: u64) -> Result<Vmcb, EmuError> {
+    pub(crate) fn read_vmcb(&mut self, pa: u64) -> Result<Vmcb, EmuError> {
+        self.m.read_vmcb(Hpa(pa)).map_err(|e| EmuError::Machine(format!("L0: VMCB read at {}", e.0)))
+    }
+
+    /// `read_vmcb` without touching the VMCB cache (for views of a shared machine).
+    pub(crate) fn peek_vmcb(&self, pa: u64) -> Result<Vmcb, EmuError> {
         Vmcb::read_from(&self.m.mem, Hpa(pa)).map_err(|e| EmuError::Machine(format!("L0: VMCB read at {}", e.0)))
     }
 
     pub(crate) fn write_vmcb(&mut self, pa: u64, v: &Vmcb) -> Result<(), EmuError> {
-        v.write_to(&mut self.m.mem, Hpa(pa)).map_err(|e| EmuError::Machine(format!("L0: VMCB write at {}", e.0)))
+        self.m.write_vmcb(Hpa(pa), v).map_err(|e| EmuError::Machine(format!("L0: VMCB write at {}", e.0)))
     }
 
-    pub(crate) fn event(&mut self, kind: EventKind, from: Level, to: Level, code: u64, rip: u64, detail: String) {
-        self.m.events.push(Event { kind, from, to, exit_code: code, step: self.m.steps, rip, detail: Some(detail) });
+    /// Reads fields of the VMCB page at `pa` in place (`get` picks them with `save_f`/`control_f`).
+    pub(crate) fn vmcb_fields<R>(&self, pa: u64, get: impl FnOnce(&[u8; 4096]) -> R) -> Result<R, EmuError> {
+        let page = self.m.mem.page(Hpa(pa)).map_err(|e| EmuError::Machine(format!("L0: VMCB read at {}", e.0)))?;
+        Ok(get(page))
+    }
+
+    /// Writes fields of the VMCB page at `pa` in place.
+    pub(crate) fn edit_vmcb<R>(&mut self, pa: u64, set: impl FnOnce(&mut [u8; 4096]) -> R) -> Result<R, EmuError> {
+        let page =
+            self.m.mem.page_for_write(Hpa(pa)).map_err(|e| EmuError::Machine(format!("L0: VMCB write at {}", e.0)))?;
+        Ok(set(page))
+    }
+
+    pub(crate) fn event(&mut self, kind: EventKind, from: Level, to: Level, code: u64, rip: u64, detail: impl Into<Detail>) {
+        let detail = Some(detail.into());
+        self.m.events.push(Event { kind, from, to, exit_code: code, step: self.m.steps, rip, detail });
     }
 
     /// One step: the hardware executes one instruction of L1 or L2; an exit goes to L0.
@@ -231,22 +250,24 @@ impl Kvm {
         let vmcb = self.current_vmcb();
         // Save-area RIP (VMCB+0x578, reference §1.3) for the event; the handlers read what they need.
         let rip = self.m.mem.read_u64(Hpa(vmcb.0 + 0x578)).unwrap_or(0);
-        self.event(EventKind::Vmexit, from, Level::L0, x.code.0, rip, x.code.name().to_string());
+        self.event(EventKind::Vmexit, from, Level::L0, x.code.0, rip, Detail::Name(x.code.name()));
         if from == Level::L2 { self.l2_exit(x) } else { self.l1_exit(x) }
     }
 
     /// Exits of L1 (vmcb01).
     fn l1_exit(&mut self, x: VmExit) -> Result<(), EmuError> {
+        if x.code == SvmExitCode::VMRUN {
+            return self.emulate_vmrun(x.next_rip);
+        }
         let mut v = self.read_vmcb(self.layout.vmcb01)?;
         match x.code {
-            SvmExitCode::VMRUN => return self.emulate_vmrun(v, x.next_rip),
             SvmExitCode::VMLOAD | SvmExitCode::VMSAVE => {
                 if let Some(f) = self.svm_insn_fault(&v.save) {
-                    return self.inject_and_enter(v, f, false);
+                    return self.inject_and_enter(f, false);
                 }
                 let pa = v.save.rax;
                 if pa & 0xfff != 0 || pa + 0x1000 > self.layout.l1_mem {
-                    return self.inject_and_enter(v, (vector::GP, Some(0)), false);
+                    return self.inject_and_enter((vector::GP, Some(0)), false);
                 }
                 self.m
                     .vmload_vmsave_at(Hpa(pa), x.code == SvmExitCode::VMSAVE)
@@ -254,13 +275,13 @@ impl Kvm {
             }
             SvmExitCode::STGI | SvmExitCode::CLGI => {
                 if let Some(f) = self.svm_insn_fault(&v.save) {
-                    return self.inject_and_enter(v, f, false);
+                    return self.inject_and_enter(f, false);
                 }
                 self.l1_gif = x.code == SvmExitCode::STGI;
             }
             SvmExitCode::VMMCALL => v.save.rax = KVM_ENOSYS,
             SvmExitCode::INVLPGA => {}
-            SvmExitCode::SKINIT => return self.inject_and_enter(v, (vector::UD, None), false),
+            SvmExitCode::SKINIT => return self.inject_and_enter((vector::UD, None), false),
             SvmExitCode::HLT => {
                 v.save.rip = x.next_rip;
                 self.write_vmcb(self.layout.vmcb01, &v)?;
@@ -274,7 +295,7 @@ impl Kvm {
             }
             SvmExitCode::MSR => {
                 if let Some(f) = self.msr_exit(&mut v.save, x.info1 != 0)? {
-                    return self.inject_and_enter(v, f, false);
+                    return self.inject_and_enter(f, false);
                 }
             }
             SvmExitCode::IOIO => self.device_io(&mut v.save, x)?,
@@ -290,20 +311,25 @@ impl Kvm {
 
     /// #UD/#GP checks of an SVM instruction executed by L1 (KVM: EFER.SVME and paging, then CPL).
     pub(crate) fn svm_insn_fault(&self, s: &VmcbSave) -> Option<(u8, Option<u32>)> {
-        if !self.svme[0] || s.cr0 & (1 << 31) == 0 {
+        self.svm_insn_fault_at(s.cr0, s.cpl)
+    }
+
+    /// `svm_insn_fault` from L1's CR0 and CPL.
+    pub(crate) fn svm_insn_fault_at(&self, cr0: u64, cpl: u8) -> Option<(u8, Option<u32>)> {
+        if !self.svme[0] || cr0 & (1 << 31) == 0 {
             Some((vector::UD, None))
-        } else if s.cpl != 0 {
+        } else if cpl != 0 {
             Some((vector::GP, Some(0)))
         } else {
             None
         }
     }
 
-    /// Injects an exception into the current guest (EVENTINJ) and re-enters it. For L2, an
-    /// exception vmcb12 intercepts becomes a #VMEXIT to L1 instead
-    /// (`nested_svm_inject_exception_vmexit`, reference §2.4): exit code 0x40 + vector,
-    /// EXITINFO1 = the error code.
-    pub(crate) fn inject_and_enter(&mut self, mut v: Vmcb, f: (u8, Option<u32>), l2: bool) -> Result<(), EmuError> {
+    /// Injects an exception into the current guest (EVENTINJ) and re-enters it; the guest state in
+    /// its VMCB is the one of the faulting instruction. For L2, an exception vmcb12 intercepts
+    /// becomes a #VMEXIT to L1 instead (`nested_svm_inject_exception_vmexit`, reference §2.4):
+    /// exit code 0x40 + vector, EXITINFO1 = the error code.
+    pub(crate) fn inject_and_enter(&mut self, f: (u8, Option<u32>), l2: bool) -> Result<(), EmuError> {
         if l2 && self.nested.as_ref().is_some_and(|n| crate::svm::is_intercepted(&n.ctrl, 64 + f.0 as u32)) {
             let x = VmExit {
                 code: SvmExitCode(0x40 + f.0 as u64),
@@ -314,10 +340,12 @@ impl Kvm {
             };
             return self.reflect(x);
         }
-        let e = EventInj { valid: true, vector: f.0, ty: EventType::Exception, error_code: f.1 };
-        v.control.set_event_inj_u64(e.encode());
+        let e = EventInj { valid: true, vector: f.0, ty: EventType::Exception, error_code: f.1 }.encode();
         let pa = if l2 { self.layout.vmcb02 } else { self.layout.vmcb01 };
-        self.write_vmcb(pa, &v)?;
+        self.edit_vmcb(pa, |p| {
+            control_f::event_inj.set(p, e as u32);
+            control_f::event_inj_err.set(p, (e >> 32) as u32);
+        })?;
         self.enter(l2)
     }
 }
@@ -328,7 +356,7 @@ impl Kvm {
     pub fn l1_regs(&self) -> crate::cpu::Regs {
         let mut r = self.m.cpu.regs.clone();
         if self.nested.is_some()
-            && let Ok(v) = self.read_vmcb(self.layout.vmcb01)
+            && let Ok(v) = self.peek_vmcb(self.layout.vmcb01)
         {
             (r.gpr[0], r.gpr[4], r.rip, r.rflags) = (v.save.rax, v.save.rsp, v.save.rip, v.save.rflags);
         }

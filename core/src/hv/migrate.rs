@@ -34,7 +34,7 @@ pub fn migrate(k: &Kvm, to: Design, order: SaveOrder) -> Result<(Kvm, Migration)
         let gif = k.m.svm.gif;
         let mut ns = NestedState::guest_mode(n.vmcb12, gif);
         ns.control = n.ctrl.clone();
-        ns.save = k.read_vmcb(k.layout.vmcb01).map_err(|e| Einval(e.to_string()))?.save;
+        ns.save = k.peek_vmcb(k.layout.vmcb01).map_err(|e| Einval(e.to_string()))?.save;
         let cp = gpat::checkpoint(from, &k.pat, &k.ctx, ns);
         gpat::restore(to, &cp, order)?
     } else {

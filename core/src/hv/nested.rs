@@ -11,9 +11,9 @@ use crate::mem::{Gpa, Hpa};
 use crate::svm::checks::{check_vmrun, HostContext};
 use crate::svm::intercept::{is_intercepted, iopm_intercepted_with, msrpm_intercepted_with, set_intercept, IoioInfo};
 use crate::svm::npt::{npt_walk, NptAccess, NptContext, NptError, NptStage, NPF_GUEST_FINAL, NPF_GUEST_PAGE};
-use crate::svm::vmcb::{Vmcb, VmcbControl};
+use crate::svm::vmcb::{Vmcb, VmcbControl, save_f};
 use crate::svm::{SvmExitCode, VmExit};
-use crate::trace::{EventKind, Level};
+use crate::trace::{Detail, EventKind, Level};
 
 const PTE_A: u64 = 1 << 5;
 const PTE_D: u64 = 1 << 6;
@@ -24,23 +24,25 @@ impl Kvm {
     }
 
     /// L1 executed VMRUN (intercepted by L0): KVM's `nested_svm_vmrun()`.
-    pub(crate) fn emulate_vmrun(&mut self, mut v01: Vmcb, next_rip: u64) -> Result<(), EmuError> {
-        if let Some(f) = self.svm_insn_fault(&v01.save) {
-            return self.inject_and_enter(v01, f, false);
+    pub(crate) fn emulate_vmrun(&mut self, next_rip: u64) -> Result<(), EmuError> {
+        // L1's state at its VMRUN, read in place from vmcb01 (the hardware #VMEXIT just wrote it).
+        let (cr0, cpl, efer, gpa12, vmrun_rip) = self.vmcb_fields(self.layout.vmcb01, |p| {
+            (save_f::cr0.get(p), save_f::cpl.get(p), save_f::efer.get(p), save_f::rax.get(p), save_f::rip.get(p))
+        })?;
+        if let Some(f) = self.svm_insn_fault_at(cr0, cpl) {
+            return self.inject_and_enter(f, false);
         }
-        let gpa12 = v01.save.rax;
         let hsave = self.m.cpu.msr.vm_hsave_pa;
         if hsave == 0 || gpa12 & 0xfff != 0 || gpa12 >> MAXPHYADDR != 0 {
-            return self.inject_and_enter(v01, (vector::GP, Some(0)), false);
+            return self.inject_and_enter((vector::GP, Some(0)), false);
         }
         if gpa12 + 0x1000 > self.layout.l1_mem {
             return Err(EmuError::Machine(format!("L0: vmcb12 at {gpa12:#x} is outside L1's RAM")));
         }
         let v12 = self.read_vmcb(gpa12)?;
-        let vmrun_rip = v01.save.rip;
         // The VMRUN instruction retires in every case (KVM skips it before the checks).
-        v01.save.rip = next_rip;
-        self.event(EventKind::Vmrun, Level::L1, Level::L2, 0, vmrun_rip, format!("VMCB {gpa12:#x}, emulated by L0 ({})", self.design.name()));
+        self.edit_vmcb(self.layout.vmcb01, |p| save_f::rip.set(p, next_rip))?;
+        self.event(EventKind::Vmrun, Level::L1, Level::L2, 0, vmrun_rip, Detail::Vmrun { vmcb: gpa12, emulated_by: Some(self.design.name()) });
         let np = v12.control.np_enable();
         let r12 = Vmrun12 {
             g_pat: v12.save.g_pat,
@@ -50,7 +52,7 @@ impl Kvm {
         };
         let ops = self.design.ops();
         let host = HostContext {
-            cr0: v01.save.cr0,
+            cr0,
             max_phys_bits: MAXPHYADDR as u8,
             check_gpat: ops.checks_gpat(&r12),
             long_mode_supported: true,
@@ -68,14 +70,12 @@ impl Kvm {
             self.write_vmcb(gpa12, &v)?;
             self.l1_gif = false;
             self.event(EventKind::Vmexit, Level::L2, Level::L1, VmExit::invalid().code.0, vmrun_rip, why);
-            self.write_vmcb(self.layout.vmcb01, &v01)?;
             return self.enter(false);
         }
-        self.write_vmcb(self.layout.vmcb01, &v01)?;
         ops.vmrun(&mut self.pat, &r12);
         self.ctx = NestedCtx { guest_mode: true, nested_npt: np };
         self.last_vmcb12 = Some(gpa12);
-        self.nested = Some(Nested12 { vmcb12: gpa12, ctrl: v12.control.clone(), l1_nxe: v01.save.efer & (1 << 11) != 0 });
+        self.nested = Some(Nested12 { vmcb12: gpa12, ctrl: v12.control.clone(), l1_nxe: efer & (1 << 11) != 0 });
         let v02 = self.build_vmcb02(&v12);
         self.write_vmcb(self.layout.vmcb02, &v02)?;
         self.sync_gpat_fields();
@@ -161,79 +161,107 @@ impl Kvm {
 
     /// Exits of L2 (vmcb02): reflect to L1 when L1 intercepts, else L0 handles (reference §2.4).
     pub(crate) fn l2_exit(&mut self, x: VmExit) -> Result<(), EmuError> {
-        let n = self.nested.clone().expect("L2 runs only with a cached vmcb12");
-        let c12 = &n.ctrl;
-        let mut v = self.read_vmcb(self.layout.vmcb02)?;
-        match x.code {
-            SvmExitCode::NPF => return self.l0_npf(x, true),
+        if x.code == SvmExitCode::NPF {
+            return self.l0_npf(x, true);
+        }
+        let c12 = &self.nested.as_ref().expect("L2 runs only with a cached vmcb12").ctrl;
+        let l1_wants = match x.code {
             SvmExitCode::MSR => {
                 let msr = self.m.cpu.regs.gpr[1] as u32;
-                let write = x.info1 != 0;
-                let l1_wants = is_intercepted(c12, bit::MSR_PROT)
-                    && msrpm_intercepted_with(|a| self.l1_byte(a), c12.msrpm_base_pa, msr, write).unwrap_or(true);
-                if l1_wants {
-                    return self.reflect(x);
-                }
-                if let Some(f) = self.msr_exit(&mut v.save, write)? {
-                    return self.inject_and_enter(v, f, true);
-                }
+                is_intercepted(c12, bit::MSR_PROT)
+                    && msrpm_intercepted_with(|a| self.l1_byte(a), c12.msrpm_base_pa, msr, x.info1 != 0).unwrap_or(true)
             }
             SvmExitCode::IOIO => {
                 let io = IoioInfo::decode(x.info1)
                     .ok_or_else(|| EmuError::Machine(format!("L0: malformed IOIO EXITINFO1 {:#x}", x.info1)))?;
-                let l1_wants = is_intercepted(c12, bit::IOIO_PROT)
-                    && iopm_intercepted_with(|a| self.l1_byte(a), c12.iopm_base_pa, io.port, io.size).unwrap_or(true);
-                if l1_wants {
-                    return self.reflect(x);
+                is_intercepted(c12, bit::IOIO_PROT)
+                    && iopm_intercepted_with(|a| self.l1_byte(a), c12.iopm_base_pa, io.port, io.size).unwrap_or(true)
+            }
+            SvmExitCode::HLT => is_intercepted(c12, bit::HLT),
+            SvmExitCode::SHUTDOWN => is_intercepted(c12, bit::SHUTDOWN),
+            SvmExitCode::VMMCALL => is_intercepted(c12, bit::VMMCALL),
+            _ => true,
+        };
+        if l1_wants {
+            return self.reflect(x);
+        }
+        // L0 handles it (it intercepts more than L1 does: the PAT MSR, its devices, …).
+        let mut v = self.read_vmcb(self.layout.vmcb02)?;
+        match x.code {
+            SvmExitCode::MSR => {
+                if let Some(f) = self.msr_exit(&mut v.save, x.info1 != 0)? {
+                    return self.inject_and_enter(f, true);
                 }
+            }
+            SvmExitCode::IOIO => {
                 self.device_io(&mut v.save, x)?;
                 if self.m.stopped.is_some() {
                     return Ok(());
                 }
             }
-            SvmExitCode::HLT if !is_intercepted(c12, bit::HLT) => {
+            SvmExitCode::HLT => {
                 self.m.stopped = Some(Stop::Shutdown(format!(
                     "L2 executed HLT at rip {:#x} without the HLT intercept: it halts forever (no interrupt source)",
                     v.save.rip
                 )));
                 return Ok(());
             }
-            SvmExitCode::SHUTDOWN if !is_intercepted(c12, bit::SHUTDOWN) => {
+            SvmExitCode::SHUTDOWN => {
                 self.m.stopped = Some(Stop::Shutdown(format!("L2 shut down (triple fault) at rip {:#x}", v.save.rip)));
                 return Ok(());
             }
-            SvmExitCode::VMMCALL if !is_intercepted(c12, bit::VMMCALL) => v.save.rax = KVM_ENOSYS,
-            _ => return self.reflect(x),
+            SvmExitCode::VMMCALL => v.save.rax = KVM_ENOSYS,
+            other => unreachable!("{} is reflected above", other.name()),
         }
         v.save.rip = x.next_rip;
         self.write_vmcb(self.layout.vmcb02, &v)?;
         self.enter(true)
     }
 
-    /// The emulated #VMEXIT from L2 to L1 (`nested_svm_vmexit()`, reference §4.6).
+    /// The emulated #VMEXIT from L2 to L1 (`nested_svm_vmexit()`, reference §4.6): L2's state
+    /// from vmcb02 and the exit into vmcb12, field by field in place.
     pub(crate) fn reflect(&mut self, x: VmExit) -> Result<(), EmuError> {
+        use crate::svm::vmcb::{VmcbSeg, control_f as cf, save_f as sf};
         let n = self.nested.take().expect("reflect only from L2");
-        let v02 = self.read_vmcb(self.layout.vmcb02)?;
-        let mut v12 = self.read_vmcb(n.vmcb12)?;
-        let (s, s02) = (&mut v12.save, &v02.save);
-        (s.es, s.cs, s.ss, s.ds, s.gdtr, s.idtr) = (s02.es, s02.cs, s02.ss, s02.ds, s02.gdtr, s02.idtr);
-        let svme = if self.svme[1] { EFER_SVME } else { 0 };
-        (s.efer, s.cr0, s.cr2, s.cr3, s.cr4) = ((s02.efer & !EFER_SVME) | svme, s02.cr0, s02.cr2, s02.cr3, s02.cr4);
-        (s.rflags, s.rip, s.rsp, s.rax, s.dr6, s.dr7, s.cpl) =
-            (s02.rflags, s02.rip, s02.rsp, s02.rax, s02.dr6, s02.dr7, s02.cpl);
+        let (segs, regs, cpl, int_state) = self.vmcb_fields(self.layout.vmcb02, |p| {
+            let segs: [VmcbSeg; 6] = [sf::es, sf::cs, sf::ss, sf::ds, sf::gdtr, sf::idtr].map(|f| f.get(p));
+            let regs = [sf::efer, sf::cr0, sf::cr2, sf::cr3, sf::cr4, sf::rflags, sf::rip, sf::rsp, sf::rax, sf::dr6, sf::dr7]
+                .map(|f| f.get(p));
+            (segs, regs, sf::cpl.get(p), cf::int_state.get(p))
+        })?;
         let ctx = self.ctx;
-        if let Some(g) = self.design.ops().vmexit(&mut self.pat, &ctx) {
-            s.g_pat = g;
-        }
-        let c = &mut v12.control;
-        c.set_vmexit(&x);
-        c.event_inj = 0;
-        c.event_inj_err = 0;
-        c.int_state = v02.control.int_state;
-        self.write_vmcb(n.vmcb12, &v12)?;
+        let gpat = self.design.ops().vmexit(&mut self.pat, &ctx);
+        let svme = if self.svme[1] { EFER_SVME } else { 0 };
+        self.edit_vmcb(n.vmcb12, |p| {
+            for (f, v) in [sf::es, sf::cs, sf::ss, sf::ds, sf::gdtr, sf::idtr].into_iter().zip(segs) {
+                f.set(p, v);
+            }
+            let [efer, rest @ ..] = regs;
+            sf::efer.set(p, (efer & !EFER_SVME) | svme);
+            for (f, v) in [sf::cr0, sf::cr2, sf::cr3, sf::cr4, sf::rflags, sf::rip, sf::rsp, sf::rax, sf::dr6, sf::dr7]
+                .into_iter()
+                .zip(rest)
+            {
+                f.set(p, v);
+            }
+            sf::cpl.set(p, cpl);
+            if let Some(g) = gpat {
+                sf::g_pat.set(p, g);
+            }
+            cf::exit_code.set(p, x.code.0);
+            cf::exit_info_1.set(p, x.info1);
+            cf::exit_info_2.set(p, x.info2);
+            cf::exit_int_info.set(p, x.int_info as u32);
+            cf::exit_int_info_err.set(p, (x.int_info >> 32) as u32);
+            cf::next_rip.set(p, x.next_rip);
+            cf::event_inj.set(p, 0);
+            cf::event_inj_err.set(p, 0);
+            cf::int_state.set(p, int_state);
+        })?;
         self.ctx = NestedCtx { guest_mode: false, nested_npt: false };
         self.l1_gif = false;
-        self.event(EventKind::Vmexit, Level::L2, Level::L1, x.code.0, s02.rip, x.code.name().to_string());
+        let l2_rip = regs[6];
+        self.event(EventKind::Vmexit, Level::L2, Level::L1, x.code.0, l2_rip, Detail::Name(x.code.name()));
         self.sync_gpat_fields();
         self.enter(false)
     }

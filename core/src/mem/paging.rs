@@ -108,6 +108,8 @@ impl WalkEnv for PhysMem {
         Ok(Hpa(gpa.0))
     }
     fn read_entry(&mut self, hpa: Hpa) -> u64 {
+        // The TLB keeps translations across world switches while no such page is written.
+        self.mark_page_table(hpa);
         self.read_u64(hpa).unwrap_or(0)
     }
     fn write_entry(&mut self, hpa: Hpa, v: u64) {

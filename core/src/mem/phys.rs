@@ -15,6 +15,11 @@ pub struct PhysMem {
     page_gen: Vec<u32>,
     /// When `Some`, every write's (address, length) is appended (lockstep comparison, compare.rs).
     pub write_log: Option<Vec<(u64, u32)>>,
+    /// Pages a page walk has read entries from (`mark_page_table`); never cleared.
+    page_table: Vec<bool>,
+    /// Writes into page-table pages so far: the TLB keeps a context's translations across world
+    /// switches only while this is unchanged (cpu/tlb.rs).
+    pt_writes: u64,
 }
 
 /// An access outside installed RAM.
@@ -24,13 +29,41 @@ pub struct OutOfRange(pub Hpa);
 impl PhysMem {
     pub fn new(size: u64) -> Self {
         let n = size.div_ceil(PAGE_SIZE as u64) as usize;
-        PhysMem { size, pages: vec![None; n], generation: 0, page_gen: vec![0; n], write_log: None }
+        PhysMem {
+            size,
+            pages: vec![None; n],
+            generation: 0,
+            page_gen: vec![0; n],
+            write_log: None,
+            page_table: vec![false; n],
+            pt_writes: 0,
+        }
     }
     pub fn size(&self) -> u64 {
         self.size
     }
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+    /// Marks the page holding `a` as one a page walk (guest, native or nested) read an entry from.
+    #[inline]
+    pub fn mark_page_table(&mut self, a: Hpa) {
+        if let Some(f) = self.page_table.get_mut((a.0 >> 12) as usize) {
+            *f = true;
+        }
+    }
+    /// How many writes went into page-table pages (see `mark_page_table`).
+    #[inline]
+    pub fn pt_writes(&self) -> u64 {
+        self.pt_writes
+    }
+    /// Counts a write into page `pn`.
+    #[inline]
+    fn touch(&mut self, pn: usize) {
+        self.page_gen[pn] = self.page_gen[pn].wrapping_add(1);
+        if self.page_table[pn] {
+            self.pt_writes += 1;
+        }
     }
     /// Write generation of the page holding `a` (0 outside RAM).
     #[inline]
@@ -63,7 +96,7 @@ impl PhysMem {
             return Err(OutOfRange(a));
         }
         self.generation = self.generation.wrapping_add(1);
-        self.page_gen[pn] = self.page_gen[pn].wrapping_add(1);
+        self.touch(pn);
         if let Some(l) = &mut self.write_log {
             l.push((a.0, size));
         }
@@ -98,7 +131,7 @@ impl PhysMem {
         }
         let pn = (a.0 >> 12) as usize;
         self.generation = self.generation.wrapping_add(1);
-        self.page_gen[pn] = self.page_gen[pn].wrapping_add(1);
+        self.touch(pn);
         if let Some(l) = &mut self.write_log {
             l.push((a.0, PAGE_SIZE as u32));
         }
@@ -138,7 +171,7 @@ impl PhysMem {
         while done < data.len() {
             let (pn, off) = (addr / PAGE_SIZE, addr % PAGE_SIZE);
             let n = (PAGE_SIZE - off).min(data.len() - done);
-            self.page_gen[pn] = self.page_gen[pn].wrapping_add(1);
+            self.touch(pn);
             self.page_mut(pn)[off..off + n].copy_from_slice(&data[done..done + n]);
             done += n;
             addr += n;
@@ -173,15 +206,24 @@ impl PhysMem {
         Ok(u64::from_le_bytes(b))
     }
     pub fn write_u8(&mut self, a: Hpa, v: u8) -> Result<(), OutOfRange> {
-        self.write(a, &[v])
+        self.write_small(a, 1, v as u64)
     }
     pub fn write_u16(&mut self, a: Hpa, v: u16) -> Result<(), OutOfRange> {
+        if a.0 & 0xfff <= 0x1000 - 2 {
+            return self.write_small(a, 2, v as u64);
+        }
         self.write(a, &v.to_le_bytes())
     }
     pub fn write_u32(&mut self, a: Hpa, v: u32) -> Result<(), OutOfRange> {
+        if a.0 & 0xfff <= 0x1000 - 4 {
+            return self.write_small(a, 4, v as u64);
+        }
         self.write(a, &v.to_le_bytes())
     }
     pub fn write_u64(&mut self, a: Hpa, v: u64) -> Result<(), OutOfRange> {
+        if a.0 & 0xfff <= 0x1000 - 8 {
+            return self.write_small(a, 8, v);
+        }
         self.write(a, &v.to_le_bytes())
     }
 }

@@ -65,11 +65,52 @@ pub struct NestedEnv<'a> {
     trace: bool,
     /// Untraced: the final nested translation had an NX entry (with host NXE).
     pub last_nested_nx: bool,
+    /// The pages entries were read from (guest and nested tables).
+    pub pt_pages: PtPages,
+}
+
+/// The distinct pages a walk read table entries from, to be marked as page-table pages before
+/// its translation is cached (cpu/tlb.rs). A 2-D walk reads at most 24 entries, usually from a
+/// handful of pages; past `PtPages::CAP` pages the walk is flagged and must not be cached.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PtPages {
+    pages: [u64; PtPages::CAP],
+    n: usize,
+    pub overflow: bool,
+}
+
+impl PtPages {
+    pub const CAP: usize = 12;
+    #[inline]
+    fn add(&mut self, a: Hpa) {
+        let p = a.0 & !0xfff;
+        if self.pages[..self.n].contains(&p) {
+            return;
+        }
+        if self.n < Self::CAP {
+            self.pages[self.n] = p;
+            self.n += 1;
+        } else {
+            self.overflow = true;
+        }
+    }
+    pub fn iter(&self) -> impl Iterator<Item = Hpa> + '_ {
+        self.pages[..self.n].iter().map(|&p| Hpa(p))
+    }
 }
 
 impl<'a> NestedEnv<'a> {
     pub fn new(mem: &'a PhysMem, np: Option<NestedPaging>) -> Self {
-        NestedEnv { mem, np, writes: Vec::new(), tables: Vec::new(), last: None, trace: true, last_nested_nx: false }
+        NestedEnv {
+            mem,
+            np,
+            writes: Vec::new(),
+            tables: Vec::new(),
+            last: None,
+            trace: true,
+            last_nested_nx: false,
+            pt_pages: PtPages::default(),
+        }
     }
 
     /// An environment for the execution path: the same walk and A/D updates, no trace kept and
@@ -109,6 +150,9 @@ impl<'a> NestedEnv<'a> {
                 buf[n] = (a, e);
                 n += 1;
             });
+            for &(a, _) in &buf[..n] {
+                self.pt_pages.add(a);
+            }
             let t = r?;
             self.queue_ad(&buf[..n], access.write);
             if access.stage == NptStage::Final {
@@ -163,6 +207,7 @@ impl WalkEnv for NestedEnv<'_> {
         Ok(spa)
     }
     fn read_entry(&mut self, hpa: Hpa) -> u64 {
+        self.pt_pages.add(hpa);
         // A pending update of the same entry wins (aliased tables).
         match self.writes.iter().rev().find(|w| w.0 == hpa) {
             Some(w) => w.1,
@@ -256,13 +301,17 @@ impl Machine {
         };
         let writes = std::mem::take(&mut env.writes);
         let nested_nx = env.last_nested_nx;
+        let pt_pages = env.pt_pages;
         drop(env);
+        for p in pt_pages.iter() {
+            self.mem.mark_page_table(p);
+        }
         // A/D bits are set by the walk even when it faults later (hardware sets them as it goes).
         for (a, v) in writes {
             let _ = self.mem.write_u64(a, v);
         }
         let (spa, writable, user, nx, dirty, global) = res?;
-        if !nested_nx {
+        if !nested_nx && !pt_pages.overflow {
             let mut p = 0;
             if writable {
                 p |= perm::WRITABLE;

@@ -10,68 +10,76 @@
 //!    nested paging ends.
 //! 4. The host state is reloaded from the internal host save: CR0.PE forced to 1, RFLAGS.VM = 0,
 //!    CPL = 0, DR7 breakpoints disabled (DR7 = 0x400); RIP = the instruction after VMRUN.
-//! 5. The TLB is flushed.
+//! 5. The TLB is flushed (observably; cpu/tlb.rs keeps translations that re-walking would give).
 //!
 //! Host-state inconsistency → shutdown: the host state lives inside the CPU (`HostSave`) and was
 //! the state of a running host, so the re-check cannot fail in this model; it is not modelled.
 use super::VmExit;
 use super::model::SvmModel;
-use super::vmcb::Vmcb;
 use crate::cpu::control::cr0;
 use crate::machine::Machine;
 use crate::mem::Hpa;
-use crate::trace::{Event, EventKind, Level};
+use crate::trace::{Detail, Event, EventKind, Level};
 
 const RFLAGS_VM: u64 = 1 << 17;
 
 impl Machine {
     /// Performs #VMEXIT with `exit` from the running guest. No-op outside a guest.
     pub fn svm_vmexit(&mut self, exit: VmExit) {
+        if self.svm.guest.is_none() {
+            return;
+        }
+        let from = Some(self.tlb_context());
         let Some(g) = self.svm.guest.take() else { return };
         self.svm.gif = false;
         let pa = Hpa(g.vmcb_pa);
         let guest_rip = self.cpu.regs.rip;
-        // VMRUN checked that the VMCB page is in RAM, so the read-modify-write cannot fail.
-        if let Ok(mut v) = Vmcb::read_from(&self.mem, pa) {
+        // VMRUN checked that the VMCB page is aligned and in RAM. The fields are written in place:
+        // the rest of the VMCB (intercepts, the VMLOAD/VMSAVE state, reserved bytes) is untouched.
+        if let Ok(page) = self.mem.page_for_write(pa) {
+            use super::vmcb::{Field, control_f as cf, save_f as sf};
             let c = &self.cpu;
-            let s = &mut v.save;
-            s.es = super::insn::seg_to_vmcb(&c.es);
-            s.cs = super::insn::seg_to_vmcb(&c.cs);
-            s.ss = super::insn::seg_to_vmcb(&c.ss);
-            s.ds = super::insn::seg_to_vmcb(&c.ds);
-            s.gdtr.base = c.gdtr.base;
-            s.gdtr.limit = c.gdtr.limit as u32;
-            s.idtr.base = c.idtr.base;
-            s.idtr.limit = c.idtr.limit as u32;
-            s.efer = c.ctl.efer;
-            s.cr0 = c.ctl.cr0;
-            s.cr2 = c.ctl.cr2;
-            s.cr3 = c.ctl.cr3;
-            s.cr4 = c.ctl.cr4;
-            s.dr6 = c.ctl.dr[6];
-            s.dr7 = c.ctl.dr[7];
-            s.rflags = c.regs.rflags;
-            s.rip = guest_rip;
-            s.rsp = c.regs.gpr[4];
-            s.rax = c.regs.gpr[0];
-            s.cpl = c.cpl;
+            sf::es.set(page, super::insn::seg_to_vmcb(&c.es));
+            sf::cs.set(page, super::insn::seg_to_vmcb(&c.cs));
+            sf::ss.set(page, super::insn::seg_to_vmcb(&c.ss));
+            sf::ds.set(page, super::insn::seg_to_vmcb(&c.ds));
+            // GDTR/IDTR: limit (seg+4) and base (seg+8) only, as `struct vmcb_seg` holds them.
+            for (f, t) in [(sf::gdtr, &c.gdtr), (sf::idtr, &c.idtr)] {
+                Field::<u32>::at(f.off + 4).set(page, t.limit as u32);
+                Field::<u64>::at(f.off + 8).set(page, t.base);
+            }
+            sf::efer.set(page, c.ctl.efer);
+            sf::cr0.set(page, c.ctl.cr0);
+            sf::cr2.set(page, c.ctl.cr2);
+            sf::cr3.set(page, c.ctl.cr3);
+            sf::cr4.set(page, c.ctl.cr4);
+            sf::dr6.set(page, c.ctl.dr[6]);
+            sf::dr7.set(page, c.ctl.dr[7]);
+            sf::rflags.set(page, c.regs.rflags);
+            sf::rip.set(page, guest_rip);
+            sf::rsp.set(page, c.regs.gpr[4]);
+            sf::rax.set(page, c.regs.gpr[0]);
+            sf::cpl.set(page, c.cpl);
             if g.np.is_some() {
                 match self.svm.model {
-                    SvmModel::Bare => s.g_pat = g.gpat,
-                    SvmModel::BareSwap => s.g_pat = c.pat,
+                    SvmModel::Bare => sf::g_pat.set(page, g.gpat),
+                    SvmModel::BareSwap => sf::g_pat.set(page, c.pat),
                     SvmModel::BareQemu => {}
                 }
             }
-            let ctl = &mut v.control;
-            ctl.set_vmexit(&exit);
-            ctl.event_inj = 0;
-            ctl.event_inj_err = 0;
-            ctl.int_state = 0;
-            let _ = v.write_to(&mut self.mem, pa);
+            cf::exit_code.set(page, exit.code.0);
+            cf::exit_info_1.set(page, exit.info1);
+            cf::exit_info_2.set(page, exit.info2);
+            cf::exit_int_info.set(page, exit.int_info as u32);
+            cf::exit_int_info_err.set(page, (exit.int_info >> 32) as u32);
+            cf::next_rip.set(page, exit.next_rip);
+            cf::event_inj.set(page, 0);
+            cf::event_inj_err.set(page, 0);
+            cf::int_state.set(page, 0);
         }
         if self.svm.l0_host {
             // The host is an L0 model: no host program to reload; L0 takes the exit from here.
-            self.flush_tlb();
+            self.tlb_world_switch(from, None);
             self.svm.pending_exit = Some(exit);
             return;
         }
@@ -96,7 +104,7 @@ impl Machine {
         c.regs.gpr[4] = h.rsp;
         c.regs.gpr[0] = h.rax;
         c.cpl = 0;
-        self.flush_tlb();
+        self.tlb_world_switch(from, Some(self.tlb_context()));
         self.events.push(Event {
             kind: EventKind::Vmexit,
             from: Level::L2,
@@ -104,7 +112,7 @@ impl Machine {
             exit_code: exit.code.0,
             step: self.steps,
             rip: guest_rip,
-            detail: Some(exit.code.name().to_string()),
+            detail: Some(Detail::Name(exit.code.name())),
         });
     }
 }

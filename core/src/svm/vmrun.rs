@@ -32,7 +32,7 @@ use crate::cpu::fault::{EmuError, Fault, Trap};
 use crate::cpu::msr::{EFER_VALID, MAXPHYADDR};
 use crate::machine::Machine;
 use crate::mem::Hpa;
-use crate::trace::{Event, EventKind, Level};
+use crate::trace::{Detail, Event, EventKind, Level};
 use iced_x86::Instruction;
 
 impl Machine {
@@ -43,7 +43,7 @@ impl Machine {
         if hsave == 0 || !self.mem.contains(Hpa(hsave), 0x1000) {
             return Err(Fault::gp0().into());
         }
-        let vmcb = Vmcb::read_from(&self.mem, pa)
+        let vmcb = self.read_vmcb(pa)
             .map_err(|e| Trap::Emu(Box::new(EmuError::Machine(format!("VMCB read at {} outside RAM", e.0)))))?;
         let rip = ins.ip();
         let next = ins.next_ip();
@@ -54,7 +54,7 @@ impl Machine {
             exit_code: 0,
             step: self.steps + 1,
             rip,
-            detail: Some(format!("VMCB {:#x}", pa.0)),
+            detail: Some(Detail::Vmrun { vmcb: pa.0, emulated_by: None }),
         });
         let model = self.svm.model;
         let host_ctx = HostContext {
@@ -80,7 +80,7 @@ impl Machine {
                 exit_code: SvmExitCode::INVALID.0,
                 step: self.steps + 1,
                 rip,
-                detail: Some(format!("{} (APM {}): {}", f.name, f.apm_section, f.detail)),
+                detail: Some(Detail::Text(format!("{} (APM {}): {}", f.name, f.apm_section, f.detail))),
             });
             return Ok(Flow::Next);
         }
@@ -105,16 +105,18 @@ impl Machine {
             parked_pat: None,
         };
         let paging = HostPaging { cr0: c.ctl.cr0, cr4: c.ctl.cr4, efer: c.ctl.efer };
-        self.svm_enter_guest(pa, vmcb, host, paging)?;
+        self.svm_enter_guest(pa, &vmcb, host, paging)?;
         Ok(Flow::Jump(self.cpu.regs.rip))
     }
 
     /// The world switch into a guest whose VMCB passed the consistency checks: NP set up with the
     /// host paging mode `hp`, the model's PAT handling, guest state loaded, GIF = 1, TLB flushed,
     /// EVENTINJ delivered. Shared by the VMRUN instruction and by an L0 model entering a guest.
-    pub(crate) fn svm_enter_guest(&mut self, pa: Hpa, vmcb: Vmcb, mut host: HostSave, hp: HostPaging) -> Result<(), Trap> {
+    pub(crate) fn svm_enter_guest(&mut self, pa: Hpa, vmcb: &Vmcb, mut host: HostSave, hp: HostPaging) -> Result<(), Trap> {
         let model = self.svm.model;
-        let (ctrl, s) = (vmcb.control, vmcb.save);
+        // The translation context being left: the host program's, or none when L0 (Rust) enters.
+        let from = (!self.svm.l0_host).then(|| self.tlb_context());
+        let (ctrl, s) = (&vmcb.control, &vmcb.save);
         let np = ctrl.np_enable().then_some(NestedPaging {
             ncr3: ctrl.nested_cr3,
             host_nxe: hp.efer & efer::NXE != 0,
@@ -157,10 +159,11 @@ impl Machine {
         c.cpl = if s.cr0 & CR0_PE == 0 { 0 } else { s.cpl & 3 };
         self.svm.guest = Some(GuestMode { vmcb_pa: pa.0, ctrl: ctrl.clone(), host, np, gpat });
         self.svm.gif = true;
-        // TLB_CONTROL: the software TLB has no ASID tags and is flushed on every VMRUN and #VMEXIT,
-        // which satisfies every TLB_CONTROL value. The decode cache is keyed by system-physical
-        // address and page write generation, so it needs no flush.
-        self.flush_tlb();
+        // TLB_CONTROL: the software TLB has no ASID tags and behaves as flushed on every VMRUN and
+        // #VMEXIT, which satisfies every TLB_CONTROL value (translations kept across the switch
+        // are exactly what re-walking gives, cpu/tlb.rs). The decode cache is keyed by
+        // system-physical address and page write generation, so it needs no flush.
+        self.tlb_world_switch(from, Some(self.tlb_context()));
 
         // EVENTINJ (APM 15.20): delivered through the guest IDT as if it had occurred in the guest.
         // Injected events are not subject to the exception intercepts (APM 15.20, from memory —
@@ -191,7 +194,7 @@ impl Machine {
     /// checked like VMRUN checks it, and #VMEXIT will hand the exit to L0 (`SvmState::pending_exit`)
     /// instead of reloading a host. `hp` is L0's paging mode, which controls the nested walk.
     pub fn svm_enter_from_l0(&mut self, pa: Hpa, hp: HostPaging) -> Result<(), L0EntryError> {
-        let vmcb = Vmcb::read_from(&self.mem, pa).map_err(|e| L0EntryError::Memory(e.0))?;
+        let vmcb = self.read_vmcb(pa).map_err(|e| L0EntryError::Memory(e.0))?;
         let host_ctx = HostContext {
             cr0: hp.cr0,
             max_phys_bits: MAXPHYADDR as u8,
@@ -221,7 +224,7 @@ impl Machine {
         };
         self.svm.l0_host = true;
         self.svm.pending_exit = None;
-        match self.svm_enter_guest(pa, vmcb, host, hp) {
+        match self.svm_enter_guest(pa, &vmcb, host, hp) {
             Ok(()) => Ok(()),
             // A fault or intercept while delivering EVENTINJ: the guest exits at once.
             Err(Trap::Exit(x)) => {

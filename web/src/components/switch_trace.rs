@@ -67,7 +67,7 @@ pub fn changed_fields(r: &SwitchRecord, names: &[(u64, String)]) -> Vec<String> 
 
 fn detail_of(i: usize, e: &Event, rec: Option<&SwitchRecord>, names: &[(u64, String)]) -> Html {
     let invalid = e.kind == EventKind::Vmexit && e.exit_code == SvmExitCode::INVALID.0;
-    let check = e.detail.as_deref().filter(|_| invalid).and_then(failed_check);
+    let check = e.detail_text().filter(|_| invalid).and_then(|d| failed_check(&d));
     html! {
         <div class="switch-detail" data-testid="switch-detail">
             <h3>{format!("event #{i}: {} {}→{} {}", kind_name(e.kind), e.from.name(), e.to.name(), exit_text(e))}</h3>
@@ -80,7 +80,7 @@ fn detail_of(i: usize, e: &Event, rec: Option<&SwitchRecord>, names: &[(u64, Str
                     <p class="dim" data-testid="check-rule">{format!("VMEXIT_INVALID when {cond}.")}</p>
                 }
             } else if let Some(d) = &e.detail {
-                <p>{d.clone()}</p>
+                <p>{d.to_string()}</p>
             }
             if let Some(r) = rec {
                 <p class="dim">{format!("the step added {} event(s); VMCB fields it changed:", r.events)}</p>
@@ -128,7 +128,7 @@ pub fn switch_trace(p: &SwitchTraceProps) -> Html {
                                 <td>{exit_text(e)}</td>
                                 <td>{e.step}</td>
                                 <td>{format!("{:#x}", e.rip)}</td>
-                                <td class="detail">{e.detail.clone().unwrap_or_default()}</td>
+                                <td class="detail">{e.detail_text().unwrap_or_default()}</td>
                             </tr>
                         }) }
                     </table>

@@ -6,7 +6,7 @@ vmcb_area! {
     /// The VMCB control area (reference §1.2). Field names follow Linux `struct vmcb_control_area`
     /// (newer names: `misc_ctl` = old nested_ctl, `misc_ctl2` = old virt_ext); the APM names are in
     /// the field table (`fields.rs`).
-    pub struct VmcbControl {
+    pub struct VmcbControl, fields control_f {
         /// Intercept word 0: CRn read = bit n, CRn write = bit 16+n (reference §2.2).
         pub intercept_cr: u32 = 0x000,
         /// Intercept word 1: DRn read = bit n, DRn write = bit 16+n.

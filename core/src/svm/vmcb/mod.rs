@@ -7,6 +7,7 @@ use crate::mem::phys::OutOfRange;
 use crate::mem::{Hpa, PhysMem};
 use serde::{Deserialize, Serialize};
 
+pub mod cache;
 pub mod control;
 pub mod fields;
 pub mod save;
@@ -14,6 +15,8 @@ pub mod save;
 pub use control::VmcbControl;
 pub use fields::{FieldValue, VmcbArea, VmcbField, decode_field, decode_value, dump, field};
 pub use save::VmcbSave;
+pub use control::control_f;
+pub use save::save_f;
 
 /// A VMCB is one 4 KiB page (reference §1.1).
 pub const VMCB_SIZE: u64 = 0x1000;
@@ -100,6 +103,36 @@ impl VmcbScalar for VmcbSeg {
     }
 }
 
+/// One field of a VMCB at its APM offset, to read or write in place in a VMCB page (what the
+/// hardware's world switches and L0's emulation do on their hot paths) instead of parsing the
+/// whole VMCB. Generated per area: `save_f::rip`, `control_f::exit_code`, ….
+pub struct Field<T> {
+    pub off: usize,
+    ty: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Field<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Field<T> {}
+
+#[allow(private_bounds)]
+impl<T: VmcbScalar> Field<T> {
+    pub const fn at(off: usize) -> Self {
+        Field { off, ty: std::marker::PhantomData }
+    }
+    #[inline]
+    pub fn get(self, page: &[u8; 4096]) -> T {
+        T::load(page, self.off)
+    }
+    #[inline]
+    pub fn set(self, page: &mut [u8; 4096], v: T) {
+        v.store(page, self.off)
+    }
+}
+
 /// Reads the whole VMCB page at `vmcb`.
 pub(crate) fn read_page(mem: &PhysMem, vmcb: Hpa) -> Result<[u8; 4096], OutOfRange> {
     let mut page = [0u8; 4096];
@@ -110,9 +143,17 @@ pub(crate) fn read_page(mem: &PhysMem, vmcb: Hpa) -> Result<[u8; 4096], OutOfRan
 /// Declares a VMCB area struct whose fields live at fixed VMCB offsets, with `read_from`,
 /// `write_to` and a `LAYOUT` list (name, VMCB offset, size) generated from the same declaration.
 macro_rules! vmcb_area {
-    ($(#[$m:meta])* pub struct $name:ident {
+    ($(#[$m:meta])* pub struct $name:ident, fields $fmod:ident {
         $($(#[$fm:meta])* pub $f:ident : $t:ty = $off:literal,)*
     }) => {
+        /// One [`Field`](crate::svm::vmcb::Field) per field of the area, for reading or writing a
+        /// single field of a VMCB page in place.
+        #[allow(non_upper_case_globals)]
+        pub mod $fmod {
+            #[allow(unused_imports)]
+            use super::*;
+            $(pub const $f: $crate::svm::vmcb::Field<$t> = $crate::svm::vmcb::Field::at($off);)*
+        }
         $(#[$m])*
         #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
         pub struct $name {

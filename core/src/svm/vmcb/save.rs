@@ -4,7 +4,7 @@ use super::{VmcbSeg, vmcb_area};
 
 vmcb_area! {
     /// The VMCB state-save area (reference §1.3). Offsets are VMCB offsets (save offset + 0x400).
-    pub struct VmcbSave {
+    pub struct VmcbSave, fields save_f {
         pub es: VmcbSeg = 0x400,
         pub cs: VmcbSeg = 0x410,
         pub ss: VmcbSeg = 0x420,
