@@ -91,7 +91,7 @@ pub struct Kvm {
 }
 
 /// L1's permission-map bases, enables and page write generations of a merge.
-pub type MergeKey = (u64, u64, bool, bool, Vec<u32>);
+pub type MergeKey = (u64, u64, bool, bool, [u32; 5]);
 
 impl Kvm {
     /// L1 = `program` in the CONTRACT entry state with `mem_mib` MiB, under L0 of `design`.

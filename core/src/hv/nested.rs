@@ -39,7 +39,8 @@ impl Kvm {
         if gpa12 + 0x1000 > self.layout.l1_mem {
             return Err(EmuError::Machine(format!("L0: vmcb12 at {gpa12:#x} is outside L1's RAM")));
         }
-        let v12 = self.read_vmcb(gpa12)?;
+        let mut lent12 = self.m.lend_vmcb(Hpa(gpa12)).map_err(|e| EmuError::Machine(format!("L0: VMCB read at {}", e.0)))?;
+        let v12 = &mut *lent12.v;
         // The VMRUN instruction retires in every case (KVM skips it before the checks).
         self.edit_vmcb(self.layout.vmcb01, |p| save_f::rip.set(p, next_rip))?;
         self.event(EventKind::Vmrun, Level::L1, Level::L2, 0, vmrun_rip, Detail::Vmrun { vmcb: gpa12, emulated_by: Some(self.design.name()) });
@@ -63,11 +64,10 @@ impl Kvm {
         let merged = if failed.is_none() { self.merge_maps(&v12.control) } else { Ok(()) };
         if let Some(why) = failed.or(merged.err()) {
             // KVM: exit_code = SVM_EXIT_ERR, EXITINFO1/2 = 0, EVENTINJ = 0 in vmcb12; GIF = 0.
-            let mut v = v12;
-            v.control.set_vmexit(&VmExit::invalid());
-            v.control.event_inj = 0;
-            v.control.event_inj_err = 0;
-            self.write_vmcb(gpa12, &v)?;
+            v12.control.set_vmexit(&VmExit::invalid());
+            v12.control.event_inj = 0;
+            v12.control.event_inj_err = 0;
+            self.m.write_lent_vmcb(lent12).map_err(|e| EmuError::Machine(format!("L0: VMCB write at {}", e.0)))?;
             self.l1_gif = false;
             self.event(EventKind::Vmexit, Level::L2, Level::L1, VmExit::invalid().code.0, vmrun_rip, why);
             return self.enter(false);
@@ -76,16 +76,17 @@ impl Kvm {
         self.ctx = NestedCtx { guest_mode: true, nested_npt: np };
         self.last_vmcb12 = Some(gpa12);
         self.nested = Some(Nested12 { vmcb12: gpa12, ctrl: v12.control.clone(), l1_nxe: efer & (1 << 11) != 0 });
-        let v02 = self.build_vmcb02(&v12);
-        self.write_vmcb(self.layout.vmcb02, &v02)?;
+        let mut v02 = self.m.blank_vmcb(Hpa(self.layout.vmcb02));
+        self.build_vmcb02(v12, &mut v02.v);
+        self.m.give_back_vmcb(lent12);
+        self.m.write_lent_vmcb(v02).map_err(|e| EmuError::Machine(format!("L0: VMCB write at {}", e.0)))?;
         self.sync_gpat_fields();
         self.enter(true)
     }
 
     /// vmcb02 = L0's intercepts ∪ L1's, merged maps, L2's state from vmcb12, nCR3 = the shadow
     /// NPT (nested NPT) or L0's NPT, G_PAT per design.
-    fn build_vmcb02(&mut self, v12: &Vmcb) -> Vmcb {
-        let mut v = Vmcb::default();
+    fn build_vmcb02(&mut self, v12: &Vmcb, v: &mut Vmcb) {
         let c12 = &v12.control;
         let c = &mut v.control;
         for (n, w) in c12.intercept_words().into_iter().enumerate() {
@@ -118,7 +119,6 @@ impl Kvm {
         (s.dr6, s.dr7, s.rflags, s.rip, s.rsp, s.rax, s.cpl) =
             (s12.dr6, s12.dr7, s12.rflags, s12.rip, s12.rsp, s12.rax, s12.cpl);
         s.g_pat = self.pat.vmcb02_gpat;
-        v
     }
 
     /// msrpm02/iopm02 = L0's maps OR L1's (when vmcb12 enables them); L1's maps must be readable.
@@ -126,9 +126,8 @@ impl Kvm {
         // KVM merges at every nested VMRUN; the result only changes when L1's maps do, so keep it
         // while the bases, the enables and the write generations of L1's map pages are the same.
         let (mb, ib) = (c12.msrpm_base_pa & !0xfff, c12.iopm_base_pa & !0xfff);
-        let gens: Vec<u32> = (0..2).map(|i| self.m.mem.page_generation(Hpa(mb + i * 0x1000)))
-            .chain((0..3).map(|i| self.m.mem.page_generation(Hpa(ib + i * 0x1000))))
-            .collect();
+        let page_gen = |a: u64| self.m.mem.page_generation(Hpa(a));
+        let gens = [page_gen(mb), page_gen(mb + 0x1000), page_gen(ib), page_gen(ib + 0x1000), page_gen(ib + 0x2000)];
         let key = (mb, ib, is_intercepted(c12, bit::MSR_PROT), is_intercepted(c12, bit::IOIO_PROT), gens);
         if self.merged_maps.as_ref() == Some(&key) {
             return Ok(());

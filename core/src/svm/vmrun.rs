@@ -43,7 +43,8 @@ impl Machine {
         if hsave == 0 || !self.mem.contains(Hpa(hsave), 0x1000) {
             return Err(Fault::gp0().into());
         }
-        let vmcb = self.read_vmcb(pa)
+        let vmcb = self
+            .lend_vmcb(pa)
             .map_err(|e| Trap::Emu(Box::new(EmuError::Machine(format!("VMCB read at {} outside RAM", e.0)))))?;
         let rip = ins.ip();
         let next = ins.next_ip();
@@ -65,8 +66,8 @@ impl Machine {
             cr4_supported: CR4_VALID,
             efer_supported: EFER_VALID,
         };
-        if let Err(f) = check_vmrun(&vmcb.control, &vmcb.save, &host_ctx) {
-            let mut c = vmcb.control.clone();
+        if let Err(f) = check_vmrun(&vmcb.v.control, &vmcb.v.save, &host_ctx) {
+            let mut c = vmcb.v.control.clone();
             c.set_vmexit(&VmExit::invalid());
             c.event_inj = 0;
             c.event_inj_err = 0;
@@ -105,7 +106,9 @@ impl Machine {
             parked_pat: None,
         };
         let paging = HostPaging { cr0: c.ctl.cr0, cr4: c.ctl.cr4, efer: c.ctl.efer };
-        self.svm_enter_guest(pa, &vmcb, host, paging)?;
+        let r = self.svm_enter_guest(pa, &vmcb.v, host, paging);
+        self.give_back_vmcb(vmcb);
+        r?;
         Ok(Flow::Jump(self.cpu.regs.rip))
     }
 
@@ -194,7 +197,7 @@ impl Machine {
     /// checked like VMRUN checks it, and #VMEXIT will hand the exit to L0 (`SvmState::pending_exit`)
     /// instead of reloading a host. `hp` is L0's paging mode, which controls the nested walk.
     pub fn svm_enter_from_l0(&mut self, pa: Hpa, hp: HostPaging) -> Result<(), L0EntryError> {
-        let vmcb = self.read_vmcb(pa).map_err(|e| L0EntryError::Memory(e.0))?;
+        let vmcb = self.lend_vmcb(pa).map_err(|e| L0EntryError::Memory(e.0))?;
         let host_ctx = HostContext {
             cr0: hp.cr0,
             max_phys_bits: MAXPHYADDR as u8,
@@ -203,7 +206,7 @@ impl Machine {
             cr4_supported: CR4_VALID,
             efer_supported: EFER_VALID,
         };
-        check_vmrun(&vmcb.control, &vmcb.save, &host_ctx).map_err(L0EntryError::Check)?;
+        check_vmrun(&vmcb.v.control, &vmcb.v.save, &host_ctx).map_err(L0EntryError::Check)?;
         let c = &self.cpu;
         let host = HostSave {
             es: c.es,
@@ -224,7 +227,9 @@ impl Machine {
         };
         self.svm.l0_host = true;
         self.svm.pending_exit = None;
-        match self.svm_enter_guest(pa, &vmcb, host, hp) {
+        let r = self.svm_enter_guest(pa, &vmcb.v, host, hp);
+        self.give_back_vmcb(vmcb);
+        match r {
             Ok(()) => Ok(()),
             // A fault or intercept while delivering EVENTINJ: the guest exits at once.
             Err(Trap::Exit(x)) => {

@@ -14,35 +14,48 @@ use crate::mem::phys::OutOfRange;
 
 const SLOTS: usize = 4;
 
+#[derive(Clone, Debug)]
+struct Slot {
+    pa: u64,
+    generation: u32,
+    v: Box<Vmcb>,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct VmcbCache {
-    slots: [Option<(u64, u32, Box<Vmcb>)>; SLOTS],
+    slots: [Option<Slot>; SLOTS],
     next: usize,
     /// Reads answered from the cache / parsed from memory (tests and benchmarks).
     pub hits: u64,
     pub misses: u64,
 }
 
+/// A VMCB lent out of the cache (no copy); give it back with `Machine::give_back_vmcb` or store
+/// it with `Machine::write_lent_vmcb`. Dropping it only costs the cache entry.
+pub(crate) struct LentVmcb {
+    pa: u64,
+    generation: u32,
+    pub v: Box<Vmcb>,
+}
+
 impl VmcbCache {
-    fn find(&self, pa: u64, generation: u32) -> Option<&Vmcb> {
-        self.slots.iter().flatten().find(|s| s.0 == pa && s.1 == generation).map(|s| &*s.2)
+    /// Takes the entry of `pa` out, valid or not.
+    fn take(&mut self, pa: u64) -> Option<Slot> {
+        self.slots.iter_mut().find(|s| s.as_ref().is_some_and(|s| s.pa == pa)).and_then(Option::take)
     }
 
-    fn store(&mut self, pa: u64, generation: u32, v: &Vmcb) {
-        let i = match self.slots.iter().position(|s| s.as_ref().is_some_and(|s| s.0 == pa)) {
+    fn put(&mut self, slot: Slot) {
+        let i = match self.slots.iter().position(|s| s.as_ref().is_some_and(|s| s.pa == slot.pa)) {
             Some(i) => i,
-            None => {
-                self.next = (self.next + 1) % SLOTS;
-                self.next
-            }
+            None => match self.slots.iter().position(Option::is_none) {
+                Some(i) => i,
+                None => {
+                    self.next = (self.next + 1) % SLOTS;
+                    self.next
+                }
+            },
         };
-        match &mut self.slots[i] {
-            Some(s) if s.0 == pa => {
-                s.1 = generation;
-                (*s.2).clone_from(v);
-            }
-            slot => *slot = Some((pa, generation, Box::new(v.clone()))),
-        }
+        self.slots[i] = Some(slot);
     }
 }
 
@@ -52,16 +65,55 @@ impl Machine {
         if pa.0 & 0xfff != 0 {
             return Vmcb::read_from(&self.mem, pa);
         }
-        let generation = self.mem.page_generation(pa);
-        if let Some(v) = self.vmcb_cache.find(pa.0, generation) {
-            let v = v.clone();
-            self.vmcb_cache.hits += 1;
-            return Ok(v);
-        }
-        let v = Vmcb::read_from(&self.mem, pa)?;
-        self.vmcb_cache.misses += 1;
-        self.vmcb_cache.store(pa.0, generation, &v);
+        let l = self.lend_vmcb(pa)?;
+        let v = (*l.v).clone();
+        self.give_back_vmcb(l);
         Ok(v)
+    }
+
+    /// The VMCB at page-aligned `pa`, from the cache when nobody wrote the page since, else parsed.
+    pub(crate) fn lend_vmcb(&mut self, pa: Hpa) -> Result<LentVmcb, OutOfRange> {
+        let page = self.mem.page(pa)?;
+        let generation = self.mem.page_generation(pa);
+        let cache = &mut self.vmcb_cache;
+        match cache.take(pa.0) {
+            Some(s) if s.generation == generation => {
+                cache.hits += 1;
+                Ok(LentVmcb { pa: pa.0, generation, v: s.v })
+            }
+            old => {
+                cache.misses += 1;
+                let mut v = old.map_or_else(Box::default, |s| s.v);
+                v.control = super::VmcbControl::from_page(page);
+                v.save = super::VmcbSave::from_page(page);
+                Ok(LentVmcb { pa: pa.0, generation, v })
+            }
+        }
+    }
+
+    pub(crate) fn give_back_vmcb(&mut self, l: LentVmcb) {
+        self.vmcb_cache.put(Slot { pa: l.pa, generation: l.generation, v: l.v });
+    }
+
+    /// An all-zero VMCB to build and then store at page-aligned `pa` with `write_lent_vmcb`.
+    pub(crate) fn blank_vmcb(&mut self, pa: Hpa) -> LentVmcb {
+        let v = match self.vmcb_cache.take(pa.0) {
+            Some(mut s) => {
+                s.v.control = Default::default();
+                s.v.save = Default::default();
+                s.v
+            }
+            None => Box::default(),
+        };
+        LentVmcb { pa: pa.0, generation: 0, v }
+    }
+
+    /// Writes every field of a lent VMCB into its page and keeps it as the parsed copy.
+    pub(crate) fn write_lent_vmcb(&mut self, mut l: LentVmcb) -> Result<(), OutOfRange> {
+        l.v.write_to(&mut self.mem, Hpa(l.pa))?;
+        l.generation = self.mem.page_generation(Hpa(l.pa));
+        self.give_back_vmcb(l);
+        Ok(())
     }
 
     /// Writes every field of `v` into the VMCB at `pa` and remembers the result.
@@ -69,7 +121,14 @@ impl Machine {
         v.write_to(&mut self.mem, pa)?;
         if pa.0 & 0xfff == 0 {
             let generation = self.mem.page_generation(pa);
-            self.vmcb_cache.store(pa.0, generation, v);
+            match self.vmcb_cache.take(pa.0) {
+                Some(mut s) => {
+                    (*s.v).clone_from(v);
+                    s.generation = generation;
+                    self.vmcb_cache.put(s);
+                }
+                None => self.vmcb_cache.put(Slot { pa: pa.0, generation, v: Box::new(v.clone()) }),
+            }
         }
         Ok(())
     }
@@ -98,10 +157,20 @@ mod tests {
         m.mem.write_u64(Hpa(pa.0 + 0x578), 0x5678).unwrap();
         assert_eq!(m.read_vmcb(pa).unwrap().save.rip, 0x5678);
         assert_eq!(m.vmcb_cache.misses, 1);
-        // A write into another page leaves the entry valid.
+        // A write into another page leaves the entry valid; a lent copy comes back valid.
+        let l = m.lend_vmcb(pa).unwrap();
+        assert_eq!(l.v.save.rip, 0x5678);
+        m.give_back_vmcb(l);
         m.mem.write_u64(Hpa(pa.0 + 0x1000), 1).unwrap();
         assert_eq!(m.read_vmcb(pa).unwrap().save.rip, 0x5678);
-        assert_eq!(m.vmcb_cache.misses, 1);
+        assert_eq!((m.vmcb_cache.hits, m.vmcb_cache.misses), (3, 1));
+        // A blank VMCB written over it is what the next read sees, field for field.
+        let mut b = m.blank_vmcb(pa);
+        b.v.control.asid = 7;
+        m.write_lent_vmcb(b).unwrap();
+        let back = m.read_vmcb(pa).unwrap();
+        assert_eq!((back.control.asid, back.save.rip), (7, 0));
+        assert_eq!(back, Vmcb::read_from(&m.mem, pa).unwrap());
     }
 
     #[test]
