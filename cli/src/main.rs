@@ -1,5 +1,6 @@
 //! `nestscope`: the headless command-line front end of nestscope-core (CONTRACT §3).
 mod args;
+mod bench_cmd;
 mod commands;
 mod compare_cmd;
 mod migrate_cmd;

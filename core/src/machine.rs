@@ -22,7 +22,7 @@ use crate::cpu::{decode, Cpu};
 use crate::mem::paging::{self, Access, PagingMode};
 use crate::mem::{Gva, Hpa, PhysMem};
 use crate::svm::{SvmModel, SvmState};
-use crate::trace::{Event, Level};
+use crate::trace::Level;
 use iced_x86::Instruction;
 
 /// Physical load address of a program (CONTRACT §1).
@@ -74,7 +74,8 @@ pub struct Machine {
     /// Retired instructions at any level since the program's start.
     pub steps: u64,
     pub stopped: Option<Stop>,
-    pub events: Vec<Event>,
+    /// World switches at every level (the first and last ones kept, all counted: trace/log.rs).
+    pub events: crate::trace::EventLog,
     /// Linear → physical translations (not architectural state; rebuilt on demand).
     pub tlb: Tlb,
     /// Decoded instructions by (RIP, physical address) (not architectural state).
@@ -149,7 +150,7 @@ impl Machine {
             console: Vec::new(),
             steps: 0,
             stopped: None,
-            events: Vec::new(),
+            events: Default::default(),
             tlb: Tlb::default(),
             icache: DecodeCache::default(),
             fetch_tag: 0,

@@ -75,3 +75,30 @@ fn structurally_invalid_state_is_rejected_even_with_a_matching_checksum() {
     cpl["cpu"]["cpl"] = serde_json::json!(7);
     assert!(checkpoint::load(&doc(cpl)).err().unwrap().to_string().contains("cpl 7"));
 }
+
+#[test]
+fn a_long_nested_run_keeps_its_first_and_last_events_across_a_checkpoint() {
+    use nestscope_core::trace::log::{HEAD, TAIL};
+    // 15 000 round trips: 30 000 world switches on `bare`, 60 000 under an L0 model (four per
+    // trip): more than the log keeps, so some are only counted.
+    let p = nestscope_core::bench::round_trip_program(15_000);
+    for model in ["bare", "kvm-merged"] {
+        let per_trip = if model == "bare" { 2 } else { 4 };
+        let run = |s: &mut nestscope_core::sim::Sim, to: u64| s.run(to).unwrap();
+        let mut whole = nestscope_core::sim::Sim::new(&p, 64, model, &Default::default()).unwrap();
+        assert_eq!(run(&mut whole, u64::MAX), RunEnd::Stopped(Stop::DebugExit(0)));
+        let ev = &whole.machine().events;
+        assert!(ev.len() >= 15_000 * per_trip, "{model}: {} events", ev.len());
+        assert_eq!(ev.iter().count(), HEAD + TAIL, "{model}");
+        assert_eq!(ev.dropped(), ev.len() - HEAD - TAIL);
+        // Stop at three quarters (events already dropped), save, load, finish: the same log.
+        let mut first = nestscope_core::sim::Sim::new(&p, 64, model, &Default::default()).unwrap();
+        run(&mut first, whole.machine().steps / 4 * 3);
+        assert!(first.machine().events.dropped() > 0, "{model}");
+        let mut back = checkpoint::load_sim(&checkpoint::save_sim(&first)).unwrap();
+        assert!(back.machine().events == first.machine().events, "{model}: the log survives the checkpoint");
+        assert_eq!(run(&mut back, u64::MAX), RunEnd::Stopped(Stop::DebugExit(0)));
+        assert_eq!(back.machine().steps, whole.machine().steps);
+        assert!(back.machine().events == whole.machine().events, "{model}: resumed log = uninterrupted log");
+    }
+}

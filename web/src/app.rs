@@ -82,7 +82,7 @@ pub fn app() -> Html {
     // World-switch trace: the newest events.
     let total = m.events.len();
     let from = total.saturating_sub(MAX_SHOWN);
-    let events = Rc::new(m.events[from..].iter().cloned().enumerate().map(|(i, e)| (from + i, e)).collect::<Vec<_>>());
+    let events = Rc::new(m.events.since(from).map(|(i, e)| (i, e.clone())).collect::<Vec<_>>());
     let records = Rc::new(tracker.records.iter().cloned().collect::<Vec<_>>());
 
     // Page walk of the level that runs now.

@@ -202,7 +202,7 @@ impl Tracker {
     /// generation moved are read and compared.
     fn record(&mut self, sim: &Sim, first_event: usize) {
         let m = sim.machine();
-        let l1_vmrun = m.events[first_event..].iter().any(|e| e.kind == EventKind::Vmrun && e.from == Level::L1);
+        let l1_vmrun = m.events.since(first_event).any(|(_, e)| e.kind == EventKind::Vmrun && e.from == Level::L1);
         let rax = self.rax.take();
         if l1_vmrun && let Some(r) = &rax {
             self.vmcb12 = Some(r.addr);

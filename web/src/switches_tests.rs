@@ -68,7 +68,7 @@ fn kvm_vmrun_is_tracked_through_l0_and_vmcb02_is_written() {
     loop {
         assert_eq!(t.run(&mut s, 1_000_000, true), Ok(SliceEnd::Switched));
         let r = t.last().expect("a record").clone();
-        if s.machine().events[r.first_event..].iter().any(|e| e.kind == EventKind::Vmrun) {
+        if s.machine().events.since(r.first_event).any(|(_, e)| e.kind == EventKind::Vmrun) {
             assert_eq!(r.events, 2, "L1's VMRUN: #VMEXIT L1→L0 then the emulated VMRUN");
             assert!(r.change_of(v02).is_some(), "L0 built vmcb02");
             assert!(r.change_of(v01).is_some(), "L0 saved L1's state in vmcb01");
@@ -97,7 +97,7 @@ fn a_failed_vmrun_shows_vmexit_invalid_in_the_vmcb_on_every_model() {
         loop {
             assert_eq!(t.run(&mut s, 1_000_000, true), Ok(SliceEnd::Switched), "{model}");
             let r = t.last().expect("a record").clone();
-            let evs = &s.machine().events[r.first_event..];
+            let evs: Vec<_> = s.machine().events.since(r.first_event).map(|(_, e)| e.clone()).collect();
             if let Some(e) = evs.iter().find(|e| e.exit_code == u64::MAX) {
                 assert!(e.detail_text().is_some_and(|d| d.contains("APM")), "{model}: {e:?}");
                 let c = r.change_of(0x200000).unwrap_or_else(|| panic!("{model}: vmcb12 written"));

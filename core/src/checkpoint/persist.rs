@@ -64,6 +64,7 @@ pub fn to_record(m: &Machine, model: &str) -> MachineRecord {
                 detail: e.detail_text(),
             })
             .collect(),
+        events_total: (m.events.dropped() > 0).then_some(m.events.len() as u64),
         cpu: CpuRecord {
             gpr: c.regs.gpr,
             rip: c.regs.rip,
@@ -235,7 +236,7 @@ pub fn from_record(rec: &MachineRecord) -> Result<Machine, CheckpointError> {
         StopRecord::DebugExit { code } => Stop::DebugExit(*code),
         StopRecord::Shutdown { reason } => Stop::Shutdown(reason.clone()),
     });
-    m.events = rec
+    let kept: Vec<Event> = rec
         .events
         .iter()
         .map(|e| {
@@ -254,6 +255,8 @@ pub fn from_record(rec: &MachineRecord) -> Result<Machine, CheckpointError> {
             })
         })
         .collect::<Result<_, _>>()?;
+    let total = rec.events_total.map_or(kept.len(), |t| t as usize);
+    m.events = crate::trace::EventLog::from_kept(kept, total).map_err(|e| inv(format!("events: {e}")))?;
     if let Some(svm) = &rec.svm {
         m.svm = svm.clone();
     }

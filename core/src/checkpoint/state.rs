@@ -13,7 +13,11 @@ pub struct MachineRecord {
     /// Console bytes (base64).
     pub console: String,
     pub stopped: Option<StopRecord>,
+    /// The kept events (trace/log.rs): all of them, or the first 10 000 and the last 10 000.
     pub events: Vec<EventRecord>,
+    /// How many events the run had when some were not kept (absent: `events` is all of them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events_total: Option<u64>,
     pub cpu: CpuRecord,
     /// Every RAM page that is not all zero.
     pub pages: Vec<PageRecord>,

@@ -182,7 +182,9 @@ impl Tlb {
             }
             None => self.new_generation(pt_writes),
         }
-        self.fresh += 1;
+        if to.is_some() {
+            self.fresh += 1;
+        }
     }
 
     /// Flushes all entries but global ones (MOV CR3 with CR4.PGE set).
@@ -200,5 +202,79 @@ impl Tlb {
         if e.tag == (la & !0xfff) | 1 && e.epoch == self.epoch {
             *e = Entry::default();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    const READ: Access = Access { write: false, user: false, fetch: false };
+
+    fn ctx(cr3: u64) -> TlbContext {
+        TlbContext { cr0: 0x8001_0033, cr3, cr4: 0x20, efer: 0xd00, np: None }
+    }
+
+    /// host (cr3 0x1000) runs, enters a guest (cr3 0x2000) and comes back, with `pt_writes`
+    /// page-table writes in between; does the host's translation of 0x5000 survive?
+    fn host_entry_survives(writes_while_away: u64, writes_while_host: u64) -> bool {
+        let (host, guest) = (ctx(0x1000), ctx(0x2000));
+        let mut t = Tlb::default();
+        t.insert(0x5000, 0x9000, perm::WRITABLE);
+        let mut pt = writes_while_host;
+        t.switch(Some(host), Some(guest), pt);
+        assert_eq!(t.lookup(0x5000, READ, true, true), None, "the guest never sees the host's entries");
+        t.insert(0x6000, 0x7000, 0);
+        pt += writes_while_away;
+        t.switch(Some(guest), Some(host), pt);
+        t.lookup(0x5000, READ, true, true) == Some(0x9000)
+    }
+
+    #[test]
+    fn a_context_comes_back_only_if_no_page_table_was_written() {
+        // (page-table writes while the guest ran, while the host ran before leaving) → kept?
+        for (away, home, kept) in [(0, 0, true), (1, 0, false), (0, 1, false), (5, 5, false)] {
+            assert_eq!(host_entry_survives(away, home), kept, "away {away}, home {home}");
+        }
+    }
+
+    #[test]
+    fn each_context_sees_only_its_own_entries_and_flushes_drop_all() {
+        let (a, b) = (ctx(0x1000), ctx(0x2000));
+        let mut t = Tlb::default();
+        // (The TLB is direct-mapped: the two pages use different slots.)
+        t.insert(0x5000, 0x9000, 0);
+        t.switch(Some(a), Some(b), 0);
+        t.insert(0x6000, 0x7000, 0);
+        t.switch(Some(b), Some(a), 0);
+        assert_eq!(t.lookup(0x5123, READ, true, true), Some(0x9123));
+        assert_eq!(t.lookup(0x6123, READ, true, true), None);
+        t.switch(Some(a), Some(b), 0);
+        assert_eq!(t.lookup(0x6123, READ, true, true), Some(0x7123));
+        assert_eq!(t.lookup(0x5123, READ, true, true), None);
+        // INVLPG/MOV CRn in b: a flush drops the parked context too.
+        t.flush_all(0);
+        t.switch(Some(b), Some(a), 0);
+        assert_eq!(t.lookup(0x5123, READ, true, true), None);
+    }
+
+    #[test]
+    fn a_cr3_change_inside_a_context_does_not_leak_into_its_old_key() {
+        // a (cr3 0x1000) leaves for L0 and comes back, then switches CR3 to 0x3000 keeping its
+        // global entries only; its old key must not find the new CR3's entries later.
+        let (a, a2) = (ctx(0x1000), ctx(0x3000));
+        let mut t = Tlb::default();
+        t.insert(0x5000, 0x9000, 0);
+        t.switch(Some(a), None, 0);
+        t.switch(None, Some(a), 0);
+        assert_eq!(t.lookup(0x5000, READ, true, true), Some(0x9000));
+        t.flush_nonglobal();
+        t.insert(0x5000, 0x6000, 0);
+        t.switch(Some(a2), None, 0);
+        t.switch(None, Some(a), 0);
+        assert_eq!(t.lookup(0x5000, READ, true, true), None, "0x6000 belongs to cr3 0x3000");
+        assert_eq!((t.reuses, t.fresh), (1, 1));
     }
 }

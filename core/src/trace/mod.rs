@@ -1,6 +1,9 @@
 //! Trace events: world switches (VMRUN / #VMEXIT) at every level, in order.
 use serde::{Deserialize, Serialize};
 
+pub mod log;
+pub use log::EventLog;
+
 /// A level of the nesting hierarchy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Level {
@@ -47,8 +50,9 @@ impl Event {
 
 /// What an event's `detail` says, kept unformatted until someone reads it: events are recorded
 /// at every world switch, and formatting a string there cost more than the rest of the switch.
-/// Serialized as its text.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Serialized as its text; two details are equal when their texts are (a detail read back from
+/// a checkpoint is text).
+#[derive(Clone, Debug)]
 pub enum Detail {
     /// A fixed text, e.g. an exit name.
     Name(&'static str),
@@ -56,6 +60,17 @@ pub enum Detail {
     Vmrun { vmcb: u64, emulated_by: Option<&'static str> },
     Text(String),
 }
+
+impl PartialEq for Detail {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Detail::Name(a), Detail::Name(b)) => a == b,
+            (Detail::Text(a), Detail::Text(b)) => a == b,
+            _ => self.to_string() == other.to_string(),
+        }
+    }
+}
+impl Eq for Detail {}
 
 impl std::fmt::Display for Detail {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
