@@ -245,3 +245,26 @@ fn pat_layers_flag_adds_per_access_records() {
     let (code, _, _) = nestscope(&["exec", &l0_gpat(), "--pat-layers", "--save-at", "5", "--checkpoint", "/dev/null"]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn bench_reports_each_measurement_and_rejects_unknown_models() {
+    let (code, out, err) =
+        nestscope(&["bench", "--steps", "100000", "--trips", "300", "--models", "bare,kvm-merged", "--json"]);
+    assert_eq!(code, 0, "stderr: {err}");
+    let j: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    let loops: Vec<&str> = j["mips"].as_array().unwrap().iter().map(|m| m["loop"].as_str().unwrap()).collect();
+    assert_eq!(loops, ["alu loop", "mem loop"]);
+    let trips = j["round_trips"].as_array().unwrap();
+    assert_eq!(trips.iter().map(|t| t["model"].as_str().unwrap()).collect::<Vec<_>>(), ["bare", "kvm-merged"]);
+    for t in trips {
+        assert_eq!(t["trips"], 300);
+        assert!(t["per_second"].as_f64().unwrap() > 0.0);
+        // Nothing in the round-trip loop writes a page table: nearly every switch keeps its TLB.
+        assert!(t["tlb_reuses"].as_u64().unwrap() >= 590, "{t}");
+    }
+    let (code, _, err) = nestscope(&["bench", "--models", "bare,kvm-nope"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown model `kvm-nope`") && err.lines().count() == 1, "{err}");
+    let (code, _, err) = nestscope(&["bench", "--trips", "0"]);
+    assert_eq!(code, 2, "{err}");
+}

@@ -123,7 +123,7 @@ pub fn app() -> Html {
                 <span class="program">{format!("scenario: {} · model: {}", sc.name, session.model)}</span>
             </header>
             <div class="controls">
-                <Toolbar status={session.status.clone()} steps={m.steps}
+                <Toolbar status={session.status.clone()} steps={m.steps} rate={session.rate}
                     on_step={cb(|| Action::Step)} on_run={cb(|| Action::StartRun)}
                     on_run_to_switch={cb(|| Action::RunToSwitch)}
                     on_pause={cb(|| Action::Pause)} on_reset={cb(|| Action::Reset)} />

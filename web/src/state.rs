@@ -27,6 +27,22 @@ pub const SLICE_MS: f64 = 30.0;
 /// scenario's `max_steps` lowers it, so that the run ends where the scenario's check ends.
 pub const RUN_BUDGET: u64 = 50_000_000;
 
+/// How fast the current (or last) "Run" went: steps and world switches over the time spent
+/// executing its slices (not the time the browser spent in between).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RunRate {
+    pub steps: u64,
+    pub switches: u64,
+    pub ms: f64,
+}
+
+impl RunRate {
+    /// (steps per second, world switches per second), once some time was measured.
+    pub fn per_second(&self) -> Option<(f64, f64)> {
+        (self.ms > 0.0).then(|| (self.steps as f64 * 1000.0 / self.ms, self.switches as f64 * 1000.0 / self.ms))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Status {
     Ready,
@@ -64,6 +80,8 @@ pub struct Session {
     pub outcome: Option<Outcome>,
     /// A one-line note for the user (e.g. why an import was refused).
     pub message: Option<String>,
+    /// Speed of the current or last "Run" (`None` before the first run of this program).
+    pub rate: Option<RunRate>,
     pub version: u64,
 }
 
@@ -135,6 +153,7 @@ impl Session {
             until_switch: false,
             outcome: None,
             message: None,
+            rate: None,
             version: 0,
             scenarios,
         };
@@ -191,6 +210,7 @@ impl Session {
         self.status = status_of(&sim);
         self.until_switch = false;
         self.outcome = None;
+        self.rate = None;
         self.tracker = Rc::new(RefCell::new(Tracker::new(&sim)));
         self.sim = Rc::new(RefCell::new(sim));
     }
@@ -224,8 +244,14 @@ impl Session {
         s.message = None;
         s.status = Status::Running;
         s.until_switch = until_switch;
+        s.rate = Some(RunRate::default());
         Rc::new(s)
     }
+}
+
+/// A millisecond clock: `performance.now()` (sub-millisecond), else `Date.now()`.
+fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map_or_else(js_sys::Date::now, |p| p.now())
 }
 
 /// L1's registers, and the CPU's (L2's) while L2 runs.
@@ -265,16 +291,27 @@ impl Reducible for Session {
                 let budget = s.budget();
                 // Chunks until about SLICE_MS have passed, so a slow stretch (many world
                 // switches under L0) still yields to the browser often.
-                let t0 = js_sys::Date::now();
+                let t0 = now_ms();
+                let (steps0, events0) = {
+                    let sim = s.sim.borrow();
+                    (sim.machine().steps, sim.machine().events.len())
+                };
                 let end = loop {
                     let steps = s.sim.borrow().machine().steps;
                     let target = (steps + RUN_CHUNK).min(budget);
                     let end = s.tracker.borrow_mut().run(&mut s.sim.borrow_mut(), target, s.until_switch);
-                    if !matches!(end, Ok(SliceEnd::Budget)) || target >= budget || js_sys::Date::now() - t0 > SLICE_MS {
+                    if !matches!(end, Ok(SliceEnd::Budget)) || target >= budget || now_ms() - t0 > SLICE_MS {
                         break end;
                     }
                 };
-                let steps = s.sim.borrow().machine().steps;
+                let (steps, events) = {
+                    let sim = s.sim.borrow();
+                    (sim.machine().steps, sim.machine().events.len())
+                };
+                let r = s.rate.get_or_insert_with(RunRate::default);
+                r.steps += steps - steps0;
+                r.switches += (events - events0) as u64;
+                r.ms += now_ms() - t0;
                 s.status = match end {
                     Ok(SliceEnd::Budget) if steps >= budget => {
                         Status::Stopped(format!("budget of {budget} steps spent"))

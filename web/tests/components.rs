@@ -6,7 +6,7 @@ use nestscope_core::trace::{Event, EventKind, Level};
 use nestscope_web::components::disassembly::{Disassembly, DisassemblyProps, listing};
 use nestscope_web::components::registers::{Registers, RegistersProps, decode_rflags};
 use nestscope_web::components::toolbar::{Toolbar, ToolbarProps};
-use nestscope_web::state::Status;
+use nestscope_web::state::{RunRate, Status};
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -119,6 +119,7 @@ async fn toolbar_disables_step_and_run_when_the_program_stopped() {
         on_run_to_switch: Callback::noop(),
         on_pause: Callback::noop(),
         on_reset: Callback::noop(),
+        rate: None,
     };
     yew::Renderer::<Toolbar>::with_root_and_props(root.clone(), props).render();
     settle().await;
@@ -530,5 +531,33 @@ fn memory_dump_translates_linear_addresses_of_the_running_level() {
         assert_eq!(lin[0].1[..4], [Some(0x66), Some(0xba), Some(0xe9), Some(0x00)], "{model}: mov dx, 0xe9");
         // Beyond the 4 GiB the entry tables map: no translation, no bytes.
         assert!(dump(m, 0x1_2345_0000, true).iter().all(|(_, b)| b.iter().all(Option::is_none)), "{model}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn toolbar_shows_the_speed_of_the_run() {
+    // (steps, world switches, milliseconds) → the text shown; no text before any time was measured.
+    let cases = [
+        (RunRate { steps: 4_690_000, switches: 1_340_000, ms: 2000.0 }, Some("2.35 M steps/s · 670.0 k world switches/s")),
+        (RunRate { steps: 812, switches: 0, ms: 1000.0 }, Some("812 steps/s · 0 world switches/s")),
+        (RunRate { steps: 57, switches: 4, ms: 0.0 }, Some("57 steps · 4 world switches in under 0.1 ms")),
+        (RunRate { steps: 0, switches: 0, ms: 0.0 }, None),
+    ];
+    for (rate, want) in cases {
+        let root = mount();
+        let props = ToolbarProps {
+            status: Status::Running,
+            steps: rate.steps,
+            on_step: Callback::noop(),
+            on_run: Callback::noop(),
+            on_run_to_switch: Callback::noop(),
+            on_pause: Callback::noop(),
+            on_reset: Callback::noop(),
+            rate: Some(rate),
+        };
+        yew::Renderer::<Toolbar>::with_root_and_props(root.clone(), props).render();
+        settle().await;
+        let shown = root.query_selector("[data-testid=rate]").unwrap().map(|e| e.text_content().unwrap());
+        assert_eq!(shown.as_deref(), want, "{rate:?}");
     }
 }

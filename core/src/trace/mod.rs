@@ -83,6 +83,12 @@ impl std::fmt::Display for Detail {
     }
 }
 
+impl From<&str> for Detail {
+    fn from(s: &str) -> Self {
+        Detail::Text(s.to_string())
+    }
+}
+
 impl From<String> for Detail {
     fn from(s: String) -> Self {
         Detail::Text(s)

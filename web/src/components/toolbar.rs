@@ -1,6 +1,6 @@
-//! Toolbar: Step, Run / Pause, "Run to next VMRUN/#VMEXIT" and Reset, plus the run status and
-//! step count.
-use crate::state::Status;
+//! Toolbar: Step, Run / Pause, "Run to next VMRUN/#VMEXIT" and Reset, plus the run status, the
+//! step count and the speed of the current or last run.
+use crate::state::{RunRate, Status};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -14,6 +14,30 @@ pub struct ToolbarProps {
     pub on_run_to_switch: Callback<()>,
     pub on_pause: Callback<()>,
     pub on_reset: Callback<()>,
+    /// Speed of the current or last "Run".
+    #[prop_or_default]
+    pub rate: Option<RunRate>,
+}
+
+/// What the toolbar says of a run's speed; nothing before the run did anything.
+pub fn rate_text(r: RunRate) -> Option<String> {
+    match r.per_second() {
+        Some((sps, wps)) => Some(format!("{} steps/s · {} world switches/s", si(sps), si(wps))),
+        // Faster than the browser's clock resolution.
+        None if r.steps > 0 => Some(format!("{} steps · {} world switches in under 0.1 ms", r.steps, r.switches)),
+        None => None,
+    }
+}
+
+/// 2 345 678 → "2.35 M", 12 345 → "12.3 k", 812 → "812".
+pub fn si(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.2} M", v / 1e6)
+    } else if v >= 1e3 {
+        format!("{:.1} k", v / 1e3)
+    } else {
+        format!("{v:.0}")
+    }
 }
 
 #[function_component(Toolbar)]
@@ -43,6 +67,11 @@ pub fn toolbar(p: &ToolbarProps) -> Html {
             <button onclick={click(&p.on_reset)} title="Reload the program in the entry state">{"Reset"}</button>
             <span class="steps" data-testid="steps">{format!("steps: {}", p.steps)}</span>
             <span class={class} data-testid="status">{text}</span>
+            if let Some(text) = p.rate.and_then(rate_text) {
+                <span class="rate" data-testid="rate" title="Speed of the run: steps and world switches (VMRUN/#VMEXIT at any level) per second of execution">
+                    {text}
+                </span>
+            }
         </div>
     }
 }
