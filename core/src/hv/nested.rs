@@ -247,15 +247,7 @@ impl Kvm {
             if let Some(g) = gpat {
                 sf::g_pat.set(p, g);
             }
-            cf::exit_code.set(p, x.code.0);
-            cf::exit_info_1.set(p, x.info1);
-            cf::exit_info_2.set(p, x.info2);
-            cf::exit_int_info.set(p, x.int_info as u32);
-            cf::exit_int_info_err.set(p, (x.int_info >> 32) as u32);
-            cf::next_rip.set(p, x.next_rip);
-            cf::event_inj.set(p, 0);
-            cf::event_inj_err.set(p, 0);
-            cf::int_state.set(p, int_state);
+            VmcbControl::store_vmexit_in_page(p, &x, int_state);
         })?;
         self.ctx = NestedCtx { guest_mode: false, nested_npt: false };
         self.l1_gif = false;

@@ -58,7 +58,7 @@ impl PhysMem {
         self.pt_writes
     }
     /// Counts a write into page `pn`.
-    #[inline]
+    #[inline(always)]
     fn touch(&mut self, pn: usize) {
         self.page_gen[pn] = self.page_gen[pn].wrapping_add(1);
         if self.page_table[pn] {
@@ -88,7 +88,7 @@ impl PhysMem {
         }
     }
     /// Writes `size` (1..=8) bytes little-endian that lie within one page.
-    #[inline]
+    #[inline(always)]
     pub fn write_small(&mut self, a: Hpa, size: u32, v: u64) -> Result<(), OutOfRange> {
         let pn = (a.0 >> 12) as usize;
         let off = (a.0 & 0xfff) as usize;

@@ -37,7 +37,7 @@ impl Machine {
         // VMRUN checked that the VMCB page is aligned and in RAM. The fields are written in place:
         // the rest of the VMCB (intercepts, the VMLOAD/VMSAVE state, reserved bytes) is untouched.
         if let Ok(page) = self.mem.page_for_write(pa) {
-            use super::vmcb::{Field, control_f as cf, save_f as sf};
+            use super::vmcb::{Field, save_f as sf};
             let c = &self.cpu;
             sf::es.set(page, super::insn::seg_to_vmcb(&c.es));
             sf::cs.set(page, super::insn::seg_to_vmcb(&c.cs));
@@ -67,15 +67,8 @@ impl Machine {
                     SvmModel::BareQemu => {}
                 }
             }
-            cf::exit_code.set(page, exit.code.0);
-            cf::exit_info_1.set(page, exit.info1);
-            cf::exit_info_2.set(page, exit.info2);
-            cf::exit_int_info.set(page, exit.int_info as u32);
-            cf::exit_int_info_err.set(page, (exit.int_info >> 32) as u32);
-            cf::next_rip.set(page, exit.next_rip);
-            cf::event_inj.set(page, 0);
-            cf::event_inj_err.set(page, 0);
-            cf::int_state.set(page, 0);
+            // No interrupt shadow is modelled: INT_STATE = 0.
+            super::vmcb::VmcbControl::store_vmexit_in_page(page, &exit, 0);
         }
         if self.svm.l0_host {
             // The host is an L0 model: no host program to reload; L0 takes the exit from here.

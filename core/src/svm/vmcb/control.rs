@@ -191,6 +191,20 @@ impl VmcbControl {
         }
     }
 
+    /// What every #VMEXIT (real or emulated) writes into the control area of a VMCB page in
+    /// place: EXITCODE, EXITINFO1/2, EXITINTINFO, nRIP and INT_STATE; EVENTINJ is cleared.
+    pub fn store_vmexit_in_page(page: &mut [u8; 4096], e: &VmExit, int_state: u32) {
+        control_f::exit_code.set(page, e.code.0);
+        control_f::exit_info_1.set(page, e.info1);
+        control_f::exit_info_2.set(page, e.info2);
+        control_f::exit_int_info.set(page, e.int_info as u32);
+        control_f::exit_int_info_err.set(page, (e.int_info >> 32) as u32);
+        control_f::next_rip.set(page, e.next_rip);
+        control_f::event_inj.set(page, 0);
+        control_f::event_inj_err.set(page, 0);
+        control_f::int_state.set(page, int_state);
+    }
+
     /// Stores a `VmExit` into EXITCODE, EXITINFO1/2, EXITINTINFO and nRIP.
     pub fn set_vmexit(&mut self, e: &VmExit) {
         self.exit_code = e.code.0;
