@@ -37,9 +37,14 @@ pub struct RunRate {
 }
 
 impl RunRate {
-    /// (steps per second, world switches per second), once some time was measured.
+    /// A run shorter than this gives no rate: the browser clock's resolution (0.1 ms) would be
+    /// more than 2 % of it.
+    pub const MIN_MS: f64 = 5.0;
+
+    /// (steps per second, world switches per second), once the run lasted `MIN_MS`.
     pub fn per_second(&self) -> Option<(f64, f64)> {
-        (self.ms > 0.0).then(|| (self.steps as f64 * 1000.0 / self.ms, self.switches as f64 * 1000.0 / self.ms))
+        (self.ms >= Self::MIN_MS)
+            .then(|| (self.steps as f64 * 1000.0 / self.ms, self.switches as f64 * 1000.0 / self.ms))
     }
 }
 

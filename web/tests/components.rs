@@ -540,6 +540,7 @@ async fn toolbar_shows_the_speed_of_the_run() {
     let cases = [
         (RunRate { steps: 4_690_000, switches: 1_340_000, ms: 2000.0 }, Some("2.35 M steps/s · 670.0 k world switches/s")),
         (RunRate { steps: 812, switches: 0, ms: 1000.0 }, Some("812 steps/s · 0 world switches/s")),
+        (RunRate { steps: 19, switches: 2, ms: 0.1 }, Some("19 steps · 2 world switches in 0.1 ms")),
         (RunRate { steps: 57, switches: 4, ms: 0.0 }, Some("57 steps · 4 world switches in under 0.1 ms")),
         (RunRate { steps: 0, switches: 0, ms: 0.0 }, None),
     ];

@@ -23,7 +23,10 @@ pub struct ToolbarProps {
 pub fn rate_text(r: RunRate) -> Option<String> {
     match r.per_second() {
         Some((sps, wps)) => Some(format!("{} steps/s · {} world switches/s", si(sps), si(wps))),
-        // Faster than the browser's clock resolution.
+        // Too short for a rate: say how long it took.
+        None if r.steps > 0 && r.ms > 0.0 => {
+            Some(format!("{} steps · {} world switches in {:.1} ms", r.steps, r.switches, r.ms))
+        }
         None if r.steps > 0 => Some(format!("{} steps · {} world switches in under 0.1 ms", r.steps, r.switches)),
         None => None,
     }
