@@ -76,9 +76,8 @@ struct Snap {
 
 /// Reads one 4 KiB page of the machine (zeros outside RAM).
 pub fn read_page(sim: &Sim, addr: u64) -> Rc<Vec<u8>> {
-    let mut b = vec![0u8; PAGE];
-    let _ = sim.machine().mem.read(Hpa(addr & !0xfff), &mut b);
-    Rc::new(b)
+    // One copy straight out of RAM (no zeroed buffer first: this runs at every world switch).
+    Rc::new(sim.machine().mem.page(Hpa(addr & !0xfff)).map_or_else(|_| vec![0u8; PAGE], |p| p.to_vec()))
 }
 
 fn snap(sim: &Sim, addr: u64) -> Snap {
@@ -94,8 +93,16 @@ pub fn vmcb12_addr(sim: &Sim) -> Option<u64> {
                 .iter()
                 .rev()
                 .find(|e| e.kind == EventKind::Vmrun)
-                .and_then(|e| parse_vmcb_detail(&e.detail_text()?))
+                .and_then(vmrun_vmcb)
         }),
+    }
+}
+
+/// The VMCB a VMRUN event names (structured, or read back from a checkpoint as text).
+fn vmrun_vmcb(e: &nestscope_core::trace::Event) -> Option<u64> {
+    match e.detail.as_ref()? {
+        nestscope_core::trace::Detail::Vmrun { vmcb, .. } => Some(*vmcb),
+        d => parse_vmcb_detail(&d.to_string()),
     }
 }
 
