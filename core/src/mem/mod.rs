@@ -3,6 +3,7 @@ pub mod addr;
 pub mod memtype;
 pub mod paging;
 pub mod phys;
+pub mod pt_pages;
 
 pub use addr::{Gpa, Gva, Hpa};
 pub use phys::PhysMem;

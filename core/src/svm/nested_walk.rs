@@ -22,6 +22,7 @@ use crate::cpu::control::{cr0, efer};
 use crate::cpu::fault::{EmuError, Fault, Trap};
 use crate::cpu::msr::{MAXPHYADDR, MTRRCAP_VALUE};
 use crate::cpu::tlb::perm;
+use crate::mem::pt_pages::PtPages;
 use crate::machine::Machine;
 use crate::mem::memtype::combine::{NestedMemTypeInputs, PteRef};
 use crate::mem::memtype::mtrr::{MtrrState, VarMtrr};
@@ -67,36 +68,6 @@ pub struct NestedEnv<'a> {
     pub last_nested_nx: bool,
     /// The pages entries were read from (guest and nested tables).
     pub pt_pages: PtPages,
-}
-
-/// The distinct pages a walk read table entries from, to be marked as page-table pages before
-/// its translation is cached (cpu/tlb.rs). A 2-D walk reads at most 24 entries, usually from a
-/// handful of pages; past `PtPages::CAP` pages the walk is flagged and must not be cached.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct PtPages {
-    pages: [u64; PtPages::CAP],
-    n: usize,
-    pub overflow: bool,
-}
-
-impl PtPages {
-    pub const CAP: usize = 12;
-    #[inline]
-    fn add(&mut self, a: Hpa) {
-        let p = a.0 & !0xfff;
-        if self.pages[..self.n].contains(&p) {
-            return;
-        }
-        if self.n < Self::CAP {
-            self.pages[self.n] = p;
-            self.n += 1;
-        } else {
-            self.overflow = true;
-        }
-    }
-    pub fn iter(&self) -> impl Iterator<Item = Hpa> + '_ {
-        self.pages[..self.n].iter().map(|&p| Hpa(p))
-    }
 }
 
 impl<'a> NestedEnv<'a> {
