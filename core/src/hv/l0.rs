@@ -9,6 +9,7 @@ use crate::cpu::fault::{vector, EmuError};
 use crate::cpu::msr;
 use crate::machine::{LoadError, Machine, RunEnd, StepOutcome, Stop};
 use crate::mem::Hpa;
+use crate::mem::phys::OutOfRange;
 use crate::svm::insn::seg_to_vmcb;
 use crate::svm::intercept::{set_intercept, EventInj, EventType};
 use crate::svm::vmcb::{Vmcb, VmcbControl, VmcbSave, control_f};
@@ -41,6 +42,14 @@ pub(crate) const EFER_LMA: u64 = 1 << 10;
 
 /// KVM's answer to an unknown hypercall: -KVM_ENOSYS.
 pub const KVM_ENOSYS: u64 = (-1000i64) as u64;
+
+/// A VMCB L0 reads or writes lies outside RAM: a bug in the L0 model (or vmcb12 checks).
+pub(crate) fn vmcb_read_err(e: OutOfRange) -> EmuError {
+    EmuError::Machine(format!("L0: VMCB read at {}", e.0))
+}
+pub(crate) fn vmcb_write_err(e: OutOfRange) -> EmuError {
+    EmuError::Machine(format!("L0: VMCB write at {}", e.0))
+}
 
 /// Configuration of the modelled L0.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,28 +197,28 @@ impl Kvm {
     }
 
     pub(crate) fn read_vmcb(&mut self, pa: u64) -> Result<Vmcb, EmuError> {
-        self.m.read_vmcb(Hpa(pa)).map_err(|e| EmuError::Machine(format!("L0: VMCB read at {}", e.0)))
+        self.m.read_vmcb(Hpa(pa)).map_err(vmcb_read_err)
     }
 
     /// `read_vmcb` without touching the VMCB cache (for views of a shared machine).
     pub(crate) fn peek_vmcb(&self, pa: u64) -> Result<Vmcb, EmuError> {
-        Vmcb::read_from(&self.m.mem, Hpa(pa)).map_err(|e| EmuError::Machine(format!("L0: VMCB read at {}", e.0)))
+        Vmcb::read_from(&self.m.mem, Hpa(pa)).map_err(vmcb_read_err)
     }
 
     pub(crate) fn write_vmcb(&mut self, pa: u64, v: &Vmcb) -> Result<(), EmuError> {
-        self.m.write_vmcb(Hpa(pa), v).map_err(|e| EmuError::Machine(format!("L0: VMCB write at {}", e.0)))
+        self.m.write_vmcb(Hpa(pa), v).map_err(vmcb_write_err)
     }
 
     /// Reads fields of the VMCB page at `pa` in place (`get` picks them with `save_f`/`control_f`).
     pub(crate) fn vmcb_fields<R>(&self, pa: u64, get: impl FnOnce(&[u8; 4096]) -> R) -> Result<R, EmuError> {
-        let page = self.m.mem.page(Hpa(pa)).map_err(|e| EmuError::Machine(format!("L0: VMCB read at {}", e.0)))?;
+        let page = self.m.mem.page(Hpa(pa)).map_err(vmcb_read_err)?;
         Ok(get(page))
     }
 
     /// Writes fields of the VMCB page at `pa` in place.
     pub(crate) fn edit_vmcb<R>(&mut self, pa: u64, set: impl FnOnce(&mut [u8; 4096]) -> R) -> Result<R, EmuError> {
         let page =
-            self.m.mem.page_for_write(Hpa(pa)).map_err(|e| EmuError::Machine(format!("L0: VMCB write at {}", e.0)))?;
+            self.m.mem.page_for_write(Hpa(pa)).map_err(vmcb_write_err)?;
         Ok(set(page))
     }
 

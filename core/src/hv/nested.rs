@@ -3,7 +3,7 @@
 //! L0), the emulated #VMEXIT that writes vmcb12, and L0's #NPF handling (shadow NPT fills, the
 //! write protection of L1's NPT pages, faults reflected to L1).
 use super::gpat::{NestedCtx, Vmrun12};
-use super::l0::{bit, Kvm, Nested12, EFER_SVME, KVM_ENOSYS};
+use super::l0::{bit, vmcb_read_err, vmcb_write_err, Kvm, Nested12, EFER_SVME, KVM_ENOSYS};
 use crate::cpu::fault::{vector, EmuError};
 use crate::cpu::msr::{EFER_VALID, MAXPHYADDR};
 use crate::machine::Stop;
@@ -39,7 +39,7 @@ impl Kvm {
         if gpa12 + 0x1000 > self.layout.l1_mem {
             return Err(EmuError::Machine(format!("L0: vmcb12 at {gpa12:#x} is outside L1's RAM")));
         }
-        let mut lent12 = self.m.lend_vmcb(Hpa(gpa12)).map_err(|e| EmuError::Machine(format!("L0: VMCB read at {}", e.0)))?;
+        let mut lent12 = self.m.lend_vmcb(Hpa(gpa12)).map_err(vmcb_read_err)?;
         let v12 = &mut *lent12.v;
         // The VMRUN instruction retires in every case (KVM skips it before the checks).
         self.edit_vmcb(self.layout.vmcb01, |p| save_f::rip.set(p, next_rip))?;
@@ -67,7 +67,7 @@ impl Kvm {
             v12.control.set_vmexit(&VmExit::invalid());
             v12.control.event_inj = 0;
             v12.control.event_inj_err = 0;
-            self.m.write_lent_vmcb(lent12).map_err(|e| EmuError::Machine(format!("L0: VMCB write at {}", e.0)))?;
+            self.m.write_lent_vmcb(lent12).map_err(vmcb_write_err)?;
             self.l1_gif = false;
             self.event(EventKind::Vmexit, Level::L2, Level::L1, VmExit::invalid().code.0, vmrun_rip, why);
             return self.enter(false);
@@ -79,7 +79,7 @@ impl Kvm {
         let mut v02 = self.m.blank_vmcb(Hpa(self.layout.vmcb02));
         self.build_vmcb02(v12, &mut v02.v);
         self.m.give_back_vmcb(lent12);
-        self.m.write_lent_vmcb(v02).map_err(|e| EmuError::Machine(format!("L0: VMCB write at {}", e.0)))?;
+        self.m.write_lent_vmcb(v02).map_err(vmcb_write_err)?;
         self.sync_gpat_fields();
         self.enter(true)
     }
@@ -222,11 +222,11 @@ impl Kvm {
     pub(crate) fn reflect(&mut self, x: VmExit) -> Result<(), EmuError> {
         use crate::svm::vmcb::{VmcbSeg, control_f as cf, save_f as sf};
         let n = self.nested.take().expect("reflect only from L2");
-        let (segs, regs, cpl, int_state) = self.vmcb_fields(self.layout.vmcb02, |p| {
+        let (segs, regs, cpl, int_state, l2_rip) = self.vmcb_fields(self.layout.vmcb02, |p| {
             let segs: [VmcbSeg; 6] = [sf::es, sf::cs, sf::ss, sf::ds, sf::gdtr, sf::idtr].map(|f| f.get(p));
             let regs = [sf::efer, sf::cr0, sf::cr2, sf::cr3, sf::cr4, sf::rflags, sf::rip, sf::rsp, sf::rax, sf::dr6, sf::dr7]
                 .map(|f| f.get(p));
-            (segs, regs, sf::cpl.get(p), cf::int_state.get(p))
+            (segs, regs, sf::cpl.get(p), cf::int_state.get(p), sf::rip.get(p))
         })?;
         let ctx = self.ctx;
         let gpat = self.design.ops().vmexit(&mut self.pat, &ctx);
@@ -251,7 +251,6 @@ impl Kvm {
         })?;
         self.ctx = NestedCtx { guest_mode: false, nested_npt: false };
         self.l1_gif = false;
-        let l2_rip = regs[6];
         self.event(EventKind::Vmexit, Level::L2, Level::L1, x.code.0, l2_rip, Detail::Name(x.code.name()));
         self.sync_gpat_fields();
         self.enter(false)

@@ -26,9 +26,7 @@ const RFLAGS_VM: u64 = 1 << 17;
 impl Machine {
     /// Performs #VMEXIT with `exit` from the running guest. No-op outside a guest.
     pub fn svm_vmexit(&mut self, exit: VmExit) {
-        if self.svm.guest.is_none() {
-            return;
-        }
+        // The translation context being left (taken while the guest's NP is still in force).
         let from = Some(self.tlb_context());
         let Some(g) = self.svm.guest.take() else { return };
         self.svm.gif = false;
