@@ -316,14 +316,20 @@ fn every_cited_section_is_a_heading_in_docs() {
     let mut steps_checked = 0;
     let mut paths_checked = 0;
     let mut files = 0;
-    for base in SCANNED {
+    let mut in_docs = 0;
+    // docs/ cites itself too ("see §9.7"): those cross-references must resolve as well.
+    for base in SCANNED.iter().chain(&["docs"]) {
         for (name, text) in text_files(&root, base) {
             if name == SELF {
                 continue;
             }
             files += 1;
             for (line, c) in citations(&text) {
-                *counts.entry(c.target).or_default() += 1;
+                if name.starts_with("docs/") {
+                    in_docs += 1;
+                } else {
+                    *counts.entry(c.target).or_default() += 1;
+                }
                 let (secs, doc) = match c.target {
                     Target::Reference => (&reference, "docs/reference/"),
                     Target::Contract => (&contract, "docs/contract.md"),
@@ -351,7 +357,7 @@ fn every_cited_section_is_a_heading_in_docs() {
     let r = counts.get(&Target::Reference).copied().unwrap_or(0);
     let k = counts.get(&Target::Contract).copied().unwrap_or(0);
     eprintln!(
-        "citations: {files} files, {r} reference §, {k} CONTRACT §, {steps_checked} steps, {paths_checked} docs/ paths"
+        "citations: {files} files; outside docs/ {r} reference §, {k} CONTRACT §; {in_docs} inside docs/; {steps_checked} steps, {paths_checked} docs/ paths"
     );
     assert!(problems.is_empty(), "{} unresolved citation(s):\n{}", problems.len(), problems.join("\n"));
     // The scan itself must find the citations the code is known to carry (else it proves nothing).
@@ -476,4 +482,31 @@ fn contract_mirrors_the_shared_contract() {
     };
     assert_eq!(ours.lines().next(), shared.lines().next(), "title differs");
     assert_eq!(body(&ours), body(&shared), "docs/contract.md has drifted from the shared CONTRACT.md");
+}
+
+/// Every relative Markdown link in docs/ and the README ("[x](reference/01-vmcb.md)") names a file
+/// that exists.
+#[test]
+fn links_in_docs_resolve() {
+    let root = root();
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for base in ["docs", "README.md"] {
+        for (name, text) in text_files(&root, base) {
+            let dir = Path::new(&name).parent().map(Path::to_path_buf).unwrap_or_default();
+            for (i, _) in text.match_indices("](") {
+                let target: String = text[i + 2..].chars().take_while(|&c| c != ')' && c != ' ').collect();
+                let path = target.split('#').next().unwrap_or("");
+                if path.is_empty() || path.contains("://") || path.starts_with("mailto:") {
+                    continue;
+                }
+                checked += 1;
+                if !root.join(&dir).join(path).exists() {
+                    problems.push(format!("{name}: link to {target} does not resolve"));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(checked >= 14, "only {checked} links found in docs/: is the scan broken?");
 }
