@@ -225,6 +225,8 @@ fn apm_problems(text: &str) -> (usize, Vec<String>) {
             }
         }
         let rest = rest.strip_prefix('§').unwrap_or(rest);
+        // The publication number ("APM 24593 Rev. 3.42") is not a section.
+        let rest = rest.strip_prefix("24593").map_or(rest, |r| r.trim_start_matches([' ', ',']));
         if let Some(r) = rest.strip_prefix("Table ").or_else(|| rest.strip_prefix("Figure ")) {
             checked += 1;
             // "15-19", and in the appendices "B-4".
@@ -455,7 +457,9 @@ fn a_citation_of_a_missing_section_is_reported() {
 
 #[test]
 fn malformed_apm_citations_are_reported() {
-    let (n, bad) = apm_problems("APM 15.25.4, APM vol.2 15.5.1, APM 15.25.5–15.25.7, APM Table 15-19, APM's reading");
+    let (n, bad) = apm_problems(
+        "APM 15.25.4, APM vol.2 15.5.1, APM 15.25.5–15.25.7, APM Table 15-19, APM's reading, APM 24593 Rev. 3.42",
+    );
     assert_eq!((n, bad.len()), (5, 0), "{bad:?}");
     let (_, bad) = apm_problems("APM 15..2 and APM 150.1 and APM Table 15");
     assert_eq!(bad.len(), 3, "{bad:?}");
