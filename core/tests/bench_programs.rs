@@ -19,8 +19,11 @@ fn have_nasm() -> bool {
     false
 }
 
+/// A temporary file name of its own (tests run in parallel).
 fn tmp(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("nestscope-bench-{name}-{}", std::process::id()))
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("nestscope-bench-{}-{n}-{name}", std::process::id()))
 }
 
 /// `nasm -f bin` of `src` (a file) with `defines`.
