@@ -29,6 +29,15 @@ pub fn read_bounded(path: &str) -> Result<Vec<u8>, Failure> {
 /// Writes `data` to `path` through a temporary file in the same directory and a rename.
 pub fn write_atomically(path: &str, data: &[u8]) -> Result<(), Failure> {
     let target = std::path::Path::new(path);
+    // A device or pipe (`/dev/null`, `/dev/stdout`) is written in place: renaming over it would
+    // replace the device node.
+    if std::fs::metadata(target).is_ok_and(|m| !m.is_file()) {
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(target)
+            .and_then(|mut f| f.write_all(data))
+            .map_err(|e| Failure::input(format!("cannot write {path}: {e}")));
+    }
     let name = target.file_name().ok_or_else(|| Failure::input(format!("cannot write {path}: not a file name")))?;
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(name);

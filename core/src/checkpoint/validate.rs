@@ -163,6 +163,11 @@ fn l0(r: &MachineRecord, l: &L0Record) -> Result<(), CheckpointError> {
     for &p in s.protected.iter().chain(s.rmap.keys()) {
         in_l1("l0.shadow.protected", p)?;
     }
+    for (name, n) in [("l0.shadow.fills", s.fills), ("l0.shadow.zaps", s.zaps)] {
+        if n > MAX_EVENTS_TOTAL {
+            return Err(field(name, format!("{n} is more than {MAX_EVENTS_TOTAL}")));
+        }
+    }
     let pool = layout.shadow_pool..layout.shadow_pool + s.used * 0x1000;
     for &e in s.rmap.values().flatten() {
         if e & 7 != 0 || !pool.contains(&e) {
