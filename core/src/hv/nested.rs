@@ -105,6 +105,8 @@ impl Kvm {
         c.event_inj = c12.event_inj;
         c.event_inj_err = c12.event_inj_err;
         c.next_rip = c12.next_rip;
+        // KVM: vmcb02's offset = L1's offset (0 here: L1 reads the host TSC) + vmcb12's.
+        c.tsc_offset = c12.tsc_offset;
         c.set_np_enable(true);
         c.nested_cr3 = if c12.np_enable() {
             self.shadow.root(&mut self.m.mem, &self.layout)
