@@ -181,7 +181,9 @@ impl Machine {
                 _ => (false, rip),
             };
             let ext = matches!(e.ty, EventType::Intr | EventType::Nmi);
-            match self.deliver_vector(e.vector, e.error_code, ret, soft, ext) {
+            // TYPE 2 (NMI): the VECTOR field is ignored, an NMI is vector 2 (APM 15.20).
+            let v = if e.ty == EventType::Nmi { crate::cpu::fault::vector::NMI } else { e.vector };
+            match self.deliver_vector(v, e.error_code, ret, soft, ext) {
                 Ok(()) => {}
                 Err(Trap::Exit(mut x)) => {
                     x.int_info = ctrl.event_inj_u64();
