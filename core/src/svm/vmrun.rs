@@ -38,7 +38,7 @@ use iced_x86::Instruction;
 impl Machine {
     pub(crate) fn exec_vmrun(&mut self, ins: &Instruction) -> ExecResult {
         self.svm_insn_prechecks()?;
-        let pa = self.svm_rax_page(false)?;
+        let pa = self.svm_rax_page(ins, false)?;
         let hsave = self.cpu.msr.vm_hsave_pa;
         if hsave == 0 || !self.mem.contains(Hpa(hsave), 0x1000) {
             return Err(Fault::gp0().into());
