@@ -275,7 +275,9 @@ impl Kvm {
                     return self.inject_and_enter(f, false);
                 }
                 let pa = v.save.rax;
-                if pa & 0xfff != 0 || pa + 0x1000 > self.layout.l1_mem {
+                // Unaligned, beyond MAXPHYADDR or without L1 RAM: #GP(0) (APM vol.3 VMLOAD/VMSAVE;
+                // KVM: page_address_valid, then kvm_vcpu_map).
+                if pa & 0xfff != 0 || !self.l1_page(pa) {
                     return self.inject_and_enter((vector::GP, Some(0)), false);
                 }
                 self.m
@@ -289,7 +291,11 @@ impl Kvm {
                 self.l1_gif = x.code == SvmExitCode::STGI;
             }
             SvmExitCode::VMMCALL => v.save.rax = KVM_ENOSYS,
-            SvmExitCode::INVLPGA => {}
+            SvmExitCode::INVLPGA => {
+                if let Some(f) = self.svm_insn_fault(&v.save) {
+                    return self.inject_and_enter(f, false);
+                }
+            }
             SvmExitCode::SKINIT => return self.inject_and_enter((vector::UD, None), false),
             SvmExitCode::HLT => {
                 v.save.rip = x.next_rip;

@@ -3,7 +3,7 @@
 //! L0), the emulated #VMEXIT that writes vmcb12, and L0's #NPF handling (shadow NPT fills, the
 //! write protection of L1's NPT pages, faults reflected to L1).
 use super::gpat::{NestedCtx, Vmrun12};
-use super::l0::{bit, vmcb_read_err, vmcb_write_err, Kvm, Nested12, EFER_SVME, KVM_ENOSYS};
+use super::l0::{bit, vmcb_read_err, vmcb_write_err, Kvm, Nested12, EFER_SVME};
 use crate::cpu::fault::{vector, EmuError};
 use crate::cpu::msr::{EFER_VALID, MAXPHYADDR};
 use crate::machine::Stop;
@@ -19,6 +19,12 @@ const PTE_A: u64 = 1 << 5;
 const PTE_D: u64 = 1 << 6;
 
 impl Kvm {
+    /// Whether the 4 KiB page at L1 guest-physical `pa` lies inside L1's RAM (checked arithmetic:
+    /// a guest-controlled address near the top of the address space must not wrap).
+    pub(crate) fn l1_page(&self, pa: u64) -> bool {
+        pa.checked_add(0x1000).is_some_and(|end| end <= self.layout.l1_mem)
+    }
+
     fn l1_byte(&self, a: u64) -> Result<u8, ()> {
         if a < self.layout.l1_mem { self.m.mem.read_u8(Hpa(a)).map_err(|_| ()) } else { Err(()) }
     }
@@ -36,8 +42,9 @@ impl Kvm {
         if hsave == 0 || gpa12 & 0xfff != 0 || gpa12 >> MAXPHYADDR != 0 {
             return self.inject_and_enter((vector::GP, Some(0)), false);
         }
-        if gpa12 + 0x1000 > self.layout.l1_mem {
-            return Err(EmuError::Machine(format!("L0: vmcb12 at {gpa12:#x} is outside L1's RAM")));
+        // No L1 RAM there: KVM's nested_svm_vmrun injects #GP when kvm_vcpu_map fails.
+        if !self.l1_page(gpa12) {
+            return self.inject_and_enter((vector::GP, Some(0)), false);
         }
         let mut lent12 = self.m.lend_vmcb(Hpa(gpa12)).map_err(vmcb_read_err)?;
         let v12 = &mut *lent12.v;
@@ -165,6 +172,23 @@ impl Kvm {
         if x.code == SvmExitCode::NPF {
             return self.l0_npf(x, true);
         }
+        // An SVM instruction of L2 while its EFER.SVME (the one L1 gave it, kept by L0) is clear
+        // is #UD before any intercept (APM vol.3 VMRUN/VMLOAD/VMSAVE/STGI/CLGI/INVLPGA, APM 15.9:
+        // #UD is checked before the instruction intercept); vmcb02's EFER.SVME is forced on.
+        // (KVM reflects the instruction exit when L1 intercepts it: the model follows the APM.)
+        if !self.svme[1]
+            && matches!(
+                x.code,
+                SvmExitCode::VMRUN
+                    | SvmExitCode::VMLOAD
+                    | SvmExitCode::VMSAVE
+                    | SvmExitCode::STGI
+                    | SvmExitCode::CLGI
+                    | SvmExitCode::INVLPGA
+            )
+        {
+            return self.inject_and_enter((vector::UD, None), true);
+        }
         let c12 = &self.nested.as_ref().expect("L2 runs only with a cached vmcb12").ctrl;
         let l1_wants = match x.code {
             SvmExitCode::MSR => {
@@ -211,7 +235,10 @@ impl Kvm {
                 self.m.stopped = Some(Stop::Shutdown(format!("L2 shut down (triple fault) at rip {:#x}", v.save.rip)));
                 return Ok(());
             }
-            SvmExitCode::VMMCALL => v.save.rax = KVM_ENOSYS,
+            // VMMCALL that L1 does not intercept is #UD in L2 (APM vol.3 VMMCALL; upstream KVM
+            // "nSVM: Raise #UD if unhandled VMMCALL isn't intercepted by L1"), exit 0x46 to L1
+            // when L1 intercepts #UD.
+            SvmExitCode::VMMCALL => return self.inject_and_enter((vector::UD, None), true),
             other => unreachable!("{} is reflected above", other.name()),
         }
         v.save.rip = x.next_rip;
