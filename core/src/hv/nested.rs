@@ -350,10 +350,14 @@ impl Kvm {
                     exec &= !(n.l1_nxe && e >> 63 != 0);
                 }
                 let dirty = acc.write || t.entries[last].1 & PTE_D != 0;
-                // A write to one of L1's NPT pages through L2 would bypass the protection: zap first.
+                // A write to one of L1's NPT pages through L2 would bypass the protection: zap
+                // first, and leave that page writable until the write retires (`settle` zaps
+                // again), else re-protecting it on the next fill re-faults forever (H1).
                 let page = spa & !0xfff;
-                if acc.write && self.shadow.protected.contains(&page) {
+                let npt_page = t.entries.iter().any(|&(ea, _)| ea.0 & !0xfff == page);
+                if acc.write && (self.shadow.protected.contains(&page) || npt_page) {
                     self.shadow.zap(&mut self.m.mem, &self.layout);
+                    self.shadow.exempt = Some((page, self.m.steps));
                 }
                 for &(ea, _) in &t.entries {
                     self.shadow.protect(&mut self.m.mem, &self.layout, ea.0 & !0xfff);
