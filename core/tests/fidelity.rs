@@ -203,7 +203,7 @@ fn check(p: &Probe) {
                 p.name
             )),
             (true, true) => failures.push(format!(
-                "{} {model} {name}: now {expect} as the APM says — remove it from known-wrong.toml",
+                "{} {model} {name}: now {expect} as expected — remove it from known-wrong.toml",
                 p.name
             )),
             _ => {}

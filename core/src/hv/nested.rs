@@ -10,7 +10,7 @@ use crate::machine::Stop;
 use crate::mem::{Gpa, Hpa};
 use crate::svm::checks::{check_vmrun, HostContext};
 use crate::svm::intercept::{is_intercepted, iopm_intercepted_with, msrpm_intercepted_with, set_intercept, IoioInfo};
-use crate::svm::npt::{npt_walk, NptAccess, NptContext, NptError, NptStage, NPF_GUEST_FINAL, NPF_GUEST_PAGE};
+use crate::svm::npt::{npt_walk_with, NptAccess, NptContext, NptError, NptStage, NptTranslation, NPF_GUEST_FINAL, NPF_GUEST_PAGE};
 use crate::svm::vmcb::{Vmcb, VmcbControl, save_f};
 use crate::svm::{SvmExitCode, VmExit};
 use crate::trace::{Detail, EventKind, Level};
@@ -318,7 +318,20 @@ impl Kvm {
         let stage = if x.info1 & NPF_GUEST_PAGE != 0 { NptStage::GuestPageTable } else { NptStage::Final };
         let acc = NptAccess { write: x.info1 & 2 != 0, fetch: x.info1 & 0x10 != 0, stage };
         let ctx = NptContext { nxe: n.l1_nxe, max_phys_bits: MAXPHYADDR as u8 };
-        match npt_walk(&self.m.mem, n.ctrl.nested_cr3, Gpa(x.info2), acc, ctx) {
+        // Every table page of L1's NPT is an L1 guest-physical page inside L1's RAM; a walk that
+        // leaves it (nCR3 or an entry pointing above L1's RAM, e.g. at L0's own tables) is what
+        // `bare` reports for a nested walk outside RAM: an emulator error, and L0 uses nothing it
+        // read there (W3).
+        let mut entries = Vec::with_capacity(4);
+        let walk = npt_walk_with(&self.m.mem, n.ctrl.nested_cr3, Gpa(x.info2), acc, ctx, |a, e| entries.push((a, e)));
+        if let Some(&(a, _)) = entries.iter().find(|(a, _)| a.0.checked_add(8).is_none_or(|end| end > self.layout.l1_mem)) {
+            return Err(EmuError::Machine(format!(
+                "L0: L1's nested page table entry at {a} is outside L1's {} MiB of RAM",
+                self.layout.l1_mem >> 20
+            )));
+        }
+        let walk = walk.map(|t| NptTranslation { spa: t.spa, leaf: t.leaf, leaf_kind: t.leaf_kind, page_size: t.page_size, entries });
+        match walk {
             Err(NptError::Fault { exit_info_1, .. }) => {
                 // Reflect with L1's error code and the stage the hardware reported (§7.5).
                 let info1 = exit_info_1 & !(NPF_GUEST_FINAL | NPF_GUEST_PAGE) | (x.info1 & (NPF_GUEST_FINAL | NPF_GUEST_PAGE));
