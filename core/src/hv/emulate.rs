@@ -7,7 +7,7 @@ use crate::cpu::msr;
 use crate::machine::Stop;
 use crate::mem::Hpa;
 use crate::svm::intercept::IoioInfo;
-use crate::svm::vmcb::VmcbSave;
+use crate::svm::vmcb::{VmcbSave, save_f};
 use crate::svm::VmExit;
 
 impl Kvm {
@@ -63,9 +63,8 @@ impl Kvm {
     pub(crate) fn sync_gpat_fields(&mut self) {
         for (pa, v) in [(self.layout.vmcb01, self.pat.vmcb01_gpat), (self.layout.vmcb02, self.pat.vmcb02_gpat)] {
             // Only a change is a write (an unchanged VMCB keeps its parsed copy, svm/vmcb/cache.rs).
-            let a = Hpa(pa + 0x668);
-            if self.m.mem.read_u64(a).ok() != Some(v) {
-                let _ = self.m.mem.write_u64(a, v);
+            if save_f::g_pat.read(&self.m.mem, Hpa(pa)).ok() != Some(v) {
+                let _ = save_f::g_pat.write(&mut self.m.mem, Hpa(pa), v);
             }
         }
     }

@@ -1,6 +1,7 @@
 //! VMRUN consistency checks that end in #VMEXIT(VMEXIT_INVALID) (reference §4.2, APM 15.5.1,
 //! 15.20, 15.25.3, 15.25.4). Pure functions over the control and save areas.
-use super::intercept::{EventInj, EventType, INTERCEPT_VMRUN, IOPM_SIZE, MSRPM_SIZE, is_intercepted};
+use super::exit_table::Intercept;
+use super::intercept::{EventInj, EventType, IOPM_SIZE, MSRPM_SIZE, is_intercepted};
 use super::vmcb::save::*;
 use super::vmcb::{VmcbControl, VmcbSave};
 pub use crate::mem::memtype::pat::pat_valid;
@@ -155,7 +156,7 @@ pub fn check_vmrun_all(ctrl: &VmcbControl, save: &VmcbSave, host: &HostContext) 
     if long && cr4 & CR4_PAE != 0 && save.cs.l() && save.cs.d() {
         fail("lme_pg_pae_cs_l_d", format!("CS.attrib = {:#x}", save.cs.attrib));
     }
-    if !is_intercepted(ctrl, INTERCEPT_VMRUN) {
+    if !is_intercepted(ctrl, Intercept::VMRUN) {
         fail("vmrun_intercept_clear", format!("intercept word 4 = {:#x}", ctrl.intercept_word4));
     }
     if map_beyond(ctrl.msrpm_base_pa, MSRPM_SIZE, host.max_phys_bits) {
@@ -205,7 +206,7 @@ mod tests {
     /// A legal 64-bit guest with nested paging.
     fn valid() -> (VmcbControl, VmcbSave) {
         let mut c = VmcbControl::default();
-        set_intercept(&mut c, INTERCEPT_VMRUN, true);
+        set_intercept(&mut c, Intercept::VMRUN, true);
         c.asid = 1;
         c.msrpm_base_pa = 0x10_0000;
         c.iopm_base_pa = 0x20_0000;
@@ -265,7 +266,7 @@ mod tests {
             ("lme_pg_no_pae", |_, s, _| s.cr4 &= !CR4_PAE),
             ("lme_pg_no_pe", |_, s, _| s.cr0 &= !CR0_PE),
             ("lme_pg_pae_cs_l_d", |_, s, _| s.cs.attrib |= VmcbSeg::ATTR_DB),
-            ("vmrun_intercept_clear", |c, _, _| set_intercept(c, INTERCEPT_VMRUN, false)),
+            ("vmrun_intercept_clear", |c, _, _| set_intercept(c, Intercept::VMRUN, false)),
             ("msrpm_beyond_maxphyaddr", |c, _, _| c.msrpm_base_pa = (1 << 48) - 0x1000),
             ("msrpm_beyond_maxphyaddr", |c, _, _| c.msrpm_base_pa = u64::MAX),
             ("iopm_beyond_maxphyaddr", |c, _, _| c.iopm_base_pa = (1 << 48) - 0x2000),
