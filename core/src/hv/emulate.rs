@@ -1,7 +1,10 @@
 //! What L0 emulates for its guests itself: the MSRs it intercepts (PAT through the gPAT design,
 //! EFER with a per-level SVME bit) and the CONTRACT devices (ports 0xE9 and 0xF4).
 use super::gpat::NestedCtx;
-use super::l0::{Kvm, EFER_LMA, EFER_SVME};
+use super::l0::Kvm;
+use crate::cpu::caps::CpuCaps;
+use crate::devices::{CONSOLE_PORT, DEBUG_EXIT_PORT};
+use crate::cpu::control::efer::{LMA as EFER_LMA, SVME as EFER_SVME};
 use crate::cpu::fault::{vector, EmuError};
 use crate::cpu::msr;
 use crate::machine::Stop;
@@ -26,7 +29,7 @@ impl Kvm {
         let regs = &mut self.m.cpu.regs;
         if write {
             let v = (regs.gpr[2] & 0xffff_ffff) << 32 | (s.rax & 0xffff_ffff);
-            if v & !msr::EFER_VALID != 0 {
+            if v & !CpuCaps::MODEL.efer_valid != 0 {
                 return Some((vector::GP, Some(0)));
             }
             self.svme[lvl] = v & EFER_SVME != 0;
@@ -81,8 +84,8 @@ impl Kvm {
             s.rax = (s.rax & !mask) | mask;
         } else {
             match io.port {
-                0xe9 => self.m.console.push(s.rax as u8),
-                0xf4 => {
+                CONSOLE_PORT => self.m.console.push(s.rax as u8),
+                DEBUG_EXIT_PORT => {
                     self.m.stopped = Some(Stop::DebugExit(s.rax as u8));
                     self.m.cpu.regs.rip = x.info2;
                 }

@@ -6,6 +6,7 @@ use super::gpat::{Design, NestedCtx, PatRegs};
 use super::layout::Layout;
 use super::shadow_npt::ShadowNpt;
 use crate::cpu::fault::{vector, EmuError};
+use crate::cpu::control::efer::SVME as EFER_SVME;
 use crate::cpu::msr;
 use crate::machine::{LoadError, Machine, RunEnd, StepOutcome, Stop};
 use crate::mem::Hpa;
@@ -20,9 +21,6 @@ use serde::{Deserialize, Serialize};
 
 /// L0's own paging mode (64-bit, NXE): it controls the nested walks of L0's tables.
 pub const L0_PAGING: HostPaging = HostPaging { cr0: 0x8001_0033, cr4: 0x20, efer: 0x1d00 };
-
-pub const EFER_SVME: u64 = 1 << 12;
-pub(crate) const EFER_LMA: u64 = 1 << 10;
 
 /// KVM's answer to an unknown hypercall: -KVM_ENOSYS.
 pub const KVM_ENOSYS: u64 = (-1000i64) as u64;
@@ -44,7 +42,7 @@ pub struct L0Config {
 
 impl Default for L0Config {
     fn default() -> Self {
-        L0Config { pat: crate::cpu::PAT_POWER_ON }
+        L0Config { pat: crate::mem::memtype::PAT_POWER_ON }
     }
 }
 

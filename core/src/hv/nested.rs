@@ -3,9 +3,10 @@
 //! L0), the emulated #VMEXIT that writes vmcb12, and L0's #NPF handling (shadow NPT fills, the
 //! write protection of L1's NPT pages, faults reflected to L1).
 use super::gpat::{NestedCtx, Vmrun12};
-use super::l0::{vmcb_read_err, vmcb_write_err, Kvm, Nested12, EFER_SVME, KVM_ENOSYS};
+use super::l0::{vmcb_read_err, vmcb_write_err, Kvm, Nested12, KVM_ENOSYS};
+use crate::cpu::control::efer::SVME as EFER_SVME;
 use crate::cpu::fault::{vector, EmuError};
-use crate::cpu::msr::{EFER_VALID, MAXPHYADDR};
+use crate::cpu::msr::MAXPHYADDR;
 use crate::machine::Stop;
 use crate::mem::{Gpa, Hpa};
 use crate::svm::checks::{check_vmrun, HostContext};
@@ -15,8 +16,7 @@ use crate::svm::vmcb::{Vmcb, VmcbControl, control_f, save_f};
 use crate::svm::{Intercept as I, SvmExitCode, VmExit};
 use crate::trace::{Detail, EventKind, Level};
 
-const PTE_A: u64 = 1 << 5;
-const PTE_D: u64 = 1 << 6;
+use crate::mem::paging::pte::{A as PTE_A, D as PTE_D};
 
 impl Kvm {
     fn l1_byte(&self, a: u64) -> Result<u8, ()> {
@@ -52,14 +52,7 @@ impl Kvm {
             np_clean: v12.control.clean & crate::svm::vmcb::control::CLEAN_NP != 0,
         };
         let ops = self.design.ops();
-        let host = HostContext {
-            cr0,
-            max_phys_bits: MAXPHYADDR as u8,
-            check_gpat: ops.checks_gpat(&r12),
-            long_mode_supported: true,
-            cr4_supported: crate::cpu::exec::system::CR4_VALID,
-            efer_supported: EFER_VALID,
-        };
+        let host = HostContext::new(cr0, ops.checks_gpat(&r12));
         let failed = check_vmrun(&v12.control, &v12.save, &host).err().map(|f| format!("{} (APM {}): {}", f.name, f.apm_section, f.detail));
         let merged = if failed.is_none() { self.merge_maps(&v12.control) } else { Ok(()) };
         if let Some(why) = failed.or(merged.err()) {

@@ -213,7 +213,7 @@ impl Machine {
             let g = self.svm.guest.as_mut()?;
             if write {
                 let v = (self.cpu.regs.gpr[2] << 32) | (self.cpu.regs.gpr[0] & 0xffff_ffff);
-                if !msr::pat_valid(v) {
+                if !crate::mem::memtype::pat_valid(v) {
                     return Some(Err(Fault::gp0().into()));
                 }
                 g.gpat = v;

@@ -1,7 +1,8 @@
 //! The VMCB field table (reference §1.2/§1.3): every named field with offset, size, meaning and
 //! APM section (generated with the layout of `control.rs`/`save.rs`), plus value decoding and
 //! `dump`, used by the UI and the checkpoint dump.
-use super::{VmcbControl, VmcbSave, VmcbSeg, control, save};
+use super::{VmcbControl, VmcbSave, VmcbSeg, control};
+use crate::cpu::control::{cr0, cr4, efer};
 use crate::mem::memtype::pat::describe_pat;
 use crate::mem::phys::OutOfRange;
 use crate::mem::{Hpa, PhysMem};
@@ -108,7 +109,7 @@ fn intercept_word(v: u64, base: u32) -> String {
 
 fn named_bits(v: u64, names: &[(u32, &str)]) -> String {
     let table: Vec<(u64, &str)> = names.iter().map(|&(b, n)| (1u64 << b, n)).collect();
-    save::bit_names(v, &table)
+    bit_names(v, &table)
 }
 
 /// Explains a scalar value of the named field: intercept bits by name, exit codes, EFER/CR0/CR4
@@ -167,9 +168,9 @@ pub fn decode_field(name: &str, v: u64) -> String {
             named_bits(v, &names)
         }
         "insn_len" => format!("{} bytes", v & 0xF),
-        "efer" => save::bit_names(v, &save::EFER_NAMES),
-        "cr0" => save::bit_names(v, &save::CR0_NAMES),
-        "cr4" => save::bit_names(v, &save::CR4_NAMES),
+        "efer" => bit_names(v, &efer::NAMES),
+        "cr0" => bit_names(v, &cr0::NAMES),
+        "cr4" => bit_names(v, &cr4::NAMES),
         "g_pat" => describe_pat(v),
         _ => format!("{v:#x}"),
     }
@@ -184,4 +185,14 @@ pub fn decode_value(f: &VmcbField, v: &FieldValue) -> String {
         }
         FieldValue::Bytes(b) => b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" "),
     }
+}
+
+/// Names of the set bits of `v` according to `names`, space-separated; leftover bits as hex.
+pub fn bit_names(v: u64, names: &[(u64, &str)]) -> String {
+    let mut out: Vec<String> = names.iter().filter(|(m, _)| v & m != 0).map(|(_, n)| n.to_string()).collect();
+    let rest = names.iter().fold(v, |r, (m, _)| r & !m);
+    if rest != 0 {
+        out.push(format!("other={rest:#x}"));
+    }
+    if out.is_empty() { "-".to_string() } else { out.join(" ") }
 }

@@ -1,5 +1,5 @@
-//! The VMCB state-save area, VMCB 0x400.. (reference §1.3 / APM Appendix B), and the architectural
-//! register bits the checks use.
+//! The VMCB state-save area, VMCB 0x400.. (reference §1.3 / APM Appendix B). The register bits
+//! its fields hold are the CPU's (`cpu::control`).
 use super::{VmcbSeg, vmcb_area};
 
 const SEG: &str = "segment: selector, attrib (descriptor bits 47:40 and 55:52), limit, base";
@@ -51,85 +51,4 @@ vmcb_area! {
         pub last_excp_to: u64 = 0x690 { "LASTEXCPTO", B2, "last exception to (LBR virtualization)" },
         pub spec_ctrl: u64 = 0x6E0 { "SPEC_CTRL", B2, "speculation control MSR" },
     }
-}
-
-// CR0 bits.
-pub const CR0_PE: u64 = 1 << 0;
-pub const CR0_MP: u64 = 1 << 1;
-pub const CR0_EM: u64 = 1 << 2;
-pub const CR0_TS: u64 = 1 << 3;
-pub const CR0_ET: u64 = 1 << 4;
-pub const CR0_NE: u64 = 1 << 5;
-pub const CR0_WP: u64 = 1 << 16;
-pub const CR0_AM: u64 = 1 << 18;
-pub const CR0_NW: u64 = 1 << 29;
-pub const CR0_CD: u64 = 1 << 30;
-pub const CR0_PG: u64 = 1 << 31;
-pub const CR0_NAMES: [(u64, &str); 11] = [
-    (CR0_PE, "PE"),
-    (CR0_MP, "MP"),
-    (CR0_EM, "EM"),
-    (CR0_TS, "TS"),
-    (CR0_ET, "ET"),
-    (CR0_NE, "NE"),
-    (CR0_WP, "WP"),
-    (CR0_AM, "AM"),
-    (CR0_NW, "NW"),
-    (CR0_CD, "CD"),
-    (CR0_PG, "PG"),
-];
-
-// CR4 bits.
-pub const CR4_PAE: u64 = 1 << 5;
-pub const CR4_NAMES: [(u64, &str); 20] = [
-    (1 << 0, "VME"),
-    (1 << 1, "PVI"),
-    (1 << 2, "TSD"),
-    (1 << 3, "DE"),
-    (1 << 4, "PSE"),
-    (1 << 5, "PAE"),
-    (1 << 6, "MCE"),
-    (1 << 7, "PGE"),
-    (1 << 8, "PCE"),
-    (1 << 9, "OSFXSR"),
-    (1 << 10, "OSXMMEXCPT"),
-    (1 << 11, "UMIP"),
-    (1 << 12, "LA57"),
-    (1 << 16, "FSGSBASE"),
-    (1 << 17, "PCIDE"),
-    (1 << 18, "OSXSAVE"),
-    (1 << 20, "SMEP"),
-    (1 << 21, "SMAP"),
-    (1 << 22, "PKE"),
-    (1 << 23, "CET"),
-];
-
-// EFER bits.
-pub const EFER_SCE: u64 = 1 << 0;
-pub const EFER_LME: u64 = 1 << 8;
-pub const EFER_LMA: u64 = 1 << 10;
-pub const EFER_NXE: u64 = 1 << 11;
-pub const EFER_SVME: u64 = 1 << 12;
-pub const EFER_LMSLE: u64 = 1 << 13;
-pub const EFER_FFXSR: u64 = 1 << 14;
-pub const EFER_TCE: u64 = 1 << 15;
-pub const EFER_NAMES: [(u64, &str); 8] = [
-    (EFER_SCE, "SCE"),
-    (EFER_LME, "LME"),
-    (EFER_LMA, "LMA"),
-    (EFER_NXE, "NXE"),
-    (EFER_SVME, "SVME"),
-    (EFER_LMSLE, "LMSLE"),
-    (EFER_FFXSR, "FFXSR"),
-    (EFER_TCE, "TCE"),
-];
-
-/// Names of the set bits of `v` according to `names`, space-separated; leftover bits as hex.
-pub fn bit_names(v: u64, names: &[(u64, &str)]) -> String {
-    let mut out: Vec<String> = names.iter().filter(|(m, _)| v & m != 0).map(|(_, n)| n.to_string()).collect();
-    let rest = names.iter().fold(v, |r, (m, _)| r & !m);
-    if rest != 0 {
-        out.push(format!("other={rest:#x}"));
-    }
-    if out.is_empty() { "-".to_string() } else { out.join(" ") }
 }
