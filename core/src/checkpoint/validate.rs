@@ -122,11 +122,11 @@ fn cpu(r: &MachineRecord) -> Result<(), CheckpointError> {
     if let Some(g) = r.svm.as_ref().and_then(|s| s.guest.as_ref()) {
         let h = &g.host;
         long_mode("svm.guest.host", h.rip, h.rflags, h.cr0, h.efer, h.cs.attrib)?;
-        if let Some(p) = h.parked_pat.filter(|&p| !crate::cpu::msr::pat_valid(p)) {
+        if let Some(p) = h.parked_pat.filter(|&p| !crate::mem::memtype::pat::pat_valid(p)) {
             return Err(field("svm.guest.host.parked_pat", format!("{p:#x} is not a valid PAT")));
         }
     }
-    if !crate::cpu::msr::pat_valid(c.pat) {
+    if !crate::mem::memtype::pat::pat_valid(c.pat) {
         return Err(field("cpu.pat", format!("{:#x} is not a valid PAT", c.pat)));
     }
     for (i, &d) in c.dr.iter().enumerate() {
@@ -188,7 +188,7 @@ fn l0(r: &MachineRecord, l: &L0Record) -> Result<(), CheckpointError> {
             return Err(field("l0.shadow.rmap", format!("entry {e:#x} is not inside the shadow pages in use")));
         }
     }
-    if !crate::cpu::msr::pat_valid(l.config.pat) {
+    if !crate::mem::memtype::pat::pat_valid(l.config.pat) {
         return Err(field("l0.config.pat", format!("{:#x} is not a valid PAT", l.config.pat)));
     }
     Ok(())
