@@ -3,6 +3,7 @@ mod args;
 mod bench_cmd;
 mod commands;
 mod compare_cmd;
+mod explain_cmd;
 mod migrate_cmd;
 mod pat_layers_cmd;
 mod scenario_cmd;
