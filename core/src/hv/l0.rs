@@ -22,6 +22,9 @@ use serde::{Deserialize, Serialize};
 /// L0's own paging mode (64-bit, NXE): it controls the nested walks of L0's tables.
 pub const L0_PAGING: HostPaging = HostPaging { cr0: 0x8001_0033, cr4: 0x20, efer: 0x1d00 };
 
+/// L0 exits allowed in a row before an instruction retires (`Kvm::run`, `compare`).
+pub const MAX_EXITS_WITHOUT_RETIRE: u32 = 10_000;
+
 /// KVM's answer to an unknown hypercall: -KVM_ENOSYS.
 pub const KVM_ENOSYS: u64 = (-1000i64) as u64;
 
@@ -212,19 +215,34 @@ impl Kvm {
         let out = self.m.step()?;
         if let Some(x) = self.m.svm.pending_exit.take() {
             self.handle_exit(x)?;
+            self.shadow.settle(&mut self.m.mem, &self.layout, self.m.steps);
             if let Some(s) = &self.m.stopped {
                 return Ok(StepOutcome::Stopped(s.clone()));
             }
             return Ok(StepOutcome::Retired);
         }
+        self.shadow.settle(&mut self.m.mem, &self.layout, self.m.steps);
         Ok(out)
     }
 
-    /// Runs until a stop or `max_steps` total steps.
+    /// Runs until a stop or `max_steps` total steps. L0 exits that retire nothing are bounded
+    /// too: more than [`MAX_EXITS_WITHOUT_RETIRE`] in a row is a named emulator error (an L0 that
+    /// makes no progress is a bug of the model, never a hang).
     pub fn run(&mut self, max_steps: u64) -> Result<RunEnd, EmuError> {
+        let mut idle = 0u32;
         while self.m.steps < max_steps {
+            let before = self.m.steps;
             if let StepOutcome::Stopped(s) = self.step()? {
                 return Ok(RunEnd::Stopped(s));
+            }
+            idle = if self.m.steps == before { idle + 1 } else { 0 };
+            if idle > MAX_EXITS_WITHOUT_RETIRE {
+                return Err(EmuError::Machine(format!(
+                    "L0: no instruction retired in {MAX_EXITS_WITHOUT_RETIRE} exits (step {}, {} rip {:#x})",
+                    self.m.steps,
+                    self.level().name(),
+                    self.m.cpu.regs.rip
+                )));
             }
         }
         Ok(match &self.m.stopped {
@@ -255,7 +273,9 @@ impl Kvm {
                     return self.inject_and_enter(f, false);
                 }
                 let pa = v.save.rax;
-                if pa & 0xfff != 0 || pa + 0x1000 > self.layout.l1_mem {
+                // Unaligned, beyond MAXPHYADDR or without L1 RAM: #GP(0) (APM vol.3 VMLOAD/VMSAVE;
+                // KVM: page_address_valid, then kvm_vcpu_map).
+                if pa & 0xfff != 0 || !self.l1_page(pa) {
                     return self.inject_and_enter((vector::GP, Some(0)), false);
                 }
                 self.m
@@ -269,7 +289,11 @@ impl Kvm {
                 self.l1_gif = x.code == SvmExitCode::STGI;
             }
             SvmExitCode::VMMCALL => v.save.rax = KVM_ENOSYS,
-            SvmExitCode::INVLPGA => {}
+            SvmExitCode::INVLPGA => {
+                if let Some(f) = self.svm_insn_fault(&v.save) {
+                    return self.inject_and_enter(f, false);
+                }
+            }
             SvmExitCode::SKINIT => return self.inject_and_enter((vector::UD, None), false),
             SvmExitCode::HLT => {
                 v.save.rip = x.next_rip;

@@ -252,11 +252,15 @@ impl Machine {
         if !hit {
             return None;
         }
-        // Address size: that of the string operand; IN/OUT have none and report the 64-bit default.
-        let addr_size = match ins.memory_base() {
-            r if string && r != Register::None => (r.size() * 8) as u8,
-            _ => 64,
-        };
+        // Address size: that of the string operand (rSI/rDI at the effective address size, 0x67
+        // selects 32 bits); IN/OUT have none and report the 64-bit default.
+        let addr_size = (0..ins.op_count())
+            .find_map(|i| match ins.op_kind(i) {
+                OpKind::MemorySegSI | OpKind::MemoryESDI => Some(16),
+                OpKind::MemorySegESI | OpKind::MemoryESEDI => Some(32),
+                _ => None,
+            })
+            .unwrap_or(64);
         // SEG: the effective segment of OUTS (DS unless overridden); INS always uses ES (0).
         let seg = if string && !is_in {
             match ins.segment_prefix() {

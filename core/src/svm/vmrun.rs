@@ -36,7 +36,7 @@ use iced_x86::Instruction;
 impl Machine {
     pub(crate) fn exec_vmrun(&mut self, ins: &Instruction) -> ExecResult {
         self.svm_insn_prechecks()?;
-        let pa = self.svm_rax_page(false)?;
+        let pa = self.svm_rax_page(ins, false)?;
         let hsave = self.cpu.msr.vm_hsave_pa;
         if hsave == 0 || !self.mem.contains(Hpa(hsave), 0x1000) {
             return Err(Fault::gp0().into());
@@ -172,7 +172,9 @@ impl Machine {
                 _ => (false, rip),
             };
             let ext = matches!(e.ty, EventType::Intr | EventType::Nmi);
-            match self.deliver_vector(e.vector, e.error_code, ret, soft, ext) {
+            // TYPE 2 (NMI): the VECTOR field is ignored, an NMI is vector 2 (APM 15.20).
+            let v = if e.ty == EventType::Nmi { crate::cpu::fault::vector::NMI } else { e.vector };
+            match self.deliver_vector(v, e.error_code, ret, soft, ext) {
                 Ok(()) => {}
                 Err(Trap::Exit(mut x)) => {
                     x.int_info = ctrl.event_inj_u64();

@@ -21,9 +21,16 @@ impl Machine {
         if self.cpu.cpl as u64 > iopl { Err(Fault::gp0().into()) } else { Ok(()) }
     }
 
-    /// The time-stamp counter: derived from retired steps so that runs are deterministic.
+    /// The time-stamp counter the running code reads: derived from retired steps so that runs are
+    /// deterministic, plus the running guest's TSC_OFFSET (APM Table B-1, VMCB+0x050: added to
+    /// what RDTSC, RDTSCP and RDMSR(TSC) return in the guest).
     pub fn tsc(&self) -> u64 {
-        self.steps.wrapping_add(self.cpu.msr.tsc_offset)
+        self.steps.wrapping_add(self.cpu.msr.tsc_offset).wrapping_add(self.guest_tsc_offset())
+    }
+
+    /// TSC_OFFSET of the guest that runs now; 0 outside a guest.
+    fn guest_tsc_offset(&self) -> u64 {
+        self.svm.guest.as_ref().map_or(0, |g| g.ctrl.tsc_offset)
     }
 
     /// RDMSR semantics (without the CPL check): the value, or #GP(0) for an unknown MSR.
@@ -65,7 +72,7 @@ impl Machine {
                 }
                 self.cpu.pat = v;
             }
-            msr::TSC => self.cpu.msr.tsc_offset = v.wrapping_sub(self.steps),
+            msr::TSC => self.cpu.msr.tsc_offset = v.wrapping_sub(self.steps).wrapping_sub(self.guest_tsc_offset()),
             msr::FS_BASE | msr::GS_BASE => {
                 if !is_canonical(v) {
                     return Err(Fault::gp0());
