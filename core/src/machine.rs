@@ -14,7 +14,7 @@
 //! - steps: one per retired instruction, per REP chunk (`string::REP_CHUNK` iterations) and per
 //!   exception delivered (so that a faulting loop still spends the budget).
 use crate::cpu::exec::{outcome_of, Flow};
-use crate::cpu::fault::{EmuError, Fault, Trap};
+use crate::outcome::{EmuError, Fault, PhysUse, Trap, Undelivered};
 use crate::cpu::exec::fast::Fast;
 use crate::cpu::icache::DecodeCache;
 use crate::cpu::tlb::{perm, Tlb, TlbContext};
@@ -30,40 +30,7 @@ pub const LOAD_ADDR: u64 = 0x100000;
 /// Default RAM size in MiB (CONTRACT §1).
 pub const DEFAULT_MEM_MIB: u64 = 64;
 
-/// Why a run ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Stop {
-    /// HLT by the outermost program.
-    Halt,
-    /// OUT 0xF4: the byte written.
-    DebugExit(u8),
-    /// Triple fault or an unrecoverable world-switch failure; the text says why.
-    Shutdown(String),
-}
-
-impl Stop {
-    /// The CONTRACT "exit" string.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Stop::Halt => "halt",
-            Stop::DebugExit(_) => "debug-exit",
-            Stop::Shutdown(_) => "shutdown",
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum StepOutcome {
-    Retired,
-    Stopped(Stop),
-}
-
-/// How a `run` ended: a stop, or the step budget spent.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RunEnd {
-    Stopped(Stop),
-    Budget,
-}
+pub use crate::outcome::{GuestRun, RunEnd, StepOutcome, Stop};
 
 #[derive(Clone)]
 pub struct Machine {
@@ -268,7 +235,7 @@ impl Machine {
         if (la & 0xfff) + size as u64 <= 0x1000 {
             let pa = self.translate(Gva(la), acc)?;
             return self.mem.read_small(pa, size).map_err(|e| {
-                Trap::from(EmuError::Machine(format!("read of physical {} outside RAM", e.0)))
+                Trap::from(EmuError::outside_ram(PhysUse::Read, e.0))
             });
         }
         let mut buf = [0u8; 8];
@@ -290,7 +257,7 @@ impl Machine {
         if (la & 0xfff) + size as u64 <= 0x1000 {
             let pa = self.translate(Gva(la), acc)?;
             return self.mem.write_small(pa, size, val).map_err(|e| {
-                Trap::from(EmuError::Machine(format!("write to physical {} outside RAM", e.0)))
+                Trap::from(EmuError::outside_ram(PhysUse::Write, e.0))
             });
         }
         let bytes = val.to_le_bytes();
@@ -304,7 +271,7 @@ impl Machine {
             let n = ((0x1000 - (a & 0xfff)) as usize).min(buf.len() - done);
             let pa = self.translate(Gva(a), acc)?;
             self.mem.read(pa, &mut buf[done..done + n]).map_err(|e| {
-                Trap::from(EmuError::Machine(format!("read of physical {} outside RAM", e.0)))
+                Trap::from(EmuError::outside_ram(PhysUse::Read, e.0))
             })?;
             done += n;
         }
@@ -317,7 +284,7 @@ impl Machine {
         let split = ((0x1000 - (la & 0xfff)) as usize).min(data.len());
         let second = if split < data.len() { Some(self.translate(Gva(la.wrapping_add(split as u64)), acc)?) } else { None };
         let oob = |e: crate::mem::phys::OutOfRange| {
-            Trap::from(EmuError::Machine(format!("write to physical {} outside RAM", e.0)))
+            Trap::from(EmuError::outside_ram(PhysUse::Write, e.0))
         };
         self.mem.write(first, &data[..split]).map_err(oob)?;
         if let Some(s) = second {
@@ -345,7 +312,7 @@ impl Machine {
         let first = ((0x1000 - (rip & 0xfff)) as usize).min(15);
         self.mem
             .read(pa, &mut buf[..first])
-            .map_err(|e| Trap::from(EmuError::Machine(format!("instruction fetch from physical {} outside RAM", e.0))))?;
+            .map_err(|e| Trap::from(EmuError::outside_ram(PhysUse::Fetch, e.0)))?;
         if let Some(ins) = decode::decode64(&buf[..first], rip)
             && ins.len() <= first
         {
@@ -383,7 +350,13 @@ impl Machine {
                 self.steps -= 1;
                 return Err(*e);
             }
-            Err(Trap::Fault(f)) => self.deliver_fault(f),
+            Err(Trap::Fault(f)) => match self.deliver_fault(f) {
+                Ok(out) => out,
+                Err(e) => {
+                    self.steps -= 1;
+                    return Err(e);
+                }
+            },
             // SVM: an intercepted guest instruction or a nested page fault (svm/vmexit.rs).
             Err(Trap::Exit(x)) => {
                 self.svm_vmexit(x);
@@ -434,13 +407,23 @@ impl Machine {
     }
 
     /// Delivers an exception through the IDT; when that is impossible even for #DF the machine
-    /// shuts down (triple fault).
-    pub(crate) fn deliver_fault(&mut self, f: Fault) -> StepOutcome {
+    /// shuts down (triple fault). An emulator error during the delivery is returned as such.
+    pub(crate) fn deliver_fault(&mut self, f: Fault) -> Result<StepOutcome, EmuError> {
         match self.deliver_exception(f) {
-            Ok(()) => StepOutcome::Retired,
-            // SVM hook: a triple fault in a guest with the SHUTDOWN intercept is #VMEXIT(SHUTDOWN).
-            Err(_) if self.svm.in_guest() && self.svm_shutdown_hook() => StepOutcome::Retired,
-            Err(why) => StepOutcome::Stopped(Stop::Shutdown(why)),
+            Ok(()) => Ok(StepOutcome::Retired),
+            Err(Undelivered::Exit(x)) => {
+                self.svm_vmexit(x);
+                Ok(StepOutcome::Retired)
+            }
+            Err(Undelivered::Emu(e)) => Err(e),
+            Err(Undelivered::TripleFault(why)) => match self.svm.in_guest().then(|| self.svm_shutdown_hook()).flatten() {
+                // SVM hook: a triple fault in a guest with the SHUTDOWN intercept is #VMEXIT(SHUTDOWN).
+                Some(x) => {
+                    self.svm_vmexit(x);
+                    Ok(StepOutcome::Retired)
+                }
+                None => Ok(StepOutcome::Stopped(Stop::Shutdown(why))),
+            },
         }
     }
 

@@ -56,8 +56,10 @@ pub fn run_json_with_regs(m: &Machine, end: &RunEnd, r: &crate::cpu::Regs) -> Va
         "events": m.events.iter().take(MAX_EVENTS).map(event_json).collect::<Vec<_>>(),
         "events_total": m.events.len(),
     });
-    if let RunEnd::Stopped(Stop::Shutdown(why)) = end {
-        o["shutdown_reason"] = Value::String(why.clone());
+    if let RunEnd::Stopped(s) = end
+        && let Some(why) = s.reason()
+    {
+        o["shutdown_reason"] = Value::String(why);
     }
     o
 }

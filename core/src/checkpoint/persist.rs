@@ -47,6 +47,7 @@ pub fn to_record(m: &Machine, model: &str) -> MachineRecord {
             Stop::Halt => StopRecord::Halt,
             Stop::DebugExit(code) => StopRecord::DebugExit { code: *code },
             Stop::Shutdown(reason) => StopRecord::Shutdown { reason: reason.clone() },
+            Stop::ModelLimit(crate::outcome::ModelLimit::L2HaltForever { rip }) => StopRecord::L2HaltForever { rip: *rip },
         }),
         events: m
             .events
@@ -235,6 +236,7 @@ pub fn from_record(rec: &MachineRecord) -> Result<Machine, CheckpointError> {
         StopRecord::Halt => Stop::Halt,
         StopRecord::DebugExit { code } => Stop::DebugExit(*code),
         StopRecord::Shutdown { reason } => Stop::Shutdown(reason.clone()),
+        StopRecord::L2HaltForever { rip } => Stop::ModelLimit(crate::outcome::ModelLimit::L2HaltForever { rip: *rip }),
     });
     let kept: Vec<Event> = rec
         .events

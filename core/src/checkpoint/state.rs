@@ -52,6 +52,9 @@ pub enum StopRecord {
     Halt,
     DebugExit { code: u8 },
     Shutdown { reason: String },
+    /// The model-limit stop of an L2 HLT without the HLT intercept (files written before it
+    /// existed hold it as `shutdown` with the same reason text, which loads as a shutdown).
+    L2HaltForever { rip: u64 },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

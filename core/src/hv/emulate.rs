@@ -2,7 +2,7 @@
 //! EFER with a per-level SVME bit) and the CONTRACT devices (ports 0xE9 and 0xF4).
 use super::gpat::NestedCtx;
 use super::l0::{Kvm, EFER_LMA, EFER_SVME};
-use crate::cpu::fault::{vector, EmuError};
+use crate::outcome::{vector, EmuError, L0Failure};
 use crate::cpu::msr;
 use crate::machine::Stop;
 use crate::mem::Hpa;
@@ -16,7 +16,7 @@ impl Kvm {
         match self.m.cpu.regs.gpr[1] as u32 {
             msr::PAT => Ok(self.pat_msr(s, write)),
             msr::EFER => Ok(self.efer_msr(s, write)),
-            other => Err(EmuError::Machine(format!("L0: unexpected MSR exit for {other:#x}"))),
+            other => Err(L0Failure::UnexpectedMsr(other).into()),
         }
     }
 
@@ -73,9 +73,9 @@ impl Kvm {
     /// L0's emulation of the CONTRACT devices for I/O its guest does (OUT 0xE9, OUT 0xF4).
     pub(crate) fn device_io(&mut self, s: &mut VmcbSave, x: VmExit) -> Result<(), EmuError> {
         let io = IoioInfo::decode(x.info1)
-            .ok_or_else(|| EmuError::Machine(format!("L0: malformed IOIO EXITINFO1 {:#x}", x.info1)))?;
+            .ok_or(L0Failure::MalformedIoio(x.info1))?;
         if io.string {
-            return Err(EmuError::Machine(format!("L0: string I/O to port {:#x} is not emulated", io.port)));
+            return Err(L0Failure::StringIo(io.port).into());
         }
         let mask = if io.size >= 4 { 0xffff_ffff } else { (1u64 << (8 * io.size)) - 1 };
         if io.is_in {

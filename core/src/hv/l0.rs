@@ -5,7 +5,7 @@
 use super::gpat::{Design, NestedCtx, PatRegs};
 use super::layout::Layout;
 use super::shadow_npt::ShadowNpt;
-use crate::cpu::fault::{vector, EmuError};
+use crate::outcome::{vector, EmuError, L0Failure, PhysUse};
 use crate::cpu::msr;
 use crate::machine::{LoadError, Machine, RunEnd, StepOutcome, Stop};
 use crate::mem::Hpa;
@@ -45,10 +45,10 @@ pub const KVM_ENOSYS: u64 = (-1000i64) as u64;
 
 /// A VMCB L0 reads or writes lies outside RAM: a bug in the L0 model (or vmcb12 checks).
 pub(crate) fn vmcb_read_err(e: OutOfRange) -> EmuError {
-    EmuError::Machine(format!("L0: VMCB read at {}", e.0))
+    EmuError::outside_ram(PhysUse::L0VmcbRead, e.0)
 }
 pub(crate) fn vmcb_write_err(e: OutOfRange) -> EmuError {
-    EmuError::Machine(format!("L0: VMCB write at {}", e.0))
+    EmuError::outside_ram(PhysUse::L0VmcbWrite, e.0)
 }
 
 /// Configuration of the modelled L0.
@@ -189,7 +189,13 @@ impl Kvm {
     /// entry delivers EVENTINJ is handled at once (it happened before any guest instruction).
     pub(crate) fn enter(&mut self, l2: bool) -> Result<(), EmuError> {
         let pa = Hpa(if l2 { self.layout.vmcb02 } else { self.layout.vmcb01 });
-        self.m.svm_enter_from_l0(pa, L0_PAGING).map_err(|e| EmuError::Machine(e.to_string()))?;
+        self.m.svm_enter_from_l0(pa, L0_PAGING).map_err(|e| match e {
+            crate::svm::vmrun::L0EntryError::Memory(a) => EmuError::outside_ram(PhysUse::L0VmcbRead, a),
+            crate::svm::vmrun::L0EntryError::Check(c) => {
+                L0Failure::BadVmcb { check: c.name, section: c.apm_section, detail: c.detail }.into()
+            }
+            crate::svm::vmrun::L0EntryError::Emu(e) => e,
+        })?;
         if let Some(x) = self.m.svm.pending_exit.take() {
             return self.handle_exit(x);
         }
@@ -280,7 +286,10 @@ impl Kvm {
                 }
                 self.m
                     .vmload_vmsave_at(Hpa(pa), x.code == SvmExitCode::VMSAVE)
-                    .map_err(|_| EmuError::Machine(format!("L0: VMLOAD/VMSAVE at {pa:#x}")))?;
+                    .map_err(|t| match t {
+                        crate::outcome::Trap::Emu(e) => *e,
+                        _ => EmuError::outside_ram(PhysUse::VmloadVmsave, Hpa(pa)),
+                    })?;
             }
             SvmExitCode::STGI | SvmExitCode::CLGI => {
                 if let Some(f) = self.svm_insn_fault(&v.save) {
@@ -310,7 +319,7 @@ impl Kvm {
             SvmExitCode::IOIO => self.device_io(&mut v.save, x)?,
             SvmExitCode::NPF => return self.l0_npf(x, false),
             other => {
-                return Err(EmuError::Machine(format!("L0: unexpected exit {} from L1", other.name())));
+                return Err(L0Failure::UnexpectedExit { name: other.name(), from_l2: false }.into());
             }
         }
         v.save.rip = x.next_rip;

@@ -4,7 +4,7 @@
 //! write protection of L1's NPT pages, faults reflected to L1).
 use super::gpat::{NestedCtx, Vmrun12};
 use super::l0::{bit, vmcb_read_err, vmcb_write_err, Kvm, Nested12, EFER_SVME, KVM_ENOSYS};
-use crate::cpu::fault::{vector, EmuError};
+use crate::outcome::{vector, EmuError, L0Failure, ModelLimit, PhysUse};
 use crate::cpu::msr::{EFER_VALID, MAXPHYADDR};
 use crate::machine::Stop;
 use crate::mem::{Gpa, Hpa};
@@ -37,7 +37,7 @@ impl Kvm {
             return self.inject_and_enter((vector::GP, Some(0)), false);
         }
         if gpa12 + 0x1000 > self.layout.l1_mem {
-            return Err(EmuError::Machine(format!("L0: vmcb12 at {gpa12:#x} is outside L1's RAM")));
+            return Err(L0Failure::Vmcb12OutsideL1(gpa12).into());
         }
         let mut lent12 = self.m.lend_vmcb(Hpa(gpa12)).map_err(vmcb_read_err)?;
         let v12 = &mut *lent12.v;
@@ -172,7 +172,7 @@ impl Kvm {
             }
             SvmExitCode::IOIO => {
                 let io = IoioInfo::decode(x.info1)
-                    .ok_or_else(|| EmuError::Machine(format!("L0: malformed IOIO EXITINFO1 {:#x}", x.info1)))?;
+                    .ok_or(L0Failure::MalformedIoio(x.info1))?;
                 is_intercepted(c12, bit::IOIO_PROT)
                     && iopm_intercepted_with(|a| self.l1_byte(a), c12.iopm_base_pa, io.port, io.size).unwrap_or(true)
             }
@@ -199,10 +199,7 @@ impl Kvm {
                 }
             }
             SvmExitCode::HLT => {
-                self.m.stopped = Some(Stop::Shutdown(format!(
-                    "L2 executed HLT at rip {:#x} without the HLT intercept: it halts forever (no interrupt source)",
-                    v.save.rip
-                )));
+                self.m.stopped = Some(Stop::ModelLimit(ModelLimit::L2HaltForever { rip: v.save.rip }));
                 return Ok(());
             }
             SvmExitCode::SHUTDOWN => {
@@ -264,10 +261,7 @@ impl Kvm {
         if self.last_npf.0 == self.m.steps && self.last_npf.1 == x.info2 {
             self.last_npf.2 += 1;
             if self.last_npf.2 > 64 {
-                return Err(EmuError::Machine(format!(
-                    "L0: #NPF at {:#x} (EXITINFO1 {:#x}) keeps recurring without progress at step {}",
-                    x.info2, x.info1, self.m.steps
-                )));
+                return Err(L0Failure::NpfLoop { gpa: x.info2, info1: x.info1, step: self.m.steps }.into());
             }
         } else {
             self.last_npf = (self.m.steps, x.info2, 0);
@@ -279,11 +273,7 @@ impl Kvm {
                 self.shadow.zap(&mut self.m.mem, &self.layout);
                 return self.enter(l2);
             }
-            return Err(EmuError::Machine(format!(
-                "L0: guest-physical {:#x} is outside L1's {} MiB of RAM",
-                x.info2,
-                self.layout.l1_mem >> 20
-            )));
+            return Err(L0Failure::GpaOutsideL1 { gpa: x.info2, l1_mib: self.layout.l1_mem >> 20 }.into());
         }
         let n = self.nested.clone().expect("checked");
         let stage = if x.info1 & NPF_GUEST_PAGE != 0 { NptStage::GuestPageTable } else { NptStage::Final };
@@ -297,16 +287,12 @@ impl Kvm {
                 self.reflect(VmExit { code: SvmExitCode::NPF, info1, info2: x.info2, int_info: x.int_info, next_rip: 0 })
             }
             Err(NptError::Memory(a)) => {
-                Err(EmuError::Machine(format!("L0: L1's nested page table entry at {a} is outside RAM")))
+                Err(EmuError::outside_ram(PhysUse::L0L1NptEntry, a))
             }
             Ok(t) => {
                 let spa = t.spa.0;
                 if spa >= self.layout.l1_mem {
-                    return Err(EmuError::Machine(format!(
-                        "L0: L1 maps L2's {:#x} to {spa:#x}, outside its {} MiB of RAM",
-                        x.info2,
-                        self.layout.l1_mem >> 20
-                    )));
+                    return Err(L0Failure::L2MapOutsideL1 { gpa: x.info2, spa, l1_mib: self.layout.l1_mem >> 20 }.into());
                 }
                 // Accessed on every level, dirty on the leaf for a write (as hardware would).
                 let last = t.entries.len() - 1;

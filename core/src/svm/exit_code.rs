@@ -1,11 +1,7 @@
 //! SVM exit codes (EXITCODE, VMCB+0x070; reference §2.1 / APM Appendix C) and the `VmExit` value.
-use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A 64-bit SVM exit code. For every intercept, the intercept bit index equals the exit code
-/// (reference §2.2).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-pub struct SvmExitCode(pub u64);
+pub use crate::outcome::{SvmExitCode, VmExit};
 
 static CR_READ: [&str; 16] = numbered_names!(16: "VMEXIT_CR", "_READ");
 static CR_WRITE: [&str; 16] = numbered_names!(16: "VMEXIT_CR", "_WRITE");
@@ -183,17 +179,6 @@ pub fn exception_mnemonic(v: u8) -> Option<&'static str> {
         "#MF", "#AC", "#MC", "#XM", "", "#CP", "", "", "", "", "", "", "#HV", "#VC", "#SX", "",
     ];
     N.get(v as usize).copied().filter(|s| !s.is_empty())
-}
-
-/// The result of running a guest until it exits: a value, not an error. Mirrors the VMCB exit
-/// fields (EXITCODE, EXITINFO1, EXITINFO2, EXITINTINFO as 64 bits, nRIP).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct VmExit {
-    pub code: SvmExitCode,
-    pub info1: u64,
-    pub info2: u64,
-    pub int_info: u64,
-    pub next_rip: u64,
 }
 
 impl VmExit {

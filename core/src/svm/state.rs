@@ -37,18 +37,7 @@ pub struct HostSave {
     pub parked_pat: Option<u64>,
 }
 
-/// The nested-paging context of a guest run with NP_ENABLE = 1: nCR3 and the host's paging mode
-/// captured at VMRUN, which keeps controlling the nested walk (APM 15.25.3/15.25.4, reference §7.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NestedPaging {
-    pub ncr3: u64,
-    /// hEFER.NXE: without it every nested mapping is executable and NX is a reserved bit.
-    pub host_nxe: bool,
-    /// hCR0 (for hCR0.CD in the memory-type rules, reference §6.4).
-    pub host_cr0: u64,
-    pub host_cr4: u64,
-    pub host_efer: u64,
-}
+pub use crate::mem::NestedPaging;
 
 /// What the processor holds while it runs a guest (between VMRUN and #VMEXIT).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -28,7 +28,7 @@ use crate::cpu::DescTable;
 use crate::cpu::control::efer;
 use crate::cpu::exec::system::CR4_VALID;
 use crate::cpu::exec::{ExecResult, Flow};
-use crate::cpu::fault::{EmuError, Fault, Trap};
+use crate::outcome::{EmuError, Fault, PhysUse, Trap};
 use crate::cpu::msr::{EFER_VALID, MAXPHYADDR};
 use crate::machine::Machine;
 use crate::mem::Hpa;
@@ -45,7 +45,7 @@ impl Machine {
         }
         let vmcb = self
             .lend_vmcb(pa)
-            .map_err(|e| Trap::Emu(Box::new(EmuError::Machine(format!("VMCB read at {} outside RAM", e.0)))))?;
+            .map_err(|e| Trap::from(EmuError::outside_ram(PhysUse::VmcbRead, e.0)))?;
         let rip = ins.ip();
         let next = ins.next_ip();
         self.events.push(Event {
@@ -72,7 +72,7 @@ impl Machine {
             c.event_inj = 0;
             c.event_inj_err = 0;
             c.write_to(&mut self.mem, pa)
-                .map_err(|e| Trap::Emu(Box::new(EmuError::Machine(format!("VMCB write at {}", e.0)))))?;
+                .map_err(|e| Trap::from(EmuError::outside_ram(PhysUse::VmcbWrite, e.0)))?;
             self.svm.gif = false;
             self.events.push(Event {
                 kind: EventKind::Vmexit,
@@ -237,7 +237,7 @@ impl Machine {
                 Ok(())
             }
             Err(Trap::Fault(f)) => {
-                if let crate::machine::StepOutcome::Stopped(stop) = self.deliver_fault(f) {
+                if let crate::machine::StepOutcome::Stopped(stop) = self.deliver_fault(f).map_err(L0EntryError::Emu)? {
                     self.stopped = Some(stop);
                 }
                 Ok(())

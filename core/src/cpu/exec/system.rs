@@ -3,7 +3,7 @@
 //! NOP/PAUSE/fences, UD0/UD1/UD2.
 use super::{is_canonical, unsupported, ExecResult, Flow};
 use crate::cpu::control::{cr0, cr4, efer};
-use crate::cpu::fault::{vector, Fault, Trap};
+use crate::outcome::{vector, Fault, Trap};
 use crate::cpu::regs::flags as rf;
 use crate::cpu::{cpuid, msr, DescTable};
 use crate::machine::{Machine, Stop};
