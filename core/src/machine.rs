@@ -14,7 +14,7 @@
 //! - steps: one per retired instruction, per REP chunk (`string::REP_CHUNK` iterations) and per
 //!   exception delivered (so that a faulting loop still spends the budget).
 use crate::cpu::exec::{outcome_of, Flow};
-use crate::outcome::{EmuError, Fault, PhysUse, Trap, Undelivered};
+use crate::outcome::{EmuError, Fault, PhysUse, Stepped, Trap, Undelivered};
 use crate::cpu::exec::fast::Fast;
 use crate::cpu::icache::DecodeCache;
 use crate::cpu::tlb::{perm, Tlb, TlbContext};
@@ -332,41 +332,53 @@ impl Machine {
     /// Steps: a retired instruction is one step; a REP string chunk that leaves RIP at the
     /// instruction is one step; an exception delivered to a handler (or ending in shutdown) is
     /// one step too, so that a faulting loop still spends the budget.
+    ///
+    /// For a machine whose guest was entered from outside (`enter_guest`), use `run_guest`: here
+    /// the guest's exit has no taker and is an emulator error.
     pub fn step(&mut self) -> Result<StepOutcome, EmuError> {
         if let Some(s) = &self.stopped {
             return Ok(StepOutcome::Stopped(s.clone()));
         }
         let r = self.fetch_execute();
-        self.account(r)
+        match self.account(r)? {
+            Stepped::Retired => Ok(StepOutcome::Retired),
+            Stepped::Stopped(s) => Ok(StepOutcome::Stopped(s)),
+            Stepped::Exited(x) => Err(EmuError::UnclaimedExit(x.code)),
+        }
     }
 
-    /// Counts the step and turns the result of one instruction into a step outcome.
+    /// Turns the result of one instruction into a step outcome and counts the step (an exit
+    /// handed to whoever entered the guest from outside is not counted: that caller decides).
     #[inline]
-    fn account(&mut self, r: Result<Flow, Trap>) -> Result<StepOutcome, EmuError> {
-        self.steps += 1;
+    fn account(&mut self, r: Result<Flow, Trap>) -> Result<Stepped, EmuError> {
         let out = match r {
-            Ok(flow) => outcome_of(flow),
-            Err(Trap::Emu(e)) => {
-                self.steps -= 1;
-                return Err(*e);
-            }
-            Err(Trap::Fault(f)) => match self.deliver_fault(f) {
-                Ok(out) => out,
-                Err(e) => {
-                    self.steps -= 1;
-                    return Err(e);
-                }
+            Ok(flow) => match outcome_of(flow) {
+                StepOutcome::Retired => Stepped::Retired,
+                StepOutcome::Stopped(s) => Stepped::Stopped(s),
             },
+            Err(Trap::Emu(e)) => return Err(*e),
+            Err(Trap::Fault(f)) => self.deliver_fault(f)?,
             // SVM: an intercepted guest instruction or a nested page fault (svm/vmexit.rs).
-            Err(Trap::Exit(x)) => {
-                self.svm_vmexit(x);
-                StepOutcome::Retired
-            }
+            Err(Trap::Exit(x)) => self.vmexit(x)?,
         };
-        if let StepOutcome::Stopped(s) = &out {
-            self.stopped = Some(s.clone());
+        match &out {
+            Stepped::Retired => self.steps += 1,
+            Stepped::Stopped(s) => {
+                self.steps += 1;
+                self.stopped = Some(s.clone());
+            }
+            Stepped::Exited(_) => {}
         }
         Ok(out)
+    }
+
+    /// #VMEXIT from the running guest: back to the host program after its VMRUN (`Retired`), or
+    /// the exit as a value for whoever entered the guest from outside (`Exited`).
+    pub(crate) fn vmexit(&mut self, x: crate::outcome::VmExit) -> Result<Stepped, EmuError> {
+        Ok(match self.svm_vmexit(x)? {
+            Some(x) => Stepped::Exited(x),
+            None => Stepped::Retired,
+        })
     }
 
     /// Fetches (through the decode cache), executes, and moves RIP on.
@@ -408,29 +420,36 @@ impl Machine {
 
     /// Delivers an exception through the IDT; when that is impossible even for #DF the machine
     /// shuts down (triple fault). An emulator error during the delivery is returned as such.
-    pub(crate) fn deliver_fault(&mut self, f: Fault) -> Result<StepOutcome, EmuError> {
+    pub(crate) fn deliver_fault(&mut self, f: Fault) -> Result<Stepped, EmuError> {
         match self.deliver_exception(f) {
-            Ok(()) => Ok(StepOutcome::Retired),
-            Err(Undelivered::Exit(x)) => {
-                self.svm_vmexit(x);
-                Ok(StepOutcome::Retired)
-            }
+            Ok(()) => Ok(Stepped::Retired),
+            Err(Undelivered::Exit(x)) => self.vmexit(x),
             Err(Undelivered::Emu(e)) => Err(e),
             Err(Undelivered::TripleFault(why)) => match self.svm.in_guest().then(|| self.svm_shutdown_hook()).flatten() {
                 // SVM hook: a triple fault in a guest with the SHUTDOWN intercept is #VMEXIT(SHUTDOWN).
-                Some(x) => {
-                    self.svm_vmexit(x);
-                    Ok(StepOutcome::Retired)
-                }
-                None => Ok(StepOutcome::Stopped(Stop::Shutdown(why))),
+                Some(x) => self.vmexit(x),
+                None => Ok(Stepped::Stopped(Stop::Shutdown(why))),
             },
         }
     }
 
     /// Runs until a stop or until `max_steps` total steps (counted from the program's start).
+    /// For a machine whose guest was entered from outside, use `run_guest`: here its exit has no
+    /// taker and is an emulator error.
     pub fn run(&mut self, max_steps: u64) -> Result<RunEnd, EmuError> {
+        match self.run_guest(max_steps)? {
+            GuestRun::Stopped(s) => Ok(RunEnd::Stopped(s)),
+            GuestRun::Budget => Ok(RunEnd::Budget),
+            GuestRun::Exited(x) => Err(EmuError::UnclaimedExit(x.code)),
+        }
+    }
+
+    /// Runs until a stop, `max_steps` total steps, or the #VMEXIT of a guest entered with
+    /// `enter_guest` (returned as a value and not counted as a step: kvm-ioctls' `run()` shape).
+    #[inline]
+    pub fn run_guest(&mut self, max_steps: u64) -> Result<GuestRun, EmuError> {
         if let Some(s) = &self.stopped {
-            return Ok(RunEnd::Stopped(s.clone()));
+            return Ok(GuestRun::Stopped(s.clone()));
         }
         while self.steps < max_steps {
             let r = self.fetch_execute();
@@ -438,13 +457,15 @@ impl Machine {
                 self.steps += 1;
                 continue;
             }
-            if let StepOutcome::Stopped(s) = self.account(r)? {
-                return Ok(RunEnd::Stopped(s));
+            match self.account(r)? {
+                Stepped::Retired => {}
+                Stepped::Stopped(s) => return Ok(GuestRun::Stopped(s)),
+                Stepped::Exited(x) => return Ok(GuestRun::Exited(x)),
             }
         }
         match &self.stopped {
-            Some(s) => Ok(RunEnd::Stopped(s.clone())),
-            None => Ok(RunEnd::Budget),
+            Some(s) => Ok(GuestRun::Stopped(s.clone())),
+            None => Ok(GuestRun::Budget),
         }
     }
 }

@@ -114,7 +114,13 @@ pub fn to_record(m: &Machine, model: &str) -> MachineRecord {
             .filter(|(_, p)| p.iter().any(|&b| b != 0))
             .map(|(pn, p)| PageRecord { page: pn, data: base64_encode(p) })
             .collect(),
-        svm: Some(m.svm.clone()),
+        svm: Some(SvmRecord {
+            model: m.svm.model,
+            gif: m.svm.gif,
+            guest: m.svm.guest.clone(),
+            l0_host: false,
+            pending_exit: None,
+        }),
         l0: None,
     }
 }
@@ -260,7 +266,16 @@ pub fn from_record(rec: &MachineRecord) -> Result<Machine, CheckpointError> {
     let total = rec.events_total.map_or(kept.len(), |t| t as usize);
     m.events = crate::trace::EventLog::from_kept(kept, total).map_err(|e| inv(format!("events: {e}")))?;
     if let Some(svm) = &rec.svm {
-        m.svm = svm.clone();
+        if svm.pending_exit.is_some() {
+            return Err(inv("the SVM state holds an exit that no one took (`pending_exit`)".into()));
+        }
+        let mut guest = svm.guest.clone();
+        if svm.l0_host
+            && let Some(g) = guest.as_mut()
+        {
+            g.host = None;
+        }
+        m.svm = crate::svm::SvmState { model: svm.model, gif: svm.gif, guest };
     }
     m.flush_tlb();
     Ok(m)

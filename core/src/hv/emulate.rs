@@ -2,7 +2,7 @@
 //! EFER with a per-level SVME bit) and the CONTRACT devices (ports 0xE9 and 0xF4).
 use super::gpat::NestedCtx;
 use super::l0::{Kvm, EFER_LMA, EFER_SVME};
-use crate::outcome::{vector, EmuError, L0Failure};
+use crate::outcome::{EmuError, Fault, L0Failure};
 use crate::cpu::msr;
 use crate::machine::Stop;
 use crate::mem::Hpa;
@@ -12,7 +12,7 @@ use crate::svm::VmExit;
 
 impl Kvm {
     /// An MSR access L0 intercepted for its current guest (PAT or EFER). Returns a fault to inject.
-    pub(crate) fn msr_exit(&mut self, s: &mut VmcbSave, write: bool) -> Result<Option<(u8, Option<u32>)>, EmuError> {
+    pub(crate) fn msr_exit(&mut self, s: &mut VmcbSave, write: bool) -> Result<Option<Fault>, EmuError> {
         match self.m.cpu.regs.gpr[1] as u32 {
             msr::PAT => Ok(self.pat_msr(s, write)),
             msr::EFER => Ok(self.efer_msr(s, write)),
@@ -21,13 +21,13 @@ impl Kvm {
     }
 
     /// RDMSR/WRMSR(EFER): the hardware value with this level's own SVME bit.
-    fn efer_msr(&mut self, s: &mut VmcbSave, write: bool) -> Option<(u8, Option<u32>)> {
+    fn efer_msr(&mut self, s: &mut VmcbSave, write: bool) -> Option<Fault> {
         let lvl = self.nested.is_some() as usize;
         let regs = &mut self.m.cpu.regs;
         if write {
             let v = (regs.gpr[2] & 0xffff_ffff) << 32 | (s.rax & 0xffff_ffff);
             if v & !msr::EFER_VALID != 0 {
-                return Some((vector::GP, Some(0)));
+                return Some(Fault::gp0());
             }
             self.svme[lvl] = v & EFER_SVME != 0;
             // LMA is the processor's: keep it; SVME stays set in the hardware VMCB.
@@ -41,14 +41,14 @@ impl Kvm {
     }
 
     /// RDMSR/WRMSR(PAT) by the current guest, through the design. Returns a fault to inject.
-    pub(crate) fn pat_msr(&mut self, s: &mut VmcbSave, write: bool) -> Option<(u8, Option<u32>)> {
+    pub(crate) fn pat_msr(&mut self, s: &mut VmcbSave, write: bool) -> Option<Fault> {
         let ops = self.design.ops();
         let c = NestedCtx { guest_mode: self.nested.is_some(), nested_npt: self.ctx.nested_npt };
         let regs = &mut self.m.cpu.regs;
         if write {
             let v = (regs.gpr[2] & 0xffff_ffff) << 32 | (s.rax & 0xffff_ffff);
             if ops.wrmsr(&mut self.pat, &c, v, false).is_err() {
-                return Some((vector::GP, Some(0)));
+                return Some(Fault::gp0());
             }
             self.sync_gpat_fields();
         } else {

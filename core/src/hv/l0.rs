@@ -5,15 +5,16 @@
 use super::gpat::{Design, NestedCtx, PatRegs};
 use super::layout::Layout;
 use super::shadow_npt::ShadowNpt;
-use crate::outcome::{vector, EmuError, L0Failure, PhysUse};
+use crate::outcome::{EmuError, L0Failure, PhysUse};
 use crate::cpu::msr;
-use crate::machine::{LoadError, Machine, RunEnd, StepOutcome, Stop};
+use crate::machine::{LoadError, Machine};
+use crate::outcome::{Fault, GuestRun, RunEnd, StepOutcome, Stop};
 use crate::mem::Hpa;
 use crate::mem::phys::OutOfRange;
 use crate::svm::insn::seg_to_vmcb;
 use crate::svm::intercept::{set_intercept, EventInj, EventType};
 use crate::svm::vmcb::{Vmcb, VmcbControl, VmcbSave, control_f};
-use crate::svm::vmrun::HostPaging;
+use crate::svm::vmrun::{GuestEntry, HostPaging};
 use crate::svm::{SvmExitCode, SvmModel, VmExit};
 use crate::trace::{Detail, Event, EventKind, Level};
 use serde::{Deserialize, Serialize};
@@ -49,6 +50,14 @@ pub(crate) fn vmcb_read_err(e: OutOfRange) -> EmuError {
 }
 pub(crate) fn vmcb_write_err(e: OutOfRange) -> EmuError {
     EmuError::outside_ram(PhysUse::L0VmcbWrite, e.0)
+}
+
+/// Whether handling an exit completed a step of L1/L2. An exit L0 handles entirely by itself
+/// (a shadow-NPT fill, a write to a protected NPT page) is invisible to its guests: no step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Handled {
+    Retired,
+    Invisible,
 }
 
 /// Configuration of the modelled L0.
@@ -186,20 +195,17 @@ impl Kvm {
     }
 
     /// (Re-)enters the current guest: vmcb02 when `l2`, else vmcb01. An exit raised while the
-    /// entry delivers EVENTINJ is handled at once (it happened before any guest instruction).
+    /// entry delivers EVENTINJ is handled at once (it happened before any guest instruction,
+    /// within the step being completed).
     pub(crate) fn enter(&mut self, l2: bool) -> Result<(), EmuError> {
         let pa = Hpa(if l2 { self.layout.vmcb02 } else { self.layout.vmcb01 });
-        self.m.svm_enter_from_l0(pa, L0_PAGING).map_err(|e| match e {
-            crate::svm::vmrun::L0EntryError::Memory(a) => EmuError::outside_ram(PhysUse::L0VmcbRead, a),
-            crate::svm::vmrun::L0EntryError::Check(c) => {
-                L0Failure::BadVmcb { check: c.name, section: c.apm_section, detail: c.detail }.into()
+        match self.m.enter_guest(pa, L0_PAGING)? {
+            GuestEntry::Running | GuestEntry::Stopped(_) => Ok(()),
+            GuestEntry::Exited(x) => self.handle_exit(x).map(|_| ()),
+            GuestEntry::Invalid(c) => {
+                Err(L0Failure::BadVmcb { check: c.name, section: c.apm_section, detail: c.detail }.into())
             }
-            crate::svm::vmrun::L0EntryError::Emu(e) => e,
-        })?;
-        if let Some(x) = self.m.svm.pending_exit.take() {
-            return self.handle_exit(x);
         }
-        Ok(())
     }
 
     pub(crate) fn read_vmcb(&mut self, pa: u64) -> Result<Vmcb, EmuError> {
@@ -230,43 +236,64 @@ impl Kvm {
 
     pub(crate) fn event(&mut self, kind: EventKind, from: Level, to: Level, code: u64, rip: u64, detail: impl Into<Detail>) {
         let detail = Some(detail.into());
-        self.m.events.push(Event { kind, from, to, exit_code: code, step: self.m.steps, rip, detail });
+        // Exits are handled before their step is counted: the event belongs to the step in progress.
+        self.m.events.push(Event { kind, from, to, exit_code: code, step: self.m.steps + 1, rip, detail });
     }
 
     /// One step: the hardware executes one instruction of L1 or L2; an exit goes to L0.
     pub fn step(&mut self) -> Result<StepOutcome, EmuError> {
-        let out = self.m.step()?;
-        if let Some(x) = self.m.svm.pending_exit.take() {
-            self.handle_exit(x)?;
-            if let Some(s) = &self.m.stopped {
-                return Ok(StepOutcome::Stopped(s.clone()));
+        // A budget of one more step: `Budget` means that step retired.
+        match self.m.run_guest(self.m.steps + 1)? {
+            GuestRun::Exited(x) => {
+                self.exit(x)?;
+                Ok(match &self.m.stopped {
+                    Some(s) => StepOutcome::Stopped(s.clone()),
+                    None => StepOutcome::Retired,
+                })
             }
-            return Ok(StepOutcome::Retired);
+            GuestRun::Stopped(s) => Ok(StepOutcome::Stopped(s)),
+            GuestRun::Budget => Ok(StepOutcome::Retired),
         }
-        Ok(out)
     }
 
-    /// Runs until a stop or `max_steps` total steps.
+    /// Runs until a stop or `max_steps` total steps: the hardware runs the guest until it exits,
+    /// L0 handles the exit, and so on.
     pub fn run(&mut self, max_steps: u64) -> Result<RunEnd, EmuError> {
-        while self.m.steps < max_steps {
-            if let StepOutcome::Stopped(s) = self.step()? {
-                return Ok(RunEnd::Stopped(s));
+        loop {
+            match self.m.run_guest(max_steps)? {
+                GuestRun::Exited(x) => {
+                    self.exit(x)?;
+                    if let Some(s) = &self.m.stopped {
+                        return Ok(RunEnd::Stopped(s.clone()));
+                    }
+                }
+                GuestRun::Stopped(s) => return Ok(RunEnd::Stopped(s)),
+                GuestRun::Budget => return Ok(RunEnd::Budget),
             }
         }
-        Ok(match &self.m.stopped {
-            Some(s) => RunEnd::Stopped(s.clone()),
-            None => RunEnd::Budget,
-        })
+    }
+
+    /// L0 takes a #VMEXIT of its guest. The exiting instruction (or event) is a retired step of
+    /// L1/L2 unless L0 handled the exit entirely by itself (`Handled::Invisible`).
+    fn exit(&mut self, x: VmExit) -> Result<(), EmuError> {
+        if self.handle_exit(x)? == Handled::Retired {
+            self.m.steps += 1;
+        }
+        Ok(())
     }
 
     /// Dispatches a hardware #VMEXIT to L0.
-    fn handle_exit(&mut self, x: VmExit) -> Result<(), EmuError> {
+    fn handle_exit(&mut self, x: VmExit) -> Result<Handled, EmuError> {
         let from = self.level();
         let vmcb = self.current_vmcb();
         // Save-area RIP (VMCB+0x578, reference §1.3) for the event; the handlers read what they need.
-        let rip = self.m.mem.read_u64(Hpa(vmcb.0 + 0x578)).unwrap_or(0);
+        let rip = self.m.mem.read_u64(Hpa(vmcb.0 + 0x578)).map_err(vmcb_read_err)?;
         self.event(EventKind::Vmexit, from, Level::L0, x.code.0, rip, Detail::Name(x.code.name()));
-        if from == Level::L2 { self.l2_exit(x) } else { self.l1_exit(x) }
+        if x.code == SvmExitCode::NPF {
+            return self.l0_npf(x, from == Level::L2);
+        }
+        if from == Level::L2 { self.l2_exit(x)? } else { self.l1_exit(x)? }
+        Ok(Handled::Retired)
     }
 
     /// Exits of L1 (vmcb01).
@@ -282,7 +309,7 @@ impl Kvm {
                 }
                 let pa = v.save.rax;
                 if pa & 0xfff != 0 || pa + 0x1000 > self.layout.l1_mem {
-                    return self.inject_and_enter((vector::GP, Some(0)), false);
+                    return self.inject_and_enter(Fault::gp0(), false);
                 }
                 self.m
                     .vmload_vmsave_at(Hpa(pa), x.code == SvmExitCode::VMSAVE)
@@ -299,7 +326,7 @@ impl Kvm {
             }
             SvmExitCode::VMMCALL => v.save.rax = KVM_ENOSYS,
             SvmExitCode::INVLPGA => {}
-            SvmExitCode::SKINIT => return self.inject_and_enter((vector::UD, None), false),
+            SvmExitCode::SKINIT => return self.inject_and_enter(Fault::ud(), false),
             SvmExitCode::HLT => {
                 v.save.rip = x.next_rip;
                 self.write_vmcb(self.layout.vmcb01, &v)?;
@@ -317,7 +344,6 @@ impl Kvm {
                 }
             }
             SvmExitCode::IOIO => self.device_io(&mut v.save, x)?,
-            SvmExitCode::NPF => return self.l0_npf(x, false),
             other => {
                 return Err(L0Failure::UnexpectedExit { name: other.name(), from_l2: false }.into());
             }
@@ -328,16 +354,16 @@ impl Kvm {
     }
 
     /// #UD/#GP checks of an SVM instruction executed by L1 (KVM: EFER.SVME and paging, then CPL).
-    pub(crate) fn svm_insn_fault(&self, s: &VmcbSave) -> Option<(u8, Option<u32>)> {
+    pub(crate) fn svm_insn_fault(&self, s: &VmcbSave) -> Option<Fault> {
         self.svm_insn_fault_at(s.cr0, s.cpl)
     }
 
     /// `svm_insn_fault` from L1's CR0 and CPL.
-    pub(crate) fn svm_insn_fault_at(&self, cr0: u64, cpl: u8) -> Option<(u8, Option<u32>)> {
+    pub(crate) fn svm_insn_fault_at(&self, cr0: u64, cpl: u8) -> Option<Fault> {
         if !self.svme[0] || cr0 & (1 << 31) == 0 {
-            Some((vector::UD, None))
+            Some(Fault::ud())
         } else if cpl != 0 {
-            Some((vector::GP, Some(0)))
+            Some(Fault::gp0())
         } else {
             None
         }
@@ -347,18 +373,18 @@ impl Kvm {
     /// its VMCB is the one of the faulting instruction. For L2, an exception vmcb12 intercepts
     /// becomes a #VMEXIT to L1 instead (`nested_svm_inject_exception_vmexit`, reference §2.4):
     /// exit code 0x40 + vector, EXITINFO1 = the error code.
-    pub(crate) fn inject_and_enter(&mut self, f: (u8, Option<u32>), l2: bool) -> Result<(), EmuError> {
-        if l2 && self.nested.as_ref().is_some_and(|n| crate::svm::is_intercepted(&n.ctrl, 64 + f.0 as u32)) {
+    pub(crate) fn inject_and_enter(&mut self, f: Fault, l2: bool) -> Result<(), EmuError> {
+        if l2 && self.nested.as_ref().is_some_and(|n| crate::svm::is_intercepted(&n.ctrl, 64 + f.vector as u32)) {
             let x = VmExit {
-                code: SvmExitCode(0x40 + f.0 as u64),
-                info1: f.1.unwrap_or(0) as u64,
+                code: SvmExitCode(0x40 + f.vector as u64),
+                info1: f.error_code.unwrap_or(0) as u64,
                 info2: 0,
                 int_info: 0,
                 next_rip: 0,
             };
             return self.reflect(x);
         }
-        let e = EventInj { valid: true, vector: f.0, ty: EventType::Exception, error_code: f.1 }.encode();
+        let e = EventInj { valid: true, vector: f.vector, ty: EventType::Exception, error_code: f.error_code }.encode();
         let pa = if l2 { self.layout.vmcb02 } else { self.layout.vmcb01 };
         self.edit_vmcb(pa, |p| {
             control_f::event_inj.set(p, e as u32);

@@ -3,8 +3,8 @@
 //! L0), the emulated #VMEXIT that writes vmcb12, and L0's #NPF handling (shadow NPT fills, the
 //! write protection of L1's NPT pages, faults reflected to L1).
 use super::gpat::{NestedCtx, Vmrun12};
-use super::l0::{bit, vmcb_read_err, vmcb_write_err, Kvm, Nested12, EFER_SVME, KVM_ENOSYS};
-use crate::outcome::{vector, EmuError, L0Failure, ModelLimit, PhysUse};
+use super::l0::{bit, vmcb_read_err, vmcb_write_err, Handled, Kvm, Nested12, EFER_SVME, KVM_ENOSYS};
+use crate::outcome::{EmuError, Fault, L0Failure, ModelLimit, PhysUse};
 use crate::cpu::msr::{EFER_VALID, MAXPHYADDR};
 use crate::machine::Stop;
 use crate::mem::{Gpa, Hpa};
@@ -34,7 +34,7 @@ impl Kvm {
         }
         let hsave = self.m.cpu.msr.vm_hsave_pa;
         if hsave == 0 || gpa12 & 0xfff != 0 || gpa12 >> MAXPHYADDR != 0 {
-            return self.inject_and_enter((vector::GP, Some(0)), false);
+            return self.inject_and_enter(Fault::gp0(), false);
         }
         if gpa12 + 0x1000 > self.layout.l1_mem {
             return Err(L0Failure::Vmcb12OutsideL1(gpa12).into());
@@ -160,9 +160,6 @@ impl Kvm {
 
     /// Exits of L2 (vmcb02): reflect to L1 when L1 intercepts, else L0 handles (reference §2.4).
     pub(crate) fn l2_exit(&mut self, x: VmExit) -> Result<(), EmuError> {
-        if x.code == SvmExitCode::NPF {
-            return self.l0_npf(x, true);
-        }
         let c12 = &self.nested.as_ref().expect("L2 runs only with a cached vmcb12").ctrl;
         let l1_wants = match x.code {
             SvmExitCode::MSR => {
@@ -255,9 +252,9 @@ impl Kvm {
 
     /// #NPF seen by L0: from L2 with nested NPT, a shadow fill or a fault reflected to L1; from
     /// anyone, a write to a write-protected L1 NPT page (zap, unprotect, retry).
-    pub(crate) fn l0_npf(&mut self, x: VmExit, l2: bool) -> Result<(), EmuError> {
-        // The exit is L0's business, invisible to L1 and L2: the instruction did not retire.
-        self.m.steps -= 1;
+    /// The exit is L0's business, invisible to L1 and L2 (the instruction did not retire),
+    /// unless the fault is reflected to L1.
+    pub(crate) fn l0_npf(&mut self, x: VmExit, l2: bool) -> Result<Handled, EmuError> {
         if self.last_npf.0 == self.m.steps && self.last_npf.1 == x.info2 {
             self.last_npf.2 += 1;
             if self.last_npf.2 > 64 {
@@ -270,8 +267,9 @@ impl Kvm {
         if !nested_np {
             let page = x.info2 & !0xfff;
             if x.info2 < self.layout.l1_mem && self.shadow.protected.contains(&page) && x.info1 & 2 != 0 {
-                self.shadow.zap(&mut self.m.mem, &self.layout);
-                return self.enter(l2);
+                self.shadow.zap(&mut self.m.mem, &self.layout)?;
+                self.enter(l2)?;
+                return Ok(Handled::Invisible);
             }
             return Err(L0Failure::GpaOutsideL1 { gpa: x.info2, l1_mib: self.layout.l1_mem >> 20 }.into());
         }
@@ -283,8 +281,8 @@ impl Kvm {
             Err(NptError::Fault { exit_info_1, .. }) => {
                 // Reflect with L1's error code and the stage the hardware reported (§7.5).
                 let info1 = exit_info_1 & !(NPF_GUEST_FINAL | NPF_GUEST_PAGE) | (x.info1 & (NPF_GUEST_FINAL | NPF_GUEST_PAGE));
-                self.m.steps += 1;
-                self.reflect(VmExit { code: SvmExitCode::NPF, info1, info2: x.info2, int_info: x.int_info, next_rip: 0 })
+                self.reflect(VmExit { code: SvmExitCode::NPF, info1, info2: x.info2, int_info: x.int_info, next_rip: 0 })?;
+                Ok(Handled::Retired)
             }
             Err(NptError::Memory(a)) => {
                 Err(EmuError::outside_ram(PhysUse::L0L1NptEntry, a))
@@ -301,7 +299,7 @@ impl Kvm {
                 for (i, &(ea, e)) in t.entries.iter().enumerate() {
                     let upd = e | PTE_A | if i == last && acc.write { PTE_D } else { 0 };
                     if upd != e {
-                        let _ = self.m.mem.write_u64(ea, upd);
+                        self.m.mem.write_u64(ea, upd).map_err(|e| EmuError::outside_ram(PhysUse::L0L1NptEntry, e.0))?;
                     }
                     writable &= e & 2 != 0;
                     exec &= !(n.l1_nxe && e >> 63 != 0);
@@ -310,18 +308,19 @@ impl Kvm {
                 // A write to one of L1's NPT pages through L2 would bypass the protection: zap first.
                 let page = spa & !0xfff;
                 if acc.write && self.shadow.protected.contains(&page) {
-                    self.shadow.zap(&mut self.m.mem, &self.layout);
+                    self.shadow.zap(&mut self.m.mem, &self.layout)?;
                 }
                 for &(ea, _) in &t.entries {
-                    self.shadow.protect(&mut self.m.mem, &self.layout, ea.0 & !0xfff);
+                    self.shadow.protect(&mut self.m.mem, &self.layout, ea.0 & !0xfff)?;
                 }
-                if !self.shadow.map(&mut self.m.mem, &self.layout, x.info2, spa, writable && dirty, !exec) {
-                    self.shadow.zap(&mut self.m.mem, &self.layout);
+                if !self.shadow.map(&mut self.m.mem, &self.layout, x.info2, spa, writable && dirty, !exec)? {
+                    self.shadow.zap(&mut self.m.mem, &self.layout)?;
                 }
                 // The root may have moved after a zap: point vmcb02 at it again.
                 let root = self.shadow.root(&mut self.m.mem, &self.layout);
-                let _ = self.m.mem.write_u64(Hpa(self.layout.vmcb02 + 0xb0), root);
-                self.enter(true)
+                self.edit_vmcb(self.layout.vmcb02, |p| crate::svm::vmcb::control_f::nested_cr3.set(p, root))?;
+                self.enter(true)?;
+                Ok(Handled::Invisible)
             }
         }
     }
