@@ -8,6 +8,7 @@ pub mod hv;
 pub mod machine;
 pub mod mem;
 pub mod outcome;
+pub mod pat_layers;
 pub mod report;
 pub mod scenario;
 pub mod sim;
