@@ -77,7 +77,7 @@ fn end_text(sim: &Sim) -> Option<String> {
     sim.machine().stopped.as_ref().map(|s| match s {
         crate::Stop::DebugExit(c) => format!("debug-exit {c}"),
         crate::Stop::Halt => "halt".into(),
-        crate::Stop::Shutdown(w) => format!("shutdown: {w}"),
+        s @ (crate::Stop::Shutdown(_) | crate::Stop::ModelLimit(_)) => format!("shutdown: {}", s.reason().unwrap_or_default()),
     })
 }
 

@@ -8,10 +8,13 @@ pub mod devices;
 pub mod hv;
 pub mod machine;
 pub mod mem;
+pub mod outcome;
+pub mod pat_layers;
 pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod svm;
 pub mod trace;
 
-pub use machine::{Machine, RunEnd, Stop};
+pub use machine::Machine;
+pub use outcome::{EmuError, Fault, GuestRun, RunEnd, StepOutcome, Stop, VmExit};

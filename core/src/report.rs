@@ -55,8 +55,10 @@ pub fn run_json_with_regs(m: &Machine, end: &RunEnd, r: &crate::cpu::Regs) -> Va
     if std::str::from_utf8(&m.console).is_err() {
         o["console_hex"] = Value::String(m.console.iter().map(|b| format!("{b:02x}")).collect());
     }
-    if let RunEnd::Stopped(Stop::Shutdown(why)) = end {
-        o["shutdown_reason"] = Value::String(why.clone());
+    if let RunEnd::Stopped(s) = end
+        && let Some(why) = s.reason()
+    {
+        o["shutdown_reason"] = Value::String(why);
     }
     o
 }

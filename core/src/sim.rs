@@ -1,7 +1,7 @@
 //! One handle on a run under any CONTRACT §2 model: the hardware models run the program on the
 //! machine directly; the `kvm-*` models run it as L1 under the L0 model. The CLI, the web app and
 //! the scenario runner all go through this.
-use crate::cpu::fault::EmuError;
+use crate::outcome::EmuError;
 use crate::cpu::Regs;
 use crate::hv::gpat::Design;
 use crate::hv::{Kvm, L0Config};

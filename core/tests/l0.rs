@@ -108,7 +108,7 @@ fn save_restore_matrix_while_l2_runs() {
 
 #[test]
 fn pat_layers_of_l2s_first_fetch() {
-    use nestscope_core::hv::pat_layers::pat_layers;
+    use nestscope_core::pat_layers::pat_layers;
     use nestscope_core::mem::memtype::MemType;
     use nestscope_core::mem::paging::Access;
     // L2's PTEs and L1's NPT entry select PA0 everywhere. gPAT PA0: WB (G) or, under legacy and

@@ -92,7 +92,7 @@ pub fn app() -> Html {
 
     // PAT layers of an L2 access (default: L2's next instruction fetch).
     let pgva = pat_gva.unwrap_or(rip);
-    let layers = nestscope_core::hv::pat_layers::pat_layers(&sim, pgva, walk_access.access(m.cpu.cpl == 3));
+    let layers = nestscope_core::pat_layers::pat_layers(&sim, pgva, walk_access.access(m.cpu.cpl == 3));
 
     // Lockstep comparison of the loaded program under two models.
     let on_compare = {

@@ -116,7 +116,7 @@ fn stop_text(s: &Stop) -> String {
     match s {
         Stop::DebugExit(c) => format!("debug-exit, code {c}"),
         Stop::Halt => "halt".to_string(),
-        Stop::Shutdown(why) => format!("shutdown: {why}"),
+        Stop::Shutdown(_) | Stop::ModelLimit(_) => format!("shutdown: {}", s.reason().unwrap_or_default()),
     }
 }
 

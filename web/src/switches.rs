@@ -4,7 +4,7 @@
 //!
 //! Snapshots are cheap to keep current: a page is copied again only when its write generation
 //! moved, and the global write generation tells in O(1) whether anything was written at all.
-use nestscope_core::cpu::fault::EmuError;
+use nestscope_core::outcome::EmuError;
 use nestscope_core::machine::{RunEnd, StepOutcome};
 use nestscope_core::mem::Hpa;
 use nestscope_core::sim::Sim;

@@ -3,7 +3,7 @@
 //! Table 15-19 (see core/tests/l0.rs).
 #![cfg(target_arch = "wasm32")]
 use nestscope_core::compare::compare;
-use nestscope_core::hv::pat_layers::pat_layers;
+use nestscope_core::pat_layers::pat_layers;
 use nestscope_core::hv::L0Config;
 use nestscope_core::mem::paging::Access;
 use nestscope_core::sim::Sim;

@@ -48,6 +48,7 @@ pub fn to_record(m: &Machine, model: &str, pages: bool) -> MachineRecord {
             Stop::Halt => StopRecord::Halt,
             Stop::DebugExit(code) => StopRecord::DebugExit { code: *code },
             Stop::Shutdown(reason) => StopRecord::Shutdown { reason: reason.clone() },
+            Stop::ModelLimit(crate::outcome::ModelLimit::L2HaltForever { rip }) => StopRecord::L2HaltForever { rip: *rip },
         }),
         events: m
             .events
@@ -113,7 +114,13 @@ pub fn to_record(m: &Machine, model: &str, pages: bool) -> MachineRecord {
         } else {
             Vec::new()
         },
-        svm: Some(m.svm.clone()),
+        svm: Some(SvmRecord {
+            model: m.svm.model,
+            gif: m.svm.gif,
+            guest: m.svm.guest.clone(),
+            l0_host: false,
+            pending_exit: None,
+        }),
         l0: None,
     }
 }
@@ -251,6 +258,7 @@ pub fn from_record(rec: &MachineRecord, mem: PhysMem) -> Result<Machine, Checkpo
         StopRecord::Halt => Stop::Halt,
         StopRecord::DebugExit { code } => Stop::DebugExit(*code),
         StopRecord::Shutdown { reason } => Stop::Shutdown(reason.clone()),
+        StopRecord::L2HaltForever { rip } => Stop::ModelLimit(crate::outcome::ModelLimit::L2HaltForever { rip: *rip }),
     });
     let kept: Vec<Event> = rec
         .events
@@ -277,7 +285,16 @@ pub fn from_record(rec: &MachineRecord, mem: PhysMem) -> Result<Machine, Checkpo
     };
     m.events = crate::trace::EventLog::from_kept(kept, total).map_err(|e| inv(format!("events: {e}")))?;
     if let Some(svm) = &rec.svm {
-        m.svm = svm.clone();
+        if svm.pending_exit.is_some() {
+            return Err(inv("the SVM state holds an exit that no one took (`pending_exit`)".into()));
+        }
+        let mut guest = svm.guest.clone();
+        if svm.l0_host
+            && let Some(g) = guest.as_mut()
+        {
+            g.host = None;
+        }
+        m.svm = crate::svm::SvmState { model: svm.model, gif: svm.gif, guest };
     }
     m.flush_tlb();
     Ok(m)

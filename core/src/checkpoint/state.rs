@@ -25,10 +25,24 @@ pub struct MachineRecord {
     /// The processor's SVM state (GIF, a running guest and its host save). Absent in files written
     /// before the SVM model existed, which had none to save.
     #[serde(default)]
-    pub svm: Option<crate::svm::SvmState>,
+    pub svm: Option<SvmRecord>,
     /// The L0 model's state under a `kvm-*` model.
     #[serde(default)]
     pub l0: Option<L0Record>,
+}
+
+/// The processor's SVM state. Files written before the hardware stopped knowing about L0 carry
+/// `l0_host` (the guest was entered by the L0 model: it has no host save now) and `pending_exit`
+/// (never set between steps); both are read and no longer written.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SvmRecord {
+    pub model: crate::svm::SvmModel,
+    pub gif: bool,
+    pub guest: Option<crate::svm::state::GuestMode>,
+    #[serde(default, skip_serializing)]
+    pub l0_host: bool,
+    #[serde(default, skip_serializing)]
+    pub pending_exit: Option<crate::outcome::VmExit>,
 }
 
 /// What the L0 model keeps besides the machine (hv/l0.rs).
@@ -53,6 +67,9 @@ pub enum StopRecord {
     Halt,
     DebugExit { code: u8 },
     Shutdown { reason: String },
+    /// The model-limit stop of an L2 HLT without the HLT intercept (files written before it
+    /// existed hold it as `shutdown` with the same reason text, which loads as a shutdown).
+    L2HaltForever { rip: u64 },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -122,8 +122,7 @@ fn cpu(r: &MachineRecord) -> Result<(), CheckpointError> {
         return Err(field("cpu.cpl", format!("cpl {} is not 0..=3", c.cpl)));
     }
     long_mode("cpu", c.rip, c.rflags, c.cr0, c.efer, c.cs.attrib)?;
-    if let Some(g) = r.svm.as_ref().and_then(|s| s.guest.as_ref()) {
-        let h = &g.host;
+    if let Some(h) = r.svm.as_ref().and_then(|s| s.guest.as_ref()).and_then(|g| g.host.as_ref()) {
         long_mode("svm.guest.host", h.rip, h.rflags, h.cr0, h.efer, h.cs.attrib)?;
         if let Some(p) = h.parked_pat.filter(|&p| !crate::mem::memtype::pat_valid(p)) {
             return Err(field("svm.guest.host.parked_pat", format!("{p:#x} is not a valid PAT")));

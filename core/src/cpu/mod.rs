@@ -4,7 +4,6 @@ pub mod control;
 pub mod cpuid;
 pub mod decode;
 pub mod exec;
-pub mod fault;
 pub mod icache;
 pub mod msr;
 pub mod regs;
@@ -12,7 +11,7 @@ pub mod segments;
 pub mod tlb;
 
 pub use control::ControlRegs;
-pub use fault::{EmuError, Fault};
+pub use crate::outcome::{EmuError, Fault};
 pub use regs::{Gpr, Regs};
 pub use segments::{DescTable, Segment};
 

@@ -16,7 +16,7 @@
 //! same entries; their A bits, and the D bits the cached permissions rely on, are already set),
 //! so what a program observes is unchanged: it is still "flushed on every world switch".
 use crate::mem::paging::Access;
-use crate::svm::state::NestedPaging;
+use crate::mem::NestedPaging;
 
 pub const TLB_ENTRIES: usize = 512;
 

@@ -1,12 +1,11 @@
 //! SVM exit codes (EXITCODE, VMCB+0x070; reference §2.1 / APM Appendix C) and the `VmExit` value.
 use super::exit_table::explain;
-use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A 64-bit SVM exit code. The named constants, the numbered families (`exception(v)`,
-/// `cr_write(n)`, …) and the names come from the exit table (`exit_table.rs`).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-pub struct SvmExitCode(pub u64);
+/// A 64-bit SVM exit code: the type lives with the other outcomes (`crate::outcome`); its named
+/// constants, the numbered families (`exception(v)`, `cr_write(n)`, …) and the names come from the
+/// exit table (`exit_table.rs`).
+pub use crate::outcome::{SvmExitCode, VmExit};
 
 impl SvmExitCode {
     /// The APM name ("VMEXIT_MSR", "VMEXIT_NPF", "VMEXIT_INVALID", …; from the exit table), or
@@ -41,17 +40,6 @@ pub fn exception_mnemonic(v: u8) -> Option<&'static str> {
         "#MF", "#AC", "#MC", "#XM", "", "#CP", "", "", "", "", "", "", "#HV", "#VC", "#SX", "",
     ];
     N.get(v as usize).copied().filter(|s| !s.is_empty())
-}
-
-/// The result of running a guest until it exits: a value, not an error. Mirrors the VMCB exit
-/// fields (EXITCODE, EXITINFO1, EXITINFO2, EXITINTINFO as 64 bits, nRIP).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct VmExit {
-    pub code: SvmExitCode,
-    pub info1: u64,
-    pub info2: u64,
-    pub int_info: u64,
-    pub next_rip: u64,
 }
 
 impl VmExit {

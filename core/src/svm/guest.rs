@@ -18,10 +18,11 @@ use super::intercept::{EventInj, EventType, IoioInfo, iopm_intercepted, is_inter
 use super::model::SvmModel;
 use crate::cpu::control::{cr4, efer};
 use crate::cpu::exec::{ExecResult, Flow};
-use crate::cpu::fault::{Fault, Trap, vector};
+use crate::outcome::{Fault, Trap, vector};
 use crate::cpu::msr;
 use crate::cpu::regs::flags as rf;
-use crate::machine::{Machine, Stop};
+use crate::machine::Machine;
+use crate::outcome::{ModelLimit, Stop};
 use iced_x86::{Code, Instruction, Mnemonic, OpKind, Register};
 
 /// CR0 bits a write may change without the selective CR0 write intercept (`I::SELECTIVE_CR0`)
@@ -112,11 +113,9 @@ impl Machine {
                 }
                 // HLT in L2 without the intercept: the guest halts, and nothing can wake it (no
                 // interrupt source is modelled). CONTRACT §1 reserves exit "halt" for HLT by the
-                // outermost program, so the run ends as a shutdown that says why.
-                Some(Ok(Flow::Stop(Box::new(Stop::Shutdown(format!(
-                    "L2 executed HLT at rip {:#x} without the HLT intercept: it halts forever (no interrupt source)",
-                    ins.ip()
-                ))))))
+                // outermost program, so the run ends with this model-limit stop (reported as a
+                // shutdown that says why).
+                Some(Ok(Flow::Stop(Box::new(Stop::ModelLimit(ModelLimit::L2HaltForever { rip: ins.ip() })))))
             }
             M::Invlpg => {
                 let la = self.effective_address(ins);
@@ -296,10 +295,10 @@ impl Machine {
     /// vector is intercepted becomes #VMEXIT(0x40 + vector) **before** it is delivered and before
     /// CR2 is written. EXITINFO1 = error code (0 if none), EXITINFO2 = the faulting address for #PF
     /// (reference §2.3), EXITINTINFO = the event that was being delivered when this one arose
-    /// (`prior`), nRIP = 0. Returns true if the exit happened.
-    pub(crate) fn svm_exception_hook(&mut self, f: &Fault, prior: Option<&Fault>) -> bool {
+    /// (`prior`), nRIP = 0. Returns the exit to perform, if intercepted.
+    pub(crate) fn svm_exception_hook(&self, f: &Fault, prior: Option<&Fault>) -> Option<VmExit> {
         if !self.guest_intercepts(I::exception(f.vector)) {
-            return false;
+            return None;
         }
         let exit = VmExit {
             code: SvmExitCode::exception(f.vector),
@@ -308,25 +307,20 @@ impl Machine {
             int_info: prior.map(exception_event).unwrap_or(0),
             next_rip: 0,
         };
-        self.svm_vmexit(exit);
-        true
+        Some(exit)
     }
 
     /// Hook in exception delivery: a #VMEXIT (e.g. #NPF) while delivering `event` in the guest;
     /// EXITINTINFO records the event (APM 15.7.2).
-    pub(crate) fn svm_exit_during_delivery(&mut self, mut exit: VmExit, event: &Fault) {
+    pub(crate) fn svm_exit_during_delivery(&self, mut exit: VmExit, event: &Fault) -> VmExit {
         exit.int_info = exception_event(event);
-        self.svm_vmexit(exit);
+        exit
     }
 
     /// Hook for a triple fault: in a guest with the SHUTDOWN intercept it becomes
-    /// #VMEXIT(SHUTDOWN) (reference §2.2); otherwise the machine shuts down. Returns true if the
-    /// exit happened.
-    pub(crate) fn svm_shutdown_hook(&mut self) -> bool {
-        if !self.guest_intercepts(I::SHUTDOWN) {
-            return false;
-        }
-        self.svm_vmexit(VmExit { code: SvmExitCode::SHUTDOWN, ..Default::default() });
-        true
+    /// #VMEXIT(SHUTDOWN) (reference §2.2); otherwise the machine shuts down. Returns the exit to
+    /// perform, if intercepted.
+    pub(crate) fn svm_shutdown_hook(&self) -> Option<VmExit> {
+        self.guest_intercepts(I::SHUTDOWN).then(|| VmExit { code: SvmExitCode::SHUTDOWN, ..Default::default() })
     }
 }

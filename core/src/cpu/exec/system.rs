@@ -5,7 +5,7 @@ use super::{is_canonical, unsupported, ExecResult, Flow};
 use crate::cpu::caps::CpuCaps;
 use crate::devices::{CONSOLE_PORT, DEBUG_EXIT_PORT};
 use crate::cpu::control::{cr0, cr4, efer};
-use crate::cpu::fault::{vector, Fault, Trap};
+use crate::outcome::{vector, Fault, Trap};
 use crate::cpu::regs::flags as rf;
 use crate::cpu::{cpuid, msr, DescTable};
 use crate::machine::{Machine, Stop};

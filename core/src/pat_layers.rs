@@ -3,6 +3,9 @@
 //! the L0/shadow NPT entry — with the type bare metal would give (Table 15-19 of L2's and L1's
 //! layers, then 15-20 with the MTRRs) and the type the model actually gives (what the hardware
 //! does with vmcb02's gPAT and the shadow entries, whose memtype bits are 0: KVM ignores L1's).
+//!
+//! A view of any run (`Sim`): it sits above `sim`, next to `compare`, and reads the hardware or
+//! the L0 model's state without changing it.
 use crate::mem::memtype::combine::{resolve_nested, MemTypeResolution, NestedMemTypeInputs, PatLookup, PteRef};
 use crate::mem::paging::Access;
 use crate::mem::{Gpa, Gva};
