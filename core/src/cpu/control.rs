@@ -17,6 +17,7 @@ pub mod cr4 {
     pub const PSE: u64 = 1 << 4;
     pub const PAE: u64 = 1 << 5;
     pub const PGE: u64 = 1 << 7;
+    pub const PCE: u64 = 1 << 8;
 }
 pub mod efer {
     pub const SCE: u64 = 1 << 0;
