@@ -31,9 +31,11 @@ pub fn round_trips(model: &str, n: u32) -> f64 {
 /// (`bench/run-wasm.js`, used by `scripts/bench-against.sh`).
 #[wasm_bindgen]
 pub fn run_program(program: &[u8], model: &str) -> Result<String, String> {
-    let mut s = nestscope_core::sim::Sim::new(program, nestscope_core::machine::DEFAULT_MEM_MIB, model, &Default::default())
-        .map_err(|e| e.to_string())?;
+    let mut s =
+        nestscope_core::sim::Sim::new(program, nestscope_core::machine::DEFAULT_MEM_MIB, model, &Default::default())
+            .map_err(|e| e.to_string())?;
     let end = s.run(u64::MAX).map_err(|e| e.to_string())?;
     let r = s.report(&end);
-    Ok(serde_json::json!({"exit": r["exit"], "code": r["code"], "steps": r["steps"], "console": r["console"]}).to_string())
+    Ok(serde_json::json!({"exit": r["exit"], "code": r["code"], "steps": r["steps"], "console": r["console"]})
+        .to_string())
 }

@@ -17,7 +17,8 @@ const USAGE: &str = "usage: nestscope <command> …
   asm FILE.asm -o FILE.bin
   disasm FILE.bin
   scenario list | scenario run NAME [--model M] [--json] | scenario test
-  bench [--steps N] [--trips N] [--models A,B,…] [--json]
+  bench [--steps N] [--trips N] [--models A,B,…] [--json] | bench --checkpoints [--json]
+  explain CODE… [--json]   (SVM exit code or name: 0x7c, -1, VMEXIT_NPF, MSR_PROT)
 PROGRAM is a flat binary (.bin, loaded at 0x100000) or an assembly file (.asm).";
 
 /// Default step budget: large enough for any catalog program, small enough to stop a runaway guest.
@@ -39,7 +40,8 @@ pub fn dispatch(argv: &[String]) -> Result<u8, Failure> {
         "disasm" => disasm(&args::parse(rest, &[], &[])?),
         "asm" => asm(&args::parse(rest, &["o"], &[])?),
         "scenario" => crate::scenario_cmd::dispatch(rest),
-        "bench" => crate::bench_cmd::run(&args::parse(rest, &["steps", "trips", "models"], &["json"])?),
+        "bench" => crate::bench_cmd::run(&args::parse(rest, &["steps", "trips", "models"], &["json", "checkpoints"])?),
+        "explain" => crate::explain_cmd::run(&args::parse(rest, &[], &["json"])?),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(0)

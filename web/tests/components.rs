@@ -355,6 +355,11 @@ async fn switch_trace_lists_events_and_explains_a_failed_check() {
     click("tr[data-event='498']");
     settle().await;
     assert_eq!(texts(&root, "[data-testid=switch-detail] h3"), vec!["event #498: #VMEXIT L2→L1 0x81 VMEXIT_VMMCALL"]);
+    // the exit table's explanation of the code (APM section 15.9 for the instruction intercepts)
+    assert_eq!(
+        texts(&root, "[data-testid=exit-meaning]"),
+        vec!["VMEXIT_VMMCALL = SVM_EXIT_VMMCALL, intercept VMMCALL (APM 15.9): VMMCALL, the call to the hypervisor"]
+    );
     assert_eq!(texts(&root, ".changed-fields li"), vec!["vmcb12 exit_code: 0x0000000000000000 → 0x0000000000000081"]);
 }
 

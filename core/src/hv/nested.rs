@@ -3,20 +3,20 @@
 //! L0), the emulated #VMEXIT that writes vmcb12, and L0's #NPF handling (shadow NPT fills, the
 //! write protection of L1's NPT pages, faults reflected to L1).
 use super::gpat::{NestedCtx, Vmrun12};
-use super::l0::{bit, vmcb_read_err, vmcb_write_err, Kvm, Nested12, EFER_SVME};
+use super::l0::{vmcb_read_err, vmcb_write_err, Kvm, Nested12};
+use crate::cpu::control::efer::SVME as EFER_SVME;
 use crate::cpu::fault::{vector, EmuError};
-use crate::cpu::msr::{EFER_VALID, MAXPHYADDR};
+use crate::cpu::msr::MAXPHYADDR;
 use crate::machine::Stop;
 use crate::mem::{Gpa, Hpa};
 use crate::svm::checks::{check_vmrun, HostContext};
 use crate::svm::intercept::{is_intercepted, iopm_intercepted_with, msrpm_intercepted_with, set_intercept, IoioInfo};
 use crate::svm::npt::{npt_walk_with, NptAccess, NptContext, NptError, NptStage, NptTranslation, NPF_GUEST_FINAL, NPF_GUEST_PAGE};
-use crate::svm::vmcb::{Vmcb, VmcbControl, save_f};
-use crate::svm::{SvmExitCode, VmExit};
+use crate::svm::vmcb::{Vmcb, VmcbControl, control_f, save_f};
+use crate::svm::{Intercept as I, SvmExitCode, VmExit};
 use crate::trace::{Detail, EventKind, Level};
 
-const PTE_A: u64 = 1 << 5;
-const PTE_D: u64 = 1 << 6;
+use crate::mem::paging::pte::{A as PTE_A, D as PTE_D};
 
 impl Kvm {
     /// Whether the 4 KiB page at L1 guest-physical `pa` lies inside L1's RAM (checked arithmetic:
@@ -59,14 +59,7 @@ impl Kvm {
             np_clean: v12.control.clean & crate::svm::vmcb::control::CLEAN_NP != 0,
         };
         let ops = self.design.ops();
-        let host = HostContext {
-            cr0,
-            max_phys_bits: MAXPHYADDR as u8,
-            check_gpat: ops.checks_gpat(&r12),
-            long_mode_supported: true,
-            cr4_supported: crate::cpu::exec::system::CR4_VALID,
-            efer_supported: EFER_VALID,
-        };
+        let host = HostContext::new(cr0, ops.checks_gpat(&r12));
         let failed = check_vmrun(&v12.control, &v12.save, &host).err().map(|f| format!("{} (APM {}): {}", f.name, f.apm_section, f.detail));
         let merged = if failed.is_none() { self.merge_maps(&v12.control) } else { Ok(()) };
         if let Some(why) = failed.or(merged.err()) {
@@ -99,8 +92,8 @@ impl Kvm {
         for (n, w) in c12.intercept_words().into_iter().enumerate() {
             *c.intercept_word_mut(n).expect("six words") = w;
         }
-        for b in [bit::HLT, bit::IOIO_PROT, bit::MSR_PROT, bit::SHUTDOWN, bit::VMRUN, bit::VMMCALL] {
-            set_intercept(c, b, true);
+        for i in [I::HLT, I::IOIO_PROT, I::MSR_PROT, I::SHUTDOWN, I::VMRUN, I::VMMCALL] {
+            set_intercept(c, i, true);
         }
         c.iopm_base_pa = self.layout.iopm02;
         c.msrpm_base_pa = self.layout.msrpm02;
@@ -137,15 +130,15 @@ impl Kvm {
         let (mb, ib) = (c12.msrpm_base_pa & !0xfff, c12.iopm_base_pa & !0xfff);
         let page_gen = |a: u64| self.m.mem.page_generation(Hpa(a));
         let gens = [page_gen(mb), page_gen(mb + 0x1000), page_gen(ib), page_gen(ib + 0x1000), page_gen(ib + 0x2000)];
-        let key = (mb, ib, is_intercepted(c12, bit::MSR_PROT), is_intercepted(c12, bit::IOIO_PROT), gens);
+        let key = (mb, ib, is_intercepted(c12, I::MSR_PROT), is_intercepted(c12, I::IOIO_PROT), gens);
         if self.merged_maps.as_ref() == Some(&key) {
             return Ok(());
         }
         self.merged_maps = Some(key);
         let (l0m, l0i) = (self.layout.msrpm01, self.layout.iopm01);
         for (own, l1base, out, len, on) in [
-            (l0m, c12.msrpm_base_pa & !0xfff, self.layout.msrpm02, 0x2000usize, is_intercepted(c12, bit::MSR_PROT)),
-            (l0i, c12.iopm_base_pa & !0xfff, self.layout.iopm02, 0x3000usize, is_intercepted(c12, bit::IOIO_PROT)),
+            (l0m, c12.msrpm_base_pa & !0xfff, self.layout.msrpm02, 0x2000usize, is_intercepted(c12, I::MSR_PROT)),
+            (l0i, c12.iopm_base_pa & !0xfff, self.layout.iopm02, 0x3000usize, is_intercepted(c12, I::IOIO_PROT)),
         ] {
             let mut merged = vec![0u8; len];
             let _ = self.m.mem.read(Hpa(own), &mut merged);
@@ -193,18 +186,18 @@ impl Kvm {
         let l1_wants = match x.code {
             SvmExitCode::MSR => {
                 let msr = self.m.cpu.regs.gpr[1] as u32;
-                is_intercepted(c12, bit::MSR_PROT)
+                is_intercepted(c12, I::MSR_PROT)
                     && msrpm_intercepted_with(|a| self.l1_byte(a), c12.msrpm_base_pa, msr, x.info1 != 0).unwrap_or(true)
             }
             SvmExitCode::IOIO => {
                 let io = IoioInfo::decode(x.info1)
                     .ok_or_else(|| EmuError::Machine(format!("L0: malformed IOIO EXITINFO1 {:#x}", x.info1)))?;
-                is_intercepted(c12, bit::IOIO_PROT)
+                is_intercepted(c12, I::IOIO_PROT)
                     && iopm_intercepted_with(|a| self.l1_byte(a), c12.iopm_base_pa, io.port, io.size).unwrap_or(true)
             }
-            SvmExitCode::HLT => is_intercepted(c12, bit::HLT),
-            SvmExitCode::SHUTDOWN => is_intercepted(c12, bit::SHUTDOWN),
-            SvmExitCode::VMMCALL => is_intercepted(c12, bit::VMMCALL),
+            SvmExitCode::HLT => is_intercepted(c12, I::HLT),
+            SvmExitCode::SHUTDOWN => is_intercepted(c12, I::SHUTDOWN),
+            SvmExitCode::VMMCALL => is_intercepted(c12, I::VMMCALL),
             _ => true,
         };
         if l1_wants {
@@ -380,7 +373,7 @@ impl Kvm {
                 }
                 // The root may have moved after a zap: point vmcb02 at it again.
                 let root = self.shadow.root(&mut self.m.mem, &self.layout);
-                let _ = self.m.mem.write_u64(Hpa(self.layout.vmcb02 + 0xb0), root);
+                let _ = control_f::nested_cr3.write(&mut self.m.mem, Hpa(self.layout.vmcb02), root);
                 self.enter(true)
             }
         }

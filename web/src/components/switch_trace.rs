@@ -5,6 +5,7 @@ use crate::components::vmcb_view::{field_changed, fields_of, hex_value};
 use crate::switches::SwitchRecord;
 use nestscope_core::svm::checks::CHECKS;
 use nestscope_core::svm::exit_code::SvmExitCode;
+use nestscope_core::svm::explain;
 use nestscope_core::trace::{Event, EventKind};
 use std::rc::Rc;
 use yew::prelude::*;
@@ -42,6 +43,15 @@ pub fn exit_text(e: &Event) -> String {
     }
 }
 
+/// What the exit table says about a #VMEXIT's code: "VMEXIT_VMMCALL = SVM_EXIT_VMMCALL, intercept
+/// VMMCALL (APM 15.9): VMMCALL, the call to the hypervisor"; `None` for a VMRUN or an unknown code.
+pub fn exit_meaning(e: &Event) -> Option<String> {
+    let x = (e.kind == EventKind::Vmexit).then(|| explain(SvmExitCode(e.exit_code))).flatten()?;
+    let linux = x.linux_name.map(|l| format!(" = {l}")).unwrap_or_default();
+    let bit = x.intercept.map(|i| format!(", intercept {i}")).unwrap_or_default();
+    Some(format!("{}{linux}{bit} (APM {}): {}", x.apm_name, x.section, x.meaning))
+}
+
 /// A failed consistency check from a VMEXIT_INVALID detail "NAME (APM sec): what":
 /// (name, APM section, what).
 pub fn failed_check(detail: &str) -> Option<(String, String, String)> {
@@ -72,6 +82,9 @@ fn detail_of(i: usize, e: &Event, rec: Option<&SwitchRecord>, names: &[(u64, Str
         <div class="switch-detail" data-testid="switch-detail">
             <h3>{format!("event #{i}: {} {}→{} {}", kind_name(e.kind), e.from.name(), e.to.name(), exit_text(e))}</h3>
             <p>{format!("step {}, RIP {:#x}", e.step, e.rip)}</p>
+            if let Some(m) = exit_meaning(e) {
+                <p class="dim" data-testid="exit-meaning">{m}</p>
+            }
             if let Some((name, sec, what)) = check {
                 <p class="failed-check" data-testid="failed-check">
                     {"VMRUN failed the consistency check "}<strong>{name.clone()}</strong>{format!(" (APM {sec}): {what}")}
@@ -125,7 +138,7 @@ pub fn switch_trace(p: &SwitchTraceProps) -> Html {
                                 <td class="addr">{i}</td>
                                 <td>{kind_name(e.kind)}</td>
                                 <td>{format!("{}→{}", e.from.name(), e.to.name())}</td>
-                                <td>{exit_text(e)}</td>
+                                <td title={exit_meaning(e).unwrap_or_default()}>{exit_text(e)}</td>
                                 <td>{e.step}</td>
                                 <td>{format!("{:#x}", e.rip)}</td>
                                 <td class="detail">{e.detail_text().unwrap_or_default()}</td>
