@@ -96,7 +96,35 @@ impl Machine {
                 }
                 plain(self, if ins.mnemonic() == M::Rdtsc { I::RDTSC } else { I::RDTSCP }, 0)
             }
-            M::Rdpmc => plain(self, I::RDPMC, 0),
+            // RDPMC: #GP at CPL > 0 with CR4.PCE clear comes before the intercept (APM 15.9).
+            M::Rdpmc => {
+                if self.cpu.ctl.cr4 & cr4::PCE == 0 && !cpl0 {
+                    return gp();
+                }
+                plain(self, I::RDPMC, 0)
+            }
+            // SMSW reads CR0 (CR0 read intercept, exit 0x00); LMSW writes CR0 (CR0 write
+            // intercept, exit 0x10, or the selective CR0 write, exit 0x65, when it changes a bit
+            // other than TS/MP) — APM 15.8.1. LMSW loads PE, MP, EM, TS and cannot clear PE.
+            M::Smsw => plain(self, I::cr_read(0), 0),
+            M::Lmsw => {
+                if !cpl0 {
+                    return gp();
+                }
+                if self.guest_intercepts(I::cr_write(0)) {
+                    return Some(insn_exit(I::cr_write(0), 0, next));
+                }
+                if !self.guest_intercepts(I::SELECTIVE_CR0) {
+                    return None;
+                }
+                let src = match self.read_op(ins, 0) {
+                    Ok(v) => v,
+                    Err(t) => return Some(Err(t)),
+                };
+                let old = self.cpu.ctl.cr0;
+                let new = (old & !0xe) | (src & 0xf) | (old & 1);
+                ((new ^ old) & !CR0_SELECTIVE_IGNORED != 0).then(|| insn_exit(I::SELECTIVE_CR0, 0, next))
+            }
             M::Pushf | M::Pushfd | M::Pushfq => plain(self, I::PUSHF, 0),
             M::Popf | M::Popfd | M::Popfq => plain(self, I::POPF, 0),
             M::Cpuid => plain(self, I::CPUID, 0),
