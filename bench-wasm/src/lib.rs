@@ -23,5 +23,6 @@ pub fn mips_mem(steps: f64) -> f64 {
 /// Nested round trips per second under `model` (L2 VMMCALL reflected to L1, L1 VMRUN again).
 #[wasm_bindgen]
 pub fn round_trips(model: &str, n: u32) -> f64 {
+    let model = model.parse().unwrap_or_else(|e| panic!("{e}"));
     nestscope_core::bench::round_trips_per_second(model, n, &mut now)
 }

@@ -4,6 +4,7 @@
 use crate::args::Args;
 use crate::Failure;
 use nestscope_core::bench::{alu_loop_program, mem_loop_program, measure_round_trips, run_mips, RoundTrips};
+use nestscope_core::Model;
 use std::io::Write;
 
 const DEFAULT_STEPS: u64 = 20_000_000;
@@ -16,16 +17,13 @@ pub fn run(a: &Args) -> Result<u8, Failure> {
     if steps == 0 || trips == 0 || trips > u32::MAX as u64 {
         return Err(Failure::input("--steps and --trips must be positive (--trips at most 4294967295)"));
     }
-    let models: Vec<&str> = a.value("models").unwrap_or(DEFAULT_MODELS).split(',').map(str::trim).collect();
     // Unknown models are bad input: find them before spending time on measurements.
-    for m in &models {
-        if !nestscope_core::sim::MODELS.contains(m) {
-            return Err(Failure::input(format!(
-                "unknown model `{m}` (models: {})",
-                nestscope_core::sim::MODELS.join(", ")
-            )));
-        }
-    }
+    let models: Vec<Model> = a
+        .value("models")
+        .unwrap_or(DEFAULT_MODELS)
+        .split(',')
+        .map(|m| m.trim().parse::<Model>().map_err(|e| Failure::input(e.to_string())))
+        .collect::<Result<_, _>>()?;
     let json = a.flag("json");
     let start = std::time::Instant::now();
     let mut clock = || start.elapsed().as_secs_f64() * 1000.0;

@@ -5,7 +5,7 @@ use nestscope_core::hv::L0Config;
 use nestscope_core::machine::{Machine, DEFAULT_MEM_MIB};
 use nestscope_core::sim::Sim;
 use nestscope_core::checkpoint;
-use nestscope_core::RunEnd;
+use nestscope_core::{Model, RunEnd};
 
 const USAGE: &str = "usage: nestscope <command> …
   exec PROGRAM [--model NAME] [--max-steps N] [--mem MiB] [--json] [--save-at STEP --checkpoint FILE]
@@ -64,8 +64,8 @@ pub fn load_program(path: &str) -> Result<Vec<u8>, Failure> {
 
 fn exec(a: &Args) -> Result<u8, Failure> {
     let path = a.one_file("PROGRAM")?;
-    let model = a.value("model").unwrap_or("bare");
     let program = load_program(path)?;
+    let model: Model = a.value("model").unwrap_or("bare").parse().map_err(|e| Failure::input(format!("{path}: {e}")))?;
     let mem = a.number("mem")?.unwrap_or(DEFAULT_MEM_MIB);
     let max_steps = a.number("max-steps")?.unwrap_or(DEFAULT_MAX_STEPS);
     let save_at = a.number("save-at")?;

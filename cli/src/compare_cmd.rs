@@ -6,6 +6,7 @@ use crate::Failure;
 use nestscope_core::compare::{compare, CompareError};
 use nestscope_core::hv::L0Config;
 use nestscope_core::machine::DEFAULT_MEM_MIB;
+use nestscope_core::Model;
 
 pub fn run(a: &Args) -> Result<u8, Failure> {
     let path = a.one_file("PROGRAM")?;
@@ -15,6 +16,8 @@ pub fn run(a: &Args) -> Result<u8, Failure> {
         return Err(Failure::input(format!("--models takes two models separated by a comma, got `{models}`")));
     };
     let program = load_program(path)?;
+    let parse = |m: &str| m.parse::<Model>().map_err(|e| Failure::input(format!("{path}: {e}")));
+    let (ma, mb) = (parse(ma)?, parse(mb)?);
     let mem = a.number("mem")?.unwrap_or(DEFAULT_MEM_MIB);
     let max = a.number("max-steps")?.unwrap_or(DEFAULT_MAX_STEPS);
     let c = compare(&program, [ma, mb], mem, max, &L0Config::default()).map_err(|e| match e {

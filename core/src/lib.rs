@@ -5,8 +5,10 @@ pub mod checkpoint;
 pub mod compare;
 pub mod cpu;
 pub mod hv;
+pub mod inspect;
 pub mod machine;
 pub mod mem;
+pub mod model;
 pub mod report;
 pub mod scenario;
 pub mod sim;
@@ -14,3 +16,4 @@ pub mod svm;
 pub mod trace;
 
 pub use machine::{Machine, RunEnd, Stop};
+pub use model::Model;

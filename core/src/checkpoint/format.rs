@@ -6,7 +6,10 @@ use std::fmt;
 pub const FORMAT_NAME: &str = "nestscope-checkpoint";
 /// The one format version constant. Fixtures of every version live in
 /// `core/tests/data/checkpoint/v<N>/` and must keep loading.
-pub const FORMAT_VERSION: u32 = 1;
+///
+/// - 1: the first format.
+/// - 2: events may carry their detail as data (`detail_data`) besides its text.
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CheckpointError {

@@ -4,10 +4,11 @@ use super::state::*;
 use crate::cpu::msr::MsrState;
 use crate::cpu::{DescTable, Segment};
 use crate::machine::{Machine, Stop};
+use crate::model::Model;
 use crate::sim::Sim;
 use crate::mem::phys::PAGE_SIZE;
 use crate::mem::Hpa;
-use crate::trace::{Event, EventKind, Level};
+use crate::trace::{Detail, Event, EventKind, FailedCheck, Level};
 
 fn seg(s: &Segment) -> SegmentRecord {
     SegmentRecord { selector: s.selector, base: s.base, limit: s.limit, attrib: s.attrib }
@@ -34,12 +35,59 @@ fn unlevel(s: &str) -> Result<Level, CheckpointError> {
     }
 }
 
+fn detail_record(d: &Detail) -> Option<DetailRecord> {
+    match d {
+        Detail::Vmrun { vmcb, emulated_by } => {
+            Some(DetailRecord::Vmrun { vmcb: vmcb.0, emulated_by: emulated_by.map(str::to_string) })
+        }
+        Detail::VmrunFailed(c) => Some(DetailRecord::VmrunFailed {
+            check: c.name.to_string(),
+            apm_section: c.apm_section.to_string(),
+            detail: c.detail.clone(),
+        }),
+        Detail::Name(_) | Detail::Text(_) => None,
+    }
+}
+
+/// An event's detail from its text and data. Without data, a text that is the exit code's name
+/// is that name (as recorded), anything else text.
+fn detail_of(text: &str, data: Option<&DetailRecord>, exit_code: u64) -> Result<Detail, CheckpointError> {
+    let d = match data {
+        None => {
+            let name = crate::svm::SvmExitCode(exit_code).name();
+            return Ok(if name == text { Detail::Name(name) } else { Detail::Text(text.to_string()) });
+        }
+        Some(DetailRecord::Vmrun { vmcb, emulated_by }) => {
+            let emulated_by = match emulated_by {
+                None => None,
+                Some(n) => Some(
+                    crate::hv::gpat::Design::from_name(n)
+                        .ok_or_else(|| CheckpointError::Invalid(format!("event detail: `{n}` is not an L0 design")))?
+                        .name(),
+                ),
+            };
+            Detail::Vmrun { vmcb: Hpa(*vmcb), emulated_by }
+        }
+        Some(DetailRecord::VmrunFailed { check, apm_section, detail }) => {
+            let (name, sec, _) = crate::svm::checks::CHECKS
+                .iter()
+                .find(|c| c.0 == check && c.1 == apm_section)
+                .ok_or_else(|| CheckpointError::Invalid(format!("event detail: no consistency check `{check}` (APM {apm_section})")))?;
+            Detail::VmrunFailed(FailedCheck { name, apm_section: sec, detail: detail.clone() })
+        }
+    };
+    if d.to_string() != text {
+        return Err(CheckpointError::Invalid(format!("event detail `{text}` does not match its data `{d}`")));
+    }
+    Ok(d)
+}
+
 /// The persisted form of a machine.
-pub fn to_record(m: &Machine, model: &str) -> MachineRecord {
+pub fn to_record(m: &Machine, model: Model) -> MachineRecord {
     let c = &m.cpu;
     let r = &c.msr;
     MachineRecord {
-        model: model.to_string(),
+        model,
         mem_mib: m.mem.size() >> 20,
         steps: m.steps,
         console: base64_encode(&m.console),
@@ -62,6 +110,7 @@ pub fn to_record(m: &Machine, model: &str) -> MachineRecord {
                 step: e.step,
                 rip: e.rip,
                 detail: e.detail_text(),
+                detail_data: e.detail.as_ref().and_then(detail_record),
             })
             .collect(),
         events_total: (m.events.dropped() > 0).then_some(m.events.len() as u64),
@@ -120,7 +169,7 @@ pub fn to_record(m: &Machine, model: &str) -> MachineRecord {
 
 /// The persisted form of a run under any model.
 pub fn sim_record(sim: &Sim) -> MachineRecord {
-    let mut rec = to_record(sim.machine(), sim.model_name());
+    let mut rec = to_record(sim.machine(), sim.model());
     if let Sim::Kvm(k) = sim {
         rec.l0 = Some(L0Record {
             design: k.design,
@@ -143,13 +192,13 @@ pub fn sim_from_record(rec: &MachineRecord) -> Result<Sim, CheckpointError> {
     let m = from_record(rec)?;
     match &rec.l0 {
         None => {
-            if crate::svm::SvmModel::from_name(&rec.model).is_none() {
+            if rec.model.is_l0() {
                 return Err(CheckpointError::Invalid(format!("model `{}` needs an `l0` section", rec.model)));
             }
             Ok(Sim::Hw(m))
         }
         Some(l) => {
-            if l.design.name() != rec.model {
+            if rec.model != Model::L0(l.design) {
                 return Err(CheckpointError::Invalid(format!("model `{}` but L0 design `{}`", rec.model, l.design.name())));
             }
             let layout = crate::hv::layout::Layout::new(l.l1_mem_mib << 20);
@@ -251,7 +300,7 @@ pub fn from_record(rec: &MachineRecord) -> Result<Machine, CheckpointError> {
                 exit_code: e.exit_code,
                 step: e.step,
                 rip: e.rip,
-                detail: e.detail.clone().map(crate::trace::Detail::Text),
+                detail: e.detail.as_ref().map(|t| detail_of(t, e.detail_data.as_ref(), e.exit_code)).transpose()?,
             })
         })
         .collect::<Result<_, _>>()?;
@@ -265,7 +314,7 @@ pub fn from_record(rec: &MachineRecord) -> Result<Machine, CheckpointError> {
 }
 
 /// Serializes a machine into a checkpoint document.
-pub fn save(m: &Machine, model: &str) -> String {
+pub fn save(m: &Machine, model: Model) -> String {
     envelope(&to_record(m, model))
 }
 
@@ -291,7 +340,7 @@ pub fn load_sim(text: &str) -> Result<Sim, CheckpointError> {
 }
 
 /// Parses and validates a checkpoint document; returns the machine and its model name.
-pub fn load(text: &str) -> Result<(Machine, String), CheckpointError> {
+pub fn load(text: &str) -> Result<(Machine, Model), CheckpointError> {
     let rec = parse_record(text)?;
     let m = from_record(&rec)?;
     Ok((m, rec.model))
