@@ -16,10 +16,10 @@ pub fn run(a: &Args) -> Result<u8, Failure> {
         return Err(Failure::input(format!("--models takes two models separated by a comma, got `{models}`")));
     };
     let program = load_program(path)?;
-    let parse = |m: &str| m.parse::<Model>().map_err(|e| Failure::input(format!("{path}: {e}")));
-    let (ma, mb) = (parse(ma)?, parse(mb)?);
     let mem = a.number("mem")?.unwrap_or(DEFAULT_MEM_MIB);
     let max = a.number("max-steps")?.unwrap_or(DEFAULT_MAX_STEPS);
+    let parse = |m: &str| m.parse::<Model>().map_err(|e| Failure::input(format!("{path}: {e}")));
+    let (ma, mb) = (parse(ma)?, parse(mb)?);
     let c = compare(&program, [ma, mb], mem, max, &L0Config::default()).map_err(|e| match e {
         CompareError::Setup(e) => Failure::input(format!("{path}: {e}")),
         CompareError::Emulator(e) => Failure::input(format!("{path}: {e}")),

@@ -91,8 +91,10 @@ pub struct UnknownModel(pub String);
 
 impl fmt::Display for UnknownModel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The name may come from anywhere (a file, a URL): at most 60 characters, escaped.
         let names: Vec<&str> = Model::ALL.iter().map(|m| m.name()).collect();
-        write!(f, "unknown model `{}` (models: {})", self.0, names.join(", "))
+        let shown: String = self.0.chars().take(60).collect();
+        write!(f, "unknown model `{}` (models: {})", shown.escape_default(), names.join(", "))
     }
 }
 
@@ -146,6 +148,7 @@ mod tests {
             "unknown model `kvm-nope` (models: bare, bare-swap, bare-qemu, kvm-legacy, kvm-rfc, kvm-swap, kvm-merged)"
         );
         assert!("Bare".parse::<Model>().is_err(), "names are exact");
+        assert!("a\nb".parse::<Model>().unwrap_err().to_string().starts_with("unknown model `a\\nb`"), "one line");
         assert!(serde_json::from_str::<Model>("\"x\"").unwrap_err().to_string().contains("unknown model `x`"));
     }
 

@@ -5,13 +5,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MachineRecord {
-    /// The model the run uses (its CONTRACT §2 name on disk).
-    pub model: crate::model::Model,
+    /// CONTRACT §2 model name the run uses (`Model`'s name).
+    pub model: String,
     pub mem_mib: u64,
     /// Retired instructions since the program's start.
     pub steps: u64,
-    /// Console bytes (base64).
-    pub console: String,
+    /// Console bytes (base64 in JSON).
+    pub console: super::format::Bytes,
     pub stopped: Option<StopRecord>,
     /// The kept events (trace/log.rs): all of them, or the first 10 000 and the last 10 000.
     pub events: Vec<EventRecord>,
@@ -19,7 +19,8 @@ pub struct MachineRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events_total: Option<u64>,
     pub cpu: CpuRecord,
-    /// Every RAM page that is not all zero.
+    /// v1: every RAM page that is not all zero. v2: empty (memory is the payload's page section).
+    #[serde(default)]
     pub pages: Vec<PageRecord>,
     /// The processor's SVM state (GIF, a running guest and its host save). Absent in files written
     /// before the SVM model existed, which had none to save.
@@ -66,8 +67,8 @@ pub struct EventRecord {
     pub rip: u64,
     /// The detail as text (what the CLI shows).
     pub detail: Option<String>,
-    /// The detail as data, when it is more than text (format 2; absent in version 1 files). Its
-    /// text must be `detail`.
+    /// The detail as data, when it is more than text (absent in version 1 files and in version 2
+    /// files written before details were structured). Its text must be `detail`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail_data: Option<DetailRecord>,
 }
@@ -153,6 +154,6 @@ pub struct MsrRecord {
 pub struct PageRecord {
     /// Physical page number (address >> 12).
     pub page: u64,
-    /// 4096 bytes, base64.
-    pub data: String,
+    /// 4096 bytes (base64 in JSON).
+    pub data: super::format::Bytes,
 }
