@@ -59,7 +59,7 @@ mod tests {
         page[0x668..0x670].copy_from_slice(&0x0007_0406_0007_0406u64.to_le_bytes());
         assert_eq!(field_of_page(&page, g), FieldValue::Int(0x0007_0406_0007_0406));
         let before = page;
-        page[0x66f] = 0;
+        page[0x668] = 0x07; // PA0: WB -> UC-
         assert!(field_changed(g, &before, &page) && !field_changed(field("rip").unwrap(), &before, &page));
     }
 }
