@@ -12,7 +12,7 @@
 #
 # Usage: scripts/bench-against.sh [--engines native,wasm,qemu,bochs] [--programs alu,mem,call,string,roundtrip]
 #                                 [--runs N (median of N, default 3)] [--scale F (big-run lengths x F)]
-#                                 [--wall] [--no-build]
+#                                 [--wall] [--no-build] [--nestscope BIN (the CLI to run, default the release build)]
 # Engines that are not installed are skipped with a note (scripts/setup.sh --bench installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +24,7 @@ runs=3
 scale=1
 build=1
 clock=cpu
+cli=
 while [ $# -gt 0 ]; do
   case "$1" in
     --engines) engines=$2; shift 2 ;;
@@ -32,9 +33,13 @@ while [ $# -gt 0 ]; do
     --scale) scale=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --wall) clock=wall; shift ;;
+    --nestscope) cli=$2; shift 2 ;;
     -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "bench-against: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
+done
+for e in ${engines//,/ }; do
+  case $e in native|wasm|qemu|bochs) ;; *) echo "bench-against: unknown engine $e (engines: native, wasm, qemu, bochs)" >&2; exit 2 ;; esac
 done
 has() { case ",$1," in *",$2,"*) return 0 ;; *) return 1 ;; esac; }
 command -v nasm >/dev/null || { echo "bench-against: nasm is needed (scripts/setup.sh)" >&2; exit 2; }
@@ -58,10 +63,10 @@ if has "$engines" bochs && ! command -v bochs >/dev/null; then
 fi
 
 target=${CARGO_TARGET_DIR:-target}
-cli=$target/release/nestscope
+cli=${cli:-$target/release/nestscope}
 wasm_dir=$target/bench-wasm
 if [ "$build" = 1 ]; then
-  if has "$engines" native; then cargo build -q -p nestscope-cli --release; fi
+  if has "$engines" native && [ "$cli" = "$target/release/nestscope" ]; then cargo build -q -p nestscope-cli --release; fi
   if has "$engines" wasm; then
     cargo build -q -p nestscope-bench-wasm --release --target wasm32-unknown-unknown
     wasm-bindgen --target nodejs --out-dir "$wasm_dir" "$target/wasm32-unknown-unknown/release/nestscope_bench_wasm.wasm"

@@ -37,5 +37,6 @@ pub fn run_program(program: &[u8], model: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())?;
     let end = s.run(u64::MAX).map_err(|e| e.to_string())?;
     let r = s.report(&end);
-    Ok(serde_json::json!({"exit": r["exit"], "code": r["code"], "steps": r["steps"], "console": r["console"]}).to_string())
+    Ok(serde_json::json!({"exit": r["exit"], "code": r["code"], "steps": r["steps"], "console": r["console"]})
+        .to_string())
 }

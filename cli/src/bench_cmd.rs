@@ -12,6 +12,14 @@ const DEFAULT_TRIPS: u64 = 100_000;
 const DEFAULT_MODELS: &str = "bare,kvm-legacy,kvm-merged";
 
 pub fn run(a: &Args) -> Result<u8, Failure> {
+    if a.flag("checkpoints") {
+        for o in ["steps", "trips", "models"] {
+            if a.value(o).is_some() {
+                return Err(Failure::input(format!("--{o} does not go with --checkpoints")));
+            }
+        }
+        return checkpoints(a.flag("json"));
+    }
     let steps = a.number("steps")?.unwrap_or(DEFAULT_STEPS);
     let trips = a.number("trips")?.unwrap_or(DEFAULT_TRIPS);
     if steps == 0 || trips == 0 || trips > u32::MAX as u64 {
@@ -64,6 +72,63 @@ pub fn run(a: &Args) -> Result<u8, Failure> {
     }
     if json {
         println!("{}", serde_json::json!({"mips": mips, "round_trips": trips_out}));
+    }
+    Ok(0)
+}
+
+/// Best of five, in milliseconds.
+fn best_ms(mut f: impl FnMut()) -> f64 {
+    (0..5)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            f();
+            t.elapsed().as_secs_f64() * 1000.0
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// `bench --checkpoints`: v1 and v2 sizes and v2 save/load times of every catalog scenario,
+/// stopped halfway, under its first model and under `kvm-merged`.
+fn checkpoints(json: bool) -> Result<u8, Failure> {
+    use nestscope_core::checkpoint;
+    use nestscope_core::scenario::{catalog, run};
+    use nestscope_core::sim::Sim;
+    let all = catalog::load().map_err(|e| Failure { status: 1, message: format!("catalog: {e}") })?;
+    let fail = |e: String| Failure { status: 1, message: e };
+    let mut rows = Vec::new();
+    if !json {
+        println!("| scenario | model | at step | v1 bytes | v2 bytes | v2 save ms | v2 load ms |");
+        println!("|---|---|---:|---:|---:|---:|---:|");
+    }
+    for sc in &all {
+        let p = run::assemble(&sc.source).map_err(|e| fail(e.to_string()))?;
+        let cfg = run::l0_config(&sc.machine).map_err(|e| fail(e.to_string()))?;
+        let merged = Model::L0(nestscope_core::hv::gpat::Design::KvmMerged);
+        let mut models = vec![sc.models[0]];
+        if sc.models.contains(&merged) && models[0] != merged {
+            models.push(merged);
+        }
+        for model in models {
+            let fresh = || Sim::new(&p, sc.machine.mem_mib, model, &cfg).map_err(|e| fail(e.to_string()));
+            let mut whole = fresh()?;
+            whole.run(sc.machine.max_steps).map_err(|e| fail(e.to_string()))?;
+            let at = whole.machine().steps / 2;
+            let mut sim = fresh()?;
+            sim.run(at).map_err(|e| fail(e.to_string()))?;
+            let v1 = checkpoint::save_v1(&sim).len();
+            let file = checkpoint::save(&sim, Some(&p));
+            let save_ms = best_ms(|| drop(checkpoint::save(&sim, Some(&p))));
+            let load_ms = best_ms(|| drop(checkpoint::load(&file).expect("own file loads")));
+            if json {
+                rows.push(serde_json::json!({"scenario": sc.name, "model": model, "at": at, "v1_bytes": v1, "v2_bytes": file.len(), "save_ms": save_ms, "load_ms": load_ms}));
+            } else {
+                println!("| {} | {model} | {at} | {v1} | {} | {save_ms:.2} | {load_ms:.2} |", sc.name, file.len());
+                let _ = std::io::stdout().flush();
+            }
+        }
+    }
+    if json {
+        println!("{}", serde_json::json!({"checkpoints": rows}));
     }
     Ok(0)
 }

@@ -17,7 +17,7 @@ const USAGE: &str = "usage: nestscope <command> …
   asm FILE.asm -o FILE.bin
   disasm FILE.bin
   scenario list | scenario run NAME [--model M] [--json] | scenario test
-  bench [--steps N] [--trips N] [--models A,B,…] [--json]
+  bench [--steps N] [--trips N] [--models A,B,…] [--json] | bench --checkpoints [--json]
 PROGRAM is a flat binary (.bin, loaded at 0x100000) or an assembly file (.asm).";
 
 /// Default step budget: large enough for any catalog program, small enough to stop a runaway guest.
@@ -39,7 +39,7 @@ pub fn dispatch(argv: &[String]) -> Result<u8, Failure> {
         "disasm" => disasm(&args::parse(rest, &[], &[])?),
         "asm" => asm(&args::parse(rest, &["o"], &[])?),
         "scenario" => crate::scenario_cmd::dispatch(rest),
-        "bench" => crate::bench_cmd::run(&args::parse(rest, &["steps", "trips", "models"], &["json"])?),
+        "bench" => crate::bench_cmd::run(&args::parse(rest, &["steps", "trips", "models"], &["json", "checkpoints"])?),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(0)

@@ -1,6 +1,6 @@
 //! Benchmark bodies shared by the native bench (`core/benches/mips.rs`) and the wasm side:
 //! two endless loops (ALU-only and memory-heavy) and a MIPS helper.
-use crate::machine::{Machine, DEFAULT_MEM_MIB};
+use crate::machine::{DEFAULT_MEM_MIB, Machine};
 
 fn assemble(src: &str) -> Vec<u8> {
     crate::asm::assemble(src).expect("benchmark program assembles").bytes

@@ -68,7 +68,7 @@ impl std::fmt::Display for CompareError {
 }
 
 /// Exits L0 may take in a row before an instruction retires (a runaway L0 is a bug, not a hang).
-const MAX_INVISIBLE: u32 = 10_000;
+const MAX_INVISIBLE: u32 = crate::hv::l0::MAX_EXITS_WITHOUT_RETIRE;
 
 fn instruction_at(sim: &Sim, rip: u64) -> String {
     let Some(bytes) = crate::sim::code_bytes(sim.machine(), rip) else { return "(not mapped)".into() };

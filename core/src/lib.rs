@@ -4,6 +4,7 @@ pub mod bench;
 pub mod checkpoint;
 pub mod compare;
 pub mod cpu;
+pub mod devices;
 pub mod hv;
 pub mod inspect;
 pub mod machine;

@@ -326,18 +326,6 @@ impl Machine {
         Ok(())
     }
 
-    /// Fetches and decodes the instruction at RIP (through the decode cache).
-    pub fn fetch_decode(&mut self) -> Result<Instruction, Trap> {
-        let rip = self.cpu.regs.rip;
-        let acc = Access { fetch: true, ..self.data_access(false) };
-        let pa = self.translate(Gva(rip), acc)?;
-        let generation = self.mem.page_generation(pa);
-        if let Some(e) = self.icache.lookup(rip, pa.0, generation) {
-            return Ok(e.ins);
-        }
-        self.fetch_decode_slow(rip, pa, generation, acc)
-    }
-
     #[cold]
     fn fetch_decode_slow(&mut self, rip: u64, pa: Hpa, generation: u32, acc: Access) -> Result<Instruction, Trap> {
         let mut buf = [0u8; 15];

@@ -88,31 +88,45 @@ pub fn record(r: &MachineRecord) -> Result<(), CheckpointError> {
     }
 }
 
+/// The registers that put a CPU in 64-bit mode: the live CPU, and the host state a #VMEXIT
+/// reloads (`at` names where they are).
+fn long_mode(at: &str, rip: u64, rflags: u64, cr0: u64, efer: u64, cs_attrib: u16) -> Result<(), CheckpointError> {
+    if !canonical(rip) {
+        return Err(field(&format!("{at}.rip"), format!("{rip:#x} is not canonical")));
+    }
+    if rflags & RFLAGS_RESERVED != 0 || rflags & 2 == 0 {
+        return Err(field(&format!("{at}.rflags"), format!("{rflags:#x} has reserved bits wrong")));
+    }
+    if cr0 >> 32 != 0 {
+        return Err(field(&format!("{at}.cr0"), format!("{cr0:#x} sets reserved bits 63:32")));
+    }
+    if efer & !EFER_KNOWN != 0 {
+        return Err(field(&format!("{at}.efer"), format!("{efer:#x} sets reserved bits")));
+    }
+    // Only 64-bit mode is modelled: EFER.LMA with CR0.PG and PE, and a 64-bit code segment.
+    if efer & EFER_LMA == 0 || cr0 & (CR0_PG | CR0_PE) != CR0_PG | CR0_PE {
+        return Err(field(&format!("{at}.cr0"), format!("{cr0:#x} with EFER {efer:#x} is not long mode (LMA = LME and PG)")));
+    }
+    if cs_attrib & ATTR_L == 0 {
+        return Err(field(&format!("{at}.cs.attrib"), format!("{cs_attrib:#x}: CS.L = 0 (compatibility mode) is not modelled")));
+    }
+    Ok(())
+}
+
 fn cpu(r: &MachineRecord) -> Result<(), CheckpointError> {
     let c = &r.cpu;
     if c.cpl > 3 {
         return Err(field("cpu.cpl", format!("cpl {} is not 0..=3", c.cpl)));
     }
-    if !canonical(c.rip) {
-        return Err(field("cpu.rip", format!("{:#x} is not canonical", c.rip)));
+    long_mode("cpu", c.rip, c.rflags, c.cr0, c.efer, c.cs.attrib)?;
+    if let Some(g) = r.svm.as_ref().and_then(|s| s.guest.as_ref()) {
+        let h = &g.host;
+        long_mode("svm.guest.host", h.rip, h.rflags, h.cr0, h.efer, h.cs.attrib)?;
+        if let Some(p) = h.parked_pat.filter(|&p| !crate::mem::memtype::pat::pat_valid(p)) {
+            return Err(field("svm.guest.host.parked_pat", format!("{p:#x} is not a valid PAT")));
+        }
     }
-    if c.rflags & RFLAGS_RESERVED != 0 || c.rflags & 2 == 0 {
-        return Err(field("cpu.rflags", format!("{:#x} has reserved bits wrong", c.rflags)));
-    }
-    if c.cr0 >> 32 != 0 {
-        return Err(field("cpu.cr0", format!("{:#x} sets reserved bits 63:32", c.cr0)));
-    }
-    if c.efer & !EFER_KNOWN != 0 {
-        return Err(field("cpu.efer", format!("{:#x} sets reserved bits", c.efer)));
-    }
-    // Only 64-bit mode is modelled: EFER.LMA with CR0.PG and PE, and a 64-bit code segment.
-    if c.efer & EFER_LMA == 0 || c.cr0 & (CR0_PG | CR0_PE) != CR0_PG | CR0_PE {
-        return Err(field("cpu.cr0", format!("{:#x} with EFER {:#x} is not long mode (LMA = LME and PG)", c.cr0, c.efer)));
-    }
-    if c.cs.attrib & ATTR_L == 0 {
-        return Err(field("cpu.cs.attrib", format!("{:#x}: CS.L = 0 (compatibility mode) is not modelled", c.cs.attrib)));
-    }
-    if !crate::cpu::msr::pat_valid(c.pat) {
+    if !crate::mem::memtype::pat::pat_valid(c.pat) {
         return Err(field("cpu.pat", format!("{:#x} is not a valid PAT", c.pat)));
     }
     for (i, &d) in c.dr.iter().enumerate() {
@@ -174,7 +188,7 @@ fn l0(r: &MachineRecord, l: &L0Record) -> Result<(), CheckpointError> {
             return Err(field("l0.shadow.rmap", format!("entry {e:#x} is not inside the shadow pages in use")));
         }
     }
-    if !crate::cpu::msr::pat_valid(l.config.pat) {
+    if !crate::mem::memtype::pat::pat_valid(l.config.pat) {
         return Err(field("l0.config.pat", format!("{:#x} is not a valid PAT", l.config.pat)));
     }
     Ok(())

@@ -1,4 +1,5 @@
 //! The x86-64 CPU model: architectural state and the interpreter that executes one instruction at a time.
+pub mod caps;
 pub mod control;
 pub mod cpuid;
 pub mod decode;
@@ -17,8 +18,7 @@ pub use segments::{DescTable, Segment};
 
 use serde::{Deserialize, Serialize};
 
-/// Power-on value of the PAT MSR (reference §5.1).
-pub const PAT_POWER_ON: u64 = 0x0007_0406_0007_0406;
+use crate::mem::memtype::PAT_POWER_ON;
 
 /// Architectural state of one logical processor.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -195,14 +195,6 @@ impl Tlb {
             }
         }
     }
-
-    /// Drops the translation of one 4 KiB page.
-    pub fn flush_page(&mut self, la: u64) {
-        let e = &mut self.entries[slot(la)];
-        if e.tag == (la & !0xfff) | 1 && e.epoch == self.epoch {
-            *e = Entry::default();
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,13 +1,16 @@
 //! What L0 emulates for its guests itself: the MSRs it intercepts (PAT through the gPAT design,
 //! EFER with a per-level SVME bit) and the CONTRACT devices (ports 0xE9 and 0xF4).
 use super::gpat::NestedCtx;
-use super::l0::{Kvm, EFER_LMA, EFER_SVME};
+use super::l0::Kvm;
+use crate::cpu::caps::CpuCaps;
+use crate::devices::{CONSOLE_PORT, DEBUG_EXIT_PORT};
+use crate::cpu::control::efer::{LMA as EFER_LMA, SVME as EFER_SVME};
 use crate::cpu::fault::{vector, EmuError};
 use crate::cpu::msr;
 use crate::machine::Stop;
 use crate::mem::Hpa;
 use crate::svm::intercept::IoioInfo;
-use crate::svm::vmcb::VmcbSave;
+use crate::svm::vmcb::{VmcbSave, save_f};
 use crate::svm::VmExit;
 
 impl Kvm {
@@ -26,7 +29,7 @@ impl Kvm {
         let regs = &mut self.m.cpu.regs;
         if write {
             let v = (regs.gpr[2] & 0xffff_ffff) << 32 | (s.rax & 0xffff_ffff);
-            if v & !msr::EFER_VALID != 0 {
+            if v & !CpuCaps::MODEL.efer_valid != 0 {
                 return Some((vector::GP, Some(0)));
             }
             self.svme[lvl] = v & EFER_SVME != 0;
@@ -63,9 +66,8 @@ impl Kvm {
     pub(crate) fn sync_gpat_fields(&mut self) {
         for (pa, v) in [(self.layout.vmcb01, self.pat.vmcb01_gpat), (self.layout.vmcb02, self.pat.vmcb02_gpat)] {
             // Only a change is a write (an unchanged VMCB keeps its parsed copy, svm/vmcb/cache.rs).
-            let a = Hpa(pa + 0x668);
-            if self.m.mem.read_u64(a).ok() != Some(v) {
-                let _ = self.m.mem.write_u64(a, v);
+            if save_f::g_pat.read(&self.m.mem, Hpa(pa)).ok() != Some(v) {
+                let _ = save_f::g_pat.write(&mut self.m.mem, Hpa(pa), v);
             }
         }
     }
@@ -82,8 +84,8 @@ impl Kvm {
             s.rax = (s.rax & !mask) | mask;
         } else {
             match io.port {
-                0xe9 => self.m.console.push(s.rax as u8),
-                0xf4 => {
+                CONSOLE_PORT => self.m.console.push(s.rax as u8),
+                DEBUG_EXIT_PORT => {
                     self.m.stopped = Some(Stop::DebugExit(s.rax as u8));
                     self.m.cpu.regs.rip = x.info2;
                 }

@@ -6,39 +6,24 @@ use super::gpat::{Design, NestedCtx, PatRegs};
 use super::layout::Layout;
 use super::shadow_npt::ShadowNpt;
 use crate::cpu::fault::{vector, EmuError};
+use crate::cpu::control::efer::SVME as EFER_SVME;
 use crate::cpu::msr;
 use crate::machine::{LoadError, Machine, RunEnd, StepOutcome, Stop};
 use crate::mem::Hpa;
 use crate::mem::phys::OutOfRange;
 use crate::svm::insn::seg_to_vmcb;
 use crate::svm::intercept::{set_intercept, EventInj, EventType};
-use crate::svm::vmcb::{Vmcb, VmcbControl, VmcbSave, control_f};
+use crate::svm::vmcb::{Vmcb, VmcbControl, VmcbSave, control_f, save_f};
 use crate::svm::vmrun::HostPaging;
-use crate::svm::{SvmExitCode, SvmModel, VmExit};
+use crate::svm::{Intercept as I, SvmExitCode, SvmModel, VmExit};
 use crate::trace::{Detail, Event, EventKind, Level};
 use serde::{Deserialize, Serialize};
 
 /// L0's own paging mode (64-bit, NXE): it controls the nested walks of L0's tables.
 pub const L0_PAGING: HostPaging = HostPaging { cr0: 0x8001_0033, cr4: 0x20, efer: 0x1d00 };
 
-/// Intercept bit numbers (reference §2.2: bit index = exit code).
-pub mod bit {
-    pub const HLT: u32 = 0x78;
-    pub const INVLPGA: u32 = 0x7a;
-    pub const IOIO_PROT: u32 = 0x7b;
-    pub const MSR_PROT: u32 = 0x7c;
-    pub const SHUTDOWN: u32 = 0x7f;
-    pub const VMRUN: u32 = 0x80;
-    pub const VMMCALL: u32 = 0x81;
-    pub const VMLOAD: u32 = 0x82;
-    pub const VMSAVE: u32 = 0x83;
-    pub const STGI: u32 = 0x84;
-    pub const CLGI: u32 = 0x85;
-    pub const SKINIT: u32 = 0x86;
-}
-
-pub const EFER_SVME: u64 = 1 << 12;
-pub(crate) const EFER_LMA: u64 = 1 << 10;
+/// L0 exits allowed in a row before an instruction retires (`Kvm::run`, `compare`).
+pub const MAX_EXITS_WITHOUT_RETIRE: u32 = 10_000;
 
 /// KVM's answer to an unknown hypercall: -KVM_ENOSYS.
 pub const KVM_ENOSYS: u64 = (-1000i64) as u64;
@@ -60,7 +45,7 @@ pub struct L0Config {
 
 impl Default for L0Config {
     fn default() -> Self {
-        L0Config { pat: crate::cpu::PAT_POWER_ON }
+        L0Config { pat: crate::mem::memtype::PAT_POWER_ON }
     }
 }
 
@@ -148,11 +133,9 @@ impl Kvm {
         (s.rflags, s.rip, s.rsp, s.rax) = (c.regs.rflags, c.regs.rip, c.regs.gpr[4], c.regs.gpr[0]);
         s.g_pat = self.pat.vmcb01_gpat;
         let ctl = &mut v.control;
-        for b in [bit::HLT, bit::INVLPGA, bit::IOIO_PROT, bit::MSR_PROT, bit::SHUTDOWN] {
-            set_intercept(ctl, b, true);
-        }
-        for b in bit::VMRUN..=bit::SKINIT {
-            set_intercept(ctl, b, true);
+        let svm_insns = [I::VMRUN, I::VMMCALL, I::VMLOAD, I::VMSAVE, I::STGI, I::CLGI, I::SKINIT];
+        for i in [I::HLT, I::INVLPGA, I::IOIO_PROT, I::MSR_PROT, I::SHUTDOWN].into_iter().chain(svm_insns) {
+            set_intercept(ctl, i, true);
         }
         ctl.asid = 1;
         ctl.tlb_ctl = 1;
@@ -232,19 +215,34 @@ impl Kvm {
         let out = self.m.step()?;
         if let Some(x) = self.m.svm.pending_exit.take() {
             self.handle_exit(x)?;
+            self.shadow.settle(&mut self.m.mem, &self.layout, self.m.steps);
             if let Some(s) = &self.m.stopped {
                 return Ok(StepOutcome::Stopped(s.clone()));
             }
             return Ok(StepOutcome::Retired);
         }
+        self.shadow.settle(&mut self.m.mem, &self.layout, self.m.steps);
         Ok(out)
     }
 
-    /// Runs until a stop or `max_steps` total steps.
+    /// Runs until a stop or `max_steps` total steps. L0 exits that retire nothing are bounded
+    /// too: more than [`MAX_EXITS_WITHOUT_RETIRE`] in a row is a named emulator error (an L0 that
+    /// makes no progress is a bug of the model, never a hang).
     pub fn run(&mut self, max_steps: u64) -> Result<RunEnd, EmuError> {
+        let mut idle = 0u32;
         while self.m.steps < max_steps {
+            let before = self.m.steps;
             if let StepOutcome::Stopped(s) = self.step()? {
                 return Ok(RunEnd::Stopped(s));
+            }
+            idle = if self.m.steps == before { idle + 1 } else { 0 };
+            if idle > MAX_EXITS_WITHOUT_RETIRE {
+                return Err(EmuError::Machine(format!(
+                    "L0: no instruction retired in {MAX_EXITS_WITHOUT_RETIRE} exits (step {}, {} rip {:#x})",
+                    self.m.steps,
+                    self.level().name(),
+                    self.m.cpu.regs.rip
+                )));
             }
         }
         Ok(match &self.m.stopped {
@@ -257,8 +255,8 @@ impl Kvm {
     fn handle_exit(&mut self, x: VmExit) -> Result<(), EmuError> {
         let from = self.level();
         let vmcb = self.current_vmcb();
-        // Save-area RIP (VMCB+0x578, reference §1.3) for the event; the handlers read what they need.
-        let rip = self.m.mem.read_u64(Hpa(vmcb.0 + 0x578)).unwrap_or(0);
+        // Save-area RIP (reference §1.3) for the event; the handlers read what they need.
+        let rip = save_f::rip.read(&self.m.mem, vmcb).unwrap_or(0);
         self.event(EventKind::Vmexit, from, Level::L0, x.code.0, rip, Detail::Name(x.code.name()));
         if from == Level::L2 { self.l2_exit(x) } else { self.l1_exit(x) }
     }
@@ -275,7 +273,9 @@ impl Kvm {
                     return self.inject_and_enter(f, false);
                 }
                 let pa = v.save.rax;
-                if pa & 0xfff != 0 || pa + 0x1000 > self.layout.l1_mem {
+                // Unaligned, beyond MAXPHYADDR or without L1 RAM: #GP(0) (APM vol.3 VMLOAD/VMSAVE;
+                // KVM: page_address_valid, then kvm_vcpu_map).
+                if pa & 0xfff != 0 || !self.l1_page(pa) {
                     return self.inject_and_enter((vector::GP, Some(0)), false);
                 }
                 self.m
@@ -289,7 +289,11 @@ impl Kvm {
                 self.l1_gif = x.code == SvmExitCode::STGI;
             }
             SvmExitCode::VMMCALL => v.save.rax = KVM_ENOSYS,
-            SvmExitCode::INVLPGA => {}
+            SvmExitCode::INVLPGA => {
+                if let Some(f) = self.svm_insn_fault(&v.save) {
+                    return self.inject_and_enter(f, false);
+                }
+            }
             SvmExitCode::SKINIT => return self.inject_and_enter((vector::UD, None), false),
             SvmExitCode::HLT => {
                 v.save.rip = x.next_rip;
@@ -339,9 +343,9 @@ impl Kvm {
     /// becomes a #VMEXIT to L1 instead (`nested_svm_inject_exception_vmexit`, reference §2.4):
     /// exit code 0x40 + vector, EXITINFO1 = the error code.
     pub(crate) fn inject_and_enter(&mut self, f: (u8, Option<u32>), l2: bool) -> Result<(), EmuError> {
-        if l2 && self.nested.as_ref().is_some_and(|n| crate::svm::is_intercepted(&n.ctrl, 64 + f.0 as u32)) {
+        if l2 && self.nested.as_ref().is_some_and(|n| crate::svm::is_intercepted(&n.ctrl, I::exception(f.0))) {
             let x = VmExit {
-                code: SvmExitCode(0x40 + f.0 as u64),
+                code: SvmExitCode::exception(f.0),
                 info1: f.1.unwrap_or(0) as u64,
                 info2: 0,
                 int_info: 0,

@@ -3,22 +3,28 @@
 //! L0), the emulated #VMEXIT that writes vmcb12, and L0's #NPF handling (shadow NPT fills, the
 //! write protection of L1's NPT pages, faults reflected to L1).
 use super::gpat::{NestedCtx, Vmrun12};
-use super::l0::{bit, vmcb_read_err, vmcb_write_err, Kvm, Nested12, EFER_SVME, KVM_ENOSYS};
+use super::l0::{vmcb_read_err, vmcb_write_err, Kvm, Nested12};
+use crate::cpu::control::efer::SVME as EFER_SVME;
 use crate::cpu::fault::{vector, EmuError};
-use crate::cpu::msr::{EFER_VALID, MAXPHYADDR};
+use crate::cpu::msr::MAXPHYADDR;
 use crate::machine::Stop;
 use crate::mem::{Gpa, Hpa};
 use crate::svm::checks::{check_vmrun, HostContext};
 use crate::svm::intercept::{is_intercepted, iopm_intercepted_with, msrpm_intercepted_with, set_intercept, IoioInfo};
-use crate::svm::npt::{npt_walk, NptAccess, NptContext, NptError, NptStage, NPF_GUEST_FINAL, NPF_GUEST_PAGE};
-use crate::svm::vmcb::{Vmcb, VmcbControl, save_f};
-use crate::svm::{SvmExitCode, VmExit};
+use crate::svm::npt::{npt_walk_with, NptAccess, NptContext, NptError, NptStage, NptTranslation, NPF_GUEST_FINAL, NPF_GUEST_PAGE};
+use crate::svm::vmcb::{Vmcb, VmcbControl, control_f, save_f};
+use crate::svm::{Intercept as I, SvmExitCode, VmExit};
 use crate::trace::{Detail, EventKind, Level};
 
-const PTE_A: u64 = 1 << 5;
-const PTE_D: u64 = 1 << 6;
+use crate::mem::paging::pte::{A as PTE_A, D as PTE_D};
 
 impl Kvm {
+    /// Whether the 4 KiB page at L1 guest-physical `pa` lies inside L1's RAM (checked arithmetic:
+    /// a guest-controlled address near the top of the address space must not wrap).
+    pub(crate) fn l1_page(&self, pa: u64) -> bool {
+        pa.checked_add(0x1000).is_some_and(|end| end <= self.layout.l1_mem)
+    }
+
     fn l1_byte(&self, a: u64) -> Result<u8, ()> {
         if a < self.layout.l1_mem { self.m.mem.read_u8(Hpa(a)).map_err(|_| ()) } else { Err(()) }
     }
@@ -36,8 +42,9 @@ impl Kvm {
         if hsave == 0 || gpa12 & 0xfff != 0 || gpa12 >> MAXPHYADDR != 0 {
             return self.inject_and_enter((vector::GP, Some(0)), false);
         }
-        if gpa12 + 0x1000 > self.layout.l1_mem {
-            return Err(EmuError::Machine(format!("L0: vmcb12 at {gpa12:#x} is outside L1's RAM")));
+        // No L1 RAM there: KVM's nested_svm_vmrun injects #GP when kvm_vcpu_map fails.
+        if !self.l1_page(gpa12) {
+            return self.inject_and_enter((vector::GP, Some(0)), false);
         }
         let mut lent12 = self.m.lend_vmcb(Hpa(gpa12)).map_err(vmcb_read_err)?;
         let v12 = &mut *lent12.v;
@@ -52,14 +59,7 @@ impl Kvm {
             np_clean: v12.control.clean & crate::svm::vmcb::control::CLEAN_NP != 0,
         };
         let ops = self.design.ops();
-        let host = HostContext {
-            cr0,
-            max_phys_bits: MAXPHYADDR as u8,
-            check_gpat: ops.checks_gpat(&r12),
-            long_mode_supported: true,
-            cr4_supported: crate::cpu::exec::system::CR4_VALID,
-            efer_supported: EFER_VALID,
-        };
+        let host = HostContext::new(cr0, ops.checks_gpat(&r12));
         let failed = check_vmrun(&v12.control, &v12.save, &host).err().map(Detail::VmrunFailed);
         let merged = if failed.is_none() { self.merge_maps(&v12.control) } else { Ok(()) };
         if let Some(why) = failed.or(merged.err().map(Detail::Text)) {
@@ -92,8 +92,8 @@ impl Kvm {
         for (n, w) in c12.intercept_words().into_iter().enumerate() {
             *c.intercept_word_mut(n).expect("six words") = w;
         }
-        for b in [bit::HLT, bit::IOIO_PROT, bit::MSR_PROT, bit::SHUTDOWN, bit::VMRUN, bit::VMMCALL] {
-            set_intercept(c, b, true);
+        for i in [I::HLT, I::IOIO_PROT, I::MSR_PROT, I::SHUTDOWN, I::VMRUN, I::VMMCALL] {
+            set_intercept(c, i, true);
         }
         c.iopm_base_pa = self.layout.iopm02;
         c.msrpm_base_pa = self.layout.msrpm02;
@@ -105,6 +105,8 @@ impl Kvm {
         c.event_inj = c12.event_inj;
         c.event_inj_err = c12.event_inj_err;
         c.next_rip = c12.next_rip;
+        // KVM: vmcb02's offset = L1's offset (0 here: L1 reads the host TSC) + vmcb12's.
+        c.tsc_offset = c12.tsc_offset;
         c.set_np_enable(true);
         c.nested_cr3 = if c12.np_enable() {
             self.shadow.root(&mut self.m.mem, &self.layout)
@@ -128,15 +130,15 @@ impl Kvm {
         let (mb, ib) = (c12.msrpm_base_pa & !0xfff, c12.iopm_base_pa & !0xfff);
         let page_gen = |a: u64| self.m.mem.page_generation(Hpa(a));
         let gens = [page_gen(mb), page_gen(mb + 0x1000), page_gen(ib), page_gen(ib + 0x1000), page_gen(ib + 0x2000)];
-        let key = (mb, ib, is_intercepted(c12, bit::MSR_PROT), is_intercepted(c12, bit::IOIO_PROT), gens);
+        let key = (mb, ib, is_intercepted(c12, I::MSR_PROT), is_intercepted(c12, I::IOIO_PROT), gens);
         if self.merged_maps.as_ref() == Some(&key) {
             return Ok(());
         }
         self.merged_maps = Some(key);
         let (l0m, l0i) = (self.layout.msrpm01, self.layout.iopm01);
         for (own, l1base, out, len, on) in [
-            (l0m, c12.msrpm_base_pa & !0xfff, self.layout.msrpm02, 0x2000usize, is_intercepted(c12, bit::MSR_PROT)),
-            (l0i, c12.iopm_base_pa & !0xfff, self.layout.iopm02, 0x3000usize, is_intercepted(c12, bit::IOIO_PROT)),
+            (l0m, c12.msrpm_base_pa & !0xfff, self.layout.msrpm02, 0x2000usize, is_intercepted(c12, I::MSR_PROT)),
+            (l0i, c12.iopm_base_pa & !0xfff, self.layout.iopm02, 0x3000usize, is_intercepted(c12, I::IOIO_PROT)),
         ] {
             let mut merged = vec![0u8; len];
             let _ = self.m.mem.read(Hpa(own), &mut merged);
@@ -163,22 +165,39 @@ impl Kvm {
         if x.code == SvmExitCode::NPF {
             return self.l0_npf(x, true);
         }
+        // An SVM instruction of L2 while its EFER.SVME (the one L1 gave it, kept by L0) is clear
+        // is #UD before any intercept (APM vol.3 VMRUN/VMLOAD/VMSAVE/STGI/CLGI/INVLPGA, APM 15.9:
+        // #UD is checked before the instruction intercept); vmcb02's EFER.SVME is forced on.
+        // (KVM reflects the instruction exit when L1 intercepts it: the model follows the APM.)
+        if !self.svme[1]
+            && matches!(
+                x.code,
+                SvmExitCode::VMRUN
+                    | SvmExitCode::VMLOAD
+                    | SvmExitCode::VMSAVE
+                    | SvmExitCode::STGI
+                    | SvmExitCode::CLGI
+                    | SvmExitCode::INVLPGA
+            )
+        {
+            return self.inject_and_enter((vector::UD, None), true);
+        }
         let c12 = &self.nested.as_ref().expect("L2 runs only with a cached vmcb12").ctrl;
         let l1_wants = match x.code {
             SvmExitCode::MSR => {
                 let msr = self.m.cpu.regs.gpr[1] as u32;
-                is_intercepted(c12, bit::MSR_PROT)
+                is_intercepted(c12, I::MSR_PROT)
                     && msrpm_intercepted_with(|a| self.l1_byte(a), c12.msrpm_base_pa, msr, x.info1 != 0).unwrap_or(true)
             }
             SvmExitCode::IOIO => {
                 let io = IoioInfo::decode(x.info1)
                     .ok_or_else(|| EmuError::Machine(format!("L0: malformed IOIO EXITINFO1 {:#x}", x.info1)))?;
-                is_intercepted(c12, bit::IOIO_PROT)
+                is_intercepted(c12, I::IOIO_PROT)
                     && iopm_intercepted_with(|a| self.l1_byte(a), c12.iopm_base_pa, io.port, io.size).unwrap_or(true)
             }
-            SvmExitCode::HLT => is_intercepted(c12, bit::HLT),
-            SvmExitCode::SHUTDOWN => is_intercepted(c12, bit::SHUTDOWN),
-            SvmExitCode::VMMCALL => is_intercepted(c12, bit::VMMCALL),
+            SvmExitCode::HLT => is_intercepted(c12, I::HLT),
+            SvmExitCode::SHUTDOWN => is_intercepted(c12, I::SHUTDOWN),
+            SvmExitCode::VMMCALL => is_intercepted(c12, I::VMMCALL),
             _ => true,
         };
         if l1_wants {
@@ -209,7 +228,10 @@ impl Kvm {
                 self.m.stopped = Some(Stop::Shutdown(format!("L2 shut down (triple fault) at rip {:#x}", v.save.rip)));
                 return Ok(());
             }
-            SvmExitCode::VMMCALL => v.save.rax = KVM_ENOSYS,
+            // VMMCALL that L1 does not intercept is #UD in L2 (APM vol.3 VMMCALL; upstream KVM
+            // "nSVM: Raise #UD if unhandled VMMCALL isn't intercepted by L1"), exit 0x46 to L1
+            // when L1 intercepts #UD.
+            SvmExitCode::VMMCALL => return self.inject_and_enter((vector::UD, None), true),
             other => unreachable!("{} is reflected above", other.name()),
         }
         v.save.rip = x.next_rip;
@@ -289,7 +311,20 @@ impl Kvm {
         let stage = if x.info1 & NPF_GUEST_PAGE != 0 { NptStage::GuestPageTable } else { NptStage::Final };
         let acc = NptAccess { write: x.info1 & 2 != 0, fetch: x.info1 & 0x10 != 0, stage };
         let ctx = NptContext { nxe: n.l1_nxe, max_phys_bits: MAXPHYADDR as u8 };
-        match npt_walk(&self.m.mem, n.ctrl.nested_cr3, Gpa(x.info2), acc, ctx) {
+        // Every table page of L1's NPT is an L1 guest-physical page inside L1's RAM; a walk that
+        // leaves it (nCR3 or an entry pointing above L1's RAM, e.g. at L0's own tables) is what
+        // `bare` reports for a nested walk outside RAM: an emulator error, and L0 uses nothing it
+        // read there (W3).
+        let mut entries = Vec::with_capacity(4);
+        let walk = npt_walk_with(&self.m.mem, n.ctrl.nested_cr3, Gpa(x.info2), acc, ctx, |a, e| entries.push((a, e)));
+        if let Some(&(a, _)) = entries.iter().find(|(a, _)| a.0.checked_add(8).is_none_or(|end| end > self.layout.l1_mem)) {
+            return Err(EmuError::Machine(format!(
+                "L0: L1's nested page table entry at {a} is outside L1's {} MiB of RAM",
+                self.layout.l1_mem >> 20
+            )));
+        }
+        let walk = walk.map(|t| NptTranslation { spa: t.spa, leaf: t.leaf, leaf_kind: t.leaf_kind, page_size: t.page_size, entries });
+        match walk {
             Err(NptError::Fault { exit_info_1, .. }) => {
                 // Reflect with L1's error code and the stage the hardware reported (§7.5).
                 let info1 = exit_info_1 & !(NPF_GUEST_FINAL | NPF_GUEST_PAGE) | (x.info1 & (NPF_GUEST_FINAL | NPF_GUEST_PAGE));
@@ -321,10 +356,14 @@ impl Kvm {
                     exec &= !(n.l1_nxe && e >> 63 != 0);
                 }
                 let dirty = acc.write || t.entries[last].1 & PTE_D != 0;
-                // A write to one of L1's NPT pages through L2 would bypass the protection: zap first.
+                // A write to one of L1's NPT pages through L2 would bypass the protection: zap
+                // first, and leave that page writable until the write retires (`settle` zaps
+                // again), else re-protecting it on the next fill re-faults forever (H1).
                 let page = spa & !0xfff;
-                if acc.write && self.shadow.protected.contains(&page) {
+                let npt_page = t.entries.iter().any(|&(ea, _)| ea.0 & !0xfff == page);
+                if acc.write && (self.shadow.protected.contains(&page) || npt_page) {
                     self.shadow.zap(&mut self.m.mem, &self.layout);
+                    self.shadow.exempt = Some((page, self.m.steps));
                 }
                 for &(ea, _) in &t.entries {
                     self.shadow.protect(&mut self.m.mem, &self.layout, ea.0 & !0xfff);
@@ -334,7 +373,7 @@ impl Kvm {
                 }
                 // The root may have moved after a zap: point vmcb02 at it again.
                 let root = self.shadow.root(&mut self.m.mem, &self.layout);
-                let _ = self.m.mem.write_u64(Hpa(self.layout.vmcb02 + 0xb0), root);
+                let _ = control_f::nested_cr3.write(&mut self.m.mem, Hpa(self.layout.vmcb02), root);
                 self.enter(true)
             }
         }

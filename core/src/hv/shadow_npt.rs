@@ -24,6 +24,10 @@ pub struct ShadowNpt {
     /// Statistics for the UI and the benchmark.
     pub fills: u64,
     pub zaps: u64,
+    /// An L1 NPT page L2 is writing: left writable (not protected) until the writing instruction
+    /// retires, then the shadow is zapped (`settle`). (page, step count when it was exempted.)
+    #[serde(default)]
+    pub exempt: Option<(u64, u64)>,
 }
 
 impl ShadowNpt {
@@ -60,7 +64,7 @@ impl ShadowNpt {
 
     /// Write-protects L1 page `gpa_page` (an L1 NPT table page) in L0's NPT and in the shadow.
     pub fn protect(&mut self, mem: &mut PhysMem, l: &Layout, gpa_page: u64) {
-        if !self.protected.insert(gpa_page) {
+        if self.exempt.is_some_and(|(p, _)| p == gpa_page) || !self.protected.insert(gpa_page) {
             return;
         }
         let pte = l.npt_pte(gpa_page);
@@ -69,6 +73,15 @@ impl ShadowNpt {
         for &e in self.rmap.get(&gpa_page).into_iter().flatten() {
             let v = mem.read_u64(Hpa(e)).unwrap_or(0);
             let _ = mem.write_u64(Hpa(e), v & !RW);
+        }
+    }
+
+    /// After a step: once the instruction that writes the exempt page has retired (`steps` moved
+    /// past the exemption), its new entries invalidate what the shadow was built from: zap.
+    pub fn settle(&mut self, mem: &mut PhysMem, l: &Layout, steps: u64) {
+        if self.exempt.is_some_and(|(_, at)| steps > at) {
+            self.exempt = None;
+            self.zap(mem, l);
         }
     }
 

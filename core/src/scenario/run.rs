@@ -32,11 +32,6 @@ pub fn l0_config(cfg: &MachineConfig) -> Result<L0Config, RunError> {
     Ok(l0)
 }
 
-/// Runs a program under `model` and returns the CONTRACT report.
-pub fn run_program(program: &[u8], model: Model, cfg: &MachineConfig) -> Result<Value, RunError> {
-    run_with(program, model, cfg, None)
-}
-
 /// Runs a program, optionally with a KVM userspace save/restore at some step (CONTRACT
 /// `--migrate-at`), and returns the CONTRACT report (with `migration` when one happened).
 pub fn run_with(program: &[u8], model: Model, cfg: &MachineConfig, mig: Option<&Migrate>) -> Result<Value, RunError> {

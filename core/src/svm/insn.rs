@@ -2,7 +2,7 @@
 //! INVLPGA, VMMCALL, SKINIT, and the dispatch hook called at the top of `execute`.
 use super::vmcb::{VmcbSave, VmcbSeg};
 use crate::cpu::Segment;
-use crate::cpu::exec::{ExecResult, Flow};
+use crate::cpu::exec::{ExecResult, Flow, canonical};
 use crate::cpu::fault::{EmuError, Fault, Trap};
 use crate::cpu::msr::MAXPHYADDR;
 use crate::machine::Machine;
@@ -34,7 +34,7 @@ impl Machine {
         use Mnemonic as M;
         match ins.mnemonic() {
             M::Vmrun => Some(self.exec_vmrun(ins)),
-            M::Vmload | M::Vmsave => Some(self.exec_vmload_vmsave(ins.mnemonic() == M::Vmsave)),
+            M::Vmload | M::Vmsave => Some(self.exec_vmload_vmsave(ins, ins.mnemonic() == M::Vmsave)),
             M::Stgi | M::Clgi => Some(self.svm_insn_prechecks().map(|()| {
                 self.svm.gif = ins.mnemonic() == M::Stgi;
                 Flow::Next
@@ -53,9 +53,15 @@ impl Machine {
 
     /// rAX as the physical address of a VMCB-format page (VMRUN, VMLOAD, VMSAVE): 4 KiB aligned,
     /// below MAXPHYADDR and inside RAM, else #GP(0). In a guest the address is guest-physical and
-    /// goes through the nested table when NP is on.
-    pub(crate) fn svm_rax_page(&mut self, write: bool) -> Result<Hpa, Trap> {
-        let rax = self.cpu.regs.gpr[0];
+    /// goes through the nested table when NP is on. rAX is taken at the instruction's effective
+    /// address size (APM vol.3: with the 0x67 prefix in 64-bit mode, EAX; bits 63:32 ignored).
+    pub(crate) fn svm_rax_page(&mut self, ins: &Instruction, write: bool) -> Result<Hpa, Trap> {
+        use iced_x86::Code as C;
+        let rax = match ins.code() {
+            C::Vmrund | C::Vmloadd | C::Vmsaved => self.cpu.regs.gpr[0] & 0xffff_ffff,
+            C::Vmrunw | C::Vmloadw | C::Vmsavew => self.cpu.regs.gpr[0] & 0xffff,
+            _ => self.cpu.regs.gpr[0],
+        };
         if rax & 0xfff != 0 || rax >> MAXPHYADDR != 0 {
             return Err(Fault::gp0().into());
         }
@@ -68,9 +74,9 @@ impl Machine {
 
     /// VMLOAD / VMSAVE (APM 15.5.2, reference §4.4): FS, GS, TR, LDTR with their hidden parts,
     /// KernelGsBase, STAR, LSTAR, CSTAR, SFMASK, SYSENTER_CS/ESP/EIP.
-    fn exec_vmload_vmsave(&mut self, save: bool) -> ExecResult {
+    fn exec_vmload_vmsave(&mut self, ins: &Instruction, save: bool) -> ExecResult {
         self.svm_insn_prechecks()?;
-        let pa = self.svm_rax_page(save)?;
+        let pa = self.svm_rax_page(ins, save)?;
         self.vmload_vmsave_at(pa, save)?;
         Ok(Flow::Next)
     }
@@ -96,11 +102,14 @@ impl Machine {
             v.sysenter_eip = m.sysenter_eip;
             v.write_to(&mut self.mem, pa).map_err(|e| mem_err("VMCB", e.0))?;
         } else {
-            c.fs = seg_from_vmcb(&v.fs);
-            c.gs = seg_from_vmcb(&v.gs);
-            c.tr = seg_from_vmcb(&v.tr);
-            c.ldtr = seg_from_vmcb(&v.ldtr);
-            m.kernel_gs_base = v.kernel_gs_base;
+            // VMLOAD canonicalizes the bases it loads (kvm-unit-tests test_canonicalization, on
+            // hardware: VMLOAD then VMSAVE gives canonical FS/GS/TR/LDTR/KernelGSbase bases).
+            let canon = |s: &VmcbSeg| Segment { base: canonical(s.base), ..seg_from_vmcb(s) };
+            c.fs = canon(&v.fs);
+            c.gs = canon(&v.gs);
+            c.tr = canon(&v.tr);
+            c.ldtr = canon(&v.ldtr);
+            m.kernel_gs_base = canonical(v.kernel_gs_base);
             m.star = v.star;
             m.lstar = v.lstar;
             m.cstar = v.cstar;

@@ -67,11 +67,6 @@ impl SvmModel {
     pub const fn checks_gpat(self) -> bool {
         !matches!(self, SvmModel::BareQemu)
     }
-
-    /// Whether G_PAT is loaded at VMRUN and saved at #VMEXIT when NP is on.
-    pub const fn uses_gpat(self) -> bool {
-        !matches!(self, SvmModel::BareQemu)
-    }
 }
 
 #[cfg(test)]

@@ -32,8 +32,7 @@ use crate::mem::{Gpa, Gva, Hpa, PhysMem};
 use crate::trace::Level;
 use serde::{Deserialize, Serialize};
 
-const PTE_A: u64 = 1 << 5;
-const PTE_D: u64 = 1 << 6;
+use crate::mem::paging::pte::{A as PTE_A, D as PTE_D};
 
 /// One nested translation made during a walk.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

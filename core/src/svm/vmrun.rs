@@ -22,14 +22,12 @@ use super::intercept::{EventInj, EventType};
 use super::model::SvmModel;
 use super::state::{GuestMode, HostSave, NestedPaging};
 use super::vmcb::Vmcb;
-use super::vmcb::save::CR0_PE;
+
 use super::{SvmExitCode, VmExit};
 use crate::cpu::DescTable;
-use crate::cpu::control::efer;
-use crate::cpu::exec::system::CR4_VALID;
+use crate::cpu::control::{cr0, efer};
 use crate::cpu::exec::{ExecResult, Flow};
 use crate::cpu::fault::{EmuError, Fault, Trap};
-use crate::cpu::msr::{EFER_VALID, MAXPHYADDR};
 use crate::machine::Machine;
 use crate::mem::Hpa;
 use crate::trace::{Detail, Event, EventKind, Level};
@@ -38,7 +36,7 @@ use iced_x86::Instruction;
 impl Machine {
     pub(crate) fn exec_vmrun(&mut self, ins: &Instruction) -> ExecResult {
         self.svm_insn_prechecks()?;
-        let pa = self.svm_rax_page(false)?;
+        let pa = self.svm_rax_page(ins, false)?;
         let hsave = self.cpu.msr.vm_hsave_pa;
         if hsave == 0 || !self.mem.contains(Hpa(hsave), 0x1000) {
             return Err(Fault::gp0().into());
@@ -58,14 +56,7 @@ impl Machine {
             detail: Some(Detail::Vmrun { vmcb: pa, emulated_by: None }),
         });
         let model = self.svm.model;
-        let host_ctx = HostContext {
-            cr0: self.cpu.ctl.cr0,
-            max_phys_bits: MAXPHYADDR as u8,
-            check_gpat: model.checks_gpat(),
-            long_mode_supported: true,
-            cr4_supported: CR4_VALID,
-            efer_supported: EFER_VALID,
-        };
+        let host_ctx = HostContext::new(self.cpu.ctl.cr0, model.checks_gpat());
         if let Err(f) = check_vmrun(&vmcb.v.control, &vmcb.v.save, &host_ctx) {
             let mut c = vmcb.v.control.clone();
             c.set_vmexit(&VmExit::invalid());
@@ -159,7 +150,7 @@ impl Machine {
         c.regs.gpr[4] = s.rsp;
         c.regs.gpr[0] = s.rax;
         // CPL from the VMCB; forced to 0 in real mode (APM 15.5.1).
-        c.cpl = if s.cr0 & CR0_PE == 0 { 0 } else { s.cpl & 3 };
+        c.cpl = if s.cr0 & cr0::PE == 0 { 0 } else { s.cpl & 3 };
         self.svm.guest = Some(GuestMode { vmcb_pa: pa.0, ctrl: ctrl.clone(), host, np, gpat });
         self.svm.gif = true;
         // TLB_CONTROL: the software TLB has no ASID tags and behaves as flushed on every VMRUN and
@@ -181,7 +172,9 @@ impl Machine {
                 _ => (false, rip),
             };
             let ext = matches!(e.ty, EventType::Intr | EventType::Nmi);
-            match self.deliver_vector(e.vector, e.error_code, ret, soft, ext) {
+            // TYPE 2 (NMI): the VECTOR field is ignored, an NMI is vector 2 (APM 15.20).
+            let v = if e.ty == EventType::Nmi { crate::cpu::fault::vector::NMI } else { e.vector };
+            match self.deliver_vector(v, e.error_code, ret, soft, ext) {
                 Ok(()) => {}
                 Err(Trap::Exit(mut x)) => {
                     x.int_info = ctrl.event_inj_u64();
@@ -198,14 +191,7 @@ impl Machine {
     /// instead of reloading a host. `hp` is L0's paging mode, which controls the nested walk.
     pub fn svm_enter_from_l0(&mut self, pa: Hpa, hp: HostPaging) -> Result<(), L0EntryError> {
         let vmcb = self.lend_vmcb(pa).map_err(|e| L0EntryError::Memory(e.0))?;
-        let host_ctx = HostContext {
-            cr0: hp.cr0,
-            max_phys_bits: MAXPHYADDR as u8,
-            check_gpat: self.svm.model.checks_gpat(),
-            long_mode_supported: true,
-            cr4_supported: CR4_VALID,
-            efer_supported: EFER_VALID,
-        };
+        let host_ctx = HostContext::new(hp.cr0, self.svm.model.checks_gpat());
         check_vmrun(&vmcb.v.control, &vmcb.v.save, &host_ctx).map_err(L0EntryError::Check)?;
         let c = &self.cpu;
         let host = HostSave {

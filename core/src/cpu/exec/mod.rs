@@ -53,7 +53,13 @@ pub(crate) fn sext(v: u64, size: u32) -> u64 {
 
 #[inline]
 pub(crate) fn is_canonical(a: u64) -> bool {
-    (((a << 16) as i64) >> 16) as u64 == a
+    canonical(a) == a
+}
+
+/// `a` with bits 63:48 copied from bit 47 (48-bit linear addresses; the model has no LA57).
+#[inline]
+pub(crate) fn canonical(a: u64) -> u64 {
+    (((a << 16) as i64) >> 16) as u64
 }
 
 impl Machine {
