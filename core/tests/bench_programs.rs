@@ -69,7 +69,7 @@ fn per_iteration(src: &Path) -> u64 {
 fn run(name: &str, iters: u64, model: &str) -> (u64, u64) {
     let src = programs_dir().join(format!("{name}.asm"));
     let bin = nasm(&src, &[format!("-DITERS={iters}")], name);
-    let mut s = Sim::new(&bin, DEFAULT_MEM_MIB, model, &Default::default()).unwrap();
+    let mut s = Sim::new(&bin, DEFAULT_MEM_MIB, model.parse().unwrap(), &Default::default()).unwrap();
     let end = s.run(100_000_000).unwrap();
     assert_eq!(end, RunEnd::Stopped(Stop::DebugExit(0)), "{name} under {model}");
     assert_eq!(s.machine().console, b"0", "{name} under {model}: the success mark on the console");

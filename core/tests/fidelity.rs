@@ -74,7 +74,7 @@ const EXITINFO: &str = "APM 15.7.2 / 15.20 EXITINTINFO: vector [7:0], type [10:8
 
 /// Runs `bin` under `model`: how it ended, and the simulator (None after an emulator error).
 fn run(bin: &[u8], model: &str) -> (String, Sim) {
-    let mut s = Sim::new(bin, MEM_MIB, model, &L0Config::default()).expect("load");
+    let mut s = Sim::new(bin, MEM_MIB, model.parse().expect("a model"), &L0Config::default()).expect("load");
     let mut calls = 0;
     let end = loop {
         if s.machine().steps >= MAX_STEPS {
@@ -142,7 +142,7 @@ fn observe(p: &Probe) -> Vec<(String, &'static str, String, String, &'static str
         }
     }
     if p.lockstep {
-        let r = compare(p.bin, ["bare", "kvm-merged"], MEM_MIB, MAX_STEPS, &L0Config::default());
+        let r = compare(p.bin, ["bare".parse().unwrap(), "kvm-merged".parse().unwrap()], MEM_MIB, MAX_STEPS, &L0Config::default());
         let actual = match r {
             Ok(c) if c.agree => "agree".to_string(),
             Ok(c) => format!("diverge: {:?}", c.divergence.map(|d| (d.level, d.instruction, d.differences))),

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MachineRecord {
-    /// CONTRACT §2 model name the run uses.
+    /// CONTRACT §2 model name the run uses (`Model`'s name).
     pub model: String,
     pub mem_mib: u64,
     /// Retired instructions since the program's start.
@@ -82,7 +82,22 @@ pub struct EventRecord {
     pub exit_code: u64,
     pub step: u64,
     pub rip: u64,
+    /// The detail as text (what the CLI shows).
     pub detail: Option<String>,
+    /// The detail as data, when it is more than text (absent in version 1 files and in version 2
+    /// files written before details were structured). Its text must be `detail`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail_data: Option<DetailRecord>,
+}
+
+/// A structured event detail (trace::Detail) in plain fields.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "is", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum DetailRecord {
+    /// A VMRUN of the VMCB at host-physical `vmcb`, emulated by the L0 model `emulated_by`.
+    Vmrun { vmcb: u64, emulated_by: Option<String> },
+    /// A VMRUN that failed the consistency check `check` (a name of svm::checks::CHECKS).
+    VmrunFailed { check: String, apm_section: String, detail: String },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

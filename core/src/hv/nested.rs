@@ -50,7 +50,7 @@ impl Kvm {
         let v12 = &mut *lent12.v;
         // The VMRUN instruction retires in every case (KVM skips it before the checks).
         self.edit_vmcb(self.layout.vmcb01, |p| save_f::rip.set(p, next_rip))?;
-        self.event(EventKind::Vmrun, Level::L1, Level::L2, 0, vmrun_rip, Detail::Vmrun { vmcb: gpa12, emulated_by: Some(self.design.name()) });
+        self.event(EventKind::Vmrun, Level::L1, Level::L2, 0, vmrun_rip, Detail::Vmrun { vmcb: Hpa(gpa12), emulated_by: Some(self.design.name()) });
         let np = v12.control.np_enable();
         let r12 = Vmrun12 {
             g_pat: v12.save.g_pat,
@@ -60,9 +60,9 @@ impl Kvm {
         };
         let ops = self.design.ops();
         let host = HostContext::new(cr0, ops.checks_gpat(&r12));
-        let failed = check_vmrun(&v12.control, &v12.save, &host).err().map(|f| format!("{} (APM {}): {}", f.name, f.apm_section, f.detail));
+        let failed = check_vmrun(&v12.control, &v12.save, &host).err().map(Detail::VmrunFailed);
         let merged = if failed.is_none() { self.merge_maps(&v12.control) } else { Ok(()) };
-        if let Some(why) = failed.or(merged.err()) {
+        if let Some(why) = failed.or(merged.err().map(Detail::Text)) {
             // KVM: exit_code = SVM_EXIT_ERR, EXITINFO1/2 = 0, EVENTINJ = 0 in vmcb12; GIF = 0.
             v12.control.set_vmexit(&VmExit::invalid());
             v12.control.event_inj = 0;

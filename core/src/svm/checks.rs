@@ -8,13 +8,7 @@ use crate::cpu::control::{cr0 as c0, cr4 as c4, efer as ef};
 pub use crate::mem::memtype::pat::pat_valid;
 use serde::{Deserialize, Serialize};
 
-/// A failed consistency check: which one, where the APM states it, and the offending values.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct FailedCheck {
-    pub name: &'static str,
-    pub apm_section: &'static str,
-    pub detail: String,
-}
+pub use crate::trace::FailedCheck;
 
 /// Host-side facts the checks need.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

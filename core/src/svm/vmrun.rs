@@ -53,7 +53,7 @@ impl Machine {
             exit_code: 0,
             step: self.steps + 1,
             rip,
-            detail: Some(Detail::Vmrun { vmcb: pa.0, emulated_by: None }),
+            detail: Some(Detail::Vmrun { vmcb: pa, emulated_by: None }),
         });
         let model = self.svm.model;
         let host_ctx = HostContext::new(self.cpu.ctl.cr0, model.checks_gpat());
@@ -72,7 +72,7 @@ impl Machine {
                 exit_code: SvmExitCode::INVALID.0,
                 step: self.steps + 1,
                 rip,
-                detail: Some(Detail::Text(format!("{} (APM {}): {}", f.name, f.apm_section, f.detail))),
+                detail: Some(Detail::VmrunFailed(f)),
             });
             return Ok(Flow::Next);
         }
