@@ -12,6 +12,7 @@ pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod svm;
+pub mod timetravel;
 pub mod trace;
 
 pub use machine::{Machine, RunEnd, Stop};
