@@ -10,6 +10,7 @@ pub mod machine;
 pub mod mem;
 pub mod report;
 pub mod scenario;
+pub mod share;
 pub mod sim;
 pub mod svm;
 pub mod timetravel;
