@@ -7,6 +7,7 @@ mod compare_cmd;
 mod migrate_cmd;
 mod pat_layers_cmd;
 mod scenario_cmd;
+mod share_cmd;
 
 use std::process::ExitCode;
 
