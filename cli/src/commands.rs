@@ -11,6 +11,8 @@ use std::io::Write;
 const USAGE: &str = "usage: nestscope <command> …
   exec PROGRAM [--model NAME] [--max-steps N] [--mem MiB] [--json] [--save-at STEP --checkpoint FILE]
        [--migrate-at STEP [--migrate-to MODEL] [--restore-order msrs-first|nested-state-first]] [--pat-layers]
+  exec --link URL [--json]                      (re-runs a share link to its step)
+  share PROGRAM|--scenario NAME --step N [--model M] [--mem MiB] [--view V] [--address A] [--base URL]
   resume CHECKPOINT [--max-steps N] [--json]
   checkpoint inspect CHECKPOINT [--json]
   compare PROGRAM --models A,B [--json] [--max-steps N] [--mem MiB]
@@ -31,9 +33,10 @@ pub fn dispatch(argv: &[String]) -> Result<u8, Failure> {
     match cmd.as_str() {
         "exec" => exec(&args::parse(
             rest,
-            &["model", "max-steps", "mem", "save-at", "checkpoint", "migrate-at", "migrate-to", "restore-order"],
+            &["model", "max-steps", "mem", "save-at", "checkpoint", "migrate-at", "migrate-to", "restore-order", "link"],
             &["json", "pat-layers"],
         )?),
+        "share" => crate::share_cmd::share(&args::parse(rest, &["model", "step", "mem", "view", "address", "base", "scenario"], &[])?),
         "resume" => resume(&args::parse(rest, &["max-steps"], &["json"])?),
         "checkpoint" => crate::checkpoint_cmd::dispatch(rest),
         "compare" => crate::compare_cmd::run(&args::parse(rest, &["models", "max-steps", "mem"], &["json"])?),
@@ -77,6 +80,9 @@ pub fn load_program(path: &str) -> Result<Vec<u8>, Failure> {
 }
 
 fn exec(a: &Args) -> Result<u8, Failure> {
+    if let Some(url) = a.value("link") {
+        return crate::share_cmd::exec_link(a, url);
+    }
     let path = a.one_file("PROGRAM")?;
     let program = load_program(path)?;
     let mem = a.number("mem")?.unwrap_or(DEFAULT_MEM_MIB);

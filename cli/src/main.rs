@@ -8,6 +8,7 @@ mod explain_cmd;
 mod migrate_cmd;
 mod pat_layers_cmd;
 mod scenario_cmd;
+mod share_cmd;
 
 use std::process::ExitCode;
 

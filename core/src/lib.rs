@@ -42,10 +42,14 @@ pub mod pat_layers;
 pub(crate) mod report;
 /// Scenarios: the file format, the built-in catalog and the expectation runner.
 pub mod scenario;
+/// Share links: a run (program, model, step, view) as a compact URL fragment.
+pub mod share;
 /// One handle on a run under any model.
 pub mod sim;
 /// The SVM hardware model: VMCB, VMRUN, #VMEXIT, intercepts, consistency checks, nested paging.
 pub mod svm;
+/// Time travel: automatic snapshots of a run, step back, jump to any step or world switch.
+pub mod timetravel;
 /// Recorded world switches (VMRUN / #VMEXIT) with structured details.
 pub mod trace;
 

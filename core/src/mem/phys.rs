@@ -1,5 +1,7 @@
 //! Sparse physical memory: 4 KiB pages allocated on first write; unbacked pages read as zero.
+//! Pages are shared copy-on-write between clones, so a snapshot costs the page table, not the RAM.
 use super::Hpa;
+use std::rc::Rc;
 
 pub const PAGE_SIZE: usize = 4096;
 
@@ -8,7 +10,8 @@ pub const PAGE_SIZE: usize = 4096;
 #[derive(Clone)]
 pub struct PhysMem {
     size: u64,
-    pages: Vec<Option<Box<[u8; PAGE_SIZE]>>>,
+    /// Shared between clones (time-travel snapshots); copied on the first write after a clone.
+    pages: Vec<Option<Rc<[u8; PAGE_SIZE]>>>,
     /// Incremented on every write; lets caches (decoded instructions) notice modification cheaply.
     generation: u64,
     /// Per-page write generation: bumped on every write into that page (decode-cache invalidation).
@@ -109,6 +112,19 @@ impl PhysMem {
         }
         Ok(())
     }
+    /// Pages whose contents this memory shares with another clone (not yet copied on write).
+    pub fn shared_pages(&self) -> usize {
+        self.pages.iter().flatten().filter(|p| Rc::strong_count(p) > 1).count()
+    }
+    /// Identity of each allocated page's storage (equal between clones while shared).
+    pub fn page_addrs(&self) -> impl Iterator<Item = usize> + '_ {
+        self.pages.iter().flatten().map(|p| Rc::as_ptr(p) as usize)
+    }
+    /// Bytes a clone costs besides the pages it does not share: the per-page vectors.
+    pub fn bookkeeping_bytes(&self) -> usize {
+        let n = self.pages.len();
+        n * (std::mem::size_of::<Option<Rc<[u8; PAGE_SIZE]>>>() + std::mem::size_of::<u32>() + 1)
+    }
     pub fn contains(&self, a: Hpa, len: u64) -> bool {
         a.0.checked_add(len).is_some_and(|end| end <= self.size)
     }
@@ -138,7 +154,7 @@ impl PhysMem {
         Ok(self.page_mut(pn))
     }
     fn page_mut(&mut self, pn: usize) -> &mut [u8; PAGE_SIZE] {
-        self.pages[pn].get_or_insert_with(|| Box::new([0u8; PAGE_SIZE]))
+        Rc::make_mut(self.pages[pn].get_or_insert_with(|| Rc::new([0u8; PAGE_SIZE])))
     }
     pub fn read(&self, a: Hpa, buf: &mut [u8]) -> Result<(), OutOfRange> {
         if !self.contains(a, buf.len() as u64) {
@@ -244,5 +260,17 @@ mod tests {
         assert_eq!(m.read_u8(Hpa(4096)), Err(OutOfRange(Hpa(4096))));
         assert!(m.write_u64(Hpa(4090), 0).is_err());
         assert!(m.read_u64(Hpa(u64::MAX - 2)).is_err());
+    }
+
+    #[test]
+    fn clones_share_pages_until_written() {
+        let mut a = PhysMem::new(2 * 4096);
+        a.write_u64(Hpa(0x10), 7).unwrap();
+        a.write_u64(Hpa(0x1010), 8).unwrap();
+        let mut b = a.clone();
+        assert_eq!(b.shared_pages(), 2);
+        b.write_u64(Hpa(0x10), 9).unwrap();
+        assert_eq!((a.read_u64(Hpa(0x10)).unwrap(), b.read_u64(Hpa(0x10)).unwrap()), (7, 9));
+        assert_eq!((a.shared_pages(), b.shared_pages()), (1, 1));
     }
 }

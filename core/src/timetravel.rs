@@ -1,0 +1,189 @@
+//! Time travel over a run: automatic in-memory snapshots of the [`Sim`] (every `every` calls of
+//! `step` and after every world switch, at most `max` of them), and going back or to any step by
+//! restoring the nearest earlier snapshot and replaying. Snapshots are clones: RAM pages are shared
+//! copy-on-write (mem/phys.rs), so a snapshot costs the page table and the CPU-side caches, not RAM.
+//! Replay is deterministic by construction: the run is a pure function of the number of `step`
+//! calls ("ticks") since the start.
+use crate::outcome::EmuError;
+use crate::machine::StepOutcome;
+use crate::sim::Sim;
+
+/// Default: a snapshot every this many ticks (besides those at world switches).
+pub const DEFAULT_EVERY: u64 = 2_000;
+/// Default bound on the snapshots kept; when reached, every second one is dropped.
+pub const DEFAULT_MAX: usize = 128;
+/// Ticks in a row without a retired instruction before replay gives up (an L0 loop: hv/l0.rs).
+const MAX_IDLE_TICKS: u64 = crate::hv::l0::MAX_EXITS_WITHOUT_RETIRE as u64;
+
+struct Snapshot {
+    tick: u64,
+    steps: u64,
+    sim: Sim,
+}
+
+/// A world switch seen during the run: the tick after which it had happened, and the step count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SwitchMark {
+    pub tick: u64,
+    pub steps: u64,
+}
+
+/// A run that can go backwards.
+pub struct TimeTravel {
+    sim: Sim,
+    tick: u64,
+    /// Sorted by tick; the first one is always tick 0.
+    snaps: Vec<Snapshot>,
+    /// World switches in tick order (every one seen, also past a step back).
+    switches: Vec<SwitchMark>,
+    every: u64,
+    max: usize,
+}
+
+impl TimeTravel {
+    pub fn new(sim: Sim) -> TimeTravel {
+        TimeTravel::with_policy(sim, DEFAULT_EVERY, DEFAULT_MAX)
+    }
+
+    /// `every` ≥ 1 ticks between periodic snapshots, at most `max` ≥ 2 snapshots.
+    pub fn with_policy(sim: Sim, every: u64, max: usize) -> TimeTravel {
+        let first = Snapshot { tick: 0, steps: sim.machine().steps, sim: sim.clone() };
+        TimeTravel { sim, tick: 0, snaps: vec![first], switches: Vec::new(), every: every.max(1), max: max.max(2) }
+    }
+
+    pub fn sim(&self) -> &Sim {
+        &self.sim
+    }
+    /// Calls of `step` since the start of the run.
+    pub fn tick(&self) -> u64 {
+        self.tick
+    }
+    /// Retired instructions (the CONTRACT step count).
+    pub fn steps(&self) -> u64 {
+        self.sim.machine().steps
+    }
+    pub fn snapshot_count(&self) -> usize {
+        self.snaps.len()
+    }
+    /// The world switches recorded so far.
+    pub fn switches(&self) -> &[SwitchMark] {
+        &self.switches
+    }
+
+    /// One step forward, taking a snapshot when it is due.
+    pub fn step(&mut self) -> Result<StepOutcome, EmuError> {
+        let events = self.sim.machine().events.len();
+        let out = self.sim.step()?;
+        self.tick += 1;
+        let switched = self.sim.machine().events.len() != events;
+        if switched {
+            let mark = SwitchMark { tick: self.tick, steps: self.steps() };
+            if self.switches.last().is_none_or(|l| l.tick < mark.tick) {
+                self.switches.push(mark);
+            }
+        }
+        let last = self.snaps.last().map_or(0, |s| s.tick);
+        if self.tick > last && (switched || self.tick - last >= self.every) {
+            self.take_snapshot();
+        }
+        Ok(out)
+    }
+
+    fn take_snapshot(&mut self) {
+        if self.snaps.len() >= self.max {
+            // Thin out: keep tick 0 and every second later one, and space the periodic ones wider.
+            let mut i = 0usize;
+            self.snaps.retain(|_| {
+                i += 1;
+                i == 1 || i % 2 == 0
+            });
+            self.every = self.every.saturating_mul(2);
+        }
+        self.snaps.push(Snapshot { tick: self.tick, steps: self.steps(), sim: self.sim.clone() });
+    }
+
+    /// Runs forward until the step count reaches `n` or the run stops — the same state
+    /// `Sim::run(n)` reaches from the start.
+    fn forward_to_steps(&mut self, n: u64) -> Result<(), EmuError> {
+        let mut idle = 0u64;
+        while self.steps() < n && self.sim.machine().stopped.is_none() {
+            let before = self.steps();
+            if let StepOutcome::Stopped(_) = self.step()? {
+                break;
+            }
+            idle = if self.steps() == before { idle + 1 } else { 0 };
+            if idle > MAX_IDLE_TICKS {
+                return Err(crate::outcome::L0Failure::NoProgress {
+                    exits: crate::hv::l0::MAX_EXITS_WITHOUT_RETIRE,
+                    step: self.steps(),
+                    level: self.sim.level().name(),
+                    rip: self.sim.machine().cpu.regs.rip,
+                }
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    /// The first state whose step count is at least `n` (or where the run stopped): what
+    /// `exec --max-steps n` reports. Backwards it restores the latest snapshot before it.
+    pub fn goto_step(&mut self, n: u64) -> Result<(), EmuError> {
+        // Step counts never decrease along the run, so below `n` the target lies ahead.
+        if self.steps() >= n {
+            let i = self.snaps.iter().rposition(|s| s.steps < n).unwrap_or(0);
+            self.restore(i);
+        }
+        self.forward_to_steps(n)
+    }
+
+    /// Goes to tick `t` exactly (a world-switch mark), replaying from the nearest snapshot.
+    pub fn goto_tick(&mut self, t: u64) -> Result<(), EmuError> {
+        if t < self.tick {
+            let i = self.snaps.iter().rposition(|s| s.tick <= t).unwrap_or(0);
+            self.restore(i);
+        }
+        while self.tick < t {
+            if let StepOutcome::Stopped(_) = self.step()? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn restore(&mut self, i: usize) {
+        let s = &self.snaps[i];
+        self.sim = s.sim.clone();
+        self.tick = s.tick;
+    }
+
+    /// `k` instructions back (to step `steps - k`, at least 0).
+    pub fn step_back(&mut self, k: u64) -> Result<(), EmuError> {
+        self.goto_step(self.steps().saturating_sub(k))
+    }
+
+    /// Back to just after the latest world switch before now; `Ok(false)` when there is none.
+    pub fn back_to_previous_world_switch(&mut self) -> Result<bool, EmuError> {
+        let Some(m) = self.switches.iter().rev().find(|m| m.tick < self.tick).copied() else {
+            return Ok(false);
+        };
+        self.goto_tick(m.tick)?;
+        Ok(true)
+    }
+
+    /// What the snapshots cost beyond the live run: (RAM pages held only by snapshots, bytes of
+    /// per-snapshot page bookkeeping). Caches (TLB, decoded instructions) are not counted.
+    pub fn snapshot_cost(&self) -> (usize, usize) {
+        use std::collections::HashSet;
+        let live: HashSet<usize> = self.sim.machine().mem.page_addrs().collect();
+        let mut only: HashSet<usize> = HashSet::new();
+        for s in &self.snaps {
+            only.extend(s.sim.machine().mem.page_addrs().filter(|a| !live.contains(a)));
+        }
+        let per = self.sim.machine().mem.bookkeeping_bytes();
+        (only.len(), per * self.snaps.len())
+    }
+}
+
+#[cfg(test)]
+#[path = "timetravel_tests.rs"]
+mod tests;
