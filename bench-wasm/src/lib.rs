@@ -23,6 +23,7 @@ pub fn mips_mem(steps: f64) -> f64 {
 /// Nested round trips per second under `model` (L2 VMMCALL reflected to L1, L1 VMRUN again).
 #[wasm_bindgen]
 pub fn round_trips(model: &str, n: u32) -> f64 {
+    let model = model.parse().unwrap_or_else(|e| panic!("{e}"));
     nestscope_core::bench::round_trips_per_second(model, n, &mut now)
 }
 
@@ -31,9 +32,11 @@ pub fn round_trips(model: &str, n: u32) -> f64 {
 /// (`bench/run-wasm.js`, used by `scripts/bench-against.sh`).
 #[wasm_bindgen]
 pub fn run_program(program: &[u8], model: &str) -> Result<String, String> {
+    let model: nestscope_core::Model = model.parse().map_err(|e: nestscope_core::model::UnknownModel| e.to_string())?;
     let mut s = nestscope_core::sim::Sim::new(program, nestscope_core::machine::DEFAULT_MEM_MIB, model, &Default::default())
         .map_err(|e| e.to_string())?;
     let end = s.run(u64::MAX).map_err(|e| e.to_string())?;
     let r = s.report(&end);
-    Ok(serde_json::json!({"exit": r["exit"], "code": r["code"], "steps": r["steps"], "console": r["console"]}).to_string())
+    Ok(serde_json::json!({"exit": r["exit"], "code": r["code"], "steps": r["steps"], "console": r["console"]})
+        .to_string())
 }

@@ -4,6 +4,7 @@
 use crate::args::Args;
 use crate::Failure;
 use nestscope_core::bench::{alu_loop_program, mem_loop_program, measure_round_trips, run_mips, RoundTrips};
+use nestscope_core::Model;
 use std::io::Write;
 
 const DEFAULT_STEPS: u64 = 20_000_000;
@@ -24,17 +25,13 @@ pub fn run(a: &Args) -> Result<u8, Failure> {
     if steps == 0 || trips == 0 || trips > u32::MAX as u64 {
         return Err(Failure::input("--steps and --trips must be positive (--trips at most 4294967295)"));
     }
-    let models: Vec<&str> = a.value("models").unwrap_or(DEFAULT_MODELS).split(',').map(str::trim).collect();
     // Unknown models are bad input: find them before spending time on measurements.
-    for m in &models {
-        if !nestscope_core::sim::MODELS.contains(m) {
-            return Err(Failure::input(format!(
-                "unknown model `{}` (models: {})",
-                crate::args::safe(m),
-                nestscope_core::sim::MODELS.join(", ")
-            )));
-        }
-    }
+    let models: Vec<Model> = a
+        .value("models")
+        .unwrap_or(DEFAULT_MODELS)
+        .split(',')
+        .map(|m| m.trim().parse::<Model>().map_err(|e| Failure::input(e.to_string())))
+        .collect::<Result<_, _>>()?;
     let json = a.flag("json");
     let start = std::time::Instant::now();
     let mut clock = || start.elapsed().as_secs_f64() * 1000.0;
@@ -106,12 +103,13 @@ fn checkpoints(json: bool) -> Result<u8, Failure> {
     for sc in &all {
         let p = run::assemble(&sc.source).map_err(|e| fail(e.to_string()))?;
         let cfg = run::l0_config(&sc.machine).map_err(|e| fail(e.to_string()))?;
-        let mut models = vec![sc.models[0].clone()];
-        if sc.models.iter().any(|m| m == "kvm-merged") && models[0] != "kvm-merged" {
-            models.push("kvm-merged".into());
+        let merged = Model::L0(nestscope_core::hv::gpat::Design::KvmMerged);
+        let mut models = vec![sc.models[0]];
+        if sc.models.contains(&merged) && models[0] != merged {
+            models.push(merged);
         }
         for model in models {
-            let fresh = || Sim::new(&p, sc.machine.mem_mib, &model, &cfg).map_err(|e| fail(e.to_string()));
+            let fresh = || Sim::new(&p, sc.machine.mem_mib, model, &cfg).map_err(|e| fail(e.to_string()));
             let mut whole = fresh()?;
             whole.run(sc.machine.max_steps).map_err(|e| fail(e.to_string()))?;
             let at = whole.machine().steps / 2;

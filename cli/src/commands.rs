@@ -5,7 +5,7 @@ use nestscope_core::hv::L0Config;
 use nestscope_core::machine::{Machine, DEFAULT_MEM_MIB};
 use nestscope_core::sim::Sim;
 use nestscope_core::checkpoint;
-use nestscope_core::RunEnd;
+use nestscope_core::{Model, RunEnd};
 use std::io::Write;
 
 const USAGE: &str = "usage: nestscope <command> …
@@ -18,6 +18,7 @@ const USAGE: &str = "usage: nestscope <command> …
   disasm FILE.bin
   scenario list | scenario run NAME [--model M] [--json] | scenario test
   bench [--steps N] [--trips N] [--models A,B,…] [--json] | bench --checkpoints [--json]
+  explain CODE… [--json]   (SVM exit code or name: 0x7c, -1, VMEXIT_NPF, MSR_PROT)
 PROGRAM is a flat binary (.bin, loaded at 0x100000) or an assembly file (.asm).";
 
 /// Default step budget: large enough for any catalog program, small enough to stop a runaway guest.
@@ -40,6 +41,7 @@ pub fn dispatch(argv: &[String]) -> Result<u8, Failure> {
         "asm" => asm(&args::parse(rest, &["o"], &[])?),
         "scenario" => crate::scenario_cmd::dispatch(rest),
         "bench" => crate::bench_cmd::run(&args::parse(rest, &["steps", "trips", "models"], &["json", "checkpoints"])?),
+        "explain" => crate::explain_cmd::run(&args::parse(rest, &[], &["json"])?),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(0)
@@ -76,7 +78,6 @@ pub fn load_program(path: &str) -> Result<Vec<u8>, Failure> {
 
 fn exec(a: &Args) -> Result<u8, Failure> {
     let path = a.one_file("PROGRAM")?;
-    let model = a.value("model").unwrap_or("bare");
     let program = load_program(path)?;
     let mem = a.number("mem")?.unwrap_or(DEFAULT_MEM_MIB);
     let max_steps = a.number("max-steps")?.unwrap_or(DEFAULT_MAX_STEPS);
@@ -95,6 +96,7 @@ fn exec(a: &Args) -> Result<u8, Failure> {
             }
         }
     }
+    let model: Model = a.value("model").unwrap_or("bare").parse().map_err(|e| Failure::input(format!("{path}: {e}")))?;
     let mut sim = Sim::new(&program, mem, model, &L0Config::default()).map_err(|e| Failure::input(format!("{path}: {e}")))?;
     if a.flag("pat-layers") {
         if save_at.is_some() || a.value("migrate-at").is_some() {

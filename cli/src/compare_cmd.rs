@@ -6,6 +6,7 @@ use crate::Failure;
 use nestscope_core::compare::{compare, CompareError};
 use nestscope_core::hv::L0Config;
 use nestscope_core::machine::DEFAULT_MEM_MIB;
+use nestscope_core::Model;
 
 pub fn run(a: &Args) -> Result<u8, Failure> {
     let path = a.one_file("PROGRAM")?;
@@ -17,6 +18,8 @@ pub fn run(a: &Args) -> Result<u8, Failure> {
     let program = load_program(path)?;
     let mem = a.number("mem")?.unwrap_or(DEFAULT_MEM_MIB);
     let max = a.number("max-steps")?.unwrap_or(DEFAULT_MAX_STEPS);
+    let parse = |m: &str| m.parse::<Model>().map_err(|e| Failure::input(format!("{path}: {e}")));
+    let (ma, mb) = (parse(ma)?, parse(mb)?);
     let c = compare(&program, [ma, mb], mem, max, &L0Config::default()).map_err(|e| match e {
         CompareError::Setup(e) => Failure::input(format!("{path}: {e}")),
         CompareError::Emulator(e) => Failure::input(format!("{path}: {e}")),

@@ -3,7 +3,7 @@
 //! `MAX_RECORDS`), added to the JSON as `"pat_layers"`.
 use crate::commands::report_run;
 use crate::Failure;
-use nestscope_core::hv::pat_layers::{next_accesses, pat_layers, PatLayers};
+use nestscope_core::pat_layers::{next_accesses, pat_layers, PatLayers};
 use nestscope_core::machine::StepOutcome;
 use nestscope_core::mem::memtype::combine::PatLookup;
 use nestscope_core::sim::Sim;

@@ -2,6 +2,7 @@
 use crate::args;
 use crate::Failure;
 use nestscope_core::scenario::{catalog, run};
+use nestscope_core::Model;
 
 pub fn dispatch(argv: &[String]) -> Result<u8, Failure> {
     let Some((sub, rest)) = argv.split_first() else {
@@ -11,7 +12,7 @@ pub fn dispatch(argv: &[String]) -> Result<u8, Failure> {
     match sub.as_str() {
         "list" => {
             for s in &all {
-                println!("{:<28} {:<40} models: {}", s.name, s.title, s.models.join(", "));
+                println!("{:<28} {:<40} models: {}", s.name, s.title, s.models.iter().map(|m| m.name()).collect::<Vec<_>>().join(", "));
             }
             Ok(0)
         }
@@ -21,12 +22,15 @@ pub fn dispatch(argv: &[String]) -> Result<u8, Failure> {
             let s = all.iter().find(|s| s.name == name).ok_or_else(|| {
                 Failure::input(format!("no scenario `{name}` (see `nestscope scenario list`)"))
             })?;
-            let model = a.value("model").map(str::to_string).unwrap_or_else(|| s.models[0].clone());
+            let model = match a.value("model") {
+                Some(m) => m.parse::<Model>().map_err(|e| Failure::input(format!("{name}: {e}")))?,
+                None => s.models[0],
+            };
             let program = run::assemble(&s.source).map_err(|e| Failure::input(format!("{name}: {e}")))?;
             // The expectation's save/restore (if any) is part of the scenario run.
             let mig = s.expect.get(&model).and_then(|e| e.migrate.as_ref());
             let report =
-                run::run_with(&program, &model, &s.machine, mig).map_err(|e| Failure::input(format!("{name}: {e}")))?;
+                run::run_with(&program, model, &s.machine, mig).map_err(|e| Failure::input(format!("{name}: {e}")))?;
             if a.flag("json") {
                 println!("{report}");
             } else {

@@ -5,12 +5,13 @@ use std::process::Command;
 
 fn script(args: &[&str]) -> (i32, String, String) {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    let out = Command::new("bash")
-        .arg(format!("{root}/scripts/bench-against.sh"))
-        .args(args)
-        .output()
-        .expect("run bash");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    let out =
+        Command::new("bash").arg(format!("{root}/scripts/bench-against.sh")).args(args).output().expect("run bash");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 /// nasm and GNU time are needed; skipped (with a message) without them.
@@ -38,10 +39,23 @@ fn a_tiny_native_run_prints_a_row_per_program_and_model() {
         return;
     }
     let bin = env!("CARGO_BIN_EXE_nestscope");
-    let (code, out, err) =
-        script(&["--engines", "native", "--programs", "alu,roundtrip", "--runs", "1", "--scale", "0", "--no-build", "--nestscope", bin]);
+    let (code, out, err) = script(&[
+        "--engines",
+        "native",
+        "--programs",
+        "alu,roundtrip",
+        "--runs",
+        "1",
+        "--scale",
+        "0",
+        "--no-build",
+        "--nestscope",
+        bin,
+    ]);
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
-    for (label, unit) in [("alu", "MIPS"), ("roundtrip (bare)", "round trips/s"), ("roundtrip (kvm-merged)", "round trips/s")] {
+    for (label, unit) in
+        [("alu", "MIPS"), ("roundtrip (bare)", "round trips/s"), ("roundtrip (kvm-merged)", "round trips/s")]
+    {
         let cells = row(&out, label);
         assert_eq!(cells.len(), 9, "{label}: {cells:?}");
         assert_eq!(cells[1], unit);
@@ -71,10 +85,20 @@ fn a_run_that_does_not_end_in_debug_exit_0_fails_the_script() {
     let dir = std::env::temp_dir().join(format!("nestscope-bench-against-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let fake = dir.join("nestscope");
-    std::fs::write(&fake, "#!/bin/sh\necho '{\"exit\":\"halt\",\"code\":null,\"steps\":1,\"console\":\"\"}'\n").unwrap();
+    std::fs::write(&fake, "#!/bin/sh\necho '{\"exit\":\"halt\",\"code\":null,\"steps\":1,\"console\":\"\"}'\n")
+        .unwrap();
     let _ = Command::new("chmod").arg("+x").arg(&fake).status();
     let (code, _, err) = script(&[
-        "--engines", "native", "--programs", "alu", "--runs", "1", "--scale", "0", "--no-build", "--nestscope",
+        "--engines",
+        "native",
+        "--programs",
+        "alu",
+        "--runs",
+        "1",
+        "--scale",
+        "0",
+        "--no-build",
+        "--nestscope",
         fake.to_str().unwrap(),
     ]);
     let _ = std::fs::remove_dir_all(&dir);

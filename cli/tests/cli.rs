@@ -268,3 +268,22 @@ fn bench_reports_each_measurement_and_rejects_unknown_models() {
     let (code, _, err) = nestscope(&["bench", "--trips", "0"]);
     assert_eq!(code, 2, "{err}");
 }
+
+/// `explain`: the exit table by code or name (reference §2.1: 0x07C = SVM_EXIT_MSR, intercept bit
+/// 124 MSR_PROT; -1 = SVM_EXIT_ERR; 0x400 NPF is no intercept bit).
+#[test]
+fn explain_exit_codes_and_names() {
+    let (st, out, _) = nestscope(&["explain", "0x7c", "-1"]);
+    assert_eq!(st, 0);
+    assert!(out.starts_with("0x7c VMEXIT_MSR\n  Linux:     SVM_EXIT_MSR\n  intercept: bit 124 (MSR_PROT)\n"), "{out}");
+    assert!(out.contains("-1 VMEXIT_INVALID\n  Linux:     SVM_EXIT_ERR\n"), "{out}");
+    let (st, out, _) = nestscope(&["explain", "vmexit_npf", "--json"]);
+    assert_eq!(st, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((v[0]["code"].as_u64(), v[0]["intercept"].is_null()), (Some(0x400), true));
+    let (st, out, _) = nestscope(&["explain", "IOIO_PROT"]);
+    assert_eq!((st, out.lines().next()), (0, Some("0x7b VMEXIT_IOIO")));
+    let (st, _, err) = nestscope(&["explain", "0x4a7"]);
+    assert_eq!(st, 2);
+    assert!(err.contains("not an SVM exit code"), "{err}");
+}

@@ -8,7 +8,8 @@ fn main() {
     let start = std::time::Instant::now();
     let mut clock = || start.elapsed().as_secs_f64() * 1000.0;
     let models = std::env::var("NESTSCOPE_BENCH_MODELS").unwrap_or_else(|_| "bare,kvm-legacy,kvm-merged".into());
-    for model in models.split(',') {
+    for name in models.split(',') {
+        let model: nestscope_core::Model = name.parse().unwrap_or_else(|e| panic!("NESTSCOPE_BENCH_MODELS: {e}"));
         round_trips_per_second(model, n / 10, &mut clock);
         let best = (0..3).map(|_| round_trips_per_second(model, n, &mut clock)).fold(0.0f64, f64::max);
         println!("{model:>11}: {best:12.0} round trips/s ({n} round trips)");

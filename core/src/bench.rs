@@ -1,6 +1,6 @@
 //! Benchmark bodies shared by the native bench (`core/benches/mips.rs`) and the wasm side:
 //! two endless loops (ALU-only and memory-heavy) and a MIPS helper.
-use crate::machine::{Machine, DEFAULT_MEM_MIB};
+use crate::machine::{DEFAULT_MEM_MIB, Machine};
 
 fn assemble(src: &str) -> Vec<u8> {
     crate::asm::assemble(src).expect("benchmark program assembles").bytes
@@ -126,7 +126,7 @@ guest:
 /// One timed run of the round-trip program, with what the caches did during it.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct RoundTrips {
-    pub model: String,
+    pub model: crate::model::Model,
     pub trips: u32,
     pub per_second: f64,
     /// Steps (retired L1 and L2 instructions) of the run.
@@ -140,8 +140,8 @@ pub struct RoundTrips {
 }
 
 /// Runs the round-trip program of `n` round trips under `model` (timed with `clock`, in
-/// milliseconds). An unknown model or a run that does not end in debug-exit 0 is an error.
-pub fn measure_round_trips(model: &str, n: u32, clock: &mut dyn FnMut() -> f64) -> Result<RoundTrips, String> {
+/// milliseconds). A program that does not load or a run that does not end in debug-exit 0 is an error.
+pub fn measure_round_trips(model: crate::model::Model, n: u32, clock: &mut dyn FnMut() -> f64) -> Result<RoundTrips, String> {
     let p = round_trip_program(n);
     let mut s = crate::sim::Sim::new(&p, DEFAULT_MEM_MIB, model, &Default::default()).map_err(|e| e.to_string())?;
     let t0 = clock();
@@ -152,7 +152,7 @@ pub fn measure_round_trips(model: &str, n: u32, clock: &mut dyn FnMut() -> f64) 
     }
     let m = s.machine();
     Ok(RoundTrips {
-        model: model.to_string(),
+        model,
         trips: n,
         per_second: n as f64 / ms * 1000.0,
         steps: m.steps,
@@ -164,6 +164,6 @@ pub fn measure_round_trips(model: &str, n: u32, clock: &mut dyn FnMut() -> f64) 
 }
 
 /// `measure_round_trips` for a model known to work: round trips per second.
-pub fn round_trips_per_second(model: &str, n: u32, clock: &mut dyn FnMut() -> f64) -> f64 {
+pub fn round_trips_per_second(model: crate::model::Model, n: u32, clock: &mut dyn FnMut() -> f64) -> f64 {
     measure_round_trips(model, n, clock).expect("the round-trip program runs").per_second
 }

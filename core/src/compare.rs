@@ -5,7 +5,9 @@
 //! L0 sees (shadow NPT fills, write-protection faults) retire nothing and are skipped.
 use crate::cpu::Regs;
 use crate::hv::L0Config;
-use crate::sim::{Sim, SimError};
+use crate::machine::LoadError;
+use crate::model::Model;
+use crate::sim::Sim;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -41,7 +43,7 @@ pub struct Divergence {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Comparison {
-    pub models: [String; 2],
+    pub models: [Model; 2],
     /// Retired instructions compared.
     pub steps: u64,
     pub agree: bool,
@@ -52,7 +54,7 @@ pub struct Comparison {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CompareError {
-    Setup(SimError),
+    Setup(LoadError),
     Emulator(String),
 }
 
@@ -77,7 +79,7 @@ fn end_text(sim: &Sim) -> Option<String> {
     sim.machine().stopped.as_ref().map(|s| match s {
         crate::Stop::DebugExit(c) => format!("debug-exit {c}"),
         crate::Stop::Halt => "halt".into(),
-        crate::Stop::Shutdown(w) => format!("shutdown: {w}"),
+        s @ (crate::Stop::Shutdown(_) | crate::Stop::ModelLimit(_)) => format!("shutdown: {}", s.reason().unwrap_or_default()),
     })
 }
 
@@ -90,10 +92,10 @@ fn observe(sim: &mut Sim, l1_mem: u64) -> Result<Observation, CompareError> {
     let start = sim.machine().steps;
     let mut n = 0;
     while sim.machine().steps == start && sim.machine().stopped.is_none() {
-        sim.step().map_err(|e| CompareError::Emulator(format!("{} at step {start}: {e}", sim.model_name())))?;
+        sim.step().map_err(|e| CompareError::Emulator(format!("{} at step {start}: {e}", sim.model())))?;
         n += 1;
         if n > MAX_INVISIBLE {
-            return Err(CompareError::Emulator(format!("{}: no instruction retired in {MAX_INVISIBLE} exits", sim.model_name())));
+            return Err(CompareError::Emulator(format!("{}: no instruction retired in {MAX_INVISIBLE} exits", sim.model())));
         }
     }
     let m = sim.machine_mut();
@@ -162,7 +164,7 @@ fn differences(a: &Observation, b: &Observation, consoles: [&[u8]; 2]) -> Vec<St
 }
 
 /// Runs `program` under both models in lockstep for at most `max_steps` retired instructions.
-pub fn compare(program: &[u8], models: [&str; 2], mem_mib: u64, max_steps: u64, l0: &L0Config) -> Result<Comparison, CompareError> {
+pub fn compare(program: &[u8], models: [Model; 2], mem_mib: u64, max_steps: u64, l0: &L0Config) -> Result<Comparison, CompareError> {
     let mut a = Sim::new(program, mem_mib, models[0], l0).map_err(CompareError::Setup)?;
     let mut b = Sim::new(program, mem_mib, models[1], l0).map_err(CompareError::Setup)?;
     let l1_mem = mem_mib << 20;
@@ -188,7 +190,7 @@ pub fn compare(program: &[u8], models: [&str; 2], mem_mib: u64, max_steps: u64, 
     }
     let end = |s: &Sim| end_text(s).unwrap_or_else(|| "budget".into());
     Ok(Comparison {
-        models: [models[0].into(), models[1].into()],
+        models,
         steps,
         agree: divergence.is_none(),
         divergence,

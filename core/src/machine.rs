@@ -14,7 +14,7 @@
 //! - steps: one per retired instruction, per REP chunk (`string::REP_CHUNK` iterations) and per
 //!   exception delivered (so that a faulting loop still spends the budget).
 use crate::cpu::exec::{outcome_of, Flow};
-use crate::cpu::fault::{EmuError, Fault, Trap};
+use crate::outcome::{EmuError, Fault, PhysUse, Stepped, Trap, Undelivered};
 use crate::cpu::exec::fast::Fast;
 use crate::cpu::icache::DecodeCache;
 use crate::cpu::tlb::{perm, Tlb, TlbContext};
@@ -30,40 +30,7 @@ pub const LOAD_ADDR: u64 = 0x100000;
 /// Default RAM size in MiB (CONTRACT §1).
 pub const DEFAULT_MEM_MIB: u64 = 64;
 
-/// Why a run ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Stop {
-    /// HLT by the outermost program.
-    Halt,
-    /// OUT 0xF4: the byte written.
-    DebugExit(u8),
-    /// Triple fault or an unrecoverable world-switch failure; the text says why.
-    Shutdown(String),
-}
-
-impl Stop {
-    /// The CONTRACT "exit" string.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Stop::Halt => "halt",
-            Stop::DebugExit(_) => "debug-exit",
-            Stop::Shutdown(_) => "shutdown",
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum StepOutcome {
-    Retired,
-    Stopped(Stop),
-}
-
-/// How a `run` ended: a stop, or the step budget spent.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RunEnd {
-    Stopped(Stop),
-    Budget,
-}
+pub use crate::outcome::{GuestRun, RunEnd, StepOutcome, Stop};
 
 #[derive(Clone)]
 pub struct Machine {
@@ -268,7 +235,7 @@ impl Machine {
         if (la & 0xfff) + size as u64 <= 0x1000 {
             let pa = self.translate(Gva(la), acc)?;
             return self.mem.read_small(pa, size).map_err(|e| {
-                Trap::from(EmuError::Machine(format!("read of physical {} outside RAM", e.0)))
+                Trap::from(EmuError::outside_ram(PhysUse::Read, e.0))
             });
         }
         let mut buf = [0u8; 8];
@@ -290,7 +257,7 @@ impl Machine {
         if (la & 0xfff) + size as u64 <= 0x1000 {
             let pa = self.translate(Gva(la), acc)?;
             return self.mem.write_small(pa, size, val).map_err(|e| {
-                Trap::from(EmuError::Machine(format!("write to physical {} outside RAM", e.0)))
+                Trap::from(EmuError::outside_ram(PhysUse::Write, e.0))
             });
         }
         let bytes = val.to_le_bytes();
@@ -304,7 +271,7 @@ impl Machine {
             let n = ((0x1000 - (a & 0xfff)) as usize).min(buf.len() - done);
             let pa = self.translate(Gva(a), acc)?;
             self.mem.read(pa, &mut buf[done..done + n]).map_err(|e| {
-                Trap::from(EmuError::Machine(format!("read of physical {} outside RAM", e.0)))
+                Trap::from(EmuError::outside_ram(PhysUse::Read, e.0))
             })?;
             done += n;
         }
@@ -317,25 +284,13 @@ impl Machine {
         let split = ((0x1000 - (la & 0xfff)) as usize).min(data.len());
         let second = if split < data.len() { Some(self.translate(Gva(la.wrapping_add(split as u64)), acc)?) } else { None };
         let oob = |e: crate::mem::phys::OutOfRange| {
-            Trap::from(EmuError::Machine(format!("write to physical {} outside RAM", e.0)))
+            Trap::from(EmuError::outside_ram(PhysUse::Write, e.0))
         };
         self.mem.write(first, &data[..split]).map_err(oob)?;
         if let Some(s) = second {
             self.mem.write(s, &data[split..]).map_err(oob)?;
         }
         Ok(())
-    }
-
-    /// Fetches and decodes the instruction at RIP (through the decode cache).
-    pub fn fetch_decode(&mut self) -> Result<Instruction, Trap> {
-        let rip = self.cpu.regs.rip;
-        let acc = Access { fetch: true, ..self.data_access(false) };
-        let pa = self.translate(Gva(rip), acc)?;
-        let generation = self.mem.page_generation(pa);
-        if let Some(e) = self.icache.lookup(rip, pa.0, generation) {
-            return Ok(e.ins);
-        }
-        self.fetch_decode_slow(rip, pa, generation, acc)
     }
 
     #[cold]
@@ -345,7 +300,7 @@ impl Machine {
         let first = ((0x1000 - (rip & 0xfff)) as usize).min(15);
         self.mem
             .read(pa, &mut buf[..first])
-            .map_err(|e| Trap::from(EmuError::Machine(format!("instruction fetch from physical {} outside RAM", e.0))))?;
+            .map_err(|e| Trap::from(EmuError::outside_ram(PhysUse::Fetch, e.0)))?;
         if let Some(ins) = decode::decode64(&buf[..first], rip)
             && ins.len() <= first
         {
@@ -365,35 +320,53 @@ impl Machine {
     /// Steps: a retired instruction is one step; a REP string chunk that leaves RIP at the
     /// instruction is one step; an exception delivered to a handler (or ending in shutdown) is
     /// one step too, so that a faulting loop still spends the budget.
+    ///
+    /// For a machine whose guest was entered from outside (`enter_guest`), use `run_guest`: here
+    /// the guest's exit has no taker and is an emulator error.
     pub fn step(&mut self) -> Result<StepOutcome, EmuError> {
         if let Some(s) = &self.stopped {
             return Ok(StepOutcome::Stopped(s.clone()));
         }
         let r = self.fetch_execute();
-        self.account(r)
+        match self.account(r)? {
+            Stepped::Retired => Ok(StepOutcome::Retired),
+            Stepped::Stopped(s) => Ok(StepOutcome::Stopped(s)),
+            Stepped::Exited(x) => Err(EmuError::UnclaimedExit(x.code)),
+        }
     }
 
-    /// Counts the step and turns the result of one instruction into a step outcome.
+    /// Turns the result of one instruction into a step outcome and counts the step (an exit
+    /// handed to whoever entered the guest from outside is not counted: that caller decides).
     #[inline]
-    fn account(&mut self, r: Result<Flow, Trap>) -> Result<StepOutcome, EmuError> {
-        self.steps += 1;
+    fn account(&mut self, r: Result<Flow, Trap>) -> Result<Stepped, EmuError> {
         let out = match r {
-            Ok(flow) => outcome_of(flow),
-            Err(Trap::Emu(e)) => {
-                self.steps -= 1;
-                return Err(*e);
-            }
-            Err(Trap::Fault(f)) => self.deliver_fault(f),
+            Ok(flow) => match outcome_of(flow) {
+                StepOutcome::Retired => Stepped::Retired,
+                StepOutcome::Stopped(s) => Stepped::Stopped(s),
+            },
+            Err(Trap::Emu(e)) => return Err(*e),
+            Err(Trap::Fault(f)) => self.deliver_fault(f)?,
             // SVM: an intercepted guest instruction or a nested page fault (svm/vmexit.rs).
-            Err(Trap::Exit(x)) => {
-                self.svm_vmexit(x);
-                StepOutcome::Retired
-            }
+            Err(Trap::Exit(x)) => self.vmexit(x)?,
         };
-        if let StepOutcome::Stopped(s) = &out {
-            self.stopped = Some(s.clone());
+        match &out {
+            Stepped::Retired => self.steps += 1,
+            Stepped::Stopped(s) => {
+                self.steps += 1;
+                self.stopped = Some(s.clone());
+            }
+            Stepped::Exited(_) => {}
         }
         Ok(out)
+    }
+
+    /// #VMEXIT from the running guest: back to the host program after its VMRUN (`Retired`), or
+    /// the exit as a value for whoever entered the guest from outside (`Exited`).
+    pub(crate) fn vmexit(&mut self, x: crate::outcome::VmExit) -> Result<Stepped, EmuError> {
+        Ok(match self.svm_vmexit(x)? {
+            Some(x) => Stepped::Exited(x),
+            None => Stepped::Retired,
+        })
     }
 
     /// Fetches (through the decode cache), executes, and moves RIP on.
@@ -434,20 +407,37 @@ impl Machine {
     }
 
     /// Delivers an exception through the IDT; when that is impossible even for #DF the machine
-    /// shuts down (triple fault).
-    pub(crate) fn deliver_fault(&mut self, f: Fault) -> StepOutcome {
+    /// shuts down (triple fault). An emulator error during the delivery is returned as such.
+    pub(crate) fn deliver_fault(&mut self, f: Fault) -> Result<Stepped, EmuError> {
         match self.deliver_exception(f) {
-            Ok(()) => StepOutcome::Retired,
-            // SVM hook: a triple fault in a guest with the SHUTDOWN intercept is #VMEXIT(SHUTDOWN).
-            Err(_) if self.svm.in_guest() && self.svm_shutdown_hook() => StepOutcome::Retired,
-            Err(why) => StepOutcome::Stopped(Stop::Shutdown(why)),
+            Ok(()) => Ok(Stepped::Retired),
+            Err(Undelivered::Exit(x)) => self.vmexit(x),
+            Err(Undelivered::Emu(e)) => Err(e),
+            Err(Undelivered::TripleFault(why)) => match self.svm.in_guest().then(|| self.svm_shutdown_hook()).flatten() {
+                // SVM hook: a triple fault in a guest with the SHUTDOWN intercept is #VMEXIT(SHUTDOWN).
+                Some(x) => self.vmexit(x),
+                None => Ok(Stepped::Stopped(Stop::Shutdown(why))),
+            },
         }
     }
 
     /// Runs until a stop or until `max_steps` total steps (counted from the program's start).
+    /// For a machine whose guest was entered from outside, use `run_guest`: here its exit has no
+    /// taker and is an emulator error.
     pub fn run(&mut self, max_steps: u64) -> Result<RunEnd, EmuError> {
+        match self.run_guest(max_steps)? {
+            GuestRun::Stopped(s) => Ok(RunEnd::Stopped(s)),
+            GuestRun::Budget => Ok(RunEnd::Budget),
+            GuestRun::Exited(x) => Err(EmuError::UnclaimedExit(x.code)),
+        }
+    }
+
+    /// Runs until a stop, `max_steps` total steps, or the #VMEXIT of a guest entered with
+    /// `enter_guest` (returned as a value and not counted as a step: kvm-ioctls' `run()` shape).
+    #[inline]
+    pub fn run_guest(&mut self, max_steps: u64) -> Result<GuestRun, EmuError> {
         if let Some(s) = &self.stopped {
-            return Ok(RunEnd::Stopped(s.clone()));
+            return Ok(GuestRun::Stopped(s.clone()));
         }
         while self.steps < max_steps {
             let r = self.fetch_execute();
@@ -455,13 +445,15 @@ impl Machine {
                 self.steps += 1;
                 continue;
             }
-            if let StepOutcome::Stopped(s) = self.account(r)? {
-                return Ok(RunEnd::Stopped(s));
+            match self.account(r)? {
+                Stepped::Retired => {}
+                Stepped::Stopped(s) => return Ok(GuestRun::Stopped(s)),
+                Stepped::Exited(x) => return Ok(GuestRun::Exited(x)),
             }
         }
         match &self.stopped {
-            Some(s) => Ok(RunEnd::Stopped(s.clone())),
-            None => Ok(RunEnd::Budget),
+            Some(s) => Ok(GuestRun::Stopped(s.clone())),
+            None => Ok(GuestRun::Budget),
         }
     }
 }

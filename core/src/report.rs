@@ -29,12 +29,6 @@ pub fn event_json(e: &Event) -> Value {
     o
 }
 
-/// The JSON object of CONTRACT §3 for a finished (or budget-stopped) run on the hardware models.
-pub fn run_json(m: &Machine, end: &RunEnd) -> Value {
-    // L1's registers even when the run ends inside a guest (svm/state.rs).
-    run_json_with_regs(m, end, &m.outer_regs())
-}
-
 /// The CONTRACT §3 object with the outermost program's registers `r`.
 pub fn run_json_with_regs(m: &Machine, end: &RunEnd, r: &crate::cpu::Regs) -> Value {
     let mut regs = Map::new();
@@ -61,8 +55,10 @@ pub fn run_json_with_regs(m: &Machine, end: &RunEnd, r: &crate::cpu::Regs) -> Va
     if std::str::from_utf8(&m.console).is_err() {
         o["console_hex"] = Value::String(m.console.iter().map(|b| format!("{b:02x}")).collect());
     }
-    if let RunEnd::Stopped(Stop::Shutdown(why)) = end {
-        o["shutdown_reason"] = Value::String(why.clone());
+    if let RunEnd::Stopped(s) = end
+        && let Some(why) = s.reason()
+    {
+        o["shutdown_reason"] = Value::String(why);
     }
     o
 }

@@ -1,17 +1,14 @@
 //! One handle on a run under any CONTRACT §2 model: the hardware models run the program on the
 //! machine directly; the `kvm-*` models run it as L1 under the L0 model. The CLI, the web app and
 //! the scenario runner all go through this.
-use crate::cpu::fault::EmuError;
+use crate::outcome::EmuError;
 use crate::cpu::Regs;
-use crate::hv::gpat::Design;
 use crate::hv::{Kvm, L0Config};
 use crate::machine::{LoadError, Machine, RunEnd, StepOutcome};
-use crate::svm::SvmModel;
-use crate::trace::Level;
+use crate::model::Model;
+use crate::mem::Hpa;
+use crate::trace::{EventKind, Level};
 use serde_json::Value;
-
-/// Every model name of CONTRACT §2, in display order.
-pub const MODELS: [&str; 7] = ["bare", "bare-swap", "bare-qemu", "kvm-legacy", "kvm-rfc", "kvm-swap", "kvm-merged"];
 
 /// One value per run, never stored in bulk: the size difference of the variants does not matter.
 #[allow(clippy::large_enum_variant)]
@@ -23,38 +20,69 @@ pub enum Sim {
     Kvm(Box<Kvm>),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SimError {
-    UnknownModel(String),
-    Load(LoadError),
+/// Which VMCB a page is, from the point of view of the modelled system.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum VmcbRole {
+    /// The VMCB L1 passed to VMRUN (vmcb12 under a kvm-* model, the guest's VMCB on bare metal).
+    Vmcb12,
+    /// L0's VMCB for running L1 (kvm-* only).
+    Vmcb01,
+    /// L0's VMCB for running L2 (kvm-* only).
+    Vmcb02,
 }
 
-impl std::fmt::Display for SimError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SimError::UnknownModel(m) => {
-                let shown: String = m.chars().take(60).collect();
-                write!(f, "unknown model `{}` (models: {})", shown.escape_default(), MODELS.join(", "))
-            }
-            SimError::Load(e) => write!(f, "{e}"),
+impl VmcbRole {
+    /// "vmcb12" / "vmcb01" / "vmcb02" under a kvm-* model; "VMCB" for the one VMCB of a hardware model.
+    pub fn name(self, kvm: bool) -> &'static str {
+        match (self, kvm) {
+            (VmcbRole::Vmcb12, true) => "vmcb12",
+            (VmcbRole::Vmcb12, false) => "VMCB",
+            (VmcbRole::Vmcb01, _) => "vmcb01",
+            (VmcbRole::Vmcb02, _) => "vmcb02",
         }
     }
 }
 
 impl Sim {
-    pub fn new(program: &[u8], mem_mib: u64, model: &str, l0: &L0Config) -> Result<Sim, SimError> {
-        if let Some(hw) = SvmModel::from_name(model) {
-            return Machine::with_model(program, mem_mib, hw).map(Sim::Hw).map_err(SimError::Load);
+    /// Loads `program` under `model` with `mem_mib` MiB of RAM (L1's RAM under a `kvm-*` model).
+    pub fn new(program: &[u8], mem_mib: u64, model: Model, l0: &L0Config) -> Result<Sim, LoadError> {
+        match model {
+            Model::Hw(hw) => Machine::with_model(program, mem_mib, hw).map(Sim::Hw),
+            Model::L0(d) => Kvm::new(program, mem_mib, d, l0.clone()).map(|k| Sim::Kvm(Box::new(k))),
         }
-        let d = Design::from_name(model).ok_or_else(|| SimError::UnknownModel(model.to_string()))?;
-        Kvm::new(program, mem_mib, d, l0.clone()).map(|k| Sim::Kvm(Box::new(k))).map_err(SimError::Load)
     }
 
-    pub fn model_name(&self) -> &'static str {
+    /// The model the run uses.
+    pub fn model(&self) -> Model {
         match self {
-            Sim::Hw(m) => m.svm.model.name(),
-            Sim::Kvm(k) => k.design.name(),
+            Sim::Hw(m) => Model::Hw(m.svm.model),
+            Sim::Kvm(k) => Model::L0(k.design),
         }
+    }
+
+    /// The VMCBs worth showing now, with their host-physical addresses: the VMCB L1 runs L2 with
+    /// (the one of the current guest run, else the one of L1's most recent VMRUN, failed or not),
+    /// and under a `kvm-*` model L0's vmcb01 and vmcb02. (L0 maps L1's RAM 1:1, so vmcb12's L1
+    /// guest-physical address is its host-physical one.)
+    pub fn vmcbs(&self) -> Vec<(VmcbRole, Hpa)> {
+        let last_vmrun = || {
+            self.machine()
+                .events
+                .iter()
+                .rev()
+                .filter(|e| e.kind == EventKind::Vmrun && e.from == Level::L1)
+                .find_map(|e| e.detail.as_ref()?.vmrun_vmcb())
+        };
+        let vmcb12 = match self {
+            Sim::Hw(m) => m.svm.guest.as_ref().map(|g| Hpa(g.vmcb_pa)).or_else(last_vmrun),
+            Sim::Kvm(k) => k.nested.as_ref().map(|n| Hpa(n.vmcb12)).or_else(last_vmrun).or(k.last_vmcb12.map(Hpa)),
+        };
+        let mut v: Vec<(VmcbRole, Hpa)> = vmcb12.map(|a| (VmcbRole::Vmcb12, a)).into_iter().collect();
+        if let Sim::Kvm(k) = self {
+            v.push((VmcbRole::Vmcb01, Hpa(k.layout.vmcb01)));
+            v.push((VmcbRole::Vmcb02, Hpa(k.layout.vmcb02)));
+        }
+        v
     }
 
     /// The hardware machine (for a `kvm-*` model: the one L0 runs on).
@@ -109,17 +137,17 @@ impl Sim {
 }
 
 /// The 15 bytes at linear `rip` of the level that runs now, read without side effects (no A/D
-/// updates); `None` if the fetch would fault. Bytes on a following page are translated too.
+/// updates); `None` if the fetch would fault. Bytes on a following page are translated too;
+/// bytes outside RAM read as 0.
 pub fn code_bytes(m: &Machine, rip: u64) -> Option<[u8; 15]> {
-    use crate::mem::paging::Access;
-    use crate::mem::{Gva, Hpa};
-    let first = m.memtype_of(Gva(rip), Access::FETCH).ok()?.spa.0;
-    let split = (0x1000 - (rip & 0xfff)).min(15) as usize;
-    let second = if split < 15 { m.memtype_of(Gva(rip + split as u64), Access::FETCH).ok().map(|r| r.spa.0) } else { None };
+    use crate::inspect::memory::{Unreadable, linear_read};
     let mut bytes = [0u8; 15];
-    for (i, b) in bytes.iter_mut().enumerate() {
-        let a = if i < split { first + i as u64 } else { second? + (i - split) as u64 };
-        *b = m.mem.read_u8(Hpa(a)).unwrap_or(0);
+    for (b, r) in bytes.iter_mut().zip(linear_read(m, crate::mem::Gva(rip), 15, crate::mem::paging::Access::FETCH)) {
+        match r {
+            Ok(x) => *b = x,
+            Err(Unreadable::NotMapped) => return None,
+            Err(Unreadable::OutsideRam) => {}
+        }
     }
     Some(bytes)
 }

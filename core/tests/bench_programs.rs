@@ -29,7 +29,8 @@ fn tmp(name: &str) -> PathBuf {
 /// `nasm -f bin` of `src` (a file) with `defines`.
 fn nasm(src: &Path, defines: &[String], tag: &str) -> Vec<u8> {
     let out = tmp(&format!("{tag}.bin"));
-    let st = Command::new("nasm").args(["-f", "bin"]).args(defines).arg("-o").arg(&out).arg(src).status().expect("run nasm");
+    let st =
+        Command::new("nasm").args(["-f", "bin"]).args(defines).arg("-o").arg(&out).arg(src).status().expect("run nasm");
     assert!(st.success(), "nasm failed on {}", src.display());
     let bytes = std::fs::read(&out).unwrap();
     let _ = std::fs::remove_file(&out);
@@ -42,10 +43,9 @@ fn core_bench_loops_are_what_nasm_makes_of_their_source() {
         return;
     }
     use nestscope_core::bench::*;
-    for (name, src, ours) in [
-        ("alu", ALU_LOOP_SOURCE, alu_loop_program()),
-        ("mem", MEM_LOOP_SOURCE, mem_loop_program()),
-    ] {
+    for (name, src, ours) in
+        [("alu", ALU_LOOP_SOURCE, alu_loop_program()), ("mem", MEM_LOOP_SOURCE, mem_loop_program())]
+    {
         let file = tmp(&format!("{name}.asm"));
         std::fs::write(&file, src).unwrap();
         let theirs = nasm(&file, &[], name);
@@ -69,7 +69,7 @@ fn per_iteration(src: &Path) -> u64 {
 fn run(name: &str, iters: u64, model: &str) -> (u64, u64) {
     let src = programs_dir().join(format!("{name}.asm"));
     let bin = nasm(&src, &[format!("-DITERS={iters}")], name);
-    let mut s = Sim::new(&bin, DEFAULT_MEM_MIB, model, &Default::default()).unwrap();
+    let mut s = Sim::new(&bin, DEFAULT_MEM_MIB, model.parse().unwrap(), &Default::default()).unwrap();
     let end = s.run(100_000_000).unwrap();
     assert_eq!(end, RunEnd::Stopped(Stop::DebugExit(0)), "{name} under {model}");
     assert_eq!(s.machine().console, b"0", "{name} under {model}: the success mark on the console");

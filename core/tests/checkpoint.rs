@@ -15,7 +15,7 @@ const V2_BARE_L2: &[u8] = include_bytes!("data/checkpoint/v2/hello-vmrun-bare-l2
 const V2_KVM_MERGED_L2: &[u8] = include_bytes!("data/checkpoint/v2/hello-vmrun-kvm-merged-l2.nsc");
 
 fn sim(program: &[u8], model: &str) -> Sim {
-    Sim::new(program, 64, model, &Default::default()).unwrap()
+    Sim::new(program, 64, model.parse().unwrap(), &Default::default()).unwrap()
 }
 
 fn uninterrupted_hello() -> Sim {
@@ -28,7 +28,7 @@ fn uninterrupted_hello() -> Sim {
 fn v1_fixture_resumes_to_the_uninterrupted_result() {
     assert_eq!(FORMAT_VERSION, 2, "a new version needs its own fixture directory and test");
     let l = checkpoint::load(V1_HELLO_STEP5.as_bytes()).expect("v1 fixture loads");
-    assert_eq!((l.version, l.sim.model_name(), l.sim.machine().steps), (1, "bare", 5));
+    assert_eq!((l.version, l.sim.model().name(), l.sim.machine().steps), (1, "bare", 5));
     let mut s = l.sim;
     assert_eq!(s.run(1_000).unwrap(), RunEnd::Stopped(Stop::DebugExit(0)));
     let u = uninterrupted_hello();
@@ -42,7 +42,7 @@ fn v1_fixture_resumes_to_the_uninterrupted_result() {
 /// The catalog's expectation for `model` of `scenario` holds for `report`.
 fn meets_catalog_expectation(scenario: &str, model: &str, report: &serde_json::Value) {
     let sc = catalog::get(scenario).unwrap().unwrap();
-    let exp = sc.expect.get(model).unwrap_or_else(|| panic!("{scenario} has an expectation for {model}"));
+    let exp = sc.expect.get(&model.parse().unwrap()).unwrap_or_else(|| panic!("{scenario} has an expectation for {model}"));
     assert_eq!(run::mismatches(report, exp), Vec::<String>::new(), "{scenario} [{model}]");
 }
 
@@ -50,7 +50,7 @@ fn meets_catalog_expectation(scenario: &str, model: &str, report: &serde_json::V
 fn v2_fixtures_stopped_in_l2_resume_to_the_catalog_expectation() {
     for (file, model) in [(V2_BARE_L2, "bare"), (V2_KVM_MERGED_L2, "kvm-merged")] {
         let l = checkpoint::load(file).unwrap_or_else(|e| panic!("{model} fixture: {e}"));
-        assert_eq!((l.version, l.sim.model_name()), (2, model));
+        assert_eq!((l.version, l.sim.model().name()), (2, model));
         assert_eq!(l.sim.level(), Level::L2, "{model}: the fixture was saved while L2 runs");
         let sc = catalog::get("hello-vmrun").unwrap().unwrap();
         assert_eq!(l.program.as_deref(), Some(&run::assemble(&sc.source).unwrap()[..]), "the program it records");
@@ -114,16 +114,45 @@ fn save_points(program: &[u8], model: &str, total: u64) -> Vec<u64> {
 }
 
 #[test]
+fn event_details_stay_data_across_a_checkpoint() {
+    use nestscope_core::mem::Hpa;
+    use nestscope_core::trace::{Detail, EventKind};
+    // The `vmexit-invalid` program: a good VMRUN of its VMCB at 0x200000 (`VMCB equ 0x200000`),
+    // then VMRUNs failing ASID 0, the VMRUN intercept clear and CR0.NW without CR0.CD (APM 15.5.1).
+    let sc = catalog::get("vmexit-invalid").unwrap().unwrap();
+    let p = run::assemble(&sc.source).unwrap();
+    for model in ["bare", "kvm-merged"] {
+        let mut s = sim(&p, model);
+        s.run(sc.machine.max_steps).unwrap();
+        let back = checkpoint::load_sim(&checkpoint::save(&s, Some(&p))).unwrap();
+        assert!(back.machine().events == s.machine().events, "{model}: the log, details included");
+        let evs: Vec<_> = back.machine().events.iter().cloned().collect();
+        let vmrun = evs.iter().find(|e| e.kind == EventKind::Vmrun && e.from == Level::L1).unwrap();
+        let emulated_by = (model != "bare").then_some(model);
+        assert_eq!(vmrun.detail, Some(Detail::Vmrun { vmcb: Hpa(0x200000), emulated_by }), "{model}");
+        let failed: Vec<(&str, &str)> =
+            evs.iter().filter_map(|e| e.detail.as_ref()?.failed_check()).map(|c| (c.name, c.apm_section)).collect();
+        assert_eq!(failed[..3], [("asid_zero", "15.5.1"), ("vmrun_intercept_clear", "15.5.1"), ("cr0_cd_nw", "15.5.1")], "{model}");
+    }
+    // A v2 file written before details were data: its details load as the text they are.
+    let l = checkpoint::load(V2_KVM_MERGED_L2).unwrap();
+    let e = l.sim.machine().events.iter().find(|e| e.kind == EventKind::Vmrun && e.from == Level::L1).unwrap();
+    assert_eq!(e.detail, Some(Detail::Text("VMCB 0x200000, emulated by L0 (kvm-merged)".into())));
+    assert_eq!(e.detail.as_ref().unwrap().vmrun_vmcb(), None, "text is not parsed back");
+    assert_eq!(l.sim.vmcbs()[0].1, Hpa(0x200000), "the VMCB is still known (L0 is in guest mode)");
+}
+
+#[test]
 fn every_catalog_scenario_resumes_to_the_uninterrupted_result_under_bare_and_kvm_merged() {
     for sc in catalog::load().unwrap() {
         let p = run::assemble(&sc.source).unwrap();
         let budget = sc.machine.max_steps;
         for model in ["bare", "kvm-merged"] {
-            if !sc.models.iter().any(|m| m == model) {
+            if !sc.models.iter().any(|m| m.name() == model) {
                 continue;
             }
             let cfg = run::l0_config(&sc.machine).unwrap();
-            let fresh = || Sim::new(&p, sc.machine.mem_mib, model, &cfg).unwrap();
+            let fresh = || Sim::new(&p, sc.machine.mem_mib, model.parse().unwrap(), &cfg).unwrap();
             let mut whole = fresh();
             let end = whole.run(budget).unwrap();
             let want = whole.report(&end);
@@ -145,10 +174,10 @@ fn sizes_meet_the_goals() {
     // in L2: at most 16 KB each.
     let first = &catalog::load().unwrap()[0];
     let p = run::assemble(&first.source).unwrap();
-    let mut s = sim(&p, &first.models[0]);
+    let mut s = sim(&p, first.models[0].name());
     let end = s.run(first.machine.max_steps).unwrap();
     assert!(matches!(end, RunEnd::Stopped(_)));
-    let mut mid = sim(&p, &first.models[0]);
+    let mut mid = sim(&p, first.models[0].name());
     mid.run(s.machine().steps / 2).unwrap();
     let n = checkpoint::save(&mid, Some(&p)).len();
     assert!(n <= 16 * 1024, "default scenario: {n} bytes");

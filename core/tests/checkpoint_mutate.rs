@@ -40,7 +40,7 @@ fn corpus() -> Vec<Vec<u8>> {
         let sc = catalog::get(name).unwrap().unwrap();
         let p = run::assemble(&sc.source).unwrap();
         for model in models {
-            let mut s = Sim::new(&p, sc.machine.mem_mib, model, &Default::default()).unwrap();
+            let mut s = Sim::new(&p, sc.machine.mem_mib, model.parse().unwrap(), &Default::default()).unwrap();
             for _ in 0..400 {
                 if s.level() == Level::L2 || s.machine().stopped.is_some() {
                     break;

@@ -7,7 +7,7 @@
 #![cfg(target_arch = "x86_64")]
 use core::arch::asm;
 use iced_x86::{Code, Instruction, Register};
-use nestscope_core::cpu::fault::Trap;
+use nestscope_core::outcome::Trap;
 use nestscope_core::machine::Machine;
 
 const CF: u64 = 1;

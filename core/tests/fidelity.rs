@@ -74,7 +74,7 @@ const EXITINFO: &str = "APM 15.7.2 / 15.20 EXITINTINFO: vector [7:0], type [10:8
 
 /// Runs `bin` under `model`: how it ended, and the simulator (None after an emulator error).
 fn run(bin: &[u8], model: &str) -> (String, Sim) {
-    let mut s = Sim::new(bin, MEM_MIB, model, &L0Config::default()).expect("load");
+    let mut s = Sim::new(bin, MEM_MIB, model.parse().expect("a model"), &L0Config::default()).expect("load");
     let mut calls = 0;
     let end = loop {
         if s.machine().steps >= MAX_STEPS {
@@ -142,7 +142,7 @@ fn observe(p: &Probe) -> Vec<(String, &'static str, String, String, &'static str
         }
     }
     if p.lockstep {
-        let r = compare(p.bin, ["bare", "kvm-merged"], MEM_MIB, MAX_STEPS, &L0Config::default());
+        let r = compare(p.bin, ["bare".parse().unwrap(), "kvm-merged".parse().unwrap()], MEM_MIB, MAX_STEPS, &L0Config::default());
         let actual = match r {
             Ok(c) if c.agree => "agree".to_string(),
             Ok(c) => format!("diverge: {:?}", c.divergence.map(|d| (d.level, d.instruction, d.differences))),
@@ -231,7 +231,7 @@ macro_rules! probes {
 }
 
 const P159: &str = "APM 15.9: simple exceptions (#GP for CPL, #UD) are checked before the instruction intercept";
-const CR0SEL: &str = "APM 15.9.1: SEL_CR0 (exit 0x65) for LMSW/MOV CR0 changing bits other than TS/MP; the intercepted instruction does not execute (state unchanged, RIP at it)";
+const CR0SEL: &str = "APM 15.8.1: SEL_CR0 (exit 0x65) for LMSW/MOV CR0 changing bits other than TS/MP; the intercepted instruction does not execute (state unchanged, RIP at it)";
 const HOST_CR0: u64 = 0x8001_0033; // CONTRACT 1, copied into the guest by vmcb_init
 const VMEXIT_SEG: &str = "APM 15.6: #VMEXIT saves ES, CS, SS, DS (selector, attributes, limit, base) into the VMCB";
 const VMSAVE: &str = "APM 15.5.2: VMSAVE stores FS, GS, TR, LDTR, KernelGSbase as held (after #VMEXIT: L2's)";
@@ -250,14 +250,14 @@ probes! {
         rec("c0.code", 0, CODE, V(0x65), CR0SEL),
         rec("c0.rip", 0, RIP, L(0), CR0SEL),
         ob("c0.cr0", 0, V(HOST_CR0), CR0SEL),
-        rec("c1.code", 1, CODE, V(0x10), "APM 15.9.1: the CR0 write intercept covers LMSW (exit 0x10)"),
+        rec("c1.code", 1, CODE, V(0x10), "APM 15.8.1: the CR0 write intercept covers LMSW (exit 0x10)"),
         rec("c1.rip", 1, RIP, L(1), CR0SEL),
-        rec("c2.code", 2, CODE, V(0x00), "APM 15.9.1: the CR0 read intercept covers SMSW (exit 0x00)"),
+        rec("c2.code", 2, CODE, V(0x00), "APM 15.8.1: the CR0 read intercept covers SMSW (exit 0x00)"),
         rec("c2.rip", 2, RIP, L(2), CR0SEL),
         rec("c3.code", 3, CODE, V(0x65), CR0SEL),
         rec("c3.rip", 3, RIP, L(3), CR0SEL),
         ob("c3.cr0", 3, V(HOST_CR0), CR0SEL),
-        rec("c4.code", 4, CODE, V(0x81), "APM 15.9.1: LMSW changing only TS is not a selective CR0 write"),
+        rec("c4.code", 4, CODE, V(0x81), "APM 15.8.1: LMSW changing only TS is not a selective CR0 write"),
         ob("c4.cr0", 4, V(HOST_CR0 | 8), "LMSW sets CR0.TS (APM vol.3 LMSW)"),
         END_OK,
     ];

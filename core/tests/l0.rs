@@ -8,7 +8,8 @@ use nestscope_core::hv::gpat::Design;
 use nestscope_core::hv::migrate::migrate;
 use nestscope_core::hv::nested_state::SaveOrder;
 use nestscope_core::hv::L0Config;
-use nestscope_core::sim::{Sim, MODELS};
+use nestscope_core::sim::Sim;
+use nestscope_core::Model;
 use nestscope_core::trace::Level;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -26,7 +27,7 @@ fn observed(sim: &Sim) -> (u64, u64, u64, u64, u64) {
 }
 
 fn run(model: &str) -> Sim {
-    let mut s = Sim::new(PROGRAM, 64, model, &L0Config::default()).unwrap();
+    let mut s = Sim::new(PROGRAM, 64, model.parse().unwrap(), &L0Config::default()).unwrap();
     let end = s.run(100_000).unwrap();
     assert_eq!(s.report(&end)["exit"], "debug-exit", "{model}");
     assert_eq!(s.l1_regs().gpr[12], 0x81, "{model}: L2 exited with VMMCALL");
@@ -53,9 +54,9 @@ fn what_l1_and_l2_observe_per_model() {
 
 #[test]
 fn lockstep_compare_against_bare() {
-    for m in MODELS.iter().skip(1) {
-        let c = compare(PROGRAM, ["bare", m], 64, 100_000, &L0Config::default()).unwrap();
-        let shares_pat = matches!(*m, "bare-qemu" | "kvm-legacy");
+    for m in Model::ALL.into_iter().skip(1) {
+        let c = compare(PROGRAM, [Model::DEFAULT, m], 64, 100_000, &L0Config::default()).unwrap();
+        let shares_pat = matches!(m.name(), "bare-qemu" | "kvm-legacy");
         assert_eq!(c.agree, !shares_pat, "{m}: {:?}", c.divergence);
         if let Some(d) = c.divergence {
             // The first thing L2 sees differently is its first RDMSR(PAT) (§8.1 vs legacy §9.2).
@@ -69,7 +70,7 @@ fn lockstep_compare_against_bare() {
 
 /// Runs under `from` until L2 is in its spin loop, migrates, and runs to the end.
 fn migrated(from: Design, to: Design, order: SaveOrder) -> ((u64, u64, u64, u64, u64), Vec<String>) {
-    let Sim::Kvm(mut k) = Sim::new(PROGRAM, 64, from.name(), &L0Config::default()).unwrap() else { unreachable!() };
+    let Sim::Kvm(mut k) = Sim::new(PROGRAM, 64, Model::L0(from), &L0Config::default()).unwrap() else { unreachable!() };
     while k.level() != Level::L2 {
         k.step().unwrap();
     }
@@ -108,7 +109,7 @@ fn save_restore_matrix_while_l2_runs() {
 
 #[test]
 fn pat_layers_of_l2s_first_fetch() {
-    use nestscope_core::hv::pat_layers::pat_layers;
+    use nestscope_core::pat_layers::pat_layers;
     use nestscope_core::mem::memtype::MemType;
     use nestscope_core::mem::paging::Access;
     // L2's PTEs and L1's NPT entry select PA0 everywhere. gPAT PA0: WB (G) or, under legacy and
@@ -121,7 +122,7 @@ fn pat_layers_of_l2s_first_fetch() {
         ("kvm-merged", MemType::WB, Some(MemType::WT), MemType::WB),
         ("kvm-rfc", MemType::WB, Some(MemType::WT), MemType::WB),
     ] {
-        let mut s = Sim::new(PROGRAM, 64, model, &L0Config::default()).unwrap();
+        let mut s = Sim::new(PROGRAM, 64, model.parse().unwrap(), &L0Config::default()).unwrap();
         while s.level() != Level::L2 {
             s.step().unwrap();
         }

@@ -1,6 +1,6 @@
 //! Paging tests: #PF error codes (APM 8.4.2 / SDM 4.7), A/D updates, PAT index selection
 //! (reference §5.1), large pages, reserved bits, INVLPG.
-use nestscope_core::cpu::fault::{Fault, Trap};
+use nestscope_core::outcome::{Fault, Trap};
 use nestscope_core::machine::Machine;
 use nestscope_core::mem::paging::{self, pfec, pte, Access};
 use nestscope_core::mem::{Gva, Hpa};

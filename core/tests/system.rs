@@ -1,6 +1,6 @@
 //! MSRs, CPUID, exception delivery (#DE, #DF, triple fault), self-modifying code, REP chunking.
 use nestscope_core::cpu::cpuid::{self, bits};
-use nestscope_core::cpu::fault::{Fault, Trap};
+use nestscope_core::outcome::{Fault, Trap};
 use nestscope_core::cpu::msr;
 use nestscope_core::machine::Machine;
 use nestscope_core::mem::Hpa;

@@ -5,7 +5,8 @@
 //! model. The expected values are the APM's: after a full flush the walk reads the new entry.
 use nestscope_core::hv::L0Config;
 use nestscope_core::machine::{RunEnd, Stop};
-use nestscope_core::sim::{MODELS, Sim};
+use nestscope_core::sim::Sim;
+use nestscope_core::Model;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -14,7 +15,7 @@ const REMAP: &[u8] = include_bytes!("data/tlb/remap.bin");
 
 #[test]
 fn a_remap_between_vmruns_is_seen_by_the_next_guest_run() {
-    for model in MODELS {
+    for model in Model::ALL {
         let mut s = Sim::new(REMAP, 64, model, &L0Config::default()).unwrap();
         let end = s.run(100_000).unwrap();
         assert_eq!(end, RunEnd::Stopped(Stop::DebugExit(0)), "{model}: wrong reads (stale translations)");
@@ -30,7 +31,7 @@ fn a_round_trip_loop_reuses_translations_at_every_switch() {
     // or L2 finds its context's translations valid.
     for model in ["bare", "kvm-merged"] {
         let p = nestscope_core::bench::round_trip_program(1000);
-        let mut s = Sim::new(&p, 64, model, &L0Config::default()).unwrap();
+        let mut s = Sim::new(&p, 64, model.parse().unwrap(), &L0Config::default()).unwrap();
         assert_eq!(s.run(u64::MAX).unwrap(), RunEnd::Stopped(Stop::DebugExit(0)));
         let tlb = &s.machine().tlb;
         assert!(tlb.fresh <= 8, "{model}: {} switches started empty", tlb.fresh);

@@ -11,7 +11,7 @@ fn main() {
     for model in ["bare", "kvm-merged"] {
         let best = (0..3)
             .map(|_| {
-                let mut s = Sim::new(&p, 64, model, &L0Config::default()).expect("loads");
+                let mut s = Sim::new(&p, 64, model.parse().expect("a model"), &L0Config::default()).expect("loads");
                 let mut t = Tracker::new(&s);
                 let t0 = std::time::Instant::now();
                 let end = t.run(&mut s, u64::MAX, false).expect("runs");

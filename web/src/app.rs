@@ -14,10 +14,11 @@ use crate::components::switch_trace::{MAX_SHOWN, SwitchTrace, exit_text, kind_na
 use crate::components::toolbar::Toolbar;
 use crate::components::vmcb_view::{VmcbView, effective};
 use crate::state::{Action, Session, Status, load_catalog, regs_now};
-use crate::switches::{SwitchRecord, VmcbRole, read_page, vmcbs};
+use crate::switches::{SwitchRecord, VmcbRole, read_page};
 use nestscope_core::machine::LOAD_ADDR;
-use nestscope_core::mem::Gva;
+use nestscope_core::mem::{Gva, Hpa};
 use nestscope_core::sim::Sim;
+use nestscope_core::Model;
 use std::rc::Rc;
 use std::time::Duration;
 use yew::prelude::*;
@@ -60,7 +61,7 @@ pub fn app() -> Html {
     let walk_addr = use_state(|| None::<u64>);
     let walk_access = use_state(|| AccessKind::Fetch);
     let pat_gva = use_state(|| None::<u64>);
-    let cmp_models = use_state(|| (AttrValue::from("bare"), AttrValue::from("kvm-merged")));
+    let cmp_models = use_state(|| (Model::DEFAULT, Model::L0(nestscope_core::hv::gpat::Design::KvmMerged)));
     let cmp_result = use_state(|| None::<Result<nestscope_core::compare::Comparison, String>>);
     let sim = session.sim.borrow();
     let tracker = session.tracker.borrow();
@@ -71,13 +72,13 @@ pub fn app() -> Html {
     let rows = dump(m, *mem_addr, *mem_linear);
 
     // VMCB panel: the chosen VMCB now, and how the last world switch changed it.
-    let choices = vmcbs(&sim, tracker.vmcb12);
+    let choices = sim.vmcbs();
     let shown = effective(&choices, *vmcb_sel);
     let page = shown.map_or_else(|| Rc::new(vec![0u8; 0x1000]), |(_, a)| read_page(&sim, a));
     let last = tracker.last();
-    let change = last.zip(shown).and_then(|(r, (_, a))| r.change_of(a & !0xfff).cloned());
+    let change = last.zip(shown).and_then(|(r, (_, a))| r.change_of(Hpa(a.0 & !0xfff)).cloned());
     let change_label = last.map(|r| switch_label(&sim, r)).unwrap_or_default();
-    let vmcb_names: Vec<(u64, String)> = choices.iter().map(|(r, a)| (*a & !0xfff, r.name(kvm).to_string())).collect();
+    let vmcb_names: Vec<(Hpa, String)> = choices.iter().map(|(r, a)| (Hpa(a.0 & !0xfff), r.name(kvm).to_string())).collect();
 
     // World-switch trace: the newest events.
     let total = m.events.len();
@@ -92,7 +93,7 @@ pub fn app() -> Html {
 
     // PAT layers of an L2 access (default: L2's next instruction fetch).
     let pgva = pat_gva.unwrap_or(rip);
-    let layers = nestscope_core::hv::pat_layers::pat_layers(&sim, pgva, walk_access.access(m.cpu.cpl == 3));
+    let layers = nestscope_core::pat_layers::pat_layers(&sim, pgva, walk_access.access(m.cpu.cpl == 3));
 
     // Lockstep comparison of the loaded program under two models.
     let on_compare = {
@@ -101,7 +102,7 @@ pub fn app() -> Html {
         Callback::from(move |_| {
             let c = nestscope_core::compare::compare(
                 &program,
-                [models.0.as_str(), models.1.as_str()],
+                [models.0, models.1],
                 cfg.mem_mib,
                 cfg.max_steps,
                 &nestscope_core::hv::L0Config::default(),
@@ -127,7 +128,7 @@ pub fn app() -> Html {
                     on_step={cb(|| Action::Step)} on_run={cb(|| Action::StartRun)}
                     on_run_to_switch={cb(|| Action::RunToSwitch)}
                     on_pause={cb(|| Action::Pause)} on_reset={cb(|| Action::Reset)} />
-                <ModelPicker current={AttrValue::from(session.model.clone())} scenario_models={sc.models.clone()}
+                <ModelPicker current={session.model} scenario_models={sc.models.clone()}
                     on_select={{ let s = session.clone(); Callback::from(move |m| s.dispatch(Action::SelectModel(m))) }} />
             </div>
             <CheckpointBar on_export={{ let s = session.clone(); Callback::from(move |_| s.export()) }}
@@ -147,7 +148,7 @@ pub fn app() -> Html {
                 </div>
                 <div class="column">
                     <ScenarioPicker scenarios={session.scenarios.clone()} current={session.current}
-                        model={AttrValue::from(session.model.clone())} outcome={session.outcome.clone()}
+                        model={session.model} outcome={session.outcome.clone()}
                         on_select={{ let s = session.clone(); Callback::from(move |i| s.dispatch(Action::SelectScenario(i))) }} />
                     <Registers level={level} l1={l1} prev_l1={session.prev_l1.clone()} l2={l2} prev_l2={session.prev_l2.clone()} />
                     <Console text={AttrValue::from(String::from_utf8_lossy(&m.console).into_owned())} />

@@ -4,11 +4,12 @@ use crate::switches::run_end;
 use nestscope_core::scenario::Scenario;
 use nestscope_core::scenario::run::mismatches;
 use nestscope_core::sim::Sim;
+use nestscope_core::Model;
 
 /// How a finished run compares with the scenario's expectation for the model.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
-    pub model: String,
+    pub model: Model,
     /// Every difference (empty: the run matched).
     pub mismatches: Vec<String>,
     /// Why the comparison may not apply (the program was edited, the expectation migrates).
@@ -17,8 +18,8 @@ pub struct Outcome {
 
 /// The outcome of the ended run `sim` under `model`; `None` if the scenario expects nothing for
 /// the model. `catalog_program`: the run is of the scenario's own program.
-pub fn outcome_of(sim: &Sim, sc: &Scenario, model: &str, catalog_program: bool) -> Option<Outcome> {
-    let exp = sc.expect.get(model)?;
+pub fn outcome_of(sim: &Sim, sc: &Scenario, model: Model, catalog_program: bool) -> Option<Outcome> {
+    let exp = sc.expect.get(&model)?;
     let report = sim.report(&run_end(sim));
     let caveat = if let Some(m) = &exp.migrate {
         Some(format!("the expectation includes a save/restore at step {}, which the interactive run does not do", m.at))
@@ -27,7 +28,7 @@ pub fn outcome_of(sim: &Sim, sc: &Scenario, model: &str, catalog_program: bool) 
     } else {
         None
     };
-    Some(Outcome { model: model.to_string(), mismatches: mismatches(&report, exp), caveat })
+    Some(Outcome { model, mismatches: mismatches(&report, exp), caveat })
 }
 
 /// The scenario's own program bytes (to tell whether the loaded program is still it).

@@ -14,6 +14,7 @@ use nestscope_core::mem::Hpa;
 use nestscope_core::scenario::run::l0_config;
 use nestscope_core::scenario::{Scenario, catalog};
 use nestscope_core::sim::Sim;
+use nestscope_core::Model;
 use nestscope_core::trace::Level;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -72,7 +73,7 @@ pub struct Session {
     pub program_gen: u64,
     /// The loaded program is the scenario's own (not an edit): its expectations apply.
     pub catalog_program: bool,
-    pub model: String,
+    pub model: Model,
     pub sim: Rc<RefCell<Sim>>,
     pub tracker: Rc<RefCell<Tracker>>,
     /// L1's and (while L2 ran) the CPU's registers before the last step/run, for highlighting.
@@ -98,7 +99,7 @@ pub enum Action {
     /// Run until the event list grows (the next VMRUN or #VMEXIT at any level).
     RunToSwitch,
     /// Reload the program under another CONTRACT model.
-    SelectModel(String),
+    SelectModel(Model),
     Pause,
     Reset,
     /// The bytes of a checkpoint file the user picked (v2 `.nsc`, or a v1 JSON document).
@@ -116,7 +117,7 @@ fn stop_text(s: &Stop) -> String {
     match s {
         Stop::DebugExit(c) => format!("debug-exit, code {c}"),
         Stop::Halt => "halt".to_string(),
-        Stop::Shutdown(why) => format!("shutdown: {why}"),
+        Stop::Shutdown(_) | Stop::ModelLimit(_) => format!("shutdown: {}", s.reason().unwrap_or_default()),
     }
 }
 
@@ -139,7 +140,7 @@ impl Session {
         let saved = storage::load_source(&sc.name);
         let source = saved.clone().unwrap_or_else(|| sc.source.clone());
         let edited = source != sc.source;
-        let model = sc.models.first().cloned().unwrap_or_else(|| "bare".into());
+        let model = sc.models.first().copied().unwrap_or_default();
         let sim = Sim::Hw(nestscope_core::Machine::new(&[0xf4], 2).expect("a one-byte program loads"));
         let mut s = Session {
             current: index,
@@ -193,7 +194,7 @@ impl Session {
         let cfg = &self.scenario().machine;
         let sim = l0_config(cfg)
             .map_err(|e| e.to_string())
-            .and_then(|l0| Sim::new(&self.program, cfg.mem_mib, &self.model, &l0).map_err(|e| e.to_string()));
+            .and_then(|l0| Sim::new(&self.program, cfg.mem_mib, self.model, &l0).map_err(|e| e.to_string()));
         match sim {
             Ok(sim) => self.set_sim(sim),
             Err(e) => self.status = Status::Error(e),
@@ -234,7 +235,7 @@ impl Session {
 
     /// Compares the ended run with the scenario's expectation for the model, if there is one.
     fn check_outcome(&mut self) {
-        self.outcome = outcome_of(&self.sim.borrow(), self.scenario(), &self.model, self.catalog_program);
+        self.outcome = outcome_of(&self.sim.borrow(), self.scenario(), self.model, self.catalog_program);
     }
 
     fn finished(&self) -> bool {
@@ -355,8 +356,8 @@ impl Reducible for Session {
                 // Parsed and checked completely before anything of the session changes.
                 match checkpoint::load(&bytes) {
                     Ok(checkpoint::Loaded { sim, program, .. }) => {
-                        let (model, steps) = (sim.model_name().to_string(), sim.machine().steps);
-                        s.model = model.clone();
+                        let (model, steps) = (sim.model(), sim.machine().steps);
+                        s.model = model;
                         // The scenario's expectations apply if the checkpoint runs its program.
                         s.catalog_program = sc_program(s.scenario()).is_some_and(|p| match &program {
                             Some(recorded) => *recorded == p,
@@ -388,7 +389,7 @@ impl Reducible for Session {
                 Rc::new(s)
             }
             Action::SelectModel(model) => {
-                if model == self.model || !nestscope_core::sim::MODELS.contains(&model.as_str()) {
+                if model == self.model {
                     return self;
                 }
                 let mut s = self.next(false);

@@ -1,53 +1,12 @@
-//! Text for the page-walk panel: paging-entry bits, the memory-type provenance of a
-//! `MemTypeResolution` (PAT lookups, Table 15-19 / 15-20 cells, MTRR source, CD flags) and the
-//! faults a walk would take.
+//! Text for the page-walk panel: paging-entry bits (decoded by the core's `inspect::paging`), the
+//! memory-type provenance of a `MemTypeResolution` (PAT lookups, Table 15-19 / 15-20 cells, MTRR
+//! source, CD flags) and the faults a walk would take.
 use nestscope_core::mem::memtype::MtrrSource;
 use nestscope_core::mem::memtype::combine::{MemTypeResolution, PatLookup, TableCell};
 use nestscope_core::mem::memtype::pat::EntryKind;
 use nestscope_core::svm::nested_walk::MemTypeError;
 
-/// The name of a paging-structure level (4 = PML4E … 1 = PTE).
-pub fn level_name(level: u8) -> &'static str {
-    match level {
-        4 => "PML4E",
-        3 => "PDPTE",
-        2 => "PDE",
-        1 => "PTE",
-        _ => "?",
-    }
-}
-
-/// True if the entry at `level` maps a page (PTE, or PS set in a PDE/PDPTE).
-pub fn is_leaf(entry: u64, level: u8) -> bool {
-    level == 1 || ((level == 2 || level == 3) && entry & (1 << 7) != 0)
-}
-
-/// The decoded bits of a present-or-not paging entry: set bits upper case, clear ones lower
-/// case, then the frame it points at. PS exists only in PDEs/PDPTEs; PAT is bit 7 of a PTE and
-/// bit 12 of a large leaf; non-leaf entries have no PAT bit.
-pub fn decode_entry(entry: u64, level: u8) -> String {
-    let bit = |b: u32, n: &str| if entry >> b & 1 == 1 { n.to_string() } else { n.to_lowercase() };
-    let mut parts = vec![bit(0, "P"), bit(1, "RW"), bit(2, "US"), bit(3, "PWT"), bit(4, "PCD"), bit(5, "A")];
-    let leaf = is_leaf(entry, level);
-    if leaf {
-        parts.push(bit(6, "D"));
-    }
-    if level == 2 || level == 3 {
-        parts.push(bit(7, "PS"));
-    }
-    match (leaf, level) {
-        (true, 1) => parts.push(bit(7, "PAT")),
-        (true, _) => parts.push(bit(12, "PAT")),
-        _ => {}
-    }
-    parts.push(bit(63, "NX"));
-    let frame_mask: u64 = match (leaf, level) {
-        (true, 3) => 0x000F_FFFF_C000_0000,
-        (true, 2) => 0x000F_FFFF_FFE0_0000,
-        _ => 0x000F_FFFF_FFFF_F000,
-    };
-    format!("{} → {:#x}", parts.join(" "), entry & frame_mask)
-}
+pub use nestscope_core::inspect::paging::{decode_entry, is_leaf, level_name};
 
 fn kind_text(k: EntryKind) -> &'static str {
     match k {
@@ -160,18 +119,6 @@ pub fn fault_text(e: &MemTypeError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn entry_bits_follow_the_level() {
-        // A 4 KiB PTE: PAT is bit 7; D is shown; no PS.
-        assert_eq!(decode_entry(0x8000_0000_0020_00e7, 1), "P RW US pwt pcd A D PAT NX → 0x200000");
-        // A 2 MiB PDE: PS is bit 7, PAT bit 12 (not part of the frame).
-        assert_eq!(decode_entry(0x0040_1083, 2), "P RW us pwt pcd a d PS PAT nx → 0x400000");
-        // A non-leaf PDE: no D, no PAT; PCD/PWT count.
-        assert_eq!(decode_entry(0x3019, 2), "P rw us PWT PCD a ps nx → 0x3000");
-        assert_eq!(decode_entry(0x3003, 4), "P RW us pwt pcd a nx → 0x3000");
-        assert!(is_leaf(0x83, 3) && !is_leaf(0x03, 3) && is_leaf(0, 1) && !is_leaf(0x80, 4));
-    }
 
     #[test]
     fn fault_texts_name_the_error_code_bits() {

@@ -199,6 +199,8 @@ async fn editor_marks_every_line_with_an_error() {
 
 // ---- nested-virtualization panels ----------------------------------------------------------
 
+use nestscope_core::mem::Hpa;
+use nestscope_core::trace::{Detail, FailedCheck};
 use nestscope_web::switches::{PageChange, SwitchRecord, VmcbRole};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -229,11 +231,11 @@ async fn vmcb_view_shows_fields_decoded_and_highlights_what_the_switch_changed()
     let root = mount();
     let (before, after) = vmcb_pages();
     let props = VmcbViewProps {
-        choices: vec![(VmcbRole::Vmcb12, 0x200000)],
+        choices: vec![(VmcbRole::Vmcb12, Hpa(0x200000))],
         selected: None,
         kvm: false,
         page: Rc::new(after.clone()),
-        change: Some(PageChange { addr: 0x200000, before: Rc::new(before), after: Rc::new(after) }),
+        change: Some(PageChange { addr: Hpa(0x200000), before: Rc::new(before), after: Rc::new(after) }),
         change_label: "#VMEXIT L2→L1 0x81 VMEXIT_VMMCALL at step 51".into(),
         on_select: Callback::noop(),
     };
@@ -286,19 +288,19 @@ async fn vmcb_view_without_a_vmcb_says_so_and_names_kvm_roles() {
     yew::Renderer::<VmcbView>::with_root_and_props(root.clone(), props).render();
     settle().await;
     assert_eq!(texts(&root, "[data-testid=vmcb-none]"), vec!["No VMCB yet: L1 has not executed VMRUN."]);
-    let choices = [(VmcbRole::Vmcb12, 0x200000), (VmcbRole::Vmcb01, 0x4000000), (VmcbRole::Vmcb02, 0x4001000)];
-    assert_eq!(effective(&choices, Some(VmcbRole::Vmcb02)), Some((VmcbRole::Vmcb02, 0x4001000)));
+    let choices = [(VmcbRole::Vmcb12, Hpa(0x200000)), (VmcbRole::Vmcb01, Hpa(0x4000000)), (VmcbRole::Vmcb02, Hpa(0x4001000))];
+    assert_eq!(effective(&choices, Some(VmcbRole::Vmcb02)), Some((VmcbRole::Vmcb02, Hpa(0x4001000))));
     assert_eq!(
         effective(&choices[1..], Some(VmcbRole::Vmcb12)),
-        Some((VmcbRole::Vmcb01, 0x4000000)),
+        Some((VmcbRole::Vmcb01, Hpa(0x4000000))),
         "falls back to the first"
     );
     assert_eq!(VmcbRole::Vmcb12.name(true), "vmcb12");
     assert_eq!(VmcbRole::Vmcb12.name(false), "VMCB");
 }
 
-fn event(kind: EventKind, from: Level, to: Level, code: u64, step: u64, detail: &str) -> Event {
-    Event { kind, from, to, exit_code: code, step, rip: 0x100000 + step, detail: Some(detail.into()) }
+fn event(kind: EventKind, from: Level, to: Level, code: u64, step: u64, detail: Detail) -> Event {
+    Event { kind, from, to, exit_code: code, step, rip: 0x100000 + step, detail: Some(detail) }
 }
 
 #[wasm_bindgen_test]
@@ -306,22 +308,29 @@ async fn switch_trace_lists_events_and_explains_a_failed_check() {
     use nestscope_web::components::switch_trace::{SwitchTrace, SwitchTraceProps};
     let root = mount();
     let evs = vec![
-        (497, event(EventKind::Vmrun, Level::L1, Level::L2, 0, 43, "VMCB 0x200000")),
-        (498, event(EventKind::Vmexit, Level::L2, Level::L1, 0x81, 51, "VMEXIT_VMMCALL")),
-        (499, event(EventKind::Vmexit, Level::L2, Level::L1, u64::MAX, 60, "asid_zero (APM 15.5.1): ASID = 0")),
+        (497, event(EventKind::Vmrun, Level::L1, Level::L2, 0, 43, Detail::Vmrun { vmcb: Hpa(0x200000), emulated_by: None })),
+        (498, event(EventKind::Vmexit, Level::L2, Level::L1, 0x81, 51, Detail::Name("VMEXIT_VMMCALL"))),
+        (499, event(
+            EventKind::Vmexit,
+            Level::L2,
+            Level::L1,
+            u64::MAX,
+            60,
+            Detail::VmrunFailed(FailedCheck { name: "asid_zero", apm_section: "15.5.1", detail: "ASID = 0".into() }),
+        )),
     ];
     let (before, after) = vmcb_pages();
     let rec = SwitchRecord {
         first_event: 498,
         events: 1,
         step: 51,
-        pages: vec![PageChange { addr: 0x200000, before: Rc::new(before), after: Rc::new(after) }],
+        pages: vec![PageChange { addr: Hpa(0x200000), before: Rc::new(before), after: Rc::new(after) }],
     };
     let props = SwitchTraceProps {
         events: Rc::new(evs),
         total: 500,
         records: Rc::new(vec![rec]),
-        vmcb_names: vec![(0x200000, "vmcb12".into())],
+        vmcb_names: vec![(Hpa(0x200000), "vmcb12".into())],
     };
     yew::Renderer::<SwitchTrace>::with_root_and_props(root.clone(), props).render();
     settle().await;
@@ -355,13 +364,18 @@ async fn switch_trace_lists_events_and_explains_a_failed_check() {
     click("tr[data-event='498']");
     settle().await;
     assert_eq!(texts(&root, "[data-testid=switch-detail] h3"), vec!["event #498: #VMEXIT L2→L1 0x81 VMEXIT_VMMCALL"]);
+    // the exit table's explanation of the code (APM section 15.9 for the instruction intercepts)
+    assert_eq!(
+        texts(&root, "[data-testid=exit-meaning]"),
+        vec!["VMEXIT_VMMCALL = SVM_EXIT_VMMCALL, intercept VMMCALL (APM 15.9): VMMCALL, the call to the hypervisor"]
+    );
     assert_eq!(texts(&root, ".changed-fields li"), vec!["vmcb12 exit_code: 0x0000000000000000 → 0x0000000000000081"]);
 }
 
 fn hello_sim(model: &str) -> nestscope_core::sim::Sim {
     let sc = nestscope_core::scenario::catalog::get("hello").unwrap().unwrap();
     let code = nestscope_core::asm::assemble(&sc.source).unwrap().bytes;
-    nestscope_core::sim::Sim::new(&code, 64, model, &Default::default()).unwrap()
+    nestscope_core::sim::Sim::new(&code, 64, model.parse().unwrap(), &Default::default()).unwrap()
 }
 
 fn walk_props(
@@ -450,7 +464,7 @@ async fn expectation_lists_what_the_scenario_expects_and_the_verdict() {
     let sc = nestscope_core::scenario::catalog::get("hello-vmrun").unwrap().unwrap();
     let exp = sc.expect.get("bare").cloned();
     let root = mount();
-    let props = ExpectationViewProps { model: "bare".into(), expectation: exp.clone(), outcome: None };
+    let props = ExpectationViewProps { model: "bare".parse().unwrap(), expectation: exp.clone(), outcome: None };
     yew::Renderer::<ExpectationView>::with_root_and_props(root.clone(), props).render();
     settle().await;
     assert_eq!(attrs(&root, "tr[data-exp]", "data-exp"), vec!["exit", "code", "console", "regs", "events"]);
@@ -458,24 +472,24 @@ async fn expectation_lists_what_the_scenario_expects_and_the_verdict() {
     assert_eq!(texts(&root, "tr[data-exp=events] td"), vec!["vmrun L1->L2 · vmexit L2->L1 0x81"]);
     assert_eq!(texts(&root, "[data-testid=verdict]"), vec!["Run the program to the end to check it."]);
     let bad = Outcome {
-        model: "bare".into(),
+        model: "bare".parse().unwrap(),
         mismatches: vec!["code: expected 0, got 1".into()],
         caveat: Some("the program differs from the scenario's source".into()),
     };
     let root2 = mount();
     yew::Renderer::<ExpectationView>::with_root_and_props(
         root2.clone(),
-        ExpectationViewProps { model: "bare".into(), expectation: exp.clone(), outcome: Some(bad) },
+        ExpectationViewProps { model: "bare".parse().unwrap(), expectation: exp.clone(), outcome: Some(bad) },
     )
     .render();
     settle().await;
     assert_eq!(texts(&root2, "[data-testid=verdict] li"), vec!["code: expected 0, got 1"]);
     assert_eq!(texts(&root2, "[data-testid=caveat]"), vec!["Note: the program differs from the scenario's source."]);
-    let good = Outcome { model: "bare".into(), mismatches: vec![], caveat: None };
+    let good = Outcome { model: "bare".parse().unwrap(), mismatches: vec![], caveat: None };
     let root3 = mount();
     yew::Renderer::<ExpectationView>::with_root_and_props(
         root3.clone(),
-        ExpectationViewProps { model: "bare".into(), expectation: exp, outcome: Some(good) },
+        ExpectationViewProps { model: "bare".parse().unwrap(), expectation: exp, outcome: Some(good) },
     )
     .render();
     settle().await;
@@ -483,7 +497,7 @@ async fn expectation_lists_what_the_scenario_expects_and_the_verdict() {
     let root4 = mount();
     yew::Renderer::<ExpectationView>::with_root_and_props(
         root4.clone(),
-        ExpectationViewProps { model: "kvm-rfc".into(), expectation: None, outcome: None },
+        ExpectationViewProps { model: "kvm-rfc".parse().unwrap(), expectation: None, outcome: None },
     )
     .render();
     settle().await;
@@ -497,11 +511,11 @@ async fn model_picker_lists_the_seven_models_and_reports_a_pick() {
     let picked = Rc::new(RefCell::new(None::<String>));
     let on_select = {
         let p = picked.clone();
-        Callback::from(move |m: String| *p.borrow_mut() = Some(m))
+        Callback::from(move |m: nestscope_core::Model| *p.borrow_mut() = Some(m.to_string()))
     };
     let props = ModelPickerProps {
-        current: "kvm-rfc".into(),
-        scenario_models: vec!["bare".into(), "kvm-rfc".into()],
+        current: "kvm-rfc".parse().unwrap(),
+        scenario_models: vec!["bare".parse().unwrap(), "kvm-rfc".parse().unwrap()],
         on_select,
     };
     yew::Renderer::<ModelPicker>::with_root_and_props(root.clone(), props).render();

@@ -3,7 +3,7 @@
 //! Table 15-19 (see core/tests/l0.rs).
 #![cfg(target_arch = "wasm32")]
 use nestscope_core::compare::compare;
-use nestscope_core::hv::pat_layers::pat_layers;
+use nestscope_core::pat_layers::pat_layers;
 use nestscope_core::hv::L0Config;
 use nestscope_core::mem::paging::Access;
 use nestscope_core::sim::Sim;
@@ -35,7 +35,7 @@ fn text(root: &web_sys::Element, sel: &str) -> String {
 
 #[wasm_bindgen_test]
 async fn pat_layers_show_three_layers_and_the_two_types() {
-    let mut s = Sim::new(PROGRAM, 64, "kvm-merged", &L0Config::default()).unwrap();
+    let mut s = Sim::new(PROGRAM, 64, "kvm-merged".parse().unwrap(), &L0Config::default()).unwrap();
     while s.level() != Level::L2 {
         s.step().unwrap();
     }
@@ -68,7 +68,7 @@ async fn compare_view_highlights_the_first_divergence() {
     let c = compare(PROGRAM, ["bare", "kvm-legacy"], 64, 100_000, &L0Config::default()).unwrap();
     let root = mount();
     let props = CompareProps {
-        models: ("bare".into(), "kvm-legacy".into()),
+        models: ("bare".parse().unwrap(), "kvm-legacy".parse().unwrap()),
         result: Some(Ok(c)),
         on_models: Callback::noop(),
         on_compare: Callback::noop(),
@@ -87,7 +87,7 @@ async fn compare_view_says_when_models_agree() {
     let c = compare(PROGRAM, ["bare", "kvm-merged"], 64, 100_000, &L0Config::default()).unwrap();
     let root = mount();
     let props = CompareProps {
-        models: ("bare".into(), "kvm-merged".into()),
+        models: ("bare".parse().unwrap(), "kvm-merged".parse().unwrap()),
         result: Some(Ok(c)),
         on_models: Callback::noop(),
         on_compare: Callback::noop(),

@@ -87,7 +87,7 @@ pub fn describe(sim: &Sim, header: Value, program: Option<&[u8]>) -> Value {
     }
     let mut o = json!({
         "header": header,
-        "model": sim.model_name(),
+        "model": sim.model(),
         "steps": m.steps,
         "level": level,
         "stopped": m.stopped.as_ref().map(|s| s.name()),

@@ -4,10 +4,11 @@ use super::state::*;
 use crate::cpu::msr::MsrState;
 use crate::cpu::{DescTable, Segment};
 use crate::machine::{Machine, Stop};
+use crate::model::Model;
 use crate::sim::Sim;
 use crate::mem::phys::PAGE_SIZE;
 use crate::mem::{Hpa, PhysMem};
-use crate::trace::{Event, EventKind, Level};
+use crate::trace::{Detail, Event, EventKind, FailedCheck, Level};
 
 fn seg(s: &Segment) -> SegmentRecord {
     SegmentRecord { selector: s.selector, base: s.base, limit: s.limit, attrib: s.attrib }
@@ -34,13 +35,58 @@ fn unlevel(s: &str) -> Result<Level, CheckpointError> {
     }
 }
 
+fn detail_record(d: &Detail) -> Option<DetailRecord> {
+    match d {
+        Detail::Vmrun { vmcb, emulated_by } => {
+            Some(DetailRecord::Vmrun { vmcb: vmcb.0, emulated_by: emulated_by.map(str::to_string) })
+        }
+        Detail::VmrunFailed(c) => Some(DetailRecord::VmrunFailed {
+            check: c.name.to_string(),
+            apm_section: c.apm_section.to_string(),
+            detail: c.detail.clone(),
+        }),
+        Detail::Name(_) | Detail::Text(_) => None,
+    }
+}
+
+/// An event's detail from its text and data. Without data (version 1 files, and version 2 files
+/// written before details were structured), a text that is the exit code's name is that name (as
+/// recorded), anything else text.
+fn detail_of(text: &str, data: Option<&DetailRecord>, exit_code: u64) -> Result<Detail, CheckpointError> {
+    let bad = |why: String| CheckpointError::Field { field: "events.detail_data".into(), why };
+    let d = match data {
+        None => {
+            let name = crate::svm::SvmExitCode(exit_code).name();
+            return Ok(if name == text { Detail::Name(name) } else { Detail::Text(text.to_string()) });
+        }
+        Some(DetailRecord::Vmrun { vmcb, emulated_by }) => {
+            let emulated_by = match emulated_by {
+                None => None,
+                Some(n) => Some(crate::hv::gpat::Design::from_name(n).ok_or_else(|| bad(format!("{} is not an L0 design", quote(n))))?.name()),
+            };
+            Detail::Vmrun { vmcb: Hpa(*vmcb), emulated_by }
+        }
+        Some(DetailRecord::VmrunFailed { check, apm_section, detail }) => {
+            let (name, sec, _) = crate::svm::checks::CHECKS
+                .iter()
+                .find(|c| c.0 == check && c.1 == apm_section)
+                .ok_or_else(|| bad(format!("no consistency check {} (APM {})", quote(check), quote(apm_section))))?;
+            Detail::VmrunFailed(FailedCheck { name, apm_section: sec, detail: detail.clone() })
+        }
+    };
+    if d.to_string() != text {
+        return Err(bad(format!("the text {} does not match its data {}", quote(text), quote(&d.to_string()))));
+    }
+    Ok(d)
+}
+
 /// The persisted form of a machine; `pages`: v1's list of every non-zero page (v2 stores memory
 /// apart, see v2.rs).
-pub fn to_record(m: &Machine, model: &str, pages: bool) -> MachineRecord {
+pub fn to_record(m: &Machine, model: Model, pages: bool) -> MachineRecord {
     let c = &m.cpu;
     let r = &c.msr;
     MachineRecord {
-        model: model.to_string(),
+        model: model.name().to_string(),
         mem_mib: m.mem.size() >> 20,
         steps: m.steps,
         console: Bytes(m.console.clone()),
@@ -48,6 +94,7 @@ pub fn to_record(m: &Machine, model: &str, pages: bool) -> MachineRecord {
             Stop::Halt => StopRecord::Halt,
             Stop::DebugExit(code) => StopRecord::DebugExit { code: *code },
             Stop::Shutdown(reason) => StopRecord::Shutdown { reason: reason.clone() },
+            Stop::ModelLimit(crate::outcome::ModelLimit::L2HaltForever { rip }) => StopRecord::L2HaltForever { rip: *rip },
         }),
         events: m
             .events
@@ -63,6 +110,7 @@ pub fn to_record(m: &Machine, model: &str, pages: bool) -> MachineRecord {
                 step: e.step,
                 rip: e.rip,
                 detail: e.detail_text(),
+                detail_data: e.detail.as_ref().and_then(detail_record),
             })
             .collect(),
         events_total: (m.events.dropped() > 0).then_some(m.events.len() as u64),
@@ -113,14 +161,20 @@ pub fn to_record(m: &Machine, model: &str, pages: bool) -> MachineRecord {
         } else {
             Vec::new()
         },
-        svm: Some(m.svm.clone()),
+        svm: Some(SvmRecord {
+            model: m.svm.model,
+            gif: m.svm.gif,
+            guest: m.svm.guest.clone(),
+            l0_host: false,
+            pending_exit: None,
+        }),
         l0: None,
     }
 }
 
 /// The persisted form of a run under any model.
 pub fn sim_record(sim: &Sim, pages: bool) -> MachineRecord {
-    let mut rec = to_record(sim.machine(), sim.model_name(), pages);
+    let mut rec = to_record(sim.machine(), sim.model(), pages);
     if let Sim::Kvm(k) = sim {
         rec.l0 = Some(L0Record {
             design: k.design,
@@ -142,15 +196,16 @@ pub fn sim_record(sim: &Sim, pages: bool) -> MachineRecord {
 pub fn sim_from_record(rec: &MachineRecord, mem: PhysMem) -> Result<Sim, CheckpointError> {
     super::validate::record(rec)?;
     let m = from_record(rec, mem)?;
+    let model: Model = rec.model.parse().map_err(|e: crate::model::UnknownModel| CheckpointError::Field { field: "model".into(), why: e.to_string() })?;
     match &rec.l0 {
         None => {
-            if crate::svm::SvmModel::from_name(&rec.model).is_none() {
+            if model.is_l0() {
                 return Err(CheckpointError::Field { field: "l0".into(), why: format!("model {} needs an `l0` section", quote(&rec.model)) });
             }
             Ok(Sim::Hw(m))
         }
         Some(l) => {
-            if l.design.name() != rec.model {
+            if model != Model::L0(l.design) {
                 return Err(CheckpointError::Field { field: "l0.design".into(), why: format!("{} but the model is {}", l.design.name(), quote(&rec.model)) });
             }
             let layout = crate::hv::layout::Layout::new(l.l1_mem_mib << 20); // bounded by validate::record
@@ -251,6 +306,7 @@ pub fn from_record(rec: &MachineRecord, mem: PhysMem) -> Result<Machine, Checkpo
         StopRecord::Halt => Stop::Halt,
         StopRecord::DebugExit { code } => Stop::DebugExit(*code),
         StopRecord::Shutdown { reason } => Stop::Shutdown(reason.clone()),
+        StopRecord::L2HaltForever { rip } => Stop::ModelLimit(crate::outcome::ModelLimit::L2HaltForever { rip: *rip }),
     });
     let kept: Vec<Event> = rec
         .events
@@ -267,7 +323,7 @@ pub fn from_record(rec: &MachineRecord, mem: PhysMem) -> Result<Machine, Checkpo
                 exit_code: e.exit_code,
                 step: e.step,
                 rip: e.rip,
-                detail: e.detail.clone().map(crate::trace::Detail::Text),
+                detail: e.detail.as_ref().map(|t| detail_of(t, e.detail_data.as_ref(), e.exit_code)).transpose()?,
             })
         })
         .collect::<Result<_, _>>()?;
@@ -277,7 +333,16 @@ pub fn from_record(rec: &MachineRecord, mem: PhysMem) -> Result<Machine, Checkpo
     };
     m.events = crate::trace::EventLog::from_kept(kept, total).map_err(|e| inv(format!("events: {e}")))?;
     if let Some(svm) = &rec.svm {
-        m.svm = svm.clone();
+        if svm.pending_exit.is_some() {
+            return Err(inv("the SVM state holds an exit that no one took (`pending_exit`)".into()));
+        }
+        let mut guest = svm.guest.clone();
+        if svm.l0_host
+            && let Some(g) = guest.as_mut()
+        {
+            g.host = None;
+        }
+        m.svm = crate::svm::SvmState { model: svm.model, gif: svm.gif, guest };
     }
     m.flush_tlb();
     Ok(m)

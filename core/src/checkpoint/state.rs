@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MachineRecord {
-    /// CONTRACT §2 model name the run uses.
+    /// CONTRACT §2 model name the run uses (`Model`'s name).
     pub model: String,
     pub mem_mib: u64,
     /// Retired instructions since the program's start.
@@ -25,10 +25,24 @@ pub struct MachineRecord {
     /// The processor's SVM state (GIF, a running guest and its host save). Absent in files written
     /// before the SVM model existed, which had none to save.
     #[serde(default)]
-    pub svm: Option<crate::svm::SvmState>,
+    pub svm: Option<SvmRecord>,
     /// The L0 model's state under a `kvm-*` model.
     #[serde(default)]
     pub l0: Option<L0Record>,
+}
+
+/// The processor's SVM state. Files written before the hardware stopped knowing about L0 carry
+/// `l0_host` (the guest was entered by the L0 model: it has no host save now) and `pending_exit`
+/// (never set between steps); both are read and no longer written.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SvmRecord {
+    pub model: crate::svm::SvmModel,
+    pub gif: bool,
+    pub guest: Option<crate::svm::state::GuestMode>,
+    #[serde(default, skip_serializing)]
+    pub l0_host: bool,
+    #[serde(default, skip_serializing)]
+    pub pending_exit: Option<crate::outcome::VmExit>,
 }
 
 /// What the L0 model keeps besides the machine (hv/l0.rs).
@@ -53,6 +67,9 @@ pub enum StopRecord {
     Halt,
     DebugExit { code: u8 },
     Shutdown { reason: String },
+    /// The model-limit stop of an L2 HLT without the HLT intercept (files written before it
+    /// existed hold it as `shutdown` with the same reason text, which loads as a shutdown).
+    L2HaltForever { rip: u64 },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,7 +82,22 @@ pub struct EventRecord {
     pub exit_code: u64,
     pub step: u64,
     pub rip: u64,
+    /// The detail as text (what the CLI shows).
     pub detail: Option<String>,
+    /// The detail as data, when it is more than text (absent in version 1 files and in version 2
+    /// files written before details were structured). Its text must be `detail`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail_data: Option<DetailRecord>,
+}
+
+/// A structured event detail (trace::Detail) in plain fields.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "is", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum DetailRecord {
+    /// A VMRUN of the VMCB at host-physical `vmcb`, emulated by the L0 model `emulated_by`.
+    Vmrun { vmcb: u64, emulated_by: Option<String> },
+    /// A VMRUN that failed the consistency check `check` (a name of svm::checks::CHECKS).
+    VmrunFailed { check: String, apm_section: String, detail: String },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -33,7 +33,8 @@ fn base_memory(rec: &MachineRecord, program: Option<&[u8]>) -> Result<PhysMem, C
         Some(l) => (l.l1_mem_mib, l.config.clone()),
         None => (rec.mem_mib, L0Config::default()),
     };
-    let sim = Sim::new(program.unwrap_or(&[0x90]), mem_mib, &rec.model, &config).map_err(|e| field("program", e.to_string()))?;
+    let model: crate::model::Model = rec.model.parse().map_err(|e: crate::model::UnknownModel| field("model", e.to_string()))?;
+    let sim = Sim::new(program.unwrap_or(&[0x90]), mem_mib, model, &config).map_err(|e| field("program", e.to_string()))?;
     let mut sim = sim;
     Ok(std::mem::replace(&mut sim.machine_mut().mem, PhysMem::new(0)))
 }

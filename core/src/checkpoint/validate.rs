@@ -4,6 +4,7 @@
 //! Each refusal names its field.
 use super::format::{quote, CheckpointError, MAX_MEM_MIB};
 use super::state::{L0Record, MachineRecord, StopRecord};
+use crate::cpu::control::{cr0, efer};
 use crate::hv::gpat::Design;
 use crate::hv::layout::{Layout, SHADOW_POOL_PAGES};
 use crate::svm::SvmModel;
@@ -23,12 +24,14 @@ fn canonical(a: u64) -> bool {
 
 /// RFLAGS bits that are reserved (bit 1 reads as one, 3, 5, 15 and 22..63 as zero).
 const RFLAGS_RESERVED: u64 = !0x3f_7fd5 & !2;
-const EFER_KNOWN: u64 = 0x1 | 0x100 | 0x400 | 0x800 | 0x1000 | 0x2000 | 0x4000 | 0x8000;
-const EFER_LMA: u64 = 0x400;
-const CR0_PE: u64 = 1;
-const CR0_PG: u64 = 1 << 31;
+/// Every architecturally defined EFER bit.
+const EFER_KNOWN: u64 =
+    efer::SCE | efer::LME | efer::LMA | efer::NXE | efer::SVME | efer::LMSLE | efer::FFXSR | efer::TCE;
+const EFER_LMA: u64 = efer::LMA;
+const CR0_PE: u64 = cr0::PE;
+const CR0_PG: u64 = cr0::PG;
 /// CS.L in the VMCB packing of segment attributes (bits 8..11 = AVL, L, D/B, G).
-const ATTR_L: u16 = 1 << 9;
+const ATTR_L: u16 = crate::svm::VmcbSeg::ATTR_L;
 
 fn text(name: &str, s: &str) -> Result<(), CheckpointError> {
     if s.len() > MAX_TEXT || s.chars().any(char::is_control) {
@@ -115,14 +118,13 @@ fn cpu(r: &MachineRecord) -> Result<(), CheckpointError> {
         return Err(field("cpu.cpl", format!("cpl {} is not 0..=3", c.cpl)));
     }
     long_mode("cpu", c.rip, c.rflags, c.cr0, c.efer, c.cs.attrib)?;
-    if let Some(g) = r.svm.as_ref().and_then(|s| s.guest.as_ref()) {
-        let h = &g.host;
+    if let Some(h) = r.svm.as_ref().and_then(|s| s.guest.as_ref()).and_then(|g| g.host.as_ref()) {
         long_mode("svm.guest.host", h.rip, h.rflags, h.cr0, h.efer, h.cs.attrib)?;
-        if let Some(p) = h.parked_pat.filter(|&p| !crate::cpu::msr::pat_valid(p)) {
+        if let Some(p) = h.parked_pat.filter(|&p| !crate::mem::memtype::pat_valid(p)) {
             return Err(field("svm.guest.host.parked_pat", format!("{p:#x} is not a valid PAT")));
         }
     }
-    if !crate::cpu::msr::pat_valid(c.pat) {
+    if !crate::mem::memtype::pat_valid(c.pat) {
         return Err(field("cpu.pat", format!("{:#x} is not a valid PAT", c.pat)));
     }
     for (i, &d) in c.dr.iter().enumerate() {
@@ -184,7 +186,7 @@ fn l0(r: &MachineRecord, l: &L0Record) -> Result<(), CheckpointError> {
             return Err(field("l0.shadow.rmap", format!("entry {e:#x} is not inside the shadow pages in use")));
         }
     }
-    if !crate::cpu::msr::pat_valid(l.config.pat) {
+    if !crate::mem::memtype::pat_valid(l.config.pat) {
         return Err(field("l0.config.pat", format!("{:#x} is not a valid PAT", l.config.pat)));
     }
     Ok(())

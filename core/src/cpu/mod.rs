@@ -1,9 +1,9 @@
 //! The x86-64 CPU model: architectural state and the interpreter that executes one instruction at a time.
+pub mod caps;
 pub mod control;
 pub mod cpuid;
 pub mod decode;
 pub mod exec;
-pub mod fault;
 pub mod icache;
 pub mod msr;
 pub mod regs;
@@ -11,14 +11,13 @@ pub mod segments;
 pub mod tlb;
 
 pub use control::ControlRegs;
-pub use fault::{EmuError, Fault};
+pub use crate::outcome::{EmuError, Fault};
 pub use regs::{Gpr, Regs};
 pub use segments::{DescTable, Segment};
 
 use serde::{Deserialize, Serialize};
 
-/// Power-on value of the PAT MSR (reference §5.1).
-pub const PAT_POWER_ON: u64 = 0x0007_0406_0007_0406;
+use crate::mem::memtype::PAT_POWER_ON;
 
 /// Architectural state of one logical processor.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -3,23 +3,18 @@
 //!
 //! EFER lives in `ControlRegs::efer`, the PAT in `Cpu::pat`, FS/GS base in the segment registers
 //! and the TSC is derived from the step counter; everything else is in [`MsrState`].
+use super::caps::CpuCaps;
+use crate::mem::memtype::mtrr::{self, MtrrMsr};
 use serde::{Deserialize, Serialize};
 
 pub const TSC: u32 = 0x10;
 pub const APIC_BASE: u32 = 0x1b;
-pub const MTRRCAP: u32 = 0xfe;
+pub const MTRRCAP: u32 = mtrr::MSR_MTRRCAP;
 pub const SYSENTER_CS: u32 = 0x174;
 pub const SYSENTER_ESP: u32 = 0x175;
 pub const SYSENTER_EIP: u32 = 0x176;
-pub const MTRR_PHYSBASE0: u32 = 0x200;
-pub const MTRR_PHYSMASK7: u32 = 0x20f;
-pub const MTRR_FIX64K_00000: u32 = 0x250;
-pub const MTRR_FIX16K_80000: u32 = 0x258;
-pub const MTRR_FIX16K_A0000: u32 = 0x259;
-pub const MTRR_FIX4K_C0000: u32 = 0x268;
-pub const MTRR_FIX4K_F8000: u32 = 0x26f;
 pub const PAT: u32 = 0x277;
-pub const MTRR_DEF_TYPE: u32 = 0x2ff;
+pub const MTRR_DEF_TYPE: u32 = mtrr::MSR_MTRR_DEF_TYPE;
 pub const EFER: u32 = 0xc000_0080;
 pub const STAR: u32 = 0xc000_0081;
 pub const LSTAR: u32 = 0xc000_0082;
@@ -33,23 +28,21 @@ pub const VM_CR: u32 = 0xc001_0114;
 pub const VM_HSAVE_PA: u32 = 0xc001_0117;
 
 /// MTRRcap: VCNT = 8, FIX (bit 8), WC (bit 10); SMRR clear.
-pub const MTRRCAP_VALUE: u64 = 0x508;
+pub const MTRRCAP_VALUE: u64 = mtrr::MTRRCAP_DEFAULT;
 /// MTRRdefType at reset: E, FE, default type WB (CONTRACT §1).
 pub const MTRR_DEF_TYPE_RESET: u64 = 0xc06;
 /// Every fixed-range MTRR byte WB.
 pub const MTRR_FIXED_RESET: u64 = 0x0606_0606_0606_0606;
 /// APIC base at reset: 0xFEE00000, enabled (bit 11), BSP (bit 8).
 pub const APIC_BASE_RESET: u64 = 0xfee0_0900;
-/// Physical-address width of the model (CPUID 0x80000008).
-pub const MAXPHYADDR: u32 = 48;
-/// EFER bits software may set: SCE, LME, LMA (read back, hardware-managed), NXE, SVME, FFXSR, TCE.
-pub const EFER_VALID: u64 = 1 | (1 << 8) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 14) | (1 << 15);
+/// Physical-address width of the model (CPUID 0x80000008): [`CpuCaps::MODEL`]'s.
+pub const MAXPHYADDR: u32 = CpuCaps::MODEL.maxphyaddr as u32;
 /// VM_CR bits: DPD, R_INIT, DIS_A20M, LOCK, SVMDIS.
 pub const VM_CR_VALID: u64 = 0x1f;
 pub const VM_CR_SVMDIS: u64 = 1 << 4;
 
 /// The fixed-range MTRR MSR numbers in order.
-pub const FIXED_MTRRS: [u32; 11] = [0x250, 0x258, 0x259, 0x268, 0x269, 0x26a, 0x26b, 0x26c, 0x26d, 0x26e, 0x26f];
+pub use crate::mem::memtype::mtrr::FIXED_MSRS as FIXED_MTRRS;
 
 /// MSRs without a home elsewhere in `Cpu`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,19 +90,9 @@ impl Default for MsrState {
     }
 }
 
-/// A PAT value is valid when every byte is 0, 1, 4, 5, 6 or 7 (reference §5.2).
-pub fn pat_valid(v: u64) -> bool {
-    v.to_le_bytes().iter().all(|&b| matches!(b, 0 | 1 | 4 | 5 | 6 | 7))
-}
-
-/// An MTRR memory type is 0, 1, 4, 5 or 6 (UC- is not allowed in MTRRs).
-pub fn mtrr_type_valid(t: u8) -> bool {
-    matches!(t, 0 | 1 | 4 | 5 | 6)
-}
-
 /// Bits at or above MAXPHYADDR.
 const fn above_maxphy() -> u64 {
-    !((1u64 << MAXPHYADDR) - 1)
+    CpuCaps::MODEL.above_maxphyaddr()
 }
 
 fn canonical(v: u64) -> bool {
@@ -125,12 +108,9 @@ impl MsrState {
     pub fn read(&self, idx: u32) -> Option<u64> {
         Some(match idx {
             APIC_BASE => self.apic_base,
-            MTRRCAP => MTRRCAP_VALUE,
             SYSENTER_CS => self.sysenter_cs,
             SYSENTER_ESP => self.sysenter_esp,
             SYSENTER_EIP => self.sysenter_eip,
-            MTRR_PHYSBASE0..=MTRR_PHYSMASK7 => self.mtrr_var[(idx - MTRR_PHYSBASE0) as usize],
-            MTRR_DEF_TYPE => self.mtrr_def_type,
             STAR => self.star,
             LSTAR => self.lstar,
             CSTAR => self.cstar,
@@ -139,10 +119,13 @@ impl MsrState {
             TSC_AUX => self.tsc_aux,
             VM_CR => self.vm_cr,
             VM_HSAVE_PA => self.vm_hsave_pa,
-            _ => {
-                let i = FIXED_MTRRS.iter().position(|&m| m == idx)?;
-                self.mtrr_fixed[i]
-            }
+            _ => match MtrrMsr::of(idx)? {
+                MtrrMsr::Cap => MTRRCAP_VALUE,
+                MtrrMsr::DefType => self.mtrr_def_type,
+                MtrrMsr::Fixed(i) => self.mtrr_fixed[i],
+                MtrrMsr::PhysBase(n) => self.mtrr_var[2 * n],
+                MtrrMsr::PhysMask(n) => self.mtrr_var[2 * n + 1],
+            },
         })
     }
 
@@ -156,27 +139,9 @@ impl MsrState {
                 }
                 self.apic_base = v;
             }
-            MTRRCAP => return Err(MsrFault("MTRRcap is read-only")),
             SYSENTER_CS => self.sysenter_cs = v & 0xffff_ffff,
             SYSENTER_ESP => self.sysenter_esp = v,
             SYSENTER_EIP => self.sysenter_eip = v,
-            MTRR_PHYSBASE0..=MTRR_PHYSMASK7 => {
-                let i = (idx - MTRR_PHYSBASE0) as usize;
-                if i.is_multiple_of(2) {
-                    if v & (0xf00 | above_maxphy()) != 0 || !mtrr_type_valid(v as u8) {
-                        return Err(MsrFault("MTRR PHYSBASE reserved bit or type"));
-                    }
-                } else if v & (0x7ff | above_maxphy()) != 0 {
-                    return Err(MsrFault("MTRR PHYSMASK reserved bit"));
-                }
-                self.mtrr_var[i] = v;
-            }
-            MTRR_DEF_TYPE => {
-                if v & !0xcff != 0 || !mtrr_type_valid(v as u8) {
-                    return Err(MsrFault("MTRRdefType reserved bit or type"));
-                }
-                self.mtrr_def_type = v;
-            }
             STAR => self.star = v,
             LSTAR | CSTAR => {
                 if !canonical(v) {
@@ -214,11 +179,23 @@ impl MsrState {
                 self.vm_hsave_pa = v;
             }
             _ => {
-                let Some(i) = FIXED_MTRRS.iter().position(|&m| m == idx) else { return Ok(false) };
-                if !v.to_le_bytes().iter().all(|&b| mtrr_type_valid(b)) {
-                    return Err(MsrFault("fixed MTRR type"));
+                let Some(reg) = MtrrMsr::of(idx) else { return Ok(false) };
+                reg.check_write(v, MAXPHYADDR as u8).map_err(|_| {
+                    MsrFault(match reg {
+                        MtrrMsr::Cap => "MTRRcap is read-only",
+                        MtrrMsr::DefType => "MTRRdefType reserved bit or type",
+                        MtrrMsr::Fixed(_) => "fixed MTRR type",
+                        MtrrMsr::PhysBase(_) => "MTRR PHYSBASE reserved bit or type",
+                        MtrrMsr::PhysMask(_) => "MTRR PHYSMASK reserved bit",
+                    })
+                })?;
+                match reg {
+                    MtrrMsr::Cap => {}
+                    MtrrMsr::DefType => self.mtrr_def_type = v,
+                    MtrrMsr::Fixed(i) => self.mtrr_fixed[i] = v,
+                    MtrrMsr::PhysBase(n) => self.mtrr_var[2 * n] = v,
+                    MtrrMsr::PhysMask(n) => self.mtrr_var[2 * n + 1] = v,
                 }
-                self.mtrr_fixed[i] = v;
             }
         }
         Ok(true)

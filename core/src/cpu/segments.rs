@@ -15,9 +15,6 @@ impl Segment {
     pub fn long_mode(&self) -> bool {
         self.attrib & (1 << 9) != 0
     }
-    pub fn default_big(&self) -> bool {
-        self.attrib & (1 << 10) != 0
-    }
     pub fn dpl(&self) -> u8 {
         ((self.attrib >> 5) & 3) as u8
     }

@@ -16,7 +16,7 @@
 //! same entries; their A bits, and the D bits the cached permissions rely on, are already set),
 //! so what a program observes is unchanged: it is still "flushed on every world switch".
 use crate::mem::paging::Access;
-use crate::svm::state::NestedPaging;
+use crate::mem::NestedPaging;
 
 pub const TLB_ENTRIES: usize = 512;
 
@@ -193,14 +193,6 @@ impl Tlb {
             if e.epoch == self.epoch && e.perm & perm::GLOBAL == 0 {
                 *e = Entry::default();
             }
-        }
-    }
-
-    /// Drops the translation of one 4 KiB page.
-    pub fn flush_page(&mut self, la: u64) {
-        let e = &mut self.entries[slot(la)];
-        if e.tag == (la & !0xfff) | 1 && e.epoch == self.epoch {
-            *e = Entry::default();
         }
     }
 }

@@ -1,33 +1,36 @@
 //! What L0 emulates for its guests itself: the MSRs it intercepts (PAT through the gPAT design,
 //! EFER with a per-level SVME bit) and the CONTRACT devices (ports 0xE9 and 0xF4).
 use super::gpat::NestedCtx;
-use super::l0::{Kvm, EFER_LMA, EFER_SVME};
-use crate::cpu::fault::{vector, EmuError};
+use super::l0::Kvm;
+use crate::cpu::caps::CpuCaps;
+use crate::devices::{CONSOLE_PORT, DEBUG_EXIT_PORT};
+use crate::cpu::control::efer::{LMA as EFER_LMA, SVME as EFER_SVME};
+use crate::outcome::{EmuError, Fault, L0Failure};
 use crate::cpu::msr;
 use crate::machine::Stop;
 use crate::mem::Hpa;
 use crate::svm::intercept::IoioInfo;
-use crate::svm::vmcb::VmcbSave;
+use crate::svm::vmcb::{VmcbSave, save_f};
 use crate::svm::VmExit;
 
 impl Kvm {
     /// An MSR access L0 intercepted for its current guest (PAT or EFER). Returns a fault to inject.
-    pub(crate) fn msr_exit(&mut self, s: &mut VmcbSave, write: bool) -> Result<Option<(u8, Option<u32>)>, EmuError> {
+    pub(crate) fn msr_exit(&mut self, s: &mut VmcbSave, write: bool) -> Result<Option<Fault>, EmuError> {
         match self.m.cpu.regs.gpr[1] as u32 {
             msr::PAT => Ok(self.pat_msr(s, write)),
             msr::EFER => Ok(self.efer_msr(s, write)),
-            other => Err(EmuError::Machine(format!("L0: unexpected MSR exit for {other:#x}"))),
+            other => Err(L0Failure::UnexpectedMsr(other).into()),
         }
     }
 
     /// RDMSR/WRMSR(EFER): the hardware value with this level's own SVME bit.
-    fn efer_msr(&mut self, s: &mut VmcbSave, write: bool) -> Option<(u8, Option<u32>)> {
+    fn efer_msr(&mut self, s: &mut VmcbSave, write: bool) -> Option<Fault> {
         let lvl = self.nested.is_some() as usize;
         let regs = &mut self.m.cpu.regs;
         if write {
             let v = (regs.gpr[2] & 0xffff_ffff) << 32 | (s.rax & 0xffff_ffff);
-            if v & !msr::EFER_VALID != 0 {
-                return Some((vector::GP, Some(0)));
+            if v & !CpuCaps::MODEL.efer_valid != 0 {
+                return Some(Fault::gp0());
             }
             self.svme[lvl] = v & EFER_SVME != 0;
             // LMA is the processor's: keep it; SVME stays set in the hardware VMCB.
@@ -41,14 +44,14 @@ impl Kvm {
     }
 
     /// RDMSR/WRMSR(PAT) by the current guest, through the design. Returns a fault to inject.
-    pub(crate) fn pat_msr(&mut self, s: &mut VmcbSave, write: bool) -> Option<(u8, Option<u32>)> {
+    pub(crate) fn pat_msr(&mut self, s: &mut VmcbSave, write: bool) -> Option<Fault> {
         let ops = self.design.ops();
         let c = NestedCtx { guest_mode: self.nested.is_some(), nested_npt: self.ctx.nested_npt };
         let regs = &mut self.m.cpu.regs;
         if write {
             let v = (regs.gpr[2] & 0xffff_ffff) << 32 | (s.rax & 0xffff_ffff);
             if ops.wrmsr(&mut self.pat, &c, v, false).is_err() {
-                return Some((vector::GP, Some(0)));
+                return Some(Fault::gp0());
             }
             self.sync_gpat_fields();
         } else {
@@ -63,9 +66,8 @@ impl Kvm {
     pub(crate) fn sync_gpat_fields(&mut self) {
         for (pa, v) in [(self.layout.vmcb01, self.pat.vmcb01_gpat), (self.layout.vmcb02, self.pat.vmcb02_gpat)] {
             // Only a change is a write (an unchanged VMCB keeps its parsed copy, svm/vmcb/cache.rs).
-            let a = Hpa(pa + 0x668);
-            if self.m.mem.read_u64(a).ok() != Some(v) {
-                let _ = self.m.mem.write_u64(a, v);
+            if save_f::g_pat.read(&self.m.mem, Hpa(pa)).ok() != Some(v) {
+                let _ = save_f::g_pat.write(&mut self.m.mem, Hpa(pa), v);
             }
         }
     }
@@ -73,17 +75,17 @@ impl Kvm {
     /// L0's emulation of the CONTRACT devices for I/O its guest does (OUT 0xE9, OUT 0xF4).
     pub(crate) fn device_io(&mut self, s: &mut VmcbSave, x: VmExit) -> Result<(), EmuError> {
         let io = IoioInfo::decode(x.info1)
-            .ok_or_else(|| EmuError::Machine(format!("L0: malformed IOIO EXITINFO1 {:#x}", x.info1)))?;
+            .ok_or(L0Failure::MalformedIoio(x.info1))?;
         if io.string {
-            return Err(EmuError::Machine(format!("L0: string I/O to port {:#x} is not emulated", io.port)));
+            return Err(L0Failure::StringIo(io.port).into());
         }
         let mask = if io.size >= 4 { 0xffff_ffff } else { (1u64 << (8 * io.size)) - 1 };
         if io.is_in {
             s.rax = (s.rax & !mask) | mask;
         } else {
             match io.port {
-                0xe9 => self.m.console.push(s.rax as u8),
-                0xf4 => {
+                CONSOLE_PORT => self.m.console.push(s.rax as u8),
+                DEBUG_EXIT_PORT => {
                     self.m.stopped = Some(Stop::DebugExit(s.rax as u8));
                     self.m.cpu.regs.rip = x.info2;
                 }

@@ -5,40 +5,23 @@
 use super::gpat::{Design, NestedCtx, PatRegs};
 use super::layout::Layout;
 use super::shadow_npt::ShadowNpt;
-use crate::cpu::fault::{vector, EmuError};
+use crate::outcome::{EmuError, L0Failure, PhysUse};
+use crate::cpu::control::efer::SVME as EFER_SVME;
 use crate::cpu::msr;
-use crate::machine::{LoadError, Machine, RunEnd, StepOutcome, Stop};
+use crate::machine::{LoadError, Machine};
+use crate::outcome::{Fault, GuestRun, RunEnd, StepOutcome, Stop};
 use crate::mem::Hpa;
 use crate::mem::phys::OutOfRange;
 use crate::svm::insn::seg_to_vmcb;
 use crate::svm::intercept::{set_intercept, EventInj, EventType};
-use crate::svm::vmcb::{Vmcb, VmcbControl, VmcbSave, control_f};
-use crate::svm::vmrun::HostPaging;
-use crate::svm::{SvmExitCode, SvmModel, VmExit};
+use crate::svm::vmcb::{Vmcb, VmcbControl, VmcbSave, control_f, save_f};
+use crate::svm::vmrun::{GuestEntry, HostPaging};
+use crate::svm::{Intercept as I, SvmExitCode, SvmModel, VmExit};
 use crate::trace::{Detail, Event, EventKind, Level};
 use serde::{Deserialize, Serialize};
 
 /// L0's own paging mode (64-bit, NXE): it controls the nested walks of L0's tables.
 pub const L0_PAGING: HostPaging = HostPaging { cr0: 0x8001_0033, cr4: 0x20, efer: 0x1d00 };
-
-/// Intercept bit numbers (reference §2.2: bit index = exit code).
-pub mod bit {
-    pub const HLT: u32 = 0x78;
-    pub const INVLPGA: u32 = 0x7a;
-    pub const IOIO_PROT: u32 = 0x7b;
-    pub const MSR_PROT: u32 = 0x7c;
-    pub const SHUTDOWN: u32 = 0x7f;
-    pub const VMRUN: u32 = 0x80;
-    pub const VMMCALL: u32 = 0x81;
-    pub const VMLOAD: u32 = 0x82;
-    pub const VMSAVE: u32 = 0x83;
-    pub const STGI: u32 = 0x84;
-    pub const CLGI: u32 = 0x85;
-    pub const SKINIT: u32 = 0x86;
-}
-
-pub const EFER_SVME: u64 = 1 << 12;
-pub(crate) const EFER_LMA: u64 = 1 << 10;
 
 /// L0 exits allowed in a row before an instruction retires (`Kvm::run`, `compare`).
 pub const MAX_EXITS_WITHOUT_RETIRE: u32 = 10_000;
@@ -48,10 +31,18 @@ pub const KVM_ENOSYS: u64 = (-1000i64) as u64;
 
 /// A VMCB L0 reads or writes lies outside RAM: a bug in the L0 model (or vmcb12 checks).
 pub(crate) fn vmcb_read_err(e: OutOfRange) -> EmuError {
-    EmuError::Machine(format!("L0: VMCB read at {}", e.0))
+    EmuError::outside_ram(PhysUse::L0VmcbRead, e.0)
 }
 pub(crate) fn vmcb_write_err(e: OutOfRange) -> EmuError {
-    EmuError::Machine(format!("L0: VMCB write at {}", e.0))
+    EmuError::outside_ram(PhysUse::L0VmcbWrite, e.0)
+}
+
+/// Whether handling an exit completed a step of L1/L2. An exit L0 handles entirely by itself
+/// (a shadow-NPT fill, a write to a protected NPT page) is invisible to its guests: no step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Handled {
+    Retired,
+    Invisible,
 }
 
 /// Configuration of the modelled L0.
@@ -63,7 +54,7 @@ pub struct L0Config {
 
 impl Default for L0Config {
     fn default() -> Self {
-        L0Config { pat: crate::cpu::PAT_POWER_ON }
+        L0Config { pat: crate::mem::memtype::PAT_POWER_ON }
     }
 }
 
@@ -151,11 +142,9 @@ impl Kvm {
         (s.rflags, s.rip, s.rsp, s.rax) = (c.regs.rflags, c.regs.rip, c.regs.gpr[4], c.regs.gpr[0]);
         s.g_pat = self.pat.vmcb01_gpat;
         let ctl = &mut v.control;
-        for b in [bit::HLT, bit::INVLPGA, bit::IOIO_PROT, bit::MSR_PROT, bit::SHUTDOWN] {
-            set_intercept(ctl, b, true);
-        }
-        for b in bit::VMRUN..=bit::SKINIT {
-            set_intercept(ctl, b, true);
+        let svm_insns = [I::VMRUN, I::VMMCALL, I::VMLOAD, I::VMSAVE, I::STGI, I::CLGI, I::SKINIT];
+        for i in [I::HLT, I::INVLPGA, I::IOIO_PROT, I::MSR_PROT, I::SHUTDOWN].into_iter().chain(svm_insns) {
+            set_intercept(ctl, i, true);
         }
         ctl.asid = 1;
         ctl.tlb_ctl = 1;
@@ -189,14 +178,17 @@ impl Kvm {
     }
 
     /// (Re-)enters the current guest: vmcb02 when `l2`, else vmcb01. An exit raised while the
-    /// entry delivers EVENTINJ is handled at once (it happened before any guest instruction).
+    /// entry delivers EVENTINJ is handled at once (it happened before any guest instruction,
+    /// within the step being completed).
     pub(crate) fn enter(&mut self, l2: bool) -> Result<(), EmuError> {
         let pa = Hpa(if l2 { self.layout.vmcb02 } else { self.layout.vmcb01 });
-        self.m.svm_enter_from_l0(pa, L0_PAGING).map_err(|e| EmuError::Machine(e.to_string()))?;
-        if let Some(x) = self.m.svm.pending_exit.take() {
-            return self.handle_exit(x);
+        match self.m.enter_guest(pa, L0_PAGING)? {
+            GuestEntry::Running | GuestEntry::Stopped(_) => Ok(()),
+            GuestEntry::Exited(x) => self.handle_exit(x).map(|_| ()),
+            GuestEntry::Invalid(c) => {
+                Err(L0Failure::BadVmcb { check: c.name, section: c.apm_section, detail: c.detail }.into())
+            }
         }
-        Ok(())
     }
 
     pub(crate) fn read_vmcb(&mut self, pa: u64) -> Result<Vmcb, EmuError> {
@@ -227,58 +219,86 @@ impl Kvm {
 
     pub(crate) fn event(&mut self, kind: EventKind, from: Level, to: Level, code: u64, rip: u64, detail: impl Into<Detail>) {
         let detail = Some(detail.into());
-        self.m.events.push(Event { kind, from, to, exit_code: code, step: self.m.steps, rip, detail });
+        // Exits are handled before their step is counted: the event belongs to the step in progress.
+        self.m.events.push(Event { kind, from, to, exit_code: code, step: self.m.steps + 1, rip, detail });
     }
 
     /// One step: the hardware executes one instruction of L1 or L2; an exit goes to L0.
     pub fn step(&mut self) -> Result<StepOutcome, EmuError> {
-        let out = self.m.step()?;
-        if let Some(x) = self.m.svm.pending_exit.take() {
-            self.handle_exit(x)?;
-            self.shadow.settle(&mut self.m.mem, &self.layout, self.m.steps);
-            if let Some(s) = &self.m.stopped {
-                return Ok(StepOutcome::Stopped(s.clone()));
+        // A budget of one more step: `Budget` means that step retired.
+        let out = match self.m.run_guest(self.m.steps + 1)? {
+            GuestRun::Exited(x) => {
+                self.exit(x)?;
+                match &self.m.stopped {
+                    Some(s) => StepOutcome::Stopped(s.clone()),
+                    None => StepOutcome::Retired,
+                }
             }
-            return Ok(StepOutcome::Retired);
-        }
-        self.shadow.settle(&mut self.m.mem, &self.layout, self.m.steps);
+            GuestRun::Stopped(s) => StepOutcome::Stopped(s),
+            GuestRun::Budget => StepOutcome::Retired,
+        };
+        self.shadow.settle(&mut self.m.mem, &self.layout, self.m.steps)?;
         Ok(out)
     }
 
-    /// Runs until a stop or `max_steps` total steps. L0 exits that retire nothing are bounded
-    /// too: more than [`MAX_EXITS_WITHOUT_RETIRE`] in a row is a named emulator error (an L0 that
-    /// makes no progress is a bug of the model, never a hang).
+    /// Runs until a stop or `max_steps` total steps: the hardware runs the guest until it exits,
+    /// L0 handles the exit, and so on. While a write-protected page of L1's NPT is exempt
+    /// (shadow_npt.rs) the guest runs one step at a time, so that the shadow is zapped right after
+    /// the write retires. L0 exits that retire nothing are bounded: more than
+    /// [`MAX_EXITS_WITHOUT_RETIRE`] in a row is a named emulator error (an L0 that makes no
+    /// progress is a bug of the model, never a hang).
     pub fn run(&mut self, max_steps: u64) -> Result<RunEnd, EmuError> {
         let mut idle = 0u32;
-        while self.m.steps < max_steps {
+        loop {
             let before = self.m.steps;
-            if let StepOutcome::Stopped(s) = self.step()? {
-                return Ok(RunEnd::Stopped(s));
+            let budget = if self.shadow.exempt.is_some() { max_steps.min(before + 1) } else { max_steps };
+            let r = self.m.run_guest(budget)?;
+            if let GuestRun::Exited(x) = r {
+                self.exit(x)?;
+            }
+            self.shadow.settle(&mut self.m.mem, &self.layout, self.m.steps)?;
+            if let Some(s) = &self.m.stopped {
+                return Ok(RunEnd::Stopped(s.clone()));
+            }
+            match r {
+                GuestRun::Stopped(s) => return Ok(RunEnd::Stopped(s)),
+                GuestRun::Budget if self.m.steps >= max_steps => return Ok(RunEnd::Budget),
+                _ => {}
             }
             idle = if self.m.steps == before { idle + 1 } else { 0 };
             if idle > MAX_EXITS_WITHOUT_RETIRE {
-                return Err(EmuError::Machine(format!(
-                    "L0: no instruction retired in {MAX_EXITS_WITHOUT_RETIRE} exits (step {}, {} rip {:#x})",
-                    self.m.steps,
-                    self.level().name(),
-                    self.m.cpu.regs.rip
-                )));
+                return Err(L0Failure::NoProgress {
+                    exits: MAX_EXITS_WITHOUT_RETIRE,
+                    step: self.m.steps,
+                    level: self.level().name(),
+                    rip: self.m.cpu.regs.rip,
+                }
+                .into());
             }
         }
-        Ok(match &self.m.stopped {
-            Some(s) => RunEnd::Stopped(s.clone()),
-            None => RunEnd::Budget,
-        })
+    }
+
+    /// L0 takes a #VMEXIT of its guest. The exiting instruction (or event) is a retired step of
+    /// L1/L2 unless L0 handled the exit entirely by itself (`Handled::Invisible`).
+    fn exit(&mut self, x: VmExit) -> Result<(), EmuError> {
+        if self.handle_exit(x)? == Handled::Retired {
+            self.m.steps += 1;
+        }
+        Ok(())
     }
 
     /// Dispatches a hardware #VMEXIT to L0.
-    fn handle_exit(&mut self, x: VmExit) -> Result<(), EmuError> {
+    fn handle_exit(&mut self, x: VmExit) -> Result<Handled, EmuError> {
         let from = self.level();
         let vmcb = self.current_vmcb();
-        // Save-area RIP (VMCB+0x578, reference §1.3) for the event; the handlers read what they need.
-        let rip = self.m.mem.read_u64(Hpa(vmcb.0 + 0x578)).unwrap_or(0);
+        // Save-area RIP (reference §1.3) for the event; the handlers read what they need.
+        let rip = save_f::rip.read(&self.m.mem, vmcb).map_err(vmcb_read_err)?;
         self.event(EventKind::Vmexit, from, Level::L0, x.code.0, rip, Detail::Name(x.code.name()));
-        if from == Level::L2 { self.l2_exit(x) } else { self.l1_exit(x) }
+        if x.code == SvmExitCode::NPF {
+            return self.l0_npf(x, from == Level::L2);
+        }
+        if from == Level::L2 { self.l2_exit(x)? } else { self.l1_exit(x)? }
+        Ok(Handled::Retired)
     }
 
     /// Exits of L1 (vmcb01).
@@ -296,11 +316,14 @@ impl Kvm {
                 // Unaligned, beyond MAXPHYADDR or without L1 RAM: #GP(0) (APM vol.3 VMLOAD/VMSAVE;
                 // KVM: page_address_valid, then kvm_vcpu_map).
                 if pa & 0xfff != 0 || !self.l1_page(pa) {
-                    return self.inject_and_enter((vector::GP, Some(0)), false);
+                    return self.inject_and_enter(Fault::gp0(), false);
                 }
                 self.m
                     .vmload_vmsave_at(Hpa(pa), x.code == SvmExitCode::VMSAVE)
-                    .map_err(|_| EmuError::Machine(format!("L0: VMLOAD/VMSAVE at {pa:#x}")))?;
+                    .map_err(|t| match t {
+                        crate::outcome::Trap::Emu(e) => *e,
+                        _ => EmuError::outside_ram(PhysUse::VmloadVmsave, Hpa(pa)),
+                    })?;
             }
             SvmExitCode::STGI | SvmExitCode::CLGI => {
                 if let Some(f) = self.svm_insn_fault(&v.save) {
@@ -314,7 +337,7 @@ impl Kvm {
                     return self.inject_and_enter(f, false);
                 }
             }
-            SvmExitCode::SKINIT => return self.inject_and_enter((vector::UD, None), false),
+            SvmExitCode::SKINIT => return self.inject_and_enter(Fault::ud(), false),
             SvmExitCode::HLT => {
                 v.save.rip = x.next_rip;
                 self.write_vmcb(self.layout.vmcb01, &v)?;
@@ -332,9 +355,8 @@ impl Kvm {
                 }
             }
             SvmExitCode::IOIO => self.device_io(&mut v.save, x)?,
-            SvmExitCode::NPF => return self.l0_npf(x, false),
             other => {
-                return Err(EmuError::Machine(format!("L0: unexpected exit {} from L1", other.name())));
+                return Err(L0Failure::UnexpectedExit { name: other.name(), from_l2: false }.into());
             }
         }
         v.save.rip = x.next_rip;
@@ -343,16 +365,16 @@ impl Kvm {
     }
 
     /// #UD/#GP checks of an SVM instruction executed by L1 (KVM: EFER.SVME and paging, then CPL).
-    pub(crate) fn svm_insn_fault(&self, s: &VmcbSave) -> Option<(u8, Option<u32>)> {
+    pub(crate) fn svm_insn_fault(&self, s: &VmcbSave) -> Option<Fault> {
         self.svm_insn_fault_at(s.cr0, s.cpl)
     }
 
     /// `svm_insn_fault` from L1's CR0 and CPL.
-    pub(crate) fn svm_insn_fault_at(&self, cr0: u64, cpl: u8) -> Option<(u8, Option<u32>)> {
+    pub(crate) fn svm_insn_fault_at(&self, cr0: u64, cpl: u8) -> Option<Fault> {
         if !self.svme[0] || cr0 & (1 << 31) == 0 {
-            Some((vector::UD, None))
+            Some(Fault::ud())
         } else if cpl != 0 {
-            Some((vector::GP, Some(0)))
+            Some(Fault::gp0())
         } else {
             None
         }
@@ -362,18 +384,18 @@ impl Kvm {
     /// its VMCB is the one of the faulting instruction. For L2, an exception vmcb12 intercepts
     /// becomes a #VMEXIT to L1 instead (`nested_svm_inject_exception_vmexit`, reference §2.4):
     /// exit code 0x40 + vector, EXITINFO1 = the error code.
-    pub(crate) fn inject_and_enter(&mut self, f: (u8, Option<u32>), l2: bool) -> Result<(), EmuError> {
-        if l2 && self.nested.as_ref().is_some_and(|n| crate::svm::is_intercepted(&n.ctrl, 64 + f.0 as u32)) {
+    pub(crate) fn inject_and_enter(&mut self, f: Fault, l2: bool) -> Result<(), EmuError> {
+        if l2 && self.nested.as_ref().is_some_and(|n| crate::svm::is_intercepted(&n.ctrl, I::exception(f.vector))) {
             let x = VmExit {
-                code: SvmExitCode(0x40 + f.0 as u64),
-                info1: f.1.unwrap_or(0) as u64,
+                code: SvmExitCode::exception(f.vector),
+                info1: f.error_code.unwrap_or(0) as u64,
                 info2: 0,
                 int_info: 0,
                 next_rip: 0,
             };
             return self.reflect(x);
         }
-        let e = EventInj { valid: true, vector: f.0, ty: EventType::Exception, error_code: f.1 }.encode();
+        let e = EventInj { valid: true, vector: f.vector, ty: EventType::Exception, error_code: f.error_code }.encode();
         let pa = if l2 { self.layout.vmcb02 } else { self.layout.vmcb01 };
         self.edit_vmcb(pa, |p| {
             control_f::event_inj.set(p, e as u32);

@@ -50,7 +50,7 @@ pub fn migrate(k: &Kvm, to: Design, order: SaveOrder) -> Result<(Kvm, Migration)
     new.pat = pat;
     new.ctx = ctx;
     // A fresh L0: its shadow NPT starts empty and L0's NPT has no write protection.
-    new.shadow.zap(&mut new.m.mem, &new.layout);
+    new.shadow.zap(&mut new.m.mem, &new.layout).map_err(|e| Einval(e.to_string()))?;
     new.merged_maps = None;
     new.sync_gpat_fields();
     let after = observed(to, &new.pat, &new.ctx);

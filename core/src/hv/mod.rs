@@ -7,7 +7,6 @@ pub mod migrate;
 pub mod layout;
 pub mod nested;
 pub mod nested_state;
-pub mod pat_layers;
 pub mod shadow_npt;
 
 pub use l0::{Kvm, L0Config};

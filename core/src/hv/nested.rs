@@ -3,20 +3,20 @@
 //! L0), the emulated #VMEXIT that writes vmcb12, and L0's #NPF handling (shadow NPT fills, the
 //! write protection of L1's NPT pages, faults reflected to L1).
 use super::gpat::{NestedCtx, Vmrun12};
-use super::l0::{bit, vmcb_read_err, vmcb_write_err, Kvm, Nested12, EFER_SVME};
-use crate::cpu::fault::{vector, EmuError};
-use crate::cpu::msr::{EFER_VALID, MAXPHYADDR};
+use super::l0::{vmcb_read_err, vmcb_write_err, Handled, Kvm, Nested12};
+use crate::cpu::control::efer::SVME as EFER_SVME;
+use crate::outcome::{EmuError, Fault, L0Failure, ModelLimit, PhysUse};
+use crate::cpu::msr::MAXPHYADDR;
 use crate::machine::Stop;
 use crate::mem::{Gpa, Hpa};
 use crate::svm::checks::{check_vmrun, HostContext};
 use crate::svm::intercept::{is_intercepted, iopm_intercepted_with, msrpm_intercepted_with, set_intercept, IoioInfo};
 use crate::svm::npt::{npt_walk_with, NptAccess, NptContext, NptError, NptStage, NptTranslation, NPF_GUEST_FINAL, NPF_GUEST_PAGE};
 use crate::svm::vmcb::{Vmcb, VmcbControl, save_f};
-use crate::svm::{SvmExitCode, VmExit};
+use crate::svm::{Intercept as I, SvmExitCode, VmExit};
 use crate::trace::{Detail, EventKind, Level};
 
-const PTE_A: u64 = 1 << 5;
-const PTE_D: u64 = 1 << 6;
+use crate::mem::paging::pte::{A as PTE_A, D as PTE_D};
 
 impl Kvm {
     /// Whether the 4 KiB page at L1 guest-physical `pa` lies inside L1's RAM (checked arithmetic:
@@ -40,17 +40,17 @@ impl Kvm {
         }
         let hsave = self.m.cpu.msr.vm_hsave_pa;
         if hsave == 0 || gpa12 & 0xfff != 0 || gpa12 >> MAXPHYADDR != 0 {
-            return self.inject_and_enter((vector::GP, Some(0)), false);
+            return self.inject_and_enter(Fault::gp0(), false);
         }
         // No L1 RAM there: KVM's nested_svm_vmrun injects #GP when kvm_vcpu_map fails.
         if !self.l1_page(gpa12) {
-            return self.inject_and_enter((vector::GP, Some(0)), false);
+            return self.inject_and_enter(Fault::gp0(), false);
         }
         let mut lent12 = self.m.lend_vmcb(Hpa(gpa12)).map_err(vmcb_read_err)?;
         let v12 = &mut *lent12.v;
         // The VMRUN instruction retires in every case (KVM skips it before the checks).
         self.edit_vmcb(self.layout.vmcb01, |p| save_f::rip.set(p, next_rip))?;
-        self.event(EventKind::Vmrun, Level::L1, Level::L2, 0, vmrun_rip, Detail::Vmrun { vmcb: gpa12, emulated_by: Some(self.design.name()) });
+        self.event(EventKind::Vmrun, Level::L1, Level::L2, 0, vmrun_rip, Detail::Vmrun { vmcb: Hpa(gpa12), emulated_by: Some(self.design.name()) });
         let np = v12.control.np_enable();
         let r12 = Vmrun12 {
             g_pat: v12.save.g_pat,
@@ -59,17 +59,10 @@ impl Kvm {
             np_clean: v12.control.clean & crate::svm::vmcb::control::CLEAN_NP != 0,
         };
         let ops = self.design.ops();
-        let host = HostContext {
-            cr0,
-            max_phys_bits: MAXPHYADDR as u8,
-            check_gpat: ops.checks_gpat(&r12),
-            long_mode_supported: true,
-            cr4_supported: crate::cpu::exec::system::CR4_VALID,
-            efer_supported: EFER_VALID,
-        };
-        let failed = check_vmrun(&v12.control, &v12.save, &host).err().map(|f| format!("{} (APM {}): {}", f.name, f.apm_section, f.detail));
+        let host = HostContext::new(cr0, ops.checks_gpat(&r12));
+        let failed = check_vmrun(&v12.control, &v12.save, &host).err().map(Detail::VmrunFailed);
         let merged = if failed.is_none() { self.merge_maps(&v12.control) } else { Ok(()) };
-        if let Some(why) = failed.or(merged.err()) {
+        if let Some(why) = failed.or(merged.err().map(Detail::Text)) {
             // KVM: exit_code = SVM_EXIT_ERR, EXITINFO1/2 = 0, EVENTINJ = 0 in vmcb12; GIF = 0.
             v12.control.set_vmexit(&VmExit::invalid());
             v12.control.event_inj = 0;
@@ -99,8 +92,8 @@ impl Kvm {
         for (n, w) in c12.intercept_words().into_iter().enumerate() {
             *c.intercept_word_mut(n).expect("six words") = w;
         }
-        for b in [bit::HLT, bit::IOIO_PROT, bit::MSR_PROT, bit::SHUTDOWN, bit::VMRUN, bit::VMMCALL] {
-            set_intercept(c, b, true);
+        for i in [I::HLT, I::IOIO_PROT, I::MSR_PROT, I::SHUTDOWN, I::VMRUN, I::VMMCALL] {
+            set_intercept(c, i, true);
         }
         c.iopm_base_pa = self.layout.iopm02;
         c.msrpm_base_pa = self.layout.msrpm02;
@@ -137,15 +130,15 @@ impl Kvm {
         let (mb, ib) = (c12.msrpm_base_pa & !0xfff, c12.iopm_base_pa & !0xfff);
         let page_gen = |a: u64| self.m.mem.page_generation(Hpa(a));
         let gens = [page_gen(mb), page_gen(mb + 0x1000), page_gen(ib), page_gen(ib + 0x1000), page_gen(ib + 0x2000)];
-        let key = (mb, ib, is_intercepted(c12, bit::MSR_PROT), is_intercepted(c12, bit::IOIO_PROT), gens);
+        let key = (mb, ib, is_intercepted(c12, I::MSR_PROT), is_intercepted(c12, I::IOIO_PROT), gens);
         if self.merged_maps.as_ref() == Some(&key) {
             return Ok(());
         }
         self.merged_maps = Some(key);
         let (l0m, l0i) = (self.layout.msrpm01, self.layout.iopm01);
         for (own, l1base, out, len, on) in [
-            (l0m, c12.msrpm_base_pa & !0xfff, self.layout.msrpm02, 0x2000usize, is_intercepted(c12, bit::MSR_PROT)),
-            (l0i, c12.iopm_base_pa & !0xfff, self.layout.iopm02, 0x3000usize, is_intercepted(c12, bit::IOIO_PROT)),
+            (l0m, c12.msrpm_base_pa & !0xfff, self.layout.msrpm02, 0x2000usize, is_intercepted(c12, I::MSR_PROT)),
+            (l0i, c12.iopm_base_pa & !0xfff, self.layout.iopm02, 0x3000usize, is_intercepted(c12, I::IOIO_PROT)),
         ] {
             let mut merged = vec![0u8; len];
             let _ = self.m.mem.read(Hpa(own), &mut merged);
@@ -169,9 +162,6 @@ impl Kvm {
 
     /// Exits of L2 (vmcb02): reflect to L1 when L1 intercepts, else L0 handles (reference §2.4).
     pub(crate) fn l2_exit(&mut self, x: VmExit) -> Result<(), EmuError> {
-        if x.code == SvmExitCode::NPF {
-            return self.l0_npf(x, true);
-        }
         // An SVM instruction of L2 while its EFER.SVME (the one L1 gave it, kept by L0) is clear
         // is #UD before any intercept (APM vol.3 VMRUN/VMLOAD/VMSAVE/STGI/CLGI/INVLPGA, APM 15.9:
         // #UD is checked before the instruction intercept); vmcb02's EFER.SVME is forced on.
@@ -187,24 +177,24 @@ impl Kvm {
                     | SvmExitCode::INVLPGA
             )
         {
-            return self.inject_and_enter((vector::UD, None), true);
+            return self.inject_and_enter(Fault::ud(), true);
         }
         let c12 = &self.nested.as_ref().expect("L2 runs only with a cached vmcb12").ctrl;
         let l1_wants = match x.code {
             SvmExitCode::MSR => {
                 let msr = self.m.cpu.regs.gpr[1] as u32;
-                is_intercepted(c12, bit::MSR_PROT)
+                is_intercepted(c12, I::MSR_PROT)
                     && msrpm_intercepted_with(|a| self.l1_byte(a), c12.msrpm_base_pa, msr, x.info1 != 0).unwrap_or(true)
             }
             SvmExitCode::IOIO => {
                 let io = IoioInfo::decode(x.info1)
-                    .ok_or_else(|| EmuError::Machine(format!("L0: malformed IOIO EXITINFO1 {:#x}", x.info1)))?;
-                is_intercepted(c12, bit::IOIO_PROT)
+                    .ok_or(L0Failure::MalformedIoio(x.info1))?;
+                is_intercepted(c12, I::IOIO_PROT)
                     && iopm_intercepted_with(|a| self.l1_byte(a), c12.iopm_base_pa, io.port, io.size).unwrap_or(true)
             }
-            SvmExitCode::HLT => is_intercepted(c12, bit::HLT),
-            SvmExitCode::SHUTDOWN => is_intercepted(c12, bit::SHUTDOWN),
-            SvmExitCode::VMMCALL => is_intercepted(c12, bit::VMMCALL),
+            SvmExitCode::HLT => is_intercepted(c12, I::HLT),
+            SvmExitCode::SHUTDOWN => is_intercepted(c12, I::SHUTDOWN),
+            SvmExitCode::VMMCALL => is_intercepted(c12, I::VMMCALL),
             _ => true,
         };
         if l1_wants {
@@ -225,10 +215,7 @@ impl Kvm {
                 }
             }
             SvmExitCode::HLT => {
-                self.m.stopped = Some(Stop::Shutdown(format!(
-                    "L2 executed HLT at rip {:#x} without the HLT intercept: it halts forever (no interrupt source)",
-                    v.save.rip
-                )));
+                self.m.stopped = Some(Stop::ModelLimit(ModelLimit::L2HaltForever { rip: v.save.rip }));
                 return Ok(());
             }
             SvmExitCode::SHUTDOWN => {
@@ -238,7 +225,7 @@ impl Kvm {
             // VMMCALL that L1 does not intercept is #UD in L2 (APM vol.3 VMMCALL; upstream KVM
             // "nSVM: Raise #UD if unhandled VMMCALL isn't intercepted by L1"), exit 0x46 to L1
             // when L1 intercepts #UD.
-            SvmExitCode::VMMCALL => return self.inject_and_enter((vector::UD, None), true),
+            SvmExitCode::VMMCALL => return self.inject_and_enter(Fault::ud(), true),
             other => unreachable!("{} is reflected above", other.name()),
         }
         v.save.rip = x.next_rip;
@@ -287,16 +274,13 @@ impl Kvm {
 
     /// #NPF seen by L0: from L2 with nested NPT, a shadow fill or a fault reflected to L1; from
     /// anyone, a write to a write-protected L1 NPT page (zap, unprotect, retry).
-    pub(crate) fn l0_npf(&mut self, x: VmExit, l2: bool) -> Result<(), EmuError> {
-        // The exit is L0's business, invisible to L1 and L2: the instruction did not retire.
-        self.m.steps -= 1;
+    /// The exit is L0's business, invisible to L1 and L2 (the instruction did not retire),
+    /// unless the fault is reflected to L1.
+    pub(crate) fn l0_npf(&mut self, x: VmExit, l2: bool) -> Result<Handled, EmuError> {
         if self.last_npf.0 == self.m.steps && self.last_npf.1 == x.info2 {
             self.last_npf.2 += 1;
             if self.last_npf.2 > 64 {
-                return Err(EmuError::Machine(format!(
-                    "L0: #NPF at {:#x} (EXITINFO1 {:#x}) keeps recurring without progress at step {}",
-                    x.info2, x.info1, self.m.steps
-                )));
+                return Err(L0Failure::NpfLoop { gpa: x.info2, info1: x.info1, step: self.m.steps }.into());
             }
         } else {
             self.last_npf = (self.m.steps, x.info2, 0);
@@ -305,14 +289,11 @@ impl Kvm {
         if !nested_np {
             let page = x.info2 & !0xfff;
             if x.info2 < self.layout.l1_mem && self.shadow.protected.contains(&page) && x.info1 & 2 != 0 {
-                self.shadow.zap(&mut self.m.mem, &self.layout);
-                return self.enter(l2);
+                self.shadow.zap(&mut self.m.mem, &self.layout)?;
+                self.enter(l2)?;
+                return Ok(Handled::Invisible);
             }
-            return Err(EmuError::Machine(format!(
-                "L0: guest-physical {:#x} is outside L1's {} MiB of RAM",
-                x.info2,
-                self.layout.l1_mem >> 20
-            )));
+            return Err(L0Failure::GpaOutsideL1 { gpa: x.info2, l1_mib: self.layout.l1_mem >> 20 }.into());
         }
         let n = self.nested.clone().expect("checked");
         let stage = if x.info1 & NPF_GUEST_PAGE != 0 { NptStage::GuestPageTable } else { NptStage::Final };
@@ -325,30 +306,23 @@ impl Kvm {
         let mut entries = Vec::with_capacity(4);
         let walk = npt_walk_with(&self.m.mem, n.ctrl.nested_cr3, Gpa(x.info2), acc, ctx, |a, e| entries.push((a, e)));
         if let Some(&(a, _)) = entries.iter().find(|(a, _)| a.0.checked_add(8).is_none_or(|end| end > self.layout.l1_mem)) {
-            return Err(EmuError::Machine(format!(
-                "L0: L1's nested page table entry at {a} is outside L1's {} MiB of RAM",
-                self.layout.l1_mem >> 20
-            )));
+            return Err(L0Failure::GpaOutsideL1 { gpa: a.0, l1_mib: self.layout.l1_mem >> 20 }.into());
         }
         let walk = walk.map(|t| NptTranslation { spa: t.spa, leaf: t.leaf, leaf_kind: t.leaf_kind, page_size: t.page_size, entries });
         match walk {
             Err(NptError::Fault { exit_info_1, .. }) => {
                 // Reflect with L1's error code and the stage the hardware reported (§7.5).
                 let info1 = exit_info_1 & !(NPF_GUEST_FINAL | NPF_GUEST_PAGE) | (x.info1 & (NPF_GUEST_FINAL | NPF_GUEST_PAGE));
-                self.m.steps += 1;
-                self.reflect(VmExit { code: SvmExitCode::NPF, info1, info2: x.info2, int_info: x.int_info, next_rip: 0 })
+                self.reflect(VmExit { code: SvmExitCode::NPF, info1, info2: x.info2, int_info: x.int_info, next_rip: 0 })?;
+                Ok(Handled::Retired)
             }
             Err(NptError::Memory(a)) => {
-                Err(EmuError::Machine(format!("L0: L1's nested page table entry at {a} is outside RAM")))
+                Err(EmuError::outside_ram(PhysUse::L0L1NptEntry, a))
             }
             Ok(t) => {
                 let spa = t.spa.0;
                 if spa >= self.layout.l1_mem {
-                    return Err(EmuError::Machine(format!(
-                        "L0: L1 maps L2's {:#x} to {spa:#x}, outside its {} MiB of RAM",
-                        x.info2,
-                        self.layout.l1_mem >> 20
-                    )));
+                    return Err(L0Failure::L2MapOutsideL1 { gpa: x.info2, spa, l1_mib: self.layout.l1_mem >> 20 }.into());
                 }
                 // Accessed on every level, dirty on the leaf for a write (as hardware would).
                 let last = t.entries.len() - 1;
@@ -357,7 +331,7 @@ impl Kvm {
                 for (i, &(ea, e)) in t.entries.iter().enumerate() {
                     let upd = e | PTE_A | if i == last && acc.write { PTE_D } else { 0 };
                     if upd != e {
-                        let _ = self.m.mem.write_u64(ea, upd);
+                        self.m.mem.write_u64(ea, upd).map_err(|e| EmuError::outside_ram(PhysUse::L0L1NptEntry, e.0))?;
                     }
                     writable &= e & 2 != 0;
                     exec &= !(n.l1_nxe && e >> 63 != 0);
@@ -369,19 +343,20 @@ impl Kvm {
                 let page = spa & !0xfff;
                 let npt_page = t.entries.iter().any(|&(ea, _)| ea.0 & !0xfff == page);
                 if acc.write && (self.shadow.protected.contains(&page) || npt_page) {
-                    self.shadow.zap(&mut self.m.mem, &self.layout);
+                    self.shadow.zap(&mut self.m.mem, &self.layout)?;
                     self.shadow.exempt = Some((page, self.m.steps));
                 }
                 for &(ea, _) in &t.entries {
-                    self.shadow.protect(&mut self.m.mem, &self.layout, ea.0 & !0xfff);
+                    self.shadow.protect(&mut self.m.mem, &self.layout, ea.0 & !0xfff)?;
                 }
-                if !self.shadow.map(&mut self.m.mem, &self.layout, x.info2, spa, writable && dirty, !exec) {
-                    self.shadow.zap(&mut self.m.mem, &self.layout);
+                if !self.shadow.map(&mut self.m.mem, &self.layout, x.info2, spa, writable && dirty, !exec)? {
+                    self.shadow.zap(&mut self.m.mem, &self.layout)?;
                 }
                 // The root may have moved after a zap: point vmcb02 at it again.
                 let root = self.shadow.root(&mut self.m.mem, &self.layout);
-                let _ = self.m.mem.write_u64(Hpa(self.layout.vmcb02 + 0xb0), root);
-                self.enter(true)
+                self.edit_vmcb(self.layout.vmcb02, |p| crate::svm::vmcb::control_f::nested_cr3.set(p, root))?;
+                self.enter(true)?;
+                Ok(Handled::Invisible)
             }
         }
     }

@@ -7,10 +7,18 @@
 //! L0's NPT; when L1 (or L2) writes such a page, L0 zaps the whole shadow and lifts the
 //! protection (a simple form of KVM's write-protection of guest page tables).
 use super::layout::{Layout, NPT_PRU, PAGE, SHADOW_POOL_PAGES};
+use crate::mem::phys::OutOfRange;
 use crate::mem::{Hpa, PhysMem};
+use crate::outcome::{EmuError, PhysUse};
 use std::collections::{BTreeMap, BTreeSet};
 
 const RW: u64 = 1 << 1;
+
+/// L0's NPT and the shadow pool lie inside host RAM (hv/layout.rs); an access outside it is a bug
+/// of the L0 model, reported as an emulator error.
+fn oob(e: OutOfRange) -> EmuError {
+    EmuError::outside_ram(PhysUse::L0ShadowNpt, e.0)
+}
 const NX: u64 = 1 << 63;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -50,54 +58,57 @@ impl ShadowNpt {
     }
 
     /// Drops every shadow entry and lifts all write protection in L0's NPT.
-    pub fn zap(&mut self, mem: &mut PhysMem, l: &Layout) {
+    pub fn zap(&mut self, mem: &mut PhysMem, l: &Layout) -> Result<(), EmuError> {
         for &p in &self.protected {
             let pte = l.npt_pte(p);
-            let v = mem.read_u64(pte).unwrap_or(0);
-            let _ = mem.write_u64(pte, v | RW);
+            let v = mem.read_u64(pte).map_err(oob)?;
+            mem.write_u64(pte, v | RW).map_err(oob)?;
         }
         self.protected.clear();
         self.rmap.clear();
         self.used = 0;
         self.zaps = self.zaps.saturating_add(1);
+        Ok(())
     }
 
     /// Write-protects L1 page `gpa_page` (an L1 NPT table page) in L0's NPT and in the shadow.
-    pub fn protect(&mut self, mem: &mut PhysMem, l: &Layout, gpa_page: u64) {
+    pub fn protect(&mut self, mem: &mut PhysMem, l: &Layout, gpa_page: u64) -> Result<(), EmuError> {
         if self.exempt.is_some_and(|(p, _)| p == gpa_page) || !self.protected.insert(gpa_page) {
-            return;
+            return Ok(());
         }
         let pte = l.npt_pte(gpa_page);
-        let v = mem.read_u64(pte).unwrap_or(0);
-        let _ = mem.write_u64(pte, v & !RW);
+        let v = mem.read_u64(pte).map_err(oob)?;
+        mem.write_u64(pte, v & !RW).map_err(oob)?;
         for &e in self.rmap.get(&gpa_page).into_iter().flatten() {
-            let v = mem.read_u64(Hpa(e)).unwrap_or(0);
-            let _ = mem.write_u64(Hpa(e), v & !RW);
+            let v = mem.read_u64(Hpa(e)).map_err(oob)?;
+            mem.write_u64(Hpa(e), v & !RW).map_err(oob)?;
         }
+        Ok(())
     }
 
     /// After a step: once the instruction that writes the exempt page has retired (`steps` moved
     /// past the exemption), its new entries invalidate what the shadow was built from: zap.
-    pub fn settle(&mut self, mem: &mut PhysMem, l: &Layout, steps: u64) {
+    pub fn settle(&mut self, mem: &mut PhysMem, l: &Layout, steps: u64) -> Result<(), EmuError> {
         if self.exempt.is_some_and(|(_, at)| steps > at) {
             self.exempt = None;
-            self.zap(mem, l);
+            self.zap(mem, l)?;
         }
+        Ok(())
     }
 
     /// Maps L2 page `gpa2` to host page `hpa` with the given permissions (4 KiB leaf). Returns
     /// false when the pool is exhausted (the caller zaps and retries).
-    pub fn map(&mut self, mem: &mut PhysMem, l: &Layout, gpa2: u64, hpa: u64, writable: bool, nx: bool) -> bool {
+    pub fn map(&mut self, mem: &mut PhysMem, l: &Layout, gpa2: u64, hpa: u64, writable: bool, nx: bool) -> Result<bool, EmuError> {
         let mut table = self.root(mem, l);
         for level in (2..=4u32).rev() {
             let idx = (gpa2 >> (12 + 9 * (level - 1))) & 0x1ff;
             let ea = table + idx * 8;
-            let e = mem.read_u64(Hpa(ea)).unwrap_or(0);
+            let e = mem.read_u64(Hpa(ea)).map_err(oob)?;
             table = if e & 1 != 0 {
                 e & 0x000f_ffff_ffff_f000
             } else {
-                let Some(t) = self.alloc(mem, l) else { return false };
-                let _ = mem.write_u64(Hpa(ea), t | NPT_PRU);
+                let Some(t) = self.alloc(mem, l) else { return Ok(false) };
+                mem.write_u64(Hpa(ea), t | NPT_PRU).map_err(oob)?;
                 t
             };
         }
@@ -105,9 +116,9 @@ impl ShadowNpt {
         let page = hpa & !(PAGE - 1);
         let w = writable && !self.protected.contains(&page);
         let leaf = page | NPT_PRU & !(if w { 0 } else { RW }) | if nx { NX } else { 0 };
-        let _ = mem.write_u64(Hpa(ea), leaf);
+        mem.write_u64(Hpa(ea), leaf).map_err(oob)?;
         self.rmap.entry(page).or_default().push(ea);
         self.fills = self.fills.saturating_add(1);
-        true
+        Ok(true)
     }
 }

@@ -214,12 +214,6 @@ impl PhysMem {
         }
         self.write(a, &v.to_le_bytes())
     }
-    pub fn write_u32(&mut self, a: Hpa, v: u32) -> Result<(), OutOfRange> {
-        if a.0 & 0xfff <= 0x1000 - 4 {
-            return self.write_small(a, 4, v as u64);
-        }
-        self.write(a, &v.to_le_bytes())
-    }
     pub fn write_u64(&mut self, a: Hpa, v: u64) -> Result<(), OutOfRange> {
         if a.0 & 0xfff <= 0x1000 - 8 {
             return self.write_small(a, 8, v);

@@ -1,6 +1,7 @@
 //! The scenario file format: one TOML file per scenario with its title, description, teaching
 //! notes, the models to run, the machine configuration, the program source and the expectations
 //! per model.
+use crate::model::Model;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -16,14 +17,14 @@ pub struct Scenario {
     #[serde(default)]
     pub teaching_notes: String,
     /// CONTRACT §2 model names, in the order to show them.
-    pub models: Vec<String>,
+    pub models: Vec<Model>,
     #[serde(default)]
     pub machine: MachineConfig,
     /// The program, in the project's NASM-syntax assembly.
     pub source: String,
     /// Expected outcome per model name.
     #[serde(default)]
-    pub expect: BTreeMap<String, Expectation>,
+    pub expect: BTreeMap<Model, Expectation>,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]

@@ -4,11 +4,9 @@ use super::format::{Expectation, MachineConfig, Migrate, Scenario};
 use crate::hv::gpat::Design;
 use crate::hv::nested_state::SaveOrder;
 use crate::hv::L0Config;
+use crate::model::Model;
 use crate::sim::Sim;
 use serde_json::Value;
-
-/// Models this build can run.
-pub const AVAILABLE_MODELS: &[&str] = &crate::sim::MODELS;
 
 /// Why a run could not happen (bad input, not a failed expectation).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,14 +32,9 @@ pub fn l0_config(cfg: &MachineConfig) -> Result<L0Config, RunError> {
     Ok(l0)
 }
 
-/// Runs a program under `model` and returns the CONTRACT report.
-pub fn run_program(program: &[u8], model: &str, cfg: &MachineConfig) -> Result<Value, RunError> {
-    run_with(program, model, cfg, None)
-}
-
 /// Runs a program, optionally with a KVM userspace save/restore at some step (CONTRACT
 /// `--migrate-at`), and returns the CONTRACT report (with `migration` when one happened).
-pub fn run_with(program: &[u8], model: &str, cfg: &MachineConfig, mig: Option<&Migrate>) -> Result<Value, RunError> {
+pub fn run_with(program: &[u8], model: Model, cfg: &MachineConfig, mig: Option<&Migrate>) -> Result<Value, RunError> {
     let mut sim = Sim::new(program, cfg.mem_mib, model, &l0_config(cfg)?).map_err(|e| RunError(e.to_string()))?;
     let Some(mg) = mig else {
         let end = sim.run(cfg.max_steps).map_err(|e| RunError(e.to_string()))?;
@@ -140,7 +133,7 @@ fn parse_u64(s: &str) -> Option<u64> {
 #[derive(Clone, Debug)]
 pub struct Check {
     pub scenario: String,
-    pub model: String,
+    pub model: Model,
     /// `Err` when the run could not happen at all.
     pub report: Result<Value, RunError>,
     pub mismatches: Vec<String>,
@@ -158,9 +151,9 @@ pub fn check(s: &Scenario) -> Vec<Check> {
     s.expect
         .iter()
         .map(|(model, exp)| {
-            let report = program.clone().and_then(|p| run_with(&p, model, &s.machine, exp.migrate.as_ref()));
+            let report = program.clone().and_then(|p| run_with(&p, *model, &s.machine, exp.migrate.as_ref()));
             let mismatches = report.as_ref().map(|r| mismatches(r, exp)).unwrap_or_default();
-            Check { scenario: s.name.clone(), model: model.clone(), report, mismatches }
+            Check { scenario: s.name.clone(), model: *model, report, mismatches }
         })
         .collect()
 }

@@ -45,7 +45,7 @@ fn hello_scenario_assembles_to_the_committed_nasm_binary() {
 #[test]
 fn a_failing_expectation_is_reported_field_by_field() {
     let mut s = catalog::get("hello").unwrap().unwrap();
-    let e = s.expect.get_mut("bare").unwrap();
+    let e = s.expect.get_mut(&crate::Model::DEFAULT).unwrap();
     e.console = Some("no".into());
     e.code = Some(3);
     e.regs.insert("rcx".into(), "0x1".into());
@@ -73,11 +73,11 @@ fn kvm_merged_matches_bare_on_every_catalog_program_that_runs_under_both() {
     // reading does, instruction by instruction (lockstep comparison, compare.rs).
     let l0 = crate::hv::L0Config::default();
     for s in catalog::load().unwrap() {
-        if !(s.models.iter().any(|m| m == "bare") && s.models.iter().any(|m| m == "kvm-merged")) {
+        if !(s.models.iter().any(|m| m.name() == "bare") && s.models.iter().any(|m| m.name() == "kvm-merged")) {
             continue;
         }
         let p = run::assemble(&s.source).unwrap();
-        let c = crate::compare::compare(&p, ["bare", "kvm-merged"], s.machine.mem_mib, s.machine.max_steps, &l0).unwrap();
+        let c = crate::compare::compare(&p, ["bare".parse().unwrap(), "kvm-merged".parse().unwrap()], s.machine.mem_mib, s.machine.max_steps, &l0).unwrap();
         assert!(c.agree, "{}: {:?}", s.name, c.divergence);
     }
 }

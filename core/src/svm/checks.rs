@@ -1,55 +1,32 @@
 //! VMRUN consistency checks that end in #VMEXIT(VMEXIT_INVALID) (reference §4.2, APM 15.5.1,
 //! 15.20, 15.25.3, 15.25.4). Pure functions over the control and save areas.
-use super::intercept::{EventInj, EventType, INTERCEPT_VMRUN, IOPM_SIZE, MSRPM_SIZE, is_intercepted};
-use super::vmcb::save::*;
+use super::exit_table::Intercept;
+use super::intercept::{EventInj, EventType, IOPM_SIZE, MSRPM_SIZE, is_intercepted};
 use super::vmcb::{VmcbControl, VmcbSave};
+use crate::cpu::caps::CpuCaps;
+use crate::cpu::control::{cr0 as c0, cr4 as c4, efer as ef};
 pub use crate::mem::memtype::pat::pat_valid;
 use serde::{Deserialize, Serialize};
 
-/// A failed consistency check: which one, where the APM states it, and the offending values.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct FailedCheck {
-    pub name: &'static str,
-    pub apm_section: &'static str,
-    pub detail: String,
-}
+pub use crate::trace::FailedCheck;
 
 /// Host-side facts the checks need.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostContext {
     /// hCR0 at VMRUN (for "NP_ENABLE = 1 with hCR0.PG = 0", reference §4.2 / APM 15.25.3).
     pub cr0: u64,
-    /// MAXPHYADDR; 48 in this model.
-    pub max_phys_bits: u8,
     /// Whether G_PAT is checked when NP_ENABLE = 1. The `bare` and `bare-swap` hardware models
     /// check it (APM 15.25.4, Bochs); `bare-qemu` never does (QEMU TCG, reference §10.1).
     pub check_gpat: bool,
-    /// Whether the modelled processor supports long mode (EFER.LME/LMA check).
-    pub long_mode_supported: bool,
-    /// CR4 bits the modelled processor supports; any other set bit is MBZ.
-    pub cr4_supported: u64,
-    /// EFER bits the modelled processor supports; any other set bit is MBZ.
-    pub efer_supported: u64,
+    /// What the processor supports: CR4/EFER bits outside it are MBZ, MAXPHYADDR bounds CR3, nCR3
+    /// and the permission maps, and EFER.LME/LMA need long mode.
+    pub caps: CpuCaps,
 }
 
-/// CR4 bits this model accepts: VME..OSXMMEXCPT (0-10), FSGSBASE 16, PCIDE 17, OSXSAVE 18,
-/// SMEP 20, SMAP 21. UMIP, LA57, PKE and CET are not modelled (model choice, not from the APM).
-pub const CR4_SUPPORTED_DEFAULT: u64 = 0x7FF | 1 << 16 | 1 << 17 | 1 << 18 | 1 << 20 | 1 << 21;
-/// EFER bits this model accepts: SCE, LME, LMA, NXE, SVME, LMSLE, FFXSR, TCE.
-pub const EFER_SUPPORTED_DEFAULT: u64 =
-    EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE | EFER_SVME | EFER_LMSLE | EFER_FFXSR | EFER_TCE;
-
-impl Default for HostContext {
-    /// A 64-bit host with paging on (hCR0 = PG|AM|WP|NE|ET|MP|PE), MAXPHYADDR 48, G_PAT checked.
-    fn default() -> Self {
-        HostContext {
-            cr0: CR0_PG | CR0_AM | CR0_WP | CR0_NE | CR0_ET | CR0_MP | CR0_PE,
-            max_phys_bits: 48,
-            check_gpat: true,
-            long_mode_supported: true,
-            cr4_supported: CR4_SUPPORTED_DEFAULT,
-            efer_supported: EFER_SUPPORTED_DEFAULT,
-        }
+impl HostContext {
+    /// The context of this emulator's processor ([`CpuCaps::MODEL`]) with hCR0 `cr0`.
+    pub const fn new(cr0: u64, check_gpat: bool) -> Self {
+        HostContext { cr0, check_gpat, caps: CpuCaps::MODEL }
     }
 }
 
@@ -117,22 +94,22 @@ pub fn check_vmrun_all(ctrl: &VmcbControl, save: &VmcbSave, host: &HostContext) 
         out.push(FailedCheck { name, apm_section: sec, detail });
     };
     let (efer, cr0, cr4) = (save.efer, save.cr0, save.cr4);
-    let long = efer & EFER_LME != 0 && cr0 & CR0_PG != 0;
-    if efer & EFER_SVME == 0 {
+    let long = efer & ef::LME != 0 && cr0 & c0::PG != 0;
+    if efer & ef::SVME == 0 {
         fail("efer_svme_zero", format!("EFER = {efer:#x}"));
     }
-    if cr0 & CR0_CD == 0 && cr0 & CR0_NW != 0 {
+    if cr0 & c0::CD == 0 && cr0 & c0::NW != 0 {
         fail("cr0_cd_nw", format!("CR0 = {cr0:#x}"));
     }
     if cr0 >> 32 != 0 {
         fail("cr0_high", format!("CR0 = {cr0:#x}"));
     }
     // CR3 is checked only in long mode, as QEMU and KVM do (reference §4.5, §10.1).
-    if long && save.cr3 & bits_from(host.max_phys_bits) != 0 {
-        fail("cr3_mbz", format!("CR3 = {:#x}, MAXPHYADDR = {}", save.cr3, host.max_phys_bits));
+    if long && save.cr3 & host.caps.above_maxphyaddr() != 0 {
+        fail("cr3_mbz", format!("CR3 = {:#x}, MAXPHYADDR = {}", save.cr3, host.caps.maxphyaddr));
     }
-    if cr4 & !host.cr4_supported != 0 {
-        fail("cr4_mbz", format!("CR4 = {cr4:#x}, unsupported bits {:#x}", cr4 & !host.cr4_supported));
+    if cr4 & !host.caps.cr4_valid != 0 {
+        fail("cr4_mbz", format!("CR4 = {cr4:#x}, unsupported bits {:#x}", cr4 & !host.caps.cr4_valid));
     }
     if save.dr6 >> 32 != 0 {
         fail("dr6_high", format!("DR6 = {:#x}", save.dr6));
@@ -140,28 +117,28 @@ pub fn check_vmrun_all(ctrl: &VmcbControl, save: &VmcbSave, host: &HostContext) 
     if save.dr7 >> 32 != 0 {
         fail("dr7_high", format!("DR7 = {:#x}", save.dr7));
     }
-    if efer & !host.efer_supported != 0 {
-        fail("efer_mbz", format!("EFER = {efer:#x}, unsupported bits {:#x}", efer & !host.efer_supported));
+    if efer & !host.caps.efer_valid != 0 {
+        fail("efer_mbz", format!("EFER = {efer:#x}, unsupported bits {:#x}", efer & !host.caps.efer_valid));
     }
-    if !host.long_mode_supported && efer & (EFER_LME | EFER_LMA) != 0 {
+    if !host.caps.long_mode && efer & (ef::LME | ef::LMA) != 0 {
         fail("efer_long_mode_unsupported", format!("EFER = {efer:#x}"));
     }
-    if long && cr4 & CR4_PAE == 0 {
+    if long && cr4 & c4::PAE == 0 {
         fail("lme_pg_no_pae", format!("EFER = {efer:#x}, CR0 = {cr0:#x}, CR4 = {cr4:#x}"));
     }
-    if long && cr0 & CR0_PE == 0 {
+    if long && cr0 & c0::PE == 0 {
         fail("lme_pg_no_pe", format!("EFER = {efer:#x}, CR0 = {cr0:#x}"));
     }
-    if long && cr4 & CR4_PAE != 0 && save.cs.l() && save.cs.d() {
+    if long && cr4 & c4::PAE != 0 && save.cs.l() && save.cs.d() {
         fail("lme_pg_pae_cs_l_d", format!("CS.attrib = {:#x}", save.cs.attrib));
     }
-    if !is_intercepted(ctrl, INTERCEPT_VMRUN) {
+    if !is_intercepted(ctrl, Intercept::VMRUN) {
         fail("vmrun_intercept_clear", format!("intercept word 4 = {:#x}", ctrl.intercept_word4));
     }
-    if map_beyond(ctrl.msrpm_base_pa, MSRPM_SIZE, host.max_phys_bits) {
+    if map_beyond(ctrl.msrpm_base_pa, MSRPM_SIZE, host.caps.maxphyaddr) {
         fail("msrpm_beyond_maxphyaddr", format!("MSRPM_BASE_PA = {:#x}", ctrl.msrpm_base_pa));
     }
-    if map_beyond(ctrl.iopm_base_pa, IOPM_SIZE, host.max_phys_bits) {
+    if map_beyond(ctrl.iopm_base_pa, IOPM_SIZE, host.caps.maxphyaddr) {
         fail("iopm_beyond_maxphyaddr", format!("IOPM_BASE_PA = {:#x}", ctrl.iopm_base_pa));
     }
     if ctrl.asid == 0 {
@@ -171,11 +148,11 @@ pub fn check_vmrun_all(ctrl: &VmcbControl, save: &VmcbSave, host: &HostContext) 
         fail("illegal_event_inj", format!("EVENTINJ = {:#x}: {why}", ctrl.event_inj_u64()));
     }
     if ctrl.np_enable() {
-        if host.cr0 & CR0_PG == 0 {
+        if host.cr0 & c0::PG == 0 {
             fail("np_host_cr0_pg_clear", format!("hCR0 = {:#x}", host.cr0));
         }
-        if ctrl.nested_cr3 & bits_from(host.max_phys_bits) != 0 {
-            fail("ncr3_mbz", format!("nCR3 = {:#x}, MAXPHYADDR = {}", ctrl.nested_cr3, host.max_phys_bits));
+        if ctrl.nested_cr3 & host.caps.above_maxphyaddr() != 0 {
+            fail("ncr3_mbz", format!("nCR3 = {:#x}, MAXPHYADDR = {}", ctrl.nested_cr3, host.caps.maxphyaddr));
         }
         if host.check_gpat && !pat_valid(save.g_pat) {
             fail("g_pat_invalid", format!("G_PAT = {:#018x}", save.g_pat));
@@ -202,19 +179,27 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
+    /// hCR0 of a program at its CONTRACT entry state, the CR0 VMRUN passes as the host's.
+    const HOST_CR0: u64 = 0x8001_0033;
+
+    /// The context `exec_vmrun` passes: this processor's caps, G_PAT checked.
+    fn host() -> HostContext {
+        HostContext::new(HOST_CR0, true)
+    }
+
     /// A legal 64-bit guest with nested paging.
     fn valid() -> (VmcbControl, VmcbSave) {
         let mut c = VmcbControl::default();
-        set_intercept(&mut c, INTERCEPT_VMRUN, true);
+        set_intercept(&mut c, Intercept::VMRUN, true);
         c.asid = 1;
         c.msrpm_base_pa = 0x10_0000;
         c.iopm_base_pa = 0x20_0000;
         c.set_np_enable(true);
         c.nested_cr3 = 0x30_0000;
         let s = VmcbSave {
-            efer: EFER_SVME | EFER_LME | EFER_LMA | EFER_SCE | EFER_NXE,
-            cr0: CR0_PG | CR0_PE | CR0_NE | CR0_ET | CR0_WP,
-            cr4: CR4_PAE,
+            efer: ef::SVME | ef::LME | ef::LMA | ef::SCE | ef::NXE,
+            cr0: c0::PG | c0::PE | c0::NE | c0::ET | c0::WP,
+            cr4: c4::PAE,
             cr3: 0x1000,
             dr6: 0xFFFF_0FF0,
             dr7: 0x400,
@@ -233,39 +218,39 @@ mod tests {
     #[test]
     fn valid_vmcb_passes() {
         let (c, s) = valid();
-        assert_eq!(check_vmrun(&c, &s, &HostContext::default()), Ok(()));
+        assert_eq!(check_vmrun(&c, &s, &host()), Ok(()));
         // also valid: NP off, legacy 32-bit protected-mode guest without paging
         let (mut c2, mut s2) = valid();
         c2.set_np_enable(false);
-        s2.efer = EFER_SVME;
-        s2.cr0 = CR0_PE | CR0_ET;
+        s2.efer = ef::SVME;
+        s2.cr0 = c0::PE | c0::ET;
         s2.cr4 = 0;
         s2.cs.attrib = 0xC9B; // G, D, P
-        assert_eq!(check_vmrun_all(&c2, &s2, &HostContext::default()), vec![]);
+        assert_eq!(check_vmrun_all(&c2, &s2, &host()), vec![]);
     }
 
     #[test]
     fn one_case_per_check() {
         type Break = fn(&mut VmcbControl, &mut VmcbSave, &mut HostContext);
         let cases: &[(&str, Break)] = &[
-            ("efer_svme_zero", |_, s, _| s.efer &= !EFER_SVME),
-            ("cr0_cd_nw", |_, s, _| s.cr0 |= CR0_NW),
+            ("efer_svme_zero", |_, s, _| s.efer &= !ef::SVME),
+            ("cr0_cd_nw", |_, s, _| s.cr0 |= c0::NW),
             ("cr0_high", |_, s, _| s.cr0 |= 1 << 32),
             ("cr3_mbz", |_, s, _| s.cr3 |= 1 << 48),
             ("cr3_mbz", |_, s, _| s.cr3 |= 1 << 63),
             ("cr4_mbz", |_, s, _| s.cr4 |= 1 << 15),
-            ("cr4_mbz", |_, s, h| {
-                s.cr4 |= 1 << 12; // LA57 is not in the supported set
-                h.cr4_supported = CR4_SUPPORTED_DEFAULT
-            }),
+            ("cr4_mbz", |_, s, _| s.cr4 |= c4::LA57),
+            // FSGSBASE and LMSLE: bits this processor's MOV CR4 / WRMSR EFER refuse as well
+            ("cr4_mbz", |_, s, _| s.cr4 |= c4::FSGSBASE),
+            ("efer_mbz", |_, s, _| s.efer |= ef::LMSLE),
             ("dr6_high", |_, s, _| s.dr6 |= 1 << 32),
             ("dr7_high", |_, s, _| s.dr7 |= 1 << 40),
             ("efer_mbz", |_, s, _| s.efer |= 1 << 1),
-            ("efer_long_mode_unsupported", |_, _, h| h.long_mode_supported = false),
-            ("lme_pg_no_pae", |_, s, _| s.cr4 &= !CR4_PAE),
-            ("lme_pg_no_pe", |_, s, _| s.cr0 &= !CR0_PE),
+            ("efer_long_mode_unsupported", |_, _, h| h.caps.long_mode = false),
+            ("lme_pg_no_pae", |_, s, _| s.cr4 &= !c4::PAE),
+            ("lme_pg_no_pe", |_, s, _| s.cr0 &= !c0::PE),
             ("lme_pg_pae_cs_l_d", |_, s, _| s.cs.attrib |= VmcbSeg::ATTR_DB),
-            ("vmrun_intercept_clear", |c, _, _| set_intercept(c, INTERCEPT_VMRUN, false)),
+            ("vmrun_intercept_clear", |c, _, _| set_intercept(c, Intercept::VMRUN, false)),
             ("msrpm_beyond_maxphyaddr", |c, _, _| c.msrpm_base_pa = (1 << 48) - 0x1000),
             ("msrpm_beyond_maxphyaddr", |c, _, _| c.msrpm_base_pa = u64::MAX),
             ("iopm_beyond_maxphyaddr", |c, _, _| c.iopm_base_pa = (1 << 48) - 0x2000),
@@ -275,14 +260,14 @@ mod tests {
             ("illegal_event_inj", |c, _, _| c.set_event_inj_u64(EVTINJ | 3 << 8 | 2)),    // exception 2
             ("illegal_event_inj", |c, _, _| c.set_event_inj_u64(EVTINJ | 3 << 8 | 15)),
             ("illegal_event_inj", |c, _, _| c.set_event_inj_u64(EVTINJ | 3 << 8 | 31)),
-            ("np_host_cr0_pg_clear", |_, _, h| h.cr0 &= !CR0_PG),
+            ("np_host_cr0_pg_clear", |_, _, h| h.cr0 &= !c0::PG),
             ("ncr3_mbz", |c, _, _| c.nested_cr3 |= 1 << 52),
             ("g_pat_invalid", |_, s, _| s.g_pat = 0x0808_0808_0808_0808),
             ("g_pat_invalid", |_, s, _| s.g_pat = PAT_POWER_ON | 2 << 24),
         ];
         for (name, brk) in cases {
             let (mut c, mut s) = valid();
-            let mut h = HostContext::default();
+            let mut h = host();
             brk(&mut c, &mut s, &mut h);
             let all = check_vmrun_all(&c, &s, &h);
             assert_eq!(all.iter().map(|f| f.name).collect::<Vec<_>>(), vec![*name], "{all:?}");
@@ -309,18 +294,18 @@ mod tests {
         ] {
             let (mut c, s) = valid();
             c.set_event_inj_u64(v);
-            assert_eq!(check_vmrun(&c, &s, &HostContext::default()), Ok(()), "{v:#x}");
+            assert_eq!(check_vmrun(&c, &s, &host()), Ok(()), "{v:#x}");
         }
     }
 
     #[test]
     fn paging_checks_only_in_long_mode() {
         let (c, mut s) = valid();
-        s.efer = EFER_SVME; // no LME: CR4.PAE / CS.L+D / CR3 high bits are not checked
+        s.efer = ef::SVME; // no LME: CR4.PAE / CS.L+D / CR3 high bits are not checked
         s.cr4 = 0;
         s.cs.attrib |= VmcbSeg::ATTR_DB;
         s.cr3 = 1 << 50;
-        assert_eq!(first_failure(&c, &s, &HostContext::default()), None);
+        assert_eq!(first_failure(&c, &s, &host()), None);
     }
 
     /// reference §11.5 (Krish Sadhukhan's G_PAT test) and §4.2: with NP_ENABLE = 1 VMRUN fails exactly
@@ -328,7 +313,7 @@ mod tests {
     /// never checks it.
     #[test]
     fn g_pat_checked_only_with_np_and_check_gpat() {
-        let qemu = HostContext { check_gpat: false, ..Default::default() };
+        let qemu = HostContext::new(HOST_CR0, false);
         for field in 0..8 {
             let mut values: Vec<(u64, bool)> = (0..8u64).map(|t| (t << (8 * field), !matches!(t, 2 | 3))).collect();
             values.extend((3..8).map(|b| (1u64 << (8 * field + b), false)));
@@ -336,17 +321,17 @@ mod tests {
                 let (mut c, mut s) = valid();
                 s.g_pat = g_pat;
                 let want = if ok { None } else { Some("g_pat_invalid") };
-                assert_eq!(first_failure(&c, &s, &HostContext::default()), want, "{g_pat:#x}");
+                assert_eq!(first_failure(&c, &s, &host()), want, "{g_pat:#x}");
                 assert_eq!(first_failure(&c, &s, &qemu), None);
                 c.set_np_enable(false);
-                assert_eq!(first_failure(&c, &s, &HostContext::default()), None);
+                assert_eq!(first_failure(&c, &s, &host()), None);
             }
         }
         // NP-only checks are skipped entirely with NP_ENABLE = 0
         let (mut c, s) = valid();
         c.set_np_enable(false);
         c.nested_cr3 = u64::MAX;
-        let h = HostContext { cr0: CR0_PE, ..Default::default() };
+        let h = HostContext::new(c0::PE, true);
         assert_eq!(first_failure(&c, &s, &h), None);
     }
 }

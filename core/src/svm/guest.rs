@@ -13,27 +13,25 @@
 //! (reference §2.3). nRIP is the next RIP for instruction intercepts, MSR, IOIO and INT3/INTO
 //! (#BP/#OF), and 0 for every other exit (reference §2.3).
 use super::exit_code::{SvmExitCode, VmExit};
-use super::intercept::{
-    EventInj, EventType, INTERCEPT_EXCEPTION_OFFSET, INTERCEPT_IOIO_PROT, INTERCEPT_MSR_PROT, INTERCEPT_SHUTDOWN,
-    IoioInfo, iopm_intercepted, is_intercepted, msrpm_intercepted,
-};
+use super::exit_table::Intercept as I;
+use super::intercept::{EventInj, EventType, IoioInfo, iopm_intercepted, is_intercepted, msrpm_intercepted};
 use super::model::SvmModel;
 use crate::cpu::control::{cr4, efer};
 use crate::cpu::exec::{ExecResult, Flow};
-use crate::cpu::fault::{Fault, Trap, vector};
+use crate::outcome::{Fault, Trap, vector};
 use crate::cpu::msr;
 use crate::cpu::regs::flags as rf;
-use crate::machine::{Machine, Stop};
+use crate::machine::Machine;
+use crate::outcome::{ModelLimit, Stop};
 use iced_x86::{Code, Instruction, Mnemonic, OpKind, Register};
 
-/// Selective CR0 write intercept (word 3 bit 5, exit 0x065): a CR0 write that changes any bit
-/// other than TS (3) and MP (1).
-const INTERCEPT_SELECTIVE_CR0: u32 = 101;
+/// CR0 bits a write may change without the selective CR0 write intercept (`I::SELECTIVE_CR0`)
+/// taking it: TS (3) and MP (1).
 const CR0_SELECTIVE_IGNORED: u64 = (1 << 3) | (1 << 1);
 
 /// An instruction-intercept exit: EXITINFO1 as given, EXITINFO2 0, nRIP = next RIP.
-fn insn_exit(code: u32, info1: u64, next_rip: u64) -> ExecResult {
-    Err(Trap::Exit(VmExit { code: SvmExitCode(code as u64), info1, info2: 0, int_info: 0, next_rip }))
+fn insn_exit(i: I, info1: u64, next_rip: u64) -> ExecResult {
+    Err(Trap::Exit(VmExit { code: i.exit_code(), info1, info2: 0, int_info: 0, next_rip }))
 }
 
 /// The EXITINTINFO value describing an exception being delivered (type 3, EV with its code).
@@ -42,8 +40,8 @@ pub fn exception_event(f: &Fault) -> u64 {
 }
 
 impl Machine {
-    fn guest_intercepts(&self, bit: u32) -> bool {
-        self.svm.guest.as_ref().is_some_and(|g| is_intercepted(&g.ctrl, bit))
+    fn guest_intercepts(&self, i: I) -> bool {
+        self.svm.guest.as_ref().is_some_and(|g| is_intercepted(&g.ctrl, i))
     }
 
     /// #UD unless EFER.SVME (and protected mode), then #GP(0) unless CPL 0: the common checks of
@@ -64,84 +62,110 @@ impl Machine {
         let cpl0 = self.cpu.cpl == 0;
         let gp = || Some(Err(Trap::from(Fault::gp0())));
         // Instruction intercept with a CPL-0 precheck.
-        let priv_insn = |m: &Self, bit: u32, info1: u64| -> Option<ExecResult> {
+        let priv_insn = |m: &Self, i: I, info1: u64| -> Option<ExecResult> {
             if !cpl0 {
                 return gp();
             }
-            m.guest_intercepts(bit).then(|| insn_exit(bit, info1, next))
+            m.guest_intercepts(i).then(|| insn_exit(i, info1, next))
         };
-        let plain = |m: &Self, bit: u32, info1: u64| m.guest_intercepts(bit).then(|| insn_exit(bit, info1, next));
-        let svm_insn = |m: &Self, bit: u32| -> Option<ExecResult> {
+        let plain = |m: &Self, i: I, info1: u64| m.guest_intercepts(i).then(|| insn_exit(i, info1, next));
+        let svm_insn = |m: &Self, i: I| -> Option<ExecResult> {
             if let Err(t) = m.svm_insn_prechecks() {
                 return Some(Err(t));
             }
-            m.guest_intercepts(bit).then(|| insn_exit(bit, 0, next))
+            m.guest_intercepts(i).then(|| insn_exit(i, 0, next))
         };
         match ins.mnemonic() {
             M::Mov => self.guest_intercept_mov_crdr(ins),
-            M::Clts => priv_insn(self, 16, 0), // CLTS is a CR0 write (APM 15.8.1)
+            M::Clts => priv_insn(self, I::cr_write(0), 0), // CLTS is a CR0 write (APM 15.8.1)
             M::Rdmsr | M::Wrmsr => self.guest_intercept_msr(ins),
             M::In | M::Out | M::Insb | M::Insw | M::Insd | M::Outsb | M::Outsw | M::Outsd => {
                 self.guest_intercept_io(ins)
             }
-            M::Sidt => plain(self, 102, 0),
-            M::Sgdt => plain(self, 103, 0),
-            M::Sldt => plain(self, 104, 0),
-            M::Str => plain(self, 105, 0),
-            M::Lidt => priv_insn(self, 106, 0),
-            M::Lgdt => priv_insn(self, 107, 0),
-            M::Lldt => priv_insn(self, 108, 0),
-            M::Ltr => priv_insn(self, 109, 0),
+            M::Sidt => plain(self, I::STORE_IDTR, 0),
+            M::Sgdt => plain(self, I::STORE_GDTR, 0),
+            M::Sldt => plain(self, I::STORE_LDTR, 0),
+            M::Str => plain(self, I::STORE_TR, 0),
+            M::Lidt => priv_insn(self, I::LOAD_IDTR, 0),
+            M::Lgdt => priv_insn(self, I::LOAD_GDTR, 0),
+            M::Lldt => priv_insn(self, I::LOAD_LDTR, 0),
+            M::Ltr => priv_insn(self, I::LOAD_TR, 0),
             M::Rdtsc | M::Rdtscp => {
                 if self.cpu.ctl.cr4 & cr4::TSD != 0 && !cpl0 {
                     return gp();
                 }
-                plain(self, if ins.mnemonic() == M::Rdtsc { 110 } else { 135 }, 0)
+                plain(self, if ins.mnemonic() == M::Rdtsc { I::RDTSC } else { I::RDTSCP }, 0)
             }
-            M::Rdpmc => plain(self, 111, 0),
-            M::Pushf | M::Pushfd | M::Pushfq => plain(self, 112, 0),
-            M::Popf | M::Popfd | M::Popfq => plain(self, 113, 0),
-            M::Cpuid => plain(self, 114, 0),
-            M::Iret | M::Iretd | M::Iretq => plain(self, 116, 0),
-            M::Int => plain(self, 117, ins.immediate8() as u64),
-            M::Invd => priv_insn(self, 118, 0),
-            M::Pause => plain(self, 119, 0),
+            // RDPMC: #GP at CPL > 0 with CR4.PCE clear comes before the intercept (APM 15.9).
+            M::Rdpmc => {
+                if self.cpu.ctl.cr4 & cr4::PCE == 0 && !cpl0 {
+                    return gp();
+                }
+                plain(self, I::RDPMC, 0)
+            }
+            // SMSW reads CR0 (CR0 read intercept, exit 0x00); LMSW writes CR0 (CR0 write
+            // intercept, exit 0x10, or the selective CR0 write, exit 0x65, when it changes a bit
+            // other than TS/MP) — APM 15.8.1. LMSW loads PE, MP, EM, TS and cannot clear PE.
+            M::Smsw => plain(self, I::cr_read(0), 0),
+            M::Lmsw => {
+                if !cpl0 {
+                    return gp();
+                }
+                if self.guest_intercepts(I::cr_write(0)) {
+                    return Some(insn_exit(I::cr_write(0), 0, next));
+                }
+                if !self.guest_intercepts(I::SELECTIVE_CR0) {
+                    return None;
+                }
+                let src = match self.read_op(ins, 0) {
+                    Ok(v) => v,
+                    Err(t) => return Some(Err(t)),
+                };
+                let old = self.cpu.ctl.cr0;
+                let new = (old & !0xe) | (src & 0xf) | (old & 1);
+                ((new ^ old) & !CR0_SELECTIVE_IGNORED != 0).then(|| insn_exit(I::SELECTIVE_CR0, 0, next))
+            }
+            M::Pushf | M::Pushfd | M::Pushfq => plain(self, I::PUSHF, 0),
+            M::Popf | M::Popfd | M::Popfq => plain(self, I::POPF, 0),
+            M::Cpuid => plain(self, I::CPUID, 0),
+            M::Iret | M::Iretd | M::Iretq => plain(self, I::IRET, 0),
+            M::Int => plain(self, I::INTN, ins.immediate8() as u64),
+            M::Invd => priv_insn(self, I::INVD, 0),
+            M::Pause => plain(self, I::PAUSE, 0),
             M::Hlt => {
                 if !cpl0 {
                     return gp();
                 }
-                if self.guest_intercepts(120) {
-                    return Some(insn_exit(120, 0, next));
+                if self.guest_intercepts(I::HLT) {
+                    return Some(insn_exit(I::HLT, 0, next));
                 }
                 // HLT in L2 without the intercept: the guest halts, and nothing can wake it (no
                 // interrupt source is modelled). CONTRACT §1 reserves exit "halt" for HLT by the
-                // outermost program, so the run ends as a shutdown that says why.
-                Some(Ok(Flow::Stop(Box::new(Stop::Shutdown(format!(
-                    "L2 executed HLT at rip {:#x} without the HLT intercept: it halts forever (no interrupt source)",
-                    ins.ip()
-                ))))))
+                // outermost program, so the run ends with this model-limit stop (reported as a
+                // shutdown that says why).
+                Some(Ok(Flow::Stop(Box::new(Stop::ModelLimit(ModelLimit::L2HaltForever { rip: ins.ip() })))))
             }
             M::Invlpg => {
                 let la = self.effective_address(ins);
-                priv_insn(self, 121, la)
+                priv_insn(self, I::INVLPG, la)
             }
-            M::Invlpga => svm_insn(self, 122),
-            M::Vmrun => svm_insn(self, 128),
-            M::Vmmcall => plain(self, 129, 0),
-            M::Vmload => svm_insn(self, 130),
-            M::Vmsave => svm_insn(self, 131),
-            M::Stgi => svm_insn(self, 132),
-            M::Clgi => svm_insn(self, 133),
-            M::Skinit => svm_insn(self, 134),
+            M::Invlpga => svm_insn(self, I::INVLPGA),
+            M::Vmrun => svm_insn(self, I::VMRUN),
+            M::Vmmcall => plain(self, I::VMMCALL, 0),
+            M::Vmload => svm_insn(self, I::VMLOAD),
+            M::Vmsave => svm_insn(self, I::VMSAVE),
+            M::Stgi => svm_insn(self, I::STGI),
+            M::Clgi => svm_insn(self, I::CLGI),
+            M::Skinit => svm_insn(self, I::SKINIT),
             M::Int1 => {
                 // ICEBP: its own intercept, else the #DB it raises goes through the exception intercepts.
-                plain(self, 136, 0).or_else(|| self.exception_insn_exit(vector::DB, next))
+                plain(self, I::ICEBP, 0).or_else(|| self.exception_insn_exit(vector::DB, next))
             }
-            M::Wbinvd => priv_insn(self, 137, 0),
-            M::Monitor | M::Monitorx => priv_insn(self, 138, 0),
-            M::Mwait | M::Mwaitx => priv_insn(self, 139, 0),
-            M::Xsetbv => priv_insn(self, 141, 0),
-            M::Rdpru => plain(self, 142, 0),
+            M::Wbinvd => priv_insn(self, I::WBINVD, 0),
+            M::Monitor | M::Monitorx => priv_insn(self, I::MONITOR, 0),
+            M::Mwait | M::Mwaitx => priv_insn(self, I::MWAIT, 0),
+            M::Xsetbv => priv_insn(self, I::XSETBV, 0),
+            M::Rdpru => plain(self, I::RDPRU, 0),
             // INT3 / INTO raise #BP / #OF as traps: the exception intercept with nRIP = next RIP.
             M::Int3 => self.exception_insn_exit(vector::BP, next),
             M::Into if self.flag(rf::OF) => self.exception_insn_exit(vector::OF, next),
@@ -150,7 +174,7 @@ impl Machine {
     }
 
     fn exception_insn_exit(&self, v: u8, next: u64) -> Option<ExecResult> {
-        self.guest_intercepts(INTERCEPT_EXCEPTION_OFFSET + v as u32)
+        self.guest_intercepts(I::exception(v))
             .then(|| Err(Trap::Exit(VmExit { code: SvmExitCode::exception(v), next_rip: next, ..Default::default() })))
     }
 
@@ -174,23 +198,25 @@ impl Machine {
         }
         let next = ins.next_ip();
         let (r0, r1) = (ins.op_register(0), ins.op_register(1));
-        let bit = if r0.is_cr() {
-            let n = (r0.number() - Register::CR0.number()) as u32;
-            if n == 0 && !self.guest_intercepts(16) && self.guest_intercepts(INTERCEPT_SELECTIVE_CR0) {
+        let cr = |r: Register| (r.number() - Register::CR0.number()) as u8;
+        let dr = |r: Register| (r.number() - Register::DR0.number()) as u8;
+        let i = if r0.is_cr() {
+            let n = cr(r0);
+            if n == 0 && !self.guest_intercepts(I::cr_write(0)) && self.guest_intercepts(I::SELECTIVE_CR0) {
                 let new = self.reg_read(r1);
                 if (new ^ self.cpu.ctl.cr0) & !CR0_SELECTIVE_IGNORED != 0 {
-                    return Some(insn_exit(INTERCEPT_SELECTIVE_CR0, 0, next));
+                    return Some(insn_exit(I::SELECTIVE_CR0, 0, next));
                 }
             }
-            16 + n
+            I::cr_write(n)
         } else if r1.is_cr() {
-            (r1.number() - Register::CR0.number()) as u32
+            I::cr_read(cr(r1))
         } else if r0.is_dr() {
-            48 + (r0.number() - Register::DR0.number()) as u32
+            I::dr_write(dr(r0))
         } else {
-            32 + (r1.number() - Register::DR0.number()) as u32
+            I::dr_read(dr(r1))
         };
-        self.guest_intercepts(bit).then(|| insn_exit(bit, 0, next))
+        self.guest_intercepts(i).then(|| insn_exit(i, 0, next))
     }
 
     /// RDMSR/WRMSR (reference §3.1): CPL #GP, then the MSRPM (MSRs outside the three ranges always
@@ -203,18 +229,18 @@ impl Machine {
         let write = ins.mnemonic() == Mnemonic::Wrmsr;
         let idx = self.cpu.regs.gpr[1] as u32;
         let g = self.svm.guest.as_ref()?;
-        if is_intercepted(&g.ctrl, INTERCEPT_MSR_PROT) {
+        if is_intercepted(&g.ctrl, I::MSR_PROT) {
             // A map byte outside RAM reads as all ones here (intercepted).
             let hit = msrpm_intercepted(&self.mem, g.ctrl.msrpm_base_pa, idx, write).unwrap_or(true);
             if hit {
-                return Some(insn_exit(0x7C, write as u64, ins.next_ip()));
+                return Some(insn_exit(I::MSR_PROT, write as u64, ins.next_ip()));
             }
         }
         if idx == msr::PAT && g.np.is_some() && self.svm.model == SvmModel::Bare {
             let g = self.svm.guest.as_mut()?;
             if write {
                 let v = (self.cpu.regs.gpr[2] << 32) | (self.cpu.regs.gpr[0] & 0xffff_ffff);
-                if !msr::pat_valid(v) {
+                if !crate::mem::memtype::pat_valid(v) {
                     return Some(Err(Fault::gp0().into()));
                 }
                 g.gpat = v;
@@ -235,7 +261,7 @@ impl Machine {
             return Some(Err(Fault::gp0().into()));
         }
         let g = self.svm.guest.as_ref()?;
-        if !is_intercepted(&g.ctrl, INTERCEPT_IOIO_PROT) {
+        if !is_intercepted(&g.ctrl, I::IOIO_PROT) {
             return None;
         }
         use Mnemonic as M;
@@ -297,10 +323,10 @@ impl Machine {
     /// vector is intercepted becomes #VMEXIT(0x40 + vector) **before** it is delivered and before
     /// CR2 is written. EXITINFO1 = error code (0 if none), EXITINFO2 = the faulting address for #PF
     /// (reference §2.3), EXITINTINFO = the event that was being delivered when this one arose
-    /// (`prior`), nRIP = 0. Returns true if the exit happened.
-    pub(crate) fn svm_exception_hook(&mut self, f: &Fault, prior: Option<&Fault>) -> bool {
-        if !self.guest_intercepts(INTERCEPT_EXCEPTION_OFFSET + f.vector as u32) {
-            return false;
+    /// (`prior`), nRIP = 0. Returns the exit to perform, if intercepted.
+    pub(crate) fn svm_exception_hook(&self, f: &Fault, prior: Option<&Fault>) -> Option<VmExit> {
+        if !self.guest_intercepts(I::exception(f.vector)) {
+            return None;
         }
         let exit = VmExit {
             code: SvmExitCode::exception(f.vector),
@@ -309,25 +335,20 @@ impl Machine {
             int_info: prior.map(exception_event).unwrap_or(0),
             next_rip: 0,
         };
-        self.svm_vmexit(exit);
-        true
+        Some(exit)
     }
 
     /// Hook in exception delivery: a #VMEXIT (e.g. #NPF) while delivering `event` in the guest;
     /// EXITINTINFO records the event (APM 15.7.2).
-    pub(crate) fn svm_exit_during_delivery(&mut self, mut exit: VmExit, event: &Fault) {
+    pub(crate) fn svm_exit_during_delivery(&self, mut exit: VmExit, event: &Fault) -> VmExit {
         exit.int_info = exception_event(event);
-        self.svm_vmexit(exit);
+        exit
     }
 
     /// Hook for a triple fault: in a guest with the SHUTDOWN intercept it becomes
-    /// #VMEXIT(SHUTDOWN) (reference §2.2); otherwise the machine shuts down. Returns true if the
-    /// exit happened.
-    pub(crate) fn svm_shutdown_hook(&mut self) -> bool {
-        if !self.guest_intercepts(INTERCEPT_SHUTDOWN) {
-            return false;
-        }
-        self.svm_vmexit(VmExit { code: SvmExitCode::SHUTDOWN, ..Default::default() });
-        true
+    /// #VMEXIT(SHUTDOWN) (reference §2.2); otherwise the machine shuts down. Returns the exit to
+    /// perform, if intercepted.
+    pub(crate) fn svm_shutdown_hook(&self) -> Option<VmExit> {
+        self.guest_intercepts(I::SHUTDOWN).then(|| VmExit { code: SvmExitCode::SHUTDOWN, ..Default::default() })
     }
 }

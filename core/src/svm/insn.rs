@@ -3,7 +3,7 @@
 use super::vmcb::{VmcbSave, VmcbSeg};
 use crate::cpu::Segment;
 use crate::cpu::exec::{ExecResult, Flow, canonical};
-use crate::cpu::fault::{EmuError, Fault, Trap};
+use crate::outcome::{EmuError, Fault, PhysUse, Trap};
 use crate::cpu::msr::MAXPHYADDR;
 use crate::machine::Machine;
 use crate::mem::Hpa;
@@ -17,8 +17,8 @@ pub(crate) fn seg_from_vmcb(s: &VmcbSeg) -> Segment {
     Segment { selector: s.selector, attrib: s.attrib, limit: s.limit, base: s.base }
 }
 
-fn mem_err(what: &str, a: Hpa) -> Trap {
-    Trap::Emu(Box::new(EmuError::Machine(format!("{what} at physical {a} outside RAM"))))
+fn mem_err(a: Hpa) -> Trap {
+    Trap::from(EmuError::outside_ram(PhysUse::VmloadVmsave, a))
 }
 
 impl Machine {
@@ -84,7 +84,7 @@ impl Machine {
     /// Moves the VMLOAD/VMSAVE state between the CPU and the VMCB at `pa` (also used by an L0
     /// model emulating the instructions for its guest).
     pub(crate) fn vmload_vmsave_at(&mut self, pa: Hpa, save: bool) -> Result<(), Trap> {
-        let mut v = VmcbSave::read_from(&self.mem, pa).map_err(|e| mem_err("VMCB", e.0))?;
+        let mut v = VmcbSave::read_from(&self.mem, pa).map_err(|e| mem_err(e.0))?;
         let c = &mut self.cpu;
         let m = &mut c.msr;
         if save {
@@ -100,7 +100,7 @@ impl Machine {
             v.sysenter_cs = m.sysenter_cs;
             v.sysenter_esp = m.sysenter_esp;
             v.sysenter_eip = m.sysenter_eip;
-            v.write_to(&mut self.mem, pa).map_err(|e| mem_err("VMCB", e.0))?;
+            v.write_to(&mut self.mem, pa).map_err(|e| mem_err(e.0))?;
         } else {
             // VMLOAD canonicalizes the bases it loads (kvm-unit-tests test_canonicalization, on
             // hardware: VMLOAD then VMSAVE gives canonical FS/GS/TR/LDTR/KernelGSbase bases).

@@ -1,83 +1,32 @@
 //! Intercept bits (reference §2.2), the MSR and I/O permission maps (§3.1, §3.3), the IOIO
 //! EXITINFO1 format (§2.3) and the EVENTINJ / EXITINTINFO format (§1.2, APM 15.20).
+use super::exit_table::Intercept;
 use super::vmcb::VmcbControl;
 use crate::mem::phys::OutOfRange;
 use crate::mem::{Hpa, PhysMem};
 use serde::{Deserialize, Serialize};
 
-// Intercept bit numbers (bit index == exit code, reference §2.2).
-pub const INTERCEPT_EXCEPTION_OFFSET: u32 = 64;
-pub const INTERCEPT_INTR: u32 = 96;
-pub const INTERCEPT_NMI: u32 = 97;
-pub const INTERCEPT_SMI: u32 = 98;
-pub const INTERCEPT_CPUID: u32 = 114;
-pub const INTERCEPT_HLT: u32 = 120;
-pub const INTERCEPT_INVLPG: u32 = 121;
-pub const INTERCEPT_IOIO_PROT: u32 = 123;
-pub const INTERCEPT_MSR_PROT: u32 = 124;
-pub const INTERCEPT_SHUTDOWN: u32 = 127;
-pub const INTERCEPT_VMRUN: u32 = 128;
-pub const INTERCEPT_VMMCALL: u32 = 129;
-pub const INTERCEPT_VMLOAD: u32 = 130;
-pub const INTERCEPT_VMSAVE: u32 = 131;
-pub const INTERCEPT_STGI: u32 = 132;
-pub const INTERCEPT_CLGI: u32 = 133;
-
-static CR_READ: [&str; 16] = numbered_names!(16: "CR", "_READ");
-static CR_WRITE: [&str; 16] = numbered_names!(16: "CR", "_WRITE");
-static DR_READ: [&str; 16] = numbered_names!(16: "DR", "_READ");
-static DR_WRITE: [&str; 16] = numbered_names!(16: "DR", "_WRITE");
-static EXCP: [&str; 32] = numbered_names!(32: "EXCEPTION", "");
-/// Word 3 (bits 96..=127), Linux INTERCEPT_* names.
-#[rustfmt::skip]
-static WORD3: [&str; 32] = [
-    "INTR", "NMI", "SMI", "INIT", "VINTR", "SELECTIVE_CR0", "STORE_IDTR", "STORE_GDTR", "STORE_LDTR",
-    "STORE_TR", "LOAD_IDTR", "LOAD_GDTR", "LOAD_LDTR", "LOAD_TR", "RDTSC", "RDPMC", "PUSHF", "POPF",
-    "CPUID", "RSM", "IRET", "INTn", "INVD", "PAUSE", "HLT", "INVLPG", "INVLPGA", "IOIO_PROT",
-    "MSR_PROT", "TASK_SWITCH", "FERR_FREEZE", "SHUTDOWN",
-];
-/// Word 4 (bits 128..=152).
-#[rustfmt::skip]
-static WORD4: [&str; 25] = [
-    "VMRUN", "VMMCALL", "VMLOAD", "VMSAVE", "STGI", "CLGI", "SKINIT", "RDTSCP", "ICEBP", "WBINVD",
-    "MONITOR", "MWAIT", "MWAIT_COND", "XSETBV", "RDPRU", "TRAP_EFER_WRITE", "TRAP_CR0_WRITE",
-    "TRAP_CR1_WRITE", "TRAP_CR2_WRITE", "TRAP_CR3_WRITE", "TRAP_CR4_WRITE", "TRAP_CR5_WRITE",
-    "TRAP_CR6_WRITE", "TRAP_CR7_WRITE", "TRAP_CR8_WRITE",
-];
-/// Word 5 (bits 160..=166).
-static WORD5: [&str; 7] = ["INVLPGB", "INVLPGB_ILLEGAL", "INVPCID", "MCOMMIT", "TLBSYNC", "BUSLOCK", "IDLE_HLT"];
-
-/// The name of intercept bit `bit` ("CR3_WRITE", "EXCEPTION14", "MSR_PROT", "VMRUN", …), or `None`
-/// for bits without a defined intercept.
-pub fn intercept_name(bit: u32) -> Option<&'static str> {
-    let b = bit as usize;
-    match bit {
-        0..=15 => Some(CR_READ[b]),
-        16..=31 => Some(CR_WRITE[b - 16]),
-        32..=47 => Some(DR_READ[b - 32]),
-        48..=63 => Some(DR_WRITE[b - 48]),
-        64..=95 => Some(EXCP[b - 64]),
-        96..=127 => Some(WORD3[b - 96]),
-        128..=191 => WORD4.get(b - 128).or_else(|| WORD5.get(b.wrapping_sub(160))).copied(),
-        _ => None,
-    }
-}
-
-/// True if intercept bit `bit` (0..=191) is set in the control area.
-pub fn is_intercepted(ctrl: &VmcbControl, bit: u32) -> bool {
+/// True if intercept `i` is set in the control area.
+pub fn is_intercepted(ctrl: &VmcbControl, i: Intercept) -> bool {
+    let bit = i.bit();
     ctrl.intercept_words().get(bit as usize / 32).is_some_and(|w| w >> (bit % 32) & 1 == 1)
 }
 
-/// Sets or clears intercept bit `bit` (ignored if beyond word 5).
-pub fn set_intercept(ctrl: &mut VmcbControl, bit: u32, on: bool) {
+/// Sets or clears intercept `i`.
+pub fn set_intercept(ctrl: &mut VmcbControl, i: Intercept, on: bool) {
+    let bit = i.bit();
     if let Some(w) = ctrl.intercept_word_mut(bit as usize / 32) {
         *w = (*w & !(1 << (bit % 32))) | ((on as u32) << (bit % 32));
     }
 }
 
-/// Names of every set intercept bit.
+/// Names of every set intercept bit ("RESERVED" for a set bit the table does not define).
 pub fn intercept_names(ctrl: &VmcbControl) -> Vec<&'static str> {
-    (0..192).filter(|&b| is_intercepted(ctrl, b)).map(|b| intercept_name(b).unwrap_or("RESERVED")).collect()
+    let words = ctrl.intercept_words();
+    (0..words.len() as u32 * 32)
+        .filter(|&b| words[b as usize / 32] >> (b % 32) & 1 == 1)
+        .map(|b| Intercept::from_bit(b).map_or("RESERVED", Intercept::name))
+        .collect()
 }
 
 // ---- MSR permission map (reference §3.1, APM 15.11) ----

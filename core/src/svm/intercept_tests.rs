@@ -1,5 +1,6 @@
 //! Tests of intercept numbering, MSRPM/IOPM lookup, IOIO EXITINFO1 and EVENTINJ against reference §2–§3.
 use super::exit_code::SvmExitCode;
+use super::exit_table::{Intercept, explain};
 use super::intercept::*;
 use super::vmcb::VmcbControl;
 use crate::mem::{Hpa, PhysMem};
@@ -38,21 +39,104 @@ fn intercept_bit_numbering_reference_2_2() {
         (192, None),
     ];
     for &(b, n) in cases {
-        assert_eq!(intercept_name(b), n, "bit {b}");
+        assert_eq!(Intercept::from_bit(b).map(Intercept::name), n, "bit {b}");
     }
-    // bit index == exit code (reference §2.2)
-    assert_eq!(INTERCEPT_INTR as u64, SvmExitCode::INTR.0);
-    assert_eq!(INTERCEPT_VMRUN as u64, SvmExitCode::VMRUN.0);
-    assert_eq!(INTERCEPT_IOIO_PROT as u64, SvmExitCode::IOIO.0);
-    assert_eq!(INTERCEPT_MSR_PROT as u64, SvmExitCode::MSR.0);
-    assert_eq!(SvmExitCode::CR8_WRITE_TRAP.intercept_bit(), Some(152));
-    assert_eq!(SvmExitCode::IDLE_HLT.intercept_bit(), Some(166));
+    // Reference §2.2: INTERCEPT_INTR = 96 = 0x60 = SVM_EXIT_INTR, INTERCEPT_VMRUN = 128 = 0x80,
+    // IOIO_PROT 123, MSR_PROT 124, SHUTDOWN 127, exception v = 64 + v, CRn write = 16 + n.
+    assert_eq!((Intercept::INTR.bit(), Intercept::INTR.exit_code()), (96, SvmExitCode(0x60)));
+    assert_eq!((Intercept::VMRUN.bit(), Intercept::VMRUN.exit_code()), (128, SvmExitCode(0x80)));
+    assert_eq!((Intercept::IOIO_PROT.bit(), Intercept::MSR_PROT.bit(), Intercept::SHUTDOWN.bit()), (123, 124, 127));
+    assert_eq!(
+        (Intercept::exception(14).bit(), Intercept::cr_write(3).bit(), Intercept::dr_read(7).bit()),
+        (78, 19, 39)
+    );
+    assert_eq!(Intercept::SELECTIVE_CR0.exit_code(), SvmExitCode(0x065));
+    assert_eq!(SvmExitCode::cr_write_trap(8).intercept().map(Intercept::bit), Some(152));
+    assert_eq!(SvmExitCode::cr_write_trap(9).intercept(), None);
+    assert_eq!(SvmExitCode::IDLE_HLT.intercept().map(Intercept::bit), Some(166));
+}
+
+/// Reference §2.2, words 3, 4 and 5 in bit order (Linux `INTERCEPT_*` enum of asm/svm.h).
+#[test]
+fn every_word_3_4_5_intercept_of_reference_2_2() {
+    let word3 = "INTR, NMI, SMI, INIT, VINTR, SELECTIVE_CR0, STORE_IDTR, STORE_GDTR, STORE_LDTR, STORE_TR, \
+        LOAD_IDTR, LOAD_GDTR, LOAD_LDTR, LOAD_TR, RDTSC, RDPMC, PUSHF, POPF, CPUID, RSM, IRET, INTn, INVD, PAUSE, \
+        HLT, INVLPG, INVLPGA, IOIO_PROT, MSR_PROT, TASK_SWITCH, FERR_FREEZE, SHUTDOWN";
+    let word4 = "VMRUN, VMMCALL, VMLOAD, VMSAVE, STGI, CLGI, SKINIT, RDTSCP, ICEBP, WBINVD, MONITOR, MWAIT, \
+        MWAIT_COND, XSETBV, RDPRU, TRAP_EFER_WRITE, TRAP_CR0_WRITE, TRAP_CR1_WRITE, TRAP_CR2_WRITE, TRAP_CR3_WRITE, \
+        TRAP_CR4_WRITE, TRAP_CR5_WRITE, TRAP_CR6_WRITE, TRAP_CR7_WRITE, TRAP_CR8_WRITE";
+    let word5 = "INVLPGB, INVLPGB_ILLEGAL, INVPCID, MCOMMIT, TLBSYNC, BUSLOCK, IDLE_HLT";
+    for (first, list) in [(96, word3), (128, word4), (160, word5)] {
+        let names: Vec<&str> = list.split(',').map(str::trim).collect();
+        for (k, n) in names.iter().enumerate() {
+            let i = Intercept::from_bit(first + k as u32).unwrap_or_else(|| panic!("bit {} ({n})", first + k as u32));
+            assert_eq!(i.name(), *n);
+            // bit index == exit code, and the exit table row of that code names this intercept
+            assert_eq!(explain(i.exit_code()).and_then(|e| e.intercept), Some(*n));
+        }
+        if first != 96 {
+            // word 4 ends at bit 152, word 5 at 166: the rest of the word is undefined
+            assert_eq!(Intercept::from_bit(first + names.len() as u32), None, "after {first}+{}", names.len());
+        }
+    }
+    assert_eq!(Intercept::all().count(), 64 + 32 + 32 + 25 + 7);
+}
+
+/// Reference §2.1 (the `SVM_EXIT_*` list): every code has a row with that Linux name, or (for the
+/// four codes Linux does not define, 0xA0, 0xA1, 0xA3, 0xA4) that APM name.
+#[test]
+fn every_exit_code_of_reference_2_1() {
+    let listed = "0x060 INTR, 0x061 NMI, 0x062 SMI, 0x063 INIT, 0x064 VINTR, 0x065 CR0_SEL_WRITE, 0x066 IDTR_READ, \
+        0x067 GDTR_READ, 0x068 LDTR_READ, 0x069 TR_READ, 0x06A IDTR_WRITE, 0x06B GDTR_WRITE, 0x06C LDTR_WRITE, \
+        0x06D TR_WRITE, 0x06E RDTSC, 0x06F RDPMC, 0x070 PUSHF, 0x071 POPF, 0x072 CPUID, 0x073 RSM, 0x074 IRET, \
+        0x075 SWINT, 0x076 INVD, 0x077 PAUSE, 0x078 HLT, 0x079 INVLPG, 0x07A INVLPGA, 0x07B IOIO, 0x07C MSR, \
+        0x07D TASK_SWITCH, 0x07E FERR_FREEZE, 0x07F SHUTDOWN, 0x080 VMRUN, 0x081 VMMCALL, 0x082 VMLOAD, \
+        0x083 VMSAVE, 0x084 STGI, 0x085 CLGI, 0x086 SKINIT, 0x087 RDTSCP, 0x088 ICEBP, 0x089 WBINVD, 0x08A MONITOR, \
+        0x08B MWAIT, 0x08C MWAIT_COND, 0x08D XSETBV, 0x08E RDPRU, 0x08F EFER_WRITE_TRAP, 0x0A0 INVLPGB, \
+        0x0A1 INVLPGB_ILLEGAL, 0x0A2 INVPCID, 0x0A3 MCOMMIT, 0x0A4 TLBSYNC, 0x0A5 BUS_LOCK, 0x0A6 IDLE_HLT, \
+        0x400 NPF, 0x401 AVIC_INCOMPLETE_IPI, 0x402 AVIC_UNACCELERATED_ACCESS, 0x403 VMGEXIT, 0x407 PML_FULL, \
+        0xFFFFFFFFFFFFFFFF ERR";
+    for item in listed.split(',') {
+        let (code, name) = item.trim().split_once(' ').expect("code name");
+        let code = u64::from_str_radix(code.trim_start_matches("0x"), 16).expect("hex");
+        let e = explain(SvmExitCode(code)).unwrap_or_else(|| panic!("{code:#x} {name} missing"));
+        match e.linux_name {
+            Some(l) => assert_eq!(l, format!("SVM_EXIT_{name}"), "{code:#x}"),
+            None => assert_eq!(e.apm_name, format!("VMEXIT_{name}"), "{code:#x}"),
+        }
+        assert!(!e.section.is_empty() && !e.meaning.is_empty(), "{code:#x}");
+    }
+    // The numbered families: CRn/DRn read and write 0x000-0x03F, EXCP_BASE + vector up to
+    // SVM_EXIT_LAST_EXCP 0x05F, CR0..CR15 write traps 0x090-0x09F.
+    for (code, apm, linux) in [
+        (0x003, "VMEXIT_CR3_READ", "SVM_EXIT_READ_CR3"),
+        (0x018, "VMEXIT_CR8_WRITE", "SVM_EXIT_WRITE_CR8"),
+        (0x027, "VMEXIT_DR7_READ", "SVM_EXIT_READ_DR7"),
+        (0x03F, "VMEXIT_DR15_WRITE", "SVM_EXIT_WRITE_DR15"),
+        (0x040, "VMEXIT_EXCP0", "SVM_EXIT_EXCP_BASE+0"),
+        (0x05F, "VMEXIT_EXCP31", "SVM_EXIT_EXCP_BASE+31"),
+        (0x094, "VMEXIT_CR4_WRITE_TRAP", "SVM_EXIT_CR4_WRITE_TRAP"),
+    ] {
+        let e = explain(SvmExitCode(code)).expect("family member");
+        assert_eq!((e.apm_name, e.linux_name), (apm, Some(linux)), "{code:#x}");
+    }
+    assert_eq!(SvmExitCode::exception(14), SvmExitCode(0x04E));
+    assert_eq!(SvmExitCode::cr_write(0).0, 0x010);
+    // Codes nobody defines.
+    for c in [0x0A7, 0x0FF, 0x404, 0x408, 0x1000, 0xFFFF_FFFF] {
+        assert_eq!(explain(SvmExitCode(c)), None, "{c:#x}");
+    }
+    // Ascending and without overlap (the lookup relies on it).
+    let codes: Vec<u64> = crate::svm::exit_table::all().map(|e| e.code).collect();
+    assert!(codes.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(codes.len(), 0xA7 + 5 + 4);
 }
 
 #[test]
 fn set_and_test_intercepts_in_every_word() {
     let mut c = VmcbControl::default();
     for b in [0, 31, 32, 78, 96, 124, 128, 166] {
+        let b = Intercept::from_bit(b).expect("defined bit");
         assert!(!is_intercepted(&c, b));
         set_intercept(&mut c, b, true);
         assert!(is_intercepted(&c, b));
@@ -67,9 +151,9 @@ fn set_and_test_intercepts_in_every_word() {
         intercept_names(&c),
         ["CR0_READ", "CR15_WRITE", "DR0_READ", "EXCEPTION14", "INTR", "MSR_PROT", "VMRUN", "IDLE_HLT"]
     );
-    set_intercept(&mut c, 124, false);
-    assert!(!is_intercepted(&c, 124) && is_intercepted(&c, 96));
-    assert!(!is_intercepted(&c, 500));
+    set_intercept(&mut c, Intercept::MSR_PROT, false);
+    assert!(!is_intercepted(&c, Intercept::MSR_PROT) && is_intercepted(&c, Intercept::INTR));
+    assert_eq!(Intercept::from_bit(500), None);
 }
 
 #[test]

@@ -18,6 +18,7 @@ macro_rules! numbered_names {
 
 pub mod checks;
 pub mod exit_code;
+pub mod exit_table;
 pub mod guest;
 pub mod insn;
 pub mod intercept;
@@ -31,6 +32,7 @@ pub mod vmrun;
 
 pub use checks::{FailedCheck, HostContext, check_vmrun, check_vmrun_all};
 pub use exit_code::{SvmExitCode, VmExit};
+pub use exit_table::{ExitInfo, Intercept, explain};
 pub use intercept::{EventInj, EventType, IoioInfo, is_intercepted};
 pub use model::SvmModel;
 pub use nested_walk::{MemTypeError, MemTypeReport};

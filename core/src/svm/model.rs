@@ -49,6 +49,15 @@ impl SvmModel {
         }
     }
 
+    /// What the reading does, in one line.
+    pub const fn summary(self) -> &'static str {
+        match self {
+            SvmModel::Bare => "APM reading: gPAT a separate register loaded at VMRUN with NP",
+            SvmModel::BareSwap => "Bochs reading: the PAT MSR is swapped with G_PAT at VMRUN/#VMEXIT",
+            SvmModel::BareQemu => "QEMU TCG reading: G_PAT ignored, one PAT shared by L1 and L2",
+        }
+    }
+
     /// Parses a CONTRACT §2 hardware-model name.
     pub fn from_name(s: &str) -> Option<SvmModel> {
         SvmModel::ALL.into_iter().find(|m| m.name() == s)
@@ -56,11 +65,6 @@ impl SvmModel {
 
     /// Whether VMRUN with NP_ENABLE = 1 checks G_PAT (APM 15.25.4, reference §4.2; not QEMU §10.1).
     pub const fn checks_gpat(self) -> bool {
-        !matches!(self, SvmModel::BareQemu)
-    }
-
-    /// Whether G_PAT is loaded at VMRUN and saved at #VMEXIT when NP is on.
-    pub const fn uses_gpat(self) -> bool {
         !matches!(self, SvmModel::BareQemu)
     }
 }

@@ -19,7 +19,7 @@ use super::VmExit;
 use super::npt::{npt_walk_with, NptAccess, NptContext, NptError, NptStage, NptTranslation, npt_walk};
 use super::state::NestedPaging;
 use crate::cpu::control::{cr0, efer};
-use crate::cpu::fault::{EmuError, Fault, Trap};
+use crate::outcome::{EmuError, Fault, PhysUse, Trap};
 use crate::cpu::msr::{MAXPHYADDR, MTRRCAP_VALUE};
 use crate::cpu::tlb::perm;
 use crate::mem::pt_pages::PtPages;
@@ -32,8 +32,7 @@ use crate::mem::{Gpa, Gva, Hpa, PhysMem};
 use crate::trace::Level;
 use serde::{Deserialize, Serialize};
 
-const PTE_A: u64 = 1 << 5;
-const PTE_D: u64 = 1 << 6;
+use crate::mem::paging::pte::{A as PTE_A, D as PTE_D};
 
 /// One nested translation made during a walk.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,7 +193,7 @@ impl WalkEnv for NestedEnv<'_> {
 fn npt_trap(e: NptError) -> Trap {
     match e.vmexit() {
         Some(exit) => Trap::Exit(exit),
-        None => Trap::Emu(Box::new(EmuError::Machine(format!("nested page table access outside RAM: {e:?}")))),
+        None => Trap::from(EmuError::outside_ram(PhysUse::NestedTable, match e { NptError::Memory(a) => a, NptError::Fault { gpa, .. } => Hpa(gpa.0) })),
     }
 }
 

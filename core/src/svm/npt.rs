@@ -21,11 +21,7 @@ pub const NPF_GUEST_PAGE: u64 = 1 << 33;
 pub const NPF_SSS: u64 = 1 << 37;
 
 // Paging-entry bits (nested entries use the ordinary long-mode format, reference §5.1).
-pub const PTE_P: u64 = 1 << 0;
-pub const PTE_RW: u64 = 1 << 1;
-pub const PTE_US: u64 = 1 << 2;
-pub const PTE_PS: u64 = 1 << 7;
-pub const PTE_NX: u64 = 1 << 63;
+pub use crate::mem::paging::pte::{NX as PTE_NX, P as PTE_P, PS as PTE_PS, RW as PTE_RW, US as PTE_US};
 
 /// Which translation the nested walk serves: bit 32 vs bit 33 of EXITINFO1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

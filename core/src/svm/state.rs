@@ -37,18 +37,7 @@ pub struct HostSave {
     pub parked_pat: Option<u64>,
 }
 
-/// The nested-paging context of a guest run with NP_ENABLE = 1: nCR3 and the host's paging mode
-/// captured at VMRUN, which keeps controlling the nested walk (APM 15.25.3/15.25.4, reference §7.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NestedPaging {
-    pub ncr3: u64,
-    /// hEFER.NXE: without it every nested mapping is executable and NX is a reserved bit.
-    pub host_nxe: bool,
-    /// hCR0 (for hCR0.CD in the memory-type rules, reference §6.4).
-    pub host_cr0: u64,
-    pub host_cr4: u64,
-    pub host_efer: u64,
-}
+pub use crate::mem::NestedPaging;
 
 /// What the processor holds while it runs a guest (between VMRUN and #VMEXIT).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -58,7 +47,10 @@ pub struct GuestMode {
     /// The control area as read at VMRUN (intercepts, permission maps, NP, …). Hardware reads the
     /// VMCB at VMRUN; later changes to the VMCB memory by the guest do not change the intercepts.
     pub ctrl: VmcbControl,
-    pub host: HostSave,
+    /// The host state VMRUN saved. `None` when the guest was entered through the host-neutral
+    /// entry (`Machine::enter_guest`): there is no host state inside the CPU to reload, and
+    /// #VMEXIT ends guest mode and returns the exit to whoever entered (`StepOutcome::Exited`).
+    pub host: Option<HostSave>,
     /// `Some` when NP_ENABLE = 1.
     pub np: Option<NestedPaging>,
     /// `bare` model: the separate guest PAT register, loaded from G_PAT at VMRUN when NP is on.
@@ -74,17 +66,11 @@ pub struct SvmState {
     pub gif: bool,
     /// `Some` while the CPU executes a guest (L2).
     pub guest: Option<GuestMode>,
-    /// The guest was entered by an L0 model (`svm_enter_from_l0`): #VMEXIT hands the exit to L0.
-    #[serde(default)]
-    pub l0_host: bool,
-    /// The #VMEXIT waiting for the L0 model to handle it.
-    #[serde(default)]
-    pub pending_exit: Option<super::VmExit>,
 }
 
 impl SvmState {
     pub fn new(model: SvmModel) -> Self {
-        SvmState { model, gif: true, guest: None, l0_host: false, pending_exit: None }
+        SvmState { model, gif: true, guest: None }
     }
 
     /// The level of the code the CPU executes: L2 while a guest runs, else L1.
@@ -118,7 +104,7 @@ impl SvmState {
     pub fn model_pats(&self, g: &GuestMode, pat_msr: u64) -> (u64, u64) {
         match self.model {
             SvmModel::Bare => (g.gpat, pat_msr),
-            SvmModel::BareSwap => (pat_msr, g.host.parked_pat.unwrap_or(pat_msr)),
+            SvmModel::BareSwap => (pat_msr, g.host.as_ref().and_then(|h| h.parked_pat).unwrap_or(pat_msr)),
             SvmModel::BareQemu => (pat_msr, pat_msr),
         }
     }
@@ -130,11 +116,11 @@ impl crate::machine::Machine {
     /// with RAX, RSP, RIP (the instruction after VMRUN) and RFLAGS from the host save.
     pub fn outer_regs(&self) -> crate::cpu::Regs {
         let mut r = self.cpu.regs.clone();
-        if let Some(g) = &self.svm.guest {
-            r.gpr[0] = g.host.rax;
-            r.gpr[4] = g.host.rsp;
-            r.rip = g.host.rip;
-            r.rflags = g.host.rflags;
+        if let Some(h) = self.svm.guest.as_ref().and_then(|g| g.host.as_ref()) {
+            r.gpr[0] = h.rax;
+            r.gpr[4] = h.rsp;
+            r.rip = h.rip;
+            r.rflags = h.rflags;
         }
         r
     }

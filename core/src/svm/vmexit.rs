@@ -12,6 +12,9 @@
 //!    CPL = 0, DR7 breakpoints disabled (DR7 = 0x400); RIP = the instruction after VMRUN.
 //! 5. The TLB is flushed (observably; cpu/tlb.rs keeps translations that re-walking would give).
 //!
+//! A guest entered through the host-neutral entry (`Machine::enter_guest`) has no host state in
+//! the CPU: steps 1-3 happen, guest mode ends, and the exit is returned to whoever entered it.
+//!
 //! Host-state inconsistency → shutdown: the host state lives inside the CPU (`HostSave`) and was
 //! the state of a running host, so the re-check cannot fail in this model; it is not modelled.
 use super::VmExit;
@@ -19,22 +22,27 @@ use super::model::SvmModel;
 use crate::cpu::control::cr0;
 use crate::machine::Machine;
 use crate::mem::Hpa;
+use crate::outcome::{EmuError, PhysUse};
 use crate::trace::{Detail, Event, EventKind, Level};
 
 const RFLAGS_VM: u64 = 1 << 17;
 
 impl Machine {
-    /// Performs #VMEXIT with `exit` from the running guest. No-op outside a guest.
-    pub fn svm_vmexit(&mut self, exit: VmExit) {
+    /// Performs #VMEXIT with `exit` from the running guest. `Ok(Some(exit))`: the guest was
+    /// entered from outside (`enter_guest`), which takes the exit; `Ok(None)`: the host program
+    /// continues after its VMRUN (or no guest ran). The VMCB write-back to a page outside RAM is
+    /// an emulator error: VMRUN checked the page, so only a broken entry can get here.
+    pub(crate) fn svm_vmexit(&mut self, exit: VmExit) -> Result<Option<VmExit>, EmuError> {
         // The translation context being left (taken while the guest's NP is still in force).
         let from = Some(self.tlb_context());
-        let Some(g) = self.svm.guest.take() else { return };
+        let Some(g) = self.svm.guest.take() else { return Ok(None) };
         self.svm.gif = false;
         let pa = Hpa(g.vmcb_pa);
         let guest_rip = self.cpu.regs.rip;
         // VMRUN checked that the VMCB page is aligned and in RAM. The fields are written in place:
         // the rest of the VMCB (intercepts, the VMLOAD/VMSAVE state, reserved bytes) is untouched.
-        if let Ok(page) = self.mem.page_for_write(pa) {
+        {
+            let page = self.mem.page_for_write(pa).map_err(|e| EmuError::outside_ram(PhysUse::VmcbWrite, e.0))?;
             use super::vmcb::{Field, save_f as sf};
             let c = &self.cpu;
             sf::es.set(page, super::insn::seg_to_vmcb(&c.es));
@@ -68,13 +76,11 @@ impl Machine {
             // No interrupt shadow is modelled: INT_STATE = 0.
             super::vmcb::VmcbControl::store_vmexit_in_page(page, &exit, 0);
         }
-        if self.svm.l0_host {
-            // The host is an L0 model: no host program to reload; L0 takes the exit from here.
+        let Some(h) = g.host else {
+            // Entered from outside: no host state to reload; the caller takes the exit.
             self.tlb_world_switch(from, None);
-            self.svm.pending_exit = Some(exit);
-            return;
-        }
-        let h = g.host;
+            return Ok(Some(exit));
+        };
         let c = &mut self.cpu;
         if let Some(p) = h.parked_pat {
             c.pat = p;
@@ -101,9 +107,10 @@ impl Machine {
             from: Level::L2,
             to: Level::L1,
             exit_code: exit.code.0,
-            step: self.steps,
+            step: self.steps + 1,
             rip: guest_rip,
             detail: Some(Detail::Name(exit.code.name())),
         });
+        Ok(None)
     }
 }

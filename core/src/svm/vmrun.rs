@@ -22,14 +22,12 @@ use super::intercept::{EventInj, EventType};
 use super::model::SvmModel;
 use super::state::{GuestMode, HostSave, NestedPaging};
 use super::vmcb::Vmcb;
-use super::vmcb::save::CR0_PE;
+
 use super::{SvmExitCode, VmExit};
 use crate::cpu::DescTable;
-use crate::cpu::control::efer;
-use crate::cpu::exec::system::CR4_VALID;
+use crate::cpu::control::{cr0, efer};
 use crate::cpu::exec::{ExecResult, Flow};
-use crate::cpu::fault::{EmuError, Fault, Trap};
-use crate::cpu::msr::{EFER_VALID, MAXPHYADDR};
+use crate::outcome::{EmuError, Fault, PhysUse, Stepped, Trap};
 use crate::machine::Machine;
 use crate::mem::Hpa;
 use crate::trace::{Detail, Event, EventKind, Level};
@@ -45,7 +43,7 @@ impl Machine {
         }
         let vmcb = self
             .lend_vmcb(pa)
-            .map_err(|e| Trap::Emu(Box::new(EmuError::Machine(format!("VMCB read at {} outside RAM", e.0)))))?;
+            .map_err(|e| Trap::from(EmuError::outside_ram(PhysUse::VmcbRead, e.0)))?;
         let rip = ins.ip();
         let next = ins.next_ip();
         self.events.push(Event {
@@ -55,24 +53,17 @@ impl Machine {
             exit_code: 0,
             step: self.steps + 1,
             rip,
-            detail: Some(Detail::Vmrun { vmcb: pa.0, emulated_by: None }),
+            detail: Some(Detail::Vmrun { vmcb: pa, emulated_by: None }),
         });
         let model = self.svm.model;
-        let host_ctx = HostContext {
-            cr0: self.cpu.ctl.cr0,
-            max_phys_bits: MAXPHYADDR as u8,
-            check_gpat: model.checks_gpat(),
-            long_mode_supported: true,
-            cr4_supported: CR4_VALID,
-            efer_supported: EFER_VALID,
-        };
+        let host_ctx = HostContext::new(self.cpu.ctl.cr0, model.checks_gpat());
         if let Err(f) = check_vmrun(&vmcb.v.control, &vmcb.v.save, &host_ctx) {
             let mut c = vmcb.v.control.clone();
             c.set_vmexit(&VmExit::invalid());
             c.event_inj = 0;
             c.event_inj_err = 0;
             c.write_to(&mut self.mem, pa)
-                .map_err(|e| Trap::Emu(Box::new(EmuError::Machine(format!("VMCB write at {}", e.0)))))?;
+                .map_err(|e| Trap::from(EmuError::outside_ram(PhysUse::VmcbWrite, e.0)))?;
             self.svm.gif = false;
             self.events.push(Event {
                 kind: EventKind::Vmexit,
@@ -81,7 +72,7 @@ impl Machine {
                 exit_code: SvmExitCode::INVALID.0,
                 step: self.steps + 1,
                 rip,
-                detail: Some(Detail::Text(format!("{} (APM {}): {}", f.name, f.apm_section, f.detail))),
+                detail: Some(Detail::VmrunFailed(f)),
             });
             return Ok(Flow::Next);
         }
@@ -106,7 +97,7 @@ impl Machine {
             parked_pat: None,
         };
         let paging = HostPaging { cr0: c.ctl.cr0, cr4: c.ctl.cr4, efer: c.ctl.efer };
-        let r = self.svm_enter_guest(pa, &vmcb.v, host, paging);
+        let r = self.svm_enter_guest(pa, &vmcb.v, Some(host), paging);
         self.give_back_vmcb(vmcb);
         r?;
         Ok(Flow::Jump(self.cpu.regs.rip))
@@ -114,11 +105,13 @@ impl Machine {
 
     /// The world switch into a guest whose VMCB passed the consistency checks: NP set up with the
     /// host paging mode `hp`, the model's PAT handling, guest state loaded, GIF = 1, TLB flushed,
-    /// EVENTINJ delivered. Shared by the VMRUN instruction and by an L0 model entering a guest.
-    pub(crate) fn svm_enter_guest(&mut self, pa: Hpa, vmcb: &Vmcb, mut host: HostSave, hp: HostPaging) -> Result<(), Trap> {
+    /// EVENTINJ delivered. Shared by the VMRUN instruction (`host` = the state it saved) and the
+    /// host-neutral entry (`host` = `None`).
+    pub(crate) fn svm_enter_guest(&mut self, pa: Hpa, vmcb: &Vmcb, mut host: Option<HostSave>, hp: HostPaging) -> Result<(), Trap> {
         let model = self.svm.model;
-        // The translation context being left: the host program's, or none when L0 (Rust) enters.
-        let from = (!self.svm.l0_host).then(|| self.tlb_context());
+        // The translation context being left: the host program's, or none for a host outside the
+        // model (which does not translate through this CPU).
+        let from = host.is_some().then(|| self.tlb_context());
         let (ctrl, s) = (&vmcb.control, &vmcb.save);
         let np = ctrl.np_enable().then_some(NestedPaging {
             ncr3: ctrl.nested_cr3,
@@ -133,7 +126,10 @@ impl Machine {
             match model {
                 SvmModel::Bare => gpat = s.g_pat,
                 SvmModel::BareSwap => {
-                    host.parked_pat = Some(self.cpu.pat);
+                    // A host outside the model keeps its own PAT: nothing is parked for it.
+                    if let Some(h) = host.as_mut() {
+                        h.parked_pat = Some(self.cpu.pat);
+                    }
                     self.cpu.pat = s.g_pat;
                 }
                 SvmModel::BareQemu => {}
@@ -159,7 +155,7 @@ impl Machine {
         c.regs.gpr[4] = s.rsp;
         c.regs.gpr[0] = s.rax;
         // CPL from the VMCB; forced to 0 in real mode (APM 15.5.1).
-        c.cpl = if s.cr0 & CR0_PE == 0 { 0 } else { s.cpl & 3 };
+        c.cpl = if s.cr0 & cr0::PE == 0 { 0 } else { s.cpl & 3 };
         self.svm.guest = Some(GuestMode { vmcb_pa: pa.0, ctrl: ctrl.clone(), host, np, gpat });
         self.svm.gif = true;
         // TLB_CONTROL: the software TLB has no ASID tags and behaves as flushed on every VMRUN and
@@ -182,7 +178,7 @@ impl Machine {
             };
             let ext = matches!(e.ty, EventType::Intr | EventType::Nmi);
             // TYPE 2 (NMI): the VECTOR field is ignored, an NMI is vector 2 (APM 15.20).
-            let v = if e.ty == EventType::Nmi { crate::cpu::fault::vector::NMI } else { e.vector };
+            let v = if e.ty == EventType::Nmi { crate::outcome::vector::NMI } else { e.vector };
             match self.deliver_vector(v, e.error_code, ret, soft, ext) {
                 Ok(()) => {}
                 Err(Trap::Exit(mut x)) => {
@@ -195,58 +191,49 @@ impl Machine {
         Ok(())
     }
 
-    /// Entry into a guest by an L0 model written in Rust (no host program): the VMCB at `pa` is
-    /// checked like VMRUN checks it, and #VMEXIT will hand the exit to L0 (`SvmState::pending_exit`)
-    /// instead of reloading a host. `hp` is L0's paging mode, which controls the nested walk.
-    pub fn svm_enter_from_l0(&mut self, pa: Hpa, hp: HostPaging) -> Result<(), L0EntryError> {
-        let vmcb = self.lend_vmcb(pa).map_err(|e| L0EntryError::Memory(e.0))?;
-        let host_ctx = HostContext {
-            cr0: hp.cr0,
-            max_phys_bits: MAXPHYADDR as u8,
-            check_gpat: self.svm.model.checks_gpat(),
-            long_mode_supported: true,
-            cr4_supported: CR4_VALID,
-            efer_supported: EFER_VALID,
-        };
-        check_vmrun(&vmcb.v.control, &vmcb.v.save, &host_ctx).map_err(L0EntryError::Check)?;
-        let c = &self.cpu;
-        let host = HostSave {
-            es: c.es,
-            cs: c.cs,
-            ss: c.ss,
-            ds: c.ds,
-            gdtr: c.gdtr,
-            idtr: c.idtr,
-            cr0: hp.cr0,
-            cr3: c.ctl.cr3,
-            cr4: hp.cr4,
-            efer: hp.efer,
-            rflags: 2,
-            rip: 0,
-            rsp: 0,
-            rax: 0,
-            parked_pat: None,
-        };
-        self.svm.l0_host = true;
-        self.svm.pending_exit = None;
-        let r = self.svm_enter_guest(pa, &vmcb.v, host, hp);
-        self.give_back_vmcb(vmcb);
-        match r {
-            Ok(()) => Ok(()),
-            // A fault or intercept while delivering EVENTINJ: the guest exits at once.
-            Err(Trap::Exit(x)) => {
-                self.svm_vmexit(x);
-                Ok(())
-            }
-            Err(Trap::Fault(f)) => {
-                if let crate::machine::StepOutcome::Stopped(stop) = self.deliver_fault(f) {
-                    self.stopped = Some(stop);
-                }
-                Ok(())
-            }
-            Err(Trap::Emu(e)) => Err(L0EntryError::Emu(*e)),
+    /// The host-neutral guest entry: VMRUN on the VMCB at `pa` for a host outside the model whose
+    /// paging mode is `hp` (it keeps controlling the nested walk). The VMCB is checked like VMRUN
+    /// checks it; no host state is saved in the CPU, so the guest's #VMEXIT is returned to the
+    /// caller by `step`/`run_guest` (`Exited`) instead of reloading a host. Whoever calls this
+    /// knows that it entered the guest; the hardware does not record it.
+    pub fn enter_guest(&mut self, pa: Hpa, hp: HostPaging) -> Result<GuestEntry, EmuError> {
+        let vmcb = self.lend_vmcb(pa).map_err(|e| EmuError::outside_ram(PhysUse::VmcbRead, e.0))?;
+        let host_ctx = HostContext::new(hp.cr0, self.svm.model.checks_gpat());
+        if let Err(f) = check_vmrun(&vmcb.v.control, &vmcb.v.save, &host_ctx) {
+            self.give_back_vmcb(vmcb);
+            return Ok(GuestEntry::Invalid(f));
         }
+        let r = self.svm_enter_guest(pa, &vmcb.v, None, hp);
+        self.give_back_vmcb(vmcb);
+        // A fault or intercept while delivering EVENTINJ: it happens before any guest instruction.
+        let out = match r {
+            Ok(()) => return Ok(GuestEntry::Running),
+            Err(Trap::Exit(x)) => self.vmexit(x)?,
+            Err(Trap::Fault(f)) => self.deliver_fault(f)?,
+            Err(Trap::Emu(e)) => return Err(*e),
+        };
+        Ok(match out {
+            Stepped::Retired => GuestEntry::Running,
+            Stepped::Exited(x) => GuestEntry::Exited(x),
+            Stepped::Stopped(s) => {
+                self.stopped = Some(s.clone());
+                GuestEntry::Stopped(s)
+            }
+        })
     }
+}
+
+/// How `Machine::enter_guest` ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GuestEntry {
+    /// The guest runs; `step`/`run_guest` execute it.
+    Running,
+    /// Delivering EVENTINJ caused a #VMEXIT: the guest has already exited with this.
+    Exited(VmExit),
+    /// Delivering EVENTINJ shut the machine down.
+    Stopped(crate::outcome::Stop),
+    /// The VMCB fails a consistency check (VMRUN would #VMEXIT(VMEXIT_INVALID)); nothing changed.
+    Invalid(super::checks::FailedCheck),
 }
 
 /// The paging mode of whoever executes VMRUN: it keeps controlling the nested walk (reference §7.1).
@@ -255,22 +242,4 @@ pub struct HostPaging {
     pub cr0: u64,
     pub cr4: u64,
     pub efer: u64,
-}
-
-/// Why an L0 model could not enter its guest (a bug in the L0 model, reported as an emulator error).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum L0EntryError {
-    Memory(Hpa),
-    Check(super::checks::FailedCheck),
-    Emu(EmuError),
-}
-
-impl std::fmt::Display for L0EntryError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            L0EntryError::Memory(a) => write!(f, "L0: VMCB at {a} outside RAM"),
-            L0EntryError::Check(c) => write!(f, "L0 built a VMCB that fails `{}` ({}): {}", c.name, c.apm_section, c.detail),
-            L0EntryError::Emu(e) => write!(f, "{e}"),
-        }
-    }
 }

@@ -1,29 +1,29 @@
 //! Compare view: runs the loaded program under two models in lockstep and shows the first point
 //! where what L1 or L2 observes differs, highlighted, or that they agree.
 use nestscope_core::compare::Comparison;
-use nestscope_core::sim::MODELS;
+use nestscope_core::Model;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct CompareProps {
-    pub models: (AttrValue, AttrValue),
+    pub models: (Model, Model),
     pub result: Option<Result<Comparison, String>>,
-    pub on_models: Callback<(AttrValue, AttrValue)>,
+    pub on_models: Callback<(Model, Model)>,
     pub on_compare: Callback<()>,
 }
 
 #[function_component(CompareView)]
 pub fn compare_view(p: &CompareProps) -> Html {
     let select = |which: usize| {
-        let (cb, cur) = (p.on_models.clone(), p.models.clone());
+        let (cb, cur) = (p.on_models.clone(), p.models);
         Callback::from(move |e: Event| {
             let s: web_sys::HtmlSelectElement = e.target_unchecked_into();
-            let v = AttrValue::from(s.value());
-            cb.emit(if which == 0 { (v, cur.1.clone()) } else { (cur.0.clone(), v) });
+            let Ok(v) = s.value().parse::<Model>() else { return };
+            cb.emit(if which == 0 { (v, cur.1) } else { (cur.0, v) });
         })
     };
-    let options = |cur: &AttrValue| -> Html {
-        MODELS.iter().map(|m| html! { <option value={*m} selected={cur.as_str() == *m}>{*m}</option> }).collect()
+    let options = |cur: &Model| -> Html {
+        Model::ALL.iter().map(|m| html! { <option value={m.name()} selected={cur == m}>{m.name()}</option> }).collect()
     };
     let go = {
         let cb = p.on_compare.clone();
@@ -52,7 +52,7 @@ pub fn compare_view(p: &CompareProps) -> Html {
                             <p><strong>{format!("First divergence at step {}", d.step)}</strong>
                                {format!(" — {} at {}: ", d.level, d.rip)}<code>{d.instruction.clone()}</code></p>
                             <table>
-                                <tr><th>{"what"}</th><th>{c.models[0].clone()}</th><th>{c.models[1].clone()}</th></tr>
+                                <tr><th>{"what"}</th><th>{c.models[0].name()}</th><th>{c.models[1].name()}</th></tr>
                                 { for d.differences.iter().map(|line| {
                                     let (what, rest) = line.split_once(": ").unwrap_or((line.as_str(), ""));
                                     let (a, b) = rest.split_once(" vs ").unwrap_or((rest, ""));

@@ -2,11 +2,12 @@
 //! events, migration, note) and, once the run ended, whether it matched (`scenario::run::mismatches`).
 use crate::state::Outcome;
 use nestscope_core::scenario::Expectation;
+use nestscope_core::Model;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct ExpectationViewProps {
-    pub model: AttrValue,
+    pub model: Model,
     pub expectation: Option<Expectation>,
     #[prop_or_default]
     pub outcome: Option<Outcome>,
@@ -53,7 +54,7 @@ pub fn expectation_view(p: &ExpectationViewProps) -> Html {
             </div>
         };
     };
-    let outcome = p.outcome.as_ref().filter(|o| o.model == p.model.as_str());
+    let outcome = p.outcome.as_ref().filter(|o| o.model == p.model);
     html! {
         <div class="expectation" data-testid="expectation">
             <h3>{format!("Expected under {}", p.model)}</h3>

@@ -1,6 +1,7 @@
 //! Memory view: a hex and ASCII dump of 256 bytes at a physical or linear address (linear
 //! addresses of the level that runs now are translated like its accesses — through its page
 //! tables and, with nested paging, the nested table — without touching A/D bits).
+use nestscope_core::inspect::memory::{linear_read, phys_read};
 use nestscope_core::machine::Machine;
 use nestscope_core::mem::paging::Access;
 use nestscope_core::mem::{Gva, Hpa};
@@ -8,33 +9,13 @@ use yew::prelude::*;
 
 pub const ROWS: u64 = 16;
 
-/// One dumped row: address, 16 bytes (None where unreadable).
+/// One dumped row: address, 16 bytes (None where unreadable), read by the core's side-effect-free
+/// `inspect::memory`.
 pub fn dump(m: &Machine, addr: u64, linear: bool) -> Vec<(u64, Vec<Option<u8>>)> {
     let start = addr & !0xf;
-    // One translation per 4 KiB page (the 256 bytes span at most two).
-    let mut cache: Option<(u64, Option<u64>)> = None;
-    let mut phys = |va: u64| -> Option<Hpa> {
-        if !linear {
-            return Some(Hpa(va));
-        }
-        let page = va & !0xfff;
-        let base = match cache {
-            Some((p, b)) if p == page => b,
-            _ => {
-                let b = m.memtype_of(Gva(page), Access::READ).ok().map(|r| r.spa.0 & !0xfff);
-                cache = Some((page, b));
-                b
-            }
-        };
-        base.map(|b| Hpa(b | (va & 0xfff)))
-    };
-    (0..ROWS)
-        .map(|r| {
-            let a = start.wrapping_add(r * 16);
-            let bytes = (0..16u64).map(|i| phys(a.wrapping_add(i)).and_then(|p| m.mem.read_u8(p).ok())).collect();
-            (a, bytes)
-        })
-        .collect()
+    let n = (ROWS * 16) as usize;
+    let bytes = if linear { linear_read(m, Gva(start), n, Access::READ) } else { phys_read(m, Hpa(start), n) };
+    bytes.chunks(16).zip(0u64..).map(|(row, r)| (start.wrapping_add(r * 16), row.iter().map(|b| b.ok()).collect())).collect()
 }
 
 #[derive(Properties, PartialEq)]

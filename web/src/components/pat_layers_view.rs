@@ -1,7 +1,7 @@
 //! "PAT layers" region: for an L2 memory access, L2's gPAT entry, L1's PAT entry for its NPT
 //! entry and L0's PAT entry for the L0/shadow NPT entry, with the type bare metal would give and
 //! the type the model gives (reference §8.4, §9.8).
-use nestscope_core::hv::pat_layers::PatLayers;
+use nestscope_core::pat_layers::PatLayers;
 use nestscope_core::mem::memtype::combine::PatLookup;
 use yew::prelude::*;
 

@@ -3,6 +3,7 @@
 use crate::components::expectation::ExpectationView;
 use crate::state::Outcome;
 use nestscope_core::scenario::Scenario;
+use nestscope_core::Model;
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -13,7 +14,7 @@ pub struct ScenarioPickerProps {
     pub on_select: Callback<usize>,
     /// The model the program runs under.
     #[prop_or_default]
-    pub model: AttrValue,
+    pub model: Model,
     #[prop_or_default]
     pub outcome: Option<Outcome>,
 }
@@ -53,8 +54,8 @@ pub fn scenario_picker(p: &ScenarioPickerProps) -> Html {
                     { paragraphs(&sc.teaching_notes, "notes") }
                 </details>
             }
-            <div class="models">{format!("models: {}", sc.models.join(", "))}</div>
-            <ExpectationView model={p.model.clone()} expectation={sc.expect.get(p.model.as_str()).cloned()}
+            <div class="models">{format!("models: {}", sc.models.iter().map(|m| m.name()).collect::<Vec<_>>().join(", "))}</div>
+            <ExpectationView model={p.model} expectation={sc.expect.get(&p.model).cloned()}
                 outcome={p.outcome.clone()} />
         </section>
     }

@@ -5,6 +5,8 @@ use crate::components::vmcb_view::{field_changed, fields_of, hex_value};
 use crate::switches::SwitchRecord;
 use nestscope_core::svm::checks::CHECKS;
 use nestscope_core::svm::exit_code::SvmExitCode;
+use nestscope_core::mem::Hpa;
+use nestscope_core::svm::explain;
 use nestscope_core::trace::{Event, EventKind};
 use std::rc::Rc;
 use yew::prelude::*;
@@ -23,7 +25,7 @@ pub struct SwitchTraceProps {
     pub records: Rc<Vec<SwitchRecord>>,
     /// Names of VMCB pages by address (e.g. "vmcb12").
     #[prop_or_default]
-    pub vmcb_names: Vec<(u64, String)>,
+    pub vmcb_names: Vec<(Hpa, String)>,
 }
 
 pub fn kind_name(k: EventKind) -> &'static str {
@@ -42,16 +44,17 @@ pub fn exit_text(e: &Event) -> String {
     }
 }
 
-/// A failed consistency check from a VMEXIT_INVALID detail "NAME (APM sec): what":
-/// (name, APM section, what).
-pub fn failed_check(detail: &str) -> Option<(String, String, String)> {
-    let (name, rest) = detail.split_once(" (APM ")?;
-    let (sec, what) = rest.split_once("): ")?;
-    Some((name.to_string(), sec.to_string(), what.to_string()))
+/// What the exit table says about a #VMEXIT's code: "VMEXIT_VMMCALL = SVM_EXIT_VMMCALL, intercept
+/// VMMCALL (APM 15.9): VMMCALL, the call to the hypervisor"; `None` for a VMRUN or an unknown code.
+pub fn exit_meaning(e: &Event) -> Option<String> {
+    let x = (e.kind == EventKind::Vmexit).then(|| explain(SvmExitCode(e.exit_code))).flatten()?;
+    let linux = x.linux_name.map(|l| format!(" = {l}")).unwrap_or_default();
+    let bit = x.intercept.map(|i| format!(", intercept {i}")).unwrap_or_default();
+    Some(format!("{}{linux}{bit} (APM {}): {}", x.apm_name, x.section, x.meaning))
 }
 
 /// One line per VMCB field the world switch changed: "vmcb12 exit_code: 0x… → 0x…".
-pub fn changed_fields(r: &SwitchRecord, names: &[(u64, String)]) -> Vec<String> {
+pub fn changed_fields(r: &SwitchRecord, names: &[(Hpa, String)]) -> Vec<String> {
     let mut out = Vec::new();
     for c in &r.pages {
         let name = names.iter().find(|n| n.0 == c.addr).map_or_else(|| format!("VMCB {:#x}", c.addr), |n| n.1.clone());
@@ -65,18 +68,20 @@ pub fn changed_fields(r: &SwitchRecord, names: &[(u64, String)]) -> Vec<String> 
     out
 }
 
-fn detail_of(i: usize, e: &Event, rec: Option<&SwitchRecord>, names: &[(u64, String)]) -> Html {
-    let invalid = e.kind == EventKind::Vmexit && e.exit_code == SvmExitCode::INVALID.0;
-    let check = e.detail_text().filter(|_| invalid).and_then(|d| failed_check(&d));
+fn detail_of(i: usize, e: &Event, rec: Option<&SwitchRecord>, names: &[(Hpa, String)]) -> Html {
+    let check = e.detail.as_ref().and_then(|d| d.failed_check());
     html! {
         <div class="switch-detail" data-testid="switch-detail">
             <h3>{format!("event #{i}: {} {}→{} {}", kind_name(e.kind), e.from.name(), e.to.name(), exit_text(e))}</h3>
             <p>{format!("step {}, RIP {:#x}", e.step, e.rip)}</p>
-            if let Some((name, sec, what)) = check {
+            if let Some(m) = exit_meaning(e) {
+                <p class="dim" data-testid="exit-meaning">{m}</p>
+            }
+            if let Some(c) = check {
                 <p class="failed-check" data-testid="failed-check">
-                    {"VMRUN failed the consistency check "}<strong>{name.clone()}</strong>{format!(" (APM {sec}): {what}")}
+                    {"VMRUN failed the consistency check "}<strong>{c.name}</strong>{format!(" (APM {}): {}", c.apm_section, c.detail)}
                 </p>
-                if let Some((_, _, cond)) = CHECKS.iter().find(|c| c.0 == name) {
+                if let Some((_, _, cond)) = CHECKS.iter().find(|k| k.0 == c.name) {
                     <p class="dim" data-testid="check-rule">{format!("VMEXIT_INVALID when {cond}.")}</p>
                 }
             } else if let Some(d) = &e.detail {
@@ -125,7 +130,7 @@ pub fn switch_trace(p: &SwitchTraceProps) -> Html {
                                 <td class="addr">{i}</td>
                                 <td>{kind_name(e.kind)}</td>
                                 <td>{format!("{}→{}", e.from.name(), e.to.name())}</td>
-                                <td>{exit_text(e)}</td>
+                                <td title={exit_meaning(e).unwrap_or_default()}>{exit_text(e)}</td>
                                 <td>{e.step}</td>
                                 <td>{format!("{:#x}", e.rip)}</td>
                                 <td class="detail">{e.detail_text().unwrap_or_default()}</td>

@@ -2,15 +2,16 @@
 //! its fields by name with offset, hex value and decoded meaning, or the raw 4 KiB page; fields
 //! the last world switch changed are highlighted.
 use crate::switches::{PageChange, VmcbRole};
-use nestscope_core::mem::{Hpa, PhysMem};
-use nestscope_core::svm::vmcb::fields::{FieldValue, VmcbField, decode_value, dump};
+use nestscope_core::inspect::vmcb::{PAGE, fields_of_page};
+use nestscope_core::mem::Hpa;
+use nestscope_core::svm::vmcb::fields::{FieldValue, VmcbField, decode_value};
 use std::rc::Rc;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct VmcbViewProps {
     /// The VMCBs that can be shown: (role, physical address).
-    pub choices: Vec<(VmcbRole, u64)>,
+    pub choices: Vec<(VmcbRole, Hpa)>,
     /// The one shown (see [`effective`]).
     pub selected: Option<VmcbRole>,
     /// True under a kvm-* model (names the roles vmcb12/vmcb01/vmcb02).
@@ -27,15 +28,22 @@ pub struct VmcbViewProps {
 }
 
 /// The VMCB to show: the selected role if it is available, else the first choice.
-pub fn effective(choices: &[(VmcbRole, u64)], selected: Option<VmcbRole>) -> Option<(VmcbRole, u64)> {
+pub fn effective(choices: &[(VmcbRole, Hpa)], selected: Option<VmcbRole>) -> Option<(VmcbRole, Hpa)> {
     choices.iter().copied().find(|c| Some(c.0) == selected).or_else(|| choices.first().copied())
 }
 
-/// Every VMCB field of `page` with its value (the core's field table and decoder).
+/// Every VMCB field of `page` with its value (the core's field table, `inspect::vmcb`); a short
+/// page reads as zero-padded.
 pub fn fields_of(page: &[u8]) -> Vec<(&'static VmcbField, FieldValue)> {
-    let mut mem = PhysMem::new(0x1000);
-    let _ = mem.write(Hpa(0), &page[..page.len().min(0x1000)]);
-    dump(&mem, Hpa(0)).unwrap_or_default()
+    match <&[u8; PAGE]>::try_from(page) {
+        Ok(p) => fields_of_page(p),
+        Err(_) => {
+            let mut p = [0u8; PAGE];
+            let n = page.len().min(PAGE);
+            p[..n].copy_from_slice(&page[..n]);
+            fields_of_page(&p)
+        }
+    }
 }
 
 /// The value in hex (segments as selector/attrib/limit/base).
@@ -49,8 +57,10 @@ pub fn hex_value(f: &VmcbField, v: &FieldValue) -> String {
 
 /// True if any byte of the field differs between the two pages.
 pub fn field_changed(f: &VmcbField, c: &PageChange) -> bool {
-    let r = f.offset as usize..f.offset as usize + f.size as usize;
-    c.before[r.clone()] != c.after[r]
+    match (<&[u8; PAGE]>::try_from(&c.before[..]), <&[u8; PAGE]>::try_from(&c.after[..])) {
+        (Ok(b), Ok(a)) => nestscope_core::inspect::vmcb::field_changed(f, b, a),
+        _ => c.before != c.after,
+    }
 }
 
 fn is_zero(v: &FieldValue) -> bool {

@@ -1,7 +1,7 @@
 //! Control flow: JMP, Jcc, CALL, RET (near, indirect, with imm16), far RET/JMP/CALL through
 //! memory pointers, LOOP/LOOPE/LOOPNE, JRCXZ/JECXZ.
 use super::{flags, is_canonical, ExecResult, Flow};
-use crate::cpu::fault::Fault;
+use crate::outcome::Fault;
 use crate::cpu::regs::flags as rf;
 use crate::machine::Machine;
 use iced_x86::{Code, Instruction, Mnemonic, OpKind};
@@ -102,7 +102,7 @@ impl Machine {
         let cs = self.stack_read(rsp.wrapping_add(size as u64), size)? as u16;
         let rpl = (cs & 3) as u8;
         if rpl < self.cpu.cpl {
-            return Err(Fault::with_code(crate::cpu::fault::vector::GP, (cs & !3) as u32).into());
+            return Err(Fault::with_code(crate::outcome::vector::GP, (cs & !3) as u32).into());
         }
         let mut new_rsp = rsp.wrapping_add(2 * size as u64 + extra);
         let mut ss = None;

@@ -1,7 +1,7 @@
 //! Data movement: MOV (all forms but CR/DR), MOVZX/MOVSX/MOVSXD, LEA, XCHG, XADD, CMPXCHG,
 //! CMPXCHG8B/16B, BSWAP, PUSH/POP, PUSHF/POPF, ENTER/LEAVE, CBW..CQO, LAHF/SAHF, SETcc, CMOVcc.
 use super::{flags, sext, ExecResult, Flow};
-use crate::cpu::fault::Fault;
+use crate::outcome::Fault;
 use crate::cpu::regs::flags as rf;
 use crate::machine::Machine;
 use iced_x86::{Code, Instruction, Mnemonic, OpKind, Register};

@@ -340,7 +340,7 @@ impl Machine {
                 let rsp = self.cpu.regs.gpr[4];
                 let t = self.stack_read(rsp, 8)?;
                 if !is_canonical(t) {
-                    return Err(crate::cpu::fault::Fault::gp0().into());
+                    return Err(crate::outcome::Fault::gp0().into());
                 }
                 self.cpu.regs.gpr[4] = rsp.wrapping_add(8);
                 return Ok(Flow::Jump(t));

@@ -2,7 +2,7 @@
 //! (INT n, INT3, INT1, INTO, IRETQ, and exception delivery used by `Machine::deliver_fault`).
 use super::{is_canonical, ExecResult, Flow};
 use crate::cpu::exec::data::{IOPL_MASK, RFLAGS_WRITABLE};
-use crate::cpu::fault::{vector, EmuError, Fault, Trap};
+use crate::outcome::{vector, EmuError, Fault, Trap, Undelivered, Unmodelled};
 use crate::cpu::regs::flags as rf;
 use crate::cpu::Segment;
 use crate::machine::Machine;
@@ -142,7 +142,7 @@ impl Machine {
             return Err(Fault::with_code(vector::NP, (sel & !3) as u32).into());
         }
         if !seg.long_mode() {
-            return Err(EmuError::Machine(format!("far transfer to a compatibility-mode code segment {sel:#x} (only 64-bit code is modelled)")).into());
+            return Err(EmuError::Unmodelled(Unmodelled::CompatFarTransfer(sel)).into());
         }
         if !is_canonical(rip) {
             return Err(Fault::gp0().into());
@@ -213,7 +213,7 @@ impl Machine {
             return Err(Fault::with_code(vector::NP, (sel & !3) as u32 + e).into());
         }
         if !cs.long_mode() {
-            return Err(EmuError::Machine("IDT gate to a non-64-bit code segment".into()).into());
+            return Err(EmuError::Unmodelled(Unmodelled::CompatIdtGate).into());
         }
         if !is_canonical(target) {
             return Err(Fault::with_code(vector::GP, e).into());
@@ -263,19 +263,22 @@ impl Machine {
     }
 
     /// Delivers an architectural exception raised by the instruction at RIP, applying the
-    /// double-fault rules; a fault while delivering #DF is a triple fault (`Err` = shutdown reason).
+    /// double-fault rules. `Err`: a triple fault (a fault while delivering #DF), a #VMEXIT to
+    /// perform (an intercepted exception, or an exit during the delivery), or an emulator error.
     ///
     /// This is the single place where exceptions are delivered: the SVM layer hooks its
     /// "is this exception intercepted?" check in front of it.
-    pub fn deliver_exception(&mut self, f: Fault) -> Result<(), String> {
+    pub(crate) fn deliver_exception(&mut self, f: Fault) -> Result<(), Undelivered> {
         let mut cur = f;
         let mut nested = false;
         let mut prior: Option<Fault> = None;
         loop {
             // SVM hook (svm/guest.rs): an intercepted exception in a guest becomes #VMEXIT here,
             // before delivery and before CR2 is written.
-            if self.svm.in_guest() && self.svm_exception_hook(&cur, prior.as_ref()) {
-                return Ok(());
+            if self.svm.in_guest()
+                && let Some(x) = self.svm_exception_hook(&cur, prior.as_ref())
+            {
+                return Err(Undelivered::Exit(x));
             }
             if let Some(cr2) = cur.cr2 {
                 self.cpu.ctl.cr2 = cr2;
@@ -283,17 +286,14 @@ impl Machine {
             let rip = self.cpu.regs.rip;
             match self.deliver_vector(cur.vector, cur.error_code, rip, false, nested) {
                 Ok(()) => return Ok(()),
-                Err(Trap::Emu(e)) => return Err(format!("cannot deliver {cur}: {e}")),
+                Err(Trap::Emu(e)) => return Err(Undelivered::Emu(*e)),
                 // SVM hook: a #VMEXIT (e.g. #NPF) while delivering in a guest.
-                Err(Trap::Exit(x)) => {
-                    self.svm_exit_during_delivery(x, &cur);
-                    return Ok(());
-                }
+                Err(Trap::Exit(x)) => return Err(Undelivered::Exit(self.svm_exit_during_delivery(x, &cur))),
                 Err(Trap::Fault(second)) => {
                     if cur.vector == vector::DF {
-                        return Err(format!(
+                        return Err(Undelivered::TripleFault(format!(
                             "triple fault: {second} while delivering #DF (first fault {f}) at rip {rip:#x}"
-                        ));
+                        )));
                     }
                     let (c1, c2) = (class(cur.vector), class(second.vector));
                     prior = Some(cur);

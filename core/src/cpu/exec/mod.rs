@@ -15,7 +15,7 @@ pub mod shift;
 pub mod string;
 pub mod system;
 
-use crate::cpu::fault::{EmuError, Fault, Trap};
+use crate::outcome::{EmuError, Fault, Trap};
 use crate::cpu::regs::flags as rf;
 use crate::machine::{Machine, StepOutcome, Stop};
 use crate::mem::paging::Access;
@@ -193,7 +193,7 @@ impl Machine {
             }
             _ => ins
                 .try_immediate(op)
-                .map_err(|_| Trap::from(EmuError::Machine(format!("operand {op} of `{ins}` is not readable")))),
+                .map_err(|_| Trap::from(EmuError::Operand { ins: ins.to_string(), op, write: false })),
         }
     }
 
@@ -221,7 +221,7 @@ impl Machine {
                 let la = self.effective_address(ins);
                 self.write_mem(la, ins.memory_size().size() as u32, val)
             }
-            k => Err(Trap::from(EmuError::Machine(format!("write to operand kind {k:?}")))),
+            _ => Err(Trap::from(EmuError::Operand { ins: ins.to_string(), op, write: true })),
         }
     }
 
@@ -243,14 +243,14 @@ impl Machine {
     /// A stack read; a non-canonical stack address is #SS(0).
     pub(crate) fn stack_read(&mut self, la: u64, size: u32) -> Result<u64, Trap> {
         if !is_canonical(la) {
-            return Err(Fault::with_code(crate::cpu::fault::vector::SS, 0).into());
+            return Err(Fault::with_code(crate::outcome::vector::SS, 0).into());
         }
         self.read_mem(la, size)
     }
 
     pub(crate) fn stack_write(&mut self, la: u64, size: u32, val: u64) -> Result<(), Trap> {
         if !is_canonical(la) {
-            return Err(Fault::with_code(crate::cpu::fault::vector::SS, 0).into());
+            return Err(Fault::with_code(crate::outcome::vector::SS, 0).into());
         }
         self.write_mem(la, size, val)
     }

@@ -1,6 +1,6 @@
 //! Multiplication and division: MUL, IMUL (one, two and three operands), DIV, IDIV (with #DE).
 use super::{flags, sext, ExecResult, Flow};
-use crate::cpu::fault::Fault;
+use crate::outcome::Fault;
 use crate::cpu::regs::flags as rf;
 use crate::machine::Machine;
 use iced_x86::{Instruction, Mnemonic, Register};
@@ -106,7 +106,7 @@ impl Machine {
             _ => {
                 let hi_src = self.reg_read(hi_reg);
                 let r = if m == Mnemonic::Div { div_compute(hi_src, a, src, size) } else { idiv_compute(hi_src, a, src, size) };
-                let Some((q, rem)) = r else { return Err(Fault::new(crate::cpu::fault::vector::DE).into()) };
+                let Some((q, rem)) = r else { return Err(Fault::new(crate::outcome::vector::DE).into()) };
                 if size == 1 {
                     self.reg_write(Register::AX, ((rem & 0xff) << 8) | (q & 0xff));
                 } else {

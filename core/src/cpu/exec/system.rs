@@ -2,15 +2,17 @@
 //! SIDT, LTR/STR/LLDT/SLDT, SMSW/LMSW, XLAT, INVLPG, WBINVD, INVD, CLFLUSH, HLT, IN/OUT, SWAPGS, CLC..STI,
 //! NOP/PAUSE/fences, UD0/UD1/UD2.
 use super::{is_canonical, unsupported, ExecResult, Flow};
+use crate::cpu::caps::CpuCaps;
+use crate::devices::{CONSOLE_PORT, DEBUG_EXIT_PORT};
 use crate::cpu::control::{cr0, cr4, efer};
-use crate::cpu::fault::{vector, Fault, Trap};
+use crate::outcome::{vector, Fault, Trap};
 use crate::cpu::regs::flags as rf;
 use crate::cpu::{cpuid, msr, DescTable};
 use crate::machine::{Machine, Stop};
 use iced_x86::{Instruction, Mnemonic, OpKind, Register};
 
-/// CR4 bits the model accepts: VME PVI TSD DE PSE PAE MCE PGE PCE OSFXSR OSXMMEXCPT.
-pub const CR4_VALID: u64 = 0x7ff;
+/// What this processor supports (CR4/EFER bits, MAXPHYADDR).
+const CAPS: CpuCaps = CpuCaps::MODEL;
 
 impl Machine {
     /// IOPL check for CLI/STI/IN/OUT (no TSS I/O bitmap is modelled: CPL > IOPL is #GP(0)).
@@ -49,7 +51,7 @@ impl Machine {
         match idx {
             msr::EFER => {
                 let cur = self.cpu.ctl.efer;
-                if v & !msr::EFER_VALID != 0 {
+                if v & !CAPS.efer_valid != 0 {
                     return Err(Fault::gp0());
                 }
                 if v & efer::SVME != 0 && self.cpu.msr.vm_cr & msr::VM_CR_SVMDIS != 0 {
@@ -65,7 +67,7 @@ impl Machine {
                 }
             }
             msr::PAT => {
-                if !msr::pat_valid(v) {
+                if !crate::mem::memtype::pat_valid(v) {
                     return Err(Fault::gp0());
                 }
                 self.cpu.pat = v;
@@ -103,14 +105,14 @@ impl Machine {
             }
             2 => self.cpu.ctl.cr2 = v,
             3 => {
-                if v >> msr::MAXPHYADDR != 0 {
+                if v & CAPS.above_maxphyaddr() != 0 {
                     return Err(Fault::gp0());
                 }
                 self.cpu.ctl.cr3 = v;
                 self.flush_tlb_nonglobal();
             }
             4 => {
-                if v & !CR4_VALID != 0 || (c.efer & efer::LMA != 0 && v & cr4::PAE == 0) {
+                if v & !CAPS.cr4_valid != 0 || (c.efer & efer::LMA != 0 && v & cr4::PAE == 0) {
                     return Err(Fault::gp0());
                 }
                 self.cpu.ctl.cr4 = v;
@@ -412,11 +414,11 @@ impl Machine {
     /// OUT to the CONTRACT devices.
     pub(crate) fn port_out(&mut self, port: u16, _size: u32, v: u64) -> Flow {
         match port {
-            0xe9 => {
+            CONSOLE_PORT => {
                 self.console.push(v as u8);
                 Flow::Next
             }
-            0xf4 => Flow::Stop(Box::new(Stop::DebugExit(v as u8))),
+            DEBUG_EXIT_PORT => Flow::Stop(Box::new(Stop::DebugExit(v as u8))),
             _ => Flow::Next,
         }
     }

@@ -41,6 +41,16 @@ impl Design {
         }
     }
 
+    /// Which KVM the design is, in a few words (CONTRACT §2).
+    pub fn title(self) -> &'static str {
+        match self {
+            Design::KvmLegacy => "before the gPAT series (shared-PAT quirk on)",
+            Design::KvmRfc => "Nov 2025 RFC",
+            Design::KvmSwap => "Jan 2026 v1 swap design",
+            Design::KvmMerged => "merged v8 with the quirk disabled",
+        }
+    }
+
     pub fn from_name(s: &str) -> Option<Design> {
         Design::ALL.into_iter().find(|d| d.name() == s)
     }

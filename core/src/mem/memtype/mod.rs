@@ -98,11 +98,6 @@ impl MemType {
         let s = s.trim();
         MemType::ALL.into_iter().find(|t| t.name().eq_ignore_ascii_case(s))
     }
-
-    /// True for the cacheable types WT, WP and WB.
-    pub const fn is_cacheable(self) -> bool {
-        matches!(self, MemType::WT | MemType::WP | MemType::WB)
-    }
 }
 
 impl fmt::Display for MemType {

@@ -84,6 +84,54 @@ const fn above_maxphys(max_phys_bits: u8) -> u64 {
     if max_phys_bits >= 64 { 0 } else { !0u64 << max_phys_bits }
 }
 
+/// One MTRR MSR (reference §5.3): MTRRcap, MTRRdefType, a fixed-range MSR (index into
+/// [`FIXED_MSRS`]) or half of variable pair n (0..NUM_VAR).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MtrrMsr {
+    Cap,
+    DefType,
+    Fixed(usize),
+    PhysBase(usize),
+    PhysMask(usize),
+}
+
+impl MtrrMsr {
+    /// The MTRR MSR numbered `msr`, if it is one.
+    pub fn of(msr: u32) -> Option<Self> {
+        match msr {
+            MSR_MTRRCAP => Some(Self::Cap),
+            MSR_MTRR_DEF_TYPE => Some(Self::DefType),
+            _ => {
+                if let Some(i) = FIXED_MSRS.iter().position(|&m| m == msr) {
+                    return Some(Self::Fixed(i));
+                }
+                let off = msr.checked_sub(MSR_MTRR_PHYSBASE0)? as usize;
+                match (off / 2, off % 2) {
+                    (n, _) if n >= NUM_VAR => None,
+                    (n, 0) => Some(Self::PhysBase(n)),
+                    (n, _) => Some(Self::PhysMask(n)),
+                }
+            }
+        }
+    }
+
+    /// The WRMSR validity rules of reference §5.2/§5.3: MTRRcap is read-only; DEF_TYPE bits
+    /// outside 0xCFF MBZ and its type must be legal; each fixed-range byte must be a legal type;
+    /// PHYSBASE type legal, bits 11:8 and bits ≥ MAXPHYADDR MBZ; PHYSMASK bits 10:0 and bits ≥
+    /// MAXPHYADDR MBZ.
+    pub fn check_write(self, value: u64, max_phys_bits: u8) -> Result<(), MtrrWriteError> {
+        let hi = above_maxphys(max_phys_bits);
+        let ok = match self {
+            Self::Cap => return Err(MtrrWriteError::ReadOnly),
+            Self::DefType => value & !DEF_TYPE_WRITABLE == 0 && mtrr_type_valid(value & 0xFF),
+            Self::Fixed(_) => (0..8).all(|b| mtrr_type_valid((value >> (8 * b)) & 0xFF)),
+            Self::PhysBase(_) => value & (0xF00 | hi) == 0 && mtrr_type_valid(value & 0xFF),
+            Self::PhysMask(_) => value & (0x7FF | hi) == 0,
+        };
+        if ok { Ok(()) } else { Err(MtrrWriteError::Reserved) }
+    }
+}
+
 impl MtrrState {
     /// After RESET: MTRRs disabled (E = 0 → all UC), every range zero.
     pub fn power_on() -> Self {
@@ -126,45 +174,24 @@ impl MtrrState {
         (off / 2 < self.vcnt()).then_some((off / 2, off % 2 == 1))
     }
 
-    /// WRMSR with the validity rules of reference §5.2/§5.3: MTRRcap is read-only; DEF_TYPE bits
-    /// outside 0xCFF MBZ and its type must be legal; each fixed-range byte must be a legal type;
-    /// PHYSBASE type legal, bits 11:8 and bits ≥ MAXPHYADDR MBZ; PHYSMASK bits 10:0 and bits ≥
-    /// MAXPHYADDR MBZ. On error nothing changes.
+    /// WRMSR with the validity rules of [`MtrrMsr::check_write`]; a variable pair beyond VCNT is
+    /// not an MTRR. On error nothing changes.
     pub fn wrmsr(&mut self, msr: u32, value: u64, max_phys_bits: u8) -> Result<(), MtrrWriteError> {
-        use MtrrWriteError::*;
-        let hi = above_maxphys(max_phys_bits);
-        match msr {
-            MSR_MTRRCAP => Err(ReadOnly),
-            MSR_MTRR_DEF_TYPE => {
-                if value & !DEF_TYPE_WRITABLE != 0 || !mtrr_type_valid(value & 0xFF) {
-                    return Err(Reserved);
-                }
-                self.def_type = value;
-                Ok(())
-            }
-            _ => {
-                if let Some(i) = FIXED_MSRS.iter().position(|&m| m == msr) {
-                    if (0..8).any(|b| !mtrr_type_valid((value >> (8 * b)) & 0xFF)) {
-                        return Err(Reserved);
-                    }
-                    self.fixed[i] = value;
-                    return Ok(());
-                }
-                let (n, is_mask) = self.var_index(msr).ok_or(NotMtrr)?;
-                if is_mask {
-                    if value & (0x7FF | hi) != 0 {
-                        return Err(Reserved);
-                    }
-                    self.var[n].mask = value;
-                } else {
-                    if value & (0xF00 | hi) != 0 || !mtrr_type_valid(value & 0xFF) {
-                        return Err(Reserved);
-                    }
-                    self.var[n].base = value;
-                }
-                Ok(())
-            }
+        let reg = MtrrMsr::of(msr).ok_or(MtrrWriteError::NotMtrr)?;
+        if let MtrrMsr::PhysBase(n) | MtrrMsr::PhysMask(n) = reg
+            && n >= self.vcnt()
+        {
+            return Err(MtrrWriteError::NotMtrr);
         }
+        reg.check_write(value, max_phys_bits)?;
+        match reg {
+            MtrrMsr::Cap => {}
+            MtrrMsr::DefType => self.def_type = value,
+            MtrrMsr::Fixed(i) => self.fixed[i] = value,
+            MtrrMsr::PhysBase(n) => self.var[n].base = value,
+            MtrrMsr::PhysMask(n) => self.var[n].mask = value,
+        }
+        Ok(())
     }
 
     /// The fixed-range MSR and byte covering `addr` (< 1 MiB), per the table in reference §5.3.

@@ -10,8 +10,7 @@ pub const PAT_POWER_ON: u64 = 0x0007_0406_0007_0406;
 pub const PAT_RESERVED_MASK: u64 = 0xF8F8_F8F8_F8F8_F8F8;
 
 /// Page-table-entry bits that select the PAT index (reference §5.1, SDM Table 11-11).
-pub const PTE_PWT: u64 = 1 << 3;
-pub const PTE_PCD: u64 = 1 << 4;
+pub use crate::mem::paging::pte::{PCD as PTE_PCD, PWT as PTE_PWT};
 /// The PAT bit of an entry that maps a 4 KiB page.
 pub const PTE_PAT_4K: u64 = 1 << 7;
 /// The PAT bit of an entry that maps a large (2 MiB / 1 GiB / 4 MiB) page.
@@ -80,11 +79,6 @@ pub const fn pat_valid(v: u64) -> bool {
         i += 1;
     }
     true
-}
-
-/// The eight PA fields decoded (`None` for an invalid byte).
-pub fn pat_types(v: u64) -> [Option<MemType>; 8] {
-    std::array::from_fn(|i| pat_type(v, i as u8))
 }
 
 /// "WB WT UC- UC WB WT UC- UC" for PA0..PA7; an invalid byte is shown as `?0x08`.

@@ -153,8 +153,8 @@ mod tests {
         m.write_vmcb(pa, &v).unwrap();
         assert_eq!(m.read_vmcb(pa).unwrap().save.rip, 0x1234);
         assert_eq!((m.vmcb_cache.hits, m.vmcb_cache.misses), (1, 0));
-        // A guest store into the save area (RIP at VMCB+0x578, reference §1.3) behind the cache.
-        m.mem.write_u64(Hpa(pa.0 + 0x578), 0x5678).unwrap();
+        // A guest store into the save area (RIP, reference §1.3) behind the cache.
+        crate::svm::vmcb::save_f::rip.write(&mut m.mem, pa, 0x5678).unwrap();
         assert_eq!(m.read_vmcb(pa).unwrap().save.rip, 0x5678);
         assert_eq!(m.vmcb_cache.misses, 1);
         // A write into another page leaves the entry valid; a lent copy comes back valid.

@@ -2,73 +2,75 @@
 use super::vmcb_area;
 use crate::svm::exit_code::{SvmExitCode, VmExit};
 
+const B1: &str = "App. B Table B-1";
+
 vmcb_area! {
     /// The VMCB control area (reference §1.2). Field names follow Linux `struct vmcb_control_area`
-    /// (newer names: `misc_ctl` = old nested_ctl, `misc_ctl2` = old virt_ext); the APM names are in
-    /// the field table (`fields.rs`).
-    pub struct VmcbControl, fields control_f {
+    /// (newer names: `misc_ctl` = old nested_ctl, `misc_ctl2` = old virt_ext); the APM names, meanings and
+    /// sections are in `FIELDS`, generated from this declaration.
+    pub struct VmcbControl, area Control, fields control_f {
         /// Intercept word 0: CRn read = bit n, CRn write = bit 16+n (reference §2.2).
-        pub intercept_cr: u32 = 0x000,
+        pub intercept_cr: u32 = 0x000 { "Intercept CR reads/writes", "15.9, App. B", "bits 0-15 intercept MOV from CRn, bits 16-31 MOV to CRn" },
         /// Intercept word 1: DRn read = bit n, DRn write = bit 16+n.
-        pub intercept_dr: u32 = 0x004,
+        pub intercept_dr: u32 = 0x004 { "Intercept DR reads/writes", "15.9, App. B", "bits 0-15 intercept MOV from DRn, bits 16-31 MOV to DRn" },
         /// Intercept word 2: exception vector v = bit v.
-        pub intercept_exceptions: u32 = 0x008,
+        pub intercept_exceptions: u32 = 0x008 { "Intercept exceptions", "15.12, App. B", "bit v intercepts exception vector v (exit 0x40+v)" },
         /// Intercept word 3: INTR (bit 0 = intercept 96) .. SHUTDOWN.
-        pub intercept_word3: u32 = 0x00C,
+        pub intercept_word3: u32 = 0x00C { "Intercept vector 3", "15.9, App. B", "INTR, NMI, SMI, INIT, VINTR, … IOIO_PROT (bit 27), MSR_PROT (bit 28), … SHUTDOWN" },
         /// Intercept word 4: VMRUN (bit 0 = intercept 128) .. CRn write traps.
-        pub intercept_word4: u32 = 0x010,
+        pub intercept_word4: u32 = 0x010 { "Intercept vector 4", "15.9, App. B", "VMRUN (bit 0, must be set), VMMCALL, VMLOAD, VMSAVE, STGI, CLGI, … EFER/CRn write traps" },
         /// Intercept word 5: INVLPGB (bit 0 = intercept 160) .. IDLE_HLT.
-        pub intercept_word5: u32 = 0x014,
-        pub pause_filter_thresh: u16 = 0x03C,
-        pub pause_filter_count: u16 = 0x03E,
+        pub intercept_word5: u32 = 0x014 { "Intercept vector 5", "15.9, App. B", "INVLPGB, INVLPGB_ILLEGAL, INVPCID, MCOMMIT, TLBSYNC, BUSLOCK, IDLE_HLT" },
+        pub pause_filter_thresh: u16 = 0x03C { "PAUSE_FILTER_THRESHOLD", B1, "PAUSE filter threshold" },
+        pub pause_filter_count: u16 = 0x03E { "PAUSE_FILTER_COUNT", B1, "PAUSE filter count" },
         /// IOPM_BASE_PA; bits 11:0 ignored (reference §3.3).
-        pub iopm_base_pa: u64 = 0x040,
+        pub iopm_base_pa: u64 = 0x040 { "IOPM_BASE_PA", "15.10.1", "physical base of the 12 KiB I/O permission map; bits 11:0 ignored" },
         /// MSRPM_BASE_PA; bits 11:0 ignored (reference §3.1).
-        pub msrpm_base_pa: u64 = 0x048,
-        pub tsc_offset: u64 = 0x050,
+        pub msrpm_base_pa: u64 = 0x048 { "MSRPM_BASE_PA", "15.11", "physical base of the 8 KiB MSR permission map; bits 11:0 ignored" },
+        pub tsc_offset: u64 = 0x050 { "TSC_OFFSET", B1, "added to the TSC while the guest runs" },
         /// Guest ASID; 0 is illegal (reference §4.2).
-        pub asid: u32 = 0x058,
-        pub tlb_ctl: u8 = 0x05C,
-        pub erap_ctl: u8 = 0x05D,
-        pub int_ctl: u32 = 0x060,
-        pub int_vector: u32 = 0x064,
-        pub int_state: u32 = 0x068,
+        pub asid: u32 = 0x058 { "Guest ASID", "15.16", "address-space ID of the guest; 0 is illegal (VMEXIT_INVALID)" },
+        pub tlb_ctl: u8 = 0x05C { "TLB_CONTROL", "15.16", "0 nothing, 1 flush all, 3 flush this guest, 7 flush this guest's non-global" },
+        pub erap_ctl: u8 = 0x05D { "ERAP control", B1, "bit0 ALLOW_LARGER_RAP, bit1 CLEAR_RAP" },
+        pub int_ctl: u32 = 0x060 { "V_TPR/V_IRQ/V_INTR_MASKING…", B1, "virtual interrupt control: V_TPR, V_IRQ, V_GIF, V_NMI…, V_INTR_MASKING, AVIC_ENABLE" },
+        pub int_vector: u32 = 0x064 { "V_INTR_VECTOR", B1, "vector of the virtual interrupt" },
+        pub int_state: u32 = 0x068 { "INTERRUPT_SHADOW", B1, "bit0 interrupt shadow, bit1 guest interrupt mask (SEV-ES)" },
         /// EXITCODE (64-bit; VMEXIT_INVALID = -1).
-        pub exit_code: u64 = 0x070,
-        pub exit_info_1: u64 = 0x078,
-        pub exit_info_2: u64 = 0x080,
+        pub exit_code: u64 = 0x070 { "EXITCODE", "15.6", "why the guest exited (64-bit; -1 = VMEXIT_INVALID)" },
+        pub exit_info_1: u64 = 0x078 { "EXITINFO1", "15.6", "exit-specific information 1" },
+        pub exit_info_2: u64 = 0x080 { "EXITINFO2", "15.6", "exit-specific information 2" },
         /// EXITINTINFO[31:0]; the error code (EXITINTINFO[63:32]) is `exit_int_info_err`.
-        pub exit_int_info: u32 = 0x088,
-        pub exit_int_info_err: u32 = 0x08C,
+        pub exit_int_info: u32 = 0x088 { "EXITINTINFO", "15.7.2", "event being delivered when the exit happened: vector, type, EV, V" },
+        pub exit_int_info_err: u32 = 0x08C { "EXITINTINFO error code", "15.7.2", "EXITINTINFO[63:32]" },
         /// Bit 0 NP_ENABLE, bit 1 SEV, bit 2 SEV-ES, bit 3 GMET, bit 4 SSS, bit 6 ROGPT, bit 11 PML.
-        pub misc_ctl: u64 = 0x090,
-        pub avic_vapic_bar: u64 = 0x098,
-        pub ghcb_gpa: u64 = 0x0A0,
+        pub misc_ctl: u64 = 0x090 { "NP_ENABLE (nested_ctl)", "15.25.3", "bit0 NP_ENABLE, bit1 SEV, bit2 SEV-ES, bit3 GMET, bit4 SSS, bit6 ROGPT, bit11 PML" },
+        pub avic_vapic_bar: u64 = 0x098 { "AVIC_APIC_BAR", B1, "AVIC APIC base address" },
+        pub ghcb_gpa: u64 = 0x0A0 { "GHCB GPA", B1, "guest-hypervisor communication block (SEV-ES)" },
         /// EVENTINJ[31:0]; the error code (EVENTINJ[63:32]) is `event_inj_err`.
-        pub event_inj: u32 = 0x0A8,
-        pub event_inj_err: u32 = 0x0AC,
+        pub event_inj: u32 = 0x0A8 { "EVENTINJ", "15.20", "event to inject at VMRUN: vector, type, EV, V" },
+        pub event_inj_err: u32 = 0x0AC { "EVENTINJ error code", "15.20", "EVENTINJ[63:32]" },
         /// N_CR3 (nCR3): the nested page-table root.
-        pub nested_cr3: u64 = 0x0B0,
+        pub nested_cr3: u64 = 0x0B0 { "N_CR3", "15.25.4", "nCR3: root of the nested page table (with PWT/PCD)" },
         /// Bit 0 LBR virtualization, bit 1 virtual VMLOAD/VMSAVE.
-        pub misc_ctl2: u64 = 0x0B8,
+        pub misc_ctl2: u64 = 0x0B8 { "LBR_VIRTUALIZATION_ENABLE", B1, "bit0 LBR virtualization, bit1 virtual VMLOAD/VMSAVE" },
         /// VMCB clean bits (reference §1.4).
-        pub clean: u32 = 0x0C0,
+        pub clean: u32 = 0x0C0 { "VMCB Clean Bits", "15.15.3", "1 = the area is unchanged since the last VMRUN (bit4 NP covers NP_ENABLE, nCR3, G_PAT)" },
         /// nRIP (reference §2.3).
-        pub next_rip: u64 = 0x0C8,
+        pub next_rip: u64 = 0x0C8 { "nRIP", "15.7.1", "address of the next sequential instruction" },
         /// Number of guest instruction bytes fetched, bits 3:0 (APM 15.8.4).
-        pub insn_len: u8 = 0x0D0,
-        pub insn_bytes: [u8; 15] = 0x0D1,
-        pub avic_backing_page: u64 = 0x0E0,
-        pub avic_logical_id: u64 = 0x0F0,
-        pub avic_physical_id: u64 = 0x0F8,
-        pub vmsa_pa: u64 = 0x108,
-        pub bus_lock_counter: u16 = 0x120,
-        pub allowed_sev_features: u64 = 0x138,
-        pub guest_sev_features: u64 = 0x140,
+        pub insn_len: u8 = 0x0D0 { "Number of bytes fetched", "15.8.4", "bits 3:0: guest instruction bytes stored for #NPF / #PF" },
+        pub insn_bytes: [u8; 15] = 0x0D1 { "Guest instruction bytes", "15.8.4", "up to 15 fetched instruction bytes" },
+        pub avic_backing_page: u64 = 0x0E0 { "AVIC_BACKING_PAGE", B1, "AVIC backing page pointer" },
+        pub avic_logical_id: u64 = 0x0F0 { "AVIC_LOGICAL_TABLE", B1, "AVIC logical APIC ID table pointer" },
+        pub avic_physical_id: u64 = 0x0F8 { "AVIC_PHYSICAL_TABLE", B1, "AVIC physical APIC ID table pointer" },
+        pub vmsa_pa: u64 = 0x108 { "VMSA pointer", B1, "SEV-ES save-area pointer" },
+        pub bus_lock_counter: u16 = 0x120 { "Bus lock counter", B1, "bus-lock threshold counter" },
+        pub allowed_sev_features: u64 = 0x138 { "Allowed SEV features", B1, "SEV features the guest may enable" },
+        pub guest_sev_features: u64 = 0x140 { "Guest SEV features", B1, "SEV features in use" },
         /// PML_BASE (APM 15.25.15, reference §7.4).
-        pub pml_addr: u64 = 0x1C8,
+        pub pml_addr: u64 = 0x1C8 { "PML_BASE", "15.25.15", "page-modification-log base" },
         /// PML_INDEX (APM 15.25.15). Size 2 is this model's choice: the reference gives only the offset.
-        pub pml_index: u16 = 0x1D0,
+        pub pml_index: u16 = 0x1D0 { "PML_INDEX", "15.25.15", "page-modification-log index" },
     }
 }
 

@@ -131,6 +131,21 @@ impl<T: VmcbScalar> Field<T> {
     pub fn set(self, page: &mut [u8; 4096], v: T) {
         v.store(page, self.off)
     }
+    /// The field's address in the VMCB at `vmcb`.
+    pub fn addr(self, vmcb: Hpa) -> Hpa {
+        vmcb.add(self.off as u64)
+    }
+}
+
+impl Field<u64> {
+    /// Reads the field of the VMCB at `vmcb` straight from memory.
+    pub fn read(self, mem: &PhysMem, vmcb: Hpa) -> Result<u64, OutOfRange> {
+        mem.read_u64(self.addr(vmcb))
+    }
+    /// Writes the field of the VMCB at `vmcb` straight to memory.
+    pub fn write(self, mem: &mut PhysMem, vmcb: Hpa, v: u64) -> Result<(), OutOfRange> {
+        mem.write_u64(self.addr(vmcb), v)
+    }
 }
 
 /// Reads the whole VMCB page at `vmcb`.
@@ -141,10 +156,12 @@ pub(crate) fn read_page(mem: &PhysMem, vmcb: Hpa) -> Result<[u8; 4096], OutOfRan
 }
 
 /// Declares a VMCB area struct whose fields live at fixed VMCB offsets, with `read_from`,
-/// `write_to` and a `LAYOUT` list (name, VMCB offset, size) generated from the same declaration.
+/// `write_to`, the in-place descriptors (`$fmod::field`) and the field table `FIELDS` (name, APM
+/// name, offset, size, meaning, APM section) generated from the same declaration: each field is
+/// `pub name: Type = offset { "APM name", "APM section", "meaning" },`.
 macro_rules! vmcb_area {
-    ($(#[$m:meta])* pub struct $name:ident, fields $fmod:ident {
-        $($(#[$fm:meta])* pub $f:ident : $t:ty = $off:literal,)*
+    ($(#[$m:meta])* pub struct $name:ident, area $area:ident, fields $fmod:ident {
+        $($(#[$fm:meta])* pub $f:ident : $t:ty = $off:literal { $apm:literal, $sec:expr, $meaning:expr },)*
     }) => {
         /// One [`Field`](crate::svm::vmcb::Field) per field of the area, for reading or writing a
         /// single field of a VMCB page in place.
@@ -152,7 +169,8 @@ macro_rules! vmcb_area {
         pub mod $fmod {
             #[allow(unused_imports)]
             use super::*;
-            $(pub const $f: $crate::svm::vmcb::Field<$t> = $crate::svm::vmcb::Field::at($off);)*
+            $(#[doc = concat!($apm, " (VMCB+", stringify!($off), ").")]
+            pub const $f: $crate::svm::vmcb::Field<$t> = $crate::svm::vmcb::Field::at($off);)*
         }
         $(#[$m])*
         #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -160,9 +178,17 @@ macro_rules! vmcb_area {
             $($(#[$fm])* pub $f: $t,)*
         }
         impl $name {
-            /// (field name, VMCB byte offset, size in bytes) of every field, in layout order.
-            pub const LAYOUT: &'static [(&'static str, u64, usize)] =
-                &[$((stringify!($f), $off, <$t as $crate::svm::vmcb::VmcbScalar>::SIZE)),*];
+            /// Every field of the area with its APM name, VMCB byte offset, size, meaning and APM
+            /// section, in layout order.
+            pub const FIELDS: &'static [$crate::svm::vmcb::VmcbField] = &[$($crate::svm::vmcb::VmcbField {
+                name: stringify!($f),
+                apm_name: $apm,
+                offset: $off,
+                size: <$t as $crate::svm::vmcb::VmcbScalar>::SIZE as u8,
+                area: $crate::svm::vmcb::VmcbArea::$area,
+                meaning: $meaning,
+                apm_section: $sec,
+            }),*];
             /// Reads the area from the VMCB at `vmcb` (the VMCB base, not the area base).
             pub fn read_from(
                 mem: &$crate::mem::PhysMem,

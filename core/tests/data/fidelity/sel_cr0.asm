@@ -1,4 +1,4 @@
-; CR0 intercepts of LMSW, SMSW and MOV CR0 (issue 14; APM 15.9.1). Each case records the exit
+; CR0 intercepts of LMSW, SMSW and MOV CR0 (issue 14; APM 15.8.1). Each case records the exit
 ; (run_case) and the guest CR0 the VMCB holds after it at OBS(case).
 ; case 0: SEL_CR0, LMSW setting CR0.EM: exit 0x65 (CR0_SEL_WRITE), RIP = the LMSW, CR0 unchanged
 ; case 1: CR0 write intercept, LMSW (same value): exit 0x10, RIP = the LMSW

@@ -3,11 +3,15 @@
 //! the L0/shadow NPT entry — with the type bare metal would give (Table 15-19 of L2's and L1's
 //! layers, then 15-20 with the MTRRs) and the type the model actually gives (what the hardware
 //! does with vmcb02's gPAT and the shadow entries, whose memtype bits are 0: KVM ignores L1's).
+//!
+//! A view of any run (`Sim`): it sits above `sim`, next to `compare`, and reads the hardware or
+//! the L0 model's state without changing it.
 use crate::mem::memtype::combine::{resolve_nested, MemTypeResolution, NestedMemTypeInputs, PatLookup, PteRef};
 use crate::mem::paging::Access;
 use crate::mem::{Gpa, Gva};
 use crate::sim::Sim;
 use crate::svm::npt::{npt_walk, NptAccess, NptContext};
+use crate::svm::vmcb::save_f;
 use crate::trace::Level;
 use serde::Serialize;
 
@@ -145,7 +149,7 @@ fn kvm_layers(k: &crate::hv::Kvm, gva: u64, acc: Access) -> Result<PatLayers, St
     // Bare metal would run L2 on its own gPAT: the value the separating designs keep in vmcb02;
     // under kvm-legacy (which gives L2 L1's PAT) the G_PAT L1 asked for in vmcb12.
     let arch_gpat = match k.design {
-        crate::hv::gpat::Design::KvmLegacy => m.mem.read_u64(crate::mem::Hpa(n.vmcb12 + 0x668)).unwrap_or(gpat),
+        crate::hv::gpat::Design::KvmLegacy => save_f::g_pat.read(&m.mem, crate::mem::Hpa(n.vmcb12)).unwrap_or(gpat),
         _ => gpat,
     };
     let resolve = |gpat: u64, nested_pte: PteRef, hpat: u64| {

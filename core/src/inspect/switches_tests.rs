@@ -1,16 +1,21 @@
-//! Native tests of the world-switch tracker (they run in `cargo test --workspace`).
+//! Tests of the world-switch tracker.
 use super::*;
-use nestscope_core::hv::L0Config;
-use nestscope_core::scenario::catalog;
-use nestscope_core::svm::vmcb::fields::field;
+use crate::hv::L0Config;
+use crate::model::Model;
+use crate::sim::VmcbRole;
+use crate::scenario::catalog;
+use crate::svm::vmcb::fields::field;
+use crate::trace::EventKind;
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 fn program(name: &str) -> Vec<u8> {
     let sc = catalog::get(name).expect("in the catalog").expect("parses");
-    nestscope_core::asm::assemble(&sc.source).expect("assembles").bytes
+    crate::asm::assemble(&sc.source).expect("assembles").bytes
 }
 
 fn sim(code: &[u8], model: &str) -> Sim {
-    Sim::new(code, 64, model, &L0Config::default()).expect("loads")
+    Sim::new(code, 64, model.parse().expect("a model"), &L0Config::default()).expect("loads")
 }
 
 fn field_bytes(page: &[u8], name: &str) -> u64 {
@@ -23,7 +28,7 @@ fn field_bytes(page: &[u8], name: &str) -> u64 {
 
 #[test]
 fn stepping_with_the_tracker_ends_like_a_plain_run() {
-    for model in nestscope_core::sim::MODELS {
+    for model in Model::ALL.map(Model::name) {
         let code = program("hello-vmrun");
         let mut plain = sim(&code, model);
         plain.run(1_000_000).expect("runs");
@@ -42,21 +47,21 @@ fn stepping_with_the_tracker_ends_like_a_plain_run() {
 fn bare_vmmcall_exit_changes_exit_code_in_the_vmcb() {
     let mut s = sim(&program("hello-vmrun"), "bare");
     let mut t = Tracker::new(&s);
-    assert!(vmcbs(&s, None).is_empty(), "no VMCB before the first VMRUN");
+    assert!(s.vmcbs().is_empty(), "no VMCB before the first VMRUN");
     assert_eq!(t.run(&mut s, 1_000_000, true), Ok(SliceEnd::Switched));
     let r = t.last().expect("a record");
     assert_eq!((r.first_event, r.events), (0, 1));
     assert_eq!(s.machine().events[0].kind, EventKind::Vmrun);
     assert!(r.pages.is_empty(), "a successful VMRUN does not write the VMCB");
-    assert_eq!(vmcbs(&s, t.vmcb12), vec![(VmcbRole::Vmcb12, 0x200000)]);
+    assert_eq!(s.vmcbs(), vec![(VmcbRole::Vmcb12, Hpa(0x200000))]);
     assert_eq!(t.run(&mut s, 1_000_000, true), Ok(SliceEnd::Switched));
     let r = t.last().expect("a record");
     assert_eq!(s.machine().events[r.first_event].exit_code, 0x81);
-    let c = r.change_of(0x200000).expect("the #VMEXIT wrote the VMCB");
+    let c = r.change_of(Hpa(0x200000)).expect("the #VMEXIT wrote the VMCB");
     assert_eq!(field_bytes(&c.before, "exit_code"), 0);
     assert_eq!(field_bytes(&c.after, "exit_code"), 0x81);
     assert_ne!(field_bytes(&c.before, "rip"), field_bytes(&c.after, "rip"), "the guest RIP is saved");
-    assert_eq!(vmcbs(&s, t.vmcb12), vec![(VmcbRole::Vmcb12, 0x200000)], "still known after the exit");
+    assert_eq!(s.vmcbs(), vec![(VmcbRole::Vmcb12, Hpa(0x200000))], "still known after the exit");
 }
 
 #[test]
@@ -64,7 +69,7 @@ fn kvm_vmrun_is_tracked_through_l0_and_vmcb02_is_written() {
     let mut s = sim(&program("hello-vmrun"), "kvm-merged");
     let mut t = Tracker::new(&s);
     let Sim::Kvm(k) = &s else { panic!("a kvm model") };
-    let (v01, v02) = (k.layout.vmcb01, k.layout.vmcb02);
+    let (v01, v02) = (Hpa(k.layout.vmcb01), Hpa(k.layout.vmcb02));
     loop {
         assert_eq!(t.run(&mut s, 1_000_000, true), Ok(SliceEnd::Switched));
         let r = t.last().expect("a record").clone();
@@ -76,9 +81,7 @@ fn kvm_vmrun_is_tracked_through_l0_and_vmcb02_is_written() {
         }
         assert_eq!(s.machine().events[r.first_event].to, Level::L0, "{:?}", s.machine().events[r.first_event]);
     }
-    assert_eq!(t.vmcb12, Some(0x200000));
-    let roles: Vec<VmcbRole> = vmcbs(&s, t.vmcb12).into_iter().map(|v| v.0).collect();
-    assert_eq!(roles, vec![VmcbRole::Vmcb12, VmcbRole::Vmcb01, VmcbRole::Vmcb02]);
+    assert_eq!(s.vmcbs(), vec![(VmcbRole::Vmcb12, Hpa(0x200000)), (VmcbRole::Vmcb01, v01), (VmcbRole::Vmcb02, v02)]);
 }
 
 /// hello-vmrun with ASID 0, which fails the consistency checks.
@@ -86,7 +89,7 @@ fn bad_asid() -> Vec<u8> {
     let sc = catalog::get("hello-vmrun").expect("in the catalog").expect("parses");
     let src = sc.source.replace("mov dword [VMCB + 0x058], 1", "mov dword [VMCB + 0x058], 0");
     assert_ne!(src, sc.source);
-    nestscope_core::asm::assemble(&src).expect("assembles").bytes
+    crate::asm::assemble(&src).expect("assembles").bytes
 }
 
 #[test]
@@ -99,20 +102,15 @@ fn a_failed_vmrun_shows_vmexit_invalid_in_the_vmcb_on_every_model() {
             let r = t.last().expect("a record").clone();
             let evs: Vec<_> = s.machine().events.since(r.first_event).map(|(_, e)| e.clone()).collect();
             if let Some(e) = evs.iter().find(|e| e.exit_code == u64::MAX) {
-                assert!(e.detail_text().is_some_and(|d| d.contains("APM")), "{model}: {e:?}");
-                let c = r.change_of(0x200000).unwrap_or_else(|| panic!("{model}: vmcb12 written"));
+                // hello-vmrun's vmcb12 with ASID 0: "ASID = 0" fails (APM 15.5.1).
+                let check = e.detail.as_ref().and_then(|d| d.failed_check()).unwrap_or_else(|| panic!("{model}: {e:?}"));
+                assert_eq!((check.name, check.apm_section), ("asid_zero", "15.5.1"), "{model}");
+                let c = r.change_of(Hpa(0x200000)).unwrap_or_else(|| panic!("{model}: vmcb12 written"));
                 assert_eq!(field_bytes(&c.after, "exit_code"), u64::MAX, "{model}");
                 assert_eq!(field_bytes(&c.before, "exit_code"), 0, "{model}");
                 break;
             }
         }
-        assert_eq!(vmcbs(&s, t.vmcb12)[0], (VmcbRole::Vmcb12, 0x200000), "{model}");
+        assert_eq!(s.vmcbs()[0], (VmcbRole::Vmcb12, Hpa(0x200000)), "{model}: a failed VMRUN names its VMCB too");
     }
-}
-
-#[test]
-fn vmrun_detail_names_the_vmcb() {
-    assert_eq!(parse_vmcb_detail("VMCB 0x200000"), Some(0x200000));
-    assert_eq!(parse_vmcb_detail("VMCB 0x3000, emulated by L0 (kvm-rfc)"), Some(0x3000));
-    assert_eq!(parse_vmcb_detail("emulated by L0 (kvm-rfc)"), None);
 }
