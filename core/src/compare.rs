@@ -71,7 +71,7 @@ impl std::fmt::Display for CompareError {
 const MAX_INVISIBLE: u32 = crate::hv::l0::MAX_EXITS_WITHOUT_RETIRE;
 
 fn instruction_at(sim: &Sim, rip: u64) -> String {
-    let Some(bytes) = crate::sim::code_bytes(sim.machine(), rip) else { return "(not mapped)".into() };
+    let Some(bytes) = crate::inspect::memory::code_bytes(sim.machine(), rip) else { return "(not mapped)".into() };
     crate::asm::disassemble(&bytes, rip).first().map(|(_, _, t)| t.clone()).unwrap_or_default()
 }
 

@@ -176,7 +176,7 @@ pub fn next_accesses(sim: &Sim) -> Vec<(u64, Access)> {
     let m = sim.machine();
     let rip = m.cpu.regs.rip;
     let mut out = vec![(rip, Access::FETCH)];
-    let Some(bytes) = crate::sim::code_bytes(m, rip) else { return out };
+    let Some(bytes) = crate::inspect::memory::code_bytes(m, rip) else { return out };
     let Some(ins) = crate::cpu::decode::decode64(&bytes, rip) else { return out };
     let mut f = InstructionInfoFactory::new();
     let reg = |r: Register| -> Option<u64> {

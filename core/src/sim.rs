@@ -135,19 +135,3 @@ impl Sim {
         crate::report::run_json_with_regs(self.machine(), end, &self.l1_regs())
     }
 }
-
-/// The 15 bytes at linear `rip` of the level that runs now, read without side effects (no A/D
-/// updates); `None` if the fetch would fault. Bytes on a following page are translated too;
-/// bytes outside RAM read as 0.
-pub fn code_bytes(m: &Machine, rip: u64) -> Option<[u8; 15]> {
-    use crate::inspect::memory::{Unreadable, linear_read};
-    let mut bytes = [0u8; 15];
-    for (b, r) in bytes.iter_mut().zip(linear_read(m, crate::mem::Gva(rip), 15, crate::mem::paging::Access::FETCH)) {
-        match r {
-            Ok(x) => *b = x,
-            Err(Unreadable::NotMapped) => return None,
-            Err(Unreadable::OutsideRam) => {}
-        }
-    }
-    Some(bytes)
-}

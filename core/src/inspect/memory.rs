@@ -41,6 +41,21 @@ pub fn phys_read(m: &Machine, pa: Hpa, len: usize) -> Vec<Result<u8, Unreadable>
     (0..len as u64).map(|i| m.mem.read_u8(pa.add(i)).map_err(|_| Unreadable::OutsideRam)).collect()
 }
 
+/// The 15 bytes at linear `rip` of the level that runs now, read without side effects (no A/D
+/// updates); `None` if the fetch would fault. Bytes on a following page are translated too;
+/// bytes outside RAM read as 0.
+pub fn code_bytes(m: &Machine, rip: u64) -> Option<[u8; 15]> {
+    let mut bytes = [0u8; 15];
+    for (b, r) in bytes.iter_mut().zip(linear_read(m, crate::mem::Gva(rip), 15, crate::mem::paging::Access::FETCH)) {
+        match r {
+            Ok(x) => *b = x,
+            Err(Unreadable::NotMapped) => return None,
+            Err(Unreadable::OutsideRam) => {}
+        }
+    }
+    Some(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,7 +82,7 @@ mod tests {
             // Mapped by L1's tables, but beyond 64 MiB of RAM (under L0, its NPT maps only L1's RAM).
             let beyond = if model.is_l0() { Unreadable::NotMapped } else { Unreadable::OutsideRam };
             assert_eq!(linear_read(m, Gva(0x8000_0000), 1, Access::READ), [Err(beyond)], "{model}");
-            assert_eq!(crate::sim::code_bytes(m, at.0).map(|b| b[..8].to_vec()), Some(code.to_vec()), "{model}");
+            assert_eq!(code_bytes(m, at.0).map(|b| b[..8].to_vec()), Some(code.to_vec()), "{model}");
         }
     }
 }
