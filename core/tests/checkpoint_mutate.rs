@@ -63,7 +63,7 @@ fn leaves(v: &Value, at: String, out: &mut Vec<String>) {
     }
 }
 
-const INTERESTING: [u64; 12] = [0, 1, 2, 3, 4, 0x1000, 0xfff, 0x3fff_ffff, 0x4000_000, 1 << 63, u64::MAX, u64::MAX - 7];
+const INTERESTING: [u64; 12] = [0, 1, 2, 3, 4, 0x1000, 0xfff, 0x3fff_ffff, 0x400_0000, 1 << 63, u64::MAX, u64::MAX - 7];
 
 fn mutate_state(state: &[u8], r: &mut Rng) -> Vec<u8> {
     let mut v: Value = serde_json::from_slice(state).unwrap();
@@ -111,7 +111,7 @@ fn mutate_payload(raw: &[u8], r: &mut Rng) -> Vec<u8> {
     let (state_end, program_end) = sections(raw);
     let mut out = raw.to_vec();
     match r.below(8) {
-        0 | 1 | 2 => {
+        0..=2 => {
             let state = mutate_state(&raw[4..state_end], r);
             out = (state.len() as u32).to_le_bytes().to_vec();
             out.extend_from_slice(&state);

@@ -199,7 +199,7 @@ mod tests {
         let big = vec![0u8; 64 << 20];
         let mut f = seal(&big, 64);
         f[24..32].copy_from_slice(&1000u64.to_le_bytes());
-        let crc = crc_of(&f, &f[HEADER_LEN..].to_vec());
+        let crc = crc_of(&f, &f[HEADER_LEN..]);
         f[44..48].copy_from_slice(&crc.to_le_bytes());
         let e = open(&f).unwrap_err().to_string();
         assert!(e.contains("more than the declared 1000 bytes"), "{e}");

@@ -60,7 +60,7 @@ impl fmt::Display for CheckpointError {
                 "checksum mismatch (stored {}, content hashes to {computed}); the file is corrupt or was edited",
                 quote(stored)
             ),
-            CheckpointError::Truncated { what, have, need } => format!("truncated: the {what} needs {need} bytes, the file has {have}"),
+            CheckpointError::Truncated { what, have, need } => format!("truncated: the {what} needs {need} bytes, only {have} remain"),
             CheckpointError::Field { field, why } => format!("{field}: {why}"),
             CheckpointError::TooLarge { bytes, max } => format!("the file is {bytes} bytes, more than the {max} bytes a checkpoint may have"),
             CheckpointError::Invalid(why) => why.clone(),

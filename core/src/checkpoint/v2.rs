@@ -51,8 +51,11 @@ fn touched(a: &PhysMem, b: &PhysMem) -> Vec<u64> {
 /// deduplicated against it).
 pub fn save(sim: &Sim, program: Option<&[u8]>) -> Vec<u8> {
     let rec = sim_record(sim, false);
-    let base = base_memory(&rec, program).or_else(|_| base_memory(&rec, None)).expect("a running model has a base");
-    let program = program.filter(|_| base_memory(&rec, program).is_ok());
+    // A program that does not fit this run's model is not recorded (the base is then the layout).
+    let (base, program) = match base_memory(&rec, program) {
+        Ok(b) => (b, program),
+        Err(_) => (base_memory(&rec, None).expect("a running model has a base"), None),
+    };
     let mem = &sim.machine().mem;
     let state = serde_json::to_vec(&rec).expect("records serialize");
     let mut raw = Vec::with_capacity(state.len() + 4096);

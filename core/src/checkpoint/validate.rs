@@ -52,10 +52,8 @@ pub fn record(r: &MachineRecord) -> Result<(), CheckpointError> {
     }
     let mem = r.mem_mib << 20;
     cpu(r)?;
-    if let Some(t) = r.events_total {
-        if t > MAX_EVENTS_TOTAL {
-            return Err(field("events_total", format!("{t} is more than {MAX_EVENTS_TOTAL}")));
-        }
+    if let Some(t) = r.events_total.filter(|&t| t > MAX_EVENTS_TOTAL) {
+        return Err(field("events_total", format!("{t} is more than {MAX_EVENTS_TOTAL}")));
     }
     for (i, e) in r.events.iter().enumerate() {
         if let Some(d) = &e.detail {
@@ -77,10 +75,8 @@ pub fn record(r: &MachineRecord) -> Result<(), CheckpointError> {
         if g.vmcb_pa & 0xfff != 0 || g.vmcb_pa.checked_add(0x1000).is_none_or(|end| end > mem) {
             return Err(field("svm.guest.vmcb_pa", format!("{:#x} is not a page inside {} MiB of RAM", g.vmcb_pa, r.mem_mib)));
         }
-        if let Some(np) = &g.np {
-            if np.ncr3 >= mem {
-                return Err(field("svm.guest.np.ncr3", format!("{:#x} is outside {} MiB of RAM", np.ncr3, r.mem_mib)));
-            }
+        if let Some(np) = g.np.as_ref().filter(|np| np.ncr3 >= mem) {
+            return Err(field("svm.guest.np.ncr3", format!("{:#x} is outside {} MiB of RAM", np.ncr3, r.mem_mib)));
         }
     }
     match (&r.l0, design) {
