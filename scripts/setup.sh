@@ -1,6 +1,15 @@
 #!/usr/bin/env bash
 # nestscope setup: installs only what is missing. Idempotent; safe to run repeatedly.
+# --bench also installs the emulators scripts/bench-against.sh compares with (QEMU, Bochs) and
+# valgrind (scripts/host-per-guest.sh).
 set -euo pipefail
+bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --bench) bench=1 ;;
+    *) echo "setup.sh: unknown argument $arg (known: --bench)" >&2; exit 2 ;;
+  esac
+done
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -9,6 +18,14 @@ need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 command -v nasm >/dev/null 2>&1 || need_apt+=(nasm)
+if [ "$bench" = 1 ]; then
+  command -v qemu-system-x86_64 >/dev/null 2>&1 || need_apt+=(qemu-system-x86)
+  command -v bochs >/dev/null 2>&1 || need_apt+=(bochs)
+  [ -f /usr/share/bochs/BIOS-bochs-latest ] || need_apt+=(bochsbios)
+  [ -f /usr/share/vgabios/vgabios.bin ] || need_apt+=(vgabios)
+  command -v valgrind >/dev/null 2>&1 || need_apt+=(valgrind)
+  [ -x /usr/bin/time ] || need_apt+=(time)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -25,3 +25,15 @@ pub fn mips_mem(steps: f64) -> f64 {
 pub fn round_trips(model: &str, n: u32) -> f64 {
     nestscope_core::bench::round_trips_per_second(model, n, &mut now)
 }
+
+/// Runs a program (raw bytes, as `nestscope exec` loads a `.bin`) under `model` to its end and
+/// returns `{"exit", "code", "steps", "console"}` as JSON, or the error as text
+/// (`bench/run-wasm.js`, used by `scripts/bench-against.sh`).
+#[wasm_bindgen]
+pub fn run_program(program: &[u8], model: &str) -> Result<String, String> {
+    let mut s = nestscope_core::sim::Sim::new(program, nestscope_core::machine::DEFAULT_MEM_MIB, model, &Default::default())
+        .map_err(|e| e.to_string())?;
+    let end = s.run(u64::MAX).map_err(|e| e.to_string())?;
+    let r = s.report(&end);
+    Ok(serde_json::json!({"exit": r["exit"], "code": r["code"], "steps": r["steps"], "console": r["console"]}).to_string())
+}

@@ -1,4 +1,5 @@
-//! Minimal argument parsing: positional arguments and `--flag [value]` options.
+//! Minimal argument parsing: positional arguments and `--flag [value]` options. Each option at
+//! most once; a switch takes no value (`--json=0` is refused, not read as `--json`).
 use crate::Failure;
 use std::collections::BTreeMap;
 
@@ -18,6 +19,9 @@ pub fn parse(argv: &[String], valued: &[&str], switches: &[&str]) -> Result<Args
                 Some((n, v)) => (n, Some(v.to_string())),
                 None => (name, None),
             };
+            if options.contains_key(name) {
+                return Err(Failure::input(format!("--{} is given twice", safe(name))));
+            }
             if valued.contains(&name) {
                 let v = match inline {
                     Some(v) => v,
@@ -25,11 +29,17 @@ pub fn parse(argv: &[String], valued: &[&str], switches: &[&str]) -> Result<Args
                 };
                 options.insert(name.to_string(), Some(v));
             } else if switches.contains(&name) {
+                if inline.is_some() {
+                    return Err(Failure::input(format!("--{name} is a switch and takes no value (write --{name} alone)")));
+                }
                 options.insert(name.to_string(), None);
             } else {
-                return Err(Failure::input(format!("unknown option --{name}")));
+                return Err(Failure::input(format!("unknown option --{}", safe(name))));
             }
         } else if a == "-o" && valued.contains(&"o") {
+            if options.contains_key("o") {
+                return Err(Failure::input("-o is given twice"));
+            }
             let v = it.next().cloned().ok_or_else(|| Failure::input("-o needs a file name"))?;
             options.insert("o".into(), Some(v));
         } else {
@@ -37,6 +47,15 @@ pub fn parse(argv: &[String], valued: &[&str], switches: &[&str]) -> Result<Args
         }
     }
     Ok(Args { positional, options })
+}
+
+/// `s` for a one-line message: control characters escaped, at most 60 characters.
+pub fn safe(s: &str) -> String {
+    let mut out: String = s.chars().take(60).flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect();
+    if s.chars().nth(60).is_some() {
+        out.push('…');
+    }
+    out
 }
 
 impl Args {
@@ -54,7 +73,7 @@ impl Args {
                     Some(h) => u64::from_str_radix(h, 16),
                     None => s.parse(),
                 };
-                parsed.map(Some).map_err(|_| Failure::input(format!("--{name}: `{s}` is not a number")))
+                parsed.map(Some).map_err(|_| Failure::input(format!("--{name}: `{}` is not a number", safe(s))))
             }
         }
     }

@@ -21,7 +21,8 @@ pub fn run(a: &Args) -> Result<u8, Failure> {
     for m in &models {
         if !nestscope_core::sim::MODELS.contains(m) {
             return Err(Failure::input(format!(
-                "unknown model `{m}` (models: {})",
+                "unknown model `{}` (models: {})",
+                crate::args::safe(m),
                 nestscope_core::sim::MODELS.join(", ")
             )));
         }

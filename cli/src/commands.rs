@@ -6,11 +6,13 @@ use nestscope_core::machine::{Machine, DEFAULT_MEM_MIB};
 use nestscope_core::sim::Sim;
 use nestscope_core::checkpoint;
 use nestscope_core::RunEnd;
+use std::io::Write;
 
 const USAGE: &str = "usage: nestscope <command> …
   exec PROGRAM [--model NAME] [--max-steps N] [--mem MiB] [--json] [--save-at STEP --checkpoint FILE]
        [--migrate-at STEP [--migrate-to MODEL] [--restore-order msrs-first|nested-state-first]] [--pat-layers]
   resume CHECKPOINT [--max-steps N] [--json]
+  checkpoint inspect CHECKPOINT [--json]
   compare PROGRAM --models A,B [--json] [--max-steps N] [--mem MiB]
   asm FILE.asm -o FILE.bin
   disasm FILE.bin
@@ -32,6 +34,7 @@ pub fn dispatch(argv: &[String]) -> Result<u8, Failure> {
             &["json", "pat-layers"],
         )?),
         "resume" => resume(&args::parse(rest, &["max-steps"], &["json"])?),
+        "checkpoint" => crate::checkpoint_cmd::dispatch(rest),
         "compare" => crate::compare_cmd::run(&args::parse(rest, &["models", "max-steps", "mem"], &["json"])?),
         "disasm" => disasm(&args::parse(rest, &[], &[])?),
         "asm" => asm(&args::parse(rest, &["o"], &[])?),
@@ -41,13 +44,22 @@ pub fn dispatch(argv: &[String]) -> Result<u8, Failure> {
             println!("{USAGE}");
             Ok(0)
         }
-        other => Err(Failure::input(format!("unknown command `{other}`\n{USAGE}"))),
+        other => Err(Failure::input(format!("unknown command `{}`\n{USAGE}", args::safe(other)))),
     }
+}
+
+/// Largest program file read: a program must fit in the largest RAM (4096 MiB) above 0x100000,
+/// and no source or binary of that size is useful; this keeps a mistaken argument cheap.
+pub const MAX_PROGRAM_FILE: u64 = 256 << 20;
+
+/// Reads a file of at most [`MAX_PROGRAM_FILE`] bytes (checked before reading it).
+fn read_program_file(path: &str) -> Result<Vec<u8>, Failure> {
+    crate::checkpoint_cmd::read_at_most(path, MAX_PROGRAM_FILE)
 }
 
 /// Reads a program file: `.asm` is assembled, anything else is a flat binary.
 pub fn load_program(path: &str) -> Result<Vec<u8>, Failure> {
-    let bytes = std::fs::read(path).map_err(|e| Failure::input(format!("cannot read {path}: {e}")))?;
+    let bytes = read_program_file(path)?;
     if path.ends_with(".asm") {
         let text = String::from_utf8(bytes).map_err(|_| Failure::input(format!("{path}: not UTF-8 text")))?;
         let a = nestscope_core::asm::assemble(&text).map_err(|e| Failure::input(format!("{path}: {e}")))?;
@@ -73,6 +85,16 @@ fn exec(a: &Args) -> Result<u8, Failure> {
     if save_at.is_some() != cp_file.is_some() {
         return Err(Failure::input("--save-at and --checkpoint go together"));
     }
+    if save_at.is_some() && a.value("migrate-at").is_some() {
+        return Err(Failure::input("--save-at cannot be combined with --migrate-at (save the run, or migrate it)"));
+    }
+    if a.value("migrate-at").is_none() {
+        for o in ["migrate-to", "restore-order"] {
+            if a.value(o).is_some() {
+                return Err(Failure::input(format!("--{o} needs --migrate-at")));
+            }
+        }
+    }
     let mut sim = Sim::new(&program, mem, model, &L0Config::default()).map_err(|e| Failure::input(format!("{path}: {e}")))?;
     if a.flag("pat-layers") {
         if save_at.is_some() || a.value("migrate-at").is_some() {
@@ -85,7 +107,7 @@ fn exec(a: &Args) -> Result<u8, Failure> {
     }
     if let (Some(step), Some(file)) = (save_at, cp_file) {
         let end = sim.run(step.min(max_steps)).map_err(|e| Failure::input(format!("{path}: {e}")))?;
-        std::fs::write(file, checkpoint::save_sim(&sim)).map_err(|e| Failure::input(format!("cannot write {file}: {e}")))?;
+        crate::checkpoint_cmd::write_atomically(file, &checkpoint::save(&sim, Some(&program)))?;
         return report_run(&sim, &end, a.flag("json"));
     }
     let end = sim.run(max_steps).map_err(|e| Failure::input(format!("{path}: {e}")))?;
@@ -104,8 +126,8 @@ pub fn report_run(sim: &Sim, end: &RunEnd, json: bool) -> Result<u8, Failure> {
 
 fn resume(a: &Args) -> Result<u8, Failure> {
     let path = a.one_file("CHECKPOINT")?;
-    let text = std::fs::read_to_string(path).map_err(|e| Failure::input(format!("cannot read {path}: {e}")))?;
-    let mut sim = checkpoint::load_sim(&text).map_err(|e| Failure::input(format!("{path}: {e}")))?;
+    let bytes = crate::checkpoint_cmd::read_bounded(path)?;
+    let mut sim = checkpoint::load_sim(&bytes).map_err(|e| Failure::input(format!("{path}: {e}")))?;
     let max_steps = a.number("max-steps")?.unwrap_or(DEFAULT_MAX_STEPS);
     let end = sim.run(max_steps).map_err(|e| Failure::input(format!("{path}: {e}")))?;
     report_run(&sim, &end, a.flag("json"))
@@ -131,19 +153,31 @@ fn print_human(m: &Machine, j: &serde_json::Value) {
 
 fn disasm(a: &Args) -> Result<u8, Failure> {
     let path = a.one_file("FILE.bin")?;
-    let bytes = std::fs::read(path).map_err(|e| Failure::input(format!("cannot read {path}: {e}")))?;
-    for (addr, b, text) in nestscope_core::asm::disassemble(&bytes, nestscope_core::machine::LOAD_ADDR) {
-        let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-        println!("{addr:#010x}  {hex:<30} {text}");
+    let bytes = read_program_file(path)?;
+    // One instruction at a time into a buffered stdout: memory stays that of the file.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut failed = None;
+    nestscope_core::asm::disassemble_each(&bytes, nestscope_core::machine::LOAD_ADDR, |addr, b, text| {
+        if failed.is_none() {
+            let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+            if let Err(e) = writeln!(out, "{addr:#010x}  {hex:<30} {text}") {
+                failed = Some(e);
+            }
+        }
+    });
+    match failed.map_or_else(|| out.flush(), Err) {
+        Ok(()) => Ok(0),
+        // `nestscope disasm … | head`: the reader left; nothing is wrong.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+        Err(e) => Err(Failure::input(format!("cannot write the listing: {e}"))),
     }
-    Ok(0)
 }
 
 fn asm(a: &Args) -> Result<u8, Failure> {
     let path = a.one_file("FILE.asm")?;
     let out = a.value("o").ok_or_else(|| Failure::input("asm needs -o FILE.bin"))?;
-    let text = std::fs::read_to_string(path).map_err(|e| Failure::input(format!("cannot read {path}: {e}")))?;
+    let text = String::from_utf8(read_program_file(path)?).map_err(|_| Failure::input(format!("{path}: not UTF-8 text")))?;
     let asm = nestscope_core::asm::assemble(&text).map_err(|e| Failure::input(format!("{path}: {e}")))?;
-    std::fs::write(out, &asm.bytes).map_err(|e| Failure::input(format!("cannot write {out}: {e}")))?;
+    crate::checkpoint_cmd::write_atomically(out, &asm.bytes)?;
     Ok(0)
 }

@@ -1,6 +1,7 @@
 //! `nestscope`: the headless command-line front end of nestscope-core (CONTRACT §3).
 mod args;
 mod bench_cmd;
+mod checkpoint_cmd;
 mod commands;
 mod compare_cmd;
 mod migrate_cmd;
@@ -35,7 +36,10 @@ fn main() -> ExitCode {
     match commands::dispatch(&argv) {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
-            eprintln!("nestscope: {}", f.message);
+            // Whatever a message quotes, no raw control byte reaches the terminal (the usage text
+            // after an unknown command keeps its line breaks).
+            let shown: String = f.message.chars().map(|c| if c.is_control() && c != '\n' { '?' } else { c }).collect();
+            eprintln!("nestscope: {shown}");
             ExitCode::from(f.status)
         }
     }

@@ -69,6 +69,6 @@ pub fn dispatch(argv: &[String]) -> Result<u8, Failure> {
             println!("scenarios: {passed} passed, {failed} failed");
             Ok(if failed == 0 { 0 } else { 1 })
         }
-        other => Err(Failure::input(format!("unknown scenario command `{other}`"))),
+        other => Err(Failure::input(format!("unknown scenario command `{}`", crate::args::safe(other)))),
     }
 }

@@ -1,52 +1,54 @@
 //! Benchmark bodies shared by the native bench (`core/benches/mips.rs`) and the wasm side:
 //! two endless loops (ALU-only and memory-heavy) and a MIPS helper.
 use crate::machine::{Machine, DEFAULT_MEM_MIB};
-use iced_x86::code_asm::*;
 
-fn assemble(f: impl FnOnce(&mut CodeAssembler) -> Result<(), IcedError>) -> Vec<u8> {
-    let mut a = CodeAssembler::new(64).expect("64-bit assembler");
-    f(&mut a).expect("benchmark program assembles");
-    a.assemble(crate::machine::LOAD_ADDR).expect("benchmark program encodes")
+fn assemble(src: &str) -> Vec<u8> {
+    crate::asm::assemble(src).expect("benchmark program assembles").bytes
 }
 
-/// An endless register-only loop: 8 instructions per iteration (ADD, XOR, SUB, SHL, IMUL, INC,
-/// CMP/Jcc pair), never stops on its own.
+/// Source of the endless register-only loop: 8 instructions per iteration (ADD, XOR, SUB, SHL,
+/// IMUL, INC, CMP/Jcc pair), never stops on its own. nasm syntax (a test checks the project's
+/// assembler gives nasm's bytes).
+pub const ALU_LOOP_SOURCE: &str = "bits 64
+org 0x100000
+  mov rbx, 0x12345678
+top:
+  add rax, rbx
+  xor rdx, rax
+  sub rbx, 3
+  shl rsi, 1
+  imul rdi, rdx, 5
+  inc rcx
+  cmp rcx, -1
+  jne top
+  hlt
+";
+
+/// Source of the endless memory loop: loads, stores and a read-modify-write over a 4 KiB buffer
+/// at 0x200000, 8 instructions per iteration.
+pub const MEM_LOOP_SOURCE: &str = "bits 64
+org 0x100000
+  mov rsi, 0x200000
+top:
+  mov rax, [rsi + rcx*8]
+  add [rsi + 8], rax
+  mov rdx, [rsi + 16]
+  mov [rsi + rcx*8 + 24], rdx
+  push rax
+  pop rdx
+  inc ecx
+  and ecx, 0x1ff
+  jmp top
+";
+
+/// The ALU loop (`ALU_LOOP_SOURCE`) assembled at the load address.
 pub fn alu_loop_program() -> Vec<u8> {
-    assemble(|a| {
-        let mut top = a.create_label();
-        a.mov(rbx, 0x1234_5678u64)?;
-        a.set_label(&mut top)?;
-        a.add(rax, rbx)?;
-        a.xor(rdx, rax)?;
-        a.sub(rbx, 3)?;
-        a.shl(rsi, 1)?;
-        a.imul_3(rdi, rdx, 5)?;
-        a.inc(rcx)?;
-        a.cmp(rcx, -1)?;
-        a.jne(top)?;
-        a.hlt()?;
-        Ok(())
-    })
+    assemble(ALU_LOOP_SOURCE)
 }
 
-/// An endless memory loop: loads, stores and a read-modify-write over a 4 KiB buffer at
-/// 0x200000, 8 instructions per iteration.
+/// The memory loop (`MEM_LOOP_SOURCE`) assembled at the load address.
 pub fn mem_loop_program() -> Vec<u8> {
-    assemble(|a| {
-        let mut top = a.create_label();
-        a.mov(rsi, 0x20_0000u64)?;
-        a.set_label(&mut top)?;
-        a.mov(rax, qword_ptr(rsi + rcx * 8))?;
-        a.add(qword_ptr(rsi + 8), rax)?;
-        a.mov(rdx, qword_ptr(rsi + 16))?;
-        a.mov(qword_ptr(rsi + rcx * 8 + 24), rdx)?;
-        a.push(rax)?;
-        a.pop(rdx)?;
-        a.inc(ecx)?;
-        a.and(ecx, 0x1ff)?;
-        a.jmp(top)?;
-        Ok(())
-    })
+    assemble(MEM_LOOP_SOURCE)
 }
 
 /// Runs `program` for `steps` steps and returns millions of instructions per second, timing

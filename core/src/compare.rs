@@ -21,7 +21,11 @@ pub struct Observation {
     /// Guest-physical byte address → value, for every byte written (below L1's RAM size).
     #[serde(skip)]
     pub writes: BTreeMap<u64, u8>,
-    pub console: String,
+    /// Console bytes written by this instruction, and the console's length after it: the runs
+    /// agreed on everything before, so this compares whole consoles in time proportional to the
+    /// new output, not to the console (which can be megabytes).
+    pub console_new: Vec<u8>,
+    pub console_len: usize,
     pub ended: Option<String>,
 }
 
@@ -80,6 +84,7 @@ fn end_text(sim: &Sim) -> Option<String> {
 /// Advances `sim` by one retired instruction and returns what its level observed.
 fn observe(sim: &mut Sim, l1_mem: u64) -> Result<Observation, CompareError> {
     let level = sim.level();
+    let console_before = sim.machine().console.len();
     let rip = sim.machine().cpu.regs.rip;
     let instruction = instruction_at(sim, rip);
     let start = sim.machine().steps;
@@ -108,12 +113,14 @@ fn observe(sim: &mut Sim, l1_mem: u64) -> Result<Observation, CompareError> {
         instruction,
         regs: m.cpu.regs.clone(),
         writes,
-        console: String::from_utf8_lossy(&m.console).into_owned(),
+        console_new: m.console.get(console_before..).unwrap_or_default().to_vec(),
+        console_len: m.console.len(),
         ended: end_text(sim),
     })
 }
 
-fn differences(a: &Observation, b: &Observation) -> Vec<String> {
+/// What differs; `consoles` are the two whole consoles, quoted only when they differ.
+fn differences(a: &Observation, b: &Observation, consoles: [&[u8]; 2]) -> Vec<String> {
     let mut d = Vec::new();
     if a.level != b.level || a.rip != b.rip {
         d.push(format!("executing: {} at {:#x} vs {} at {:#x}", a.level, a.rip, b.level, b.rip));
@@ -144,8 +151,9 @@ fn differences(a: &Observation, b: &Observation) -> Vec<String> {
     if mem_diffs > 16 {
         d.push(format!("… {} more bytes differ", mem_diffs - 16));
     }
-    if a.console != b.console {
-        d.push(format!("console: {:?} vs {:?}", a.console, b.console));
+    if a.console_len != b.console_len || a.console_new != b.console_new {
+        let text = |c: &[u8]| String::from_utf8_lossy(c).into_owned();
+        d.push(format!("console: {:?} vs {:?}", text(consoles[0]), text(consoles[1])));
     }
     if a.ended != b.ended {
         d.push(format!("run ended: {:?} vs {:?}", a.ended, b.ended));
@@ -166,7 +174,7 @@ pub fn compare(program: &[u8], models: [&str; 2], mem_mib: u64, max_steps: u64, 
     while steps < max_steps && a.machine().stopped.is_none() && b.machine().stopped.is_none() {
         let (oa, ob) = (observe(&mut a, l1_mem)?, observe(&mut b, l1_mem)?);
         steps += 1;
-        let d = differences(&oa, &ob);
+        let d = differences(&oa, &ob, [&a.machine().console, &b.machine().console]);
         if !d.is_empty() {
             divergence = Some(Divergence {
                 step: oa.step,

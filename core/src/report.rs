@@ -56,6 +56,11 @@ pub fn run_json_with_regs(m: &Machine, end: &RunEnd, r: &crate::cpu::Regs) -> Va
         "events": m.events.iter().take(MAX_EVENTS).map(event_json).collect::<Vec<_>>(),
         "events_total": m.events.len(),
     });
+    // `console` is text (CONTRACT §3): bytes that are not UTF-8 show as U+FFFD there. Such a
+    // console is also given exactly, as lowercase hex of every byte.
+    if std::str::from_utf8(&m.console).is_err() {
+        o["console_hex"] = Value::String(m.console.iter().map(|b| format!("{b:02x}")).collect());
+    }
     if let RunEnd::Stopped(Stop::Shutdown(why)) = end {
         o["shutdown_reason"] = Value::String(why.clone());
     }

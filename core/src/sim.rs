@@ -32,7 +32,10 @@ pub enum SimError {
 impl std::fmt::Display for SimError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            SimError::UnknownModel(m) => write!(f, "unknown model `{m}` (models: {})", MODELS.join(", ")),
+            SimError::UnknownModel(m) => {
+                let shown: String = m.chars().take(60).collect();
+                write!(f, "unknown model `{}` (models: {})", shown.escape_default(), MODELS.join(", "))
+            }
             SimError::Load(e) => write!(f, "{e}"),
         }
     }

@@ -82,16 +82,19 @@ test('Export and import a checkpoint; a corrupt file is refused and nothing is l
   await page.getByTestId('steps').filter({ hasText: 'steps: 3' }).waitFor();
   const ripAt3 = await rip(page);
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export checkpoint' }).click()]);
-  const saved = path.join(outDir, 'exported-checkpoint.json');
+  const saved = path.join(outDir, 'exported-checkpoint.nsc');
   await download.saveAs(saved);
-  const doc = JSON.parse(fs.readFileSync(saved, 'utf8'));
-  assert.equal(doc.format, 'nestscope-checkpoint');
-  assert.equal(doc.state.steps, 3);
+  const file = fs.readFileSync(saved);
+  assert.deepEqual([...file.subarray(0, 8)], [0x89, 0x4e, 0x53, 0x43, 0x0d, 0x0a, 0x1a, 0x0a], 'the v2 magic');
+  assert.equal(file.readUInt16LE(8), 2, 'format version 2');
+  assert.ok(file.length < 16 * 1024, `a small file (${file.length} bytes)`);
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.getByTestId('status').filter({ hasText: 'debug-exit' }).waitFor();
   // A corrupt file: refused with a message, the finished machine stays as it is.
-  const bad = path.join(outDir, 'corrupt-checkpoint.json');
-  fs.writeFileSync(bad, JSON.stringify({ ...doc, checksum: 'fnv1a64:0000000000000000' }));
+  const bad = path.join(outDir, 'corrupt-checkpoint.nsc');
+  const corrupt = Buffer.from(file);
+  corrupt[corrupt.length - 1] ^= 1;
+  fs.writeFileSync(bad, corrupt);
   await page.getByTestId('import').setInputFiles(bad);
   await page.getByTestId('checkpoint-message').filter({ hasText: 'import refused' }).waitFor();
   assert.match(await page.getByTestId('checkpoint-message').innerText(), /checksum mismatch/);
@@ -251,11 +254,10 @@ test('Model selector: kvm-merged runs L1 under L0; vmcb01/vmcb02; a kvm checkpoi
   assert.match(await walk.getByTestId('provenance').innerText(), /Table 15-19/);
   const steps = Number((await page.getByTestId('steps').innerText()).replace('steps: ', ''));
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export checkpoint' }).click()]);
-  const saved = path.join(outDir, 'kvm-checkpoint.json');
+  const saved = path.join(outDir, 'kvm-checkpoint.nsc');
   await download.saveAs(saved);
-  const doc = JSON.parse(fs.readFileSync(saved, 'utf8'));
-  assert.equal(doc.state.model, 'kvm-merged');
-  assert.ok(doc.state.l0, 'the L0 state is in the checkpoint');
+  assert.equal(fs.readFileSync(saved).readUInt16LE(8), 2, 'a v2 file');
+  // Its model and L0 state are checked below: it restores as kvm-merged, in L2.
   await page.screenshot({ path: path.join(outDir, 'kvm-l2.png'), fullPage: true });
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.getByTestId('status').filter({ hasText: 'debug-exit, code 0' }).waitFor();

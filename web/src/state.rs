@@ -96,8 +96,8 @@ pub enum Action {
     SelectModel(String),
     Pause,
     Reset,
-    /// The text of a checkpoint file the user picked.
-    Import(String),
+    /// The bytes of a checkpoint file the user picked (v2 `.nsc`, or a v1 JSON document).
+    Import(Vec<u8>),
     SelectScenario(usize),
     /// The editor text changed (already autosaved by the editor).
     Edit(String),
@@ -213,9 +213,10 @@ impl Session {
         self.sim = Rc::new(RefCell::new(sim));
     }
 
-    /// The checkpoint document of the current run (a kvm-* run keeps its L0 state).
-    pub fn export(&self) -> String {
-        checkpoint::save_sim(&self.sim.borrow())
+    /// The checkpoint file (v2) of the current run (a kvm-* run keeps its L0 state); it records
+    /// the loaded program, against which its memory is deduplicated.
+    pub fn export(&self) -> Vec<u8> {
+        checkpoint::save(&self.sim.borrow(), Some(&self.program))
     }
 
     /// The step budget of a run: for the scenario's own program its `max_steps` (where the
@@ -404,17 +405,27 @@ impl Reducible for Session {
                 s.message = None;
                 Rc::new(s)
             }
-            Action::Import(text) => {
+            Action::Import(bytes) => {
                 let mut s = self.next(false);
-                match checkpoint::load_sim(&text) {
-                    Ok(sim) => {
+                // Parsed and checked completely before anything of the session changes.
+                match checkpoint::load(&bytes) {
+                    Ok(checkpoint::Loaded { sim, program, .. }) => {
                         let (model, steps) = (sim.model_name().to_string(), sim.machine().steps);
                         s.model = model.clone();
                         // The scenario's expectations apply if the checkpoint runs its program.
-                        s.catalog_program = sc_program(s.scenario()).is_some_and(|p| {
-                            let mut b = vec![0u8; p.len()];
-                            sim.machine().mem.read(Hpa(LOAD_ADDR), &mut b).is_ok() && b == p
+                        s.catalog_program = sc_program(s.scenario()).is_some_and(|p| match &program {
+                            Some(recorded) => *recorded == p,
+                            None => {
+                                let mut b = vec![0u8; p.len()];
+                                sim.machine().mem.read(Hpa(LOAD_ADDR), &mut b).is_ok() && b == p
+                            }
                         });
+                        if let Some(p) = program {
+                            if *s.program != p {
+                                s.program = Rc::new(p);
+                                s.program_gen += 1;
+                            }
+                        }
                         s.set_sim(sim);
                         s.message = Some(format!("imported a {model} checkpoint at step {steps}"));
                     }

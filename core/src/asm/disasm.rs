@@ -7,6 +7,14 @@ use iced_x86::{Code, Decoder, DecoderOptions, Formatter, Instruction, IntelForma
 /// Returns `(address, instruction bytes, text)` per instruction; undecodable bytes come out
 /// as `db 0x..` entries one byte at a time.
 pub fn disassemble(bytes: &[u8], origin: u64) -> Vec<(u64, Vec<u8>, String)> {
+    let mut out = Vec::new();
+    disassemble_each(bytes, origin, |addr, b, text| out.push((addr, b.to_vec(), text.to_string())));
+    out
+}
+
+/// The same listing handed to `each` one instruction at a time (memory stays constant however
+/// long the input is).
+pub fn disassemble_each(bytes: &[u8], origin: u64, mut each: impl FnMut(u64, &[u8], &str)) {
     let mut fmt = IntelFormatter::new();
     let o = fmt.options_mut();
     o.set_uppercase_all(false);
@@ -21,7 +29,6 @@ pub fn disassemble(bytes: &[u8], origin: u64) -> Vec<(u64, Vec<u8>, String)> {
     o.set_small_hex_numbers_in_decimal(false);
     o.set_memory_size_options(iced_x86::MemorySizeOptions::Always);
 
-    let mut out = Vec::new();
     let mut decoder = Decoder::with_ip(64, bytes, origin, DecoderOptions::NONE);
     let mut text = String::new();
     while decoder.can_decode() {
@@ -30,11 +37,7 @@ pub fn disassemble(bytes: &[u8], origin: u64) -> Vec<(u64, Vec<u8>, String)> {
         let len = ins.len();
         if ins.is_invalid() || len == 0 {
             let b = bytes[pos];
-            out.push((
-                origin.wrapping_add(pos as u64),
-                vec![b],
-                format!("db 0x{b:02x}"),
-            ));
+            each(origin.wrapping_add(pos as u64), &bytes[pos..pos + 1], &format!("db 0x{b:02x}"));
             // Resynchronise one byte later.
             if decoder.set_position(pos + 1).is_err() {
                 break;
@@ -44,13 +47,8 @@ pub fn disassemble(bytes: &[u8], origin: u64) -> Vec<(u64, Vec<u8>, String)> {
         }
         text.clear();
         fmt.format(&ins, &mut text);
-        out.push((
-            ins.ip(),
-            bytes[pos..pos + len].to_vec(),
-            nasm_style(&ins, &text),
-        ));
+        each(ins.ip(), &bytes[pos..pos + len], &nasm_style(&ins, &text));
     }
-    out
 }
 
 /// Adjust iced's Intel text so NASM (and our assembler) reads it back as the same encoding.

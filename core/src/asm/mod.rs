@@ -20,7 +20,7 @@ pub mod disasm;
 #[cfg(test)]
 mod tests;
 
-pub use disasm::disassemble;
+pub use disasm::{disassemble, disassemble_each};
 
 use std::collections::BTreeMap;
 use std::fmt;

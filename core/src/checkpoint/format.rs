@@ -1,12 +1,20 @@
-//! The checkpoint envelope: format name, version, checksum, and the encodings it uses (base64 for
-//! bytes). Errors name what is wrong so the CLI and the UI can say it in one line.
-use serde::{Deserialize, Serialize};
+//! The checkpoint formats' shared parts: the one format version constant, the error type (one line,
+//! naming the field, never echoing raw control bytes), v1's JSON envelope and FNV checksum (read
+//! only, for files written before v2), and the base64 encoding of bytes inside JSON records.
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 pub const FORMAT_NAME: &str = "nestscope-checkpoint";
-/// The one format version constant. Fixtures of every version live in
-/// `core/tests/data/checkpoint/v<N>/` and must keep loading.
-pub const FORMAT_VERSION: u32 = 1;
+/// The one format version constant: what this build writes. Fixtures of every version live in
+/// `core/tests/data/checkpoint/v<N>/` and must keep loading (v1 JSON is converted on load).
+pub const FORMAT_VERSION: u32 = 2;
+/// Largest RAM a checkpoint may declare (the machine's own limit, `--mem`).
+pub const MAX_MEM_MIB: u64 = 4096;
+/// Largest v1 (JSON) file read: base64 makes every page 5.5 KB, so this is about 190 MiB of pages.
+pub const MAX_V1_BYTES: usize = 256 << 20;
+
+/// Longest message text (a parser's message may quote input).
+const MAX_MESSAGE_CHARS: usize = 300;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CheckpointError {
@@ -14,26 +22,78 @@ pub enum CheckpointError {
     NotACheckpoint,
     UnsupportedVersion { found: u32 },
     ChecksumMismatch { stored: String, computed: String },
+    /// The file ends before `what` does.
+    Truncated { what: String, have: u64, need: u64 },
+    /// A value that is out of range or inconsistent, with the field it is in.
+    Field { field: String, why: String },
+    TooLarge { bytes: u64, max: u64 },
     Invalid(String),
+}
+
+/// `s` made safe for a one-line message: control characters and non-ASCII escaped, at most 40
+/// characters shown.
+pub fn quote(s: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i == 40 {
+            out.push('…');
+            break;
+        }
+        if c.is_ascii_graphic() || c == ' ' {
+            out.push(c);
+        } else {
+            out.extend(c.escape_default());
+        }
+    }
+    format!("`{out}`")
 }
 
 impl fmt::Display for CheckpointError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CheckpointError::NotJson(e) => write!(f, "invalid checkpoint: not JSON ({e})"),
-            CheckpointError::NotACheckpoint => write!(f, "invalid checkpoint: not a {FORMAT_NAME} document"),
+        let text = match self {
+            CheckpointError::NotJson(e) => format!("not JSON ({e})"),
+            CheckpointError::NotACheckpoint => format!("not a {FORMAT_NAME} file"),
             CheckpointError::UnsupportedVersion { found } => {
-                write!(f, "invalid checkpoint: format version {found} is not supported (this build reads 1..={FORMAT_VERSION})")
+                format!("format version {found} is not supported (this build reads 1..={FORMAT_VERSION})")
             }
-            CheckpointError::ChecksumMismatch { stored, computed } => {
-                write!(f, "invalid checkpoint: checksum mismatch (stored {stored}, content hashes to {computed}); the file is corrupt or was edited")
-            }
-            CheckpointError::Invalid(why) => write!(f, "invalid checkpoint: {why}"),
+            CheckpointError::ChecksumMismatch { stored, computed } => format!(
+                "checksum mismatch (stored {}, content hashes to {computed}); the file is corrupt or was edited",
+                quote(stored)
+            ),
+            CheckpointError::Truncated { what, have, need } => format!("truncated: the {what} needs {need} bytes, the file has {have}"),
+            CheckpointError::Field { field, why } => format!("{field}: {why}"),
+            CheckpointError::TooLarge { bytes, max } => format!("the file is {bytes} bytes, more than the {max} bytes a checkpoint may have"),
+            CheckpointError::Invalid(why) => why.clone(),
+        };
+        // Whatever a message quotes, it stays one line of printable text.
+        let mut line: String = text.chars().take(MAX_MESSAGE_CHARS).map(|c| if c.is_control() { ' ' } else { c }).collect();
+        if text.chars().nth(MAX_MESSAGE_CHARS).is_some() {
+            line.push('…');
         }
+        write!(f, "invalid checkpoint: {line}")
     }
 }
 
 impl std::error::Error for CheckpointError {}
+
+/// Bytes inside a JSON record: base64 (RFC 4648, standard alphabet, padded).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Bytes(pub Vec<u8>);
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use base64::Engine;
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Bytes, D::Error> {
+        use base64::Engine;
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD.decode(s.as_bytes()).map(Bytes).map_err(|_| serde::de::Error::custom("bad base64 data"))
+    }
+}
 
 /// The outer document.
 #[derive(Serialize, Deserialize)]
@@ -45,7 +105,7 @@ pub struct Envelope {
     pub state: serde_json::Value,
 }
 
-/// FNV-1a 64 — detects accidental corruption and hand edits (not a security measure).
+/// FNV-1a 64 (v1's checksum, kept to read v1 files) — detects accidental corruption and hand edits (not a security measure).
 pub fn fnv1a64(data: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in data {
@@ -59,58 +119,6 @@ pub fn checksum_of(state: &serde_json::Value) -> String {
     format!("fnv1a64:{:016x}", fnv1a64(state.to_string().as_bytes()))
 }
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-pub fn base64_encode(data: &[u8]) -> String {
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(B64[(n >> (18 - 6 * i)) as usize & 63] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-pub fn base64_decode(s: &str) -> Result<Vec<u8>, CheckpointError> {
-    let bad = || CheckpointError::Invalid("bad base64 data".into());
-    let s = s.as_bytes();
-    if !s.len().is_multiple_of(4) {
-        return Err(bad());
-    }
-    let mut out = Vec::with_capacity(s.len() / 4 * 3);
-    for chunk in s.chunks(4) {
-        let mut n = 0u32;
-        let mut pad = 0;
-        for (i, &c) in chunk.iter().enumerate() {
-            let v = match c {
-                b'A'..=b'Z' => c - b'A',
-                b'a'..=b'z' => c - b'a' + 26,
-                b'0'..=b'9' => c - b'0' + 52,
-                b'+' => 62,
-                b'/' => 63,
-                b'=' if i >= 2 => {
-                    pad += 1;
-                    0
-                }
-                _ => return Err(bad()),
-            };
-            if pad > 0 && c != b'=' {
-                return Err(bad());
-            }
-            n = n << 6 | v as u32;
-        }
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&bytes[..3 - pad]);
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,15 +126,24 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
-    fn base64_matches_rfc4648_vectors() {
+    fn bytes_are_rfc4648_base64_in_json() {
         // RFC 4648 §10 test vectors.
-        for (raw, enc) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")] {
-            assert_eq!(base64_encode(raw.as_bytes()), enc);
-            assert_eq!(base64_decode(enc).unwrap(), raw.as_bytes());
+        for (raw, enc) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foob", "Zm9vYg=="), ("foobar", "Zm9vYmFy")] {
+            assert_eq!(serde_json::to_string(&Bytes(raw.into())).unwrap(), format!("\"{enc}\""));
+            assert_eq!(serde_json::from_str::<Bytes>(&format!("\"{enc}\"")).unwrap().0, raw.as_bytes());
         }
-        assert!(base64_decode("Zm9").is_err());
-        assert!(base64_decode("Z!9v").is_err());
-        assert!(base64_decode("Zg=v").is_err());
+        for bad in ["\"Zm9\"", "\"Z!9v\"", "\"Zg=v\""] {
+            assert!(serde_json::from_str::<Bytes>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn messages_stay_one_line_without_control_bytes() {
+        let e = CheckpointError::ChecksumMismatch { stored: "fnv\nsecond\x1b[31m".into(), computed: "x".into() };
+        let t = e.to_string();
+        assert!(!t.chars().any(|c| c.is_control()), "{t:?}");
+        assert!(t.contains("fnv\\nsecond\\u{1b}[31m"), "{t}");
+        assert!(quote(&"a".repeat(1000)).len() < 50);
     }
 
     #[test]

@@ -1,8 +1,55 @@
-//! Checkpoints: a whole machine saved to a self-describing, versioned JSON document that people
-//! share, and loaded back with clear errors for anything corrupt or foreign.
+//! Checkpoints: a whole run saved to a compact, versioned file that people share (v2, `.nsc`:
+//! container.rs + v2.rs), and loaded back — v1 JSON documents too — with a one-line error naming
+//! the field for anything corrupt, foreign or hostile (validate.rs).
+pub mod container;
 pub mod format;
+pub mod inspect;
 pub mod persist;
 pub mod state;
+pub mod v2;
+pub mod validate;
 
 pub use format::{CheckpointError, FORMAT_NAME, FORMAT_VERSION};
-pub use persist::{load, load_sim, save, save_sim};
+pub use persist::save_v1;
+
+use crate::sim::Sim;
+
+/// A loaded checkpoint.
+pub struct Loaded {
+    pub sim: Sim,
+    /// The program image the run started from, when the file records it (v2 written with it).
+    pub program: Option<Vec<u8>>,
+    /// The format version of the file (1: converted from JSON on load).
+    pub version: u32,
+}
+
+/// A v2 file of the run; `program` is the image it started from (memory is deduplicated against
+/// it; without it only the CONTRACT tables and L0's layout serve as the base).
+pub fn save(sim: &Sim, program: Option<&[u8]>) -> Vec<u8> {
+    v2::save(sim, program)
+}
+
+/// Loads a checkpoint of any supported version (v2 container, or a v1 JSON document).
+pub fn load(file: &[u8]) -> Result<Loaded, CheckpointError> {
+    if container::is_container(file) {
+        let (sim, program) = v2::load(file)?;
+        return Ok(Loaded { sim, program, version: 2 });
+    }
+    let first = file.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return Err(CheckpointError::NotACheckpoint);
+    }
+    if file.len() > format::MAX_V1_BYTES {
+        return Err(CheckpointError::TooLarge { bytes: file.len() as u64, max: format::MAX_V1_BYTES as u64 });
+    }
+    let text = std::str::from_utf8(file).map_err(|e| CheckpointError::NotJson(e.to_string()))?;
+    let rec = persist::parse_v1(text)?;
+    validate::record(&rec)?;
+    let mem = persist::v1_memory(&rec)?;
+    Ok(Loaded { sim: persist::sim_from_record(&rec, mem)?, program: None, version: 1 })
+}
+
+/// Loads a checkpoint of any version and returns the run.
+pub fn load_sim(file: &[u8]) -> Result<Sim, CheckpointError> {
+    load(file).map(|l| l.sim)
+}

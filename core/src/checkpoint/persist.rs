@@ -1,4 +1,4 @@
-//! Conversion between the live machine and the persisted records, and `save` / `load`.
+//! Conversion between the live machine and the persisted records, and v1 (JSON) `save` / `load`.
 use super::format::*;
 use super::state::*;
 use crate::cpu::msr::MsrState;
@@ -6,7 +6,7 @@ use crate::cpu::{DescTable, Segment};
 use crate::machine::{Machine, Stop};
 use crate::sim::Sim;
 use crate::mem::phys::PAGE_SIZE;
-use crate::mem::Hpa;
+use crate::mem::{Hpa, PhysMem};
 use crate::trace::{Event, EventKind, Level};
 
 fn seg(s: &Segment) -> SegmentRecord {
@@ -30,19 +30,20 @@ fn unlevel(s: &str) -> Result<Level, CheckpointError> {
         "L0" => Ok(Level::L0),
         "L1" => Ok(Level::L1),
         "L2" => Ok(Level::L2),
-        _ => Err(CheckpointError::Invalid(format!("unknown level `{s}` in an event"))),
+        _ => Err(CheckpointError::Invalid(format!("events: unknown level {}", quote(s)))),
     }
 }
 
-/// The persisted form of a machine.
-pub fn to_record(m: &Machine, model: &str) -> MachineRecord {
+/// The persisted form of a machine; `pages`: v1's list of every non-zero page (v2 stores memory
+/// apart, see v2.rs).
+pub fn to_record(m: &Machine, model: &str, pages: bool) -> MachineRecord {
     let c = &m.cpu;
     let r = &c.msr;
     MachineRecord {
         model: model.to_string(),
         mem_mib: m.mem.size() >> 20,
         steps: m.steps,
-        console: base64_encode(&m.console),
+        console: Bytes(m.console.clone()),
         stopped: m.stopped.as_ref().map(|s| match s {
             Stop::Halt => StopRecord::Halt,
             Stop::DebugExit(code) => StopRecord::DebugExit { code: *code },
@@ -107,20 +108,19 @@ pub fn to_record(m: &Machine, model: &str) -> MachineRecord {
                 tsc_offset: r.tsc_offset,
             },
         },
-        pages: m
-            .mem
-            .pages()
-            .filter(|(_, p)| p.iter().any(|&b| b != 0))
-            .map(|(pn, p)| PageRecord { page: pn, data: base64_encode(p) })
-            .collect(),
+        pages: if pages {
+            m.mem.pages().filter(|(_, p)| p.iter().any(|&b| b != 0)).map(|(pn, p)| PageRecord { page: pn, data: Bytes(p.to_vec()) }).collect()
+        } else {
+            Vec::new()
+        },
         svm: Some(m.svm.clone()),
         l0: None,
     }
 }
 
 /// The persisted form of a run under any model.
-pub fn sim_record(sim: &Sim) -> MachineRecord {
-    let mut rec = to_record(sim.machine(), sim.model_name());
+pub fn sim_record(sim: &Sim, pages: bool) -> MachineRecord {
+    let mut rec = to_record(sim.machine(), sim.model_name(), pages);
     if let Sim::Kvm(k) = sim {
         rec.l0 = Some(L0Record {
             design: k.design,
@@ -138,21 +138,22 @@ pub fn sim_record(sim: &Sim) -> MachineRecord {
     rec
 }
 
-/// Rebuilds a run under any model from its record.
-pub fn sim_from_record(rec: &MachineRecord) -> Result<Sim, CheckpointError> {
-    let m = from_record(rec)?;
+/// Rebuilds a run under any model from its (validated, see validate.rs) record and its RAM.
+pub fn sim_from_record(rec: &MachineRecord, mem: PhysMem) -> Result<Sim, CheckpointError> {
+    super::validate::record(rec)?;
+    let m = from_record(rec, mem)?;
     match &rec.l0 {
         None => {
             if crate::svm::SvmModel::from_name(&rec.model).is_none() {
-                return Err(CheckpointError::Invalid(format!("model `{}` needs an `l0` section", rec.model)));
+                return Err(CheckpointError::Field { field: "l0".into(), why: format!("model {} needs an `l0` section", quote(&rec.model)) });
             }
             Ok(Sim::Hw(m))
         }
         Some(l) => {
             if l.design.name() != rec.model {
-                return Err(CheckpointError::Invalid(format!("model `{}` but L0 design `{}`", rec.model, l.design.name())));
+                return Err(CheckpointError::Field { field: "l0.design".into(), why: format!("{} but the model is {}", l.design.name(), quote(&rec.model)) });
             }
-            let layout = crate::hv::layout::Layout::new(l.l1_mem_mib << 20);
+            let layout = crate::hv::layout::Layout::new(l.l1_mem_mib << 20); // bounded by validate::record
             if layout.host_mem != m.mem.size() {
                 return Err(CheckpointError::Invalid(format!(
                     "L1 memory {} MiB does not match host memory {} MiB",
@@ -179,20 +180,38 @@ pub fn sim_from_record(rec: &MachineRecord) -> Result<Sim, CheckpointError> {
     }
 }
 
-/// Rebuilds a live machine from its record. Caches (TLB, decoded instructions) start empty.
-pub fn from_record(rec: &MachineRecord) -> Result<Machine, CheckpointError> {
-    let inv = |s: String| CheckpointError::Invalid(s);
-    let mut m = Machine::new(&[0x90], rec.mem_mib).map_err(|e| inv(format!("mem_mib: {e}")))?;
-    // Machine::new laid out the CONTRACT tables; a checkpoint replaces all of RAM.
-    m.mem = crate::mem::PhysMem::new(rec.mem_mib << 20);
-    for p in &rec.pages {
-        let data = base64_decode(&p.data)?;
-        if data.len() != PAGE_SIZE {
-            return Err(inv(format!("page {:#x} has {} bytes, not {PAGE_SIZE}", p.page, data.len())));
-        }
-        let addr = p.page.checked_mul(PAGE_SIZE as u64).ok_or_else(|| inv(format!("page number {:#x}", p.page)))?;
-        m.mem.write(Hpa(addr), &data).map_err(|_| inv(format!("page {:#x} lies outside {} MiB of RAM", p.page, rec.mem_mib)))?;
+/// v1's RAM: the record's page list (each page once, inside RAM, 4096 bytes).
+pub fn v1_memory(rec: &MachineRecord) -> Result<PhysMem, CheckpointError> {
+    let inv = |s: String| CheckpointError::Field { field: "pages".into(), why: s };
+    if !(2..=MAX_MEM_MIB).contains(&rec.mem_mib) {
+        return Err(CheckpointError::Field { field: "mem_mib".into(), why: format!("{} is not 2..={MAX_MEM_MIB}", rec.mem_mib) });
     }
+    let mut mem = PhysMem::new(rec.mem_mib << 20);
+    let mut last = None;
+    for p in &rec.pages {
+        if p.data.0.len() != PAGE_SIZE {
+            return Err(inv(format!("page {:#x} has {} bytes, not {PAGE_SIZE}", p.page, p.data.0.len())));
+        }
+        if last.is_some_and(|l| p.page <= l) {
+            return Err(inv(format!("page {:#x} is out of order or repeated", p.page)));
+        }
+        last = Some(p.page);
+        let addr = p.page.checked_mul(PAGE_SIZE as u64).ok_or_else(|| inv(format!("page number {:#x}", p.page)))?;
+        mem.write(Hpa(addr), &p.data.0).map_err(|_| inv(format!("page {:#x} lies outside {} MiB of RAM", p.page, rec.mem_mib)))?;
+    }
+    Ok(mem)
+}
+
+/// Rebuilds a live machine from its record and RAM. Caches (TLB, decoded instructions) start
+/// empty.
+pub fn from_record(rec: &MachineRecord, mem: PhysMem) -> Result<Machine, CheckpointError> {
+    let inv = |s: String| CheckpointError::Invalid(s);
+    if mem.size() != rec.mem_mib << 20 {
+        return Err(CheckpointError::Field { field: "mem_mib".into(), why: format!("{} MiB but the memory holds {} bytes", rec.mem_mib, mem.size()) });
+    }
+    let mut m = Machine::new(&[0x90], rec.mem_mib).map_err(|e| CheckpointError::Field { field: "mem_mib".into(), why: e.to_string() })?;
+    // Machine::new laid out the CONTRACT tables; a checkpoint replaces all of RAM.
+    m.mem = mem;
     let c = &rec.cpu;
     let cpu = &mut m.cpu;
     cpu.regs.gpr = c.gpr;
@@ -206,9 +225,6 @@ pub fn from_record(rec: &MachineRecord) -> Result<Machine, CheckpointError> {
     cpu.ctl.efer = c.efer;
     cpu.ctl.dr = c.dr;
     cpu.pat = c.pat;
-    if c.cpl > 3 {
-        return Err(inv(format!("cpl {} is not 0..=3", c.cpl)));
-    }
     cpu.cpl = c.cpl;
     let r = &c.msr;
     cpu.msr = MsrState {
@@ -230,7 +246,7 @@ pub fn from_record(rec: &MachineRecord) -> Result<Machine, CheckpointError> {
         tsc_offset: r.tsc_offset,
     };
     m.steps = rec.steps;
-    m.console = base64_decode(&rec.console)?;
+    m.console = rec.console.0.clone();
     m.stopped = rec.stopped.as_ref().map(|s| match s {
         StopRecord::Halt => Stop::Halt,
         StopRecord::DebugExit { code } => Stop::DebugExit(*code),
@@ -244,7 +260,7 @@ pub fn from_record(rec: &MachineRecord) -> Result<Machine, CheckpointError> {
                 kind: match e.kind.as_str() {
                     "vmrun" => EventKind::Vmrun,
                     "vmexit" => EventKind::Vmexit,
-                    k => return Err(inv(format!("unknown event kind `{k}`"))),
+                    k => return Err(inv(format!("events: unknown kind {}", quote(k)))),
                 },
                 from: unlevel(&e.from)?,
                 to: unlevel(&e.to)?,
@@ -255,7 +271,10 @@ pub fn from_record(rec: &MachineRecord) -> Result<Machine, CheckpointError> {
             })
         })
         .collect::<Result<_, _>>()?;
-    let total = rec.events_total.map_or(kept.len(), |t| t as usize);
+    let total = match rec.events_total {
+        None => kept.len(),
+        Some(t) => usize::try_from(t).map_err(|_| inv(format!("events_total: {t} is too large")))?,
+    };
     m.events = crate::trace::EventLog::from_kept(kept, total).map_err(|e| inv(format!("events: {e}")))?;
     if let Some(svm) = &rec.svm {
         m.svm = svm.clone();
@@ -264,51 +283,46 @@ pub fn from_record(rec: &MachineRecord) -> Result<Machine, CheckpointError> {
     Ok(m)
 }
 
-/// Serializes a machine into a checkpoint document.
-pub fn save(m: &Machine, model: &str) -> String {
-    envelope(&to_record(m, model))
-}
-
-/// Serializes a run under any model into a checkpoint document.
-pub fn save_sim(sim: &Sim) -> String {
-    envelope(&sim_record(sim))
-}
-
-fn envelope(rec: &MachineRecord) -> String {
-    let state = serde_json::to_value(rec).expect("records serialize");
-    let env = Envelope {
-        format: FORMAT_NAME.into(),
-        version: FORMAT_VERSION,
-        checksum: checksum_of(&state),
-        state,
-    };
+/// Serializes a run under any model into a v1 checkpoint document (JSON; for comparison and for
+/// v1 fixtures: this build writes v2, see v2.rs).
+pub fn save_v1(sim: &Sim) -> String {
+    let state = serde_json::to_value(sim_record(sim, true)).expect("records serialize");
+    let env = Envelope { format: FORMAT_NAME.into(), version: 1, checksum: checksum_of(&state), state };
     serde_json::to_string_pretty(&env).expect("envelope serializes")
 }
 
-/// Parses and validates a checkpoint document of a run under any model.
-pub fn load_sim(text: &str) -> Result<Sim, CheckpointError> {
-    sim_from_record(&parse_record(text)?)
+/// A v1 document read strictly: duplicate keys are refused (serde's derive does that; a
+/// `serde_json::Value` would keep the last one silently).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StrictEnvelope {
+    #[allow(dead_code)]
+    format: String,
+    #[allow(dead_code)]
+    version: u32,
+    #[allow(dead_code)]
+    checksum: String,
+    state: MachineRecord,
 }
 
-/// Parses and validates a checkpoint document; returns the machine and its model name.
-pub fn load(text: &str) -> Result<(Machine, String), CheckpointError> {
-    let rec = parse_record(text)?;
-    let m = from_record(&rec)?;
-    Ok((m, rec.model))
-}
-
-fn parse_record(text: &str) -> Result<MachineRecord, CheckpointError> {
+/// Parses and checks a v1 document (checksum first) into its record.
+pub fn parse_v1(text: &str) -> Result<MachineRecord, CheckpointError> {
+    if text.len() > MAX_V1_BYTES {
+        return Err(CheckpointError::TooLarge { bytes: text.len() as u64, max: MAX_V1_BYTES as u64 });
+    }
     let v: serde_json::Value = serde_json::from_str(text).map_err(|e| CheckpointError::NotJson(e.to_string()))?;
     if v.get("format").and_then(|f| f.as_str()) != Some(FORMAT_NAME) {
         return Err(CheckpointError::NotACheckpoint);
     }
     let env: Envelope = serde_json::from_value(v).map_err(|e| CheckpointError::Invalid(e.to_string()))?;
-    if env.version == 0 || env.version > FORMAT_VERSION {
+    if env.version != 1 {
         return Err(CheckpointError::UnsupportedVersion { found: env.version });
     }
     let computed = checksum_of(&env.state);
     if computed != env.checksum {
         return Err(CheckpointError::ChecksumMismatch { stored: env.checksum, computed });
     }
-    serde_json::from_value(env.state).map_err(|e| CheckpointError::Invalid(e.to_string()))
+    drop(env);
+    let strict: StrictEnvelope = serde_json::from_str(text).map_err(|e| CheckpointError::Invalid(e.to_string()))?;
+    Ok(strict.state)
 }

@@ -10,8 +10,8 @@ pub struct MachineRecord {
     pub mem_mib: u64,
     /// Retired instructions since the program's start.
     pub steps: u64,
-    /// Console bytes (base64).
-    pub console: String,
+    /// Console bytes (base64 in JSON).
+    pub console: super::format::Bytes,
     pub stopped: Option<StopRecord>,
     /// The kept events (trace/log.rs): all of them, or the first 10 000 and the last 10 000.
     pub events: Vec<EventRecord>,
@@ -19,7 +19,8 @@ pub struct MachineRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events_total: Option<u64>,
     pub cpu: CpuRecord,
-    /// Every RAM page that is not all zero.
+    /// v1: every RAM page that is not all zero. v2: empty (memory is the payload's page section).
+    #[serde(default)]
     pub pages: Vec<PageRecord>,
     /// The processor's SVM state (GIF, a running guest and its host save). Absent in files written
     /// before the SVM model existed, which had none to save.
@@ -138,6 +139,6 @@ pub struct MsrRecord {
 pub struct PageRecord {
     /// Physical page number (address >> 12).
     pub page: u64,
-    /// 4096 bytes, base64.
-    pub data: String,
+    /// 4096 bytes (base64 in JSON).
+    pub data: super::format::Bytes,
 }

@@ -55,7 +55,7 @@ impl ShadowNpt {
         self.protected.clear();
         self.rmap.clear();
         self.used = 0;
-        self.zaps += 1;
+        self.zaps = self.zaps.saturating_add(1);
     }
 
     /// Write-protects L1 page `gpa_page` (an L1 NPT table page) in L0's NPT and in the shadow.
@@ -94,7 +94,7 @@ impl ShadowNpt {
         let leaf = page | NPT_PRU & !(if w { 0 } else { RW }) | if nx { NX } else { 0 };
         let _ = mem.write_u64(Hpa(ea), leaf);
         self.rmap.entry(page).or_default().push(ea);
-        self.fills += 1;
+        self.fills = self.fills.saturating_add(1);
         true
     }
 }

@@ -31,7 +31,7 @@ impl EventLog {
             }
             self.tail.push_back(e);
         }
-        self.total += 1;
+        self.total = self.total.saturating_add(1);
     }
 
     /// Events of the whole run, kept or not.

@@ -1,0 +1,27 @@
+; String-op loop (no REP prefix, so every instruction is one step on every engine):
+; 9 instructions per iteration (MOV MOV MOVSQ MOVSQ LODSD STOSD CMPSB DEC JNZ).
+; iteration: 9 instructions (read by scripts/bench-against.sh and core/tests/bench_programs.rs)
+; nasm -f bin -DITERS=N: a CONTRACT program that runs N iterations, prints "0" (port 0xE9) and
+; ends with OUT 0xF4 (debug exit 0), then UD2: with IDT limit 0 that triple-faults an engine
+; without a debug-exit device (Bochs).
+bits 64
+org 0x100000
+%ifndef ITERS
+%define ITERS 1000
+%endif
+  mov ecx, ITERS
+top:
+  mov esi, 0x200000
+  mov edi, 0x210000
+  movsq
+  movsq
+  lodsd
+  stosd
+  cmpsb
+  dec ecx
+  jnz top
+  mov al, '0'                  ; success: '0' on the console, debug exit 0
+  out 0xe9, al
+  mov al, 0
+  out 0xf4, al
+  ud2

@@ -1,0 +1,192 @@
+//! Format v2: the payload inside the container (container.rs). Little-endian sections, each length
+//! bounded before anything is allocated:
+//!
+//! ```text
+//! u32 state_len    state JSON: the MachineRecord (state.rs) with an empty `pages`
+//! u32 program_len  the program image (0: not recorded)
+//! u32 page_count   then per page, in increasing page order:
+//!                  u32 page number, u8 kind (0 = all zero, 1 = 4096 bytes follow)
+//! ```
+//!
+//! Memory is stored as a difference from the *base*: the RAM of a fresh run of the same model
+//! with the program loaded (CONTRACT §1 tables, L0's own VMCBs and NPT, the program image). A page
+//! equal to its base page is not stored; a page that became zero is one byte of kind.
+use super::container;
+use super::format::CheckpointError;
+use super::persist::{sim_from_record, sim_record};
+use super::state::MachineRecord;
+use crate::hv::L0Config;
+use crate::mem::phys::PAGE_SIZE;
+use crate::mem::{Hpa, PhysMem};
+use crate::sim::Sim;
+
+const ZERO: [u8; PAGE_SIZE] = [0; PAGE_SIZE];
+
+fn field(name: &str, why: impl Into<String>) -> CheckpointError {
+    CheckpointError::Field { field: name.into(), why: why.into() }
+}
+
+/// The RAM a fresh run of `rec`'s model starts with (`program`, or a one-byte NOP when the file
+/// has none).
+fn base_memory(rec: &MachineRecord, program: Option<&[u8]>) -> Result<PhysMem, CheckpointError> {
+    let (mem_mib, config) = match &rec.l0 {
+        Some(l) => (l.l1_mem_mib, l.config.clone()),
+        None => (rec.mem_mib, L0Config::default()),
+    };
+    let sim = Sim::new(program.unwrap_or(&[0x90]), mem_mib, &rec.model, &config).map_err(|e| field("program", e.to_string()))?;
+    let mut sim = sim;
+    Ok(std::mem::replace(&mut sim.machine_mut().mem, PhysMem::new(0)))
+}
+
+/// Sorted page numbers allocated in either memory.
+fn touched(a: &PhysMem, b: &PhysMem) -> Vec<u64> {
+    let mut v: Vec<u64> = a.pages().map(|(pn, _)| pn).chain(b.pages().map(|(pn, _)| pn)).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// A v2 file of `sim`; `program` is the image the run started from (stored once; memory is
+/// deduplicated against it).
+pub fn save(sim: &Sim, program: Option<&[u8]>) -> Vec<u8> {
+    let rec = sim_record(sim, false);
+    let base = base_memory(&rec, program).or_else(|_| base_memory(&rec, None)).expect("a running model has a base");
+    let program = program.filter(|_| base_memory(&rec, program).is_ok());
+    let mem = &sim.machine().mem;
+    let state = serde_json::to_vec(&rec).expect("records serialize");
+    let mut raw = Vec::with_capacity(state.len() + 4096);
+    raw.extend_from_slice(&(state.len() as u32).to_le_bytes());
+    raw.extend_from_slice(&state);
+    let p = program.unwrap_or(&[]);
+    raw.extend_from_slice(&(p.len() as u32).to_le_bytes());
+    raw.extend_from_slice(p);
+    let count_at = raw.len();
+    raw.extend_from_slice(&0u32.to_le_bytes());
+    let mut count = 0u32;
+    for pn in touched(mem, &base) {
+        let a = Hpa(pn << 12);
+        let (now, was) = (mem.page(a).expect("allocated page"), base.page(a).unwrap_or(&ZERO));
+        if now == was {
+            continue;
+        }
+        count += 1;
+        raw.extend_from_slice(&(pn as u32).to_le_bytes());
+        if now == &ZERO {
+            raw.push(0);
+        } else {
+            raw.push(1);
+            raw.extend_from_slice(now);
+        }
+    }
+    raw[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
+    container::seal(&raw, rec.mem_mib as u32)
+}
+
+/// Reads sections off the payload with bounds checks.
+struct Cursor<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], CheckpointError> {
+        let left = self.b.len() - self.at;
+        if n > left {
+            return Err(CheckpointError::Truncated { what: what.into(), have: left as u64, need: n as u64 });
+        }
+        let s = &self.b[self.at..self.at + n];
+        self.at += n;
+        Ok(s)
+    }
+    fn u32(&mut self, what: &str) -> Result<u32, CheckpointError> {
+        Ok(u32::from_le_bytes(self.take(4, what)?.try_into().expect("4 bytes")))
+    }
+}
+
+/// The parts of a v2 file.
+pub struct Parsed {
+    pub header: container::Header,
+    pub record: MachineRecord,
+    pub program: Option<Vec<u8>>,
+    /// RAM: the base with the stored pages over it.
+    pub mem: PhysMem,
+    /// Pages stored with their contents, and pages stored as "now zero".
+    pub stored_pages: u64,
+    pub stored_zero_pages: u64,
+}
+
+/// Parses and checks a v2 file into its record, program and RAM.
+pub fn parse(file: &[u8]) -> Result<Parsed, CheckpointError> {
+    let (header, raw) = container::open(file)?;
+    let mem_bytes = (header.mem_mib as u64) << 20;
+    let mut c = Cursor { b: &raw, at: 0 };
+    let state_len = c.u32("state length")? as u64;
+    if state_len > container::MAX_STATE_BYTES {
+        return Err(field("state", format!("{state_len} bytes is more than {}", container::MAX_STATE_BYTES)));
+    }
+    let state = c.take(state_len as usize, "state")?;
+    let rec: MachineRecord = serde_json::from_slice(state).map_err(|e| field("state", e.to_string()))?;
+    if rec.mem_mib != header.mem_mib as u64 {
+        return Err(field("mem_mib", format!("{} MiB but the header says {}", rec.mem_mib, header.mem_mib)));
+    }
+    if !rec.pages.is_empty() {
+        return Err(field("pages", "v2 keeps memory in its page section, not in the state"));
+    }
+    super::validate::record(&rec)?;
+    let program_len = c.u32("program length")? as u64;
+    if program_len > mem_bytes {
+        return Err(field("program", format!("{program_len} bytes is more than RAM")));
+    }
+    let program = (program_len > 0).then(|| c.take(program_len as usize, "program")).transpose()?.map(<[u8]>::to_vec);
+    let mut mem = PhysMem::new(mem_bytes);
+    let base = base_memory(&rec, program.as_deref())?;
+    let count = c.u32("page count")? as u64;
+    let npages = mem_bytes >> 12;
+    if count > npages {
+        return Err(field("pages", format!("{count} pages in a {} MiB machine", header.mem_mib)));
+    }
+    let mut entries = Vec::with_capacity(count as usize);
+    let mut last = None;
+    for _ in 0..count {
+        let pn = c.u32("page number")? as u64;
+        if pn >= npages {
+            return Err(field("pages", format!("page {pn:#x} lies outside {} MiB of RAM", header.mem_mib)));
+        }
+        if last.is_some_and(|l| pn <= l) {
+            return Err(field("pages", format!("page {pn:#x} is out of order or repeated")));
+        }
+        last = Some(pn);
+        let data = match c.take(1, "page kind")?[0] {
+            0 => None,
+            1 => Some(c.take(PAGE_SIZE, "page data")?),
+            k => return Err(field("pages", format!("page {pn:#x} has kind {k} (0 zero, 1 data)"))),
+        };
+        entries.push((pn, data));
+    }
+    if c.at != raw.len() {
+        return Err(field("payload", format!("{} bytes after the last page", raw.len() - c.at)));
+    }
+    // The base first, then the stored pages over it.
+    let mut e = entries.iter().peekable();
+    for (pn, p) in base.pages() {
+        while e.next_if(|(q, _)| *q < pn).is_some() {}
+        if e.peek().is_some_and(|(q, _)| *q == pn) || p == &ZERO {
+            continue;
+        }
+        mem.write(Hpa(pn << 12), p).expect("base page inside RAM");
+    }
+    let stored_zero_pages = entries.iter().filter(|(_, d)| d.is_none()).count() as u64;
+    let stored_pages = entries.len() as u64 - stored_zero_pages;
+    for (pn, data) in entries {
+        if let Some(d) = data {
+            mem.write(Hpa(pn << 12), d).expect("checked inside RAM");
+        }
+    }
+    Ok(Parsed { header, record: rec, program, mem, stored_pages, stored_zero_pages })
+}
+
+/// Loads a v2 file: the run and the program it records.
+pub fn load(file: &[u8]) -> Result<(Sim, Option<Vec<u8>>), CheckpointError> {
+    let p = parse(file)?;
+    Ok((sim_from_record(&p.record, p.mem)?, p.program))
+}

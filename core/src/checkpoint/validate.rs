@@ -1,0 +1,181 @@
+//! Value checks of a parsed record before anything live is built from it: a file with a correct
+//! checksum can still be hostile or hand-made, so every value the machine trusts is checked here —
+//! register ranges, addresses inside RAM, counts, and the consistency of the SVM and L0 parts.
+//! Each refusal names its field.
+use super::format::{quote, CheckpointError, MAX_MEM_MIB};
+use super::state::{L0Record, MachineRecord, StopRecord};
+use crate::hv::gpat::Design;
+use crate::hv::layout::{Layout, SHADOW_POOL_PAGES};
+use crate::svm::SvmModel;
+
+/// Largest event count a file may claim (far beyond any run's budget; keeps every sum in range).
+pub const MAX_EVENTS_TOTAL: u64 = 1 << 48;
+/// Longest text (event detail, shutdown reason) a record may carry.
+pub const MAX_TEXT: usize = 1024;
+
+fn field(name: &str, why: impl Into<String>) -> CheckpointError {
+    CheckpointError::Field { field: name.into(), why: why.into() }
+}
+
+fn canonical(a: u64) -> bool {
+    ((a as i64) << 16 >> 16) as u64 == a
+}
+
+/// RFLAGS bits that are reserved (bit 1 reads as one, 3, 5, 15 and 22..63 as zero).
+const RFLAGS_RESERVED: u64 = !0x3f_7fd5 & !2;
+const EFER_KNOWN: u64 = 0x1 | 0x100 | 0x400 | 0x800 | 0x1000 | 0x2000 | 0x4000 | 0x8000;
+const EFER_LMA: u64 = 0x400;
+const CR0_PE: u64 = 1;
+const CR0_PG: u64 = 1 << 31;
+/// CS.L in the VMCB packing of segment attributes (bits 8..11 = AVL, L, D/B, G).
+const ATTR_L: u16 = 1 << 9;
+
+fn text(name: &str, s: &str) -> Result<(), CheckpointError> {
+    if s.len() > MAX_TEXT || s.chars().any(char::is_control) {
+        return Err(field(name, format!("{} has control characters or is longer than {MAX_TEXT} bytes", quote(s))));
+    }
+    Ok(())
+}
+
+/// Checks a record; `Ok` means the live machine may be built from it.
+pub fn record(r: &MachineRecord) -> Result<(), CheckpointError> {
+    let hw = SvmModel::from_name(&r.model);
+    let design = Design::from_name(&r.model);
+    if hw.is_none() && design.is_none() {
+        return Err(field("model", format!("unknown model {}", quote(&r.model))));
+    }
+    if !(2..=MAX_MEM_MIB).contains(&r.mem_mib) {
+        return Err(field("mem_mib", format!("{} is not 2..={MAX_MEM_MIB}", r.mem_mib)));
+    }
+    let mem = r.mem_mib << 20;
+    cpu(r)?;
+    if let Some(t) = r.events_total {
+        if t > MAX_EVENTS_TOTAL {
+            return Err(field("events_total", format!("{t} is more than {MAX_EVENTS_TOTAL}")));
+        }
+    }
+    for (i, e) in r.events.iter().enumerate() {
+        if let Some(d) = &e.detail {
+            text(&format!("events[{i}].detail"), d)?;
+        }
+    }
+    if let Some(StopRecord::Shutdown { reason }) = &r.stopped {
+        text("stopped.reason", reason)?;
+    }
+    match (&r.svm, design) {
+        (None, Some(_)) => return Err(field("svm", format!("a {} run needs its SVM state", r.model))),
+        (Some(s), Some(_)) if s.model != SvmModel::Bare => {
+            return Err(field("svm.model", format!("{} under {}: L0 runs on `bare`", s.model.name(), r.model)));
+        }
+        (Some(s), None) if Some(s.model) != hw => return Err(field("svm.model", format!("{} in a {} run", s.model.name(), r.model))),
+        _ => {}
+    }
+    if let Some(g) = r.svm.as_ref().and_then(|s| s.guest.as_ref()) {
+        if g.vmcb_pa & 0xfff != 0 || g.vmcb_pa.checked_add(0x1000).is_none_or(|end| end > mem) {
+            return Err(field("svm.guest.vmcb_pa", format!("{:#x} is not a page inside {} MiB of RAM", g.vmcb_pa, r.mem_mib)));
+        }
+        if let Some(np) = &g.np {
+            if np.ncr3 >= mem {
+                return Err(field("svm.guest.np.ncr3", format!("{:#x} is outside {} MiB of RAM", np.ncr3, r.mem_mib)));
+            }
+        }
+    }
+    match (&r.l0, design) {
+        (Some(_), None) => Err(field("l0", format!("a {} run has no L0", r.model))),
+        (None, Some(_)) => Err(field("l0", format!("model {} needs an `l0` section", r.model))),
+        (Some(l), Some(_)) => l0(r, l),
+        (None, None) => Ok(()),
+    }
+}
+
+fn cpu(r: &MachineRecord) -> Result<(), CheckpointError> {
+    let c = &r.cpu;
+    if c.cpl > 3 {
+        return Err(field("cpu.cpl", format!("cpl {} is not 0..=3", c.cpl)));
+    }
+    if !canonical(c.rip) {
+        return Err(field("cpu.rip", format!("{:#x} is not canonical", c.rip)));
+    }
+    if c.rflags & RFLAGS_RESERVED != 0 || c.rflags & 2 == 0 {
+        return Err(field("cpu.rflags", format!("{:#x} has reserved bits wrong", c.rflags)));
+    }
+    if c.cr0 >> 32 != 0 {
+        return Err(field("cpu.cr0", format!("{:#x} sets reserved bits 63:32", c.cr0)));
+    }
+    if c.efer & !EFER_KNOWN != 0 {
+        return Err(field("cpu.efer", format!("{:#x} sets reserved bits", c.efer)));
+    }
+    // Only 64-bit mode is modelled: EFER.LMA with CR0.PG and PE, and a 64-bit code segment.
+    if c.efer & EFER_LMA == 0 || c.cr0 & (CR0_PG | CR0_PE) != CR0_PG | CR0_PE {
+        return Err(field("cpu.cr0", format!("{:#x} with EFER {:#x} is not long mode (LMA = LME and PG)", c.cr0, c.efer)));
+    }
+    if c.cs.attrib & ATTR_L == 0 {
+        return Err(field("cpu.cs.attrib", format!("{:#x}: CS.L = 0 (compatibility mode) is not modelled", c.cs.attrib)));
+    }
+    if !crate::cpu::msr::pat_valid(c.pat) {
+        return Err(field("cpu.pat", format!("{:#x} is not a valid PAT", c.pat)));
+    }
+    for (i, &d) in c.dr.iter().enumerate() {
+        if (i == 6 || i == 7) && d >> 32 != 0 {
+            return Err(field(&format!("cpu.dr[{i}]"), format!("{d:#x} sets reserved bits 63:32")));
+        }
+    }
+    Ok(())
+}
+
+fn l0(r: &MachineRecord, l: &L0Record) -> Result<(), CheckpointError> {
+    if !(2..=3072).contains(&l.l1_mem_mib) {
+        return Err(field("l0.l1_mem_mib", format!("{} is not 2..=3072", l.l1_mem_mib)));
+    }
+    let l1 = l.l1_mem_mib << 20;
+    let layout = Layout::new(l1);
+    if layout.host_mem != r.mem_mib << 20 {
+        return Err(field("l0.l1_mem_mib", format!("{} MiB of L1 needs {} MiB of host RAM, the file has {}", l.l1_mem_mib, layout.host_mem >> 20, r.mem_mib)));
+    }
+    let in_l1 = |name: &str, a: u64| {
+        if a & 0xfff != 0 || a.checked_add(0x1000).is_none_or(|end| end > l1) {
+            return Err(field(name, format!("{a:#x} is not a page inside L1's {} MiB", l.l1_mem_mib)));
+        }
+        Ok(())
+    };
+    if let Some(n) = &l.nested {
+        in_l1("l0.nested.vmcb12", n.vmcb12)?;
+    }
+    if let Some(v) = l.last_vmcb12 {
+        in_l1("l0.last_vmcb12", v)?;
+    }
+    // Under L0 the hardware runs L1 in vmcb01 and L2 in vmcb02, and L0 knows which.
+    if let Some(g) = r.svm.as_ref().and_then(|s| s.guest.as_ref()) {
+        if g.vmcb_pa != layout.vmcb01 && g.vmcb_pa != layout.vmcb02 {
+            return Err(field("svm.guest.vmcb_pa", format!("{:#x} is neither L0's vmcb01 nor vmcb02", g.vmcb_pa)));
+        }
+        if (g.vmcb_pa == layout.vmcb02) != l.nested.is_some() {
+            return Err(field("l0.nested", format!("is {} while the hardware runs {}", if l.nested.is_some() { "set" } else { "empty" }, if g.vmcb_pa == layout.vmcb02 { "vmcb02 (L2)" } else { "vmcb01 (L1)" })));
+        }
+    }
+    if l.nested.is_some() != l.ctx.guest_mode {
+        return Err(field("l0.ctx.guest_mode", format!("{} but l0.nested is {}", l.ctx.guest_mode, if l.nested.is_some() { "set" } else { "empty" })));
+    }
+    let s = &l.shadow;
+    if s.used > SHADOW_POOL_PAGES {
+        return Err(field("l0.shadow.used", format!("{} is more than the pool's {SHADOW_POOL_PAGES} pages", s.used)));
+    }
+    for &p in s.protected.iter().chain(s.rmap.keys()) {
+        in_l1("l0.shadow.protected", p)?;
+    }
+    for (name, n) in [("l0.shadow.fills", s.fills), ("l0.shadow.zaps", s.zaps)] {
+        if n > MAX_EVENTS_TOTAL {
+            return Err(field(name, format!("{n} is more than {MAX_EVENTS_TOTAL}")));
+        }
+    }
+    let pool = layout.shadow_pool..layout.shadow_pool + s.used * 0x1000;
+    for &e in s.rmap.values().flatten() {
+        if e & 7 != 0 || !pool.contains(&e) {
+            return Err(field("l0.shadow.rmap", format!("entry {e:#x} is not inside the shadow pages in use")));
+        }
+    }
+    if !crate::cpu::msr::pat_valid(l.config.pat) {
+        return Err(field("l0.config.pat", format!("{:#x} is not a valid PAT", l.config.pat)));
+    }
+    Ok(())
+}
