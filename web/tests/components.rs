@@ -61,7 +61,7 @@ async fn registers_highlight_exactly_the_changed_ones() {
     let rax = root.query_selector("tr[data-reg=rax] td").unwrap().unwrap();
     assert_eq!(rax.text_content().unwrap(), "0x0000000000001234");
     assert_eq!(root.query_selector_all("tr[data-reg=rax] td").unwrap().length(), 1, "one column while L1 runs");
-    assert_eq!(texts(&root, "[data-testid=level]"), vec!["L1"]);
+    assert_eq!(texts(&root, ".registers h2 .badge"), vec!["L1"]);
 }
 
 #[wasm_bindgen_test]
@@ -90,7 +90,7 @@ async fn registers_show_l1_and_l2_side_by_side_while_l2_runs() {
     };
     yew::Renderer::<Registers>::with_root_and_props(root.clone(), props).render();
     settle().await;
-    assert_eq!(texts(&root, "[data-testid=level]"), vec!["L2"]);
+    assert_eq!(texts(&root, ".registers h2 .badge"), vec!["L2"]);
     assert_eq!(texts(&root, "tr[data-reg=rax] td.l1"), vec!["0x0000000000200000"]);
     assert_eq!(texts(&root, "tr[data-reg=rax] td.l2"), vec!["0x000000000000004c"]);
     assert_eq!(texts(&root, "tr[data-reg=rsp] td.l2"), vec!["0x0000000000380000"]);
