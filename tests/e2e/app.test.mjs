@@ -1,6 +1,6 @@
 // End-to-end test of the trunk-built app in headless Chromium (playwright-core, Debian chromium).
-// Serves dist/ on a free loopback port, loads the page, presses Step and Run, checks what changes,
-// fails on any console error, and saves screenshots under target/.
+// Serves dist/ on a free loopback port, loads the page at 1280×800, presses Step and Run, checks
+// what changes, fails on any console error or warning, and saves screenshots under target/e2e/.
 import { chromium } from 'playwright-core';
 import http from 'node:http';
 import fs from 'node:fs';
@@ -11,7 +11,7 @@ import { test, before, after } from 'node:test';
 const root = path.resolve(import.meta.dirname, '..', '..');
 const dist = path.join(root, 'dist');
 const outDir = path.join(root, 'target', 'e2e');
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' };
+const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.svg': 'image/svg+xml' };
 
 let server, browser, base;
 before(async () => {
@@ -33,15 +33,20 @@ before(async () => {
 });
 after(async () => { await browser?.close(); server?.close(); });
 
-async function openApp() {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+async function openApp({ width = 1280, height = 800, scheme = 'dark', query = '' } = {}) {
+  const page = await browser.newPage({ viewport: { width, height }, colorScheme: scheme });
   const errors = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') errors.push(`${m.type()}: ${m.text()}`); });
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(base);
+  await page.goto(base + query);
   await page.getByRole('button', { name: 'Step', exact: true }).waitFor({ timeout: 20000 });
   return { page, errors };
 }
+// The right area's panels are tabs: only the shown one is in the page.
+const tab = (page, name) => page.getByRole('tab', { name, exact: true }).click();
+async function consoleText(page) { await tab(page, 'Console'); return page.getByTestId('console').textContent(); }
+async function showSource(page) { await tab(page, 'Source'); return page.getByTestId('source'); }
+async function verdict(page) { await tab(page, 'Scenario'); return page.getByTestId('verdict').innerText(); }
 const rip = (page) => page.locator('tr[data-reg="rip"] td').innerText();
 
 test('Step advances RIP and highlights the new instruction', async () => {
@@ -61,11 +66,11 @@ test('Run executes to the debug exit and shows the console text', async () => {
   const { page, errors } = await openApp();
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.getByTestId('status').filter({ hasText: 'debug-exit' }).waitFor({ timeout: 20000 });
-  assert.equal(await page.getByTestId('console').textContent(), 'ok\n');
+  assert.equal(await consoleText(page), 'ok\n');
   assert.ok(await page.getByRole('button', { name: 'Step', exact: true }).isDisabled());
   await page.getByRole('button', { name: 'Reset', exact: true }).click();
   await page.waitForFunction(() => document.querySelector('tr[data-reg="rip"] td').innerText === '0x0000000000100000');
-  assert.equal(await page.getByTestId('console').textContent(), '');
+  assert.equal(await consoleText(page), '');
   await page.screenshot({ path: path.join(outDir, 'after-run-reset.png'), fullPage: true });
   assert.deepEqual(errors, []);
 });
@@ -98,17 +103,17 @@ test('Export and import a checkpoint; a corrupt file is refused and nothing is l
   await page.getByTestId('import').setInputFiles(saved);
   await page.getByTestId('checkpoint-message').filter({ hasText: 'imported a bare checkpoint at step 3' }).waitFor();
   assert.equal(await rip(page), ripAt3);
-  assert.equal(await page.getByTestId('console').textContent(), 'o', 'three steps: mov dx, mov al, out');
+  assert.equal(await consoleText(page), 'o', 'three steps: mov dx, mov al, out');
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.getByTestId('status').filter({ hasText: 'debug-exit, code 0' }).waitFor();
-  assert.equal(await page.getByTestId('console').textContent(), 'ok\n');
+  assert.equal(await consoleText(page), 'ok\n');
   assert.match(await page.getByTestId('steps').innerText(), /steps: 19/);
   assert.deepEqual(errors, []);
 });
 
 test('Editor: assembler errors at their line, autosave across reload, revert to the catalog', async () => {
   const { page, errors } = await openApp();
-  const source = page.getByTestId('source');
+  let source = await showSource(page);
   await source.fill('bits 64\norg 0x100000\n  mov rax, [\n  hlt\n');
   await page.getByRole('button', { name: 'Assemble & load' }).click();
   await page.getByTestId('asm-errors').waitFor();
@@ -116,28 +121,29 @@ test('Editor: assembler errors at their line, autosave across reload, revert to 
   assert.equal(await page.locator('.gutter .bad').innerText(), '3');
   assert.equal(await rip(page), '0x0000000000100000', 'the last good program stays loaded');
   const hi = "bits 64\norg 0x100000\n  mov al, 'h'\n  out 0xe9, al\n  mov al, 'i'\n  out 0xe9, al\n  mov al, 7\n  out 0xf4, al\n";
+  source = await showSource(page);
   await source.fill(hi);
   await page.getByRole('button', { name: 'Assemble & load' }).click();
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.getByTestId('status').filter({ hasText: 'debug-exit, code 7' }).waitFor();
-  assert.equal(await page.getByTestId('console').textContent(), 'hi');
+  assert.equal(await consoleText(page), 'hi');
   // Nothing lost on reload: the edit comes back from localStorage.
   await page.reload();
   await page.getByRole('button', { name: 'Step', exact: true }).waitFor();
-  assert.equal(await page.getByTestId('source').inputValue(), hi);
+  assert.equal(await (await showSource(page)).inputValue(), hi);
   assert.match(await page.locator('.editor h2').innerText(), /edited, autosaved/);
   await page.getByRole('button', { name: 'Revert to catalog' }).click();
-  assert.match(await page.getByTestId('source').inputValue(), /countdown/);
+  assert.match(await (await showSource(page)).inputValue(), /countdown/);
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.getByTestId('status').filter({ hasText: 'debug-exit, code 0' }).waitFor();
-  assert.equal(await page.getByTestId('console').textContent(), 'ok\n');
+  assert.equal(await consoleText(page), 'ok\n');
   await page.screenshot({ path: path.join(outDir, 'editor.png'), fullPage: true });
   assert.deepEqual(errors, []);
 });
 
 test('A long run shows its speed in steps and world switches per second', async () => {
   const { page, errors } = await openApp();
-  const source = page.getByTestId('source');
+  const source = await showSource(page);
   // 2 000 000 steps of a register loop: long enough for the browser clock to time it.
   await source.fill('bits 64\norg 0x100000\n  mov ecx, 1000000\n.l:\n  dec ecx\n  jnz .l\n  mov al, 0\n  out 0xf4, al\n');
   await page.getByRole('button', { name: 'Assemble & load' }).click();
@@ -175,13 +181,16 @@ test('World switches step by step on bare: VMRUN, #VMEXIT(VMMCALL), VMCB changes
   const { page, errors } = await openApp();
   await pickScenario(page, 'hello-vmrun');
   assert.equal(await page.getByTestId('model-select').inputValue(), 'bare', 'the scenario\'s first model');
-  assert.match(await page.getByLabel('VMCB', { exact: true }).innerText(), /No VMCB yet/);
+  await tab(page, 'VMCB');
+  assert.match(await page.getByRole('region', { name: 'VMCB', exact: true }).innerText(), /No VMCB yet/);
+  await tab(page, 'Registers');
   await toSwitch(page);
   await switchRows(page).first().waitFor();
   assert.deepEqual((await cellTexts(switchRows(page).nth(0))).slice(1, 4), ['VMRUN', 'L1→L2', '']);
   assert.equal(await page.getByTestId('level').innerText(), 'L2');
   assert.equal(await page.locator('tr[data-reg="rax"] td.l1').innerText(), '0x0000000000200000', 'L1\'s RAX = the VMCB');
   assert.equal(await page.locator('tr[data-reg="rsp"] td.l2').innerText(), '0x0000000000380000', 'L2\'s RSP from the VMCB');
+  await tab(page, 'VMCB');
   assert.match(await page.getByTestId('vmcb-change').innerText(), /did not change VMCB/);
   await page.getByRole('button', { name: 'Step', exact: true }).click();
   await page.getByTestId('steps').filter({ hasText: /steps: \d+/ }).waitFor();
@@ -208,8 +217,8 @@ test('World switches step by step on bare: VMRUN, #VMEXIT(VMMCALL), VMCB changes
   await page.screenshot({ path: path.join(outDir, 'world-switch-bare.png'), fullPage: true });
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.getByTestId('status').filter({ hasText: 'debug-exit, code 0' }).waitFor();
-  assert.equal(await page.getByTestId('verdict').innerText(), '✓ the run matched the expectation');
-  assert.equal(await page.getByTestId('console').textContent(), 'L2\nL1: L2 exited with VMMCALL\n');
+  assert.equal(await verdict(page), '✓ the run matched the expectation');
+  assert.equal(await consoleText(page), 'L2\nL1: L2 exited with VMMCALL\n');
   // The run's speed stays shown after it ended (a run this short may beat the clock's resolution).
   assert.match(await page.getByTestId('rate').innerText(),
     /^([\d.]+ [kM]? ?steps\/s · [\d.]+ [kM]? ?world switches\/s|\d+ steps · \d+ world switches in (under )?[\d.]+ ms)$/);
@@ -221,6 +230,8 @@ test('Model selector: kvm-merged runs L1 under L0; vmcb01/vmcb02; a kvm checkpoi
   await pickScenario(page, 'hello-vmrun');
   await page.getByTestId('model-select').selectOption('kvm-merged');
   await page.locator('header .program').filter({ hasText: 'model: kvm-merged' }).waitFor();
+  // Every world switch, L0's own included.
+  await page.getByTestId('switch-filter').selectOption('any');
   await toSwitch(page);
   await switchRows(page).first().waitFor();
   assert.deepEqual((await cellTexts(switchRows(page).nth(0))).slice(1, 3), ['#VMEXIT', 'L1→L0'], 'L1\'s WRMSR(EFER) exits to L0');
@@ -229,13 +240,15 @@ test('Model selector: kvm-merged runs L1 under L0; vmcb01/vmcb02; a kvm checkpoi
   const n = await switchRows(page).count();
   assert.deepEqual((await cellTexts(switchRows(page).nth(n - 2))).slice(1, 4), ['#VMEXIT', 'L1→L0', '0x80 VMEXIT_VMRUN']);
   assert.deepEqual((await cellTexts(switchRows(page).nth(n - 1))).slice(1, 3), ['VMRUN', 'L1→L2']);
+  await tab(page, 'VMCB');
   const options = await page.getByTestId('vmcb-select').locator('option').allInnerTexts();
   assert.deepEqual(options.map((o) => o.split(' ')[0]), ['vmcb12', 'vmcb01', 'vmcb02']);
   await page.getByTestId('vmcb-select').selectOption({ index: 2 });
   assert.match(await page.getByTestId('vmcb-change').innerText(), /changed by #VMEXIT L1→L0 0x80 VMEXIT_VMRUN \+ VMRUN L1→L2/);
   assert.match(await page.locator('[data-testid="vmcb-fields"] tr[data-field="nested_cr3"]').getAttribute('class'), /changed/, 'L0 built vmcb02 with its shadow NPT');
   // The page walk of L2 under L0 is 2-D: nested sub-walks through the shadow NPT.
-  const walk = page.getByLabel('Page walk');
+  await tab(page, 'Page walk');
+  const walk = page.getByRole('region', { name: 'Page walk' });
   assert.match(await walk.locator('h2').innerText(), /\(L2\)/);
   assert.ok(await walk.locator('tr.nested').count() > 0);
   assert.match(await walk.getByTestId('provenance').innerText(), /Table 15-19/);
@@ -248,7 +261,7 @@ test('Model selector: kvm-merged runs L1 under L0; vmcb01/vmcb02; a kvm checkpoi
   await page.screenshot({ path: path.join(outDir, 'kvm-l2.png'), fullPage: true });
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.getByTestId('status').filter({ hasText: 'debug-exit, code 0' }).waitFor();
-  assert.equal(await page.getByTestId('verdict').innerText(), '✓ the run matched the expectation');
+  assert.equal(await verdict(page), '✓ the run matched the expectation');
   const endSteps = await page.getByTestId('steps').innerText();
   // Back to bare, then import the kvm checkpoint: it restores as kvm-merged, in L2.
   await page.getByTestId('model-select').selectOption('bare');
@@ -260,14 +273,14 @@ test('Model selector: kvm-merged runs L1 under L0; vmcb01/vmcb02; a kvm checkpoi
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.getByTestId('status').filter({ hasText: 'debug-exit, code 0' }).waitFor();
   assert.equal(await page.getByTestId('steps').innerText(), endSteps, 'the resumed run ends at the same step');
-  assert.equal(await page.getByTestId('verdict').innerText(), '✓ the run matched the expectation');
+  assert.equal(await verdict(page), '✓ the run matched the expectation');
   assert.deepEqual(errors, []);
 });
 
 test('A VMRUN that fails a consistency check is explained; the edited run is compared with a caveat', async () => {
   const { page, errors } = await openApp();
   await pickScenario(page, 'hello-vmrun');
-  const source = page.getByTestId('source');
+  const source = await showSource(page);
   const text = await source.inputValue();
   await source.fill(text.replace('mov dword [VMCB + 0x058], 1', 'mov dword [VMCB + 0x058], 0'));
   await page.getByRole('button', { name: 'Assemble & load' }).click();
@@ -279,7 +292,7 @@ test('A VMRUN that fails a consistency check is explained; the edited run is com
   assert.match((await cellTexts(bad))[3], /^-1 VMEXIT_INVALID$/);
   await bad.click();
   assert.match(await page.getByTestId('failed-check').innerText(), /^VMRUN failed the consistency check \S+.* \(APM [\d.]+.*\): .*ASID/i);
-  assert.match(await page.getByTestId('verdict').innerText(), /differs/);
+  assert.match(await verdict(page), /differs/);
   assert.match(await page.getByTestId('caveat').innerText(), /program differs from the scenario's source/);
   await page.screenshot({ path: path.join(outDir, 'vmexit-invalid.png'), fullPage: true });
   assert.deepEqual(errors, []);
@@ -287,7 +300,8 @@ test('A VMRUN that fails a consistency check is explained; the edited run is com
 
 test('Page walk: RIP by default, another address and access kind, a fault shown as such', async () => {
   const { page, errors } = await openApp();
-  const walk = page.getByLabel('Page walk');
+  await tab(page, 'Page walk');
+  const walk = page.getByRole('region', { name: 'Page walk' });
   assert.equal(await walk.getByTestId('walk-addr').inputValue(), '0x100000');
   assert.deepEqual(await walk.locator('tr.guest td:first-child').allInnerTexts(), ['PML4E', 'PDPTE']);
   assert.match(await walk.locator('tr.guest[data-level="3"] td.bits').innerText(), /^P RW us pwt pcd a d PS pat nx → 0x0$/);
@@ -307,6 +321,7 @@ test('Page walk: RIP by default, another address and access kind, a fault shown 
 test('Compare view and PAT layers on the seed\'s second problem', async () => {
   const { page, errors } = await openApp();
   await pickScenario(page, 'problem2-l2-pat-msr');
+  await tab(page, 'Compare');
   const cmp = page.getByRole('region', { name: 'Compare' });
   await cmp.getByLabel('Second model').selectOption('kvm-legacy');
   await cmp.getByRole('button', { name: 'Compare', exact: true }).click();
@@ -321,6 +336,7 @@ test('Compare view and PAT layers on the seed\'s second problem', async () => {
   // PAT layers while L2 runs under kvm-merged (hello-vmrun: L2 runs after three world switches).
   await pickScenario(page, 'hello-vmrun');
   await page.getByTestId('model-select').selectOption('kvm-merged');
+  await tab(page, 'PAT layers');
   const layers = page.getByRole('region', { name: 'PAT layers' });
   assert.match(await layers.getByTestId('pat-layers-none').innerText(), /L2 is not running/);
   for (let i = 0; i < 10 && !(await layers.locator('tr[data-layer="L0 PAT"]').count()); i++) {
@@ -332,5 +348,265 @@ test('Compare view and PAT layers on the seed\'s second problem', async () => {
   assert.match(await layers.locator('tr[data-layer="L0 PAT"] .memtype').innerText(), /^WB$/);
   assert.match(await layers.getByTestId('pat-verdict').innerText(), /this model: /);
   await page.screenshot({ path: path.join(outDir, 'compare-pat-layers.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+});
+
+// ---- workspace, themes, breakpoints, keyboard, timeline, context -----------------------------
+
+// Every visible text element whose contrast against its effective background is below 4.5:1
+// (WCAG 2 relative luminance; backgrounds composed up the ancestor chain).
+async function lowContrast(page) {
+  return page.evaluate(() => {
+    const parse = (c) => { const m = c.match(/[\d.]+/g) || []; return m.map(Number).concat([1]).slice(0, 4); };
+    const lum = ([r, g, b]) => {
+      const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const bgOf = (el) => {
+      const layers = [];
+      for (let e = el; e; e = e.parentElement) {
+        const c = parse(getComputedStyle(e).backgroundColor);
+        if (c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
+      }
+      let out = parse(getComputedStyle(document.documentElement).backgroundColor);
+      if (out[3] === 0) out = [255, 255, 255, 1];
+      for (const c of layers.reverse()) out = [0, 1, 2].map((i) => c[i] * c[3] + out[i] * (1 - c[3])).concat([1]);
+      return out;
+    };
+    const bad = [];
+    for (const el of document.querySelectorAll('body *')) {
+      if (!el.getClientRects().length || el.closest('canvas, .swatch')) continue;
+      const text = [...el.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent).join('').trim();
+      if (!text) continue;
+      const cs = getComputedStyle(el);
+      if (cs.visibility === 'hidden' || Number(cs.opacity) < 1) { bad.push(`${text}: opacity ${cs.opacity}`); continue; }
+      const [fg, bg] = [parse(cs.color), bgOf(el)];
+      const fgc = [0, 1, 2].map((i) => fg[i] * fg[3] + bg[i] * (1 - fg[3]));
+      const [a, b] = [lum(fgc), lum(bg)];
+      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      if (ratio < 4.5) bad.push(`${el.tagName.toLowerCase()}.${el.className} "${text.slice(0, 30)}": ${ratio.toFixed(2)}`);
+    }
+    return bad;
+  });
+}
+
+const pageScroll = (page) => page.evaluate(() => {
+  const s = document.scrollingElement;
+  return { v: s.scrollHeight - window.innerHeight, h: s.scrollWidth - window.innerWidth };
+});
+
+for (const scheme of ['dark', 'light']) {
+  test(`The workspace fits 1280×800 without page scroll (${scheme} theme); every text has contrast ≥ 4.5:1 in every tab`, async () => {
+    const { page, errors } = await openApp({ scheme });
+    await pickScenario(page, 'hello-vmrun');
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.equal(bg, scheme === 'dark' ? 'rgb(15, 20, 25)' : 'rgb(255, 255, 255)', 'follows prefers-color-scheme');
+    assert.deepEqual(await pageScroll(page), { v: 0, h: 0 });
+    // Toolbar, timeline, code, world switches and both tab groups are all on screen.
+    for (const loc of [page.getByRole('button', { name: 'Run', exact: true }), page.getByTestId('timeline'),
+      page.getByRole('region', { name: 'Disassembly' }), page.getByRole('region', { name: 'World switches' }),
+      page.getByRole('tab', { name: 'Registers' }), page.getByRole('tab', { name: 'Console' })]) {
+      const box = await loc.boundingBox();
+      assert.ok(box && box.y >= 0 && box.y + box.height <= 800 && box.x + box.width <= 1280, `${loc} is on screen: ${JSON.stringify(box)}`);
+    }
+    // Panels keep their size while stepping and running.
+    const boxes = () => page.evaluate(() => [...document.querySelectorAll('.left > .panel, .tab-group, .timeline')]
+      .map((e) => { const r = e.getBoundingClientRect(); return [r.x, r.y, r.width, r.height].map(Math.round).join(','); }));
+    const before = await boxes();
+    await page.getByRole('button', { name: 'Run to next VMRUN/#VMEXIT' }).click();
+    await page.getByTestId('status').filter({ hasText: 'ready' }).waitFor();
+    await page.getByRole('button', { name: 'Step', exact: true }).click();
+    assert.deepEqual(await boxes(), before, 'no layout jump');
+    await page.screenshot({ path: path.join(outDir, `workspace-1280-${scheme}.png`) });
+    const bad = [];
+    for (const name of ['Registers', 'VMCB', 'Memory', 'Page walk', 'PAT layers', 'Compare', 'Scenario', 'Console', 'Source']) {
+      await tab(page, name);
+      bad.push(...(await lowContrast(page)).map((b) => `${name}: ${b}`));
+    }
+    assert.deepEqual(bad, []);
+    assert.deepEqual(errors, []);
+  });
+}
+
+test('The theme toggle switches light/dark and is kept across reloads; 1920×1080 and 1024×768 fit too', async () => {
+  const { page, errors } = await openApp({ scheme: 'dark', width: 1920, height: 1080 });
+  assert.deepEqual(await pageScroll(page), { v: 0, h: 0 });
+  await page.screenshot({ path: path.join(outDir, 'workspace-1920-dark.png') });
+  await page.getByTestId('theme-toggle').click(); // system → light
+  assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(255, 255, 255)');
+  await page.reload();
+  await page.getByRole('button', { name: 'Step', exact: true }).waitFor();
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'light');
+  assert.deepEqual(await lowContrast(page), []);
+  await page.setViewportSize({ width: 1024, height: 768 });
+  assert.deepEqual(await pageScroll(page), { v: 0, h: 0 });
+  await page.screenshot({ path: path.join(outDir, 'workspace-1024-light.png') });
+  assert.deepEqual(errors, []);
+});
+
+test('Breakpoint: a click in the gutter sets it, Run stops there, Run again continues to the end', async () => {
+  const { page, errors } = await openApp();
+  await pickScenario(page, 'hello-vmrun');
+  // The assembler's label `guest:` (L2's entry) heads the row of its first instruction.
+  const label = page.locator('.disassembly tr.label-row', { hasText: /^\s*guest:\s*$/ });
+  const row = label.locator('xpath=following-sibling::tr[1]');
+  const addr = await row.getAttribute('data-addr');
+  await row.getByRole('button', { name: `Breakpoint at ${addr}` }).click();
+  assert.match(await row.getAttribute('class'), /\bbp\b/);
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.getByTestId('status').filter({ hasText: `ready — breakpoint at ${addr}` }).waitFor();
+  assert.equal(await page.locator('tr[data-reg="rip"] td.l2').innerText(), '0x' + BigInt(addr).toString(16).padStart(16, '0'));
+  assert.equal(await page.getByTestId('level').innerText(), 'L2');
+  assert.match(await page.locator('.disassembly tr.current').getAttribute('class'), /\bbp\b/);
+  await page.screenshot({ path: path.join(outDir, 'breakpoint-hit.png') });
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.getByTestId('status').filter({ hasText: 'debug-exit, code 0' }).waitFor();
+  // Data is listed as data, not decoded as instructions.
+  const msg = page.locator('.disassembly tr.label-row', { hasText: /^\s*msg:\s*$/ }).locator('xpath=following-sibling::tr[1]');
+  assert.match(await msg.locator('td.text').innerText(), /^db 'L1: L2 e/);
+  assert.deepEqual(errors, []);
+});
+
+test('Break on #VMEXIT stops at the first exit (all levels, then L1↔L2 only); Run to next reaches L2 in one click under kvm', async () => {
+  const { page, errors } = await openApp();
+  await pickScenario(page, 'hello-vmrun');
+  await page.getByTestId('model-select').selectOption('kvm-merged');
+  await page.locator('header .program').filter({ hasText: 'model: kvm-merged' }).waitFor();
+  await page.getByTestId('break-on-vmexit').check();
+  await page.getByTestId('switch-filter').selectOption('any');
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.getByTestId('status').filter({ hasText: 'ready — #VMEXIT 0x7c VMEXIT_MSR' }).waitFor();
+  const kinds = await page.locator('[data-testid="switch-list"] tr[data-event] td:nth-child(2)').allInnerTexts();
+  assert.deepEqual(kinds.filter((k) => k === '#VMEXIT'), ['#VMEXIT'], 'stopped at the first exit of the run');
+  assert.deepEqual((await cellTexts(switchRows(page).nth(0))).slice(1, 4), ['#VMEXIT', 'L1→L0', '0x7c VMEXIT_MSR'], 'L1\'s WRMSR(EFER) to L0');
+  await page.getByTestId('switch-filter').selectOption('l1l2');
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.getByTestId('status').filter({ hasText: 'ready — #VMEXIT 0x81 VMEXIT_VMMCALL' }).waitFor();
+  assert.equal(await page.getByTestId('level').innerText(), 'L1');
+  const rows = await page.locator('[data-testid="switch-list"] tr[data-event]').evaluateAll((trs) =>
+    trs.map((tr) => [...tr.cells].slice(1, 4).map((c) => c.innerText).join(' ')));
+  assert.ok(rows.includes('#VMEXIT L2→L1 0x81 VMEXIT_VMMCALL'), rows.join('\n'));
+  assert.equal(rows.filter((r) => r.startsWith('#VMEXIT L2→L1')).length, 1, 'the first L2→L1 exit');
+  // The seed's second problem under kvm-merged: one click of "Run to next" from reset to L2.
+  await page.getByTestId('break-on-vmexit').uncheck();
+  await pickScenario(page, 'problem2-l2-pat-msr');
+  assert.equal(await page.getByTestId('model-select').inputValue(), 'kvm-merged', 'the model is kept');
+  await page.getByRole('button', { name: 'Run to next VMRUN/#VMEXIT' }).click();
+  await page.getByTestId('status').filter({ hasText: 'ready' }).waitFor();
+  assert.equal(await page.getByTestId('level').innerText(), 'L2');
+  const last = (await switchRows(page).count()) - 1;
+  assert.deepEqual((await cellTexts(switchRows(page).nth(last))).slice(1, 3), ['VMRUN', 'L1→L2']);
+  assert.deepEqual(errors, []);
+});
+
+test('Keyboard: F10 steps, Shift+F10 steps back, ? lists the shortcuts, Esc closes, F5 runs', async () => {
+  const { page, errors } = await openApp();
+  await page.keyboard.press('F10');
+  await page.getByTestId('steps').filter({ hasText: 'steps: 1' }).waitFor();
+  assert.equal(await rip(page), '0x0000000000100004');
+  await page.keyboard.press('F10');
+  await page.getByTestId('steps').filter({ hasText: 'steps: 2' }).waitFor();
+  await page.keyboard.press('Shift+F10');
+  await page.getByTestId('steps').filter({ hasText: 'steps: 1' }).waitFor();
+  assert.equal(await rip(page), '0x0000000000100004', 'back where the first step left it');
+  await page.keyboard.press('Shift+Slash');
+  const overlay = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+  await overlay.waitFor();
+  for (const k of ['F10', 'Shift+F10', 'F5', 'Shift+F5', 'F11', '?', 'Esc']) {
+    assert.ok(await overlay.locator('kbd', { hasText: new RegExp(`^${k.replace(/[?+]/g, '\\$&')}$`) }).count(), k);
+  }
+  await page.screenshot({ path: path.join(outDir, 'shortcuts.png') });
+  await page.keyboard.press('Escape');
+  await overlay.waitFor({ state: 'detached' });
+  await page.keyboard.press('F5');
+  await page.getByTestId('status').filter({ hasText: 'debug-exit, code 0' }).waitFor();
+  assert.deepEqual(errors, []);
+});
+
+test('Timeline: hover names the exit, a click jumps there; the URL keeps scenario, model and step', async () => {
+  const { page, errors } = await openApp();
+  await pickScenario(page, 'hello-vmrun');
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.getByTestId('status').filter({ hasText: 'debug-exit, code 0' }).waitFor();
+  const canvas = page.getByTestId('timeline');
+  const box = await canvas.boundingBox();
+  const [t0, t1] = [Number(await canvas.getAttribute('data-t0')), Number(await canvas.getAttribute('data-t1'))];
+  // The #VMEXIT (VMMCALL) row's step: its mark is within a step of it.
+  const exitStep = Number((await cellTexts(switchRows(page).nth(1)))[4]);
+  const hover = page.getByTestId('timeline-hover');
+  let text = '';
+  for (const s of [exitStep, exitStep + 1, exitStep - 1]) {
+    await page.mouse.move(box.x + 1 + ((s - t0) / (t1 - t0)) * (box.width - 2), box.y + box.height / 2);
+    if (await hover.count()) { text = await hover.innerText(); break; }
+  }
+  assert.match(text, /^#VMEXIT L2→L1 0x81 VMEXIT_VMMCALL · EXITINFO1 0x0 · EXITINFO2 0x0 · step (\d+)$/);
+  const at = Number(text.match(/step (\d+)$/)[1]);
+  await page.screenshot({ path: path.join(outDir, 'timeline-hover.png') });
+  await page.mouse.down();
+  await page.mouse.up();
+  await page.getByTestId('status').filter({ hasText: `ready — at step ${at} (replayed from the start)` }).waitFor();
+  assert.equal(await page.getByTestId('level').innerText(), 'L1');
+  const regs = await page.locator('.registers table').innerText();
+  await page.waitForFunction((n) => location.search.includes(`step=${n}`), at);
+  assert.equal(new URL(page.url()).search, `?scenario=hello-vmrun&model=bare&step=${at}`);
+  // A fresh page from that URL lands in the same state.
+  const fresh = await openApp({ query: `?scenario=hello-vmrun&model=bare&step=${at}` });
+  await fresh.page.getByTestId('steps').filter({ hasText: `steps: ${at}` }).waitFor();
+  assert.equal(await fresh.page.getByTestId('scenario-select').evaluate((s) => s.options[s.selectedIndex].text.split(' ')[0]), 'hello-vmrun');
+  assert.equal(await fresh.page.locator('.registers table').innerText(), regs);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(fresh.errors, []);
+});
+
+test('Teaching notes render markdown tables; Import checkpoint is reachable by keyboard', async () => {
+  const { page, errors } = await openApp();
+  await pickScenario(page, 'memtype-matrix');
+  const notes = page.getByRole('region', { name: 'Scenario' });
+  assert.equal(await notes.locator('details table.md').count(), 2);
+  assert.equal(await notes.locator('details table.md').nth(1).locator('tbody tr').count(), 8);
+  assert.doesNotMatch(await notes.innerText(), /\|---/);
+  await page.screenshot({ path: path.join(outDir, 'teaching-notes.png') });
+  // Tab from Export reaches the file input of Import.
+  await page.getByRole('button', { name: 'Export checkpoint' }).focus();
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'import');
+  assert.deepEqual(errors, []);
+});
+
+// Measures (does not assert: no timed assertions) the step latency, click → DOM updated, with
+// the default tabs shown; written to target/e2e/step-latency.json and printed.
+test('Step latency per scenario (measurement)', async () => {
+  const { page, errors } = await openApp();
+  const results = {};
+  for (const [name, model] of [['hello', 'bare'], ['hello-vmrun', 'bare'], ['problem2-l2-pat-msr', 'bare'],
+    ['problem2-l2-pat-msr', 'kvm-merged'], ['memtype-matrix', 'kvm-legacy']]) {
+    await pickScenario(page, name);
+    await page.getByTestId('model-select').selectOption(model);
+    await page.locator('header .program').filter({ hasText: `model: ${model}` }).waitFor();
+    const ms = await page.evaluate(async () => {
+      const out = [];
+      const steps = document.querySelector('[data-testid=steps]');
+      const button = [...document.querySelectorAll('button')].find((b) => b.textContent === 'Step');
+      for (let i = 0; i < 40 && !button.disabled; i++) {
+        const before = steps.textContent;
+        const t0 = performance.now();
+        const done = new Promise((r) => {
+          const o = new MutationObserver(() => { if (steps.textContent !== before) { o.disconnect(); r(); } });
+          o.observe(steps, { childList: true, characterData: true, subtree: true });
+        });
+        button.click();
+        await done;
+        out.push(performance.now() - t0);
+        await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+      }
+      return out;
+    });
+    ms.sort((a, b) => a - b);
+    const q = (p) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))];
+    results[`${name} (${model})`] = { n: ms.length, median: +q(0.5).toFixed(2), p95: +q(0.95).toFixed(2), max: +ms[ms.length - 1].toFixed(2) };
+  }
+  fs.writeFileSync(path.join(outDir, 'step-latency.json'), JSON.stringify(results, null, 2));
+  console.log('step latency (ms, click → DOM updated):', JSON.stringify(results));
+  assert.ok(Object.values(results).every((r) => r.n > 0));
   assert.deepEqual(errors, []);
 });

@@ -1,18 +1,27 @@
-//! The root component: owns the session reducer and lays out the panels.
+//! The root component: owns the session reducer and lays out the workspace — a toolbar, the
+//! timeline strip, the code of the running level with the world-switch list on the left, and
+//! two groups of tabbed panels on the right (only the shown panels are computed).
 use crate::components::checkpoint_bar::CheckpointBar;
 use crate::components::compare_view::CompareView;
 use crate::components::console::Console;
-use crate::components::disassembly::{Disassembly, listing};
+use crate::components::disassembly::{Disassembly, listing, listing_of};
 use crate::components::editor::Editor;
 use crate::components::memory_view::{MemoryView, dump};
 use crate::components::model_picker::ModelPicker;
 use crate::components::page_walk::{AccessKind, PageWalk};
 use crate::components::pat_layers_view::PatLayersView;
 use crate::components::registers::Registers;
+use crate::components::run_options::RunOptions;
 use crate::components::scenario_picker::ScenarioPicker;
+use crate::components::scenario_view::ScenarioView;
+use crate::components::shortcuts::{Shortcut, ShortcutsOverlay, shortcut_of};
 use crate::components::switch_trace::{MAX_SHOWN, SwitchTrace, exit_text, kind_name};
+use crate::components::tabs::Tabs;
+use crate::components::theme_toggle::ThemeToggle;
+use crate::components::timeline_view::{TimelineData, TimelineView};
 use crate::components::toolbar::Toolbar;
 use crate::components::vmcb_view::{VmcbView, effective};
+use crate::prefs::{Place, read_url, write_url};
 use crate::state::{Action, Session, Status, load_catalog, regs_now};
 use crate::switches::{SwitchRecord, VmcbRole, read_page};
 use nestscope_core::machine::LOAD_ADDR;
@@ -21,7 +30,13 @@ use nestscope_core::sim::Sim;
 use nestscope_core::Model;
 use std::rc::Rc;
 use std::time::Duration;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
 use yew::prelude::*;
+
+/// The tabs of the upper and the lower panel group.
+pub const UPPER_TABS: [&str; 6] = ["Registers", "VMCB", "Memory", "Page walk", "PAT layers", "Compare"];
+pub const LOWER_TABS: [&str; 3] = ["Scenario", "Console", "Source"];
 
 /// "#VMEXIT L2→L1 0x81 VMEXIT_VMMCALL at step 57" for the events of one world-switch step.
 fn switch_label(sim: &Sim, r: &SwitchRecord) -> String {
@@ -35,11 +50,82 @@ fn switch_label(sim: &Sim, r: &SwitchRecord) -> String {
     format!("{} at step {}", parts.join(" + "), r.step)
 }
 
+/// Dispatches the keyboard shortcuts (F10, Shift+F10, F5, Shift+F5, F11, ?, Esc) from anywhere
+/// on the page.
+#[hook]
+fn use_shortcuts(dispatch: yew::functional::UseReducerDispatcher<Session>) {
+    use_effect_with((), move |_| {
+        let on_key = Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(move |e: web_sys::KeyboardEvent| {
+            let in_text = e
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .is_some_and(|el| matches!(el.tag_name().as_str(), "TEXTAREA" | "INPUT" | "SELECT"));
+            let Some(s) = shortcut_of(&e.key(), e.shift_key(), in_text) else { return };
+            e.prevent_default();
+            dispatch.dispatch(match s {
+                Shortcut::Step => Action::Step,
+                Shortcut::StepBack => Action::StepBack,
+                Shortcut::Run => Action::StartRun,
+                Shortcut::Pause => Action::Pause,
+                Shortcut::NextSwitch => Action::RunToSwitch,
+                Shortcut::Help => Action::Help(None),
+                Shortcut::Close => Action::Help(Some(false)),
+            });
+        });
+        let window = web_sys::window().expect("a window");
+        let _ = window.add_event_listener_with_callback("keydown", on_key.as_ref().unchecked_ref());
+        move || {
+            let _ = window.remove_event_listener_with_callback("keydown", on_key.as_ref().unchecked_ref());
+        }
+    });
+}
+
+/// The session the page URL names (scenario, model), the catalog's first scenario otherwise.
+fn open_from_url() -> Session {
+    let scenarios = load_catalog();
+    let place = read_url();
+    let index = place.scenario.as_deref().and_then(|n| scenarios.iter().position(|s| s.name == n)).unwrap_or(0);
+    let mut s = Session::open(scenarios, index, None);
+    if let Some(m) = place.model.and_then(|m| m.parse::<nestscope_core::Model>().ok())
+        && m != s.model
+    {
+        s.model = m;
+        s.reload();
+    }
+    s
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
-    let session = use_reducer(|| Session::open(load_catalog(), 0));
+    let session = use_reducer(open_from_url);
+    use_shortcuts(session.dispatcher());
+    // A step in the URL: replay to it once the page is up.
+    {
+        let d = session.dispatcher();
+        use_effect_with((), move |_| {
+            if let Some(step) = read_url().step {
+                d.dispatch(Action::JumpTo(step));
+            }
+        });
+    }
+    // Keep the URL on the current place (not while running: the step moves every slice).
+    {
+        let sc = session.scenario().name.clone();
+        let steps = session.sim.borrow().machine().steps;
+        let running = session.status == Status::Running;
+        use_effect_with((sc, session.model.clone(), steps, running), |(sc, model, steps, running)| {
+            if !*running {
+                write_url(&Place { scenario: Some(sc.clone()), model: Some(model.to_string()), step: Some(*steps) });
+            }
+        });
+    }
     // Keyed by the program bytes: another scenario's program may have the same generation.
-    let lines = use_memo(session.program.clone(), |program| Rc::new(listing(program, LOAD_ADDR)));
+    let lines = use_memo((session.program.clone(), session.assembled.clone()), |(program, asm)| {
+        Rc::new(match asm {
+            Some(a) if a.0.bytes == **program => listing_of(&a.0, &a.1),
+            _ => listing(program, LOAD_ADDR),
+        })
+    });
 
     // While running, execute one slice per macrotask so the page stays responsive and shows progress.
     {
@@ -55,6 +141,8 @@ pub fn app() -> Html {
         });
     }
 
+    let upper = use_state(|| 0usize);
+    let lower = use_state(|| 0usize);
     let mem_addr = use_state(|| LOAD_ADDR);
     let mem_linear = use_state(|| false);
     let vmcb_sel = use_state(|| None::<VmcbRole>);
@@ -68,108 +156,159 @@ pub fn app() -> Html {
     let m = sim.machine();
     let kvm = matches!(&*sim, Sim::Kvm(_));
     let level = sim.level();
-    let (l1, l2) = regs_now(&sim);
-    let rows = dump(m, *mem_addr, *mem_linear);
-
-    // VMCB panel: the chosen VMCB now, and how the last world switch changed it.
-    let choices = sim.vmcbs();
-    let shown = effective(&choices, *vmcb_sel);
-    let page = shown.map_or_else(|| Rc::new(vec![0u8; 0x1000]), |(_, a)| read_page(&sim, a));
-    let last = tracker.last();
-    let change = last.zip(shown).and_then(|(r, (_, a))| r.change_of(Hpa(a.0 & !0xfff)).cloned());
-    let change_label = last.map(|r| switch_label(&sim, r)).unwrap_or_default();
-    let vmcb_names: Vec<(Hpa, String)> = choices.iter().map(|(r, a)| (Hpa(a.0 & !0xfff), r.name(kvm).to_string())).collect();
+    let rip = m.cpu.regs.rip;
 
     // World-switch trace: the newest events.
     let total = m.events.len();
     let from = total.saturating_sub(MAX_SHOWN);
     let events = Rc::new(m.events.since(from).map(|(i, e)| (i, e.clone())).collect::<Vec<_>>());
     let records = Rc::new(tracker.records.iter().cloned().collect::<Vec<_>>());
-
-    // Page walk of the level that runs now.
-    let rip = m.cpu.regs.rip;
-    let waddr = walk_addr.unwrap_or(rip);
-    let report = m.memtype_of(Gva(waddr), walk_access.access(m.cpu.cpl == 3));
-
-    // PAT layers of an L2 access (default: L2's next instruction fetch).
-    let pgva = pat_gva.unwrap_or(rip);
-    let layers = nestscope_core::pat_layers::pat_layers(&sim, pgva, walk_access.access(m.cpu.cpl == 3));
-
-    // Lockstep comparison of the loaded program under two models.
-    let on_compare = {
-        let (program, models, result) = (session.program.clone(), cmp_models.clone(), cmp_result.clone());
-        let cfg = session.scenario().machine.clone();
-        Callback::from(move |_| {
-            let c = nestscope_core::compare::compare(
-                &program,
-                [models.0, models.1],
-                cfg.mem_mib,
-                cfg.max_steps,
-                &nestscope_core::hv::L0Config::default(),
-            );
-            result.set(Some(c.map_err(|e| e.to_string())));
-        })
-    };
+    let choices = sim.vmcbs();
+    let vmcb_names: Vec<(Hpa, String)> = choices.iter().map(|(r, a)| (Hpa(a.0 & !0xfff), r.name(kvm).to_string())).collect();
 
     let cb = |a: fn() -> Action| {
         let s = session.clone();
         Callback::from(move |_| s.dispatch(a()))
     };
     let sc = session.scenario();
-    html! {
-        <main class="app">
-            <header>
-                <h1>{"nestscope"}</h1>
-                <span class="subtitle">{"AMD SVM nested virtualization explorer"}</span>
-                <span class="program">{format!("scenario: {} · model: {}", sc.name, session.model)}</span>
-            </header>
-            <div class="controls">
-                <Toolbar status={session.status.clone()} steps={m.steps} rate={session.rate}
-                    on_step={cb(|| Action::Step)} on_run={cb(|| Action::StartRun)}
-                    on_run_to_switch={cb(|| Action::RunToSwitch)}
-                    on_pause={cb(|| Action::Pause)} on_reset={cb(|| Action::Reset)} />
-                <ModelPicker current={session.model} scenario_models={sc.models.clone()}
-                    on_select={{ let s = session.clone(); Callback::from(move |m| s.dispatch(Action::SelectModel(m))) }} />
-            </div>
-            <CheckpointBar on_export={{ let s = session.clone(); Callback::from(move |_| s.export()) }}
-                on_import={{ let s = session.clone(); Callback::from(move |t| s.dispatch(Action::Import(t))) }}
-                message={session.message.clone().map(AttrValue::from)} />
-            <div class="panels">
-                <div class="column">
-                    <Disassembly lines={(*lines).clone()} rip={rip} />
-                    <SwitchTrace events={events} total={total} records={records} vmcb_names={vmcb_names} />
-                    <VmcbView choices={choices.clone()} selected={*vmcb_sel} kvm={kvm} page={page} change={change}
-                        change_label={AttrValue::from(change_label)}
-                        on_select={{ let s = vmcb_sel.clone(); Callback::from(move |r| s.set(Some(r))) }} />
-                    <Editor scenario={AttrValue::from(sc.name.clone())} source={AttrValue::from(session.source.clone())}
-                        edited={session.edited} errors={session.asm_errors.clone()}
-                        on_edit={{ let s = session.clone(); Callback::from(move |t| s.dispatch(Action::Edit(t))) }}
-                        on_assemble={cb(|| Action::Assemble)} on_revert={cb(|| Action::Revert)} />
-                </div>
-                <div class="column">
-                    <ScenarioPicker scenarios={session.scenarios.clone()} current={session.current}
-                        model={session.model} outcome={session.outcome.clone()}
-                        on_select={{ let s = session.clone(); Callback::from(move |i| s.dispatch(Action::SelectScenario(i))) }} />
-                    <Registers level={level} l1={l1} prev_l1={session.prev_l1.clone()} l2={l2} prev_l2={session.prev_l2.clone()} />
-                    <Console text={AttrValue::from(String::from_utf8_lossy(&m.console).into_owned())} />
-                    <MemoryView rows={rows} addr={*mem_addr} linear={*mem_linear}
-                        on_addr={{ let s = mem_addr.clone(); Callback::from(move |a| s.set(a)) }}
-                        on_linear={{ let s = mem_linear.clone(); Callback::from(move |l| s.set(l)) }} />
-                </div>
-            </div>
-            <div class="panels wide">
+    let timeline = TimelineData { marks: session.marks.clone(), len: session.marks.borrow().len(), steps: m.steps };
+
+    // Only the shown panel of each group is computed.
+    let upper_panel = match *upper {
+        0 => {
+            let (l1, l2) = regs_now(&sim);
+            html! { <Registers level={level} l1={l1} prev_l1={session.prev_l1.clone()} l2={l2} prev_l2={session.prev_l2.clone()} /> }
+        }
+        1 => {
+            // The chosen VMCB now, and how the last world switch changed it.
+            let shown = effective(&choices, *vmcb_sel);
+            let page = shown.map_or_else(|| Rc::new(vec![0u8; 0x1000]), |(_, a)| read_page(&sim, a));
+            let last = tracker.last();
+            let change = last.zip(shown).and_then(|(r, (_, a))| r.change_of(Hpa(a.0 & !0xfff)).cloned());
+            let change_label = last.map(|r| switch_label(&sim, r)).unwrap_or_default();
+            html! {
+                <VmcbView choices={choices.clone()} selected={*vmcb_sel} kvm={kvm} page={page} change={change}
+                    change_label={AttrValue::from(change_label)}
+                    on_select={{ let s = vmcb_sel.clone(); Callback::from(move |r| s.set(Some(r))) }} />
+            }
+        }
+        2 => html! {
+            <MemoryView rows={dump(m, *mem_addr, *mem_linear)} addr={*mem_addr} linear={*mem_linear}
+                on_addr={{ let s = mem_addr.clone(); Callback::from(move |a| s.set(a)) }}
+                on_linear={{ let s = mem_linear.clone(); Callback::from(move |l| s.set(l)) }} />
+        },
+        3 => {
+            // Page walk of the level that runs now.
+            let waddr = walk_addr.unwrap_or(rip);
+            let report = m.memtype_of(Gva(waddr), walk_access.access(m.cpu.cpl == 3));
+            html! {
                 <PageWalk addr={waddr} follows_rip={walk_addr.is_none()} access={*walk_access} level={level} kvm={kvm}
                     report={report}
                     on_addr={{ let s = walk_addr.clone(); Callback::from(move |a| s.set(a)) }}
                     on_access={{ let s = walk_access.clone(); Callback::from(move |k| s.set(k)) }} />
-            </div>
-            <div class="panels">
+            }
+        }
+        4 => {
+            // PAT layers of an L2 access (default: L2's next instruction fetch).
+            let pgva = pat_gva.unwrap_or(rip);
+            let layers =
+                nestscope_core::pat_layers::pat_layers(&sim, pgva, walk_access.access(m.cpu.cpl == 3));
+            html! {
                 <PatLayersView gva={pgva} layers={layers}
                     on_gva={{ let s = pat_gva.clone(); Callback::from(move |a| s.set(Some(a))) }} />
+            }
+        }
+        _ => {
+            // Lockstep comparison of the loaded program under two models.
+            let on_compare = {
+                let (program, models, result) = (session.program.clone(), cmp_models.clone(), cmp_result.clone());
+                let cfg = sc.machine.clone();
+                Callback::from(move |_| {
+                    let c = nestscope_core::compare::compare(
+                        &program,
+                        [models.0, models.1],
+                        cfg.mem_mib,
+                        cfg.max_steps,
+                        &nestscope_core::hv::L0Config::default(),
+                    );
+                    result.set(Some(c.map_err(|e| e.to_string())));
+                })
+            };
+            html! {
                 <CompareView models={(*cmp_models).clone()} result={(*cmp_result).clone()}
                     on_models={{ let (s, r) = (cmp_models.clone(), cmp_result.clone()); Callback::from(move |m| { s.set(m); r.set(None); }) }}
                     on_compare={on_compare} />
+            }
+        }
+    };
+    let lower_panel = match *lower {
+        0 => html! {
+            <ScenarioView scenarios={session.scenarios.clone()} current={session.current}
+                model={session.model} outcome={session.outcome.clone()} />
+        },
+        1 => html! { <Console text={AttrValue::from(String::from_utf8_lossy(&m.console).into_owned())} /> },
+        _ => html! {
+            <Editor scenario={AttrValue::from(sc.name.clone())} source={AttrValue::from(session.source.clone())}
+                edited={session.edited} errors={session.asm_errors.clone()}
+                on_edit={{ let s = session.clone(); Callback::from(move |t| s.dispatch(Action::Edit(t))) }}
+                on_assemble={cb(|| Action::Assemble)} on_revert={cb(|| Action::Revert)} />
+        },
+    };
+
+    html! {
+        <main class="app">
+            <header class="topbar">
+                <h1>{"nestscope"}</h1>
+                <ScenarioPicker scenarios={session.scenarios.clone()} current={session.current}
+                    on_select={{ let s = session.clone(); Callback::from(move |i| s.dispatch(Action::SelectScenario(i))) }} />
+                <ModelPicker current={session.model} scenario_models={sc.models.clone()}
+                    on_select={{ let s = session.clone(); Callback::from(move |m| s.dispatch(Action::SelectModel(m))) }} />
+                <span class="program" title="AMD SVM nested virtualization explorer">
+                    {format!("scenario: {} · model: {}", sc.name, session.model)}
+                </span>
+                <span class="spacer"></span>
+                <CheckpointBar on_export={{ let s = session.clone(); Callback::from(move |_| s.export()) }}
+                    on_import={{ let s = session.clone(); Callback::from(move |t| s.dispatch(Action::Import(t))) }}
+                    message={session.message.clone().map(AttrValue::from)} />
+                <ThemeToggle />
+                <button class="help-button" onclick={{ let s = session.clone(); Callback::from(move |_: MouseEvent| s.dispatch(Action::Help(None))) }} aria-label="Keyboard shortcuts (?)"
+                    aria-keyshortcuts="?" title="Keyboard shortcuts (?)">{"?"}</button>
+            </header>
+            <div class="controls">
+                <Toolbar status={session.status.clone()} steps={m.steps} rate={session.rate}
+                    paused={session.paused.clone().map(AttrValue::from)}
+                    on_step={cb(|| Action::Step)} on_run={cb(|| Action::StartRun)}
+                    on_step_back={cb(|| Action::StepBack)}
+                    on_run_to_switch={cb(|| Action::RunToSwitch)}
+                    on_pause={cb(|| Action::Pause)} on_reset={cb(|| Action::Reset)} />
+                <span class={classes!("badge", "level", level.name().to_lowercase())} data-testid="level"
+                    title="The level whose code runs now">{level.name()}</span>
+                <RunOptions stops={session.stops.clone()}
+                    on_change={{ let s = session.clone(); Callback::from(move |st| s.dispatch(Action::SetStops(st))) }} />
             </div>
+            <TimelineView data={timeline}
+                on_jump={{ let s = session.clone(); Callback::from(move |t| s.dispatch(Action::JumpTo(t))) }} />
+            <div class="workspace">
+                <div class="left">
+                    <Disassembly lines={(*lines).clone()} rip={rip} breakpoints={session.stops.breakpoints.clone()}
+                        level={AttrValue::from(level.name())}
+                        on_toggle={{ let s = session.clone(); Callback::from(move |a| s.dispatch(Action::ToggleBreakpoint(a))) }} />
+                    <SwitchTrace events={events} total={total} records={records} vmcb_names={vmcb_names} />
+                </div>
+                <div class="right">
+                    <Tabs label="Machine state" names={UPPER_TABS.to_vec()} active={*upper}
+                        on_select={{ let s = upper.clone(); Callback::from(move |i| s.set(i)) }}>
+                        { upper_panel }
+                    </Tabs>
+                    <Tabs label="Scenario, console and source" names={LOWER_TABS.to_vec()} active={*lower}
+                        on_select={{ let s = lower.clone(); Callback::from(move |i| s.set(i)) }}>
+                        { lower_panel }
+                    </Tabs>
+                </div>
+            </div>
+            if session.help {
+                <ShortcutsOverlay on_close={cb(|| Action::Help(Some(false)))} />
+            }
         </main>
     }
 }

@@ -2,10 +2,13 @@
 //! world-switch tracker live in `Rc<RefCell<_>>`; the reducer bumps a version so components
 //! re-render after every change.
 pub use crate::outcome::Outcome;
+pub use crate::run_status::{RunRate, Status};
+use crate::run_status::{status_of, stop_text};
 use crate::outcome::{outcome_of, sc_program};
 use crate::storage;
-use crate::switches::{SliceEnd, Tracker};
-use nestscope_core::Stop;
+use crate::run_until::{self, End, Goal, Stops};
+use crate::switches::Tracker;
+use crate::timeline::{Mark, trim};
 use nestscope_core::asm::{self, AsmError};
 use nestscope_core::checkpoint;
 use nestscope_core::cpu::Regs;
@@ -14,6 +17,7 @@ use nestscope_core::mem::Hpa;
 use nestscope_core::scenario::run::l0_config;
 use nestscope_core::scenario::{Scenario, catalog};
 use nestscope_core::sim::Sim;
+use nestscope_core::svm::exit_code::SvmExitCode;
 use nestscope_core::Model;
 use nestscope_core::trace::Level;
 use std::cell::RefCell;
@@ -27,35 +31,6 @@ pub const SLICE_MS: f64 = 30.0;
 /// A "Run" stops after this many steps at most (a runaway guest must not hang the tab); a
 /// scenario's `max_steps` lowers it, so that the run ends where the scenario's check ends.
 pub const RUN_BUDGET: u64 = 50_000_000;
-
-/// How fast the current (or last) "Run" went: steps and world switches over the time spent
-/// executing its slices (not the time the browser spent in between).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct RunRate {
-    pub steps: u64,
-    pub switches: u64,
-    pub ms: f64,
-}
-
-impl RunRate {
-    /// A run shorter than this gives no rate: the browser clock's resolution (0.1 ms) would be
-    /// more than 2 % of it.
-    pub const MIN_MS: f64 = 5.0;
-
-    /// (steps per second, world switches per second), once the run lasted `MIN_MS`.
-    pub fn per_second(&self) -> Option<(f64, f64)> {
-        (self.ms >= Self::MIN_MS)
-            .then(|| (self.steps as f64 * 1000.0 / self.ms, self.switches as f64 * 1000.0 / self.ms))
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Status {
-    Ready,
-    Running,
-    Stopped(String),
-    Error(String),
-}
 
 #[derive(Clone)]
 pub struct Session {
@@ -71,6 +46,8 @@ pub struct Session {
     /// The loaded program and a generation that changes whenever it is replaced.
     pub program: Rc<Vec<u8>>,
     pub program_gen: u64,
+    /// The assembly of the loaded program and its source (labels and data for the listing).
+    pub assembled: Option<Rc<(asm::Assembled, String)>>,
     /// The loaded program is the scenario's own (not an edit): its expectations apply.
     pub catalog_program: bool,
     pub model: Model,
@@ -80,8 +57,16 @@ pub struct Session {
     pub prev_l1: Regs,
     pub prev_l2: Option<Regs>,
     pub status: Status,
-    /// The current run stops at the next world switch ("Run to next VMRUN/#VMEXIT").
-    pub until_switch: bool,
+    /// What the current run is for (to the end, the next world switch, a step).
+    pub goal: Goal,
+    /// Breakpoints, "Break on #VMEXIT" and the level filter (kept across reloads).
+    pub stops: Stops,
+    /// Why the last run paused (a breakpoint, an exit, a reached step).
+    pub paused: Option<String>,
+    /// One mark per world switch of this run, for the timeline.
+    pub marks: Rc<RefCell<Vec<Mark>>>,
+    /// The keyboard-shortcut overlay is open.
+    pub help: bool,
     /// Set when the run ended and the scenario has an expectation for the model.
     pub outcome: Option<Outcome>,
     /// A one-line note for the user (e.g. why an import was refused).
@@ -96,8 +81,18 @@ pub enum Action {
     /// Execute one slice of a run (dispatched repeatedly while `Running`).
     RunSlice,
     StartRun,
-    /// Run until the event list grows (the next VMRUN or #VMEXIT at any level).
+    /// Run until the next world switch that passes the level filter.
     RunToSwitch,
+    /// Replay from the start (or run on) until the step counter reaches this value.
+    JumpTo(u64),
+    /// One step back (a replay to the step before).
+    StepBack,
+    /// Set or clear a breakpoint at a guest RIP.
+    ToggleBreakpoint(u64),
+    /// New "Break on #VMEXIT" and level-filter settings (breakpoints are kept).
+    SetStops(Stops),
+    /// Open or close the shortcut overlay (`None` toggles).
+    Help(Option<bool>),
     /// Reload the program under another CONTRACT model.
     SelectModel(Model),
     Pause,
@@ -113,34 +108,23 @@ pub enum Action {
     Revert,
 }
 
-fn stop_text(s: &Stop) -> String {
-    match s {
-        Stop::DebugExit(c) => format!("debug-exit, code {c}"),
-        Stop::Halt => "halt".to_string(),
-        Stop::Shutdown(_) | Stop::ModelLimit(_) => format!("shutdown: {}", s.reason().unwrap_or_default()),
-    }
-}
-
-fn status_of(sim: &Sim) -> Status {
-    match &sim.machine().stopped {
-        Some(s) => Status::Stopped(stop_text(s)),
-        None => Status::Ready,
-    }
-}
-
 /// The embedded catalog (parsing is checked by the core's tests, so a failure here is a bug).
 pub fn load_catalog() -> Rc<Vec<Scenario>> {
     Rc::new(catalog::load().expect("the embedded catalog parses"))
 }
 
 impl Session {
-    /// Opens scenario `index`, with the user's autosaved edit if there is one.
-    pub fn open(scenarios: Rc<Vec<Scenario>>, index: usize) -> Session {
+    /// Opens scenario `index`, with the user's autosaved edit if there is one, under `model` if
+    /// the scenario lists it (else the scenario's first model).
+    pub fn open(scenarios: Rc<Vec<Scenario>>, index: usize, model: Option<Model>) -> Session {
         let sc = &scenarios[index];
         let saved = storage::load_source(&sc.name);
         let source = saved.clone().unwrap_or_else(|| sc.source.clone());
         let edited = source != sc.source;
-        let model = sc.models.first().copied().unwrap_or_default();
+        let model = match model {
+            Some(m) if sc.models.contains(&m) => m,
+            _ => sc.models.first().copied().unwrap_or_default(),
+        };
         let sim = Sim::Hw(nestscope_core::Machine::new(&[0xf4], 2).expect("a one-byte program loads"));
         let mut s = Session {
             current: index,
@@ -149,6 +133,7 @@ impl Session {
             asm_errors: Vec::new(),
             program: Rc::new(vec![0xf4]),
             program_gen: 0,
+            assembled: None,
             catalog_program: false,
             model,
             tracker: Rc::new(RefCell::new(Tracker::new(&sim))),
@@ -156,7 +141,11 @@ impl Session {
             prev_l1: Regs::default(),
             prev_l2: None,
             status: Status::Ready,
-            until_switch: false,
+            goal: Goal::End,
+            stops: Stops::default(),
+            paused: None,
+            marks: Rc::new(RefCell::new(Vec::new())),
+            help: false,
             outcome: None,
             message: None,
             rate: None,
@@ -181,7 +170,8 @@ impl Session {
             Ok(a) => {
                 self.asm_errors.clear();
                 self.catalog_program = Some(&a.bytes) == sc_program(self.scenario()).as_ref();
-                self.program = Rc::new(a.bytes);
+                self.program = Rc::new(a.bytes.clone());
+                self.assembled = Some(Rc::new((a, self.source.clone())));
                 self.program_gen += 1;
                 self.reload();
             }
@@ -190,7 +180,7 @@ impl Session {
     }
 
     /// A fresh run of the current program under the current model.
-    fn reload(&mut self) {
+    pub fn reload(&mut self) {
         let cfg = &self.scenario().machine;
         let sim = l0_config(cfg)
             .map_err(|e| e.to_string())
@@ -214,7 +204,10 @@ impl Session {
     fn set_sim(&mut self, sim: Sim) {
         (self.prev_l1, self.prev_l2) = regs_now(&sim);
         self.status = status_of(&sim);
-        self.until_switch = false;
+        self.goal = Goal::End;
+        self.paused = None;
+        // An imported run brings its events along (their exit information is not kept).
+        self.marks = Rc::new(RefCell::new(crate::timeline::marks_of_log(&sim)));
         self.outcome = None;
         self.rate = None;
         self.tracker = Rc::new(RefCell::new(Tracker::new(&sim)));
@@ -242,17 +235,46 @@ impl Session {
         matches!(self.status, Status::Stopped(_) | Status::Error(_))
     }
 
-    /// Starts a run ("Run", or with `until_switch` "Run to next VMRUN/#VMEXIT").
-    fn start_run(self: Rc<Self>, until_switch: bool) -> Rc<Self> {
+    /// Starts a run towards `goal` ("Run", "Run to next world switch", a jump).
+    fn start_run(self: Rc<Self>, goal: Goal) -> Rc<Self> {
         if self.finished() || self.status == Status::Running {
             return self;
         }
         let mut s = self.next(true);
         s.message = None;
+        s.paused = None;
         s.status = Status::Running;
-        s.until_switch = until_switch;
+        s.goal = goal;
         s.rate = Some(RunRate::default());
         Rc::new(s)
+    }
+
+    /// Goes to step `target`: runs on if it lies ahead, else replays a fresh run up to it.
+    fn jump(self: Rc<Self>, target: u64) -> Rc<Self> {
+        let steps = self.sim.borrow().machine().steps;
+        if target == steps || self.status == Status::Running {
+            return self;
+        }
+        if target > steps && !self.finished() {
+            return self.start_run(Goal::Step(target));
+        }
+        let mut s = self.next(false);
+        s.reload();
+        if target == 0 {
+            return Rc::new(s);
+        }
+        Rc::new(s).start_run(Goal::Step(target))
+    }
+
+    /// The stop conditions' text for the toolbar, after a run paused at `end`.
+    fn pause_note(&self, end: &End) -> Option<String> {
+        match end {
+            End::Breakpoint(a) => Some(format!("breakpoint at {a:#x}")),
+            End::VmExit(c) if *c == SvmExitCode::INVALID.0 => Some("#VMEXIT -1 VMEXIT_INVALID".into()),
+            End::VmExit(c) => Some(format!("#VMEXIT {c:#x} {}", SvmExitCode(*c).name())),
+            End::Reached => Some(format!("at step {} (replayed from the start)", self.sim.borrow().machine().steps)),
+            _ => None,
+        }
     }
 }
 
@@ -277,7 +299,8 @@ impl Reducible for Session {
                 }
                 let mut s = self.next(true);
                 s.message = None;
-                let r = s.tracker.borrow_mut().step(&mut s.sim.borrow_mut());
+                s.paused = None;
+                let r = run_until::step(&mut s.tracker.borrow_mut(), &mut s.sim.borrow_mut(), &mut s.marks.borrow_mut());
                 s.status = match r {
                     Ok((StepOutcome::Retired, _)) => Status::Ready,
                     Ok((StepOutcome::Stopped(stop), _)) => Status::Stopped(stop_text(&stop)),
@@ -288,8 +311,30 @@ impl Reducible for Session {
                 }
                 Rc::new(s)
             }
-            Action::StartRun => self.start_run(false),
-            Action::RunToSwitch => self.start_run(true),
+            Action::StartRun => self.start_run(Goal::End),
+            Action::RunToSwitch => self.start_run(Goal::NextSwitch),
+            Action::JumpTo(step) => self.jump(step),
+            Action::StepBack => {
+                let steps = self.sim.borrow().machine().steps;
+                if steps == 0 { self } else { self.jump(steps - 1) }
+            }
+            Action::ToggleBreakpoint(addr) => {
+                let mut s = self.next(false);
+                if !s.stops.breakpoints.remove(&addr) {
+                    s.stops.breakpoints.insert(addr);
+                }
+                Rc::new(s)
+            }
+            Action::SetStops(stops) => {
+                let mut s = self.next(false);
+                s.stops = Stops { breakpoints: std::mem::take(&mut s.stops.breakpoints), ..stops };
+                Rc::new(s)
+            }
+            Action::Help(open) => {
+                let mut s = self.next(false);
+                s.help = open.unwrap_or(!self.help);
+                Rc::new(s)
+            }
             Action::RunSlice => {
                 if self.status != Status::Running {
                     return self;
@@ -306,8 +351,15 @@ impl Reducible for Session {
                 let end = loop {
                     let steps = s.sim.borrow().machine().steps;
                     let target = (steps + RUN_CHUNK).min(budget);
-                    let end = s.tracker.borrow_mut().run(&mut s.sim.borrow_mut(), target, s.until_switch);
-                    if !matches!(end, Ok(SliceEnd::Budget)) || target >= budget || now_ms() - t0 > SLICE_MS {
+                    let end = run_until::run(
+                        &mut s.tracker.borrow_mut(),
+                        &mut s.sim.borrow_mut(),
+                        target,
+                        s.goal,
+                        &s.stops,
+                        &mut s.marks.borrow_mut(),
+                    );
+                    if !matches!(end, Ok(End::Budget)) || target >= budget || now_ms() - t0 > SLICE_MS {
                         break end;
                     }
                 };
@@ -319,17 +371,19 @@ impl Reducible for Session {
                 r.steps += steps - steps0;
                 r.switches += (events - events0) as u64;
                 r.ms += now_ms() - t0;
+                trim(&mut s.marks.borrow_mut());
+                if let Ok(e) = &end {
+                    s.paused = s.pause_note(e);
+                }
                 s.status = match end {
-                    Ok(SliceEnd::Budget) if steps >= budget => {
-                        Status::Stopped(format!("budget of {budget} steps spent"))
-                    }
-                    Ok(SliceEnd::Budget) => Status::Running,
-                    Ok(SliceEnd::Switched) => Status::Ready,
-                    Ok(SliceEnd::Stopped(stop)) => Status::Stopped(stop_text(&stop)),
+                    Ok(End::Budget) if steps >= budget => Status::Stopped(format!("budget of {budget} steps spent")),
+                    Ok(End::Budget) => Status::Running,
+                    Ok(End::Switched | End::Breakpoint(_) | End::VmExit(_) | End::Reached) => Status::Ready,
+                    Ok(End::Stopped(stop)) => Status::Stopped(stop_text(&stop)),
                     Err(e) => Status::Error(e.to_string()),
                 };
                 if s.status != Status::Running {
-                    s.until_switch = false;
+                    s.goal = Goal::End;
                 }
                 if matches!(s.status, Status::Stopped(_)) {
                     s.check_outcome();
@@ -342,7 +396,8 @@ impl Reducible for Session {
                 }
                 let mut s = self.next(false);
                 s.status = Status::Ready;
-                s.until_switch = false;
+                s.goal = Goal::End;
+                s.paused = Some("paused".into());
                 Rc::new(s)
             }
             Action::Reset => {
@@ -384,8 +439,9 @@ impl Reducible for Session {
                 if i >= self.scenarios.len() || i == self.current {
                     return self;
                 }
-                let mut s = Session::open(self.scenarios.clone(), i);
+                let mut s = Session::open(self.scenarios.clone(), i, Some(self.model));
                 s.version = self.version + 1;
+                s.stops = Stops { breakpoints: Default::default(), ..self.stops.clone() };
                 Rc::new(s)
             }
             Action::SelectModel(model) => {

@@ -65,7 +65,7 @@ async fn pat_layers_explain_why_there_are_none() {
 
 #[wasm_bindgen_test]
 async fn compare_view_highlights_the_first_divergence() {
-    let c = compare(PROGRAM, ["bare", "kvm-legacy"], 64, 100_000, &L0Config::default()).unwrap();
+    let c = compare(PROGRAM, ["bare".parse().unwrap(), "kvm-legacy".parse().unwrap()], 64, 100_000, &L0Config::default()).unwrap();
     let root = mount();
     let props = CompareProps {
         models: ("bare".parse().unwrap(), "kvm-legacy".parse().unwrap()),
@@ -84,7 +84,7 @@ async fn compare_view_highlights_the_first_divergence() {
 
 #[wasm_bindgen_test]
 async fn compare_view_says_when_models_agree() {
-    let c = compare(PROGRAM, ["bare", "kvm-merged"], 64, 100_000, &L0Config::default()).unwrap();
+    let c = compare(PROGRAM, ["bare".parse().unwrap(), "kvm-merged".parse().unwrap()], 64, 100_000, &L0Config::default()).unwrap();
     let root = mount();
     let props = CompareProps {
         models: ("bare".parse().unwrap(), "kvm-merged".parse().unwrap()),

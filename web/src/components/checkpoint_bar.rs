@@ -57,7 +57,7 @@ pub fn checkpoint_bar(p: &CheckpointBarProps) -> Html {
             <button onclick={export} title="Download the machine state as a checkpoint file">{"Export checkpoint"}</button>
             <label class="button" title="Load a checkpoint file">
                 {"Import checkpoint"}
-                <input type="file" accept=".nsc,.json,application/octet-stream,application/json" onchange={import} data-testid="import" hidden=true />
+                <input type="file" accept=".nsc,.json,application/octet-stream,application/json" onchange={import} data-testid="import" class="visually-hidden" />
             </label>
             if let Some(m) = &p.message {
                 <span class="message" role="status" data-testid="checkpoint-message">{m.clone()}</span>

@@ -54,10 +54,15 @@ pub fn editor(p: &EditorProps) -> Html {
     let goto = |line: u32| {
         let (area, source) = (area.clone(), p.source.clone());
         Callback::from(move |_: MouseEvent| {
+            let n_lines = source.split('\n').count() as u32;
             if let Some(t) = area.cast::<web_sys::HtmlTextAreaElement>() {
                 let (s, e) = line_span(&source, line);
                 let _ = t.focus();
                 let _ = t.set_selection_range(s, e);
+                // Scroll the line into view (a third from the top): selecting does not scroll.
+                let line_h = t.scroll_height() as f64 / f64::from(n_lines.max(1));
+                let top = (f64::from(line.saturating_sub(1)) * line_h - f64::from(t.client_height()) / 3.0).max(0.0);
+                t.set_scroll_top(top as i32);
             }
         })
     };

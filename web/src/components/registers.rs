@@ -57,7 +57,7 @@ pub fn registers(p: &RegistersProps) -> Html {
     html! {
         <section class="panel registers" aria-label="Registers">
             <h2>{"Registers "}
-                <span class={classes!("badge", level.to_lowercase())} data-testid="level"
+                <span class={classes!("badge", level.to_lowercase())}
                     title={format!("{level} runs now")}>{level}</span>
                 <span class="badge-note">{ if p.level == Level::L2 { " runs (the guest)" } else { " runs" } }</span>
             </h2>

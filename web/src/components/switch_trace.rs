@@ -1,5 +1,5 @@
 //! World-switch trace: every VMRUN and #VMEXIT at every level (kind, from→to, exit code and its
-//! name, step, RIP, detail), newest last; clicking one shows its detail, including the failed
+//! name, step, RIP, detail), newest last and scrolled into view; clicking one shows its detail, including the failed
 //! consistency check of a VMEXIT_INVALID and the VMCB fields that world switch changed.
 use crate::components::vmcb_view::{field_changed, fields_of, hex_value};
 use crate::switches::SwitchRecord;
@@ -100,6 +100,16 @@ fn detail_of(i: usize, e: &Event, rec: Option<&SwitchRecord>, names: &[(Hpa, Str
 #[function_component(SwitchTrace)]
 pub fn switch_trace(p: &SwitchTraceProps) -> Html {
     let selected = use_state(|| None::<usize>);
+    // The list follows the newest event (it is newest last).
+    let list = use_node_ref();
+    {
+        let list = list.clone();
+        use_effect_with(p.total, move |_| {
+            if let Some(el) = list.cast::<web_sys::Element>() {
+                el.set_scroll_top(el.scroll_height());
+            }
+        });
+    }
     let sel = (*selected).filter(|i| p.events.iter().any(|(j, _)| j == i));
     let pick = |i: usize| {
         let s = selected.clone();
@@ -121,7 +131,7 @@ pub fn switch_trace(p: &SwitchTraceProps) -> Html {
             if p.events.is_empty() {
                 <p class="dim">{"No VMRUN or #VMEXIT yet."}</p>
             } else {
-                <div class="switch-list">
+                <div class="switch-list" ref={list}>
                     <table class="mono" data-testid="switch-list">
                         <tr><th>{"#"}</th><th>{"kind"}</th><th>{"from→to"}</th><th>{"exit code"}</th><th>{"step"}</th><th>{"rip"}</th><th>{"detail"}</th></tr>
                         { for p.events.iter().map(|(i, e)| html! {

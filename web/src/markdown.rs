@@ -1,0 +1,159 @@
+//! The markdown subset the catalog's teaching notes use: paragraphs, `-`/`*`/`1.` lists, pipe
+//! tables, fenced code and `inline code`. Parsed into blocks (tested natively), rendered by
+//! [`render`].
+use yew::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Block {
+    Para(String),
+    List { ordered: bool, items: Vec<String> },
+    Table { head: Vec<String>, rows: Vec<Vec<String>> },
+    Code(String),
+}
+
+fn cells(line: &str) -> Vec<String> {
+    let t = line.trim().trim_start_matches('|').trim_end_matches('|');
+    t.split('|').map(|c| c.trim().to_string()).collect()
+}
+
+fn is_rule(line: &str) -> bool {
+    let t = line.trim();
+    t.starts_with('|') && t.chars().all(|c| "|-: ".contains(c)) && t.contains('-')
+}
+
+/// A list item's text, if the line starts one.
+fn item(line: &str) -> Option<(bool, &str)> {
+    let t = line.trim_start();
+    if let Some(r) = t.strip_prefix("- ").or_else(|| t.strip_prefix("* ")) {
+        return Some((false, r));
+    }
+    let digits = t.chars().take_while(char::is_ascii_digit).count();
+    (digits > 0).then(|| t[digits..].strip_prefix(". ").map(|r| (true, r))).flatten()
+}
+
+pub fn parse(text: &str) -> Vec<Block> {
+    let lines: Vec<&str> = text.trim().lines().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let l = lines[i];
+        if l.trim().is_empty() {
+            i += 1;
+        } else if l.trim_start().starts_with("```") {
+            let mut code = Vec::new();
+            i += 1;
+            while i < lines.len() && !lines[i].trim_start().starts_with("```") {
+                code.push(lines[i]);
+                i += 1;
+            }
+            i += 1;
+            out.push(Block::Code(code.join("\n")));
+        } else if l.trim_start().starts_with('|') && lines.get(i + 1).is_some_and(|n| is_rule(n)) {
+            let head = cells(l);
+            i += 2;
+            let mut rows = Vec::new();
+            while i < lines.len() && lines[i].trim_start().starts_with('|') {
+                rows.push(cells(lines[i]));
+                i += 1;
+            }
+            out.push(Block::Table { head, rows });
+        } else if let Some((ordered, first)) = item(l) {
+            let mut items = vec![first.to_string()];
+            i += 1;
+            while i < lines.len() && !lines[i].trim().is_empty() {
+                match item(lines[i]) {
+                    Some((_, t)) => items.push(t.to_string()),
+                    // A continuation line of the item before.
+                    None => {
+                        let last = items.last_mut().expect("one item");
+                        last.push(' ');
+                        last.push_str(lines[i].trim());
+                    }
+                }
+                i += 1;
+            }
+            out.push(Block::List { ordered, items });
+        } else {
+            let mut para = Vec::new();
+            while i < lines.len()
+                && !lines[i].trim().is_empty()
+                && item(lines[i]).is_none()
+                && !lines[i].trim_start().starts_with("```")
+                && !(lines[i].trim_start().starts_with('|') && lines.get(i + 1).is_some_and(|n| is_rule(n)))
+            {
+                para.push(lines[i].trim());
+                i += 1;
+            }
+            out.push(Block::Para(para.join(" ")));
+        }
+    }
+    out
+}
+
+/// Text with `inline code` spans.
+fn inline(text: &str) -> Html {
+    text.split('`')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 { html! { <code>{part.to_string()}</code> } } else { html! { {part.to_string()} } })
+        .collect()
+}
+
+pub fn render(text: &str, class: &'static str) -> Html {
+    parse(text)
+        .into_iter()
+        .map(|b| match b {
+            Block::Para(t) => html! { <p class={class}>{inline(&t)}</p> },
+            Block::List { ordered: false, items } => {
+                html! { <ul class={class}>{ for items.iter().map(|t| html! { <li>{inline(t)}</li> }) }</ul> }
+            }
+            Block::List { ordered: true, items } => {
+                html! { <ol class={class}>{ for items.iter().map(|t| html! { <li>{inline(t)}</li> }) }</ol> }
+            }
+            Block::Table { head, rows } => html! {
+                <div class="md-table"><table class={classes!("md", class)}>
+                    <thead><tr>{ for head.iter().map(|h| html! { <th>{inline(h)}</th> }) }</tr></thead>
+                    <tbody>{ for rows.iter().map(|r| html! {
+                        <tr>{ for r.iter().map(|c| html! { <td>{inline(c)}</td> }) }</tr>
+                    }) }</tbody>
+                </table></div>
+            },
+            Block::Code(t) => html! { <pre class={classes!("md-code", class)}><code>{t}</code></pre> },
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_lists_code_and_paragraphs() {
+        let text = "Intro line one\nline two.\n\n| a | b |\n|---|:-:|\n| 1 | `x` |\n| 2 | y |\n\n- first\n  goes on\n- second\n\n1. one\n2. two\n\n```\nmov eax, 1\n```\nafter";
+        assert_eq!(
+            parse(text),
+            vec![
+                Block::Para("Intro line one line two.".into()),
+                Block::Table {
+                    head: vec!["a".into(), "b".into()],
+                    rows: vec![vec!["1".into(), "`x`".into()], vec!["2".into(), "y".into()]]
+                },
+                Block::List { ordered: false, items: vec!["first goes on".into(), "second".into()] },
+                Block::List { ordered: true, items: vec!["one".into(), "two".into()] },
+                Block::Code("mov eax, 1".into()),
+                Block::Para("after".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_catalog_note_with_a_pipe_table_parses_into_a_table() {
+        let scenarios = nestscope_core::scenario::catalog::load().expect("the catalog parses");
+        let mm = scenarios.iter().find(|s| s.name == "memtype-matrix").expect("memtype-matrix");
+        let tables: Vec<_> = parse(&mm.teaching_notes).into_iter().filter(|b| matches!(b, Block::Table { .. })).collect();
+        assert_eq!(tables.len(), 2, "the PAT entry table and the per-page table");
+        let Block::Table { head, rows } = &tables[1] else { unreachable!() };
+        assert_eq!(head[0], "page");
+        assert_eq!(rows.len(), 8, "pages 0x600000..0x607000");
+        assert_eq!(rows[0][0], "0x600000");
+    }
+}
