@@ -231,7 +231,7 @@ pub enum EmuError {
     Operand { ins: String, op: u32, write: bool },
     /// The L0 model failed.
     L0(L0Failure),
-    /// A guest entered through [`crate::machine::Machine::enter_guest`] exited, and the caller
+    /// A guest entered through `Machine::enter_guest` (machine.rs) exited, and the caller
     /// ran the machine with `run`/`step`, which have no host to hand the exit to.
     UnclaimedExit(SvmExitCode),
 }
