@@ -341,6 +341,11 @@ impl<V: Virt> Processor<V> {
     /// Fetches (through the decode cache), executes, and moves RIP on.
     #[inline]
     pub(crate) fn fetch_execute(&mut self) -> Result<Flow, Trap> {
+        // 64-bit mode (EFER.LMA and CS.L) takes the cached path; protected and compatibility
+        // mode code the plain one.
+        if self.cpu.ctl.efer & crate::cpu::control::efer::LMA == 0 || !self.cpu.cs.long_mode() {
+            return self.fetch_execute_legacy();
+        }
         let rip = self.cpu.regs.rip;
         let acc = Access { fetch: true, ..self.data_access(false) };
         let tag = (rip & !0xfff) | ((acc.user as u64) << 1) | 1;
@@ -371,6 +376,51 @@ impl<V: Virt> Processor<V> {
             Flow::Jump(t) => self.cpu.regs.rip = t,
             Flow::Repeat => {}
             _ => self.cpu.regs.rip = next,
+        }
+        Ok(flow)
+    }
+
+    /// The operand size of the code segment: 64 in 64-bit mode, else 32 or 16 from CS.D (APM
+    /// 4.8.1; real mode counts as 16).
+    pub fn code_bitness(&self) -> u32 {
+        let lma = self.cpu.ctl.efer & crate::cpu::control::efer::LMA != 0;
+        if lma && self.cpu.cs.long_mode() {
+            64
+        } else if self.cpu.ctl.cr0 & crate::cpu::control::cr0::PE != 0 && self.cpu.cs.default_32() {
+            32
+        } else {
+            16
+        }
+    }
+
+    /// Fetch and execute in protected or compatibility mode: no decode cache and no pre-decoded
+    /// fast forms (both assume 64-bit code); EIP wraps at 4 GiB. 16-bit code is not modelled.
+    #[cold]
+    fn fetch_execute_legacy(&mut self) -> Result<Flow, Trap> {
+        let bits = self.code_bitness();
+        if bits == 16 {
+            return Err(EmuError::Unmodelled(crate::outcome::Unmodelled::Code16).into());
+        }
+        let rip = self.cpu.regs.rip & 0xffff_ffff;
+        let la = rip.wrapping_add(self.cpu.cs.base) & 0xffff_ffff;
+        let acc = Access { fetch: true, ..self.data_access(false) };
+        let mut buf = [0u8; 15];
+        let first = ((0x1000 - (la & 0xfff)) as usize).min(15);
+        self.read_lin_bytes(la, &mut buf[..first], acc)?;
+        let ins = match decode::decode(bits, &buf[..first], rip) {
+            Some(ins) if ins.len() <= first => ins,
+            _ => {
+                if first < 15 {
+                    self.read_lin_bytes((la + first as u64) & 0xffff_ffff, &mut buf[first..], acc)?;
+                }
+                decode::decode(bits, &buf, rip).ok_or_else(|| Trap::from(Fault::ud()))?
+            }
+        };
+        let flow = self.execute(&ins)?;
+        match flow {
+            Flow::Jump(t) => self.cpu.regs.rip = t,
+            Flow::Repeat => {}
+            _ => self.cpu.regs.rip = ins.next_ip() & 0xffff_ffff,
         }
         Ok(flow)
     }

@@ -96,10 +96,18 @@ impl<V: Virt> Processor<V> {
                 if v >> 32 != 0
                     || (v & cr0::PG != 0 && v & cr0::PE == 0)
                     || (v & cr0::NW != 0 && v & cr0::CD == 0)
-                    || (c.efer & efer::LMA != 0 && v & cr0::PG == 0)
+                    || (c.efer & efer::LMA != 0 && v & cr0::PG == 0 && self.cpu.cs.long_mode())
+                    || (c.cr0 & cr0::PG == 0 && v & cr0::PG != 0 && c.efer & efer::LME != 0 && c.cr4 & cr4::PAE == 0)
                 {
-                    // Leaving long mode from 64-bit code is #GP (it needs compatibility mode).
+                    // Leaving long mode from 64-bit code is #GP (it needs compatibility mode);
+                    // entering it needs CR4.PAE (APM 14.6.1).
                     return Err(Fault::gp0());
+                }
+                // Paging on with EFER.LME activates long mode; paging off leaves it (APM 14.6).
+                if v & cr0::PG != 0 && c.efer & efer::LME != 0 {
+                    self.cpu.ctl.efer |= efer::LMA;
+                } else if v & cr0::PG == 0 {
+                    self.cpu.ctl.efer &= !efer::LMA;
                 }
                 self.cpu.ctl.cr0 = v | cr0::ET;
                 self.flush_tlb();
@@ -265,7 +273,13 @@ impl<V: Virt> Processor<V> {
                 self.require_cpl0()?;
                 let la = self.effective_address(ins);
                 let limit = self.read_mem(la, 2)? as u16;
-                let base = self.read_mem(la.wrapping_add(2), 8)?;
+                // The base is 8 bytes in 64-bit mode, else 4 (APM vol.3 LGDT; a 16-bit operand
+                // size keeps 24 bits).
+                let base = match ins.code() {
+                    iced_x86::Code::Lgdt_m1664 | iced_x86::Code::Lidt_m1664 => self.read_mem(la.wrapping_add(2), 8)?,
+                    iced_x86::Code::Lgdt_m1632 | iced_x86::Code::Lidt_m1632 => self.read_mem(la.wrapping_add(2), 4)?,
+                    _ => self.read_mem(la.wrapping_add(2), 4)? & 0xff_ffff,
+                };
                 if !is_canonical(base) {
                     return Err(Fault::gp0().into());
                 }
