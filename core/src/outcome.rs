@@ -164,6 +164,9 @@ pub enum Unmodelled {
     LegacySegmentBase(u16),
     /// An exception or interrupt outside 64-bit mode (vector): the 32-bit IDT is not modelled.
     LegacyEvent(u8),
+    /// An IPI that would interrupt this processor (the ICR value): APIC interrupt delivery is
+    /// not modelled.
+    Ipi(u32),
 }
 
 /// Something the L0 model cannot do or finds impossible: a bug in the model, or guest behaviour
@@ -264,6 +267,10 @@ impl fmt::Display for EmuError {
             EmuError::Unmodelled(Unmodelled::LegacySegmentBase(sel)) => write!(
                 f,
                 "segment {sel:#x} has a non-zero base outside 64-bit mode (only flat segments are modelled there)"
+            ),
+            EmuError::Unmodelled(Unmodelled::Ipi(icr)) => write!(
+                f,
+                "APIC IPI {icr:#x} to this processor (local APIC interrupt delivery is not modelled)"
             ),
             EmuError::Unmodelled(Unmodelled::LegacyEvent(v)) => write!(
                 f,

@@ -3,7 +3,7 @@
 //! NOP/PAUSE/fences, UD0/UD1/UD2.
 use super::{is_canonical, unsupported, ExecResult, Flow};
 use crate::cpu::caps::CpuCaps;
-use crate::devices::{CONSOLE_PORT, DEBUG_EXIT_PORT};
+use crate::devices::PortEffect;
 use crate::cpu::control::{cr0, cr4, efer};
 use crate::outcome::{vector, Fault, Trap};
 use crate::cpu::regs::flags as rf;
@@ -421,20 +421,16 @@ impl<V: Virt> Processor<V> {
         Ok(())
     }
 
-    /// IN from the CONTRACT devices: nothing is readable, so every port reads as all ones.
-    pub(crate) fn port_in(&mut self, _port: u16, size: u32) -> u64 {
-        super::flags::mask(size)
+    /// IN from the devices (devices/): unclaimed ports read as all ones.
+    pub(crate) fn port_in(&mut self, port: u16, size: u32) -> u64 {
+        self.devices.port_in(port, size)
     }
 
-    /// OUT to the CONTRACT devices.
-    pub(crate) fn port_out(&mut self, port: u16, _size: u32, v: u64) -> Flow {
-        match port {
-            CONSOLE_PORT => {
-                self.console.push(v as u8);
-                Flow::Next
-            }
-            DEBUG_EXIT_PORT => Flow::Stop(Box::new(Stop::DebugExit(v as u8))),
-            _ => Flow::Next,
+    /// OUT to the devices (devices/).
+    pub(crate) fn port_out(&mut self, port: u16, size: u32, v: u64) -> Flow {
+        match self.devices.port_out(port, size, v, &mut self.console) {
+            PortEffect::None => Flow::Next,
+            PortEffect::Exit(code) => Flow::Stop(Box::new(Stop::DebugExit(code))),
         }
     }
 }
