@@ -7,7 +7,7 @@
 //! The binaries are test data beside the repository (`../shared/kvm-unit-tests/`, or the folder
 //! named by `NESTSCOPE_KUT_DIR`). Without them the tests on them say so and pass, unless
 //! `NESTSCOPE_REQUIRE_KUT=1`; the tests on synthetic images always run.
-use nestscope_core::loader::{self, multiboot, BootConfig, BootImage, Format, LoaderError};
+use nestscope_core::loader::{self, BootConfig, BootImage, Format, LoaderError, multiboot};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -17,13 +17,17 @@ type Phdr = (u64, u64, u64, u64, u64, &'static str);
 /// `readelf -lhW svm.flat` (GNU binutils 2.40): "Entry point address: 0x4000bc" and
 ///   LOAD 0x0000b0 0x004000b0 0x004000b0 0x0fe30 0x0fe30 R E 0x1000
 ///   LOAD 0x010000 0x00410000 0x00410000 0x1392c 0xc551d0 RW  0x1000
-const SVM: (u64, [Phdr; 2]) =
-    (0x4000bc, [(0xb0, 0x4000b0, 0x4000b0, 0xfe30, 0xfe30, "R E"), (0x10000, 0x410000, 0x410000, 0x1392c, 0xc551d0, "RW")]);
+const SVM: (u64, [Phdr; 2]) = (
+    0x4000bc,
+    [(0xb0, 0x4000b0, 0x4000b0, 0xfe30, 0xfe30, "R E"), (0x10000, 0x410000, 0x410000, 0x1392c, 0xc551d0, "RW")],
+);
 /// `readelf -lhW svm_npt.flat`: "Entry point address: 0x4000bc" and
 ///   LOAD 0x0000b0 0x004000b0 0x004000b0 0x07e15 0x07e15 R E 0x1000
 ///   LOAD 0x008000 0x00408000 0x00408000 0x0fd18 0xc4f930 RW  0x1000
-const SVM_NPT: (u64, [Phdr; 2]) =
-    (0x4000bc, [(0xb0, 0x4000b0, 0x4000b0, 0x7e15, 0x7e15, "R E"), (0x8000, 0x408000, 0x408000, 0xfd18, 0xc4f930, "RW")]);
+const SVM_NPT: (u64, [Phdr; 2]) = (
+    0x4000bc,
+    [(0xb0, 0x4000b0, 0x4000b0, 0x7e15, 0x7e15, "R E"), (0x8000, 0x408000, 0x408000, 0xfd18, 0xc4f930, "RW")],
+);
 
 fn kut_dir() -> PathBuf {
     std::env::var_os("NESTSCOPE_KUT_DIR")
@@ -47,8 +51,11 @@ fn cfg(mib: u64, append: &str) -> BootConfig {
     BootConfig { ram_bytes: mib << 20, progname: "svm.flat".into(), append: append.into() }
 }
 
+/// A LOAD line as readelf prints it: offset, vaddr, paddr, filesz, memsz, flags.
+type LoadLine = (u64, u64, u64, u64, u64, String);
+
 /// Entry and LOAD lines as `readelf -lhW` prints them, or None when readelf is not installed.
-fn readelf(path: &PathBuf) -> Option<(u64, Vec<(u64, u64, u64, u64, u64, String)>)> {
+fn readelf(path: &PathBuf) -> Option<(u64, Vec<LoadLine>)> {
     let out = Command::new("readelf").arg("-lhW").arg(path).output().ok()?;
     assert!(out.status.success(), "readelf failed: {}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
@@ -70,7 +77,8 @@ fn le32(b: &[u8], at: usize) -> u64 {
 
 /// The bytes the image writes at physical `addr` (within one chunk).
 fn bytes_at(img: &BootImage, addr: u64, len: usize) -> Vec<u8> {
-    let (base, data) = img.chunks.iter().find(|(a, d)| *a <= addr && addr + len as u64 <= a + d.len() as u64).expect("inside a chunk");
+    let (base, data) =
+        img.chunks.iter().find(|(a, d)| *a <= addr && addr + len as u64 <= a + d.len() as u64).expect("inside a chunk");
     data[(addr - base) as usize..][..len].to_vec()
 }
 
@@ -89,7 +97,10 @@ fn check_real(name: &str, expected: (u64, [Phdr; 2])) {
     assert_eq!(img.entry.eip as u64, expected.0);
     assert_eq!(img.segments.len(), 2);
     for (s, e) in img.segments.iter().zip(expected.1) {
-        assert_eq!((s.offset as u64, s.vaddr as u64, s.paddr as u64, s.filesz as u64, s.memsz as u64), (e.0, e.1, e.2, e.3, e.4));
+        assert_eq!(
+            (s.offset as u64, s.vaddr as u64, s.paddr as u64, s.filesz as u64, s.memsz as u64),
+            (e.0, e.1, e.2, e.3, e.4)
+        );
         assert_eq!(s.flags_text().trim_end(), e.5);
         // The file bytes go to p_paddr, the rest of p_memsz is zeroed.
         let chunk = img.chunks.iter().find(|(a, _)| *a == e.2).expect("segment chunk");
@@ -128,7 +139,11 @@ fn check_real(name: &str, expected: (u64, [Phdr; 2])) {
     let flags = le32(&mbi, 0);
     assert_eq!(flags & 0b100_0101, 0b100_0101, "mem (bit 0), cmdline (bit 2), mmap (bit 6)");
     assert_eq!(le32(&mbi, 4), 640, "mem_lower: 640 KiB of conventional memory");
-    assert_eq!(le32(&mbi, 8), 64 * 1024 - 1024, "mem_upper: KiB from 1 MiB to the end of 64 MiB (QEMU: ram/1024 - 1024)");
+    assert_eq!(
+        le32(&mbi, 8),
+        64 * 1024 - 1024,
+        "mem_upper: KiB from 1 MiB to the end of 64 MiB (QEMU: ram/1024 - 1024)"
+    );
     let cmdline = le32(&mbi, 16);
     let text = bytes_at(&img, cmdline, "svm.flat vmrun ioio".len() + 1);
     assert_eq!(text, b"svm.flat vmrun ioio\0", "program name first (kvm-unit-tests skips it as argv[0])");
@@ -173,7 +188,10 @@ fn the_entry_is_the_start_symbol() {
     let Some((path, _)) = binary("svm.flat") else { return };
     let Ok(out) = Command::new("nm").arg(&path).output() else { return };
     let text = String::from_utf8_lossy(&out.stdout);
-    let start = text.lines().find(|l| l.ends_with(" start")).map(|l| u64::from_str_radix(l.split(' ').next().unwrap(), 16).unwrap());
+    let start = text
+        .lines()
+        .find(|l| l.ends_with(" start"))
+        .map(|l| u64::from_str_radix(l.split(' ').next().unwrap(), 16).unwrap());
     assert_eq!(start, Some(SVM.0));
 }
 
@@ -219,13 +237,19 @@ fn segments_beyond_ram_are_named() {
     assert!(multiboot::load(&file, &cfg(17, "")).is_ok());
     // p_paddr of program header 0 (e_phoff 52, p_paddr at +12) moved to 3.5 GiB.
     let Some(far) = mutated(|f| f[52 + 12..52 + 16].copy_from_slice(&0xE000_0000u32.to_le_bytes())) else { return };
-    assert!(matches!(multiboot::load(&far, &cfg(64, "")), Err(LoaderError::SegmentOutsideRam { index: 0, paddr: 0xE000_0000, .. })));
+    assert!(matches!(
+        multiboot::load(&far, &cfg(64, "")),
+        Err(LoaderError::SegmentOutsideRam { index: 0, paddr: 0xE000_0000, .. })
+    ));
 }
 
 #[test]
 fn an_elf64_is_refused_by_class() {
     let Some(file) = mutated(|f| f[4] = 2) else { return };
-    assert!(matches!(multiboot::load(&file, &cfg(64, "")), Err(LoaderError::BadElf { field: "EI_CLASS", offset: 4, value: 2, .. })));
+    assert!(matches!(
+        multiboot::load(&file, &cfg(64, "")),
+        Err(LoaderError::BadElf { field: "EI_CLASS", offset: 4, value: 2, .. })
+    ));
 }
 
 #[test]
@@ -291,16 +315,25 @@ fn synthetic_kernel_at_1mib_loads() {
 fn synthetic_layout_errors_are_named() {
     // A segment over the boot information block at 0x9000.
     let f = synthetic(&[(0x8000, 0x100, 0x2000), (0x100000, 0x10, 0x10)], 0x8000, 0);
-    assert!(matches!(multiboot::load(&f, &cfg(64, "")), Err(LoaderError::BootInfoOverlap { index: 0, paddr: 0x8000, .. })));
+    assert!(matches!(
+        multiboot::load(&f, &cfg(64, "")),
+        Err(LoaderError::BootInfoOverlap { index: 0, paddr: 0x8000, .. })
+    ));
     // Overlapping segments.
     let f = synthetic(&[(0x100000, 0x100, 0x2000), (0x101000, 0x10, 0x10)], 0x100000, 0);
-    assert_eq!(multiboot::load(&f, &cfg(64, "")), Err(LoaderError::SegmentsOverlap { first: 0, second: 1, at: 0x101000 }));
+    assert_eq!(
+        multiboot::load(&f, &cfg(64, "")),
+        Err(LoaderError::SegmentsOverlap { first: 0, second: 1, at: 0x101000 })
+    );
     // An entry outside the segments.
     let f = synthetic(&[(0x100000, 0x100, 0x100)], 0x200000, 0);
     assert_eq!(multiboot::load(&f, &cfg(64, "")), Err(LoaderError::EntryOutsideSegments { entry: 0x200000 }));
     // The a.out address fields (flag 16) and a video mode (flag 2) are refused.
     let f = synthetic(&[(0x100000, 0x100, 0x100)], 0x100000, 1 << 16);
-    assert!(matches!(multiboot::load(&f, &cfg(64, "")), Err(LoaderError::UnsupportedFlags { unsupported: 0x10000, .. })));
+    assert!(matches!(
+        multiboot::load(&f, &cfg(64, "")),
+        Err(LoaderError::UnsupportedFlags { unsupported: 0x10000, .. })
+    ));
     let f = synthetic(&[(0x100000, 0x100, 0x100)], 0x100000, 1 << 2);
     assert!(matches!(multiboot::load(&f, &cfg(64, "")), Err(LoaderError::UnsupportedFlags { unsupported: 4, .. })));
     // A command line that does not fit below a kernel at 0x10000, and one with a NUL.

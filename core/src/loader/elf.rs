@@ -72,7 +72,12 @@ pub fn header(file: &[u8]) -> Result<ElfHeader, LoaderError> {
         return Err(LoaderError::NotElf);
     }
     if file.len() < EHDR_SIZE {
-        return Err(LoaderError::Truncated { what: "ELF header", offset: 0, need: EHDR_SIZE as u64, len: file.len() as u64 });
+        return Err(LoaderError::Truncated {
+            what: "ELF header",
+            offset: 0,
+            need: EHDR_SIZE as u64,
+            len: file.len() as u64,
+        });
     }
     let bad = |field: &'static str, offset: u64, value: u64, want: &'static str| {
         Err(LoaderError::BadElf { field, offset, value, want })
@@ -99,7 +104,12 @@ pub fn header(file: &[u8]) -> Result<ElfHeader, LoaderError> {
     let phoff = u32_at(file, 28);
     let end = phoff as u64 + phnum as u64 * PHDR_SIZE as u64;
     if end > file.len() as u64 {
-        return Err(LoaderError::Truncated { what: "program header table", offset: phoff as u64, need: end - phoff as u64, len: file.len() as u64 });
+        return Err(LoaderError::Truncated {
+            what: "program header table",
+            offset: phoff as u64,
+            need: end - phoff as u64,
+            len: file.len() as u64,
+        });
     }
     Ok(ElfHeader { entry: u32_at(file, 24), phoff, phnum })
 }
@@ -123,11 +133,20 @@ pub fn load_segments(file: &[u8], h: &ElfHeader) -> Result<Vec<LoadSegment>, Loa
             flags: u32_at(file, at + 24),
         };
         if s.filesz > s.memsz {
-            return Err(LoaderError::BadSegment { index, phdr_offset: at as u64, why: format!("p_filesz {:#x} exceeds p_memsz {:#x}", s.filesz, s.memsz) });
+            return Err(LoaderError::BadSegment {
+                index,
+                phdr_offset: at as u64,
+                why: format!("p_filesz {:#x} exceeds p_memsz {:#x}", s.filesz, s.memsz),
+            });
         }
         let file_end = s.offset as u64 + s.filesz as u64;
         if file_end > file.len() as u64 {
-            return Err(LoaderError::Truncated { what: "segment data", offset: s.offset as u64, need: s.filesz as u64, len: file.len() as u64 });
+            return Err(LoaderError::Truncated {
+                what: "segment data",
+                offset: s.offset as u64,
+                need: s.filesz as u64,
+                len: file.len() as u64,
+            });
         }
         if s.memsz == 0 {
             continue;

@@ -136,7 +136,10 @@ impl std::fmt::Display for LoaderError {
         match self {
             NotElf => write!(f, "not an ELF file (no \\x7fELF at offset 0)"),
             Truncated { what, offset, need, len } => {
-                write!(f, "truncated: the {what} at file offset {offset:#x} needs {need:#x} bytes but the file has {len:#x}")
+                write!(
+                    f,
+                    "truncated: the {what} at file offset {offset:#x} needs {need:#x} bytes but the file has {len:#x}"
+                )
             }
             BadElf { field, offset, value, want } => {
                 write!(f, "ELF {field} at file offset {offset:#x} is {value:#x}; expected {want}")
@@ -144,7 +147,9 @@ impl std::fmt::Display for LoaderError {
             BadSegment { index, phdr_offset, why } => {
                 write!(f, "program header {index} (file offset {phdr_offset:#x}): {why}")
             }
-            NoLoadSegment { phnum } => write!(f, "none of the {phnum} program headers is a PT_LOAD segment with a size"),
+            NoLoadSegment { phnum } => {
+                write!(f, "none of the {phnum} program headers is a PT_LOAD segment with a size")
+            }
             NotMultiboot { searched } => write!(
                 f,
                 "an ELF file but not a multiboot v1 kernel: no header magic 0x1BADB002 in its first {searched:#x} bytes"
@@ -174,9 +179,13 @@ impl std::fmt::Display for LoaderError {
                 f,
                 "segment {index} ({paddr:#x}..{end:#x}) covers the multiboot information block at {info:#x}..{info_end:#x}"
             ),
-            CmdlineTooLong { len, max } => write!(f, "the command line is {len} bytes; at most {max} fit below the kernel"),
+            CmdlineTooLong { len, max } => {
+                write!(f, "the command line is {len} bytes; at most {max} fit below the kernel")
+            }
             CmdlineNul { at } => write!(f, "the command line holds a NUL byte at {at}"),
-            RamTooSmall { ram, need } => write!(f, "RAM of {ram:#x} bytes is smaller than the {need:#x} bytes the boot information needs"),
+            RamTooSmall { ram, need } => {
+                write!(f, "RAM of {ram:#x} bytes is smaller than the {need:#x} bytes the boot information needs")
+            }
         }
     }
 }

@@ -5,7 +5,7 @@
 //! The boot information block goes at 0x9000 (where QEMU's multiboot loader puts its memory map
 //! and information structure), below the kernel and inside conventional memory.
 
-use super::elf::{self, u32_at, LoadSegment};
+use super::elf::{self, LoadSegment, u32_at};
 use super::{BootImage, EntryState, LoaderError, SegmentState};
 
 /// The header's magic field.
@@ -109,7 +109,11 @@ pub fn find_header(file: &[u8]) -> Result<Header, LoaderError> {
     while off + 4 <= window {
         if u32_at(file, off) == HEADER_MAGIC {
             if off + 12 > window {
-                return Err(first_bad.unwrap_or(LoaderError::TruncatedHeader { offset: off as u64, need: 12, have: (window - off) as u64 }));
+                return Err(first_bad.unwrap_or(LoaderError::TruncatedHeader {
+                    offset: off as u64,
+                    need: 12,
+                    have: (window - off) as u64,
+                }));
             }
             let flags = u32_at(file, off + 4);
             let checksum = u32_at(file, off + 8);
@@ -124,12 +128,20 @@ pub fn find_header(file: &[u8]) -> Result<Header, LoaderError> {
 }
 
 fn check_flags(h: Header, window: usize) -> Result<Header, LoaderError> {
-    let need = if h.flags & HDR_VIDEO_MODE != 0 { 48 } else if h.flags & HDR_ADDRESS_FIELDS != 0 { 32 } else { 12 };
+    let need = if h.flags & HDR_VIDEO_MODE != 0 {
+        48
+    } else if h.flags & HDR_ADDRESS_FIELDS != 0 {
+        32
+    } else {
+        12
+    };
     let have = (window as u64).saturating_sub(h.offset);
     if have < need {
         return Err(LoaderError::TruncatedHeader { offset: h.offset, need, have });
     }
-    let unsupported = |bits: u32, why: &'static str| Err(LoaderError::UnsupportedFlags { offset: h.offset, flags: h.flags, unsupported: bits, why });
+    let unsupported = |bits: u32, why: &'static str| {
+        Err(LoaderError::UnsupportedFlags { offset: h.offset, flags: h.flags, unsupported: bits, why })
+    };
     if h.flags & HDR_ADDRESS_FIELDS != 0 {
         return unsupported(HDR_ADDRESS_FIELDS, "the a.out address fields; only ELF program headers are loaded");
     }
@@ -181,7 +193,16 @@ pub fn load(file: &[u8], cfg: &BootConfig) -> Result<BootImage, LoaderError> {
     }
     chunks.push((BOOT_INFO_BASE, block));
     let entry = entry_state(eip, info.addr as u32, info.gdt_addr);
-    Ok(BootImage { chunks, zero, entry, segments, header_offset: header.offset, header_flags: header.flags, info, ram_bytes: ram })
+    Ok(BootImage {
+        chunks,
+        zero,
+        entry,
+        segments,
+        header_offset: header.offset,
+        header_flags: header.flags,
+        info,
+        ram_bytes: ram,
+    })
 }
 
 /// e_entry is a physical address inside a segment; an entry that is a virtual address of a
@@ -227,7 +248,13 @@ fn boot_info(cfg: &BootConfig, segments: &[LoadSegment]) -> Result<(MultibootInf
     // The fixed part first: a segment over it is a layout conflict, not a long command line.
     if let Some(s) = segments.iter().find(|s| span(s).0 < cmdline_addr && span(s).1 > BOOT_INFO_BASE) {
         let (paddr, send) = span(s);
-        return Err(LoaderError::BootInfoOverlap { index: s.index, paddr, end: send, info: BOOT_INFO_BASE, info_end: end });
+        return Err(LoaderError::BootInfoOverlap {
+            index: s.index,
+            paddr,
+            end: send,
+            info: BOOT_INFO_BASE,
+            info_end: end,
+        });
     }
     let limit = segments.iter().map(|s| span(s).0).filter(|&p| p >= cmdline_addr).fold(CONVENTIONAL_END, u64::min);
     if end > limit {
