@@ -342,7 +342,7 @@ pub fn from_record(rec: &MachineRecord, mem: PhysMem) -> Result<Machine, Checkpo
         {
             g.host = None;
         }
-        m.svm = crate::svm::SvmState { model: svm.model, gif: svm.gif, guest };
+        m.svm = crate::svm::SvmState { model: svm.model, gif: svm.gif, guest, vmcb_cache: Default::default() };
     }
     m.flush_tlb();
     Ok(m)

@@ -3,10 +3,10 @@
 use super::{flags, is_canonical, ExecResult, Flow};
 use crate::outcome::Fault;
 use crate::cpu::regs::flags as rf;
-use crate::machine::Machine;
+use crate::cpu::processor::{Processor, Virt};
 use iced_x86::{Code, Instruction, Mnemonic, OpKind};
 
-impl Machine {
+impl<V: Virt> Processor<V> {
     /// A near branch to `t`: #GP(0) for a non-canonical target (the fault is taken on the branch).
     #[inline]
     pub(crate) fn branch(&self, t: u64) -> ExecResult {

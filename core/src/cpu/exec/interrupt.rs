@@ -1,11 +1,11 @@
 //! Descriptors, segment loads, far transfers, and event delivery through the 64-bit IDT
-//! (INT n, INT3, INT1, INTO, IRETQ, and exception delivery used by `Machine::deliver_fault`).
+//! (INT n, INT3, INT1, INTO, IRETQ, and exception delivery used by `Processor::deliver_fault`).
 use super::{is_canonical, ExecResult, Flow};
 use crate::cpu::exec::data::{IOPL_MASK, RFLAGS_WRITABLE};
 use crate::outcome::{vector, EmuError, Fault, Trap, Undelivered, Unmodelled};
 use crate::cpu::regs::flags as rf;
 use crate::cpu::Segment;
-use crate::machine::Machine;
+use crate::cpu::processor::{Processor, Virt};
 use crate::mem::paging::Access;
 use iced_x86::{Code, Instruction, Mnemonic, Register};
 
@@ -45,7 +45,7 @@ fn class(v: u8) -> Class {
     }
 }
 
-impl Machine {
+impl<V: Virt> Processor<V> {
     pub(crate) fn seg(&self, r: Register) -> &Segment {
         match r {
             Register::CS => &self.cpu.cs,
@@ -276,7 +276,7 @@ impl Machine {
             // SVM hook (svm/guest.rs): an intercepted exception in a guest becomes #VMEXIT here,
             // before delivery and before CR2 is written.
             if self.svm.in_guest()
-                && let Some(x) = self.svm_exception_hook(&cur, prior.as_ref())
+                && let Some(x) = V::exception_exit(self, &cur, prior.as_ref())
             {
                 return Err(Undelivered::Exit(x));
             }
@@ -288,7 +288,7 @@ impl Machine {
                 Ok(()) => return Ok(()),
                 Err(Trap::Emu(e)) => return Err(Undelivered::Emu(*e)),
                 // SVM hook: a #VMEXIT (e.g. #NPF) while delivering in a guest.
-                Err(Trap::Exit(x)) => return Err(Undelivered::Exit(self.svm_exit_during_delivery(x, &cur))),
+                Err(Trap::Exit(x)) => return Err(Undelivered::Exit(V::exit_during_delivery(self, x, &cur))),
                 Err(Trap::Fault(second)) => {
                     if cur.vector == vector::DF {
                         return Err(Undelivered::TripleFault(format!(

@@ -8,13 +8,14 @@ use crate::cpu::control::{cr0, cr4, efer};
 use crate::outcome::{vector, Fault, Trap};
 use crate::cpu::regs::flags as rf;
 use crate::cpu::{cpuid, msr, DescTable};
-use crate::machine::{Machine, Stop};
+use crate::cpu::processor::{Processor, Virt};
+use crate::outcome::Stop;
 use iced_x86::{Instruction, Mnemonic, OpKind, Register};
 
 /// What this processor supports (CR4/EFER bits, MAXPHYADDR).
 const CAPS: CpuCaps = CpuCaps::MODEL;
 
-impl Machine {
+impl<V: Virt> Processor<V> {
     /// IOPL check for CLI/STI/IN/OUT (no TSS I/O bitmap is modelled: CPL > IOPL is #GP(0)).
     pub(crate) fn require_iopl(&self) -> Result<(), Trap> {
         let iopl = (self.cpu.regs.rflags >> 12) & 3;
@@ -30,7 +31,7 @@ impl Machine {
 
     /// TSC_OFFSET of the guest that runs now; 0 outside a guest.
     fn guest_tsc_offset(&self) -> u64 {
-        self.svm.guest.as_ref().map_or(0, |g| g.ctrl.tsc_offset)
+        self.svm.tsc_offset()
     }
 
     /// RDMSR semantics (without the CPL check): the value, or #GP(0) for an unknown MSR.
