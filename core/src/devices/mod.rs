@@ -3,6 +3,7 @@
 //! (apic.rs). The machine's processor reaches them for the outermost program; the L0 model
 //! forwards its guest's I/O exits to the same devices.
 pub mod apic;
+pub mod fw_cfg;
 pub mod uart;
 
 use apic::LocalApic;
