@@ -340,8 +340,9 @@ impl<V: Virt> Processor<V> {
                 let v = self.read_op(ins, 1)?;
                 return Ok(self.port_out(port, size, v));
             }
-            // SYSENTER/SYSEXIT are invalid in long mode on AMD processors.
-            M::Ud0 | M::Ud1 | M::Ud2 | M::Sysenter | M::Sysexit | M::Sysexitq => return Err(Fault::ud().into()),
+            // SYSENTER/SYSEXIT are invalid in long mode on AMD processors; RSM is #UD outside
+            // system-management mode, which the model never enters (APM vol.3 "RSM").
+            M::Ud0 | M::Ud1 | M::Ud2 | M::Sysenter | M::Sysexit | M::Sysexitq | M::Rsm => return Err(Fault::ud().into()),
             _ => return Err(unsupported(ins)),
         }
         Ok(Flow::Next)
