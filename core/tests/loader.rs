@@ -10,6 +10,8 @@
 use nestscope_core::loader::{self, BootConfig, BootImage, Format, LoaderError, multiboot};
 use std::path::PathBuf;
 use std::process::Command;
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 /// (offset, vaddr, paddr, filesz, memsz, flags) of each LOAD line.
 type Phdr = (u64, u64, u64, u64, u64, &'static str);
