@@ -411,3 +411,33 @@ fn the_probe_kernel_sees_what_it_saw_under_qemu() {
     }
     assert_eq!((img.header_offset, e.eip), (0x1000, 0x10000c));
 }
+
+/// probe.elf is what nasm and ld make of probe.asm (run in its folder, as its header says); the
+/// comparison is skipped when either tool is missing.
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn the_committed_probe_is_built_from_its_source() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/multiboot");
+    let tmp = std::env::temp_dir().join(format!("nestscope-probe-{}", std::process::id()));
+    let (obj, elf) = (tmp.with_extension("o"), tmp.with_extension("elf"));
+    let nasm = Command::new("nasm").current_dir(&dir).args(["-f", "elf32", "probe.asm", "-o"]).arg(&obj).status();
+    let Ok(st) = nasm else {
+        eprintln!("nasm not found: skipping the probe rebuild");
+        return;
+    };
+    assert!(st.success(), "nasm failed on probe.asm");
+    let ld = Command::new("ld")
+        .args(["-m", "elf_i386", "-Ttext", "0x100000", "-e", "start", "-o"])
+        .arg(&elf)
+        .arg(&obj)
+        .status();
+    let _ = std::fs::remove_file(&obj);
+    let Ok(st) = ld else {
+        eprintln!("ld not found: skipping the probe rebuild");
+        return;
+    };
+    assert!(st.success(), "ld failed");
+    let fresh = std::fs::read(&elf).unwrap();
+    let _ = std::fs::remove_file(&elf);
+    assert!(fresh == PROBE, "probe.elf is not what probe.asm builds to: rebuild it and rerun it on QEMU");
+}
