@@ -41,7 +41,7 @@ pub fn refuse_kernel(path: &str, bytes: &[u8], mem_mib: u64, append: &str) -> Fa
             let (lo, hi) = img.span();
             Failure::input(format!(
                 "{} is a multiboot image (entry {:#x}, {} segments, {} at {lo:#x}..{hi:#x}); \
-                 32-bit protected mode is not modelled yet, so it cannot run (see `nestscope inspect-image {}`)",
+                 starting a kernel in its 32-bit entry state is not wired into the machine yet, so it cannot run (see `nestscope inspect-image {}`)",
                 progname(path),
                 img.entry.eip,
                 img.segments.len(),

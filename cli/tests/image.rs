@@ -47,7 +47,7 @@ fn exec_of_a_multiboot_kernel_is_a_named_refusal_with_status_2() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("svm.flat is a multiboot image (entry 0x4000bc, 2 segments"), "{err}");
     assert!(err.contains("0x4000b0..0x10651d0"), "{err}");
-    assert!(err.contains("32-bit protected mode is not modelled yet"), "{err}");
+    assert!(err.contains("starting a kernel in its 32-bit entry state is not wired into the machine yet"), "{err}");
     // Other commands that run a program refuse it the same way.
     let (code, _, err) = nestscope(&["compare", &svm, "--models", "bare,kvm-merged"]);
     assert_eq!(code, 2);
