@@ -1,7 +1,7 @@
 //! `nestscope inspect-image FILE [--append ARGS] [--mem MiB] [--json]`: what the loader finds in a
 //! program file (a flat CONTRACT program, or a multiboot v1 kernel: segments, BSS, the multiboot
-//! information and the entry state), and the refusal `exec` gives a kernel until the CPU runs
-//! 32-bit code.
+//! information and the entry state), and the refusal `exec` gives a kernel until the machine starts
+//! one in its entry state.
 use crate::Failure;
 use crate::args::Args;
 use nestscope_core::loader::{self, BootConfig, BootImage, Format, SegmentState, multiboot};
