@@ -11,7 +11,7 @@ use std::io::Write;
 const USAGE: &str = "usage: nestscope <command> …
   exec PROGRAM [--model NAME] [--max-steps N] [--mem MiB] [--json] [--save-at STEP --checkpoint FILE]
        [--migrate-at STEP [--migrate-to MODEL] [--restore-order msrs-first|nested-state-first]] [--pat-layers]
-  exec KERNEL.flat [--append \"ARGS\"] [--mem MiB]  (a multiboot v1 kernel: checked and described; not run yet)
+  exec KERNEL.flat [--append \"ARGS\"] [--mem MiB]  (a multiboot v1 kernel, e.g. kvm-unit-tests' svm.flat: booted and run on a hardware model)
   exec --link URL [--json]                      (re-runs a share link to its step)
   inspect-image FILE [--append \"ARGS\"] [--mem MiB] [--json]   (what the loader finds: segments, multiboot info, entry state)
   share PROGRAM|--scenario NAME --step N [--model M] [--mem MiB] [--view V] [--address A] [--base URL]
@@ -66,7 +66,7 @@ fn read_program_file(path: &str) -> Result<Vec<u8>, Failure> {
 }
 
 /// Reads a program file to run: `.asm` is assembled, anything else is a flat binary. A multiboot
-/// kernel (an ELF file) is refused with a named message: no command can run one yet.
+/// kernel (an ELF file) is refused with a named message pointing to `exec`, which runs it.
 pub fn load_program(path: &str) -> Result<Vec<u8>, Failure> {
     let bytes = read_program_bytes(path)?;
     if nestscope_core::loader::classify(&bytes) == nestscope_core::loader::Format::Elf {
@@ -100,8 +100,8 @@ fn exec(a: &Args) -> Result<u8, Failure> {
     let program = read_program_bytes(path)?;
     let mem = a.number("mem")?.unwrap_or(DEFAULT_MEM_MIB);
     if nestscope_core::loader::classify(&program) == nestscope_core::loader::Format::Elf {
-        // A multiboot kernel: found and checked (a bad image gets the loader's error), then refused.
-        return Err(crate::image_cmd::refuse_kernel(path, &program, mem, a.value("append").unwrap_or("")));
+        // A multiboot kernel: loaded (a bad image gets the loader's error), booted and run.
+        return crate::image_cmd::exec_kernel(a, path, &program, mem);
     }
     if a.value("append").is_some() {
         return Err(Failure::input(format!("{path}: --append is for multiboot kernels; this is a flat program")));

@@ -1,7 +1,7 @@
 //! `nestscope inspect-image FILE [--append ARGS] [--mem MiB] [--json]`: what the loader finds in a
 //! program file (a flat CONTRACT program, or a multiboot v1 kernel: segments, BSS, the multiboot
-//! information and the entry state), and the refusal `exec` gives a kernel until the machine starts
-//! one in its entry state.
+//! information and the entry state); `exec` of a kernel (boot and run it); and the refusal the
+//! commands that take CONTRACT programs only give a kernel.
 use crate::Failure;
 use crate::args::Args;
 use nestscope_core::loader::{self, BootConfig, BootImage, Format, SegmentState, multiboot};
@@ -33,15 +33,16 @@ fn mib(bytes: u64) -> String {
     }
 }
 
-/// The one-line refusal of running a kernel (exit status 2), or the loader's error.
+/// The refusal of a command that takes CONTRACT programs only, given a kernel (exit status 2),
+/// or the loader's error when the kernel is malformed.
 pub fn refuse_kernel(path: &str, bytes: &[u8], mem_mib: u64, append: &str) -> Failure {
     match load_kernel(path, bytes, mem_mib, append) {
         Err(f) => f,
         Ok(img) => {
             let (lo, hi) = img.span();
             Failure::input(format!(
-                "{} is a multiboot image (entry {:#x}, {} segments, {} at {lo:#x}..{hi:#x}); \
-                 starting a kernel in its 32-bit entry state is not wired into the machine yet, so it cannot run (see `nestscope inspect-image {}`)",
+                "{} is a multiboot kernel (entry {:#x}, {} segments, {} at {lo:#x}..{hi:#x}); this command takes \
+                 CONTRACT programs only: run the kernel with `nestscope exec {} [--append ARGS]`",
                 progname(path),
                 img.entry.eip,
                 img.segments.len(),
@@ -50,6 +51,30 @@ pub fn refuse_kernel(path: &str, bytes: &[u8], mem_mib: u64, append: &str) -> Fa
             ))
         }
     }
+}
+
+/// Steps a kernel may run when `--max-steps` is not given: kvm-unit-tests' boot alone is about
+/// 160 million instructions (a page-table setup), each test adds its own.
+pub const KERNEL_MAX_STEPS: u64 = 4_000_000_000;
+
+/// `exec KERNEL [--append ARGS] [--mem MiB] [--model bare|bare-swap|bare-qemu] [--max-steps N] [--json]`:
+/// boots the kernel and runs it; the console is what it printed on the UART (and port 0xE9).
+pub fn exec_kernel(a: &Args, path: &str, bytes: &[u8], mem_mib: u64) -> Result<u8, Failure> {
+    for o in ["save-at", "checkpoint", "migrate-at", "migrate-to", "restore-order"] {
+        if a.value(o).is_some() {
+            return Err(Failure::input(format!("{path}: --{o} is for CONTRACT programs (a kernel run cannot be saved yet)")));
+        }
+    }
+    if a.flag("pat-layers") {
+        return Err(Failure::input(format!("{path}: --pat-layers is for CONTRACT programs")));
+    }
+    let img = load_kernel(path, bytes, mem_mib, a.value("append").unwrap_or(""))?;
+    let model: nestscope_core::Model =
+        a.value("model").unwrap_or("bare").parse().map_err(|e| Failure::input(format!("{path}: {e}")))?;
+    let mut sim = nestscope_core::sim::Sim::boot(&img, model).map_err(|e| Failure::input(format!("{path}: {e}")))?;
+    let max_steps = a.number("max-steps")?.unwrap_or(KERNEL_MAX_STEPS);
+    let end = sim.run(max_steps).map_err(|e| Failure::input(format!("{path}: {e}")))?;
+    crate::commands::report_run(&sim, &end, a.flag("json"))
 }
 
 pub fn run(a: &Args) -> Result<u8, Failure> {

@@ -78,7 +78,7 @@ impl FwCfg {
 
     /// An OUT of `size` bytes (1, 2 or 4). Returns false when the device does not take that
     /// access (another port, or a width other than a 16-bit selector write or an 8-bit data write).
-    pub fn port_out(&mut self, port: u16, size: u32, value: u64) -> bool {
+    pub fn port_out(&mut self, port: u16, size: u8, value: u32) -> bool {
         match (port, size) {
             (SELECTOR_PORT, 2) => {
                 self.selector = value as u16;
@@ -93,7 +93,7 @@ impl FwCfg {
 
     /// An IN of `size` bytes. `None` when the device does not take that access (another port,
     /// or wider than a byte); an 8-bit read at either port reads the next data byte.
-    pub fn port_in(&mut self, port: u16, size: u32) -> Option<u64> {
+    pub fn port_in(&mut self, port: u16, size: u8) -> Option<u32> {
         if !Self::claims(port) || size != 1 {
             return None;
         }
@@ -102,7 +102,7 @@ impl FwCfg {
         if byte.is_some() {
             self.offset += 1;
         }
-        Some(byte.unwrap_or(0) as u64)
+        Some(byte.unwrap_or(0) as u32)
     }
 
     /// The selector last written and the read offset (the device's whole live state).
@@ -114,8 +114,6 @@ impl FwCfg {
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn dev() -> FwCfg {
         FwCfg::new(FwCfgConfig { ram_bytes: 64 << 20, nb_cpus: 1, max_cpus: 1 })
@@ -124,8 +122,8 @@ mod tests {
     /// kvm-unit-tests' fwcfg_get_u: a 16-bit OUT of the key, then `bytes` 8-bit INs assembled
     /// little-endian.
     fn get(d: &mut FwCfg, k: u16, bytes: usize) -> u64 {
-        assert!(d.port_out(SELECTOR_PORT, 2, k as u64));
-        (0..bytes).map(|i| d.port_in(DATA_PORT, 1).unwrap() << (8 * i)).sum()
+        assert!(d.port_out(SELECTOR_PORT, 2, k as u32));
+        (0..bytes).map(|i| (d.port_in(DATA_PORT, 1).unwrap() as u64) << (8 * i)).sum()
     }
 
     #[test]
@@ -187,8 +185,8 @@ mod tests {
         // Spec: 0x4000-0x7fff name the generic items 0x0000-0x3fff in write mode; data-register
         // writes are ignored since QEMU v2.4 (and the offset does not move).
         let mut d = dev();
-        assert!(d.port_out(SELECTOR_PORT, 2, WRITE_CHANNEL as u64));
-        assert!(d.port_out(DATA_PORT, 1, b'X' as u64));
+        assert!(d.port_out(SELECTOR_PORT, 2, WRITE_CHANNEL as u32));
+        assert!(d.port_out(DATA_PORT, 1, b'X' as u32));
         let got: Vec<u8> = (0..4).map(|_| d.port_in(DATA_PORT, 1).unwrap() as u8).collect();
         assert_eq!(got, b"QEMU");
     }

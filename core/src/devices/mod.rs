@@ -1,12 +1,13 @@
 //! The devices on the processor's port and MMIO bus: the CONTRACT ports (CONTRACT §1: console
 //! 0xE9 and debug-exit 0xF4), a 16550A UART at COM1 (uart.rs) and the local APIC's register page
-//! (apic.rs). The machine's processor reaches them for the outermost program; the L0 model
+//! (apic.rs), and QEMU's fw_cfg when a kernel was booted (fw_cfg.rs). The machine's processor reaches them for the outermost program; the L0 model
 //! forwards its guest's I/O exits to the same devices.
 pub mod apic;
 pub mod fw_cfg;
 pub mod uart;
 
 use apic::LocalApic;
+use fw_cfg::FwCfg;
 use uart::Uart;
 
 /// OUT of a byte appends it to the run's console text.
@@ -29,6 +30,8 @@ pub enum PortEffect {
 pub struct Devices {
     pub uart: Uart,
     pub apic: LocalApic,
+    /// QEMU's fw_cfg (0x510/0x511), present when a boot loader put it there (machine.rs `boot`).
+    pub fw_cfg: Option<FwCfg>,
 }
 
 impl Devices {
@@ -38,17 +41,27 @@ impl Devices {
         if Uart::claims(port) {
             return self.uart.port_in(port) as u64 | (ones & !0xff);
         }
+        if let Some(f) = &mut self.fw_cfg
+            && let Some(v) = f.port_in(port, size as u8)
+        {
+            return v as u64 | (ones & !0xff);
+        }
         ones
     }
 
     /// OUT of `size` bytes of `v`.
-    pub fn port_out(&mut self, port: u16, _size: u32, v: u64, console: &mut Vec<u8>) -> PortEffect {
+    pub fn port_out(&mut self, port: u16, size: u32, v: u64, console: &mut Vec<u8>) -> PortEffect {
         match port {
             CONSOLE_PORT => console.push(v as u8),
             DEBUG_EXIT_PORT => return PortEffect::Exit(v as u8),
             p if Uart::claims(p) => {
                 if let Some(b) = self.uart.port_out(p, v as u8) {
                     console.push(b);
+                }
+            }
+            p if FwCfg::claims(p) => {
+                if let Some(f) = &mut self.fw_cfg {
+                    f.port_out(p, size as u8, v as u32);
                 }
             }
             _ => {}
