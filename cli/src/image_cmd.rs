@@ -26,7 +26,11 @@ pub fn load_kernel(path: &str, bytes: &[u8], mem_mib: u64, append: &str) -> Resu
 }
 
 fn mib(bytes: u64) -> String {
-    format!("{:.1} MiB", bytes as f64 / (1u64 << 20) as f64)
+    if bytes < 1 << 20 {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    } else {
+        format!("{:.1} MiB", bytes as f64 / (1u64 << 20) as f64)
+    }
 }
 
 /// The refusal of a command that takes CONTRACT programs only, given a kernel (exit status 2),
