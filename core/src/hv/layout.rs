@@ -75,6 +75,12 @@ impl Layout {
         w(mem, pt + ((apic >> 12) & 511) * 8, apic | NPT_PRU);
     }
 
+    /// L0's NPT passes the xAPIC page through (`map_apic` ran: a booted kernel).
+    pub fn maps_apic(&self, mem: &PhysMem) -> bool {
+        let apic = crate::devices::apic::APIC_BASE;
+        self.l1_mem <= apic && mem.read_u64(Hpa(self.npt_pdpt + (apic >> 30) * 8)).is_ok_and(|e| e != 0)
+    }
+
     /// Builds L0's identity NPT for [0, l1_mem) with 4 KiB pages, PAT index 0 (L0's PAT[0]).
     pub fn build_npt(&self, mem: &mut PhysMem) {
         let w = |m: &mut PhysMem, a: u64, v: u64| m.write_u64(Hpa(a), v).expect("L0 layout inside host RAM");

@@ -330,7 +330,9 @@ impl Kvm {
             }
             Ok(t) => {
                 let spa = t.spa.0;
-                if spa >= self.layout.l1_mem {
+                // L1's RAM, or the xAPIC page L0 passes through to a booted kernel (layout.rs).
+                let apic = spa & !0xfff == crate::devices::apic::APIC_BASE && self.layout.maps_apic(&self.m.mem);
+                if spa >= self.layout.l1_mem && !apic {
                     return Err(L0Failure::L2MapOutsideL1 { gpa: x.info2, spa, l1_mib: self.layout.l1_mem >> 20 }.into());
                 }
                 // Accessed on every level, dirty on the leaf for a write (as hardware would).
