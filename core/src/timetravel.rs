@@ -72,8 +72,15 @@ impl TimeTravel {
 
     /// One step forward, taking a snapshot when it is due.
     pub fn step(&mut self) -> Result<StepOutcome, EmuError> {
+        self.step_with(Sim::step)
+    }
+
+    /// One step through the caller's stepping function `f` (the UI's world-switch tracker, which
+    /// keeps its own bookkeeping around [`Sim::step`]); `f` must call `Sim::step` exactly once, so
+    /// that ticks count the same as with [`TimeTravel::step`].
+    pub fn step_with<R>(&mut self, f: impl FnOnce(&mut Sim) -> Result<R, EmuError>) -> Result<R, EmuError> {
         let events = self.sim.machine().events.len();
-        let out = self.sim.step()?;
+        let out = f(&mut self.sim)?;
         self.tick += 1;
         let switched = self.sim.machine().events.len() != events;
         if switched {
@@ -128,12 +135,27 @@ impl TimeTravel {
     /// The first state whose step count is at least `n` (or where the run stopped): what
     /// `exec --max-steps n` reports. Backwards it restores the latest snapshot before it.
     pub fn goto_step(&mut self, n: u64) -> Result<(), EmuError> {
-        // Step counts never decrease along the run, so below `n` the target lies ahead.
-        if self.steps() >= n {
-            let i = self.snaps.iter().rposition(|s| s.steps < n).unwrap_or(0);
-            self.restore(i);
-        }
+        self.rewind_before(n);
         self.forward_to_steps(n)
+    }
+
+    /// When the run is at or past step `n`, restores the latest snapshot before it (the run's
+    /// start if there is none) without replaying, so that a caller can replay to `n` with its own
+    /// stepping (in time slices, with its bookkeeping); `false` when `n` lies ahead (nothing done).
+    pub fn rewind_before(&mut self, n: u64) -> bool {
+        // Step counts never decrease along the run, so below `n` the target lies ahead.
+        if self.steps() < n {
+            return false;
+        }
+        let i = self.snaps.iter().rposition(|s| s.steps < n).unwrap_or(0);
+        self.restore(i);
+        true
+    }
+
+    /// The step count of the earliest state time travel can reach: the run's start (0, or the
+    /// step of the checkpoint the run was loaded from).
+    pub fn first_steps(&self) -> u64 {
+        self.snaps[0].steps
     }
 
     /// Goes to tick `t` exactly (a world-switch mark), replaying from the nearest snapshot.

@@ -91,3 +91,34 @@ fn back_to_previous_world_switch_lands_on_the_switch() {
         assert!(seen + 1 >= marks.len(), "{model}: {seen} of {} switches visited", marks.len());
     }
 }
+
+#[test]
+fn a_caller_that_steps_itself_rewinds_and_replays_to_the_uninterrupted_state() {
+    // The web app's way: its own stepping function inside `step_with`, `rewind_before` to the
+    // nearest snapshot, then replaying by hand to the target.
+    let s = catalog::get("hello-vmrun").expect("in catalog").expect("parses");
+    for model in ["bare", "kvm-merged"] {
+        let mut tt = TimeTravel::with_policy(sim_of(&s, model), 7, 8);
+        let mut calls = 0u64;
+        while tt.sim().machine().stopped.is_none() && tt.steps() < 400 {
+            tt.step_with(|sim| {
+                calls += 1;
+                sim.step()
+            })
+            .expect("steps");
+        }
+        assert_eq!(calls, tt.tick(), "{model}: one tick per call");
+        assert!(tt.snapshot_count() > 2, "{model}: snapshots were taken");
+        let end = tt.steps();
+        assert!(!tt.rewind_before(end + 1), "{model}: ahead, nothing to rewind");
+        for target in [end - 1, end / 2, 1, 0] {
+            assert!(tt.rewind_before(target), "{model}");
+            assert!(tt.steps() < target || tt.steps() == tt.first_steps(), "{model}: before {target}");
+            while tt.steps() < target {
+                tt.step_with(Sim::step).expect("replays");
+            }
+            assert_eq!(fingerprint(tt.sim()), fingerprint(&fresh_at(&s, model, target)), "{model} at {target}");
+        }
+        assert_eq!(tt.first_steps(), 0, "{model}");
+    }
+}
