@@ -138,10 +138,10 @@ impl ShareLink {
                 return bad(format!("mem_mib: {m} is out of range (2..=4096)"));
             }
         }
-        if let Some(n) = &self.scenario {
-            if crate::scenario::catalog::get(n).is_none() {
-                return bad(format!("scenario: no catalog scenario `{}`", shown(n)));
-            }
+        if let Some(n) = &self.scenario
+            && crate::scenario::catalog::get(n).is_none()
+        {
+            return bad(format!("scenario: no catalog scenario `{}`", shown(n)));
         }
         match &self.program {
             LinkProgram::Catalog(n) if crate::scenario::catalog::get(n).is_none() => {

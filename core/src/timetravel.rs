@@ -38,6 +38,8 @@ pub struct TimeTravel {
     switches: Vec<SwitchMark>,
     every: u64,
     max: usize,
+    /// Off: no snapshots are taken (going back replays from the run's start).
+    recording: bool,
 }
 
 impl TimeTravel {
@@ -48,7 +50,7 @@ impl TimeTravel {
     /// `every` ≥ 1 ticks between periodic snapshots, at most `max` ≥ 2 snapshots.
     pub fn with_policy(sim: Sim, every: u64, max: usize) -> TimeTravel {
         let first = Snapshot { tick: 0, steps: sim.machine().steps, sim: sim.clone() };
-        TimeTravel { sim, tick: 0, snaps: vec![first], switches: Vec::new(), every: every.max(1), max: max.max(2) }
+        TimeTravel { sim, tick: 0, snaps: vec![first], switches: Vec::new(), every: every.max(1), max: max.max(2), recording: true }
     }
 
     pub fn sim(&self) -> &Sim {
@@ -64,6 +66,18 @@ impl TimeTravel {
     }
     pub fn snapshot_count(&self) -> usize {
         self.snaps.len()
+    }
+    /// Whether snapshots are taken.
+    pub fn recording(&self) -> bool {
+        self.recording
+    }
+    /// Turns the automatic snapshots on or off; off also drops the snapshots kept (but the
+    /// run's start), so going back then replays from the start.
+    pub fn set_recording(&mut self, on: bool) {
+        self.recording = on;
+        if !on {
+            self.snaps.truncate(1);
+        }
     }
     /// The world switches recorded so far.
     pub fn switches(&self) -> &[SwitchMark] {
@@ -90,7 +104,7 @@ impl TimeTravel {
             }
         }
         let last = self.snaps.last().map_or(0, |s| s.tick);
-        if self.tick > last && (switched || self.tick - last >= self.every) {
+        if self.recording && self.tick > last && (switched || self.tick - last >= self.every) {
             self.take_snapshot();
         }
         Ok(out)

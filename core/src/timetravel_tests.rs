@@ -122,3 +122,18 @@ fn a_caller_that_steps_itself_rewinds_and_replays_to_the_uninterrupted_state() {
         assert_eq!(tt.first_steps(), 0, "{model}");
     }
 }
+
+#[test]
+fn with_recording_off_going_back_replays_from_the_start_to_the_same_state() {
+    let s = catalog::get("hello-vmrun").expect("in catalog").expect("parses");
+    let mut tt = TimeTravel::with_policy(sim_of(&s, "kvm-merged"), 5, 64);
+    tt.goto_step(60).expect("runs");
+    assert!(tt.snapshot_count() > 1);
+    tt.set_recording(false);
+    assert!(!tt.recording());
+    assert_eq!(tt.snapshot_count(), 1, "only the start is kept");
+    tt.goto_step(120).expect("runs");
+    assert_eq!(tt.snapshot_count(), 1, "none taken while off");
+    tt.step_back(30).expect("back");
+    assert_eq!(fingerprint(tt.sim()), fingerprint(&fresh_at(&s, "kvm-merged", 90)));
+}
