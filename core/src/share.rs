@@ -110,7 +110,12 @@ impl ShareLink {
                 ShareError::Version(shown(version))
             });
         }
-        let z = URL_SAFE_NO_PAD.decode(body).map_err(|_| ShareError::BadEncoding)?;
+        // A byte outside the alphabet is a bad character; a length or last symbol that cannot
+        // end base64 is a cut link.
+        let z = URL_SAFE_NO_PAD.decode(body).map_err(|e| match e {
+            base64::DecodeError::InvalidByte(..) => ShareError::BadEncoding,
+            _ => ShareError::Damaged,
+        })?;
         let json = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(&z, MAX_PAYLOAD_BYTES).map_err(|e| match e.status {
             miniz_oxide::inflate::TINFLStatus::HasMoreOutput => ShareError::TooLarge,
             _ => ShareError::Damaged,
