@@ -331,8 +331,6 @@ pub fn app() -> Html {
                     {format!("scenario: {} · model: {}", sc.name, session.model)}
                 </span>
                 <span class="spacer"></span>
-                <ShareButton shared={(*shared).clone()} on_share={on_share} on_download={on_download}
-                    on_close={{ let s = shared.clone(); Callback::from(move |_| s.set(None)) }} />
                 <CheckpointBar on_export={{ let s = session.clone(); Callback::from(move |_| s.export()) }}
                     on_import={{ let s = session.clone(); Callback::from(move |t| s.dispatch(Action::Import(t))) }}
                     message={session.message.clone().map(AttrValue::from)} />
@@ -353,6 +351,8 @@ pub fn app() -> Html {
                     on_change={{ let s = session.clone(); Callback::from(move |st| s.dispatch(Action::SetStops(st))) }} />
                 <TimeTravelToggle info={travel}
                     on_change={{ let s = session.clone(); Callback::from(move |on| s.dispatch(Action::SetTimeTravel(on))) }} />
+                <ShareButton shared={(*shared).clone()} on_share={on_share} on_download={on_download}
+                    on_close={{ let s = shared.clone(); Callback::from(move |_| s.set(None)) }} />
             </div>
             if let Some(m) = &*banner {
                 <LinkBanner message={m.clone().map(AttrValue::from).map_err(AttrValue::from)}

@@ -148,3 +148,63 @@ fn step_back_uses_time_travel_and_lands_where_a_fresh_run_does() {
     assert_eq!(s.paused.as_deref(), Some(format!("at step {} (replayed from the start)", end - 1).as_str()));
     assert_eq!(state(&s.sim()), state(&core_run("hello-vmrun", None, "kvm-merged", end - 1)));
 }
+
+#[wasm_bindgen_test]
+fn a_state_too_big_for_a_link_says_so_and_an_imported_run_gets_a_caveat() {
+    // A loaded binary of 64 KiB of incompressible bytes: its base64 alone is over the limit.
+    let mut s = (*open_scenario("hello", "bare")).clone();
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let bytes: Vec<u8> = (0..64 * 1024).map(|_| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x as u8
+    }).collect();
+    s.program = Rc::new(bytes);
+    s.assembled = None;
+    s.catalog_program = false;
+    s.reload();
+    match link::share(&s, None, None, "http://h/") {
+        Shared::TooBig { chars } => assert!(chars > nestscope_core::share::MAX_LINK_CHARS, "{chars}"),
+        other => panic!("{other:?}"),
+    }
+    // An imported checkpoint: time travel starts there, and the link says what it replays.
+    let s = act(open_scenario("hello-vmrun", "kvm-merged"), Action::JumpTo(30));
+    let file = s.export();
+    let s = act(act(s, Action::Reset), Action::Import(file));
+    assert_eq!((s.sim().machine().steps, s.travel_info().first), (30, 30));
+    assert!(s.travel_info().text().contains("step 30 (the imported checkpoint)"), "{}", s.travel_info().text());
+    match link::share(&s, None, None, "http://h/") {
+        Shared::Link { caveat: Some(c), .. } => assert!(c.contains("imported checkpoint"), "{c}"),
+        other => panic!("{other:?}"),
+    }
+    let s = act(s, Action::JumpTo(10));
+    assert_eq!(s.sim().machine().steps, 30, "nothing before the checkpoint");
+    assert!(s.paused.as_deref().unwrap_or_default().contains("step 10 is before it"), "{:?}", s.paused);
+}
+
+#[wasm_bindgen_test]
+async fn the_share_box_shows_the_link_with_its_size_or_offers_the_file() {
+    use nestscope_web::components::share_button::{ShareButton, ShareButtonProps};
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let root = doc.create_element("div").unwrap();
+    doc.body().unwrap().append_child(&root).unwrap();
+    let url = "http://h/#ns1.eJyrVkrOT0lVslIqSk3OL0pRqgUAJ9oE9g".to_string();
+    let props = |shared| ShareButtonProps { shared, on_share: yew::Callback::noop(), on_close: yew::Callback::noop(), on_download: yew::Callback::noop() };
+    let mut app = yew::Renderer::<ShareButton>::with_root_and_props(root.clone(), props(Some(Shared::Link { url: url.clone(), bytes: url.len(), caveat: None }))).render();
+    yew::platform::time::sleep(std::time::Duration::from_millis(50)).await;
+    let field: web_sys::HtmlInputElement = wasm_bindgen::JsCast::dyn_into(root.query_selector("[data-testid=share-url]").unwrap().unwrap()).unwrap();
+    assert_eq!(field.value(), url);
+    assert!(field.read_only());
+    let size = root.query_selector("[data-testid=share-size]").unwrap().unwrap().text_content().unwrap();
+    assert!(size.starts_with(&format!("{} bytes · ", url.len())), "{size}");
+    app.update(props(Some(Shared::TooBig { chars: 70_000 })));
+    yew::platform::time::sleep(std::time::Duration::from_millis(50)).await;
+    let text = root.query_selector("[data-testid=share-too-big]").unwrap().unwrap().text_content().unwrap();
+    assert!(text.contains("70000 characters") && text.contains("checkpoint file"), "{text}");
+    assert!(root.query_selector("[data-testid=share-url]").unwrap().is_none());
+    let buttons: Vec<String> = (0..root.query_selector_all("button").unwrap().length())
+        .map(|i| root.query_selector_all("button").unwrap().item(i).unwrap().text_content().unwrap())
+        .collect();
+    assert_eq!(buttons, ["Share link", "Download .nsc", "Close"]);
+}
