@@ -40,6 +40,8 @@ pub struct TimeTravel {
     max: usize,
     /// Off: no snapshots are taken (going back replays from the run's start).
     recording: bool,
+    /// A world switch takes a snapshot only this many ticks after the last one (0: every switch).
+    switch_gap: u64,
 }
 
 impl TimeTravel {
@@ -50,7 +52,7 @@ impl TimeTravel {
     /// `every` ≥ 1 ticks between periodic snapshots, at most `max` ≥ 2 snapshots.
     pub fn with_policy(sim: Sim, every: u64, max: usize) -> TimeTravel {
         let first = Snapshot { tick: 0, steps: sim.machine().steps, sim: sim.clone() };
-        TimeTravel { sim, tick: 0, snaps: vec![first], switches: Vec::new(), every: every.max(1), max: max.max(2), recording: true }
+        TimeTravel { sim, tick: 0, snaps: vec![first], switches: Vec::new(), every: every.max(1), max: max.max(2), recording: true, switch_gap: 0 }
     }
 
     pub fn sim(&self) -> &Sim {
@@ -66,6 +68,12 @@ impl TimeTravel {
     }
     pub fn snapshot_count(&self) -> usize {
         self.snaps.len()
+    }
+    /// Snapshots at world switches at most one per `ticks` ticks (0, the default: at every
+    /// switch). A run with many switches (an L0 exit loop) then pays a snapshot per `ticks`
+    /// ticks, not one per switch; going back replays at most about that far.
+    pub fn set_switch_gap(&mut self, ticks: u64) {
+        self.switch_gap = ticks;
     }
     /// Whether snapshots are taken.
     pub fn recording(&self) -> bool {
@@ -104,7 +112,8 @@ impl TimeTravel {
             }
         }
         let last = self.snaps.last().map_or(0, |s| s.tick);
-        if self.recording && self.tick > last && (switched || self.tick - last >= self.every) {
+        let gap = self.tick.saturating_sub(last);
+        if self.recording && self.tick > last && ((switched && gap >= self.switch_gap) || gap >= self.every) {
             self.take_snapshot();
         }
         Ok(out)

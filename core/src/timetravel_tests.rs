@@ -137,3 +137,27 @@ fn with_recording_off_going_back_replays_from_the_start_to_the_same_state() {
     tt.step_back(30).expect("back");
     assert_eq!(fingerprint(tt.sim()), fingerprint(&fresh_at(&s, "kvm-merged", 90)));
 }
+
+#[test]
+fn a_switch_gap_thins_the_world_switch_snapshots_and_going_back_is_still_exact() {
+    let s = catalog::get("problem2-l2-pat-msr").expect("in catalog").expect("parses");
+    let run = |gap: u64| {
+        let mut tt = TimeTravel::with_policy(sim_of(&s, "kvm-merged"), 1_000_000, 100_000);
+        tt.set_switch_gap(gap);
+        tt.goto_step(u64::MAX).expect("runs to its end");
+        tt
+    };
+    let (every, thinned) = (run(0), run(200));
+    let switches = every.switches().len();
+    assert!(switches > 20, "{switches} switches");
+    assert_eq!(every.snapshot_count(), switches + 1, "one per switch, and the start");
+    let most = (thinned.tick() / 200 + 1) as usize + 1;
+    assert!(thinned.snapshot_count() <= most && thinned.snapshot_count() < switches, "{} of {switches}", thinned.snapshot_count());
+    let mut tt = thinned;
+    let end = tt.steps();
+    for k in [1, 7, end / 3] {
+        tt.goto_step(end).expect("forward");
+        tt.step_back(k).expect("back");
+        assert_eq!(fingerprint(tt.sim()), fingerprint(&fresh_at(&s, "kvm-merged", end - k)), "back {k}");
+    }
+}

@@ -237,9 +237,7 @@ impl Session {
         self.rate = None;
         self.tracker = Rc::new(RefCell::new(Tracker::new(&sim)));
         self.replayed_from = None;
-        let mut tt = TimeTravel::new(sim);
-        tt.set_recording(self.travel_on);
-        self.run = Rc::new(RefCell::new(tt));
+        self.run = Rc::new(RefCell::new(crate::travel::new_run(sim, self.travel_on)));
     }
 
     /// The checkpoint file (v2) of the current run (a kvm-* run keeps its L0 state); it records
@@ -490,7 +488,10 @@ impl Reducible for Session {
             }
             Action::Revert => {
                 let mut s = self.next(false);
-                storage::clear_source(&s.scenario().name);
+                // A link's edit shown in the editor is not the user's autosaved one: keep that.
+                if !s.linked || storage::load_source(&s.scenario().name).as_deref() == Some(s.source.as_str()) {
+                    storage::clear_source(&s.scenario().name);
+                }
                 s.source = s.scenario().source.clone();
                 s.edited = false;
                 s.assemble_and_load();

@@ -123,30 +123,49 @@ fn a_damaged_link_is_refused_naming_what_is_wrong() {
 
 #[wasm_bindgen_test]
 fn step_back_uses_time_travel_and_lands_where_a_fresh_run_does() {
-    let s = act(open_scenario("hello-vmrun", "kvm-merged"), Action::StartRun);
+    // A run long enough for periodic snapshots (the app takes one per SNAPSHOT_EVERY ticks).
+    let loop_src = "bits 64\norg 0x100000\n  mov ecx, 150000\n.l:\n  dec ecx\n  jnz .l\n  mov al, 0\n  out 0xf4, al\n";
+    let s = act(act(open_scenario("hello", "bare"), Action::Edit(loop_src.into())), Action::Assemble);
+    let s = act(s, Action::StartRun);
     let end = s.sim().machine().steps;
-    assert!(end > 40 && s.travel_info().snapshots > 2, "{end} steps, {:?}", s.travel_info());
+    assert!(end > 3 * nestscope_web::travel::SNAPSHOT_EVERY, "{end} steps");
+    assert!(s.travel_info().snapshots > 2, "{:?}", s.travel_info());
     let mut s = s;
     for k in 1..=3 {
         s = act(s, Action::StepBack);
         assert_eq!(s.sim().machine().steps, end - k);
-        assert_eq!(state(&s.sim()), state(&core_run("hello-vmrun", None, "kvm-merged", end - k)), "back {k}");
+        assert_eq!(state(&s.sim()), state(&core_run("hello", Some(loop_src), "bare", end - k)), "back {k}");
         let note = s.paused.clone().unwrap_or_default();
         assert!(note.contains("time travel: replayed from the snapshot at step"), "{note}");
     }
     assert_eq!(s.status, Status::Ready, "a stopped run is running again after going back");
     // A timeline jump back to the middle, then Run: the same end as the uninterrupted run.
     let s = act(s, Action::JumpTo(end / 2));
-    assert_eq!(state(&s.sim()), state(&core_run("hello-vmrun", None, "kvm-merged", end / 2)));
+    assert_eq!(state(&s.sim()), state(&core_run("hello", Some(loop_src), "bare", end / 2)));
     let s = act(s, Action::StartRun);
-    assert_eq!(state(&s.sim()), state(&core_run("hello-vmrun", None, "kvm-merged", end)));
+    assert_eq!(state(&s.sim()), state(&core_run("hello", Some(loop_src), "bare", end)));
     // Off: no snapshots, going back replays from the start — to the same state.
     let s = act(s, Action::SetTimeTravel(false));
     assert_eq!(s.travel_info().snapshots, 1);
     assert!(s.travel_info().text().contains("off"));
     let s = act(s, Action::StepBack);
     assert_eq!(s.paused.as_deref(), Some(format!("at step {} (replayed from the start)", end - 1).as_str()));
-    assert_eq!(state(&s.sim()), state(&core_run("hello-vmrun", None, "kvm-merged", end - 1)));
+    assert_eq!(state(&s.sim()), state(&core_run("hello", Some(loop_src), "bare", end - 1)));
+}
+
+#[wasm_bindgen_test]
+fn step_back_under_l0_lands_where_a_fresh_run_does() {
+    let s = act(open_scenario("hello-vmrun", "kvm-merged"), Action::StartRun);
+    let end = s.sim().machine().steps;
+    let mut s = s;
+    for k in [1, 1, 5, 20] {
+        let at = s.sim().machine().steps - k;
+        s = act(s, Action::JumpTo(at));
+        assert_eq!(state(&s.sim()), state(&core_run("hello-vmrun", None, "kvm-merged", at)), "at {at} of {end}");
+    }
+    // The world-switch marks are those of a run to here (cut back, then replayed with their exit info).
+    assert!(s.marks.borrow().iter().all(|m| m.event < s.sim().machine().events.len()));
+    assert_eq!(s.marks.borrow().len(), s.sim().machine().events.len());
 }
 
 #[wasm_bindgen_test]
