@@ -16,7 +16,8 @@ fn main() {
     for s in catalog::load().expect("catalog") {
         let prog = srun::assemble(&s.source).expect("assembles");
         let l0 = srun::l0_config(&s.machine).expect("l0");
-        for model in ["bare", "kvm-merged"] {
+        for name in ["bare", "kvm-merged"] {
+            let model: nestscope_core::Model = name.parse().expect("a model");
             let budget = s.machine.max_steps;
             let mut plain = Sim::new(&prog, s.machine.mem_mib, model, &l0).expect("loads");
             let t = Instant::now();

@@ -158,8 +158,8 @@ pub fn measure_round_trips(model: crate::model::Model, n: u32, clock: &mut dyn F
         steps: m.steps,
         tlb_reuses: m.tlb.reuses,
         tlb_fresh: m.tlb.fresh,
-        vmcb_hits: m.vmcb_cache.hits,
-        vmcb_misses: m.vmcb_cache.misses,
+        vmcb_hits: m.svm.vmcb_cache.hits,
+        vmcb_misses: m.svm.vmcb_cache.misses,
     })
 }
 

@@ -1,29 +1,15 @@
-//! The machine: CPU + RAM + CONTRACT devices, the entry state of CONTRACT §1, and the run loop.
+//! The machine: a processor with the SVM extension (cpu/processor.rs + svm/), RAM and the
+//! CONTRACT devices in the CONTRACT §1 entry state — and stepping and running, nothing else.
 //!
-//! Hooks for the SVM layer (all in this crate's CPU code):
-//! - exceptions: every delivery goes through `Machine::deliver_exception`, which first asks
-//!   `Machine::route_exception` (cpu/exec/interrupt.rs) whether the exception is intercepted;
-//! - instructions: interceptable instructions always run through `Machine::execute` (the
-//!   pre-decoded fast forms in cpu/exec/fast.rs never include one), so an intercept check at the
-//!   top of `execute` sees them all; MSR, CR, I/O and CPUID semantics are `rdmsr`/`wrmsr`,
-//!   `write_cr`, `port_out`, `cpuid::cpuid`;
-//! - translation: `translate` → `translate_slow` → `paging::walk`; nested paging plugs in there
-//!   with `paging::walk_with` and a `WalkEnv` that walks the nested table. Call `tlb_world_switch`
-//!   on every world switch (it also drops the code-page cache) and `flush_tlb` whenever what
-//!   linear addresses mean changes behind the CPU's back;
-//! - steps: one per retired instruction, per REP chunk (`string::REP_CHUNK` iterations) and per
-//!   exception delivered (so that a faulting loop still spends the budget).
-use crate::cpu::exec::{outcome_of, Flow};
-use crate::outcome::{EmuError, Fault, PhysUse, Stepped, Trap, Undelivered};
-use crate::cpu::exec::fast::Fast;
-use crate::cpu::icache::DecodeCache;
-use crate::cpu::tlb::{perm, Tlb, TlbContext};
-use crate::cpu::{decode, Cpu};
-use crate::mem::paging::{self, Access, PagingMode};
-use crate::mem::{Gva, Hpa, PhysMem};
-use crate::svm::{SvmModel, SvmState};
+//! `Machine` derefs to its [`Processor`]: its state (`cpu`, `mem`, `console`, `steps`, `svm`…)
+//! and the processor's and SVM's methods are reached through it.
+use crate::cpu::exec::Flow;
+use crate::cpu::processor::Processor;
+use crate::cpu::Cpu;
+use crate::mem::{Hpa, PhysMem};
+use crate::outcome::{EmuError, Stepped, Trap};
+use crate::svm::{GuestEntry, HostPaging, SvmModel, SvmState};
 use crate::trace::Level;
-use iced_x86::Instruction;
 
 /// Physical load address of a program (CONTRACT §1).
 pub const LOAD_ADDR: u64 = 0x100000;
@@ -34,26 +20,25 @@ pub use crate::outcome::{GuestRun, RunEnd, StepOutcome, Stop};
 
 #[derive(Clone)]
 pub struct Machine {
-    pub cpu: Cpu,
-    pub mem: PhysMem,
-    /// Bytes written to port 0xE9.
-    pub console: Vec<u8>,
-    /// Retired instructions at any level since the program's start.
-    pub steps: u64,
+    /// The processor with its RAM, devices and SVM state.
+    pub p: Processor<SvmState>,
+    /// Why the machine stopped, once it has.
     pub stopped: Option<Stop>,
-    /// World switches at every level (the first and last ones kept, all counted: trace/log.rs).
-    pub events: crate::trace::EventLog,
-    /// Linear → physical translations (not architectural state; rebuilt on demand).
-    pub tlb: Tlb,
-    /// Decoded instructions by (RIP, physical address) (not architectural state).
-    pub icache: DecodeCache,
-    /// The last code page: (linear page | user << 1 | 1, physical page); cleared with the TLB.
-    fetch_tag: u64,
-    fetch_page: u64,
-    /// SVM state: model, GIF, and the guest being run (svm/state.rs).
-    pub svm: SvmState,
-    /// Parsed VMCBs (svm/vmcb/cache.rs).
-    pub vmcb_cache: crate::svm::vmcb::cache::VmcbCache,
+}
+
+impl std::ops::Deref for Machine {
+    type Target = Processor<SvmState>;
+    #[inline]
+    fn deref(&self) -> &Processor<SvmState> {
+        &self.p
+    }
+}
+
+impl std::ops::DerefMut for Machine {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Processor<SvmState> {
+        &mut self.p
+    }
 }
 
 /// Errors setting up a machine.
@@ -64,6 +49,8 @@ pub enum LoadError {
     BadMemSize(u64),
     /// The L0 model could not start its guest (a bug in the model).
     L0(String),
+    /// A multiboot kernel under a kvm-* model (the model's name).
+    KernelUnderL0(String),
 }
 
 impl std::fmt::Display for LoadError {
@@ -75,6 +62,11 @@ impl std::fmt::Display for LoadError {
             }
             LoadError::BadMemSize(m) => write!(f, "memory size {m} MiB is out of range (2..=4096; 2..=3072 under a kvm-* model)"),
             LoadError::L0(e) => write!(f, "{e}"),
+            LoadError::KernelUnderL0(m) => write!(
+                f,
+                "a multiboot kernel runs on the hardware models (bare, bare-swap, bare-qemu), not yet as L1 under {m}: \
+                 L0 would have to emulate the kernel's xAPIC MMIO and fw_cfg for it"
+            ),
         }
     }
 }
@@ -111,208 +103,47 @@ impl Machine {
             w(&mut mem, 0x3000 + i * 8, (i << 30) | 0x83);
         }
         mem.write(Hpa(LOAD_ADDR), program).expect("checked above");
-        Ok(Machine {
-            cpu: Cpu::contract_entry(),
-            mem,
-            console: Vec::new(),
-            steps: 0,
-            stopped: None,
-            events: Default::default(),
-            tlb: Tlb::default(),
-            icache: DecodeCache::default(),
-            fetch_tag: 0,
-            fetch_page: 0,
-            svm: SvmState::new(model),
-            vmcb_cache: Default::default(),
-        })
+        Ok(Machine { p: Processor::new(Cpu::contract_entry(), mem, SvmState::new(model)), stopped: None })
+    }
+
+    /// A machine on hardware model `model` in the state a multiboot v1 loader leaves (loader/):
+    /// the kernel's segments in RAM (the BSS is fresh RAM, so zero), the multiboot information,
+    /// 32-bit protected mode with paging off and the registers the loader states, and a QEMU
+    /// fw_cfg device reporting the RAM size and one CPU (devices/fw_cfg.rs).
+    pub fn boot(image: &crate::loader::BootImage, model: SvmModel) -> Result<Machine, LoadError> {
+        use crate::cpu::{DescTable, Segment};
+        let mib = image.ram_bytes >> 20;
+        if !(2..=4096).contains(&mib) || image.ram_bytes & 0xf_ffff != 0 {
+            return Err(LoadError::BadMemSize(mib));
+        }
+        let mut mem = PhysMem::new(image.ram_bytes);
+        for (addr, bytes) in &image.chunks {
+            mem.write(Hpa(*addr), bytes)
+                .map_err(|_| LoadError::TooLarge { len: bytes.len(), room: image.ram_bytes.saturating_sub(*addr) })?;
+        }
+        // `image.zero` (the BSS) lies in RAM the loader checked, and fresh RAM reads as zero.
+        let e = &image.entry;
+        let seg = |s: &crate::loader::SegmentState| Segment { selector: s.selector, base: s.base, limit: s.limit, attrib: s.attrib };
+        let mut cpu = Cpu::contract_entry();
+        cpu.regs.gpr = [0; 16];
+        cpu.regs.gpr[0] = e.eax as u64;
+        cpu.regs.gpr[3] = e.ebx as u64;
+        cpu.regs.gpr[4] = e.esp as u64;
+        cpu.regs.rip = e.eip as u64;
+        cpu.regs.rflags = e.eflags as u64;
+        (cpu.cs, cpu.ds, cpu.es, cpu.fs, cpu.gs, cpu.ss) = (seg(&e.cs), seg(&e.ds), seg(&e.es), seg(&e.fs), seg(&e.gs), seg(&e.ss));
+        cpu.gdtr = DescTable { base: e.gdtr.0, limit: e.gdtr.1 };
+        cpu.idtr = DescTable { base: e.idtr.0, limit: e.idtr.1 };
+        (cpu.ctl.cr0, cpu.ctl.cr3, cpu.ctl.cr4, cpu.ctl.efer) = (e.cr0 as u64, e.cr3 as u64, e.cr4 as u64, e.efer);
+        let mut p = Processor::new(cpu, mem, SvmState::new(model));
+        let fw = crate::devices::fw_cfg::FwCfgConfig { ram_bytes: image.ram_bytes, nb_cpus: 1, max_cpus: 1 };
+        p.devices.fw_cfg = Some(crate::devices::fw_cfg::FwCfg::new(fw));
+        Ok(Machine { p, stopped: None })
     }
 
     /// The level of the code the CPU is executing: L1 (the program) or L2 (a guest it runs).
     pub fn level(&self) -> Level {
         self.svm.level()
-    }
-
-    /// Drops every cached translation. The SVM layer calls this on world switches (and
-    /// whenever it changes what linear addresses mean behind the CPU's back).
-    pub fn flush_tlb(&mut self) {
-        self.tlb.flush_all(self.mem.pt_writes());
-        self.fetch_tag = 0;
-    }
-
-    /// MOV CR3: keeps global translations when CR4.PGE is set.
-    pub(crate) fn flush_tlb_nonglobal(&mut self) {
-        if self.cpu.ctl.cr4 & crate::cpu::control::cr4::PGE != 0 {
-            self.tlb.flush_nonglobal();
-        } else {
-            self.tlb.flush_all(self.mem.pt_writes());
-        }
-        self.fetch_tag = 0;
-    }
-
-    /// What the current translations depend on besides memory (cpu/tlb.rs).
-    pub(crate) fn tlb_context(&self) -> TlbContext {
-        let c = &self.cpu.ctl;
-        TlbContext { cr0: c.cr0, cr3: c.cr3, cr4: c.cr4, efer: c.efer, np: self.svm.nested_paging().copied() }
-    }
-
-    /// A world switch from translation context `from` to the current one (`None`: the L0 model's
-    /// Rust code, which does not translate). Observably a full TLB flush (cpu/tlb.rs).
-    pub(crate) fn tlb_world_switch(&mut self, from: Option<TlbContext>, to: Option<TlbContext>) {
-        self.tlb.switch(from, to, self.mem.pt_writes());
-        self.fetch_tag = 0;
-    }
-
-    /// INVLPG. The TLB holds 4 KiB granules of possibly larger pages, so the whole TLB is
-    /// dropped (always correct, and INVLPG is rare).
-    pub(crate) fn invlpg(&mut self, _la: u64) {
-        self.flush_tlb();
-    }
-
-    /// The paging inputs of the current mode.
-    pub fn paging_mode(&self) -> PagingMode {
-        PagingMode {
-            cr3: self.cpu.ctl.cr3,
-            wp: self.cpu.ctl.cr0 & crate::cpu::control::cr0::WP != 0,
-            nxe: self.cpu.ctl.efer & crate::cpu::control::efer::NXE != 0,
-        }
-    }
-
-    /// Translates a linear address for the current paging mode, raising #GP(0) for a
-    /// non-canonical address and #PF when the walk fails.
-    #[inline]
-    pub fn translate(&mut self, va: Gva, acc: Access) -> Result<Hpa, Trap> {
-        let la = va.0;
-        // SVM hook: with nested paging even a guest with paging off goes through the NPT.
-        if self.cpu.ctl.cr0 & crate::cpu::control::cr0::PG == 0 && self.svm.nested_paging().is_none() {
-            return Ok(Hpa(la));
-        }
-        let wp = self.cpu.ctl.cr0 & crate::cpu::control::cr0::WP != 0;
-        let nxe = self.cpu.ctl.efer & crate::cpu::control::efer::NXE != 0;
-        if let Some(pa) = self.tlb.lookup(la, acc, wp, nxe) {
-            return Ok(Hpa(pa));
-        }
-        self.translate_slow(la, acc)
-    }
-
-    #[cold]
-    fn translate_slow(&mut self, la: u64, acc: Access) -> Result<Hpa, Trap> {
-        if !crate::cpu::exec::is_canonical(la) {
-            return Err(Fault::gp0().into());
-        }
-        // SVM hook (svm/nested_walk.rs): the 2-D walk of a guest with nested paging.
-        if self.svm.nested_paging().is_some() {
-            return self.translate_nested(la, acc);
-        }
-        let mode = self.paging_mode();
-        match paging::walk(&mut self.mem, mode, Gva(la), acc) {
-            Ok(w) => {
-                let mut p = 0;
-                if w.writable {
-                    p |= perm::WRITABLE;
-                }
-                if w.user {
-                    p |= perm::USER;
-                }
-                if w.nx {
-                    p |= perm::NX;
-                }
-                if w.dirty {
-                    p |= perm::DIRTY;
-                }
-                if w.global {
-                    p |= perm::GLOBAL;
-                }
-                self.tlb.insert(la, w.phys.0, p);
-                Ok(w.phys)
-            }
-            Err((code, _)) => Err(Fault::pf(code, la).into()),
-        }
-    }
-
-    /// Reads `size` (1..=8) bytes at a linear address.
-    #[inline]
-    pub(crate) fn read_lin(&mut self, la: u64, size: u32, acc: Access) -> Result<u64, Trap> {
-        if (la & 0xfff) + size as u64 <= 0x1000 {
-            let pa = self.translate(Gva(la), acc)?;
-            return self.mem.read_small(pa, size).map_err(|e| {
-                Trap::from(EmuError::outside_ram(PhysUse::Read, e.0))
-            });
-        }
-        let mut buf = [0u8; 8];
-        self.read_lin_bytes(la, &mut buf[..size as usize], acc)?;
-        Ok(u64::from_le_bytes(buf))
-    }
-
-    /// Writes `size` (1..=8) bytes at a linear address with the current CPL.
-    #[inline]
-    pub(crate) fn write_lin(&mut self, la: u64, size: u32, val: u64) -> Result<(), Trap> {
-        let acc = self.data_access(true);
-        self.write_lin_acc(la, size, val, acc)
-    }
-
-    /// Writes `size` (1..=8) bytes with an explicit access kind (e.g. supervisor pushes during
-    /// event delivery).
-    #[inline]
-    pub(crate) fn write_lin_acc(&mut self, la: u64, size: u32, val: u64, acc: Access) -> Result<(), Trap> {
-        if (la & 0xfff) + size as u64 <= 0x1000 {
-            let pa = self.translate(Gva(la), acc)?;
-            return self.mem.write_small(pa, size, val).map_err(|e| {
-                Trap::from(EmuError::outside_ram(PhysUse::Write, e.0))
-            });
-        }
-        let bytes = val.to_le_bytes();
-        self.write_lin_bytes(la, &bytes[..size as usize], acc)
-    }
-
-    pub(crate) fn read_lin_bytes(&mut self, la: u64, buf: &mut [u8], acc: Access) -> Result<(), Trap> {
-        let mut done = 0usize;
-        while done < buf.len() {
-            let a = la.wrapping_add(done as u64);
-            let n = ((0x1000 - (a & 0xfff)) as usize).min(buf.len() - done);
-            let pa = self.translate(Gva(a), acc)?;
-            self.mem.read(pa, &mut buf[done..done + n]).map_err(|e| {
-                Trap::from(EmuError::outside_ram(PhysUse::Read, e.0))
-            })?;
-            done += n;
-        }
-        Ok(())
-    }
-
-    pub(crate) fn write_lin_bytes(&mut self, la: u64, data: &[u8], acc: Access) -> Result<(), Trap> {
-        // Translate every page first so a fault leaves memory untouched.
-        let first = self.translate(Gva(la), acc)?;
-        let split = ((0x1000 - (la & 0xfff)) as usize).min(data.len());
-        let second = if split < data.len() { Some(self.translate(Gva(la.wrapping_add(split as u64)), acc)?) } else { None };
-        let oob = |e: crate::mem::phys::OutOfRange| {
-            Trap::from(EmuError::outside_ram(PhysUse::Write, e.0))
-        };
-        self.mem.write(first, &data[..split]).map_err(oob)?;
-        if let Some(s) = second {
-            self.mem.write(s, &data[split..]).map_err(oob)?;
-        }
-        Ok(())
-    }
-
-    #[cold]
-    fn fetch_decode_slow(&mut self, rip: u64, pa: Hpa, generation: u32, acc: Access) -> Result<Instruction, Trap> {
-        let mut buf = [0u8; 15];
-        // Fetch what is on the first page; only touch the next page when the instruction needs it.
-        let first = ((0x1000 - (rip & 0xfff)) as usize).min(15);
-        self.mem
-            .read(pa, &mut buf[..first])
-            .map_err(|e| Trap::from(EmuError::outside_ram(PhysUse::Fetch, e.0)))?;
-        if let Some(ins) = decode::decode64(&buf[..first], rip)
-            && ins.len() <= first
-        {
-            if first == 15 || (rip & 0xfff) + ins.len() as u64 <= 0x1000 {
-                self.icache.insert(rip, pa.0, generation, &ins);
-            }
-            return Ok(ins);
-        }
-        if first < 15 {
-            self.read_lin_bytes(rip.wrapping_add(first as u64), &mut buf[first..], acc)?;
-        }
-        decode::decode64(&buf, rip).ok_or_else(|| Fault::ud().into())
     }
 
     /// Executes one instruction. Emulator errors are returned; architectural faults are delivered.
@@ -327,7 +158,7 @@ impl Machine {
         if let Some(s) = &self.stopped {
             return Ok(StepOutcome::Stopped(s.clone()));
         }
-        let r = self.fetch_execute();
+        let r = self.p.fetch_execute();
         match self.account(r)? {
             Stepped::Retired => Ok(StepOutcome::Retired),
             Stepped::Stopped(s) => Ok(StepOutcome::Stopped(s)),
@@ -339,20 +170,11 @@ impl Machine {
     /// handed to whoever entered the guest from outside is not counted: that caller decides).
     #[inline]
     fn account(&mut self, r: Result<Flow, Trap>) -> Result<Stepped, EmuError> {
-        let out = match r {
-            Ok(flow) => match outcome_of(flow) {
-                StepOutcome::Retired => Stepped::Retired,
-                StepOutcome::Stopped(s) => Stepped::Stopped(s),
-            },
-            Err(Trap::Emu(e)) => return Err(*e),
-            Err(Trap::Fault(f)) => self.deliver_fault(f)?,
-            // SVM: an intercepted guest instruction or a nested page fault (svm/vmexit.rs).
-            Err(Trap::Exit(x)) => self.vmexit(x)?,
-        };
+        let out = self.p.resolve(r)?;
         match &out {
-            Stepped::Retired => self.steps += 1,
+            Stepped::Retired => self.p.steps += 1,
             Stepped::Stopped(s) => {
-                self.steps += 1;
+                self.p.steps += 1;
                 self.stopped = Some(s.clone());
             }
             Stepped::Exited(_) => {}
@@ -360,65 +182,14 @@ impl Machine {
         Ok(out)
     }
 
-    /// #VMEXIT from the running guest: back to the host program after its VMRUN (`Retired`), or
-    /// the exit as a value for whoever entered the guest from outside (`Exited`).
-    pub(crate) fn vmexit(&mut self, x: crate::outcome::VmExit) -> Result<Stepped, EmuError> {
-        Ok(match self.svm_vmexit(x)? {
-            Some(x) => Stepped::Exited(x),
-            None => Stepped::Retired,
-        })
-    }
-
-    /// Fetches (through the decode cache), executes, and moves RIP on.
-    #[inline]
-    fn fetch_execute(&mut self) -> Result<Flow, Trap> {
-        let rip = self.cpu.regs.rip;
-        let acc = Access { fetch: true, ..self.data_access(false) };
-        let tag = (rip & !0xfff) | ((acc.user as u64) << 1) | 1;
-        let pa = if self.fetch_tag == tag {
-            Hpa(self.fetch_page | (rip & 0xfff))
-        } else {
-            let pa = self.translate(Gva(rip), acc)?;
-            self.fetch_tag = tag;
-            self.fetch_page = pa.0 & !0xfff;
-            pa
-        };
-        let generation = self.mem.page_generation(pa);
-        let (flow, next) = match self.icache.lookup(rip, pa.0, generation) {
-            Some(e) if !matches!(e.fast, Fast::Generic) => {
-                let (f, next) = (e.fast, e.next);
-                (self.exec_fast(&f, next)?, next)
-            }
-            Some(e) => {
-                let ins = e.ins;
-                (self.execute(&ins)?, ins.next_ip())
-            }
-            None => {
-                let ins = self.fetch_decode_slow(rip, pa, generation, acc)?;
-                (self.execute(&ins)?, ins.next_ip())
-            }
-        };
-        match flow {
-            Flow::Jump(t) => self.cpu.regs.rip = t,
-            Flow::Repeat => {}
-            _ => self.cpu.regs.rip = next,
+    /// The host-neutral guest entry (svm/vmrun.rs `Processor::enter_guest`); a shutdown while
+    /// delivering EVENTINJ stops the machine.
+    pub fn enter_guest(&mut self, pa: Hpa, hp: HostPaging) -> Result<GuestEntry, EmuError> {
+        let e = self.p.enter_guest(pa, hp)?;
+        if let GuestEntry::Stopped(s) = &e {
+            self.stopped = Some(s.clone());
         }
-        Ok(flow)
-    }
-
-    /// Delivers an exception through the IDT; when that is impossible even for #DF the machine
-    /// shuts down (triple fault). An emulator error during the delivery is returned as such.
-    pub(crate) fn deliver_fault(&mut self, f: Fault) -> Result<Stepped, EmuError> {
-        match self.deliver_exception(f) {
-            Ok(()) => Ok(Stepped::Retired),
-            Err(Undelivered::Exit(x)) => self.vmexit(x),
-            Err(Undelivered::Emu(e)) => Err(e),
-            Err(Undelivered::TripleFault(why)) => match self.svm.in_guest().then(|| self.svm_shutdown_hook()).flatten() {
-                // SVM hook: a triple fault in a guest with the SHUTDOWN intercept is #VMEXIT(SHUTDOWN).
-                Some(x) => self.vmexit(x),
-                None => Ok(Stepped::Stopped(Stop::Shutdown(why))),
-            },
-        }
+        Ok(e)
     }
 
     /// Runs until a stop or until `max_steps` total steps (counted from the program's start).
@@ -440,9 +211,9 @@ impl Machine {
             return Ok(GuestRun::Stopped(s.clone()));
         }
         while self.steps < max_steps {
-            let r = self.fetch_execute();
+            let r = self.p.fetch_execute();
             if let Ok(Flow::Next | Flow::Jump(_) | Flow::Repeat) = r {
-                self.steps += 1;
+                self.p.steps += 1;
                 continue;
             }
             match self.account(r)? {

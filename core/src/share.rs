@@ -133,16 +133,14 @@ impl ShareLink {
         if self.step > MAX_STEP {
             return bad(format!("step: {} is above {MAX_STEP}", self.step));
         }
-        if let Some(v) = &self.view {
-            if !VIEWS.contains(&v.as_str()) {
+        if let Some(v) = &self.view
+            && !VIEWS.contains(&v.as_str()) {
                 return bad(format!("view: unknown view `{}` (views: {})", shown(v), VIEWS.join(", ")));
             }
-        }
-        if let Some(m) = self.mem_mib {
-            if !(2..=4096).contains(&m) {
+        if let Some(m) = self.mem_mib
+            && !(2..=4096).contains(&m) {
                 return bad(format!("mem_mib: {m} is out of range (2..=4096)"));
             }
-        }
         if let Some(n) = &self.scenario
             && crate::scenario::catalog::get(n).is_none()
         {

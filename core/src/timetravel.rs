@@ -125,7 +125,7 @@ impl TimeTravel {
             let mut i = 0usize;
             self.snaps.retain(|_| {
                 i += 1;
-                i == 1 || i % 2 == 0
+                i == 1 || i.is_multiple_of(2)
             });
             self.every = self.every.saturating_mul(2);
         }

@@ -6,6 +6,7 @@ pub mod decode;
 pub mod exec;
 pub mod icache;
 pub mod msr;
+pub mod processor;
 pub mod regs;
 pub mod segments;
 pub mod tlb;

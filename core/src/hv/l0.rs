@@ -220,7 +220,8 @@ impl Kvm {
     pub(crate) fn event(&mut self, kind: EventKind, from: Level, to: Level, code: u64, rip: u64, detail: impl Into<Detail>) {
         let detail = Some(detail.into());
         // Exits are handled before their step is counted: the event belongs to the step in progress.
-        self.m.events.push(Event { kind, from, to, exit_code: code, step: self.m.steps + 1, rip, detail });
+        let step = self.m.steps + 1;
+        self.m.events.push(Event { kind, from, to, exit_code: code, step, rip, detail });
     }
 
     /// One step: the hardware executes one instruction of L1 or L2; an exit goes to L0.
@@ -237,7 +238,7 @@ impl Kvm {
             GuestRun::Stopped(s) => StepOutcome::Stopped(s),
             GuestRun::Budget => StepOutcome::Retired,
         };
-        self.shadow.settle(&mut self.m.mem, &self.layout, self.m.steps)?;
+        self.shadow.settle(&mut self.m.p.mem, &self.layout, self.m.p.steps)?;
         Ok(out)
     }
 
@@ -256,7 +257,7 @@ impl Kvm {
             if let GuestRun::Exited(x) = r {
                 self.exit(x)?;
             }
-            self.shadow.settle(&mut self.m.mem, &self.layout, self.m.steps)?;
+            self.shadow.settle(&mut self.m.p.mem, &self.layout, self.m.p.steps)?;
             if let Some(s) = &self.m.stopped {
                 return Ok(RunEnd::Stopped(s.clone()));
             }

@@ -21,7 +21,8 @@ use crate::cpu::exec::{ExecResult, Flow};
 use crate::outcome::{Fault, Trap, vector};
 use crate::cpu::msr;
 use crate::cpu::regs::flags as rf;
-use crate::machine::Machine;
+use crate::cpu::processor::Processor;
+use crate::svm::SvmState;
 use crate::outcome::{ModelLimit, Stop};
 use iced_x86::{Code, Instruction, Mnemonic, OpKind, Register};
 
@@ -39,7 +40,7 @@ pub fn exception_event(f: &Fault) -> u64 {
     EventInj { valid: true, vector: f.vector, ty: EventType::Exception, error_code: f.error_code }.encode()
 }
 
-impl Machine {
+impl Processor<SvmState> {
     fn guest_intercepts(&self, i: I) -> bool {
         self.svm.guest.as_ref().is_some_and(|g| is_intercepted(&g.ctrl, i))
     }

@@ -5,7 +5,8 @@ use crate::cpu::Segment;
 use crate::cpu::exec::{ExecResult, Flow, canonical};
 use crate::outcome::{EmuError, Fault, PhysUse, Trap};
 use crate::cpu::msr::MAXPHYADDR;
-use crate::machine::Machine;
+use crate::cpu::processor::Processor;
+use crate::svm::SvmState;
 use crate::mem::Hpa;
 use iced_x86::{Instruction, Mnemonic};
 
@@ -21,7 +22,7 @@ fn mem_err(a: Hpa) -> Trap {
     Trap::from(EmuError::outside_ram(PhysUse::VmloadVmsave, a))
 }
 
-impl Machine {
+impl Processor<SvmState> {
     /// The SVM hook at the top of `execute`: intercept checks while a guest runs, then the SVM
     /// instructions themselves. `None` = not an SVM matter, execute normally.
     #[inline]

@@ -20,6 +20,7 @@ pub mod checks;
 pub mod exit_code;
 pub mod exit_table;
 pub mod guest;
+pub mod hooks;
 pub mod insn;
 pub mod intercept;
 pub mod model;
@@ -37,6 +38,7 @@ pub use intercept::{EventInj, EventType, IoioInfo, is_intercepted};
 pub use model::SvmModel;
 pub use nested_walk::{MemTypeError, MemTypeReport};
 pub use state::SvmState;
+pub use vmrun::{GuestEntry, HostPaging};
 pub use vmcb::{Vmcb, VmcbControl, VmcbSave, VmcbSeg};
 
 #[cfg(test)]

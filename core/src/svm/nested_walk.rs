@@ -1,5 +1,5 @@
 //! The two-dimensional walk of a guest running with nested paging (APM 15.25.5–15.25.7,
-//! reference §7.2/§7.3), the TLB fill for it, and `Machine::memtype_of`, the side-effect-free walk
+//! reference §7.2/§7.3), the TLB fill for it, and `Processor::memtype_of`, the side-effect-free walk
 //! with memory-type provenance for the UI "Page walk" panel (reference §6.4).
 //!
 //! The guest's own tables are walked by the ordinary walker (`mem::paging::walk_with`) over
@@ -23,7 +23,8 @@ use crate::outcome::{EmuError, Fault, PhysUse, Trap};
 use crate::cpu::msr::{MAXPHYADDR, MTRRCAP_VALUE};
 use crate::cpu::tlb::perm;
 use crate::mem::pt_pages::PtPages;
-use crate::machine::Machine;
+use crate::cpu::processor::Processor;
+use crate::svm::SvmState;
 use crate::mem::memtype::combine::{NestedMemTypeInputs, PteRef};
 use crate::mem::memtype::mtrr::{MtrrState, VarMtrr};
 use crate::mem::memtype::{EntryKind, MemTypeResolution, resolve_native, resolve_nested};
@@ -248,7 +249,7 @@ pub enum MemTypeError {
 /// identity on MTRR types, and Table 15-19's WB row the identity on host types).
 const PAT_PAGING_OFF: u64 = 0x06;
 
-impl Machine {
+impl Processor<SvmState> {
     /// Translates a linear address of a guest running with NP (called from `translate_slow`;
     /// the canonical check is done). Fills the TLB with permissions that are the intersection of
     /// both levels, so a TLB hit never skips a nested check or a nested A/D update.

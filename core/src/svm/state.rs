@@ -48,7 +48,7 @@ pub struct GuestMode {
     /// VMCB at VMRUN; later changes to the VMCB memory by the guest do not change the intercepts.
     pub ctrl: VmcbControl,
     /// The host state VMRUN saved. `None` when the guest was entered through the host-neutral
-    /// entry (`Machine::enter_guest`): there is no host state inside the CPU to reload, and
+    /// entry (`Processor::enter_guest`): there is no host state inside the CPU to reload, and
     /// #VMEXIT ends guest mode and returns the exit to whoever entered (`StepOutcome::Exited`).
     pub host: Option<HostSave>,
     /// `Some` when NP_ENABLE = 1.
@@ -66,11 +66,14 @@ pub struct SvmState {
     pub gif: bool,
     /// `Some` while the CPU executes a guest (L2).
     pub guest: Option<GuestMode>,
+    /// Parsed VMCBs (svm/vmcb/cache.rs; not architectural state, never saved).
+    #[serde(skip)]
+    pub vmcb_cache: super::vmcb::cache::VmcbCache,
 }
 
 impl SvmState {
     pub fn new(model: SvmModel) -> Self {
-        SvmState { model, gif: true, guest: None }
+        SvmState { model, gif: true, guest: None, vmcb_cache: Default::default() }
     }
 
     /// The level of the code the CPU executes: L2 while a guest runs, else L1.
@@ -110,7 +113,7 @@ impl SvmState {
     }
 }
 
-impl crate::machine::Machine {
+impl crate::cpu::processor::Processor<SvmState> {
     /// The registers of the outermost program (L1) — CONTRACT §3 reports these. While a guest
     /// runs, VMRUN has not switched the GPRs other than RAX and RSP, so L1's are the current ones
     /// with RAX, RSP, RIP (the instruction after VMRUN) and RFLAGS from the host save.

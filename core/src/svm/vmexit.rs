@@ -12,7 +12,7 @@
 //!    CPL = 0, DR7 breakpoints disabled (DR7 = 0x400); RIP = the instruction after VMRUN.
 //! 5. The TLB is flushed (observably; cpu/tlb.rs keeps translations that re-walking would give).
 //!
-//! A guest entered through the host-neutral entry (`Machine::enter_guest`) has no host state in
+//! A guest entered through the host-neutral entry (`Processor::enter_guest`) has no host state in
 //! the CPU: steps 1-3 happen, guest mode ends, and the exit is returned to whoever entered it.
 //!
 //! Host-state inconsistency → shutdown: the host state lives inside the CPU (`HostSave`) and was
@@ -20,14 +20,15 @@
 use super::VmExit;
 use super::model::SvmModel;
 use crate::cpu::control::cr0;
-use crate::machine::Machine;
+use crate::cpu::processor::Processor;
+use crate::svm::SvmState;
 use crate::mem::Hpa;
 use crate::outcome::{EmuError, PhysUse};
 use crate::trace::{Detail, Event, EventKind, Level};
 
 const RFLAGS_VM: u64 = 1 << 17;
 
-impl Machine {
+impl Processor<SvmState> {
     /// Performs #VMEXIT with `exit` from the running guest. `Ok(Some(exit))`: the guest was
     /// entered from outside (`enter_guest`), which takes the exit; `Ok(None)`: the host program
     /// continues after its VMRUN (or no guest ran). The VMCB write-back to a page outside RAM is

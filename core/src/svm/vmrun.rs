@@ -28,12 +28,13 @@ use crate::cpu::DescTable;
 use crate::cpu::control::{cr0, efer};
 use crate::cpu::exec::{ExecResult, Flow};
 use crate::outcome::{EmuError, Fault, PhysUse, Stepped, Trap};
-use crate::machine::Machine;
+use crate::cpu::processor::Processor;
+use crate::svm::SvmState;
 use crate::mem::Hpa;
 use crate::trace::{Detail, Event, EventKind, Level};
 use iced_x86::Instruction;
 
-impl Machine {
+impl Processor<SvmState> {
     pub(crate) fn exec_vmrun(&mut self, ins: &Instruction) -> ExecResult {
         self.svm_insn_prechecks()?;
         let pa = self.svm_rax_page(ins, false)?;
@@ -215,15 +216,12 @@ impl Machine {
         Ok(match out {
             Stepped::Retired => GuestEntry::Running,
             Stepped::Exited(x) => GuestEntry::Exited(x),
-            Stepped::Stopped(s) => {
-                self.stopped = Some(s.clone());
-                GuestEntry::Stopped(s)
-            }
+            Stepped::Stopped(s) => GuestEntry::Stopped(s),
         })
     }
 }
 
-/// How `Machine::enter_guest` ended.
+/// How `Processor::enter_guest` ended (`Machine::enter_guest` records a stop).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GuestEntry {
     /// The guest runs; `step`/`run_guest` execute it.

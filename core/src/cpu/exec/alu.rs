@@ -1,7 +1,7 @@
 //! Integer arithmetic and logic: ADD ADC SUB SBB CMP AND OR XOR TEST, INC DEC NEG NOT.
 use super::{flags, ExecResult, Flow};
 use crate::cpu::regs::flags as rf;
-use crate::machine::Machine;
+use crate::cpu::processor::{Processor, Virt};
 use iced_x86::{Instruction, Mnemonic, OpKind};
 
 /// The result and flags of a two-operand ALU operation; `None` result for CMP/TEST.
@@ -19,7 +19,7 @@ pub fn alu2_compute(m: Mnemonic, a: u64, b: u64, rflags: u64, size: u32) -> (u64
     }
 }
 
-impl Machine {
+impl<V: Virt> Processor<V> {
     pub(crate) fn exec_alu2(&mut self, ins: &Instruction) -> ExecResult {
         let m = ins.mnemonic();
         let size = Self::op_size(ins, 0);

@@ -2,7 +2,7 @@
 //! (ANDN BLSI BLSMSK BLSR BEXTR) that CPUID advertises alongside TZCNT.
 use super::{flags, sext, ExecResult, Flow};
 use crate::cpu::regs::flags as rf;
-use crate::machine::Machine;
+use crate::cpu::processor::{Processor, Virt};
 use iced_x86::{Instruction, Mnemonic, OpKind};
 
 /// BT-family: (new value, CF) for bit `n` (already reduced modulo the operand width).
@@ -78,7 +78,7 @@ pub fn bitcount_compute(m: Mnemonic, src: u64, src2: u64, rflags: u64, size: u32
     }
 }
 
-impl Machine {
+impl<V: Virt> Processor<V> {
     pub(crate) fn exec_bits(&mut self, ins: &Instruction) -> ExecResult {
         let m = ins.mnemonic();
         let size = Self::op_size(ins, 0);

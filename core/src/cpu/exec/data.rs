@@ -3,14 +3,14 @@
 use super::{flags, sext, ExecResult, Flow};
 use crate::outcome::Fault;
 use crate::cpu::regs::flags as rf;
-use crate::machine::Machine;
+use crate::cpu::processor::{Processor, Virt};
 use iced_x86::{Code, Instruction, Mnemonic, OpKind, Register};
 
 /// RFLAGS bits that POPF/IRET may change at CPL 0 (everything but VM, VIF, VIP and reserved bits).
 pub const RFLAGS_WRITABLE: u64 = 0x3f_7fd5 & !(1 << 17) & !(3 << 19);
 pub const IOPL_MASK: u64 = 3 << 12;
 
-impl Machine {
+impl<V: Virt> Processor<V> {
     /// Returns `None` when the instruction is not a data-movement instruction.
     pub(crate) fn exec_data(&mut self, ins: &Instruction) -> Option<ExecResult> {
         use Mnemonic as M;

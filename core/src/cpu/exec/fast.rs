@@ -3,18 +3,18 @@
 //! When an instruction enters the decode cache it is also classified into a compact [`Fast`]
 //! form (register numbers, masks and immediates resolved once). The hot loop executes those
 //! forms directly; everything else — and every form with an unusual operand (AH..BH, FS/GS
-//! override, 32-bit addressing) — goes through the generic `Machine::execute`. Both paths use
+//! override, 32-bit addressing) — goes through the generic `Processor::execute`. Both paths use
 //! the same flag helpers and memory accessors, and the differential tests exercise the generic
 //! path while the end-to-end programs exercise both.
 //!
 //! No fast form is an instruction that SVM can intercept (PAUSE, PUSHF/POPF, CPUID, MSR, I/O,
 //! CR/DR, descriptor-table, INVLPG, HLT, INT n, IRET... all stay generic), so the SVM layer's
-//! instruction-intercept check belongs at the top of `Machine::execute`. Keep it that way.
+//! instruction-intercept check belongs at the top of `Processor::execute`. Keep it that way.
 use super::muldiv::imul_compute;
 use super::shift::shift_compute;
 use super::{alu::alu2_compute, flags, is_canonical, sext, ExecResult, Flow};
 use crate::cpu::regs::flags as rf;
-use crate::machine::Machine;
+use crate::cpu::processor::{Processor, Virt};
 use iced_x86::{Code, Instruction, Mnemonic, OpKind, Register};
 
 /// A memory operand with 64-bit addressing and a flat segment.
@@ -220,7 +220,7 @@ fn classify_inner(ins: &Instruction) -> Option<Fast> {
     })
 }
 
-impl Machine {
+impl<V: Virt> Processor<V> {
     #[inline(always)]
     fn rd(&self, i: u8, size: u8) -> u64 {
         self.cpu.regs.gpr[i as usize] & flags::mask(size as u32)

@@ -17,7 +17,8 @@ pub mod system;
 
 use crate::outcome::{EmuError, Fault, Trap};
 use crate::cpu::regs::flags as rf;
-use crate::machine::{Machine, StepOutcome, Stop};
+use crate::cpu::processor::{Processor, Virt};
+use crate::outcome::{StepOutcome, Stop};
 use crate::mem::paging::Access;
 use iced_x86::{Instruction, Mnemonic, OpKind, Register};
 
@@ -62,7 +63,7 @@ pub(crate) fn canonical(a: u64) -> u64 {
     (((a << 16) as i64) >> 16) as u64
 }
 
-impl Machine {
+impl<V: Virt> Processor<V> {
     // ---- registers ----
     // iced numbers the GPRs AL..BL = 1..4, AH..BH = 5..8, SPL..R15L = 9..20, AX..R15W = 21..36,
     // EAX..R15D = 37..52, RAX..R15 = 53..68; decoding that arithmetic is faster than its tables.
@@ -282,7 +283,7 @@ impl Machine {
     pub fn execute(&mut self, ins: &Instruction) -> ExecResult {
         use Mnemonic as M;
         // SVM hook (svm/insn.rs): guest intercept checks, and VMRUN/VMLOAD/VMSAVE/STGI/CLGI/...
-        if let Some(r) = self.svm_pre_execute(ins) {
+        if let Some(r) = V::pre_execute(self, ins) {
             return r;
         }
         match ins.mnemonic() {

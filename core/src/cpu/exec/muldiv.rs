@@ -2,7 +2,7 @@
 use super::{flags, sext, ExecResult, Flow};
 use crate::outcome::Fault;
 use crate::cpu::regs::flags as rf;
-use crate::machine::Machine;
+use crate::cpu::processor::{Processor, Virt};
 use iced_x86::{Instruction, Mnemonic, Register};
 
 /// Unsigned widening multiply of two `size`-byte values: (low, high, flags). CF = OF = high != 0;
@@ -68,7 +68,7 @@ pub fn idiv_compute(hi: u64, lo: u64, d: u64, size: u32) -> Option<(u64, u64)> {
     Some(((q as u64) & m, ((n % d) as u64) & m))
 }
 
-impl Machine {
+impl<V: Virt> Processor<V> {
     pub(crate) fn exec_muldiv(&mut self, ins: &Instruction) -> ExecResult {
         let m = ins.mnemonic();
         if m == Mnemonic::Imul && ins.op_count() > 1 {

@@ -5,7 +5,7 @@
 //! formula for every count); AF is undefined for shifts (we clear it).
 use super::{flags, sext, ExecResult, Flow};
 use crate::cpu::regs::flags as rf;
-use crate::machine::Machine;
+use crate::cpu::processor::{Processor, Virt};
 use iced_x86::{Instruction, Mnemonic};
 
 #[inline]
@@ -114,7 +114,7 @@ pub fn double_shift_compute(left: bool, dst: u64, src: u64, count: u64, rflags: 
     (res, f | flags::szp(res, size))
 }
 
-impl Machine {
+impl<V: Virt> Processor<V> {
     pub(crate) fn exec_shift(&mut self, ins: &Instruction) -> ExecResult {
         let m = ins.mnemonic();
         let size = Self::op_size(ins, 0);

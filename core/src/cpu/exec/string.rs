@@ -6,13 +6,13 @@
 //! chunk therefore counts as one step, which keeps a huge RCX from stalling the step budget.
 use super::{flags, ExecResult, Flow};
 use crate::cpu::regs::flags as rf;
-use crate::machine::Machine;
+use crate::cpu::processor::{Processor, Virt};
 use iced_x86::{Instruction, Mnemonic as M, OpKind, Register};
 
 /// Iterations of a REP string instruction per step.
 pub const REP_CHUNK: u64 = 1024;
 
-impl Machine {
+impl<V: Virt> Processor<V> {
     pub(crate) fn exec_string(&mut self, ins: &Instruction) -> ExecResult {
         let m = ins.mnemonic();
         let size = ins.memory_size().size() as u32;

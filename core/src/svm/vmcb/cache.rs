@@ -8,7 +8,8 @@
 //! guest, by L0, by the user — makes the next read parse the page again. This is the same idea as
 //! the VMCB clean bits (reference §1.4), but exact: it never trusts what software claims.
 use super::Vmcb;
-use crate::machine::Machine;
+use crate::cpu::processor::Processor;
+use crate::svm::SvmState;
 use crate::mem::Hpa;
 use crate::mem::phys::OutOfRange;
 
@@ -23,6 +24,7 @@ struct Slot {
 
 #[derive(Clone, Debug, Default)]
 pub struct VmcbCache {
+    // (not architectural state: never saved, and equal to any other cache: see `PartialEq`)
     slots: [Option<Slot>; SLOTS],
     next: usize,
     /// Reads answered from the cache / parsed from memory (tests and benchmarks).
@@ -30,12 +32,19 @@ pub struct VmcbCache {
     pub misses: u64,
 }
 
-/// A VMCB lent out of the cache (no copy); give it back with `Machine::give_back_vmcb` or store
-/// it with `Machine::write_lent_vmcb`. Dropping it only costs the cache entry.
+/// A VMCB lent out of the cache (no copy); give it back with `Processor::give_back_vmcb` or store
+/// it with `Processor::write_lent_vmcb`. Dropping it only costs the cache entry.
 pub(crate) struct LentVmcb {
     pa: u64,
     generation: u32,
     pub v: Box<Vmcb>,
+}
+
+/// A cache is not state: two SVM states are equal whatever their caches hold.
+impl PartialEq for VmcbCache {
+    fn eq(&self, _: &VmcbCache) -> bool {
+        true
+    }
 }
 
 impl VmcbCache {
@@ -59,7 +68,7 @@ impl VmcbCache {
     }
 }
 
-impl Machine {
+impl Processor<SvmState> {
     /// The VMCB at `pa` (page-aligned VMCBs are cached; see the module comment).
     pub fn read_vmcb(&mut self, pa: Hpa) -> Result<Vmcb, OutOfRange> {
         if pa.0 & 0xfff != 0 {
@@ -75,7 +84,7 @@ impl Machine {
     pub(crate) fn lend_vmcb(&mut self, pa: Hpa) -> Result<LentVmcb, OutOfRange> {
         let page = self.mem.page(pa)?;
         let generation = self.mem.page_generation(pa);
-        let cache = &mut self.vmcb_cache;
+        let cache = &mut self.svm.vmcb_cache;
         match cache.take(pa.0) {
             Some(s) if s.generation == generation => {
                 cache.hits += 1;
@@ -92,12 +101,12 @@ impl Machine {
     }
 
     pub(crate) fn give_back_vmcb(&mut self, l: LentVmcb) {
-        self.vmcb_cache.put(Slot { pa: l.pa, generation: l.generation, v: l.v });
+        self.svm.vmcb_cache.put(Slot { pa: l.pa, generation: l.generation, v: l.v });
     }
 
     /// An all-zero VMCB to build and then store at page-aligned `pa` with `write_lent_vmcb`.
     pub(crate) fn blank_vmcb(&mut self, pa: Hpa) -> LentVmcb {
-        let v = match self.vmcb_cache.take(pa.0) {
+        let v = match self.svm.vmcb_cache.take(pa.0) {
             Some(mut s) => {
                 s.v.control = Default::default();
                 s.v.save = Default::default();
@@ -121,13 +130,13 @@ impl Machine {
         v.write_to(&mut self.mem, pa)?;
         if pa.0 & 0xfff == 0 {
             let generation = self.mem.page_generation(pa);
-            match self.vmcb_cache.take(pa.0) {
+            match self.svm.vmcb_cache.take(pa.0) {
                 Some(mut s) => {
                     (*s.v).clone_from(v);
                     s.generation = generation;
-                    self.vmcb_cache.put(s);
+                    self.svm.vmcb_cache.put(s);
                 }
-                None => self.vmcb_cache.put(Slot { pa: pa.0, generation, v: Box::new(v.clone()) }),
+                None => self.svm.vmcb_cache.put(Slot { pa: pa.0, generation, v: Box::new(v.clone()) }),
             }
         }
         Ok(())
@@ -140,8 +149,10 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    fn machine() -> Machine {
-        Machine::new(&[0xf4], 4).expect("machine")
+    /// A processor with 4 MiB of RAM and the SVM extension (no program: the tests only use RAM).
+    fn machine() -> Processor<SvmState> {
+        let model = crate::svm::SvmModel::Bare;
+        Processor::new(crate::cpu::Cpu::contract_entry(), crate::mem::PhysMem::new(4 << 20), SvmState::new(model))
     }
 
     #[test]
@@ -152,18 +163,18 @@ mod tests {
         v.save.rip = 0x1234;
         m.write_vmcb(pa, &v).unwrap();
         assert_eq!(m.read_vmcb(pa).unwrap().save.rip, 0x1234);
-        assert_eq!((m.vmcb_cache.hits, m.vmcb_cache.misses), (1, 0));
+        assert_eq!((m.svm.vmcb_cache.hits, m.svm.vmcb_cache.misses), (1, 0));
         // A guest store into the save area (RIP, reference §1.3) behind the cache.
         crate::svm::vmcb::save_f::rip.write(&mut m.mem, pa, 0x5678).unwrap();
         assert_eq!(m.read_vmcb(pa).unwrap().save.rip, 0x5678);
-        assert_eq!(m.vmcb_cache.misses, 1);
+        assert_eq!(m.svm.vmcb_cache.misses, 1);
         // A write into another page leaves the entry valid; a lent copy comes back valid.
         let l = m.lend_vmcb(pa).unwrap();
         assert_eq!(l.v.save.rip, 0x5678);
         m.give_back_vmcb(l);
         m.mem.write_u64(Hpa(pa.0 + 0x1000), 1).unwrap();
         assert_eq!(m.read_vmcb(pa).unwrap().save.rip, 0x5678);
-        assert_eq!((m.vmcb_cache.hits, m.vmcb_cache.misses), (3, 1));
+        assert_eq!((m.svm.vmcb_cache.hits, m.svm.vmcb_cache.misses), (3, 1));
         // A blank VMCB written over it is what the next read sees, field for field.
         let mut b = m.blank_vmcb(pa);
         b.v.control.asid = 7;

@@ -1,0 +1,511 @@
+//! The CPU as a component: architectural state, the RAM and CONTRACT devices it reaches, its
+//! TLB and decode cache, and fetch/translate/deliver — generic over a virtualization extension.
+//!
+//! The processor knows no hypervisor and no SVM data structure: everything a virtualization
+//! extension adds goes through the small [`Virt`] hook interface, which `svm/` implements for
+//! `SvmState` (and `()` implements as "no extension"). The hooks:
+//! - instructions: every instruction that can be intercepted runs through `execute`, which asks
+//!   [`Virt::pre_execute`] first (the pre-decoded fast forms in exec/fast.rs never include one);
+//! - exceptions: every delivery goes through `deliver_exception`, which asks
+//!   [`Virt::exception_exit`] whether the exception is intercepted;
+//! - translation: `translate` → `translate_slow` → `paging::walk`, or [`Virt::translate_nested`]
+//!   while the extension reports nested paging. Call `tlb_world_switch` on every world switch (it
+//!   also drops the code-page cache) and `flush_tlb` whenever what linear addresses mean changes
+//!   behind the CPU's back;
+//! - #VMEXIT: a `Trap::Exit` is handed to [`Virt::vmexit`], which either reloads the host (the
+//!   instruction retired) or returns the exit as a value for whoever entered the guest.
+//!
+//! Steps: one per retired instruction, per REP chunk (`string::REP_CHUNK` iterations) and per
+//! exception delivered (so that a faulting loop still spends the budget); the run loop in
+//! machine.rs counts them in `steps`.
+use crate::cpu::exec::fast::Fast;
+use crate::cpu::exec::{outcome_of, ExecResult, Flow};
+use crate::cpu::icache::DecodeCache;
+use crate::cpu::tlb::{perm, Tlb, TlbContext};
+use crate::cpu::{decode, Cpu};
+use crate::mem::paging::{self, Access, PagingMode};
+use crate::mem::{Gva, Hpa, NestedPaging, PhysMem};
+use crate::outcome::{EmuError, Fault, PhysUse, StepOutcome, Stepped, Stop, Trap, Undelivered, VmExit};
+use iced_x86::Instruction;
+
+/// The hooks a virtualization extension plugs into the processor (see the module comment).
+/// Hooks that need the whole processor take it as `p`; `V` is monomorphized, so they inline.
+pub trait Virt: Sized {
+    /// The nested-paging context of the running guest, if it has one.
+    fn nested_paging(&self) -> Option<&NestedPaging>;
+    /// A guest runs (so intercept checks apply).
+    fn in_guest(&self) -> bool;
+    /// Added to what RDTSC/RDTSCP/RDMSR(TSC) return (the running guest's TSC offset).
+    fn tsc_offset(&self) -> u64;
+    /// Before an instruction executes: its intercept as a #VMEXIT, or the extension's own
+    /// instruction executed (`Some`), or `None` to execute it normally.
+    fn pre_execute(p: &mut Processor<Self>, ins: &Instruction) -> Option<ExecResult>;
+    /// An exception about to be delivered in a guest: the #VMEXIT it causes, if intercepted.
+    fn exception_exit(p: &Processor<Self>, f: &Fault, prior: Option<&Fault>) -> Option<VmExit>;
+    /// A #VMEXIT raised while delivering `event` (records the event being delivered).
+    fn exit_during_delivery(p: &Processor<Self>, exit: VmExit, event: &Fault) -> VmExit;
+    /// A triple fault in a guest: the #VMEXIT(SHUTDOWN) when intercepted.
+    fn shutdown_exit(p: &Processor<Self>) -> Option<VmExit>;
+    /// The translation of `la` while `nested_paging` is `Some` (fills the TLB).
+    fn translate_nested(p: &mut Processor<Self>, la: u64, acc: Access) -> Result<Hpa, Trap>;
+    /// Performs a #VMEXIT: `None` when the host was reloaded (the exit retired), or the exit as a
+    /// value for a host outside the processor.
+    fn vmexit(p: &mut Processor<Self>, exit: VmExit) -> Result<Option<VmExit>, EmuError>;
+}
+
+/// No virtualization extension: a plain x86-64 processor, on which the SVM instructions are
+/// #UD (APM vol.3 "VMRUN" etc.: SVM not available).
+impl Virt for () {
+    fn nested_paging(&self) -> Option<&NestedPaging> {
+        None
+    }
+    fn in_guest(&self) -> bool {
+        false
+    }
+    fn tsc_offset(&self) -> u64 {
+        0
+    }
+    fn pre_execute(_: &mut Processor<()>, ins: &Instruction) -> Option<ExecResult> {
+        use iced_x86::Mnemonic as M;
+        match ins.mnemonic() {
+            M::Vmrun | M::Vmload | M::Vmsave | M::Stgi | M::Clgi | M::Invlpga | M::Vmmcall | M::Skinit => {
+                Some(Err(Fault::ud().into()))
+            }
+            _ => None,
+        }
+    }
+    fn exception_exit(_: &Processor<()>, _: &Fault, _: Option<&Fault>) -> Option<VmExit> {
+        None
+    }
+    fn exit_during_delivery(_: &Processor<()>, exit: VmExit, _: &Fault) -> VmExit {
+        exit
+    }
+    fn shutdown_exit(_: &Processor<()>) -> Option<VmExit> {
+        None
+    }
+    fn translate_nested(_: &mut Processor<()>, la: u64, _: Access) -> Result<Hpa, Trap> {
+        Ok(Hpa(la))
+    }
+    fn vmexit(_: &mut Processor<()>, exit: VmExit) -> Result<Option<VmExit>, EmuError> {
+        Ok(Some(exit))
+    }
+}
+
+/// One logical processor with the RAM and devices it reaches, and its extension `V`.
+#[derive(Clone)]
+pub struct Processor<V> {
+    pub cpu: Cpu,
+    pub mem: PhysMem,
+    /// What the program printed: bytes written to port 0xE9 and sent by the UART (devices/).
+    pub console: Vec<u8>,
+    /// The devices on the port and MMIO bus (devices/).
+    pub devices: crate::devices::Devices,
+    /// Retired instructions at any level since the program's start (the TSC derives from it).
+    pub steps: u64,
+    /// World switches at every level (the first and last ones kept, all counted: trace/log.rs).
+    pub events: crate::trace::EventLog,
+    /// Linear → physical translations (not architectural state; rebuilt on demand).
+    pub tlb: Tlb,
+    /// Decoded instructions by (RIP, physical address) (not architectural state).
+    pub icache: DecodeCache,
+    /// The last code page: (linear page | user << 1 | 1, physical page); cleared with the TLB.
+    fetch_tag: u64,
+    fetch_page: u64,
+    /// The virtualization extension (SVM: svm/state.rs).
+    pub svm: V,
+}
+
+impl<V: Virt> Processor<V> {
+    /// A processor in state `cpu` with RAM `mem` and extension `svm`; empty caches.
+    pub fn new(cpu: Cpu, mem: PhysMem, svm: V) -> Self {
+        Processor {
+            cpu,
+            mem,
+            console: Vec::new(),
+            devices: Default::default(),
+            steps: 0,
+            events: Default::default(),
+            tlb: Tlb::default(),
+            icache: DecodeCache::default(),
+            fetch_tag: 0,
+            fetch_page: 0,
+            svm,
+        }
+    }
+
+    /// Drops every cached translation. The SVM layer calls this on world switches (and
+    /// whenever it changes what linear addresses mean behind the CPU's back).
+    pub fn flush_tlb(&mut self) {
+        self.tlb.flush_all(self.mem.pt_writes());
+        self.fetch_tag = 0;
+    }
+
+    /// MOV CR3: keeps global translations when CR4.PGE is set.
+    pub(crate) fn flush_tlb_nonglobal(&mut self) {
+        if self.cpu.ctl.cr4 & crate::cpu::control::cr4::PGE != 0 {
+            self.tlb.flush_nonglobal();
+        } else {
+            self.tlb.flush_all(self.mem.pt_writes());
+        }
+        self.fetch_tag = 0;
+    }
+
+    /// What the current translations depend on besides memory (cpu/tlb.rs).
+    pub(crate) fn tlb_context(&self) -> TlbContext {
+        let c = &self.cpu.ctl;
+        TlbContext { cr0: c.cr0, cr3: c.cr3, cr4: c.cr4, efer: c.efer, np: self.svm.nested_paging().copied() }
+    }
+
+    /// A world switch from translation context `from` to the current one (`None`: the L0 model's
+    /// Rust code, which does not translate). Observably a full TLB flush (cpu/tlb.rs).
+    pub(crate) fn tlb_world_switch(&mut self, from: Option<TlbContext>, to: Option<TlbContext>) {
+        self.tlb.switch(from, to, self.mem.pt_writes());
+        self.fetch_tag = 0;
+    }
+
+    /// INVLPG. The TLB holds 4 KiB granules of possibly larger pages, so the whole TLB is
+    /// dropped (always correct, and INVLPG is rare).
+    pub(crate) fn invlpg(&mut self, _la: u64) {
+        self.flush_tlb();
+    }
+
+    /// The paging inputs of the current mode.
+    pub fn paging_mode(&self) -> PagingMode {
+        PagingMode {
+            cr3: self.cpu.ctl.cr3,
+            wp: self.cpu.ctl.cr0 & crate::cpu::control::cr0::WP != 0,
+            nxe: self.cpu.ctl.efer & crate::cpu::control::efer::NXE != 0,
+        }
+    }
+
+    /// Translates a linear address for the current paging mode, raising #GP(0) for a
+    /// non-canonical address and #PF when the walk fails.
+    #[inline]
+    pub fn translate(&mut self, va: Gva, acc: Access) -> Result<Hpa, Trap> {
+        let la = va.0;
+        // SVM hook: with nested paging even a guest with paging off goes through the NPT.
+        if self.cpu.ctl.cr0 & crate::cpu::control::cr0::PG == 0 && self.svm.nested_paging().is_none() {
+            return Ok(Hpa(la));
+        }
+        let wp = self.cpu.ctl.cr0 & crate::cpu::control::cr0::WP != 0;
+        let nxe = self.cpu.ctl.efer & crate::cpu::control::efer::NXE != 0;
+        if let Some(pa) = self.tlb.lookup(la, acc, wp, nxe) {
+            return Ok(Hpa(pa));
+        }
+        self.translate_slow(la, acc)
+    }
+
+    #[cold]
+    fn translate_slow(&mut self, la: u64, acc: Access) -> Result<Hpa, Trap> {
+        if !crate::cpu::exec::is_canonical(la) {
+            return Err(Fault::gp0().into());
+        }
+        // SVM hook (svm/nested_walk.rs): the 2-D walk of a guest with nested paging.
+        if self.svm.nested_paging().is_some() {
+            return V::translate_nested(self, la, acc);
+        }
+        let mode = self.paging_mode();
+        match paging::walk(&mut self.mem, mode, Gva(la), acc) {
+            Ok(w) => {
+                let mut p = 0;
+                if w.writable {
+                    p |= perm::WRITABLE;
+                }
+                if w.user {
+                    p |= perm::USER;
+                }
+                if w.nx {
+                    p |= perm::NX;
+                }
+                if w.dirty {
+                    p |= perm::DIRTY;
+                }
+                if w.global {
+                    p |= perm::GLOBAL;
+                }
+                self.tlb.insert(la, w.phys.0, p);
+                Ok(w.phys)
+            }
+            Err((code, _)) => Err(Fault::pf(code, la).into()),
+        }
+    }
+
+    /// Reads `size` (1..=8) bytes at a linear address.
+    #[inline]
+    pub(crate) fn read_lin(&mut self, la: u64, size: u32, acc: Access) -> Result<u64, Trap> {
+        if (la & 0xfff) + size as u64 <= 0x1000 {
+            let pa = self.translate(Gva(la), acc)?;
+            return match self.mem.read_small(pa, size) {
+                Ok(v) => Ok(v),
+                Err(_) => self.mmio_read(pa, size),
+            };
+        }
+        let mut buf = [0u8; 8];
+        self.read_lin_bytes(la, &mut buf[..size as usize], acc)?;
+        Ok(u64::from_le_bytes(buf))
+    }
+
+    /// Writes `size` (1..=8) bytes at a linear address with the current CPL.
+    #[inline]
+    pub(crate) fn write_lin(&mut self, la: u64, size: u32, val: u64) -> Result<(), Trap> {
+        let acc = self.data_access(true);
+        self.write_lin_acc(la, size, val, acc)
+    }
+
+    /// Writes `size` (1..=8) bytes with an explicit access kind (e.g. supervisor pushes during
+    /// event delivery).
+    #[inline]
+    pub(crate) fn write_lin_acc(&mut self, la: u64, size: u32, val: u64, acc: Access) -> Result<(), Trap> {
+        if (la & 0xfff) + size as u64 <= 0x1000 {
+            let pa = self.translate(Gva(la), acc)?;
+            return match self.mem.write_small(pa, size, val) {
+                Ok(()) => Ok(()),
+                Err(_) => self.mmio_write(pa, val),
+            };
+        }
+        let bytes = val.to_le_bytes();
+        self.write_lin_bytes(la, &bytes[..size as usize], acc)
+    }
+
+    /// A read outside RAM: a device's register (devices/), else an emulator error.
+    #[cold]
+    fn mmio_read(&mut self, pa: Hpa, size: u32) -> Result<u64, Trap> {
+        self.devices.mmio_read(pa.0, size).ok_or_else(|| Trap::from(EmuError::outside_ram(PhysUse::Read, pa)))
+    }
+
+    /// A write outside RAM: a device's register (devices/), else an emulator error.
+    #[cold]
+    fn mmio_write(&mut self, pa: Hpa, val: u64) -> Result<(), Trap> {
+        match self.devices.mmio_write(pa.0, val) {
+            Some(Ok(())) => Ok(()),
+            Some(Err(ipi)) => Err(EmuError::Unmodelled(crate::outcome::Unmodelled::Ipi(ipi.0)).into()),
+            None => Err(EmuError::outside_ram(PhysUse::Write, pa).into()),
+        }
+    }
+
+    pub(crate) fn read_lin_bytes(&mut self, la: u64, buf: &mut [u8], acc: Access) -> Result<(), Trap> {
+        let mut done = 0usize;
+        while done < buf.len() {
+            let a = la.wrapping_add(done as u64);
+            let n = ((0x1000 - (a & 0xfff)) as usize).min(buf.len() - done);
+            let pa = self.translate(Gva(a), acc)?;
+            self.mem.read(pa, &mut buf[done..done + n]).map_err(|e| {
+                Trap::from(EmuError::outside_ram(PhysUse::Read, e.0))
+            })?;
+            done += n;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn write_lin_bytes(&mut self, la: u64, data: &[u8], acc: Access) -> Result<(), Trap> {
+        // Translate every page first so a fault leaves memory untouched.
+        let first = self.translate(Gva(la), acc)?;
+        let split = ((0x1000 - (la & 0xfff)) as usize).min(data.len());
+        let second = if split < data.len() { Some(self.translate(Gva(la.wrapping_add(split as u64)), acc)?) } else { None };
+        let oob = |e: crate::mem::phys::OutOfRange| {
+            Trap::from(EmuError::outside_ram(PhysUse::Write, e.0))
+        };
+        self.mem.write(first, &data[..split]).map_err(oob)?;
+        if let Some(s) = second {
+            self.mem.write(s, &data[split..]).map_err(oob)?;
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn fetch_decode_slow(&mut self, rip: u64, pa: Hpa, generation: u32, acc: Access) -> Result<Instruction, Trap> {
+        let mut buf = [0u8; 15];
+        // Fetch what is on the first page; only touch the next page when the instruction needs it.
+        let first = ((0x1000 - (rip & 0xfff)) as usize).min(15);
+        self.mem
+            .read(pa, &mut buf[..first])
+            .map_err(|e| Trap::from(EmuError::outside_ram(PhysUse::Fetch, e.0)))?;
+        if let Some(ins) = decode::decode64(&buf[..first], rip)
+            && ins.len() <= first
+        {
+            if first == 15 || (rip & 0xfff) + ins.len() as u64 <= 0x1000 {
+                self.icache.insert(rip, pa.0, generation, &ins);
+            }
+            return Ok(ins);
+        }
+        if first < 15 {
+            self.read_lin_bytes(rip.wrapping_add(first as u64), &mut buf[first..], acc)?;
+        }
+        decode::decode64(&buf, rip).ok_or_else(|| Fault::ud().into())
+    }
+
+    /// What an instruction's trap becomes: a delivered exception (`Retired`), a stop, or the
+    /// #VMEXIT it causes. Steps are counted by the run loop (machine.rs), not here.
+    #[inline]
+    pub(crate) fn resolve(&mut self, r: Result<Flow, Trap>) -> Result<Stepped, EmuError> {
+        Ok(match r {
+            Ok(flow) => match outcome_of(flow) {
+                StepOutcome::Retired => Stepped::Retired,
+                StepOutcome::Stopped(s) => Stepped::Stopped(s),
+            },
+            Err(Trap::Emu(e)) => return Err(*e),
+            Err(Trap::Fault(f)) => self.deliver_fault(f)?,
+            // SVM: an intercepted guest instruction or a nested page fault (svm/vmexit.rs).
+            Err(Trap::Exit(x)) => self.vmexit(x)?,
+        })
+    }
+
+    /// #VMEXIT from the running guest: back to the host program after its VMRUN (`Retired`), or
+    /// the exit as a value for whoever entered the guest from outside (`Exited`).
+    pub(crate) fn vmexit(&mut self, x: crate::outcome::VmExit) -> Result<Stepped, EmuError> {
+        Ok(match V::vmexit(self, x)? {
+            Some(x) => Stepped::Exited(x),
+            None => Stepped::Retired,
+        })
+    }
+
+    /// Fetches (through the decode cache), executes, and moves RIP on.
+    #[inline]
+    pub(crate) fn fetch_execute(&mut self) -> Result<Flow, Trap> {
+        // 64-bit mode (EFER.LMA and CS.L) takes the cached path; protected and compatibility
+        // mode code the plain one.
+        if self.cpu.ctl.efer & crate::cpu::control::efer::LMA == 0 || !self.cpu.cs.long_mode() {
+            return self.fetch_execute_legacy();
+        }
+        let rip = self.cpu.regs.rip;
+        let acc = Access { fetch: true, ..self.data_access(false) };
+        let tag = (rip & !0xfff) | ((acc.user as u64) << 1) | 1;
+        let pa = if self.fetch_tag == tag {
+            Hpa(self.fetch_page | (rip & 0xfff))
+        } else {
+            let pa = self.translate(Gva(rip), acc)?;
+            self.fetch_tag = tag;
+            self.fetch_page = pa.0 & !0xfff;
+            pa
+        };
+        let generation = self.mem.page_generation(pa);
+        let (flow, next) = match self.icache.lookup(rip, pa.0, generation) {
+            Some(e) if !matches!(e.fast, Fast::Generic) => {
+                let (f, next) = (e.fast, e.next);
+                (self.exec_fast(&f, next)?, next)
+            }
+            Some(e) => {
+                let ins = e.ins;
+                (self.execute(&ins)?, ins.next_ip())
+            }
+            None => {
+                let ins = self.fetch_decode_slow(rip, pa, generation, acc)?;
+                (self.execute(&ins)?, ins.next_ip())
+            }
+        };
+        match flow {
+            Flow::Jump(t) => self.cpu.regs.rip = t,
+            Flow::Repeat => {}
+            _ => self.cpu.regs.rip = next,
+        }
+        Ok(flow)
+    }
+
+    /// The operand size of the code segment: 64 in 64-bit mode, else 32 or 16 from CS.D (APM
+    /// 4.8.1; real mode counts as 16).
+    pub fn code_bitness(&self) -> u32 {
+        let lma = self.cpu.ctl.efer & crate::cpu::control::efer::LMA != 0;
+        if lma && self.cpu.cs.long_mode() {
+            64
+        } else if self.cpu.ctl.cr0 & crate::cpu::control::cr0::PE != 0 && self.cpu.cs.default_32() {
+            32
+        } else {
+            16
+        }
+    }
+
+    /// Fetch and execute in protected or compatibility mode: no decode cache and no pre-decoded
+    /// fast forms (both assume 64-bit code); EIP wraps at 4 GiB. 16-bit code is not modelled.
+    #[cold]
+    fn fetch_execute_legacy(&mut self) -> Result<Flow, Trap> {
+        let bits = self.code_bitness();
+        if bits == 16 {
+            return Err(EmuError::Unmodelled(crate::outcome::Unmodelled::Code16).into());
+        }
+        let rip = self.cpu.regs.rip & 0xffff_ffff;
+        let la = rip.wrapping_add(self.cpu.cs.base) & 0xffff_ffff;
+        let acc = Access { fetch: true, ..self.data_access(false) };
+        let mut buf = [0u8; 15];
+        let first = ((0x1000 - (la & 0xfff)) as usize).min(15);
+        self.read_lin_bytes(la, &mut buf[..first], acc)?;
+        let ins = match decode::decode(bits, &buf[..first], rip) {
+            Some(ins) if ins.len() <= first => ins,
+            _ => {
+                if first < 15 {
+                    self.read_lin_bytes((la + first as u64) & 0xffff_ffff, &mut buf[first..], acc)?;
+                }
+                decode::decode(bits, &buf, rip).ok_or_else(|| Trap::from(Fault::ud()))?
+            }
+        };
+        let flow = self.execute(&ins)?;
+        match flow {
+            Flow::Jump(t) => self.cpu.regs.rip = t,
+            Flow::Repeat => {}
+            _ => self.cpu.regs.rip = ins.next_ip() & 0xffff_ffff,
+        }
+        Ok(flow)
+    }
+
+    /// Delivers an exception through the IDT; when that is impossible even for #DF the machine
+    /// shuts down (triple fault). An emulator error during the delivery is returned as such.
+    pub(crate) fn deliver_fault(&mut self, f: Fault) -> Result<Stepped, EmuError> {
+        match self.deliver_exception(f) {
+            Ok(()) => Ok(Stepped::Retired),
+            Err(Undelivered::Exit(x)) => self.vmexit(x),
+            Err(Undelivered::Emu(e)) => Err(e),
+            Err(Undelivered::TripleFault(why)) => match self.svm.in_guest().then(|| V::shutdown_exit(self)).flatten() {
+                // SVM hook: a triple fault in a guest with the SHUTDOWN intercept is #VMEXIT(SHUTDOWN).
+                Some(x) => self.vmexit(x),
+                None => Ok(Stepped::Stopped(Stop::Shutdown(why))),
+            },
+        }
+    }
+
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mem::Hpa;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// A processor without any extension, in the CONTRACT entry state (GDT at 0x1000, identity
+    /// 1 GiB pages at 0x2000), running `src` at 0x100000 until a stop or 1000 steps.
+    fn run_plain(src: &str) -> (Processor<()>, Option<Stop>) {
+        let mut mem = PhysMem::new(4 << 20);
+        for (a, v) in [(0x1008u64, 0x00AF_9B00_0000_FFFFu64), (0x1010, 0x00CF_9300_0000_FFFF), (0x2000, 0x3003), (0x3000, 0x83)] {
+            mem.write_u64(Hpa(a), v).expect("inside RAM");
+        }
+        let code = crate::asm::assemble(src).expect("assembles").bytes;
+        mem.write(Hpa(0x100000), &code).expect("inside RAM");
+        let mut p = Processor::new(Cpu::contract_entry(), mem, ());
+        for _ in 0..1000 {
+            let r = p.fetch_execute();
+            match p.resolve(r).expect("no emulator error") {
+                Stepped::Retired => p.steps += 1,
+                Stepped::Stopped(s) => return (p, Some(s)),
+                Stepped::Exited(x) => panic!("no extension, yet an exit {x:?}"),
+            }
+        }
+        (p, None)
+    }
+
+    #[test]
+    fn a_processor_without_extension_executes_x86_64() {
+        // 6 * 7 = 42 (ordinary arithmetic), then the debug-exit port stops the run with code 42.
+        let (p, stop) = run_plain("bits 64\nmov eax, 6\nimul eax, eax, 7\nout 0xf4, al\n");
+        assert_eq!(p.cpu.regs.gpr[0], 42);
+        assert_eq!(stop, Some(Stop::DebugExit(42)));
+    }
+
+    #[test]
+    fn without_svm_vmrun_is_ud_and_with_no_idt_that_triple_faults() {
+        // APM vol.3 VMRUN: #UD when SVM is not available. The entry state has an empty IDT, so
+        // the #UD cannot be delivered (#GP, then #DF, then shutdown), and RAX is left as set.
+        let (p, stop) = run_plain("bits 64\nmov eax, 0x5000\nvmrun\nout 0xf4, al\n");
+        assert!(matches!(stop, Some(Stop::Shutdown(_))), "{stop:?}");
+        assert_eq!(p.cpu.regs.gpr[0], 0x5000);
+        assert_eq!(p.cpu.regs.rip, 0x100005, "RIP stays at the VMRUN");
+    }
+}
