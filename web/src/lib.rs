@@ -1,6 +1,7 @@
 //! nestscope-web: the Yew front end. Components live one per file under `components/`.
 pub mod app;
 pub mod components;
+pub mod link;
 pub mod markdown;
 pub mod outcome;
 pub mod prefs;
@@ -10,6 +11,7 @@ pub mod state;
 pub mod storage;
 pub mod switches;
 pub mod timeline;
+pub mod travel;
 pub mod walk_format;
 
 /// Mounts the app on the page body (replacing the page's "Loading" line).
