@@ -86,16 +86,17 @@ impl Machine {
         }
         let mut mem = PhysMem::new(size);
         // GDT at 0x1000: null, 64-bit code, flat data.
-        let w = |m: &mut PhysMem, a: u64, v: u64| m.write_u64(Hpa(a), v).expect("layout inside RAM");
-        w(&mut mem, 0x1000, 0);
-        w(&mut mem, 0x1008, 0x00AF_9B00_0000_FFFF);
-        w(&mut mem, 0x1010, 0x00CF_9300_0000_FFFF);
+        // Fails only if RAM ends below the entry tables (it is at least 2 MiB, checked above).
+        let w = |m: &mut PhysMem, a: u64, v: u64| m.write_u64(Hpa(a), v).map_err(|_| LoadError::BadMemSize(mem_mib));
+        w(&mut mem, 0x1000, 0)?;
+        w(&mut mem, 0x1008, 0x00AF_9B00_0000_FFFF)?;
+        w(&mut mem, 0x1010, 0x00CF_9300_0000_FFFF)?;
         // PML4 at 0x2000 -> PDPT at 0x3000 with four 1 GiB identity pages (P RW, supervisor, PAT index 0).
-        w(&mut mem, 0x2000, 0x3000 | 0x3);
+        w(&mut mem, 0x2000, 0x3000 | 0x3)?;
         for i in 0..4u64 {
-            w(&mut mem, 0x3000 + i * 8, (i << 30) | 0x83);
+            w(&mut mem, 0x3000 + i * 8, (i << 30) | 0x83)?;
         }
-        mem.write(Hpa(LOAD_ADDR), program).expect("checked above");
+        mem.write(Hpa(LOAD_ADDR), program).map_err(|_| LoadError::TooLarge { len: program.len(), room })?;
         Ok(Machine { p: Processor::new(Cpu::contract_entry(), mem, SvmState::new(model)), stopped: None })
     }
 

@@ -4,6 +4,7 @@
 //! flag are compared (undefined flags are masked per the SDM/APM for each instruction).
 //!
 //! `NESTSCOPE_DIFF_CASES=N` sets the total number of cases (default 160 000).
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
 #![cfg(target_arch = "x86_64")]
 use core::arch::asm;
 use iced_x86::{Code, Instruction, Register};

@@ -1,5 +1,6 @@
 //! Random byte streams executed as code: the interpreter must end every run with a stop, the
 //! budget or an emulator error — never a panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
 use nestscope_core::machine::Machine;
 use nestscope_core::mem::Hpa;
 #[cfg(target_arch = "wasm32")]

@@ -1,4 +1,5 @@
 //! MSRs, CPUID, exception delivery (#DE, #DF, triple fault), self-modifying code, REP chunking.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
 use nestscope_core::cpu::cpuid::{self, bits};
 use nestscope_core::outcome::{Fault, Trap};
 use nestscope_core::cpu::msr;

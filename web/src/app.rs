@@ -72,6 +72,7 @@ fn use_shortcuts(dispatch: yew::functional::UseReducerDispatcher<Session>) {
                 Shortcut::Close => Action::Help(Some(false)),
             });
         });
+        #[allow(clippy::expect_used, reason = "the app runs only in a browser window")]
         let window = web_sys::window().expect("a window");
         let _ = window.add_event_listener_with_callback("keydown", on_key.as_ref().unchecked_ref());
         move || {
@@ -113,7 +114,7 @@ pub fn app() -> Html {
         let sc = session.scenario().name.clone();
         let steps = session.sim.borrow().machine().steps;
         let running = session.status == Status::Running;
-        use_effect_with((sc, session.model.clone(), steps, running), |(sc, model, steps, running)| {
+        use_effect_with((sc, session.model, steps, running), |(sc, model, steps, running)| {
             if !*running {
                 write_url(&Place { scenario: Some(sc.clone()), model: Some(model.to_string()), step: Some(*steps) });
             }
@@ -235,7 +236,7 @@ pub fn app() -> Html {
                 })
             };
             html! {
-                <CompareView models={(*cmp_models).clone()} result={(*cmp_result).clone()}
+                <CompareView models={*cmp_models} result={(*cmp_result).clone()}
                     on_models={{ let (s, r) = (cmp_models.clone(), cmp_result.clone()); Callback::from(move |m| { s.set(m); r.set(None); }) }}
                     on_compare={on_compare} />
             }

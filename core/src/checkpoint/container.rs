@@ -2,7 +2,7 @@
 //! DEFLATE (miniz_oxide). The CRC-32 (crc32fast, IEEE) covers the header and the stored payload and
 //! is checked before anything is decompressed or parsed; every declared length is bounded first.
 use super::format::{CheckpointError, FORMAT_VERSION, MAX_MEM_MIB};
-use crate::mem::phys::PAGE_SIZE;
+use crate::mem::phys::{PAGE_SIZE, bytes_at};
 
 /// PNG-style: a non-ASCII first byte, the name, CR LF, ^Z, LF (catches text-mode mangling).
 pub const MAGIC: [u8; 8] = *b"\x89NSC\r\n\x1a\n";
@@ -79,10 +79,10 @@ fn u16_at(b: &[u8], o: usize) -> u16 {
     u16::from_le_bytes([b[o], b[o + 1]])
 }
 fn u32_at(b: &[u8], o: usize) -> u32 {
-    u32::from_le_bytes(b[o..o + 4].try_into().expect("4 bytes"))
+    u32::from_le_bytes(bytes_at(b, o))
 }
 fn u64_at(b: &[u8], o: usize) -> u64 {
-    u64::from_le_bytes(b[o..o + 8].try_into().expect("8 bytes"))
+    u64::from_le_bytes(bytes_at(b, o))
 }
 
 /// True when `file` starts like a v2 container (for choosing the reader).

@@ -168,10 +168,9 @@ impl Tlb {
                 self.parked[slot] = Some(Parked { ctx, epoch: self.epoch, since: self.since });
             }
         }
-        let found = to.and_then(|ctx| self.parked.iter().position(|p| p.is_some_and(|p| p.ctx == ctx)));
-        match found {
-            Some(i) => {
-                let p = self.parked[i].take().expect("found");
+        let found = to.and_then(|ctx| self.parked.iter_mut().find(|p| p.is_some_and(|p| p.ctx == ctx)));
+        match found.and_then(Option::take) {
+            Some(p) => {
                 if p.since == pt_writes {
                     self.epoch = p.epoch;
                     self.since = p.since;

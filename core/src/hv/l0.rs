@@ -10,7 +10,7 @@ use crate::cpu::control::efer::SVME as EFER_SVME;
 use crate::cpu::msr;
 use crate::machine::{LoadError, Machine};
 use crate::outcome::{Fault, GuestRun, RunEnd, StepOutcome, Stop};
-use crate::mem::Hpa;
+use crate::mem::{Hpa, PhysMem};
 use crate::mem::phys::OutOfRange;
 use crate::svm::insn::seg_to_vmcb;
 use crate::svm::intercept::{set_intercept, EventInj, EventType};
@@ -105,7 +105,8 @@ impl Kvm {
         let layout = Layout::new(mem_mib << 20);
         let mut m = Machine::with_model(program, layout.host_mem >> 20, SvmModel::Bare)?;
         // The machine laid out L1's RAM at host-physical 0 (L1 GPA = HPA); L0 owns the rest.
-        layout.build_npt(&mut m.mem);
+        let layout_err = |e: OutOfRange| LoadError::L0(EmuError::outside_ram(PhysUse::L0Layout, e.0).to_string());
+        layout.build_npt(&mut m.mem).map_err(layout_err)?;
         m.cpu.pat = config.pat;
         let mut k = Kvm {
             m,
@@ -122,13 +123,13 @@ impl Kvm {
             merged_maps: None,
             last_npf: (u64::MAX, 0, 0),
         };
-        k.init_vmcb01();
+        k.init_vmcb01().map_err(|e| LoadError::L0(e.to_string()))?;
         k.enter(false).map_err(|e| LoadError::L0(e.to_string()))?;
         Ok(k)
     }
 
     /// vmcb01: L1's CONTRACT entry state, KVM's intercepts for L1, NP with L0's NPT.
-    fn init_vmcb01(&mut self) {
+    fn init_vmcb01(&mut self) -> Result<(), EmuError> {
         let c = &self.m.cpu;
         let mut v = Vmcb::default();
         let s = &mut v.save;
@@ -153,19 +154,22 @@ impl Kvm {
         ctl.set_np_enable(true);
         ctl.nested_cr3 = self.layout.npt_pml4;
         let mem = &mut self.m.mem;
-        v.write_to(mem, Hpa(self.layout.vmcb01)).expect("vmcb01 inside host RAM");
+        v.write_to(mem, Hpa(self.layout.vmcb01)).map_err(vmcb_write_err)?;
+        let set_bits = |mem: &mut PhysMem, a: Hpa, bits: u8| {
+            let old = mem.read_u8(a)?;
+            mem.write_u8(a, old | bits)
+        };
+        let layout_err = |e: OutOfRange| EmuError::outside_ram(PhysUse::L0Layout, e.0);
         // L0 intercepts the PAT MSR (reference §3.2), EFER, and the CONTRACT device ports.
         for m in [msr::PAT, msr::EFER] {
-            let bit = crate::svm::intercept::msrpm_bit(m).expect("in an MSRPM range");
-            let b = Hpa(self.layout.msrpm01 + (bit / 8) as u64);
-            let old = mem.read_u8(b).unwrap_or(0);
-            let _ = mem.write_u8(b, old | 3 << (bit % 8));
+            // Both lie in an MSRPM range (PAT in the first, EFER in the second); no bit otherwise.
+            let Some(bit) = crate::svm::intercept::msrpm_bit(m) else { continue };
+            set_bits(mem, Hpa(self.layout.msrpm01 + u64::from(bit / 8)), 3 << (bit % 8)).map_err(layout_err)?;
         }
         for port in [0xe9u64, 0xf4] {
-            let a = Hpa(self.layout.iopm01 + port / 8);
-            let old = mem.read_u8(a).unwrap_or(0);
-            let _ = mem.write_u8(a, old | 1 << (port % 8));
+            set_bits(mem, Hpa(self.layout.iopm01 + port / 8), 1 << (port % 8)).map_err(layout_err)?;
         }
+        Ok(())
     }
 
     /// The level whose code the hardware runs now.

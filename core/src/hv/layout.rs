@@ -1,6 +1,7 @@
 //! Where the L0 model keeps its own structures in host-physical memory (above L1's RAM, which L0
 //! maps 1:1), and L0's nested page table for L1: 4 KiB identity pages so single pages can be
 //! write-protected (the shadow-NPT coherence scheme, shadow_npt.rs).
+use crate::mem::phys::OutOfRange;
 use crate::mem::{Hpa, PhysMem};
 
 pub const PAGE: u64 = 0x1000;
@@ -64,17 +65,19 @@ impl Layout {
     }
 
     /// Builds L0's identity NPT for [0, l1_mem) with 4 KiB pages, PAT index 0 (L0's PAT[0]).
-    pub fn build_npt(&self, mem: &mut PhysMem) {
-        let w = |m: &mut PhysMem, a: u64, v: u64| m.write_u64(Hpa(a), v).expect("L0 layout inside host RAM");
-        w(mem, self.npt_pml4, self.npt_pdpt | NPT_PRU);
+    /// Fails only if host RAM is smaller than the layout (`host_mem`).
+    pub fn build_npt(&self, mem: &mut PhysMem) -> Result<(), OutOfRange> {
+        let w = |m: &mut PhysMem, a: u64, v: u64| m.write_u64(Hpa(a), v);
+        w(mem, self.npt_pml4, self.npt_pdpt | NPT_PRU)?;
         for pd in 0..self.l1_mem.div_ceil(1 << 30) {
-            w(mem, self.npt_pdpt + pd * 8, (self.npt_pds + pd * PAGE) | NPT_PRU);
+            w(mem, self.npt_pdpt + pd * 8, (self.npt_pds + pd * PAGE) | NPT_PRU)?;
         }
         for pt in 0..self.l1_mem.div_ceil(2 << 20) {
-            w(mem, self.npt_pds + pt * 8, (self.npt_pts + pt * PAGE) | NPT_PRU);
+            w(mem, self.npt_pds + pt * 8, (self.npt_pts + pt * PAGE) | NPT_PRU)?;
         }
         for page in 0..self.l1_mem / PAGE {
-            w(mem, self.npt_pts + page * 8, (page * PAGE) | NPT_PRU);
+            w(mem, self.npt_pts + page * 8, (page * PAGE) | NPT_PRU)?;
         }
+        Ok(())
     }
 }

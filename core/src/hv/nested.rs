@@ -77,7 +77,7 @@ impl Kvm {
         self.last_vmcb12 = Some(gpa12);
         self.nested = Some(Nested12 { vmcb12: gpa12, ctrl: v12.control.clone(), l1_nxe: efer & (1 << 11) != 0 });
         let mut v02 = self.m.blank_vmcb(Hpa(self.layout.vmcb02));
-        self.build_vmcb02(v12, &mut v02.v);
+        self.build_vmcb02(v12, &mut v02.v)?;
         self.m.give_back_vmcb(lent12);
         self.m.write_lent_vmcb(v02).map_err(vmcb_write_err)?;
         self.sync_gpat_fields();
@@ -86,11 +86,13 @@ impl Kvm {
 
     /// vmcb02 = L0's intercepts ∪ L1's, merged maps, L2's state from vmcb12, nCR3 = the shadow
     /// NPT (nested NPT) or L0's NPT, G_PAT per design.
-    fn build_vmcb02(&mut self, v12: &Vmcb, v: &mut Vmcb) {
+    fn build_vmcb02(&mut self, v12: &Vmcb, v: &mut Vmcb) -> Result<(), EmuError> {
         let c12 = &v12.control;
         let c = &mut v.control;
         for (n, w) in c12.intercept_words().into_iter().enumerate() {
-            *c.intercept_word_mut(n).expect("six words") = w;
+            if let Some(word) = c.intercept_word_mut(n) {
+                *word = w;
+            }
         }
         for i in [I::HLT, I::IOIO_PROT, I::MSR_PROT, I::SHUTDOWN, I::VMRUN, I::VMMCALL] {
             set_intercept(c, i, true);
@@ -109,7 +111,7 @@ impl Kvm {
         c.tsc_offset = c12.tsc_offset;
         c.set_np_enable(true);
         c.nested_cr3 = if c12.np_enable() {
-            self.shadow.root(&mut self.m.mem, &self.layout)
+            self.shadow.root(&mut self.m.mem, &self.layout)?
         } else {
             self.layout.npt_pml4
         };
@@ -121,6 +123,7 @@ impl Kvm {
         (s.dr6, s.dr7, s.rflags, s.rip, s.rsp, s.rax, s.cpl) =
             (s12.dr6, s12.dr7, s12.rflags, s12.rip, s12.rsp, s12.rax, s12.cpl);
         s.g_pat = self.pat.vmcb02_gpat;
+        Ok(())
     }
 
     /// msrpm02/iopm02 = L0's maps OR L1's (when vmcb12 enables them); L1's maps must be readable.
@@ -179,7 +182,7 @@ impl Kvm {
         {
             return self.inject_and_enter(Fault::ud(), true);
         }
-        let c12 = &self.nested.as_ref().expect("L2 runs only with a cached vmcb12").ctrl;
+        let c12 = &self.nested.as_ref().ok_or(L0Failure::NotInL2("an L2 exit"))?.ctrl;
         let l1_wants = match x.code {
             SvmExitCode::MSR => {
                 let msr = self.m.cpu.regs.gpr[1] as u32;
@@ -237,7 +240,7 @@ impl Kvm {
     /// from vmcb02 and the exit into vmcb12, field by field in place.
     pub(crate) fn reflect(&mut self, x: VmExit) -> Result<(), EmuError> {
         use crate::svm::vmcb::{VmcbSeg, control_f as cf, save_f as sf};
-        let n = self.nested.take().expect("reflect only from L2");
+        let n = self.nested.take().ok_or(L0Failure::NotInL2("reflecting an exit to L1"))?;
         let (segs, regs, cpl, int_state, l2_rip) = self.vmcb_fields(self.layout.vmcb02, |p| {
             let segs: [VmcbSeg; 6] = [sf::es, sf::cs, sf::ss, sf::ds, sf::gdtr, sf::idtr].map(|f| f.get(p));
             let regs = [sf::efer, sf::cr0, sf::cr2, sf::cr3, sf::cr4, sf::rflags, sf::rip, sf::rsp, sf::rax, sf::dr6, sf::dr7]
@@ -295,7 +298,7 @@ impl Kvm {
             }
             return Err(L0Failure::GpaOutsideL1 { gpa: x.info2, l1_mib: self.layout.l1_mem >> 20 }.into());
         }
-        let n = self.nested.clone().expect("checked");
+        let n = self.nested.clone().ok_or(L0Failure::NotInL2("a nested #NPF"))?;
         let stage = if x.info1 & NPF_GUEST_PAGE != 0 { NptStage::GuestPageTable } else { NptStage::Final };
         let acc = NptAccess { write: x.info1 & 2 != 0, fetch: x.info1 & 0x10 != 0, stage };
         let ctx = NptContext { nxe: n.l1_nxe, max_phys_bits: MAXPHYADDR as u8 };
@@ -353,7 +356,7 @@ impl Kvm {
                     self.shadow.zap(&mut self.m.mem, &self.layout)?;
                 }
                 // The root may have moved after a zap: point vmcb02 at it again.
-                let root = self.shadow.root(&mut self.m.mem, &self.layout);
+                let root = self.shadow.root(&mut self.m.mem, &self.layout)?;
                 self.edit_vmcb(self.layout.vmcb02, |p| crate::svm::vmcb::control_f::nested_cr3.set(p, root))?;
                 self.enter(true)?;
                 Ok(Handled::Invisible)

@@ -40,21 +40,23 @@ pub struct ShadowNpt {
 
 impl ShadowNpt {
     /// The shadow root (allocated on first use).
-    pub fn root(&mut self, mem: &mut PhysMem, l: &Layout) -> u64 {
+    pub fn root(&mut self, mem: &mut PhysMem, l: &Layout) -> Result<u64, EmuError> {
         if self.used == 0 {
-            self.alloc(mem, l).expect("the pool has room for a root");
+            // An empty pool always has room: the root is its first page.
+            self.alloc(mem, l)?;
         }
-        l.shadow_pool
+        Ok(l.shadow_pool)
     }
 
-    fn alloc(&mut self, mem: &mut PhysMem, l: &Layout) -> Option<u64> {
+    /// A zeroed page from the pool, `None` when the pool is full.
+    fn alloc(&mut self, mem: &mut PhysMem, l: &Layout) -> Result<Option<u64>, EmuError> {
         if self.used >= SHADOW_POOL_PAGES {
-            return None;
+            return Ok(None);
         }
         let a = l.shadow_pool + self.used * PAGE;
+        mem.write(Hpa(a), &[0u8; PAGE as usize]).map_err(oob)?;
         self.used += 1;
-        mem.write(Hpa(a), &[0u8; PAGE as usize]).expect("pool inside host RAM");
-        Some(a)
+        Ok(Some(a))
     }
 
     /// Drops every shadow entry and lifts all write protection in L0's NPT.
@@ -99,7 +101,7 @@ impl ShadowNpt {
     /// Maps L2 page `gpa2` to host page `hpa` with the given permissions (4 KiB leaf). Returns
     /// false when the pool is exhausted (the caller zaps and retries).
     pub fn map(&mut self, mem: &mut PhysMem, l: &Layout, gpa2: u64, hpa: u64, writable: bool, nx: bool) -> Result<bool, EmuError> {
-        let mut table = self.root(mem, l);
+        let mut table = self.root(mem, l)?;
         for level in (2..=4u32).rev() {
             let idx = (gpa2 >> (12 + 9 * (level - 1))) & 0x1ff;
             let ea = table + idx * 8;
@@ -107,7 +109,7 @@ impl ShadowNpt {
             table = if e & 1 != 0 {
                 e & 0x000f_ffff_ffff_f000
             } else {
-                let Some(t) = self.alloc(mem, l) else { return Ok(false) };
+                let Some(t) = self.alloc(mem, l)? else { return Ok(false) };
                 mem.write_u64(Hpa(ea), t | NPT_PRU).map_err(oob)?;
                 t
             };

@@ -81,9 +81,9 @@ impl PhysMem {
         debug_assert!(off + size as usize <= PAGE_SIZE);
         match self.pages.get(pn) {
             Some(Some(p)) => Ok(match size {
-                8 => u64::from_le_bytes(p[off..off + 8].try_into().expect("8 bytes")),
-                4 => u32::from_le_bytes(p[off..off + 4].try_into().expect("4 bytes")) as u64,
-                2 => u16::from_le_bytes(p[off..off + 2].try_into().expect("2 bytes")) as u64,
+                8 => u64::from_le_bytes(bytes_at(&p[..], off)),
+                4 => u32::from_le_bytes(bytes_at(&p[..], off)) as u64,
+                2 => u16::from_le_bytes(bytes_at(&p[..], off)) as u64,
                 _ => p[off] as u64,
             }),
             Some(None) if a.0 + size as u64 <= self.size => Ok(0),
@@ -238,6 +238,14 @@ impl PhysMem {
     }
 }
 
+/// The `N` bytes of `b` from `off` on, as an array (panics like indexing if they are not all in `b`).
+#[inline(always)]
+pub(crate) fn bytes_at<const N: usize>(b: &[u8], off: usize) -> [u8; N] {
+    let mut a = [0u8; N];
+    a.copy_from_slice(&b[off..off + N]);
+    a
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,3 +282,4 @@ mod tests {
         assert_eq!((a.shared_pages(), b.shared_pages()), (1, 1));
     }
 }
+

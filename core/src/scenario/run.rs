@@ -59,7 +59,7 @@ pub fn run_with(program: &[u8], model: Model, cfg: &MachineConfig, mig: Option<&
     let mut sim = Sim::Kvm(Box::new(new));
     let end = sim.run(cfg.max_steps).map_err(|e| RunError(e.to_string()))?;
     let mut j = sim.report(&end);
-    j["migration"] = serde_json::to_value(&m).expect("serializable");
+    j["migration"] = serde_json::to_value(&m).map_err(|e| RunError(e.to_string()))?;
     Ok(j)
 }
 

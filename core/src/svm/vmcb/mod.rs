@@ -78,7 +78,7 @@ scalar!(u64, 8);
 impl VmcbScalar for [u8; 15] {
     const SIZE: usize = 15;
     fn load(page: &[u8; 4096], off: usize) -> Self {
-        page[off..off + 15].try_into().expect("15 bytes")
+        crate::mem::phys::bytes_at(page, off)
     }
     fn store(&self, page: &mut [u8; 4096], off: usize) {
         page[off..off + 15].copy_from_slice(self);
