@@ -1,4 +1,5 @@
 //! wasm entry points for the core's benchmarks, run in node by `scripts/bench-wasm.sh`.
+#![allow(clippy::cast_possible_truncation, reason = "JS numbers (f64) become step and trip counts; float casts saturate")]
 use wasm_bindgen::prelude::*;
 
 #[allow(clippy::expect_used, reason = "node >= 16 and browsers have performance.now(); a benchmark without a clock cannot run")]

@@ -47,7 +47,7 @@ pub fn run(a: &Args) -> Result<u8, Failure> {
     }
     let mut trips_out = Vec::new();
     for m in models {
-        let n = trips as u32;
+        let n = u32::try_from(trips).map_err(|_| Failure::input(format!("--trips {trips} is too large (at most {})", u32::MAX)))?;
         measure_round_trips(m, (n / 10).max(1), &mut clock).map_err(|e| Failure { status: 1, message: e })?;
         let mut r = measure_round_trips(m, n, &mut clock).map_err(|e| Failure { status: 1, message: e })?;
         for _ in 1..3 {

@@ -1,6 +1,7 @@
 //! Checkpoints: a whole run saved to a compact, versioned file that people share (v2, `.nsc`:
 //! container.rs + v2.rs), and loaded back — v1 JSON documents too — with a one-line error naming
 //! the field for anything corrupt, foreign or hostile (validate.rs).
+#![allow(clippy::cast_possible_truncation, reason = "the v2 container's header and page records are fixed-size little-endian fields (counts and page numbers bounded by the 4 GiB RAM limit)")]
 pub mod container;
 pub mod format;
 pub mod inspect;

@@ -180,7 +180,7 @@ impl MsrState {
             }
             _ => {
                 let Some(reg) = MtrrMsr::of(idx) else { return Ok(false) };
-                reg.check_write(v, MAXPHYADDR as u8).map_err(|_| {
+                reg.check_write(v, CpuCaps::MODEL.maxphyaddr).map_err(|_| {
                     MsrFault(match reg {
                         MtrrMsr::Cap => "MTRRcap is read-only",
                         MtrrMsr::DefType => "MTRRdefType reserved bit or type",

@@ -99,6 +99,7 @@ impl Default for Tlb {
 }
 
 #[inline]
+#[allow(clippy::cast_possible_truncation, reason = "a hash: only the low bits, masked to the table size, are kept")]
 fn slot(la: u64) -> usize {
     // Fold higher page-number bits in so that e.g. 0x100000 and 0x200000 do not collide.
     let vpn = la >> 12;

@@ -402,9 +402,11 @@ impl Kvm {
         }
         let e = EventInj { valid: true, vector: f.vector, ty: EventType::Exception, error_code: f.error_code }.encode();
         let pa = if l2 { self.layout.vmcb02 } else { self.layout.vmcb01 };
+        #[allow(clippy::cast_possible_truncation, reason = "EVENTINJ: the event in bits 31:0, its error code in bits 63:32")]
+        let (inj, inj_err) = (e as u32, (e >> 32) as u32);
         self.edit_vmcb(pa, |p| {
-            control_f::event_inj.set(p, e as u32);
-            control_f::event_inj_err.set(p, (e >> 32) as u32);
+            control_f::event_inj.set(p, inj);
+            control_f::event_inj_err.set(p, inj_err);
         })?;
         self.enter(l2)
     }

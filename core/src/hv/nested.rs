@@ -185,6 +185,7 @@ impl Kvm {
         let c12 = &self.nested.as_ref().ok_or(L0Failure::NotInL2("an L2 exit"))?.ctrl;
         let l1_wants = match x.code {
             SvmExitCode::MSR => {
+                #[allow(clippy::cast_possible_truncation, reason = "RDMSR/WRMSR take the MSR number in ECX")]
                 let msr = self.m.cpu.regs.gpr[1] as u32;
                 is_intercepted(c12, I::MSR_PROT)
                     && msrpm_intercepted_with(|a| self.l1_byte(a), c12.msrpm_base_pa, msr, x.info1 != 0).unwrap_or(true)
@@ -301,7 +302,7 @@ impl Kvm {
         let n = self.nested.clone().ok_or(L0Failure::NotInL2("a nested #NPF"))?;
         let stage = if x.info1 & NPF_GUEST_PAGE != 0 { NptStage::GuestPageTable } else { NptStage::Final };
         let acc = NptAccess { write: x.info1 & 2 != 0, fetch: x.info1 & 0x10 != 0, stage };
-        let ctx = NptContext { nxe: n.l1_nxe, max_phys_bits: MAXPHYADDR as u8 };
+        let ctx = NptContext { nxe: n.l1_nxe, max_phys_bits: crate::cpu::caps::CpuCaps::MODEL.maxphyaddr };
         // Every table page of L1's NPT is an L1 guest-physical page inside L1's RAM; a walk that
         // leaves it (nCR3 or an entry pointing above L1's RAM, e.g. at L0's own tables) is what
         // `bare` reports for a nested walk outside RAM: an emulator error, and L0 uses nothing it

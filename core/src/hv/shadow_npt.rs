@@ -54,7 +54,7 @@ impl ShadowNpt {
             return Ok(None);
         }
         let a = l.shadow_pool + self.used * PAGE;
-        mem.write(Hpa(a), &[0u8; PAGE as usize]).map_err(oob)?;
+        mem.write(Hpa(a), &[0u8; crate::mem::phys::PAGE_SIZE]).map_err(oob)?;
         self.used += 1;
         Ok(Some(a))
     }

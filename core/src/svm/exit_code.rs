@@ -17,7 +17,7 @@ impl SvmExitCode {
     /// True for VMEXIT_INVALID (-1). Only the low 32 bits are compared, as KVM does when it runs
     /// as a guest, because KVM-as-L0 has long left bits 63:32 clear (reference §2.1).
     pub fn is_invalid(self) -> bool {
-        self.0 as u32 == u32::MAX
+        self.0 & 0xFFFF_FFFF == 0xFFFF_FFFF
     }
 }
 

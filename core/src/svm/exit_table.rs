@@ -6,6 +6,7 @@
 //!
 //! For every intercept the bit index equals the exit code (reference §2.2), so an [`Intercept`]
 //! and its exit code are the same number; [`Intercept::exit_code`] is the only place that says so.
+#![allow(clippy::cast_possible_truncation, reason = "every SVM exit code in the table is below 2^32 (APM Appendix C); the intercept number is that code")]
 use super::exit_code::SvmExitCode;
 use serde::Serialize;
 

@@ -20,7 +20,7 @@ use super::npt::{npt_walk_with, NptAccess, NptContext, NptError, NptStage, NptTr
 use super::state::NestedPaging;
 use crate::cpu::control::{cr0, efer};
 use crate::outcome::{EmuError, Fault, PhysUse, Trap};
-use crate::cpu::msr::{MAXPHYADDR, MTRRCAP_VALUE};
+use crate::cpu::msr::MTRRCAP_VALUE;
 use crate::cpu::tlb::perm;
 use crate::mem::pt_pages::PtPages;
 use crate::cpu::processor::Processor;
@@ -108,7 +108,7 @@ impl<'a> NestedEnv<'a> {
     }
 
     fn ctx(np: &NestedPaging) -> NptContext {
-        NptContext { nxe: np.host_nxe, max_phys_bits: MAXPHYADDR as u8 }
+        NptContext { nxe: np.host_nxe, max_phys_bits: crate::cpu::caps::CpuCaps::MODEL.maxphyaddr }
     }
 
     /// One nested translation with A/D updates queued.

@@ -142,8 +142,11 @@ impl Processor<SvmState> {
         c.cs = seg_from_vmcb(&s.cs);
         c.ss = seg_from_vmcb(&s.ss);
         c.ds = seg_from_vmcb(&s.ds);
-        c.gdtr = DescTable { base: s.gdtr.base, limit: s.gdtr.limit as u16 };
-        c.idtr = DescTable { base: s.idtr.base, limit: s.idtr.limit as u16 };
+        // The VMCB's GDTR/IDTR limit fields are 32 bits wide; the registers hold bits 15:0.
+        #[allow(clippy::cast_possible_truncation, reason = "the descriptor-table registers' limits are 16 bits")]
+        let (gdt_limit, idt_limit) = (s.gdtr.limit as u16, s.idtr.limit as u16);
+        c.gdtr = DescTable { base: s.gdtr.base, limit: gdt_limit };
+        c.idtr = DescTable { base: s.idtr.base, limit: idt_limit };
         c.ctl.efer = s.efer;
         c.ctl.cr0 = s.cr0;
         c.ctl.cr2 = s.cr2;

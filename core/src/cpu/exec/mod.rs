@@ -3,6 +3,7 @@
 //! Each family of instructions lives in its own file (`alu`, `muldiv`, `shift`, `bits`, `data`,
 //! `control`, `string`, `system`, `interrupt`); this file holds what they share: register and
 //! memory operand access, the stack, and the dispatch on iced's `Mnemonic`.
+#![allow(clippy::cast_possible_truncation, reason = "the interpreter narrows values to the operand size (8, 16, 32 bits): truncation is the instruction's semantics")]
 pub mod alu;
 pub mod bits;
 pub mod control;

@@ -60,7 +60,7 @@ pub const fn pat_index(pat: bool, pcd: bool, pwt: bool) -> u8 {
 
 /// The raw byte of field PA`index` (reserved bits included), i.e. bits 8i+7:8i.
 pub const fn pat_entry(pat_msr: u64, index: u8) -> u8 {
-    (pat_msr >> ((index as u32 & 7) * 8)) as u8
+    pat_msr.to_le_bytes()[(index & 7) as usize]
 }
 
 /// The memory type of field PA`index`; `None` if that byte is not a valid PAT encoding.

@@ -3,6 +3,7 @@
 //!
 //! Offsets are VMCB byte offsets (the save area starts at 0x400). Reading and writing go through
 //! `PhysMem`; values are little-endian as in hardware.
+#![allow(clippy::cast_possible_truncation, reason = "VMCB fields are fixed-size (APM Appendix B): a value is stored in its field's width")]
 use crate::mem::phys::OutOfRange;
 use crate::mem::{Hpa, PhysMem};
 use serde::{Deserialize, Serialize};
