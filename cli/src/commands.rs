@@ -11,7 +11,9 @@ use std::io::Write;
 const USAGE: &str = "usage: nestscope <command> …
   exec PROGRAM [--model NAME] [--max-steps N] [--mem MiB] [--json] [--save-at STEP --checkpoint FILE]
        [--migrate-at STEP [--migrate-to MODEL] [--restore-order msrs-first|nested-state-first]] [--pat-layers]
+  exec KERNEL.flat [--append \"ARGS\"] [--mem MiB]  (a multiboot v1 kernel, e.g. kvm-unit-tests' svm.flat: booted and run on a hardware model)
   exec --link URL [--json]                      (re-runs a share link to its step)
+  inspect-image FILE [--append \"ARGS\"] [--mem MiB] [--json]   (what the loader finds: segments, multiboot info, entry state)
   share PROGRAM|--scenario NAME --step N [--model M] [--mem MiB] [--view V] [--address A] [--base URL]
   resume CHECKPOINT [--max-steps N] [--json]
   checkpoint inspect CHECKPOINT [--json]
@@ -21,7 +23,7 @@ const USAGE: &str = "usage: nestscope <command> …
   scenario list | scenario run NAME [--model M] [--json] | scenario test
   bench [--steps N] [--trips N] [--models A,B,…] [--json] | bench --checkpoints [--json]
   explain CODE… [--json]   (SVM exit code or name: 0x7c, -1, VMEXIT_NPF, MSR_PROT)
-PROGRAM is a flat binary (.bin, loaded at 0x100000) or an assembly file (.asm).";
+PROGRAM is a flat binary (.bin, loaded at 0x100000) or an assembly file (.asm); an ELF file is a multiboot kernel.";
 
 /// Default step budget: large enough for any catalog program, small enough to stop a runaway guest.
 pub const DEFAULT_MAX_STEPS: u64 = 50_000_000;
@@ -33,10 +35,11 @@ pub fn dispatch(argv: &[String]) -> Result<u8, Failure> {
     match cmd.as_str() {
         "exec" => exec(&args::parse(
             rest,
-            &["model", "max-steps", "mem", "save-at", "checkpoint", "migrate-at", "migrate-to", "restore-order", "link"],
+            &["model", "max-steps", "mem", "save-at", "checkpoint", "migrate-at", "migrate-to", "restore-order", "link", "append"],
             &["json", "pat-layers"],
         )?),
         "share" => crate::share_cmd::share(&args::parse(rest, &["model", "step", "mem", "view", "address", "base", "scenario"], &[])?),
+        "inspect-image" => crate::image_cmd::run(&args::parse(rest, &["append", "mem"], &["json"])?),
         "resume" => resume(&args::parse(rest, &["max-steps"], &["json"])?),
         "checkpoint" => crate::checkpoint_cmd::dispatch(rest),
         "compare" => crate::compare_cmd::run(&args::parse(rest, &["models", "max-steps", "mem"], &["json"])?),
@@ -62,8 +65,18 @@ fn read_program_file(path: &str) -> Result<Vec<u8>, Failure> {
     crate::checkpoint_cmd::read_at_most(path, MAX_PROGRAM_FILE)
 }
 
-/// Reads a program file: `.asm` is assembled, anything else is a flat binary.
+/// Reads a program file to run: `.asm` is assembled, anything else is a flat binary. A multiboot
+/// kernel (an ELF file) is refused with a named message pointing to `exec`, which runs it.
 pub fn load_program(path: &str) -> Result<Vec<u8>, Failure> {
+    let bytes = read_program_bytes(path)?;
+    if nestscope_core::loader::classify(&bytes) == nestscope_core::loader::Format::Elf {
+        return Err(crate::image_cmd::refuse_kernel(path, &bytes, DEFAULT_MEM_MIB, ""));
+    }
+    Ok(bytes)
+}
+
+/// Reads a program file: `.asm` is assembled, anything else is returned as it is (flat or ELF).
+pub fn read_program_bytes(path: &str) -> Result<Vec<u8>, Failure> {
     let bytes = read_program_file(path)?;
     if path.ends_with(".asm") {
         let text = String::from_utf8(bytes).map_err(|_| Failure::input(format!("{path}: not UTF-8 text")))?;
@@ -84,8 +97,15 @@ fn exec(a: &Args) -> Result<u8, Failure> {
         return crate::share_cmd::exec_link(a, url);
     }
     let path = a.one_file("PROGRAM")?;
-    let program = load_program(path)?;
+    let program = read_program_bytes(path)?;
     let mem = a.number("mem")?.unwrap_or(DEFAULT_MEM_MIB);
+    if nestscope_core::loader::classify(&program) == nestscope_core::loader::Format::Elf {
+        // A multiboot kernel: loaded (a bad image gets the loader's error), booted and run.
+        return crate::image_cmd::exec_kernel(a, path, &program, mem);
+    }
+    if a.value("append").is_some() {
+        return Err(Failure::input(format!("{path}: --append is for multiboot kernels; this is a flat program")));
+    }
     let max_steps = a.number("max-steps")?.unwrap_or(DEFAULT_MAX_STEPS);
     let save_at = a.number("save-at")?;
     let cp_file = a.value("checkpoint");

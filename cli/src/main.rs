@@ -5,6 +5,7 @@ mod checkpoint_cmd;
 mod commands;
 mod compare_cmd;
 mod explain_cmd;
+mod image_cmd;
 mod migrate_cmd;
 mod pat_layers_cmd;
 mod scenario_cmd;

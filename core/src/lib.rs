@@ -28,6 +28,8 @@ pub mod devices;
 pub mod hv;
 /// What the UI reads: views of a run that change nothing in it.
 pub mod inspect;
+/// Boot images: flat CONTRACT programs and multiboot v1 kernels, as values the machine applies.
+pub mod loader;
 /// The machine: CPU, RAM, console and SVM hardware state; stepping and running.
 pub mod machine;
 /// Memory: address types, physical memory, paging and memory types.

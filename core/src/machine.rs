@@ -49,6 +49,8 @@ pub enum LoadError {
     BadMemSize(u64),
     /// The L0 model could not start its guest (a bug in the model).
     L0(String),
+    /// A multiboot kernel under a kvm-* model (the model's name).
+    KernelUnderL0(String),
 }
 
 impl std::fmt::Display for LoadError {
@@ -60,6 +62,11 @@ impl std::fmt::Display for LoadError {
             }
             LoadError::BadMemSize(m) => write!(f, "memory size {m} MiB is out of range (2..=4096; 2..=3072 under a kvm-* model)"),
             LoadError::L0(e) => write!(f, "{e}"),
+            LoadError::KernelUnderL0(m) => write!(
+                f,
+                "a multiboot kernel runs on the hardware models (bare, bare-swap, bare-qemu), not yet as L1 under {m}: \
+                 L0 would have to emulate the kernel's xAPIC MMIO and fw_cfg for it"
+            ),
         }
     }
 }
@@ -98,6 +105,41 @@ impl Machine {
         }
         mem.write(Hpa(LOAD_ADDR), program).map_err(|_| LoadError::TooLarge { len: program.len(), room })?;
         Ok(Machine { p: Processor::new(Cpu::contract_entry(), mem, SvmState::new(model)), stopped: None })
+    }
+
+    /// A machine on hardware model `model` in the state a multiboot v1 loader leaves (loader/):
+    /// the kernel's segments in RAM (the BSS is fresh RAM, so zero), the multiboot information,
+    /// 32-bit protected mode with paging off and the registers the loader states, and a QEMU
+    /// fw_cfg device reporting the RAM size and one CPU (devices/fw_cfg.rs).
+    pub fn boot(image: &crate::loader::BootImage, model: SvmModel) -> Result<Machine, LoadError> {
+        use crate::cpu::{DescTable, Segment};
+        let mib = image.ram_bytes >> 20;
+        if !(2..=4096).contains(&mib) || image.ram_bytes & 0xf_ffff != 0 {
+            return Err(LoadError::BadMemSize(mib));
+        }
+        let mut mem = PhysMem::new(image.ram_bytes);
+        for (addr, bytes) in &image.chunks {
+            mem.write(Hpa(*addr), bytes)
+                .map_err(|_| LoadError::TooLarge { len: bytes.len(), room: image.ram_bytes.saturating_sub(*addr) })?;
+        }
+        // `image.zero` (the BSS) lies in RAM the loader checked, and fresh RAM reads as zero.
+        let e = &image.entry;
+        let seg = |s: &crate::loader::SegmentState| Segment { selector: s.selector, base: s.base, limit: s.limit, attrib: s.attrib };
+        let mut cpu = Cpu::contract_entry();
+        cpu.regs.gpr = [0; 16];
+        cpu.regs.gpr[0] = e.eax as u64;
+        cpu.regs.gpr[3] = e.ebx as u64;
+        cpu.regs.gpr[4] = e.esp as u64;
+        cpu.regs.rip = e.eip as u64;
+        cpu.regs.rflags = e.eflags as u64;
+        (cpu.cs, cpu.ds, cpu.es, cpu.fs, cpu.gs, cpu.ss) = (seg(&e.cs), seg(&e.ds), seg(&e.es), seg(&e.fs), seg(&e.gs), seg(&e.ss));
+        cpu.gdtr = DescTable { base: e.gdtr.0, limit: e.gdtr.1 };
+        cpu.idtr = DescTable { base: e.idtr.0, limit: e.idtr.1 };
+        (cpu.ctl.cr0, cpu.ctl.cr3, cpu.ctl.cr4, cpu.ctl.efer) = (e.cr0 as u64, e.cr3 as u64, e.cr4 as u64, e.efer);
+        let mut p = Processor::new(cpu, mem, SvmState::new(model));
+        let fw = crate::devices::fw_cfg::FwCfgConfig { ram_bytes: image.ram_bytes, nb_cpus: 1, max_cpus: 1 };
+        p.devices.fw_cfg = Some(crate::devices::fw_cfg::FwCfg::new(fw));
+        Ok(Machine { p, stopped: None })
     }
 
     /// The level of the code the CPU is executing: L1 (the program) or L2 (a guest it runs).

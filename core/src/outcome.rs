@@ -156,10 +156,20 @@ impl PhysUse {
 /// A CPU feature the interpreter does not model (in [`EmuError::Unmodelled`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unmodelled {
-    /// A far transfer to a compatibility-mode code segment (selector).
+    /// A far transfer to a 16-bit code segment (selector).
     CompatFarTransfer(u16),
     /// An IDT gate whose code segment is not 64-bit.
     CompatIdtGate,
+    /// 16-bit code (real mode, or a 16-bit protected-mode code segment).
+    Code16,
+    /// A data segment with a non-zero base outside 64-bit mode (selector): only flat segments
+    /// are modelled in protected and compatibility mode.
+    LegacySegmentBase(u16),
+    /// An exception or interrupt outside 64-bit mode (vector): the 32-bit IDT is not modelled.
+    LegacyEvent(u8),
+    /// An IPI that would interrupt this processor (the ICR value): APIC interrupt delivery is
+    /// not modelled.
+    Ipi(u32),
 }
 
 /// Something the L0 model cannot do or finds impossible: a bug in the model, or guest behaviour
@@ -256,9 +266,22 @@ impl fmt::Display for EmuError {
             EmuError::OutsideRam { what, addr } => write!(f, "{} {addr} outside RAM", what.text()),
             EmuError::Unmodelled(Unmodelled::CompatFarTransfer(sel)) => write!(
                 f,
-                "far transfer to a compatibility-mode code segment {sel:#x} (only 64-bit code is modelled)"
+                "far transfer to the 16-bit code segment {sel:#x} (16-bit code is not modelled)"
             ),
             EmuError::Unmodelled(Unmodelled::CompatIdtGate) => write!(f, "IDT gate to a non-64-bit code segment"),
+            EmuError::Unmodelled(Unmodelled::Code16) => write!(f, "16-bit code (real mode or a 16-bit code segment) is not modelled"),
+            EmuError::Unmodelled(Unmodelled::LegacySegmentBase(sel)) => write!(
+                f,
+                "segment {sel:#x} has a non-zero base outside 64-bit mode (only flat segments are modelled there)"
+            ),
+            EmuError::Unmodelled(Unmodelled::Ipi(icr)) => write!(
+                f,
+                "APIC IPI {icr:#x} to this processor (local APIC interrupt delivery is not modelled)"
+            ),
+            EmuError::Unmodelled(Unmodelled::LegacyEvent(v)) => write!(
+                f,
+                "exception or interrupt {v} outside 64-bit mode (the protected-mode IDT is not modelled)"
+            ),
             EmuError::Operand { ins, op, write: false } => write!(f, "operand {op} of `{ins}` is not readable"),
             EmuError::Operand { ins, op, write: true } => write!(f, "operand {op} of `{ins}` is not writable"),
             EmuError::L0(e) => write!(f, "{e}"),

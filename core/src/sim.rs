@@ -52,6 +52,14 @@ impl Sim {
         }
     }
 
+    /// Boots a multiboot kernel (loader/) under `model`: on a hardware model only, for now.
+    pub fn boot(image: &crate::loader::BootImage, model: Model) -> Result<Sim, LoadError> {
+        match model {
+            Model::Hw(hw) => Machine::boot(image, hw).map(Sim::Hw),
+            Model::L0(_) => Err(LoadError::KernelUnderL0(model.to_string())),
+        }
+    }
+
     /// The model the run uses.
     pub fn model(&self) -> Model {
         match self {

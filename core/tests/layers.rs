@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 ///   that its records still embed some live types (GuestMode, the L0 state) is the checkpoint
 ///   format's business (issue 15), not an arrow problem.
 const LAYERS: &[&[&str]] = &[
-    &["mem", "asm", "devices"],
+    &["mem", "asm", "devices", "loader"],
     &["outcome", "trace"],
     &["cpu"],
     &["svm"],

@@ -47,6 +47,24 @@ fn ring3_privilege_checks() {
     assert_eq!(m.cpu.cpl, 0, "INT 0x80 brought the CPU back to ring 0");
 }
 
+/// 32-bit protected mode with paging off (what a multiboot loader leaves) through compatibility
+/// mode into 64-bit mode; the program checks itself (tests/data/mode32.asm).
+#[test]
+fn protected_mode_through_compatibility_mode_to_long_mode() {
+    let mut m = Machine::new(include_bytes!("data/mode32.bin"), DEFAULT_MEM_MIB).expect("load");
+    // Multiboot v1 machine state (multiboot spec 3.2): CR0.PE set, paging off, flat 32-bit CS.
+    let c = &mut m.cpu;
+    c.cs = nestscope_core::cpu::Segment { selector: 0x08, base: 0, limit: 0xffff_ffff, attrib: 0x0c9b };
+    c.ctl.cr0 = 0x11; // PE | ET
+    c.ctl.cr3 = 0;
+    c.ctl.cr4 = 0;
+    c.ctl.efer = 0;
+    let end = m.run(10_000).expect("no emulator error");
+    assert_eq!(end, RunEnd::Stopped(Stop::DebugExit(0)), "failing check: {}", m.cpu.regs.gpr[15]);
+    assert_eq!(m.cpu.cs.selector, 0x18);
+    assert_eq!(m.cpu.ctl.efer & (1 << 10), 1 << 10, "EFER.LMA");
+}
+
 /// The committed binaries are what `nasm -f bin` makes of the committed sources. Skipped (with
 /// a message) when nasm is missing, except under CI (`CI` set), where that is a failure.
 #[cfg(not(target_arch = "wasm32"))]
@@ -58,7 +76,7 @@ fn committed_binaries_match_their_sources() {
         eprintln!("nasm not found: skipping the source/binary comparison");
         return;
     }
-    for name in ["idt", "instrs", "sys", "user"] {
+    for name in ["idt", "instrs", "sys", "user", "mode32"] {
         let out = std::env::temp_dir().join(format!("nestscope-{name}-{}.bin", std::process::id()));
         let st = std::process::Command::new("nasm")
             .args(["-f", "bin", "-o"])

@@ -271,7 +271,7 @@ fn nested_page_faults() {
     for model in SvmModel::ALL {
         let m = run(include_bytes!("data/svm/npf.bin"), model);
         let l = |i: u64| q(&m, 0x100008 + 8 * i);
-        let (g_read, g_write, g_read4, g_read5, g_pf_insn) = (l(0), l(1), l(2), l(3), l(4));
+        let (g_read, g_write, g_read4, g_read5, g_pf_insn, g_read32) = (l(0), l(1), l(2), l(3), l(4), l(6));
         let cases: [(u64, u64, u64, u64, u64); 9] = [
             // (case, exit code, EXITINFO1, EXITINFO2, guest RIP)
             (0, 0x400, 0x1_0000_0004, 0x900000, g_read), // final page unmapped (§11.2)
@@ -282,7 +282,7 @@ fn nested_page_faults() {
             (5, 0x400, 0x1_0000_0005, 0x904000, g_read4), // npt_us (§11.4)
             (6, 0x400, 0x1_0000_000D, 0x905000, g_read5), // reserved bit, final (§11.4)
             (7, 0x400, 0x2_0000_000F, 0x800000, g_read), // reserved bit in a PDPE: the walk faults first (§11.4)
-            (9, 0x400, 0x1_0000_0004, 0x900000, g_read), // guest CR0.PG = 0: GPA = GLA through the NPT (§7.2)
+            (9, 0x400, 0x1_0000_0004, 0x900000, g_read32), // guest CR0.PG = 0 (32-bit code): GPA = GLA through the NPT (§7.2)
         ];
         for (i, code, info1, info2, rip) in cases {
             let r = rec(&m, i);
@@ -507,6 +507,7 @@ mod memtype {
         m.mem.write_u64(Hpa(0x200070), 0).unwrap();
         m.cpu.ctl.efer = 0x1000; // SVME, legacy mode
         m.cpu.ctl.cr0 = 0x11; // PE ET, paging off
+        m.cpu.cs.attrib = 0x0C9B; // legacy mode runs 32-bit code (VMRUN encodes the same there)
         m.cpu.msr.vm_hsave_pa = 0x201000;
         m.cpu.regs.gpr[0] = 0x200000;
         m.step().unwrap();

@@ -154,6 +154,9 @@ pub fn to_record(m: &Machine, model: Model, pages: bool) -> MachineRecord {
                 vm_cr: r.vm_cr,
                 vm_hsave_pa: r.vm_hsave_pa,
                 tsc_offset: r.tsc_offset,
+                debugctl: r.debugctl,
+                perf_ctl: r.perf_ctl,
+                perf_ctr: r.perf_ctr,
             },
         },
         pages: if pages {
@@ -299,6 +302,9 @@ pub fn from_record(rec: &MachineRecord, mem: PhysMem) -> Result<Machine, Checkpo
         vm_cr: r.vm_cr,
         vm_hsave_pa: r.vm_hsave_pa,
         tsc_offset: r.tsc_offset,
+        debugctl: r.debugctl,
+        perf_ctl: r.perf_ctl,
+        perf_ctr: r.perf_ctr,
     };
     m.steps = rec.steps;
     m.console = rec.console.0.clone();

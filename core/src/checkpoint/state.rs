@@ -164,6 +164,22 @@ pub struct MsrRecord {
     pub vm_cr: u64,
     pub vm_hsave_pa: u64,
     pub tsc_offset: u64,
+    /// DEBUGCTL and the legacy performance-counter MSRs (added in format 2 without a version
+    /// change: absent in older files, left out when zero).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub debugctl: u64,
+    #[serde(default, skip_serializing_if = "all_zero")]
+    pub perf_ctl: [u64; 4],
+    #[serde(default, skip_serializing_if = "all_zero")]
+    pub perf_ctr: [u64; 4],
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
+
+fn all_zero(v: &[u64; 4]) -> bool {
+    v.iter().all(|&x| x == 0)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

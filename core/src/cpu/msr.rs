@@ -8,6 +8,11 @@ use crate::mem::memtype::mtrr::{self, MtrrMsr};
 use serde::{Deserialize, Serialize};
 
 pub const TSC: u32 = 0x10;
+/// DEBUGCTL (APM 13.1.1.6): LBR, BTF and the PB0–PB3 bits; no branch recording is modelled.
+pub const DEBUGCTL: u32 = 0x1d9;
+/// Legacy performance counters (APM 13.2.1): PerfEvtSel0–3 at 0xC001_0000, PerfCtr0–3 at 0xC001_0004.
+pub const PERF_CTL0: u32 = 0xc001_0000;
+pub const PERF_CTR0: u32 = 0xc001_0004;
 pub const APIC_BASE: u32 = 0x1b;
 pub const MTRRCAP: u32 = mtrr::MSR_MTRRCAP;
 pub const SYSENTER_CS: u32 = 0x174;
@@ -65,6 +70,11 @@ pub struct MsrState {
     pub vm_hsave_pa: u64,
     /// TSC = steps + tsc_offset (a WRMSR to the TSC sets the offset).
     pub tsc_offset: u64,
+    /// DEBUGCTL as written (reserved bits refused); nothing is recorded.
+    pub debugctl: u64,
+    /// PerfEvtSel0–3 and PerfCtr0–3 as written; the counters do not count.
+    pub perf_ctl: [u64; 4],
+    pub perf_ctr: [u64; 4],
 }
 
 impl Default for MsrState {
@@ -86,6 +96,9 @@ impl Default for MsrState {
             vm_cr: 0,
             vm_hsave_pa: 0,
             tsc_offset: 0,
+            debugctl: 0,
+            perf_ctl: [0; 4],
+            perf_ctr: [0; 4],
         }
     }
 }
@@ -119,6 +132,9 @@ impl MsrState {
             TSC_AUX => self.tsc_aux,
             VM_CR => self.vm_cr,
             VM_HSAVE_PA => self.vm_hsave_pa,
+            DEBUGCTL => self.debugctl,
+            PERF_CTL0..=0xc001_0003 => self.perf_ctl[(idx - PERF_CTL0) as usize],
+            PERF_CTR0..=0xc001_0007 => self.perf_ctr[(idx - PERF_CTR0) as usize],
             _ => match MtrrMsr::of(idx)? {
                 MtrrMsr::Cap => MTRRCAP_VALUE,
                 MtrrMsr::DefType => self.mtrr_def_type,
@@ -178,6 +194,16 @@ impl MsrState {
                 }
                 self.vm_hsave_pa = v;
             }
+            DEBUGCTL => {
+                // Bits 5:0 (LBR, BTF, PB0–PB3) are defined; the rest are reserved (APM 13.1.1.6).
+                if v & !0x3f != 0 {
+                    return Err(MsrFault("DEBUGCTL reserved bit"));
+                }
+                self.debugctl = v;
+            }
+            PERF_CTL0..=0xc001_0003 => self.perf_ctl[(idx - PERF_CTL0) as usize] = v,
+            // The counters are 48 bits wide (APM 13.2.1).
+            PERF_CTR0..=0xc001_0007 => self.perf_ctr[(idx - PERF_CTR0) as usize] = v & 0xffff_ffff_ffff,
             _ => {
                 let Some(reg) = MtrrMsr::of(idx) else { return Ok(false) };
                 reg.check_write(v, CpuCaps::MODEL.maxphyaddr).map_err(|_| {

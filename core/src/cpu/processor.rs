@@ -97,8 +97,10 @@ impl Virt for () {
 pub struct Processor<V> {
     pub cpu: Cpu,
     pub mem: PhysMem,
-    /// Bytes written to port 0xE9 (devices.rs).
+    /// What the program printed: bytes written to port 0xE9 and sent by the UART (devices/).
     pub console: Vec<u8>,
+    /// The devices on the port and MMIO bus (devices/).
+    pub devices: crate::devices::Devices,
     /// Retired instructions at any level since the program's start (the TSC derives from it).
     pub steps: u64,
     /// World switches at every level (the first and last ones kept, all counted: trace/log.rs).
@@ -121,6 +123,7 @@ impl<V: Virt> Processor<V> {
             cpu,
             mem,
             console: Vec::new(),
+            devices: Default::default(),
             steps: 0,
             events: Default::default(),
             tlb: Tlb::default(),
@@ -233,9 +236,10 @@ impl<V: Virt> Processor<V> {
     pub(crate) fn read_lin(&mut self, la: u64, size: u32, acc: Access) -> Result<u64, Trap> {
         if (la & 0xfff) + size as u64 <= 0x1000 {
             let pa = self.translate(Gva(la), acc)?;
-            return self.mem.read_small(pa, size).map_err(|e| {
-                Trap::from(EmuError::outside_ram(PhysUse::Read, e.0))
-            });
+            return match self.mem.read_small(pa, size) {
+                Ok(v) => Ok(v),
+                Err(_) => self.mmio_read(pa, size),
+            };
         }
         let mut buf = [0u8; 8];
         self.read_lin_bytes(la, &mut buf[..size as usize], acc)?;
@@ -255,12 +259,29 @@ impl<V: Virt> Processor<V> {
     pub(crate) fn write_lin_acc(&mut self, la: u64, size: u32, val: u64, acc: Access) -> Result<(), Trap> {
         if (la & 0xfff) + size as u64 <= 0x1000 {
             let pa = self.translate(Gva(la), acc)?;
-            return self.mem.write_small(pa, size, val).map_err(|e| {
-                Trap::from(EmuError::outside_ram(PhysUse::Write, e.0))
-            });
+            return match self.mem.write_small(pa, size, val) {
+                Ok(()) => Ok(()),
+                Err(_) => self.mmio_write(pa, val),
+            };
         }
         let bytes = val.to_le_bytes();
         self.write_lin_bytes(la, &bytes[..size as usize], acc)
+    }
+
+    /// A read outside RAM: a device's register (devices/), else an emulator error.
+    #[cold]
+    fn mmio_read(&mut self, pa: Hpa, size: u32) -> Result<u64, Trap> {
+        self.devices.mmio_read(pa.0, size).ok_or_else(|| Trap::from(EmuError::outside_ram(PhysUse::Read, pa)))
+    }
+
+    /// A write outside RAM: a device's register (devices/), else an emulator error.
+    #[cold]
+    fn mmio_write(&mut self, pa: Hpa, val: u64) -> Result<(), Trap> {
+        match self.devices.mmio_write(pa.0, val) {
+            Some(Ok(())) => Ok(()),
+            Some(Err(ipi)) => Err(EmuError::Unmodelled(crate::outcome::Unmodelled::Ipi(ipi.0)).into()),
+            None => Err(EmuError::outside_ram(PhysUse::Write, pa).into()),
+        }
     }
 
     pub(crate) fn read_lin_bytes(&mut self, la: u64, buf: &mut [u8], acc: Access) -> Result<(), Trap> {
@@ -342,6 +363,11 @@ impl<V: Virt> Processor<V> {
     /// Fetches (through the decode cache), executes, and moves RIP on.
     #[inline]
     pub(crate) fn fetch_execute(&mut self) -> Result<Flow, Trap> {
+        // 64-bit mode (EFER.LMA and CS.L) takes the cached path; protected and compatibility
+        // mode code the plain one.
+        if self.cpu.ctl.efer & crate::cpu::control::efer::LMA == 0 || !self.cpu.cs.long_mode() {
+            return self.fetch_execute_legacy();
+        }
         let rip = self.cpu.regs.rip;
         let acc = Access { fetch: true, ..self.data_access(false) };
         let tag = (rip & !0xfff) | ((acc.user as u64) << 1) | 1;
@@ -372,6 +398,51 @@ impl<V: Virt> Processor<V> {
             Flow::Jump(t) => self.cpu.regs.rip = t,
             Flow::Repeat => {}
             _ => self.cpu.regs.rip = next,
+        }
+        Ok(flow)
+    }
+
+    /// The operand size of the code segment: 64 in 64-bit mode, else 32 or 16 from CS.D (APM
+    /// 4.8.1; real mode counts as 16).
+    pub fn code_bitness(&self) -> u32 {
+        let lma = self.cpu.ctl.efer & crate::cpu::control::efer::LMA != 0;
+        if lma && self.cpu.cs.long_mode() {
+            64
+        } else if self.cpu.ctl.cr0 & crate::cpu::control::cr0::PE != 0 && self.cpu.cs.default_32() {
+            32
+        } else {
+            16
+        }
+    }
+
+    /// Fetch and execute in protected or compatibility mode: no decode cache and no pre-decoded
+    /// fast forms (both assume 64-bit code); EIP wraps at 4 GiB. 16-bit code is not modelled.
+    #[cold]
+    fn fetch_execute_legacy(&mut self) -> Result<Flow, Trap> {
+        let bits = self.code_bitness();
+        if bits == 16 {
+            return Err(EmuError::Unmodelled(crate::outcome::Unmodelled::Code16).into());
+        }
+        let rip = self.cpu.regs.rip & 0xffff_ffff;
+        let la = rip.wrapping_add(self.cpu.cs.base) & 0xffff_ffff;
+        let acc = Access { fetch: true, ..self.data_access(false) };
+        let mut buf = [0u8; 15];
+        let first = ((0x1000 - (la & 0xfff)) as usize).min(15);
+        self.read_lin_bytes(la, &mut buf[..first], acc)?;
+        let ins = match decode::decode(bits, &buf[..first], rip) {
+            Some(ins) if ins.len() <= first => ins,
+            _ => {
+                if first < 15 {
+                    self.read_lin_bytes((la + first as u64) & 0xffff_ffff, &mut buf[first..], acc)?;
+                }
+                decode::decode(bits, &buf, rip).ok_or_else(|| Trap::from(Fault::ud()))?
+            }
+        };
+        let flow = self.execute(&ins)?;
+        match flow {
+            Flow::Jump(t) => self.cpu.regs.rip = t,
+            Flow::Repeat => {}
+            _ => self.cpu.regs.rip = ins.next_ip() & 0xffff_ffff,
         }
         Ok(flow)
     }

@@ -15,6 +15,10 @@ impl Segment {
     pub fn long_mode(&self) -> bool {
         self.attrib & (1 << 9) != 0
     }
+    /// The D/B bit: a 32-bit code segment (or a 32-bit stack).
+    pub fn default_32(&self) -> bool {
+        self.attrib & (1 << 10) != 0
+    }
     pub fn dpl(&self) -> u8 {
         ((self.attrib >> 5) & 3) as u8
     }

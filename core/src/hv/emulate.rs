@@ -4,7 +4,7 @@
 use super::gpat::NestedCtx;
 use super::l0::Kvm;
 use crate::cpu::caps::CpuCaps;
-use crate::devices::{CONSOLE_PORT, DEBUG_EXIT_PORT};
+use crate::devices::PortEffect;
 use crate::cpu::control::efer::{LMA as EFER_LMA, SVME as EFER_SVME};
 use crate::outcome::{EmuError, Fault, L0Failure};
 use crate::cpu::msr;
@@ -81,17 +81,13 @@ impl Kvm {
             return Err(L0Failure::StringIo(io.port).into());
         }
         let mask = if io.size >= 4 { 0xffff_ffff } else { (1u64 << (8 * io.size)) - 1 };
+        // The same devices the hardware's processor reaches (devices/), for L1.
+        let p = &mut self.m.p;
         if io.is_in {
-            s.rax = (s.rax & !mask) | mask;
-        } else {
-            match io.port {
-                CONSOLE_PORT => self.m.console.push(s.rax as u8),
-                DEBUG_EXIT_PORT => {
-                    self.m.stopped = Some(Stop::DebugExit(s.rax as u8));
-                    self.m.cpu.regs.rip = x.info2;
-                }
-                _ => {}
-            }
+            s.rax = (s.rax & !mask) | (p.devices.port_in(io.port, io.size as u32) & mask);
+        } else if let PortEffect::Exit(code) = p.devices.port_out(io.port, io.size as u32, s.rax & mask, &mut p.console) {
+            self.m.stopped = Some(Stop::DebugExit(code));
+            self.m.cpu.regs.rip = x.info2;
         }
         Ok(())
     }

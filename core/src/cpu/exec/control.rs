@@ -18,6 +18,11 @@ impl<V: Virt> Processor<V> {
         match ins.mnemonic() {
             M::Jmp => match ins.code() {
                 Code::Jmp_m1664 | Code::Jmp_m1632 | Code::Jmp_m1616 => self.far_via_memory(ins, false),
+                // JMP ptr16:32 (not encodable in 64-bit mode).
+                Code::Jmp_ptr1632 | Code::Jmp_ptr1616 => {
+                    self.far_transfer(ins.far_branch_selector(), ins.far_branch32() as u64, None)?;
+                    Ok(Flow::Jump(self.cpu.regs.rip))
+                }
                 _ => match ins.op_kind(0) {
                     OpKind::NearBranch64 | OpKind::NearBranch32 | OpKind::NearBranch16 => {
                         Ok(Flow::Jump(ins.near_branch_target()))
@@ -40,17 +45,24 @@ impl<V: Virt> Processor<V> {
                 if !is_canonical(target) {
                     return Err(Fault::gp0().into());
                 }
-                self.push(8, ret)?;
+                // The return address is as wide as the operand size (8 in 64-bit mode).
+                let size = (-ins.stack_pointer_increment()) as u32;
+                self.push(size, ret)?;
                 Ok(Flow::Jump(target))
             }
             M::Ret => {
+                let size: u32 = match ins.code() {
+                    Code::Retnd | Code::Retnd_imm16 => 4,
+                    Code::Retnw | Code::Retnw_imm16 => 2,
+                    _ => 8,
+                };
                 let rsp = self.cpu.regs.gpr[4];
-                let t = self.stack_read(rsp, 8)?;
+                let t = self.stack_read(rsp, size)?;
                 if !is_canonical(t) {
                     return Err(Fault::gp0().into());
                 }
                 let extra = if ins.op_count() > 0 { ins.immediate16() as u64 } else { 0 };
-                self.cpu.regs.gpr[4] = rsp.wrapping_add(8 + extra);
+                self.cpu.regs.gpr[4] = rsp.wrapping_add(size as u64 + extra);
                 Ok(Flow::Jump(t))
             }
             M::Retf => self.exec_retf(ins),

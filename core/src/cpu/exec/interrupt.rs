@@ -110,6 +110,11 @@ impl<V: Virt> Processor<V> {
             return Err(Fault::with_code(v, (sel & !3) as u32).into());
         }
         let keep_base = matches!(sreg, Register::FS | Register::GS);
+        let in_64 = self.cpu.ctl.efer & crate::cpu::control::efer::LMA != 0 && self.cpu.cs.long_mode();
+        if !in_64 && !keep_base && seg.base != 0 {
+            // Operands ignore DS/ES/SS bases (64-bit mode's flat model); refuse what would differ.
+            return Err(EmuError::Unmodelled(Unmodelled::LegacySegmentBase(sel)).into());
+        }
         let s = self.seg_mut(sreg);
         let base = if keep_base { seg.base & 0xffff_ffff } else { 0 };
         *s = Segment { base, ..seg };
@@ -141,12 +146,25 @@ impl<V: Virt> Processor<V> {
         if seg.attrib & 0x80 == 0 {
             return Err(Fault::with_code(vector::NP, (sel & !3) as u32).into());
         }
-        if !seg.long_mode() {
+        // A 64-bit code segment (long mode only), else a 32-bit one: protected mode, or
+        // compatibility mode under long mode (APM 4.8.1); 16-bit code is not modelled.
+        let lma = self.cpu.ctl.efer & crate::cpu::control::efer::LMA != 0;
+        let rip = if lma && seg.long_mode() {
+            if !is_canonical(rip) {
+                return Err(Fault::gp0().into());
+            }
+            rip
+        } else if seg.default_32() && !seg.long_mode() {
+            if rip > seg.limit as u64 {
+                return Err(Fault::gp0().into());
+            }
+            rip & 0xffff_ffff
+        } else if !lma && seg.long_mode() {
+            // L is reserved outside long mode: the segment is read by its D bit.
             return Err(EmuError::Unmodelled(Unmodelled::CompatFarTransfer(sel)).into());
-        }
-        if !is_canonical(rip) {
-            return Err(Fault::gp0().into());
-        }
+        } else {
+            return Err(EmuError::Unmodelled(Unmodelled::CompatFarTransfer(sel)).into());
+        };
         let old_cpl = self.cpu.cpl;
         let saved = (self.cpu.cs, self.cpu.ss);
         self.cpu.cs = Segment { selector: (sel & !3) | new_cpl as u16, base: 0, ..seg };
@@ -179,6 +197,10 @@ impl<V: Virt> Processor<V> {
     /// `ext` = set EXT in error codes (delivering an exception). `ret_rip` is the RIP pushed.
     /// On success RIP, CS, RSP, RFLAGS and CPL describe the handler's entry state.
     pub(crate) fn deliver_vector(&mut self, v: u8, code: Option<u32>, ret_rip: u64, soft: bool, ext: bool) -> Result<(), Trap> {
+        if self.cpu.ctl.efer & crate::cpu::control::efer::LMA == 0 {
+            // Protected mode: 8-byte gates, 32-bit frames, task gates — not modelled.
+            return Err(EmuError::Unmodelled(Unmodelled::LegacyEvent(v)).into());
+        }
         let e = ext as u32;
         let idt_err = Fault::with_code(vector::GP, (v as u32) * 8 + 2 + e);
         if (v as u64) * 16 + 15 > self.cpu.idtr.limit as u64 {

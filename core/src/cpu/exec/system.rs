@@ -3,7 +3,7 @@
 //! NOP/PAUSE/fences, UD0/UD1/UD2.
 use super::{is_canonical, unsupported, ExecResult, Flow};
 use crate::cpu::caps::CpuCaps;
-use crate::devices::{CONSOLE_PORT, DEBUG_EXIT_PORT};
+use crate::devices::PortEffect;
 use crate::cpu::control::{cr0, cr4, efer};
 use crate::outcome::{vector, Fault, Trap};
 use crate::cpu::regs::flags as rf;
@@ -96,10 +96,18 @@ impl<V: Virt> Processor<V> {
                 if v >> 32 != 0
                     || (v & cr0::PG != 0 && v & cr0::PE == 0)
                     || (v & cr0::NW != 0 && v & cr0::CD == 0)
-                    || (c.efer & efer::LMA != 0 && v & cr0::PG == 0)
+                    || (c.efer & efer::LMA != 0 && v & cr0::PG == 0 && self.cpu.cs.long_mode())
+                    || (c.cr0 & cr0::PG == 0 && v & cr0::PG != 0 && c.efer & efer::LME != 0 && c.cr4 & cr4::PAE == 0)
                 {
-                    // Leaving long mode from 64-bit code is #GP (it needs compatibility mode).
+                    // Leaving long mode from 64-bit code is #GP (it needs compatibility mode);
+                    // entering it needs CR4.PAE (APM 14.6.1).
                     return Err(Fault::gp0());
+                }
+                // Paging on with EFER.LME activates long mode; paging off leaves it (APM 14.6).
+                if v & cr0::PG != 0 && c.efer & efer::LME != 0 {
+                    self.cpu.ctl.efer |= efer::LMA;
+                } else if v & cr0::PG == 0 {
+                    self.cpu.ctl.efer &= !efer::LMA;
                 }
                 self.cpu.ctl.cr0 = v | cr0::ET;
                 self.flush_tlb();
@@ -265,7 +273,13 @@ impl<V: Virt> Processor<V> {
                 self.require_cpl0()?;
                 let la = self.effective_address(ins);
                 let limit = self.read_mem(la, 2)? as u16;
-                let base = self.read_mem(la.wrapping_add(2), 8)?;
+                // The base is 8 bytes in 64-bit mode, else 4 (APM vol.3 LGDT; a 16-bit operand
+                // size keeps 24 bits).
+                let base = match ins.code() {
+                    iced_x86::Code::Lgdt_m1664 | iced_x86::Code::Lidt_m1664 => self.read_mem(la.wrapping_add(2), 8)?,
+                    iced_x86::Code::Lgdt_m1632 | iced_x86::Code::Lidt_m1632 => self.read_mem(la.wrapping_add(2), 4)?,
+                    _ => self.read_mem(la.wrapping_add(2), 4)? & 0xff_ffff,
+                };
                 if !is_canonical(base) {
                     return Err(Fault::gp0().into());
                 }
@@ -407,20 +421,16 @@ impl<V: Virt> Processor<V> {
         Ok(())
     }
 
-    /// IN from the CONTRACT devices: nothing is readable, so every port reads as all ones.
-    pub(crate) fn port_in(&mut self, _port: u16, size: u32) -> u64 {
-        super::flags::mask(size)
+    /// IN from the devices (devices/): unclaimed ports read as all ones.
+    pub(crate) fn port_in(&mut self, port: u16, size: u32) -> u64 {
+        self.devices.port_in(port, size)
     }
 
-    /// OUT to the CONTRACT devices.
-    pub(crate) fn port_out(&mut self, port: u16, _size: u32, v: u64) -> Flow {
-        match port {
-            CONSOLE_PORT => {
-                self.console.push(v as u8);
-                Flow::Next
-            }
-            DEBUG_EXIT_PORT => Flow::Stop(Box::new(Stop::DebugExit(v as u8))),
-            _ => Flow::Next,
+    /// OUT to the devices (devices/).
+    pub(crate) fn port_out(&mut self, port: u16, size: u32, v: u64) -> Flow {
+        match self.devices.port_out(port, size, v, &mut self.console) {
+            PortEffect::None => Flow::Next,
+            PortEffect::Exit(code) => Flow::Stop(Box::new(Stop::DebugExit(code))),
         }
     }
 }

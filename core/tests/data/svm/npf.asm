@@ -25,7 +25,7 @@
     jmp start
     align 8
 labels:                         ; at 0x100008
-    dq g_read, g_write, g_read4, g_read5, g_pf_insn, g_ad
+    dq g_read, g_write, g_read4, g_read5, g_pf_insn, g_ad, g_read32
 
 start:
     SVM_ENABLE
@@ -49,8 +49,9 @@ start:
     CASE 7, g_read, {bts qword [NPT_PDPT], 51}
     ; guest #PF (intercepted) for an address its own tables do not map
     CASE 8, g_pf, {mov dword [VMCB + V_INT_EXC], 1 << 14}
-    ; guest paging off: GPA = GLA still goes through the NPT
-    CASE 9, g_read, {mov qword [NPTE(0x900000)], 0}, {VSET64 V_EFER, 1 << 12}, {and dword [VMCB + V_CR0], 0x7FFFFFFF}
+    ; guest paging off: GPA = GLA still goes through the NPT. Without paging there is no long
+    ; mode (EFER.LMA clear), so the guest runs 32-bit protected-mode code (CS.D = 1, L = 0).
+    CASE 9, g_read32, {mov qword [NPTE(0x900000)], 0}, {VSET64 V_EFER, 1 << 12}, {and dword [VMCB + V_CR0], 0x7FFFFFFF}, {mov word [VMCB + V_CS + 2], 0x0C9B}
     ; A/D bits: the guest reads 0x906000 and writes 0x907000 (entries left for the test)
     CASE 10, g_ad
     mov al, 0
@@ -77,5 +78,10 @@ g_ad:
     mov rax, [0x906000]
     mov [0x907000], rax
     vmmcall
+bits 32
+g_read32:
+    mov eax, [0x900000]
+    vmmcall
+bits 64
 
 SVM_LIB_ROUTINES

@@ -1,0 +1,138 @@
+//! `nestscope exec` and `inspect-image` on multiboot kernels: the real kvm-unit-tests binaries
+//! (beside the repository in `../shared/kvm-unit-tests/`, or `NESTSCOPE_KUT_DIR`; without them
+//! those tests say so and pass unless `NESTSCOPE_REQUIRE_KUT=1`) and images built here.
+//! Segment figures are `readelf -lhW svm.flat`'s: entry 0x4000bc, LOAD 0xb0→0x4000b0 (0xfe30
+//! bytes, R E) and 0x10000→0x410000 (filesz 0x1392c, memsz 0xc551d0, RW).
+use std::path::PathBuf;
+use std::process::Command;
+
+fn nestscope(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_nestscope")).args(args).output().expect("run nestscope");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn kut(name: &str) -> Option<String> {
+    let dir = std::env::var_os("NESTSCOPE_KUT_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/kvm-unit-tests"));
+    let p = dir.join(name);
+    if p.is_file() {
+        return Some(p.to_string_lossy().into_owned());
+    }
+    assert!(std::env::var("NESTSCOPE_REQUIRE_KUT").is_err(), "{} missing", p.display());
+    eprintln!("skipped: {} missing; set NESTSCOPE_KUT_DIR", p.display());
+    None
+}
+
+fn hello() -> String {
+    format!("{}/../core/src/scenario/programs/hello.bin", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn temp(name: &str, bytes: &[u8]) -> String {
+    let p = std::env::temp_dir().join(format!("nestscope-image-{}-{name}", std::process::id()));
+    std::fs::write(&p, bytes).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+/// kvm-unit-tests' own verdict: svm.flat's `vmrun` test prints "PASS: vmrun" on the UART and
+/// reports 0 on isa-debug-exit (what QEMU turns into exit status 1, "pass", in x86/run).
+/// About 160 million instructions (35 s in a debug build).
+#[test]
+fn exec_boots_svm_flat_and_its_vmrun_test_passes() {
+    let Some(svm) = kut("svm.flat") else { return };
+    let (code, out, err) = nestscope(&["exec", &svm, "--append", "vmrun", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let console = j["console"].as_str().unwrap_or_default();
+    assert!(console.contains("PASS: vmrun"), "{console}");
+    assert!(console.contains("SUMMARY: 1 tests"), "{console}");
+    assert!(!console.contains("FAIL"), "{console}");
+    assert_eq!((j["exit"].as_str(), j["code"].as_u64()), (Some("debug-exit"), Some(0)), "{j}");
+}
+
+#[test]
+fn a_kernel_under_an_l0_model_and_in_contract_only_commands_is_a_named_refusal() {
+    let Some(svm) = kut("svm.flat") else { return };
+    let (code, out, err) = nestscope(&["exec", &svm, "--model", "kvm-merged"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("runs on the hardware models"), "{err}");
+    let (code, _, err) = nestscope(&["compare", &svm, "--models", "bare,kvm-merged"]);
+    assert_eq!(code, 2);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("svm.flat is a multiboot kernel (entry 0x4000bc, 2 segments"), "{err}");
+    assert!(err.contains("0x4000b0..0x10651d0"), "{err}");
+    assert!(err.contains("run the kernel with `nestscope exec svm.flat"), "{err}");
+}
+
+#[test]
+fn exec_of_a_kernel_too_big_for_the_ram_names_the_segment() {
+    let Some(svm) = kut("svm.flat") else { return };
+    let (code, _, err) = nestscope(&["exec", &svm, "--mem", "16"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("segment 1 (0x410000..0x10651d0) lies outside RAM (0..0x1000000, 16 MiB)"), "{err}");
+}
+
+#[test]
+fn inspect_image_prints_what_readelf_and_the_multiboot_spec_say() {
+    let Some(svm) = kut("svm.flat") else { return };
+    let (code, out, err) = nestscope(&["inspect-image", &svm, "--append", "vmrun", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(j["format"], "multiboot");
+    assert_eq!(j["header"]["offset"], "0xb0");
+    assert_eq!(j["segments"][0]["paddr"], "0x4000b0");
+    assert_eq!(j["segments"][0]["filesz"], "0xfe30");
+    assert_eq!(j["segments"][1]["filesz"], "0x1392c");
+    assert_eq!(j["segments"][1]["memsz"], "0xc551d0");
+    assert_eq!(j["segments"][1]["flags"], "RW");
+    assert_eq!(j["zero"][0]["addr"], "0x42392c");
+    assert_eq!(j["entry"]["eip"], "0x4000bc");
+    assert_eq!(j["entry"]["eax"], "0x2badb002");
+    assert_eq!(j["entry"]["ebx"], j["mbi"]["addr"]);
+    assert_eq!(j["mbi"]["cmdline"], "svm.flat vmrun");
+    assert_eq!(j["mbi"]["mem_lower"], 640);
+    assert_eq!(j["mbi"]["mem_upper"], 63 * 1024);
+    let (code, out, _) = nestscope(&["inspect-image", &svm, "--mem", "128"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("mem_upper 130048 KiB"), "{out}");
+    assert!(out.contains("R E"), "{out}");
+    assert!(out.contains("eax=0x2badb002"), "{out}");
+}
+
+#[test]
+fn inspect_image_of_a_flat_program_and_append_on_one_is_refused() {
+    let (code, out, err) = nestscope(&["inspect-image", &hello()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("flat CONTRACT program, 33 bytes, loaded at 0x100000"), "{out}");
+    let (code, _, err) = nestscope(&["exec", &hello(), "--append", "x"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--append is for multiboot kernels"), "{err}");
+    // Without --append the flat program runs as before.
+    let (code, out, _) = nestscope(&["exec", &hello(), "--json"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("\"exit\":\"debug-exit\""), "{out}");
+}
+
+#[test]
+fn an_elf_that_is_no_multiboot_kernel_is_a_named_error() {
+    // An ELF32 i386 executable header (52 bytes) with no program headers and no multiboot magic.
+    let mut elf = vec![0u8; 64];
+    elf[..7].copy_from_slice(b"\x7fELF\x01\x01\x01");
+    elf[16] = 2;
+    elf[18] = 3;
+    let path = temp("plain.elf", &elf);
+    let (code, _, err) = nestscope(&["exec", &path]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a multiboot v1 kernel: no header magic 0x1BADB002 in its first 0x40 bytes"), "{err}");
+    elf[4] = 2;
+    std::fs::write(&path, &elf).unwrap();
+    let (code, _, err) = nestscope(&["inspect-image", &path]);
+    assert_eq!(code, 2);
+    assert!(err.contains("ELF EI_CLASS at file offset 0x4 is 0x2"), "{err}");
+    let _ = std::fs::remove_file(&path);
+}
