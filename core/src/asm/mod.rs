@@ -16,7 +16,7 @@ mod operand;
 mod parser;
 mod table;
 
-pub mod disasm;
+pub(crate) mod disasm;
 
 #[cfg(test)]
 mod tests;

@@ -5,10 +5,10 @@
 pub mod container;
 pub mod format;
 pub mod inspect;
-pub mod persist;
-pub mod state;
-pub mod v2;
-pub mod validate;
+pub(crate) mod persist;
+pub(crate) mod state;
+pub(crate) mod v2;
+pub(crate) mod validate;
 
 pub use format::{CheckpointError, FORMAT_NAME, FORMAT_VERSION};
 pub use persist::save_v1;

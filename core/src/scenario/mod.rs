@@ -1,6 +1,6 @@
 //! Scenarios: the scenario file format, the built-in catalog and the expectation runner.
 pub mod catalog;
-pub mod format;
+pub(crate) mod format;
 pub mod run;
 
 pub use format::{Expectation, MachineConfig, Scenario, ScenarioError};

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub mod combine;
-pub mod mtrr;
+pub(crate) mod mtrr;
 pub mod pat;
 
 pub use combine::{MemTypeResolution, resolve_native, resolve_nested, table_15_19, table_15_20};

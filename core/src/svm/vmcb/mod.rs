@@ -8,10 +8,10 @@ use crate::mem::phys::OutOfRange;
 use crate::mem::{Hpa, PhysMem};
 use serde::{Deserialize, Serialize};
 
-pub mod cache;
+pub(crate) mod cache;
 pub mod control;
 pub mod fields;
-pub mod save;
+pub(crate) mod save;
 
 pub use control::VmcbControl;
 pub use fields::{FieldValue, VmcbArea, VmcbField, decode_field, decode_value, dump, field};
