@@ -1,5 +1,6 @@
 //! Benchmark bodies shared by the native bench (`core/benches/mips.rs`) and the wasm side:
 //! two endless loops (ALU-only and memory-heavy) and a MIPS helper.
+#![warn(missing_docs)]
 use crate::machine::{DEFAULT_MEM_MIB, Machine};
 
 #[allow(clippy::expect_used, reason = "the benchmark sources are fixed (tests/bench_programs.rs assembles them)")]
@@ -130,16 +131,21 @@ guest:
 /// One timed run of the round-trip program, with what the caches did during it.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct RoundTrips {
+    /// The model the program ran under.
     pub model: crate::model::Model,
+    /// Round trips (VMRUN, #VMEXIT back) the program made.
     pub trips: u32,
+    /// Round trips per second of host time.
     pub per_second: f64,
     /// Steps (retired L1 and L2 instructions) of the run.
     pub steps: u64,
     /// World switches whose translations were kept / that started with an empty TLB (cpu/tlb.rs).
     pub tlb_reuses: u64,
+    /// World switches after which the TLB started empty.
     pub tlb_fresh: u64,
     /// VMCB reads answered from the parsed copy / parsed from memory (svm/vmcb/cache.rs).
     pub vmcb_hits: u64,
+    /// VMCB reads that had to parse the VMCB from memory.
     pub vmcb_misses: u64,
 }
 

@@ -3,6 +3,7 @@
 //!
 //! `Machine` derefs to its [`Processor`]: its state (`cpu`, `mem`, `console`, `steps`, `svm`…)
 //! and the processor's and SVM's methods are reached through it.
+#![warn(missing_docs)]
 use crate::cpu::exec::Flow;
 use crate::cpu::processor::Processor;
 use crate::cpu::Cpu;
@@ -19,6 +20,7 @@ pub const DEFAULT_MEM_MIB: u64 = 64;
 pub use crate::outcome::{GuestRun, RunEnd, StepOutcome, Stop};
 
 #[derive(Clone)]
+/// A machine under a hardware model: the processor (with RAM, devices and SVM state) and why it stopped.
 pub struct Machine {
     /// The processor with its RAM, devices and SVM state.
     pub p: Processor<SvmState>,
@@ -44,8 +46,16 @@ impl std::ops::DerefMut for Machine {
 /// Errors setting up a machine.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoadError {
+    /// The program has no bytes.
     Empty,
-    TooLarge { len: usize, room: u64 },
+    /// The program does not fit between the load address and the end of RAM.
+    TooLarge {
+        /// The program's size in bytes.
+        len: usize,
+        /// Bytes of RAM from the load address on.
+        room: u64,
+    },
+    /// A RAM size (MiB) outside what the model accepts.
     BadMemSize(u64),
     /// The L0 model could not start its guest (a bug in the model).
     L0(String),

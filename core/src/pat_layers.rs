@@ -16,7 +16,9 @@ use crate::trace::Level;
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+/// The PAT layers of one L2 access, from L2's PTE down to the system-physical memory type.
 pub struct PatLayers {
+    /// L2's virtual address of the access.
     pub gva: u64,
     /// L2's guest-physical address and the system-physical address of the access.
     pub gpa: u64,

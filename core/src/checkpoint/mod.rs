@@ -17,6 +17,7 @@ use crate::sim::Sim;
 
 /// A loaded checkpoint.
 pub struct Loaded {
+    /// The run, ready to continue.
     pub sim: Sim,
     /// The program image the run started from, when the file records it (v2 written with it).
     pub program: Option<Vec<u8>>,

@@ -1,4 +1,5 @@
 //! SVM exit codes (EXITCODE, VMCB+0x070; reference §2.1 / APM Appendix C) and the `VmExit` value.
+#![warn(missing_docs)]
 use super::exit_table::explain;
 use std::fmt;
 

@@ -16,6 +16,7 @@
 //! NP is set up with the host paging mode of this moment, the model decides what happens to the
 //! PAT, GIF = 1, the TLB is flushed, EVENTINJ is delivered through the guest IDT, and the CPU
 //! continues with the guest's first instruction.
+#![warn(missing_docs)]
 use super::checks::{HostContext, check_vmrun};
 use super::insn::seg_from_vmcb;
 use super::intercept::{EventInj, EventType};
@@ -240,7 +241,10 @@ pub enum GuestEntry {
 /// The paging mode of whoever executes VMRUN: it keeps controlling the nested walk (reference §7.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HostPaging {
+    /// CR0 (CR0.PG: whether the host walk is paged).
     pub cr0: u64,
+    /// CR4 (the host walk's paging controls).
     pub cr4: u64,
+    /// EFER (LMA and NXE of the host walk).
     pub efer: u64,
 }
