@@ -10,7 +10,7 @@ use crate::cpu::control::efer::SVME as EFER_SVME;
 use crate::cpu::msr;
 use crate::machine::{LoadError, Machine};
 use crate::outcome::{Fault, GuestRun, RunEnd, StepOutcome, Stop};
-use crate::mem::{Hpa, PhysMem};
+use crate::mem::{Gpa, Hpa, PhysMem};
 use crate::mem::phys::OutOfRange;
 use crate::svm::insn::seg_to_vmcb;
 use crate::svm::intercept::{set_intercept, EventInj, EventType};
@@ -320,14 +320,15 @@ impl Kvm {
                 let pa = v.save.rax;
                 // Unaligned, beyond MAXPHYADDR or without L1 RAM: #GP(0) (APM vol.3 VMLOAD/VMSAVE;
                 // KVM: page_address_valid, then kvm_vcpu_map).
-                if pa & 0xfff != 0 || !self.l1_page(pa) {
+                let vmcb = self.layout.l1_page_to_host(Gpa(pa)).filter(|_| pa & 0xfff == 0);
+                let Some(vmcb) = vmcb else {
                     return self.inject_and_enter(Fault::gp0(), false);
-                }
+                };
                 self.m
-                    .vmload_vmsave_at(Hpa(pa), x.code == SvmExitCode::VMSAVE)
+                    .vmload_vmsave_at(vmcb, x.code == SvmExitCode::VMSAVE)
                     .map_err(|t| match t {
                         crate::outcome::Trap::Emu(e) => *e,
-                        _ => EmuError::outside_ram(PhysUse::VmloadVmsave, Hpa(pa)),
+                        _ => EmuError::outside_ram(PhysUse::VmloadVmsave, vmcb),
                     })?;
             }
             SvmExitCode::STGI | SvmExitCode::CLGI => {

@@ -2,7 +2,7 @@
 //! maps 1:1), and L0's nested page table for L1: 4 KiB identity pages so single pages can be
 //! write-protected (the shadow-NPT coherence scheme, shadow_npt.rs).
 use crate::mem::phys::OutOfRange;
-use crate::mem::{Hpa, PhysMem};
+use crate::mem::{Gpa, Hpa, PhysMem};
 
 pub const PAGE: u64 = 0x1000;
 /// Pages reserved for shadow NPT tables.
@@ -60,8 +60,21 @@ impl Layout {
     }
 
     /// Address of L0's NPT leaf entry for L1 guest-physical `gpa`.
-    pub fn npt_pte(&self, gpa: u64) -> Hpa {
-        Hpa(self.npt_pts + (gpa >> 12) * 8)
+    pub fn npt_pte(&self, gpa: Gpa) -> Hpa {
+        Hpa(self.npt_pts + (gpa.0 >> 12) * 8)
+    }
+
+    /// Where L1's guest-physical `gpa` lies in host RAM, `None` outside L1's RAM. L1's RAM is at
+    /// host-physical 0 and L0's NPT maps it 1:1 (`build_npt`), so the address is the same number.
+    pub fn l1_to_host(&self, gpa: Gpa) -> Option<Hpa> {
+        (gpa.0 < self.l1_mem).then_some(Hpa(gpa.0))
+    }
+
+    /// The host-physical address of the 4 KiB page at L1 guest-physical `gpa`, `None` unless the
+    /// whole page lies inside L1's RAM (checked arithmetic: a guest-controlled address near the
+    /// top of the address space must not wrap).
+    pub fn l1_page_to_host(&self, gpa: Gpa) -> Option<Hpa> {
+        gpa.0.checked_add(0x1000).is_some_and(|end| end <= self.l1_mem).then_some(Hpa(gpa.0))
     }
 
     /// Builds L0's identity NPT for [0, l1_mem) with 4 KiB pages, PAT index 0 (L0's PAT[0]).

@@ -19,14 +19,10 @@ use crate::trace::{Detail, EventKind, Level};
 use crate::mem::paging::pte::{A as PTE_A, D as PTE_D};
 
 impl Kvm {
-    /// Whether the 4 KiB page at L1 guest-physical `pa` lies inside L1's RAM (checked arithmetic:
-    /// a guest-controlled address near the top of the address space must not wrap).
-    pub(crate) fn l1_page(&self, pa: u64) -> bool {
-        pa.checked_add(0x1000).is_some_and(|end| end <= self.layout.l1_mem)
-    }
-
-    fn l1_byte(&self, a: u64) -> Result<u8, ()> {
-        if a < self.layout.l1_mem { self.m.mem.read_u8(Hpa(a)).map_err(|_| ()) } else { Err(()) }
+    /// A byte of L1's RAM at guest-physical `gpa` (L1's permission maps), `Err` outside it.
+    fn l1_byte(&self, gpa: u64) -> Result<u8, ()> {
+        let hpa = self.layout.l1_to_host(Gpa(gpa)).ok_or(())?;
+        self.m.mem.read_u8(hpa).map_err(|_| ())
     }
 
     /// L1 executed VMRUN (intercepted by L0): KVM's `nested_svm_vmrun()`.
@@ -43,10 +39,10 @@ impl Kvm {
             return self.inject_and_enter(Fault::gp0(), false);
         }
         // No L1 RAM there: KVM's nested_svm_vmrun injects #GP when kvm_vcpu_map fails.
-        if !self.l1_page(gpa12) {
+        let Some(vmcb12) = self.layout.l1_page_to_host(Gpa(gpa12)) else {
             return self.inject_and_enter(Fault::gp0(), false);
-        }
-        let mut lent12 = self.m.lend_vmcb(Hpa(gpa12)).map_err(vmcb_read_err)?;
+        };
+        let mut lent12 = self.m.lend_vmcb(vmcb12).map_err(vmcb_read_err)?;
         let v12 = &mut *lent12.v;
         // The VMRUN instruction retires in every case (KVM skips it before the checks).
         self.edit_vmcb(self.layout.vmcb01, |p| save_f::rip.set(p, next_rip))?;
@@ -324,10 +320,11 @@ impl Kvm {
                 Err(EmuError::outside_ram(PhysUse::L0L1NptEntry, a))
             }
             Ok(t) => {
-                let spa = t.spa.0;
-                if spa >= self.layout.l1_mem {
-                    return Err(L0Failure::L2MapOutsideL1 { gpa: x.info2, spa, l1_mib: self.layout.l1_mem >> 20 }.into());
-                }
+                // L1's NPT maps L2's address to an L1 guest-physical one (the walk's "SPA" is L1's).
+                let l1_gpa = Gpa(t.spa.0);
+                let Some(hpa) = self.layout.l1_to_host(l1_gpa) else {
+                    return Err(L0Failure::L2MapOutsideL1 { gpa: x.info2, spa: l1_gpa.0, l1_mib: self.layout.l1_mem >> 20 }.into());
+                };
                 // Accessed on every level, dirty on the leaf for a write (as hardware would).
                 let last = t.entries.len() - 1;
                 let mut writable = true;
@@ -344,16 +341,17 @@ impl Kvm {
                 // A write to one of L1's NPT pages through L2 would bypass the protection: zap
                 // first, and leave that page writable until the write retires (`settle` zaps
                 // again), else re-protecting it on the next fill re-faults forever (H1).
-                let page = spa & !0xfff;
+                let page = l1_gpa.0 & !0xfff;
                 let npt_page = t.entries.iter().any(|&(ea, _)| ea.0 & !0xfff == page);
                 if acc.write && (self.shadow.protected.contains(&page) || npt_page) {
                     self.shadow.zap(&mut self.m.mem, &self.layout)?;
                     self.shadow.exempt = Some((page, self.m.steps));
                 }
                 for &(ea, _) in &t.entries {
-                    self.shadow.protect(&mut self.m.mem, &self.layout, ea.0 & !0xfff)?;
+                    // The walk read L1's table pages in place: each entry address is an L1 GPA.
+                    self.shadow.protect(&mut self.m.mem, &self.layout, Gpa(ea.0 & !0xfff))?;
                 }
-                if !self.shadow.map(&mut self.m.mem, &self.layout, x.info2, spa, writable && dirty, !exec)? {
+                if !self.shadow.map(&mut self.m.mem, &self.layout, Gpa(x.info2), hpa, writable && dirty, !exec)? {
                     self.shadow.zap(&mut self.m.mem, &self.layout)?;
                 }
                 // The root may have moved after a zap: point vmcb02 at it again.

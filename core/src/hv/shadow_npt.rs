@@ -8,7 +8,7 @@
 //! protection (a simple form of KVM's write-protection of guest page tables).
 use super::layout::{Layout, NPT_PRU, PAGE, SHADOW_POOL_PAGES};
 use crate::mem::phys::OutOfRange;
-use crate::mem::{Hpa, PhysMem};
+use crate::mem::{Gpa, Hpa, PhysMem};
 use crate::outcome::{EmuError, PhysUse};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -62,7 +62,7 @@ impl ShadowNpt {
     /// Drops every shadow entry and lifts all write protection in L0's NPT.
     pub fn zap(&mut self, mem: &mut PhysMem, l: &Layout) -> Result<(), EmuError> {
         for &p in &self.protected {
-            let pte = l.npt_pte(p);
+            let pte = l.npt_pte(Gpa(p));
             let v = mem.read_u64(pte).map_err(oob)?;
             mem.write_u64(pte, v | RW).map_err(oob)?;
         }
@@ -74,11 +74,12 @@ impl ShadowNpt {
     }
 
     /// Write-protects L1 page `gpa_page` (an L1 NPT table page) in L0's NPT and in the shadow.
-    pub fn protect(&mut self, mem: &mut PhysMem, l: &Layout, gpa_page: u64) -> Result<(), EmuError> {
+    pub fn protect(&mut self, mem: &mut PhysMem, l: &Layout, gpa_page: Gpa) -> Result<(), EmuError> {
+        let gpa_page = gpa_page.0;
         if self.exempt.is_some_and(|(p, _)| p == gpa_page) || !self.protected.insert(gpa_page) {
             return Ok(());
         }
-        let pte = l.npt_pte(gpa_page);
+        let pte = l.npt_pte(Gpa(gpa_page));
         let v = mem.read_u64(pte).map_err(oob)?;
         mem.write_u64(pte, v & !RW).map_err(oob)?;
         for &e in self.rmap.get(&gpa_page).into_iter().flatten() {
@@ -100,7 +101,10 @@ impl ShadowNpt {
 
     /// Maps L2 page `gpa2` to host page `hpa` with the given permissions (4 KiB leaf). Returns
     /// false when the pool is exhausted (the caller zaps and retries).
-    pub fn map(&mut self, mem: &mut PhysMem, l: &Layout, gpa2: u64, hpa: u64, writable: bool, nx: bool) -> Result<bool, EmuError> {
+    /// (`protected` and `rmap` are keyed by L1 page: the same number as the host page, since L1's
+    /// RAM lies at host-physical 0.)
+    pub fn map(&mut self, mem: &mut PhysMem, l: &Layout, gpa2: Gpa, hpa: Hpa, writable: bool, nx: bool) -> Result<bool, EmuError> {
+        let (gpa2, hpa) = (gpa2.0, hpa.0);
         let mut table = self.root(mem, l)?;
         for level in (2..=4u32).rev() {
             let idx = (gpa2 >> (12 + 9 * (level - 1))) & 0x1ff;
