@@ -94,3 +94,25 @@ impl Layout {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// L1's RAM is [0, l1_mem) at host-physical 0; nothing of L0's own pages (which lie above it)
+    /// is reachable as an L1 guest-physical address.
+    #[test]
+    fn l1_guest_physical_to_host_physical() {
+        let l = Layout::new(2 << 20);
+        assert_eq!(l.l1_to_host(Gpa(0)), Some(Hpa(0)));
+        assert_eq!(l.l1_to_host(Gpa(0x1f_ffff)), Some(Hpa(0x1f_ffff)));
+        assert_eq!(l.l1_to_host(Gpa(0x20_0000)), None);
+        assert_eq!(l.l1_to_host(Gpa(l.npt_pml4)), None);
+        assert_eq!(l.l1_page_to_host(Gpa(0x1f_f000)), Some(Hpa(0x1f_f000)));
+        // The page must lie wholly inside, and the end must not wrap past 2^64.
+        assert_eq!(l.l1_page_to_host(Gpa(0x1f_f001)), None);
+        assert_eq!(l.l1_page_to_host(Gpa(u64::MAX - 0xfff)), None);
+        // L0's NPT leaf for an L1 page is the page's slot in L0's PT pages.
+        assert_eq!(l.npt_pte(Gpa(0x3000)), Hpa(l.npt_pts + 3 * 8));
+    }
+}
