@@ -11,7 +11,7 @@ use std::io::Write;
 const USAGE: &str = "usage: nestscope <command> …
   exec PROGRAM [--model NAME] [--max-steps N] [--mem MiB] [--json] [--save-at STEP --checkpoint FILE]
        [--migrate-at STEP [--migrate-to MODEL] [--restore-order msrs-first|nested-state-first]] [--pat-layers]
-  exec KERNEL.flat [--append \"ARGS\"] [--mem MiB]  (a multiboot v1 kernel, e.g. kvm-unit-tests' svm.flat: booted and run on a hardware model)
+  exec KERNEL.flat [--append \"ARGS\"] [--mem MiB]  (a multiboot v1 kernel, e.g. kvm-unit-tests' svm.flat: booted and run; under kvm-* as L1)
   exec --link URL [--json]                      (re-runs a share link to its step)
   inspect-image FILE [--append \"ARGS\"] [--mem MiB] [--json]   (what the loader finds: segments, multiboot info, entry state)
   share PROGRAM|--scenario NAME --step N [--model M] [--mem MiB] [--view V] [--address A] [--base URL]

@@ -26,7 +26,11 @@ pub fn load_kernel(path: &str, bytes: &[u8], mem_mib: u64, append: &str) -> Resu
 }
 
 fn mib(bytes: u64) -> String {
-    format!("{:.1} MiB", bytes as f64 / (1u64 << 20) as f64)
+    if bytes < 1 << 20 {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    } else {
+        format!("{:.1} MiB", bytes as f64 / (1u64 << 20) as f64)
+    }
 }
 
 /// The refusal of a command that takes CONTRACT programs only, given a kernel (exit status 2),
@@ -53,7 +57,7 @@ pub fn refuse_kernel(path: &str, bytes: &[u8], mem_mib: u64, append: &str) -> Fa
 /// 160 million instructions (a page-table setup), each test adds its own.
 pub const KERNEL_MAX_STEPS: u64 = 4_000_000_000;
 
-/// `exec KERNEL [--append ARGS] [--mem MiB] [--model bare|bare-swap|bare-qemu] [--max-steps N] [--json]`:
+/// `exec KERNEL [--append ARGS] [--mem MiB] [--model M] [--max-steps N] [--json]`:
 /// boots the kernel and runs it; the console is what it printed on the UART (and port 0xE9).
 pub fn exec_kernel(a: &Args, path: &str, bytes: &[u8], mem_mib: u64) -> Result<u8, Failure> {
     for o in ["save-at", "checkpoint", "migrate-at", "migrate-to", "restore-order"] {

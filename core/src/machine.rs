@@ -59,8 +59,6 @@ pub enum LoadError {
     BadMemSize(u64),
     /// The L0 model could not start its guest (a bug in the model).
     L0(String),
-    /// A multiboot kernel under a kvm-* model (the model's name).
-    KernelUnderL0(String),
 }
 
 impl std::fmt::Display for LoadError {
@@ -72,11 +70,6 @@ impl std::fmt::Display for LoadError {
             }
             LoadError::BadMemSize(m) => write!(f, "memory size {m} MiB is out of range (2..=4096; 2..=3072 under a kvm-* model)"),
             LoadError::L0(e) => write!(f, "{e}"),
-            LoadError::KernelUnderL0(m) => write!(
-                f,
-                "a multiboot kernel runs on the hardware models (bare, bare-swap, bare-qemu), not yet as L1 under {m}: \
-                 L0 would have to emulate the kernel's xAPIC MMIO and fw_cfg for it"
-            ),
         }
     }
 }
@@ -122,12 +115,18 @@ impl Machine {
     /// 32-bit protected mode with paging off and the registers the loader states, and a QEMU
     /// fw_cfg device reporting the RAM size and one CPU (devices/fw_cfg.rs).
     pub fn boot(image: &crate::loader::BootImage, model: SvmModel) -> Result<Machine, LoadError> {
+        Self::boot_in(image, model, image.ram_bytes)
+    }
+
+    /// [`Machine::boot`] with `host_ram` bytes of RAM, more than the kernel's (the L0 model keeps
+    /// its own structures above the kernel's RAM); fw_cfg reports the kernel's RAM.
+    pub(crate) fn boot_in(image: &crate::loader::BootImage, model: SvmModel, host_ram: u64) -> Result<Machine, LoadError> {
         use crate::cpu::{DescTable, Segment};
-        let mib = image.ram_bytes >> 20;
-        if !(2..=4096).contains(&mib) || image.ram_bytes & 0xf_ffff != 0 {
+        let mib = host_ram >> 20;
+        if !(2..=4096).contains(&mib) || host_ram & 0xf_ffff != 0 || host_ram < image.ram_bytes {
             return Err(LoadError::BadMemSize(mib));
         }
-        let mut mem = PhysMem::new(image.ram_bytes);
+        let mut mem = PhysMem::new(host_ram);
         for (addr, bytes) in &image.chunks {
             mem.write(Hpa(*addr), bytes)
                 .map_err(|_| LoadError::TooLarge { len: bytes.len(), room: image.ram_bytes.saturating_sub(*addr) })?;

@@ -53,11 +53,11 @@ impl Sim {
         }
     }
 
-    /// Boots a multiboot kernel (loader/) under `model`: on a hardware model only, for now.
+    /// Boots a multiboot kernel (loader/) under `model`: on a hardware model, or as L1 under L0.
     pub fn boot(image: &crate::loader::BootImage, model: Model) -> Result<Sim, LoadError> {
         match model {
             Model::Hw(hw) => Machine::boot(image, hw).map(Sim::Hw),
-            Model::L0(_) => Err(LoadError::KernelUnderL0(model.to_string())),
+            Model::L0(d) => Kvm::boot(image, d, L0Config::default()).map(|k| Sim::Kvm(Box::new(k))),
         }
     }
 

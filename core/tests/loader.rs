@@ -12,6 +12,8 @@
 use nestscope_core::loader::{self, BootConfig, BootImage, Format, LoaderError, multiboot};
 use std::path::PathBuf;
 use std::process::Command;
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 /// (offset, vaddr, paddr, filesz, memsz, flags) of each LOAD line.
 type Phdr = (u64, u64, u64, u64, u64, &'static str);
@@ -350,4 +352,94 @@ fn flat_programs_are_not_elf() {
     assert_eq!(loader::classify(&[0xb0, 0x01, 0xe6, 0xf4]), Format::Flat);
     assert_eq!(loader::classify(b"\x7fELF\x01"), Format::Elf);
     assert!(loader::flat::is_flat(&[0x90]));
+}
+
+// ---- against QEMU: data/multiboot/probe.elf (source and commands in probe.asm) prints what a
+// loader left; probe-qemu-7.2.txt is its output under QEMU 7.2's `-kernel`.
+
+const PROBE: &[u8] = include_bytes!("data/multiboot/probe.elf");
+const PROBE_ON_QEMU: &str = include_str!("data/multiboot/probe-qemu-7.2.txt");
+
+fn qemu(name: &str) -> u64 {
+    let line = PROBE_ON_QEMU.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix('=')).expect(name);
+    u64::from_str_radix(line, 16).unwrap()
+}
+
+#[test]
+fn the_probe_kernel_sees_what_it_saw_under_qemu() {
+    let cfg = BootConfig { ram_bytes: 64 << 20, progname: "probe.elf".into(), append: "vmrun ioio".into() };
+    let img = multiboot::load(PROBE, &cfg).expect("loads");
+    let e = &img.entry;
+    // The same as QEMU: the magic, the structure at 0x9500 and the map at 0x9000, the selectors
+    // (its option ROM's GDT: code 0x08, data 0x10), CR0 = PE | ET, CR4 = 0.
+    assert_eq!(e.eax as u64, qemu("eax"));
+    assert_eq!(e.ebx as u64, qemu("ebx"));
+    assert_eq!(img.info.mmap_addr, qemu("mbi.mmap_addr"));
+    assert_eq!(e.cs.selector as u64, qemu("cs"));
+    for (s, n) in [(e.ds, "ds"), (e.es, "es"), (e.fs, "fs"), (e.gs, "gs"), (e.ss, "ss")] {
+        assert_eq!(s.selector as u64, qemu(n), "{n}");
+    }
+    assert_eq!(e.cr0 as u64, qemu("cr0"));
+    assert_eq!(e.cr4 as u64, qemu("cr4"));
+    // The flags QEMU sets that this loader sets too (QEMU adds boot_device and an empty module list).
+    assert_eq!(img.info.flags as u64 & qemu("mbi.flags"), img.info.flags as u64);
+    // The command line: the program name, a space, the --append text.
+    let cmd = PROBE_ON_QEMU.lines().find_map(|l| l.strip_prefix("cmdline: ")).unwrap();
+    assert_eq!(img.info.cmdline, cmd);
+    // Map entries have QEMU's size field (20) and the RAM from 1 MiB starts where QEMU's does.
+    let maps: Vec<Vec<u64>> = PROBE_ON_QEMU
+        .lines()
+        .filter_map(|l| l.strip_prefix("mmap: "))
+        .map(|l| l.split(' ').map(|w| u64::from_str_radix(w, 16).unwrap()).collect())
+        .collect();
+    assert!(maps.iter().all(|m| m[0] == 20));
+    assert!(maps.iter().any(|m| m[1] == 0x100000 && m[3] == 1));
+    // Where QEMU differs, the difference is its BIOS: mem_lower 639 (SeaBIOS keeps the top KiB of
+    // conventional memory for its EBDA), RAM to 0x3FE0000 (SeaBIOS reserves the top 128 KiB);
+    // nestscope has no BIOS, so all 640 KiB and all 64 MiB are RAM.
+    assert_eq!((qemu("mbi.mem_lower"), img.info.mem_lower), (639, 640));
+    assert_eq!((qemu("mbi.mem_upper"), img.info.mem_upper), ((0x3FE0000 - 0x100000) / 1024, (63 << 10)));
+    // The probe's three segments are readelf's (`readelf -lhW probe.elf`):
+    //   LOAD 0x000000 0x000ff000 0x000ff000 0x00094 0x00094 R   0x1000
+    //   LOAD 0x001000 0x00100000 0x00100000 0x00270 0x00270 R E 0x1000
+    //   LOAD 0x002000 0x00101000 0x00101000 0x000f5 0x01114 RW  0x1000
+    let got: Vec<_> = img.segments.iter().map(|s| (s.offset, s.paddr, s.filesz, s.memsz)).collect();
+    assert_eq!(got, [(0, 0xff000, 0x94, 0x94), (0x1000, 0x100000, 0x270, 0x270), (0x2000, 0x101000, 0xf5, 0x1114)]);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/multiboot/probe.elf");
+    if let Some((entry, loads)) = readelf(&path) {
+        assert_eq!(entry, e.eip as u64);
+        let theirs: Vec<_> = loads.iter().map(|l| (l.0 as u32, l.2 as u32, l.3 as u32, l.4 as u32)).collect();
+        assert_eq!(theirs, got);
+    }
+    assert_eq!((img.header_offset, e.eip), (0x1000, 0x10000c));
+}
+
+/// probe.elf is what nasm and ld make of probe.asm (run in its folder, as its header says); the
+/// comparison is skipped when either tool is missing.
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn the_committed_probe_is_built_from_its_source() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/multiboot");
+    let tmp = std::env::temp_dir().join(format!("nestscope-probe-{}", std::process::id()));
+    let (obj, elf) = (tmp.with_extension("o"), tmp.with_extension("elf"));
+    let nasm = Command::new("nasm").current_dir(&dir).args(["-f", "elf32", "probe.asm", "-o"]).arg(&obj).status();
+    let Ok(st) = nasm else {
+        eprintln!("nasm not found: skipping the probe rebuild");
+        return;
+    };
+    assert!(st.success(), "nasm failed on probe.asm");
+    let ld = Command::new("ld")
+        .args(["-m", "elf_i386", "-Ttext", "0x100000", "-e", "start", "-o"])
+        .arg(&elf)
+        .arg(&obj)
+        .status();
+    let _ = std::fs::remove_file(&obj);
+    let Ok(st) = ld else {
+        eprintln!("ld not found: skipping the probe rebuild");
+        return;
+    };
+    assert!(st.success(), "ld failed");
+    let fresh = std::fs::read(&elf).unwrap();
+    let _ = std::fs::remove_file(&elf);
+    assert!(fresh == PROBE, "probe.elf is not what probe.asm builds to: rebuild it and rerun it on QEMU");
 }

@@ -114,6 +114,8 @@ impl FwCfg {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn dev() -> FwCfg {
         FwCfg::new(FwCfgConfig { ram_bytes: 64 << 20, nb_cpus: 1, max_cpus: 1 })

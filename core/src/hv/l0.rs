@@ -108,6 +108,11 @@ impl Kvm {
         let layout_err = |e: OutOfRange| LoadError::L0(EmuError::outside_ram(PhysUse::L0Layout, e.0).to_string());
         layout.build_npt(&mut m.mem).map_err(layout_err)?;
         m.cpu.pat = config.pat;
+        Self::start(m, design, layout, config)
+    }
+
+    /// L0 around a machine whose CPU holds L1's entry state: vmcb01 from it, then into L1.
+    fn start(m: Machine, design: Design, layout: Layout, config: L0Config) -> Result<Kvm, LoadError> {
         let mut k = Kvm {
             m,
             design,
@@ -126,6 +131,23 @@ impl Kvm {
         k.init_vmcb01().map_err(|e| LoadError::L0(e.to_string()))?;
         k.enter(false).map_err(|e| LoadError::L0(e.to_string()))?;
         Ok(k)
+    }
+
+    /// A multiboot kernel (loader/) as L1: booted in the state its loader leaves, with L0's
+    /// layout above its RAM. L0 maps the xAPIC page straight through to the machine's APIC (one
+    /// processor, one APIC: L1 programs the real one, where KVM would emulate it); its UART and
+    /// fw_cfg ports and the MSRs L0 does not intercept reach the machine's devices directly.
+    pub fn boot(image: &crate::loader::BootImage, design: Design, config: L0Config) -> Result<Kvm, LoadError> {
+        let mib = image.ram_bytes >> 20;
+        if !(2..=3072).contains(&mib) {
+            return Err(LoadError::BadMemSize(mib));
+        }
+        let layout = Layout::new(image.ram_bytes);
+        let mut m = Machine::boot_in(image, SvmModel::Bare, layout.host_mem)?;
+        layout.build_npt(&mut m.mem);
+        layout.map_apic(&mut m.mem);
+        m.cpu.pat = config.pat;
+        Ok(Self::start(m, design, layout, config)?)
     }
 
     /// vmcb01: L1's CONTRACT entry state, KVM's intercepts for L1, NP with L0's NPT.

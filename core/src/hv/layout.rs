@@ -77,6 +77,18 @@ impl Layout {
         gpa.0.checked_add(0x1000).is_some_and(|end| end <= self.l1_mem).then_some(Hpa(gpa.0))
     }
 
+    /// Maps L1's guest-physical xAPIC page to the machine's (host-physical 0xFEE0_0000) with a
+    /// PD and a PT in two spare L0 pages (13 and 14 above L1's RAM). L1's RAM is at most 3 GiB,
+    /// so the PDPT entry for the fourth GiB is free.
+    pub fn map_apic(&self, mem: &mut PhysMem) {
+        let apic = crate::devices::apic::APIC_BASE;
+        let (pd, pt) = (self.l1_mem + 13 * PAGE, self.l1_mem + 14 * PAGE);
+        let w = |m: &mut PhysMem, a: u64, v: u64| m.write_u64(Hpa(a), v).expect("L0 layout inside host RAM");
+        w(mem, self.npt_pdpt + (apic >> 30) * 8, pd | NPT_PRU);
+        w(mem, pd + ((apic >> 21) & 511) * 8, pt | NPT_PRU);
+        w(mem, pt + ((apic >> 12) & 511) * 8, apic | NPT_PRU);
+    }
+
     /// Builds L0's identity NPT for [0, l1_mem) with 4 KiB pages, PAT index 0 (L0's PAT[0]).
     /// Fails only if host RAM is smaller than the layout (`host_mem`).
     pub fn build_npt(&self, mem: &mut PhysMem) -> Result<(), OutOfRange> {

@@ -30,8 +30,13 @@ pub const MBI_CMDLINE: u32 = 1 << 2;
 pub const MBI_MMAP: u32 = 1 << 6;
 pub const MBI_LOADER_NAME: u32 = 1 << 9;
 
-/// Where the boot information block starts (QEMU's MULTIBOOT_STRUCT_ADDR).
+/// Where the boot information block starts, with the memory map (QEMU's MULTIBOOT_STRUCT_ADDR,
+/// where QEMU 7.2 leaves `mmap_addr`).
 pub const BOOT_INFO_BASE: u64 = 0x9000;
+/// Where the information structure goes (QEMU's ADDR_MBI = 0x9000 + 0x500: EBX under QEMU 7.2).
+pub const MBI_ADDR: u64 = 0x9500;
+/// The initial ESP: just below the block (QEMU leaves a usable stack in low memory too).
+pub const ENTRY_ESP: u32 = BOOT_INFO_BASE as u32;
 /// End of conventional memory (what mem_lower = 640 KiB describes): the block stays below it.
 pub const CONVENTIONAL_END: u64 = 0xA0000;
 /// Upper memory starts at 1 MiB.
@@ -224,25 +229,26 @@ fn align(v: u64, a: u64) -> u64 {
     v.div_ceil(a) * a
 }
 
-/// Lays out the boot information block at [`BOOT_INFO_BASE`]: a 3-entry GDT (so that the entry
-/// selectors name real descriptors), the information structure, the memory map, the loader's
-/// name and the command line. Returns the structure and the block's bytes.
+/// Lays out the boot information block at [`BOOT_INFO_BASE`]: the memory map, then at
+/// [`MBI_ADDR`] the information structure, a 3-entry GDT (so that the entry selectors name real
+/// descriptors), the loader's name and the command line. Returns the structure and the bytes.
 fn boot_info(cfg: &BootConfig, segments: &[LoadSegment]) -> Result<(MultibootInfo, Vec<u8>), LoaderError> {
     let progname: String = cfg.progname.chars().map(|c| if c.is_whitespace() { '_' } else { c }).collect();
     let cmdline = if cfg.append.is_empty() { progname } else { format!("{progname} {}", cfg.append) };
     if let Some(at) = cmdline.bytes().position(|b| b == 0) {
         return Err(LoaderError::CmdlineNul { at });
     }
-    let gdt_addr = BOOT_INFO_BASE;
-    let addr = align(gdt_addr + 24, 16);
-    let mmap_addr = addr + MBI_SIZE as u64;
+    let mmap_addr = BOOT_INFO_BASE;
+    let addr = MBI_ADDR;
+    let gdt_addr = align(addr + MBI_SIZE as u64, 16);
     let upper_end = cfg.ram_bytes.min(1 << 32);
     let mmap = vec![
         MmapEntry { base: 0, length: CONVENTIONAL_END, kind: 1 },
         MmapEntry { base: UPPER_BASE, length: upper_end - UPPER_BASE, kind: 1 },
     ];
     let mmap_length = (mmap.len() * 24) as u32;
-    let loader_name_addr = mmap_addr + mmap_length as u64;
+    debug_assert!(mmap_addr + mmap_length as u64 <= MBI_ADDR);
+    let loader_name_addr = gdt_addr + 24;
     let cmdline_addr = align(loader_name_addr + LOADER_NAME.len() as u64 + 1, 16);
     let end = cmdline_addr + cmdline.len() as u64 + 1;
     let span = |s: &LoadSegment| (s.paddr as u64, s.paddr as u64 + s.memsz as u64);
@@ -314,8 +320,7 @@ fn encode(info: &MultibootInfo) -> Vec<u8> {
 /// paging off, flat 4 GiB CS and data segments, IF = 0 (EFLAGS = 0x2: only the reserved bit 1),
 /// A20 on. Undefined by the spec, chosen here: CS 0x08 / data 0x10 with the GDTR naming the copy
 /// of those descriptors in the block, IDTR limit 0 (an exception before the kernel loads its own
-/// IDT shuts the machine down instead of vectoring through garbage), ESP 0 (a kernel that pushes
-/// before it sets a stack writes at 0xFFFFFFFC, outside RAM: a named machine error).
+/// IDT shuts the machine down instead of vectoring through garbage), ESP just below the block.
 fn entry_state(eip: u32, mbi: u32, gdt: u64) -> EntryState {
     let seg = |selector: u16, desc: u64| SegmentState {
         selector,
@@ -328,7 +333,7 @@ fn entry_state(eip: u32, mbi: u32, gdt: u64) -> EntryState {
         eip,
         eax: BOOTLOADER_MAGIC,
         ebx: mbi,
-        esp: 0,
+        esp: ENTRY_ESP,
         eflags: 0x2,
         cr0: CR0_PE | CR0_ET,
         cr3: 0,

@@ -84,6 +84,8 @@ impl Processor<SvmState> {
             M::In | M::Out | M::Insb | M::Insw | M::Insd | M::Outsb | M::Outsw | M::Outsd => {
                 self.guest_intercept_io(ins)
             }
+            // RSM: the intercept is checked before the #UD an RSM outside SMM raises (APM 15.9).
+            M::Rsm => plain(self, I::RSM, 0),
             M::Sidt => plain(self, I::STORE_IDTR, 0),
             M::Sgdt => plain(self, I::STORE_GDTR, 0),
             M::Sldt => plain(self, I::STORE_LDTR, 0),

@@ -340,8 +340,16 @@ impl<V: Virt> Processor<V> {
                 let v = self.read_op(ins, 1)?;
                 return Ok(self.port_out(port, size, v));
             }
-            // SYSENTER/SYSEXIT are invalid in long mode on AMD processors.
-            M::Ud0 | M::Ud1 | M::Ud2 | M::Sysenter | M::Sysexit | M::Sysexitq => return Err(Fault::ud().into()),
+            // FNOP, the one x87 instruction modelled: #NM when CR0.EM or CR0.TS is set (APM vol.1
+            // 11.3 / vol.2 8.2.8, "device not available"), else nothing.
+            M::Fnop => {
+                if self.cpu.ctl.cr0 & (cr0::EM | cr0::TS) != 0 {
+                    return Err(Fault::new(crate::outcome::vector::NM).into());
+                }
+            }
+            // SYSENTER/SYSEXIT are invalid in long mode on AMD processors; RSM is #UD outside
+            // system-management mode, which the model never enters (APM vol.3 "RSM").
+            M::Ud0 | M::Ud1 | M::Ud2 | M::Sysenter | M::Sysexit | M::Sysexitq | M::Rsm => return Err(Fault::ud().into()),
             _ => return Err(unsupported(ins)),
         }
         Ok(Flow::Next)
