@@ -96,6 +96,11 @@ pub struct Kvm {
 /// L1's permission-map bases, enables and page write generations of a merge.
 pub type MergeKey = (u64, u64, bool, bool, [u32; 5]);
 
+/// L0's own pages do not fit host RAM (the layout sized it, so a bug in the model).
+fn layout_err(e: OutOfRange) -> LoadError {
+    LoadError::L0(EmuError::outside_ram(PhysUse::L0Layout, e.0).to_string())
+}
+
 impl Kvm {
     /// L1 = `program` in the CONTRACT entry state with `mem_mib` MiB, under L0 of `design`.
     pub fn new(program: &[u8], mem_mib: u64, design: Design, config: L0Config) -> Result<Kvm, LoadError> {
@@ -105,7 +110,6 @@ impl Kvm {
         let layout = Layout::new(mem_mib << 20);
         let mut m = Machine::with_model(program, layout.host_mem >> 20, SvmModel::Bare)?;
         // The machine laid out L1's RAM at host-physical 0 (L1 GPA = HPA); L0 owns the rest.
-        let layout_err = |e: OutOfRange| LoadError::L0(EmuError::outside_ram(PhysUse::L0Layout, e.0).to_string());
         layout.build_npt(&mut m.mem).map_err(layout_err)?;
         m.cpu.pat = config.pat;
         Self::start(m, design, layout, config)
@@ -144,10 +148,10 @@ impl Kvm {
         }
         let layout = Layout::new(image.ram_bytes);
         let mut m = Machine::boot_in(image, SvmModel::Bare, layout.host_mem)?;
-        layout.build_npt(&mut m.mem);
-        layout.map_apic(&mut m.mem);
+        layout.build_npt(&mut m.mem).map_err(layout_err)?;
+        layout.map_apic(&mut m.mem).map_err(layout_err)?;
         m.cpu.pat = config.pat;
-        Ok(Self::start(m, design, layout, config)?)
+        Self::start(m, design, layout, config)
     }
 
     /// vmcb01: L1's CONTRACT entry state, KVM's intercepts for L1, NP with L0's NPT.

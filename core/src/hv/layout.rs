@@ -64,8 +64,9 @@ impl Layout {
         Hpa(self.npt_pts + (gpa.0 >> 12) * 8)
     }
 
-    /// Where L1's guest-physical `gpa` lies in host RAM, `None` outside L1's RAM. L1's RAM is at
-    /// host-physical 0 and L0's NPT maps it 1:1 (`build_npt`), so the address is the same number.
+    /// Where L1's guest-physical `gpa` lies in host RAM, `None` outside L1's RAM (L0's NPT may map
+    /// more, e.g. the xAPIC page, but not to RAM). L1's RAM is at host-physical 0 and L0's NPT maps
+    /// it 1:1 (`build_npt`), so the address is the same number.
     pub fn l1_to_host(&self, gpa: Gpa) -> Option<Hpa> {
         (gpa.0 < self.l1_mem).then_some(Hpa(gpa.0))
     }
@@ -80,13 +81,14 @@ impl Layout {
     /// Maps L1's guest-physical xAPIC page to the machine's (host-physical 0xFEE0_0000) with a
     /// PD and a PT in two spare L0 pages (13 and 14 above L1's RAM). L1's RAM is at most 3 GiB,
     /// so the PDPT entry for the fourth GiB is free.
-    pub fn map_apic(&self, mem: &mut PhysMem) {
+    /// Fails only if host RAM is smaller than the layout (`host_mem`).
+    pub fn map_apic(&self, mem: &mut PhysMem) -> Result<(), OutOfRange> {
         let apic = crate::devices::apic::APIC_BASE;
         let (pd, pt) = (self.l1_mem + 13 * PAGE, self.l1_mem + 14 * PAGE);
-        let w = |m: &mut PhysMem, a: u64, v: u64| m.write_u64(Hpa(a), v).expect("L0 layout inside host RAM");
-        w(mem, self.npt_pdpt + (apic >> 30) * 8, pd | NPT_PRU);
-        w(mem, pd + ((apic >> 21) & 511) * 8, pt | NPT_PRU);
-        w(mem, pt + ((apic >> 12) & 511) * 8, apic | NPT_PRU);
+        let w = |m: &mut PhysMem, a: u64, v: u64| m.write_u64(Hpa(a), v);
+        w(mem, self.npt_pdpt + (apic >> 30) * 8, pd | NPT_PRU)?;
+        w(mem, pd + ((apic >> 21) & 511) * 8, pt | NPT_PRU)?;
+        w(mem, pt + ((apic >> 12) & 511) * 8, apic | NPT_PRU)
     }
 
     /// Builds L0's identity NPT for [0, l1_mem) with 4 KiB pages, PAT index 0 (L0's PAT[0]).
