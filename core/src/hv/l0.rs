@@ -2,6 +2,7 @@
 //! with vmcb01 and its own NPT, intercepts what KVM intercepts for L1 (VMRUN, VMLOAD, VMSAVE,
 //! STGI, CLGI, VMMCALL, SKINIT, INVLPGA, the PAT MSR, I/O to the CONTRACT devices, HLT, shutdown)
 //! and emulates nested SVM for it (nested.rs) with one of the gPAT designs (gpat/).
+#![warn(missing_docs)]
 use super::gpat::{Design, NestedCtx, PatRegs};
 use super::layout::Layout;
 use super::shadow_npt::ShadowNpt;
@@ -70,17 +71,25 @@ pub struct Nested12 {
 /// The whole modelled system: the hardware machine plus L0's state.
 #[derive(Clone)]
 pub struct Kvm {
+    /// The hardware machine L0 runs on (L1's RAM at host-physical 0, L0's pages above it).
     pub m: Machine,
+    /// The KVM gPAT design this L0 follows.
     pub design: Design,
+    /// Where L0 keeps its pages (VMCBs, permission maps, NPT, shadow pool) in host RAM.
     pub layout: Layout,
+    /// The configuration the L0 was started with (L0's own PAT).
     pub config: L0Config,
+    /// Where KVM keeps PAT values: its `vcpu->arch.pat` and the G_PAT of vmcb01 and vmcb02.
     pub pat: PatRegs,
+    /// Whether L2 runs and whether vmcb12 enables NP, as the gPAT designs consult it.
     pub ctx: NestedCtx,
     /// L1's (virtual) GIF.
     pub l1_gif: bool,
     /// Set while L2 runs (vmcb02 is the current VMCB).
     pub nested: Option<Nested12>,
+    /// L1 guest-physical address of the most recent vmcb12 (kept after L2 exits).
     pub last_vmcb12: Option<u64>,
+    /// The shadow NPT L0 builds for L2 when L1 runs it with nested paging.
     pub shadow: ShadowNpt,
     /// EFER.SVME as L1 and L2 see it. The hardware VMCBs always have SVME set (a guest's EFER.SVME
     /// must be 1 for VMRUN, reference §4.2); L0 intercepts EFER and shows each level its own bit,
@@ -203,6 +212,7 @@ impl Kvm {
         if self.nested.is_some() { Level::L2 } else { Level::L1 }
     }
 
+    /// The VMCB the hardware runs now: vmcb02 while L2 runs, else vmcb01.
     pub fn current_vmcb(&self) -> Hpa {
         Hpa(if self.nested.is_some() { self.layout.vmcb02 } else { self.layout.vmcb01 })
     }
