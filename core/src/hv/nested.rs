@@ -269,6 +269,15 @@ impl Kvm {
         self.l1_gif = false;
         self.event(EventKind::Vmexit, Level::L2, Level::L1, x.code.0, l2_rip, Detail::Name(x.code.name()));
         self.sync_gpat_fields();
+        // L1's VMRUN completes at this emulated #VMEXIT: with L1's RFLAGS.TF set its single-step
+        // #DB trap comes now, before the instruction after VMRUN (what the hardware does for a
+        // host, processor.rs `vmexit`; KVM: the single-step of an emulated instruction).
+        self.edit_vmcb(self.layout.vmcb01, |p| {
+            if sf::rflags.get(p) & crate::cpu::regs::flags::TF != 0 {
+                sf::dr6.set(p, sf::dr6.get(p) | 1 << 14);
+                cf::event_inj.set(p, (1 << 31) | (3 << 8) | crate::outcome::vector::DB as u32);
+            }
+        })?;
         self.enter(false)
     }
 

@@ -115,6 +115,11 @@ impl Processor<SvmState> {
         // model (which does not translate through this CPU).
         let from = host.is_some().then(|| self.tlb_context());
         let (ctrl, s) = (&vmcb.control, &vmcb.save);
+        // INTERRUPT_SHADOW loaded: the guest's first instruction is in a shadow (VMRUN itself
+        // is a step when the CPU executes it; an entry from outside is not).
+        if ctrl.int_state & 1 != 0 {
+            self.shadow_step = self.steps + host.is_some() as u64;
+        }
         let np = ctrl.np_enable().then_some(NestedPaging {
             ncr3: ctrl.nested_cr3,
             host_nxe: hp.efer & efer::NXE != 0,
