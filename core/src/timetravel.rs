@@ -4,6 +4,7 @@
 //! copy-on-write (mem/phys.rs), so a snapshot costs the page table and the CPU-side caches, not RAM.
 //! Replay is deterministic by construction: the run is a pure function of the number of `step`
 //! calls ("ticks") since the start.
+#![warn(missing_docs)]
 use crate::outcome::EmuError;
 use crate::machine::StepOutcome;
 use crate::sim::Sim;
@@ -24,7 +25,9 @@ struct Snapshot {
 /// A world switch seen during the run: the tick after which it had happened, and the step count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SwitchMark {
+    /// Calls of `step` when the switch had happened.
     pub tick: u64,
+    /// Retired instructions at that point.
     pub steps: u64,
 }
 
@@ -45,6 +48,7 @@ pub struct TimeTravel {
 }
 
 impl TimeTravel {
+    /// Time travel over `sim` with the default snapshot policy.
     pub fn new(sim: Sim) -> TimeTravel {
         TimeTravel::with_policy(sim, DEFAULT_EVERY, DEFAULT_MAX)
     }
@@ -55,6 +59,7 @@ impl TimeTravel {
         TimeTravel { sim, tick: 0, snaps: vec![first], switches: Vec::new(), every: every.max(1), max: max.max(2), recording: true, switch_gap: 0 }
     }
 
+    /// The run at the current point.
     pub fn sim(&self) -> &Sim {
         &self.sim
     }
@@ -66,6 +71,7 @@ impl TimeTravel {
     pub fn steps(&self) -> u64 {
         self.sim.machine().steps
     }
+    /// Snapshots held now (at least the one of the start).
     pub fn snapshot_count(&self) -> usize {
         self.snaps.len()
     }

@@ -82,6 +82,7 @@ fn use_shortcuts(dispatch: yew::functional::UseReducerDispatcher<Session>, share
                 Shortcut::Close => Action::Help(Some(false)),
             });
         });
+        #[allow(clippy::expect_used, reason = "the app runs only in a browser window")]
         let window = web_sys::window().expect("a window");
         let _ = window.add_event_listener_with_callback("keydown", on_key.as_ref().unchecked_ref());
         move || {
@@ -299,7 +300,7 @@ pub fn app() -> Html {
                 })
             };
             html! {
-                <CompareView models={(*cmp_models).clone()} result={(*cmp_result).clone()}
+                <CompareView models={*cmp_models} result={(*cmp_result).clone()}
                     on_models={{ let (s, r) = (cmp_models.clone(), cmp_result.clone()); Callback::from(move |m| { s.set(m); r.set(None); }) }}
                     on_compare={on_compare} />
             }

@@ -123,6 +123,7 @@ pub enum Action {
 }
 
 /// The embedded catalog (parsing is checked by the core's tests, so a failure here is a bug).
+#[allow(clippy::expect_used, reason = "the embedded catalog is fixed and the core's tests parse it")]
 pub fn load_catalog() -> Rc<Vec<Scenario>> {
     Rc::new(catalog::load().expect("the embedded catalog parses"))
 }
@@ -139,6 +140,7 @@ impl Session {
             Some(m) if sc.models.contains(&m) => m,
             _ => sc.models.first().copied().unwrap_or_default(),
         };
+        #[allow(clippy::expect_used, reason = "a one-byte program always fits 2 MiB of RAM")]
         let sim = Sim::Hw(nestscope_core::Machine::new(&[0xf4], 2).expect("a one-byte program loads"));
         let mut s = Session {
             current: index,
@@ -437,11 +439,11 @@ impl Reducible for Session {
                                 sim.machine().mem.read(Hpa(LOAD_ADDR), &mut b).is_ok() && b == p
                             }
                         });
-                        if let Some(p) = program {
-                            if *s.program != p {
-                                s.program = Rc::new(p);
-                                s.program_gen += 1;
-                            }
+                        if let Some(p) = program
+                            && *s.program != p
+                        {
+                            s.program = Rc::new(p);
+                            s.program_gen += 1;
                         }
                         s.mem_mib = None;
                         s.linked = false;

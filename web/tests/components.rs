@@ -1,5 +1,6 @@
 //! Component tests in headless Chromium (wasm-bindgen-test): render components into a detached
 //! element and check the DOM they produce.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
 #![cfg(target_arch = "wasm32")]
 use nestscope_core::cpu::Regs;
 use nestscope_core::trace::{Event, EventKind, Level};

@@ -18,6 +18,7 @@
 //! Steps: one per retired instruction, per REP chunk (`string::REP_CHUNK` iterations) and per
 //! exception delivered (so that a faulting loop still spends the budget); the run loop in
 //! machine.rs counts them in `steps`.
+#![allow(clippy::cast_possible_truncation, reason = "page offsets (at most 0x1000) become buffer lengths")]
 use crate::cpu::exec::fast::Fast;
 use crate::cpu::exec::{outcome_of, ExecResult, Flow};
 use crate::cpu::icache::DecodeCache;
