@@ -367,7 +367,18 @@ impl Kvm {
                 }
                 // The root may have moved after a zap: point vmcb02 at it again.
                 let root = self.shadow.root(&mut self.m.mem, &self.layout)?;
-                self.edit_vmcb(self.layout.vmcb02, |p| crate::svm::vmcb::control_f::nested_cr3.set(p, root))?;
+                // An event being delivered when the fill was needed (EXITINTINFO valid) is
+                // injected again, or L2 would lose it (KVM: svm_complete_interrupts re-queues
+                // exit_int_info for an exit L0 handles itself).
+                let reinject = x.int_info >> 31 & 1 != 0;
+                self.edit_vmcb(self.layout.vmcb02, |p| {
+                    use crate::svm::vmcb::control_f as cf;
+                    cf::nested_cr3.set(p, root);
+                    if reinject {
+                        cf::event_inj.set(p, x.int_info as u32);
+                        cf::event_inj_err.set(p, (x.int_info >> 32) as u32);
+                    }
+                })?;
                 self.enter(true)?;
                 Ok(Handled::Invisible)
             }
