@@ -381,8 +381,10 @@ impl Kvm {
                     use crate::svm::vmcb::control_f as cf;
                     cf::nested_cr3.set(p, root);
                     if reinject {
-                        cf::event_inj.set(p, x.int_info as u32);
-                        cf::event_inj_err.set(p, (x.int_info >> 32) as u32);
+                        // EXITINTINFO has EVENTINJ's layout: event in 31:0, error code in 63:32.
+                        let (event, err) = (x.int_info & 0xffff_ffff, x.int_info >> 32);
+                        cf::event_inj.set(p, u32::try_from(event).unwrap_or(0));
+                        cf::event_inj_err.set(p, u32::try_from(err).unwrap_or(0));
                     }
                 })?;
                 self.enter(true)?;
