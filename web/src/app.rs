@@ -170,6 +170,8 @@ pub fn app() -> Html {
     let kvm = matches!(&*sim, Sim::Kvm(_));
     let level = sim.level();
     let rip = m.cpu.regs.rip;
+    // A kernel's listing is long: only the part around RIP is shown.
+    let shown_lines = if session.kernel.is_some() { Rc::new(crate::kernel::window(&lines, rip, &m.mem)) } else { (*lines).clone() };
 
     // World-switch trace: the newest events.
     let total = m.events.len();
@@ -322,7 +324,7 @@ pub fn app() -> Html {
                 on_jump={{ let s = session.clone(); Callback::from(move |t| s.dispatch(Action::JumpTo(t))) }} />
             <div class="workspace" ondragover={on_dragover} ondrop={on_drop}>
                 <div class="left">
-                    <Disassembly lines={(*lines).clone()} rip={rip} breakpoints={session.stops.breakpoints.clone()}
+                    <Disassembly lines={shown_lines} rip={rip} breakpoints={session.stops.breakpoints.clone()}
                         level={AttrValue::from(level.name())}
                         on_toggle={{ let s = session.clone(); Callback::from(move |a| s.dispatch(Action::ToggleBreakpoint(a))) }} />
                     <SwitchTrace events={events} total={total} records={records} vmcb_names={vmcb_names} />

@@ -6,6 +6,7 @@ use nestscope_core::Stop;
 use nestscope_core::loader::{self, BootConfig, BootImage, Format, multiboot};
 use nestscope_core::machine::DEFAULT_MEM_MIB;
 use nestscope_core::sim::Sim;
+use crate::components::disassembly::{Line, listing as listing_fn};
 use std::rc::Rc;
 
 /// Step budget of a kernel run (the CLI's `exec` default): a kvm-unit-tests boot alone is about
@@ -53,6 +54,25 @@ impl Kernel {
             })
             .collect()
     }
+}
+
+/// Lines of the listing shown on each side of RIP (a kernel's listing has tens of thousands).
+pub const WINDOW: usize = 100;
+
+/// The part of a kernel's `listing` around `rip`; where RIP lies outside it (code copied
+/// elsewhere), the instructions in `mem` at RIP's address (kvm-unit-tests maps its RAM 1:1).
+pub fn window(listing: &[Line], rip: u64, mem: &nestscope_core::mem::PhysMem) -> Vec<Line> {
+    let i = listing.partition_point(|l| l.addr < rip);
+    if listing.get(i).is_some_and(|l| l.addr == rip) {
+        return listing[i.saturating_sub(WINDOW)..(i + WINDOW).min(listing.len())].to_vec();
+    }
+    let mut code = vec![0u8; 16 * WINDOW];
+    while !code.is_empty() && mem.read(nestscope_core::mem::Hpa(rip), &mut code).is_err() {
+        code.truncate(code.len() / 2);
+    }
+    let mut lines = listing_fn(&code, rip);
+    lines.truncate(WINDOW);
+    lines
 }
 
 /// The program name the loader puts first on the command line: the file name without folders.

@@ -55,3 +55,18 @@ fn the_verdict_counts_report_lines_and_reads_the_exit_code() {
     assert_eq!(exit_meaning(77 >> 1), "SKIP");
     assert_eq!(verdict("PASS: a\n", None).exit, None);
 }
+
+#[test]
+fn the_listing_window_follows_rip_inside_and_outside_the_kernels_code() {
+    let k = Kernel::open("probe.elf", PROBE, "").unwrap();
+    let full: Vec<Line> = k.code().into_iter().flat_map(|(at, c)| listing_fn(c, at)).collect();
+    let sim = k.boot(Model::DEFAULT).unwrap();
+    let m = sim.machine();
+    // readelf -h probe.elf: entry point 0x10000c.
+    let w = window(&full, 0x10000c, &m.mem);
+    assert!(w.iter().any(|l| l.addr == 0x10000c));
+    assert!(w.len() <= 2 * WINDOW + 1 && w.len() < full.len() + 1);
+    // Outside the segments: decoded from memory at RIP (the probe's data segment at 0x101000).
+    let w = window(&full, 0x101000, &m.mem);
+    assert_eq!(w.first().map(|l| l.addr), Some(0x101000));
+}
