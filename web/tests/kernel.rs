@@ -69,7 +69,6 @@ async fn the_probe_kernel_boots_and_its_output_reaches_the_console() {
     let root = mount();
     assert!(until(100, || root.query_selector("[data-testid=open-kernel]").unwrap().is_some()).await);
     type_into(&find(&root, "[data-testid=kernel-append]"), "vmrun ioio");
-    assert!(until(50, || find(&root, "[data-testid=kernel-append]").dyn_into::<web_sys::HtmlInputElement>().unwrap().value() == "vmrun ioio").await);
     pick(&find(&root, "[data-testid=open-kernel]"), PROBE, "probe.elf");
     assert!(until(200, || text(&root, "[data-testid=kernel-panel]").contains("kernel: probe.elf")).await, "the kernel panel appears");
     click_button(&root, "Run");

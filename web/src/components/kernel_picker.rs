@@ -47,13 +47,16 @@ pub fn drop_handlers(append: String, on_open: Callback<PickedKernel>) -> (Callba
 
 #[function_component(KernelPicker)]
 pub fn kernel_picker(p: &KernelPickerProps) -> Html {
+    let field = use_node_ref();
     let open = {
-        let (on_open, append) = (p.on_open.clone(), p.append.to_string());
+        let (on_open, append, field) = (p.on_open.clone(), p.append.to_string(), field.clone());
         Callback::from(move |e: Event| {
             let input: web_sys::HtmlInputElement = e.target_unchecked_into();
             let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
             input.set_value("");
-            read_file(file, append.clone(), on_open.clone());
+            // The field as it reads now (its last input may not have re-rendered this yet).
+            let append = field.cast::<web_sys::HtmlInputElement>().map_or(append.clone(), |i| i.value());
+            read_file(file, append, on_open.clone());
         })
     };
     let on_append = {
@@ -70,7 +73,7 @@ pub fn kernel_picker(p: &KernelPickerProps) -> Html {
                 {"Open kernel"}
                 <input type="file" accept=".flat,.elf,application/octet-stream" onchange={open} data-testid="open-kernel" class="visually-hidden" />
             </label>
-            <input type="text" class="kernel-append" placeholder="append (e.g. vmrun)" value={p.append.clone()}
+            <input type="text" class="kernel-append" ref={field} placeholder="append (e.g. vmrun)" value={p.append.clone()}
                 oninput={on_append} aria-label="Kernel command line" data-testid="kernel-append"
                 title="The kernel command line after its name (kvm-unit-tests: the tests to run)" />
         </div>
