@@ -1,14 +1,17 @@
 // The web app's speed readout in headless Chromium (playwright-core), the way BENCHMARKS.md "The
 // web app" measures it: bench/programs/roundtrip.asm (20 000 round trips) typed into the editor and
 // run under bare and kvm-merged, and a 2 000 000-step register loop; median of 3 runs each.
-//   node bench/web-speed.mjs [DIR (a built bundle: dist/ or scripts/bundle-size.sh's target/bundle)]
+//   node bench/web-speed.mjs [DIR (a built bundle: dist/ or scripts/bundle-size.sh's target/bundle)] [--no-time-travel]
+// (--no-time-travel unticks "time travel" first: the run without the core's snapshots.)
 import { chromium } from 'playwright-core';
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
-const dir = path.resolve(process.argv[2] || path.join(root, 'dist'));
+const args = process.argv.slice(2);
+const travelOff = args.includes('--no-time-travel');
+const dir = path.resolve(args.find((a) => !a.startsWith('--')) || path.join(root, 'dist'));
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' };
 const server = http.createServer((req, res) => {
   const p = path.join(dir, decodeURIComponent(new URL(req.url, 'http://x').pathname));
@@ -33,6 +36,8 @@ async function measure(model, source, pick) {
   await page.goto(`http://127.0.0.1:${server.address().port}/`);
   await page.getByRole('button', { name: 'Step', exact: true }).waitFor({ timeout: 30000 });
   await page.getByTestId('model-select').selectOption(model);
+  if (travelOff) await page.getByTestId('time-travel').uncheck();
+  await page.getByRole('tab', { name: 'Source', exact: true }).click();
   await page.getByTestId('source').fill(source);
   await page.getByRole('button', { name: 'Assemble & load' }).click();
   await page.locator('header .program').filter({ hasText: `model: ${model}` }).waitFor();

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # nestscope: every test layer. Installs what is missing first (scripts/setup.sh, idempotent).
-#   1. native: cargo test --workspace (core unit + differential tests, CLI contract tests)
+#   1. native: cargo clippy -D warnings, then cargo test --workspace (core unit + differential
+#      tests, CLI contract tests)
 #   2. core compiled to wasm32 and run in node (wasm-bindgen-test-runner)
 #   3. web component tests in headless Chromium (wasm-bindgen-test + chromedriver)
 #   4. end-to-end: trunk build, then playwright-core drives Debian chromium against dist/
@@ -46,10 +47,11 @@ layer() {
   fi
 }
 
-layer native cargo test --workspace
+# Lints first (workspace [lints] + clippy.toml): a warning fails the layer like a failing test.
+layer native bash -c 'cargo clippy --workspace --all-targets -- -D warnings && cargo test --workspace'
 layer wasm-node cargo test -p nestscope-core --target wasm32-unknown-unknown
 # wasm-bindgen-test-runner reads web/webdriver.json (headless, --no-sandbox) from the working directory.
-layer web-chromium bash -c 'cd web && cargo test --target wasm32-unknown-unknown --test components --test views --test kernel'
+layer web-chromium bash -c 'cd web && cargo test --target wasm32-unknown-unknown --test components --test views --test links --test kernel'
 echo "==> [trunk-build] trunk build"
 if ! trunk build >"$logdir/trunk-build.log" 2>&1; then
   status=1; failed=$((failed + 1)); tail -40 "$logdir/trunk-build.log"

@@ -1,6 +1,8 @@
 //! wasm entry points for the core's benchmarks, run in node by `scripts/bench-wasm.sh`.
+#![allow(clippy::cast_possible_truncation, reason = "JS numbers (f64) become step and trip counts; float casts saturate")]
 use wasm_bindgen::prelude::*;
 
+#[allow(clippy::expect_used, reason = "node >= 16 and browsers have performance.now(); a benchmark without a clock cannot run")]
 fn now() -> f64 {
     // performance.now() in milliseconds (node ≥ 16 and browsers have a global `performance`).
     let perf = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("performance")).expect("performance");

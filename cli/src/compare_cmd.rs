@@ -25,7 +25,7 @@ pub fn run(a: &Args) -> Result<u8, Failure> {
         CompareError::Emulator(e) => Failure::input(format!("{path}: {e}")),
     })?;
     if a.flag("json") {
-        println!("{}", serde_json::to_string(&c).expect("serializable"));
+        println!("{}", serde_json::to_string(&c).map_err(|e| Failure::input(format!("{path}: {e}")))?);
     } else if let Some(d) = &c.divergence {
         println!("{} and {} diverge at step {} ({} at {}: {})", c.models[0], c.models[1], d.step, d.level, d.rip, d.instruction);
         for line in &d.differences {

@@ -31,7 +31,7 @@ pub fn exec_with_migration(a: &Args, path: &str, mut sim: Sim, at: u64, max_step
     let mut sim = Sim::Kvm(Box::new(new));
     let end = sim.run(max_steps).map_err(|e| Failure::input(format!("{path}: {e}")))?;
     let mut j = sim.report(&end);
-    j["migration"] = serde_json::to_value(&mig).expect("serializable");
+    j["migration"] = serde_json::to_value(&mig).map_err(|e| Failure::input(format!("{path}: {e}")))?;
     if a.flag("json") {
         println!("{j}");
     } else {

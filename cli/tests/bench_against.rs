@@ -1,6 +1,7 @@
 //! `scripts/bench-against.sh` on a tiny run with this build's `nestscope`: it checks each run's
 //! end and prints one table row per program (and per model for the nested program), with a rate
 //! or "-" in each engine's column. No timing is asserted.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
 use std::process::Command;
 
 fn script(args: &[&str]) -> (i32, String, String) {

@@ -1,5 +1,6 @@
 //! CLI contract tests (CONTRACT §3): run the real `nestscope` binary and check JSON, exit status
 //! and messages. Programs are committed `nasm -f bin` outputs next to their sources.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
 use std::process::Command;
 
 fn nestscope(args: &[&str]) -> (i32, String, String) {

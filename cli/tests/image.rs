@@ -3,6 +3,7 @@
 //! those tests say so and pass unless `NESTSCOPE_REQUIRE_KUT=1`) and images built here.
 //! Segment figures are `readelf -lhW svm.flat`'s: entry 0x4000bc, LOAD 0xb0→0x4000b0 (0xfe30
 //! bytes, R E) and 0x10000→0x410000 (filesz 0x1392c, memsz 0xc551d0, RW).
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
 use std::path::PathBuf;
 use std::process::Command;
 

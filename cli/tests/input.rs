@@ -1,6 +1,7 @@
 //! Bad and hostile input to the CLI: every case is refused with exit status 2 and one line that
 //! carries no raw control byte, and nothing already on disk is lost (the red-team reproducers of
 //! the robustness review for these paths).
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
 use std::process::Command;
 
 fn nestscope(args: &[&str]) -> (i32, String, String) {

@@ -1,5 +1,6 @@
 //! `nestscope share` and `nestscope exec --link`: a link re-runs to exactly what `exec
 //! --max-steps` reports for the same program, model and step; bad links are refused (status 2).
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
 use std::process::Command;
 
 fn nestscope(args: &[&str]) -> (i32, String, String) {

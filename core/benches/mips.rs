@@ -1,5 +1,6 @@
 //! Interpreter speed in MIPS (millions of retired instructions per second).
 //! Run: `cargo bench -p nestscope-core --bench mips`
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a benchmark stops on a broken setup")]
 use nestscope_core::bench::{alu_loop_program, mem_loop_program, run_mips};
 
 fn main() {

@@ -2,6 +2,7 @@
 //! snapshots' memory, and the latency of step back 1, step back half-way, back to the previous
 //! world switch and a jump from the start to the end.
 //! Run: `cargo bench -p nestscope-core --bench timetravel`
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a benchmark stops on a broken setup")]
 use nestscope_core::scenario::{catalog, run as srun};
 use nestscope_core::sim::Sim;
 use nestscope_core::timetravel::TimeTravel;

@@ -1,7 +1,9 @@
 //! Benchmark bodies shared by the native bench (`core/benches/mips.rs`) and the wasm side:
 //! two endless loops (ALU-only and memory-heavy) and a MIPS helper.
+#![warn(missing_docs)]
 use crate::machine::{DEFAULT_MEM_MIB, Machine};
 
+#[allow(clippy::expect_used, reason = "the benchmark sources are fixed (tests/bench_programs.rs assembles them)")]
 fn assemble(src: &str) -> Vec<u8> {
     crate::asm::assemble(src).expect("benchmark program assembles").bytes
 }
@@ -52,9 +54,10 @@ pub fn mem_loop_program() -> Vec<u8> {
 }
 
 /// Runs `program` for `steps` steps and returns millions of instructions per second, timing
-/// with `clock` (milliseconds, e.g. `performance.now()` on the web).
+/// with `clock` (milliseconds, e.g. `performance.now()` on the web); 0 for a program that does
+/// not load (empty, or larger than RAM).
 pub fn run_mips_with_clock(program: &[u8], steps: u64, clock: &mut dyn FnMut() -> f64) -> f64 {
-    let mut m = Machine::new(program, DEFAULT_MEM_MIB).expect("benchmark program loads");
+    let Ok(mut m) = Machine::new(program, DEFAULT_MEM_MIB) else { return 0.0 };
     let t0 = clock();
     let _ = m.run(steps);
     let ms = (clock() - t0).max(1e-6);
@@ -120,22 +123,29 @@ guest:
   jmp guest
 "
     );
-    crate::asm::assemble(&src).expect("round-trip program assembles").bytes
+    #[allow(clippy::expect_used, reason = "a fixed source with a number in it (tests/bench_programs.rs assembles it)")]
+    let program = crate::asm::assemble(&src).expect("round-trip program assembles");
+    program.bytes
 }
 
 /// One timed run of the round-trip program, with what the caches did during it.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct RoundTrips {
+    /// The model the program ran under.
     pub model: crate::model::Model,
+    /// Round trips (VMRUN, #VMEXIT back) the program made.
     pub trips: u32,
+    /// Round trips per second of host time.
     pub per_second: f64,
     /// Steps (retired L1 and L2 instructions) of the run.
     pub steps: u64,
     /// World switches whose translations were kept / that started with an empty TLB (cpu/tlb.rs).
     pub tlb_reuses: u64,
+    /// World switches after which the TLB started empty.
     pub tlb_fresh: u64,
     /// VMCB reads answered from the parsed copy / parsed from memory (svm/vmcb/cache.rs).
     pub vmcb_hits: u64,
+    /// VMCB reads that had to parse the VMCB from memory.
     pub vmcb_misses: u64,
 }
 
@@ -164,6 +174,7 @@ pub fn measure_round_trips(model: crate::model::Model, n: u32, clock: &mut dyn F
 }
 
 /// `measure_round_trips` for a model known to work: round trips per second.
+#[allow(clippy::expect_used, reason = "documented: for a model known to run the program (a panic otherwise)")]
 pub fn round_trips_per_second(model: crate::model::Model, n: u32, clock: &mut dyn FnMut() -> f64) -> f64 {
     measure_round_trips(model, n, clock).expect("the round-trip program runs").per_second
 }

@@ -11,6 +11,10 @@
 //! - scenarios: [`Scenario`], [`scenario::catalog`], [`scenario::run`];
 //! - what the UI reads: [`inspect`] (world-switch tracker, VMCB fields of a page, side-effect-free
 //!   memory reads, paging entries) and the recorded [`trace`] events.
+//!
+//! Submodules that nothing outside the crate uses (the interpreter's parts, L0's internals, the
+//! checkpoint codec's internals…) are `pub(crate)`; what they define for the outside is re-exported
+//! by their parent module.
 
 /// The assembler (NASM syntax) and disassembler.
 pub mod asm;

@@ -3,6 +3,7 @@
 //!
 //! `Machine` derefs to its [`Processor`]: its state (`cpu`, `mem`, `console`, `steps`, `svm`…)
 //! and the processor's and SVM's methods are reached through it.
+#![warn(missing_docs)]
 use crate::cpu::exec::Flow;
 use crate::cpu::processor::Processor;
 use crate::cpu::Cpu;
@@ -19,6 +20,7 @@ pub const DEFAULT_MEM_MIB: u64 = 64;
 pub use crate::outcome::{GuestRun, RunEnd, StepOutcome, Stop};
 
 #[derive(Clone)]
+/// A machine under a hardware model: the processor (with RAM, devices and SVM state) and why it stopped.
 pub struct Machine {
     /// The processor with its RAM, devices and SVM state.
     pub p: Processor<SvmState>,
@@ -44,8 +46,16 @@ impl std::ops::DerefMut for Machine {
 /// Errors setting up a machine.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoadError {
+    /// The program has no bytes.
     Empty,
-    TooLarge { len: usize, room: u64 },
+    /// The program does not fit between the load address and the end of RAM.
+    TooLarge {
+        /// The program's size in bytes.
+        len: usize,
+        /// Bytes of RAM from the load address on.
+        room: u64,
+    },
+    /// A RAM size (MiB) outside what the model accepts.
     BadMemSize(u64),
     /// The L0 model could not start its guest (a bug in the model).
     L0(String),
@@ -86,16 +96,17 @@ impl Machine {
         }
         let mut mem = PhysMem::new(size);
         // GDT at 0x1000: null, 64-bit code, flat data.
-        let w = |m: &mut PhysMem, a: u64, v: u64| m.write_u64(Hpa(a), v).expect("layout inside RAM");
-        w(&mut mem, 0x1000, 0);
-        w(&mut mem, 0x1008, 0x00AF_9B00_0000_FFFF);
-        w(&mut mem, 0x1010, 0x00CF_9300_0000_FFFF);
+        // Fails only if RAM ends below the entry tables (it is at least 2 MiB, checked above).
+        let w = |m: &mut PhysMem, a: u64, v: u64| m.write_u64(Hpa(a), v).map_err(|_| LoadError::BadMemSize(mem_mib));
+        w(&mut mem, 0x1000, 0)?;
+        w(&mut mem, 0x1008, 0x00AF_9B00_0000_FFFF)?;
+        w(&mut mem, 0x1010, 0x00CF_9300_0000_FFFF)?;
         // PML4 at 0x2000 -> PDPT at 0x3000 with four 1 GiB identity pages (P RW, supervisor, PAT index 0).
-        w(&mut mem, 0x2000, 0x3000 | 0x3);
+        w(&mut mem, 0x2000, 0x3000 | 0x3)?;
         for i in 0..4u64 {
-            w(&mut mem, 0x3000 + i * 8, (i << 30) | 0x83);
+            w(&mut mem, 0x3000 + i * 8, (i << 30) | 0x83)?;
         }
-        mem.write(Hpa(LOAD_ADDR), program).expect("checked above");
+        mem.write(Hpa(LOAD_ADDR), program).map_err(|_| LoadError::TooLarge { len: program.len(), room })?;
         Ok(Machine { p: Processor::new(Cpu::contract_entry(), mem, SvmState::new(model)), stopped: None })
     }
 

@@ -1,6 +1,7 @@
 //! The seven CONTRACT §2 models as one type: a hardware reading of G_PAT, or the program as L1
 //! under an L0 design. Names, the unknown-name error and the one-line descriptions live here; the
 //! CLI, scenarios, checkpoints and the web app parse into this type and show it.
+#![warn(missing_docs)]
 use crate::hv::gpat::Design;
 use crate::svm::SvmModel;
 use std::fmt;

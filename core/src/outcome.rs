@@ -130,6 +130,8 @@ pub enum PhysUse {
     L0L1NptEntry,
     /// The L0 model writing its shadow nested page table.
     L0ShadowNpt,
+    /// The L0 model laying out its own pages (its NPT for L1, its permission maps).
+    L0Layout,
 }
 
 impl PhysUse {
@@ -146,6 +148,7 @@ impl PhysUse {
             PhysUse::L0VmcbWrite => "L0: VMCB write at",
             PhysUse::L0L1NptEntry => "L0: L1's nested page table entry at",
             PhysUse::L0ShadowNpt => "L0: shadow NPT write at",
+            PhysUse::L0Layout => "L0: write to its own page at",
         }
     }
 }
@@ -193,6 +196,8 @@ pub enum L0Failure {
     NpfLoop { gpa: u64, info1: u64, step: u64 },
     /// L0 handled this many exits in a row without an instruction of L1 or L2 retiring.
     NoProgress { exits: u32, step: u64, level: &'static str, rip: u64 },
+    /// L0 took an exit as L2's but holds no vmcb12 (L2 is not running): a bug in the model.
+    NotInL2(&'static str),
 }
 
 impl fmt::Display for L0Failure {
@@ -221,6 +226,7 @@ impl fmt::Display for L0Failure {
             L0Failure::NoProgress { exits, step, level, rip } => {
                 write!(f, "L0: no instruction retired in {exits} exits (step {step}, {level} rip {rip:#x})")
             }
+            L0Failure::NotInL2(what) => write!(f, "L0: {what} without a running L2 (no vmcb12)"),
         }
     }
 }

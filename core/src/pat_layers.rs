@@ -16,7 +16,9 @@ use crate::trace::Level;
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+/// The PAT layers of one L2 access, from L2's PTE down to the system-physical memory type.
 pub struct PatLayers {
+    /// L2's virtual address of the access.
     pub gva: u64,
     /// L2's guest-physical address and the system-physical address of the access.
     pub gpa: u64,
@@ -86,7 +88,7 @@ struct ThroughL1Npt<'a> {
 
 impl ThroughL1Npt<'_> {
     fn nested(&self, gpa: Gpa, acc: NptAccess) -> Result<crate::svm::npt::NptTranslation, String> {
-        let ctx = NptContext { nxe: self.nxe, max_phys_bits: crate::cpu::msr::MAXPHYADDR as u8 };
+        let ctx = NptContext { nxe: self.nxe, max_phys_bits: crate::cpu::caps::CpuCaps::MODEL.maxphyaddr };
         npt_walk(self.mem, self.ncr3, gpa, acc, ctx).map_err(|e| format!("L1's NPT would fault: {e:?}"))
     }
 }

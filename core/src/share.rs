@@ -45,6 +45,10 @@ pub struct ShareLink {
     /// The address the memory view shows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<u64>,
+    /// The catalog scenario a [`LinkProgram::Source`] edits: its machine section (RAM, L0's PAT)
+    /// applies, and the web app opens the edit in that scenario.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
 }
 
 /// Why a link cannot be opened.
@@ -81,6 +85,7 @@ fn shown(s: &str) -> String {
 
 impl ShareLink {
     /// The fragment, starting with `#`.
+    #[allow(clippy::expect_used, reason = "a plain derived record (string keys only) always serializes")]
     pub fn encode(&self) -> String {
         let json = serde_json::to_vec(self).expect("a share link serializes");
         let z = miniz_oxide::deflate::compress_to_vec_zlib(&json, 9);
@@ -106,7 +111,12 @@ impl ShareLink {
                 ShareError::Version(shown(version))
             });
         }
-        let z = URL_SAFE_NO_PAD.decode(body).map_err(|_| ShareError::BadEncoding)?;
+        // A byte outside the alphabet is a bad character; a length or last symbol that cannot
+        // end base64 is a cut link.
+        let z = URL_SAFE_NO_PAD.decode(body).map_err(|e| match e {
+            base64::DecodeError::InvalidByte(..) => ShareError::BadEncoding,
+            _ => ShareError::Damaged,
+        })?;
         let json = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(&z, MAX_PAYLOAD_BYTES).map_err(|e| match e.status {
             miniz_oxide::inflate::TINFLStatus::HasMoreOutput => ShareError::TooLarge,
             _ => ShareError::Damaged,
@@ -132,6 +142,11 @@ impl ShareLink {
             && !(2..=4096).contains(&m) {
                 return bad(format!("mem_mib: {m} is out of range (2..=4096)"));
             }
+        if let Some(n) = &self.scenario
+            && crate::scenario::catalog::get(n).is_none()
+        {
+            return bad(format!("scenario: no catalog scenario `{}`", shown(n)));
+        }
         match &self.program {
             LinkProgram::Catalog(n) if crate::scenario::catalog::get(n).is_none() => {
                 bad(format!("program: no catalog scenario `{}`", shown(n)))
@@ -150,13 +165,26 @@ impl ShareLink {
             Some(s) => LinkProgram::Catalog(s.name),
             None => LinkProgram::Source(source.to_string()),
         };
-        ShareLink { program, model: model.to_string(), step, mem_mib: None, view: None, address: None }
+        ShareLink { program, model: model.to_string(), step, mem_mib: None, view: None, address: None, scenario: None }
+    }
+
+    /// A link for `source` as an edit of catalog scenario `scenario` (by name alone when the
+    /// source is that scenario's, unchanged).
+    pub fn for_edit(scenario: &str, source: &str, model: &str, step: u64) -> ShareLink {
+        let own = crate::scenario::catalog::get(scenario).and_then(|s| s.ok()).is_some_and(|s| s.source == source);
+        let mut l = ShareLink::for_source(source, model, step);
+        if own {
+            l.program = LinkProgram::Catalog(scenario.to_string());
+        } else if matches!(l.program, LinkProgram::Source(_)) {
+            l.scenario = Some(scenario.to_string());
+        }
+        l
     }
 
     /// A link for a flat binary.
     pub fn for_binary(bin: &[u8], model: &str, step: u64) -> ShareLink {
         let program = LinkProgram::Binary(URL_SAFE_NO_PAD.encode(bin));
-        ShareLink { program, model: model.to_string(), step, mem_mib: None, view: None, address: None }
+        ShareLink { program, model: model.to_string(), step, mem_mib: None, view: None, address: None, scenario: None }
     }
 
     /// The program image, the RAM size and L0's configuration the link's run starts from.
@@ -168,7 +196,13 @@ impl ShareLink {
                 let s = crate::scenario::catalog::get(n).ok_or_else(|| err(format!("no catalog scenario `{n}`")))?.map_err(|e| err(e.to_string()))?;
                 (srun::assemble(&s.source).map_err(|e| err(e.0))?, s.machine)
             }
-            LinkProgram::Source(src) => (srun::assemble(src).map_err(|e| err(e.0))?, Default::default()),
+            LinkProgram::Source(src) => {
+                let cfg = match &self.scenario {
+                    Some(n) => crate::scenario::catalog::get(n).ok_or_else(|| err(format!("no catalog scenario `{n}`")))?.map_err(|e| err(e.to_string()))?.machine,
+                    None => Default::default(),
+                };
+                (srun::assemble(src).map_err(|e| err(e.0))?, cfg)
+            }
             LinkProgram::Binary(b) => (URL_SAFE_NO_PAD.decode(b).map_err(|_| err("not base64url".into()))?, Default::default()),
         };
         let l0 = srun::l0_config(&cfg).map_err(|e| err(e.0))?;

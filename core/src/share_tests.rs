@@ -83,3 +83,20 @@ fn foreign_oversized_and_hostile_links_are_named() {
     }
     assert!(matches!(ShareLink::decode(&enc(r#"{"program":{"catalog":"hello"},"model":"bare","step":1,"x":1}"#)), Err(ShareError::BadContent(_))));
 }
+
+#[test]
+fn an_edit_of_a_catalog_scenario_keeps_its_machine_section() {
+    let mm = crate::scenario::catalog::get("memtype-matrix").unwrap().unwrap();
+    let pat = crate::scenario::run::l0_config(&mm.machine).unwrap().pat;
+    let unchanged = ShareLink::for_edit("memtype-matrix", &mm.source, "kvm-merged", 5);
+    assert_eq!((unchanged.program, unchanged.scenario), (LinkProgram::Catalog("memtype-matrix".into()), None));
+    let edited = format!("{}\n; an edit\n", mm.source);
+    let l = ShareLink::for_edit("memtype-matrix", &edited, "kvm-merged", 5);
+    assert_eq!(l.scenario.as_deref(), Some("memtype-matrix"));
+    let back = ShareLink::decode(&l.encode()).unwrap();
+    assert_eq!(back, l);
+    let (bytes, mem, l0) = back.setup().unwrap();
+    assert_eq!((bytes, mem, l0.pat), (crate::scenario::run::assemble(&mm.source).unwrap(), mm.machine.mem_mib, pat));
+    let e = ShareLink::decode(&ShareLink { scenario: Some("nope".into()), ..l }.encode()).unwrap_err().to_string();
+    assert!(e.contains("scenario"), "{e}");
+}

@@ -1,6 +1,7 @@
 //! One handle on a run under any CONTRACT §2 model: the hardware models run the program on the
 //! machine directly; the `kvm-*` models run it as L1 under the L0 model. The CLI, the web app and
 //! the scenario runner all go through this.
+#![warn(missing_docs)]
 use crate::outcome::EmuError;
 use crate::cpu::Regs;
 use crate::hv::{Kvm, L0Config};
@@ -101,6 +102,7 @@ impl Sim {
         }
     }
 
+    /// The machine of the run, for changing it (under a kvm-* model: L0's host machine).
     pub fn machine_mut(&mut self) -> &mut Machine {
         match self {
             Sim::Hw(m) => m,
@@ -116,6 +118,7 @@ impl Sim {
         }
     }
 
+    /// Executes one step under the run's model: an instruction, or a world switch L0 handles.
     pub fn step(&mut self) -> Result<StepOutcome, EmuError> {
         match self {
             Sim::Hw(m) => m.step(),
@@ -123,6 +126,7 @@ impl Sim {
         }
     }
 
+    /// Runs until the program stops or `max_steps` instructions have retired.
     pub fn run(&mut self, max_steps: u64) -> Result<RunEnd, EmuError> {
         match self {
             Sim::Hw(m) => m.run(max_steps),

@@ -4,6 +4,7 @@
 //! copy-on-write (mem/phys.rs), so a snapshot costs the page table and the CPU-side caches, not RAM.
 //! Replay is deterministic by construction: the run is a pure function of the number of `step`
 //! calls ("ticks") since the start.
+#![warn(missing_docs)]
 use crate::outcome::EmuError;
 use crate::machine::StepOutcome;
 use crate::sim::Sim;
@@ -24,7 +25,9 @@ struct Snapshot {
 /// A world switch seen during the run: the tick after which it had happened, and the step count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SwitchMark {
+    /// Calls of `step` when the switch had happened.
     pub tick: u64,
+    /// Retired instructions at that point.
     pub steps: u64,
 }
 
@@ -38,9 +41,14 @@ pub struct TimeTravel {
     switches: Vec<SwitchMark>,
     every: u64,
     max: usize,
+    /// Off: no snapshots are taken (going back replays from the run's start).
+    recording: bool,
+    /// A world switch takes a snapshot only this many ticks after the last one (0: every switch).
+    switch_gap: u64,
 }
 
 impl TimeTravel {
+    /// Time travel over `sim` with the default snapshot policy.
     pub fn new(sim: Sim) -> TimeTravel {
         TimeTravel::with_policy(sim, DEFAULT_EVERY, DEFAULT_MAX)
     }
@@ -48,9 +56,10 @@ impl TimeTravel {
     /// `every` ≥ 1 ticks between periodic snapshots, at most `max` ≥ 2 snapshots.
     pub fn with_policy(sim: Sim, every: u64, max: usize) -> TimeTravel {
         let first = Snapshot { tick: 0, steps: sim.machine().steps, sim: sim.clone() };
-        TimeTravel { sim, tick: 0, snaps: vec![first], switches: Vec::new(), every: every.max(1), max: max.max(2) }
+        TimeTravel { sim, tick: 0, snaps: vec![first], switches: Vec::new(), every: every.max(1), max: max.max(2), recording: true, switch_gap: 0 }
     }
 
+    /// The run at the current point.
     pub fn sim(&self) -> &Sim {
         &self.sim
     }
@@ -62,8 +71,27 @@ impl TimeTravel {
     pub fn steps(&self) -> u64 {
         self.sim.machine().steps
     }
+    /// Snapshots held now (at least the one of the start).
     pub fn snapshot_count(&self) -> usize {
         self.snaps.len()
+    }
+    /// Snapshots at world switches at most one per `ticks` ticks (0, the default: at every
+    /// switch). A run with many switches (an L0 exit loop) then pays a snapshot per `ticks`
+    /// ticks, not one per switch; going back replays at most about that far.
+    pub fn set_switch_gap(&mut self, ticks: u64) {
+        self.switch_gap = ticks;
+    }
+    /// Whether snapshots are taken.
+    pub fn recording(&self) -> bool {
+        self.recording
+    }
+    /// Turns the automatic snapshots on or off; off also drops the snapshots kept (but the
+    /// run's start), so going back then replays from the start.
+    pub fn set_recording(&mut self, on: bool) {
+        self.recording = on;
+        if !on {
+            self.snaps.truncate(1);
+        }
     }
     /// The world switches recorded so far.
     pub fn switches(&self) -> &[SwitchMark] {
@@ -72,8 +100,15 @@ impl TimeTravel {
 
     /// One step forward, taking a snapshot when it is due.
     pub fn step(&mut self) -> Result<StepOutcome, EmuError> {
+        self.step_with(Sim::step)
+    }
+
+    /// One step through the caller's stepping function `f` (the UI's world-switch tracker, which
+    /// keeps its own bookkeeping around [`Sim::step`]); `f` must call `Sim::step` exactly once, so
+    /// that ticks count the same as with [`TimeTravel::step`].
+    pub fn step_with<R>(&mut self, f: impl FnOnce(&mut Sim) -> Result<R, EmuError>) -> Result<R, EmuError> {
         let events = self.sim.machine().events.len();
-        let out = self.sim.step()?;
+        let out = f(&mut self.sim)?;
         self.tick += 1;
         let switched = self.sim.machine().events.len() != events;
         if switched {
@@ -83,7 +118,8 @@ impl TimeTravel {
             }
         }
         let last = self.snaps.last().map_or(0, |s| s.tick);
-        if self.tick > last && (switched || self.tick - last >= self.every) {
+        let gap = self.tick.saturating_sub(last);
+        if self.recording && self.tick > last && ((switched && gap >= self.switch_gap) || gap >= self.every) {
             self.take_snapshot();
         }
         Ok(out)
@@ -128,12 +164,27 @@ impl TimeTravel {
     /// The first state whose step count is at least `n` (or where the run stopped): what
     /// `exec --max-steps n` reports. Backwards it restores the latest snapshot before it.
     pub fn goto_step(&mut self, n: u64) -> Result<(), EmuError> {
-        // Step counts never decrease along the run, so below `n` the target lies ahead.
-        if self.steps() >= n {
-            let i = self.snaps.iter().rposition(|s| s.steps < n).unwrap_or(0);
-            self.restore(i);
-        }
+        self.rewind_before(n);
         self.forward_to_steps(n)
+    }
+
+    /// When the run is at or past step `n`, restores the latest snapshot before it (the run's
+    /// start if there is none) without replaying, so that a caller can replay to `n` with its own
+    /// stepping (in time slices, with its bookkeeping); `false` when `n` lies ahead (nothing done).
+    pub fn rewind_before(&mut self, n: u64) -> bool {
+        // Step counts never decrease along the run, so below `n` the target lies ahead.
+        if self.steps() < n {
+            return false;
+        }
+        let i = self.snaps.iter().rposition(|s| s.steps < n).unwrap_or(0);
+        self.restore(i);
+        true
+    }
+
+    /// The step count of the earliest state time travel can reach: the run's start (0, or the
+    /// step of the checkpoint the run was loaded from).
+    pub fn first_steps(&self) -> u64 {
+        self.snaps[0].steps
     }
 
     /// Goes to tick `t` exactly (a world-switch mark), replaying from the nearest snapshot.

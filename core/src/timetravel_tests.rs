@@ -91,3 +91,73 @@ fn back_to_previous_world_switch_lands_on_the_switch() {
         assert!(seen + 1 >= marks.len(), "{model}: {seen} of {} switches visited", marks.len());
     }
 }
+
+#[test]
+fn a_caller_that_steps_itself_rewinds_and_replays_to_the_uninterrupted_state() {
+    // The web app's way: its own stepping function inside `step_with`, `rewind_before` to the
+    // nearest snapshot, then replaying by hand to the target.
+    let s = catalog::get("hello-vmrun").expect("in catalog").expect("parses");
+    for model in ["bare", "kvm-merged"] {
+        let mut tt = TimeTravel::with_policy(sim_of(&s, model), 7, 8);
+        let mut calls = 0u64;
+        while tt.sim().machine().stopped.is_none() && tt.steps() < 400 {
+            tt.step_with(|sim| {
+                calls += 1;
+                sim.step()
+            })
+            .expect("steps");
+        }
+        assert_eq!(calls, tt.tick(), "{model}: one tick per call");
+        assert!(tt.snapshot_count() > 2, "{model}: snapshots were taken");
+        let end = tt.steps();
+        assert!(!tt.rewind_before(end + 1), "{model}: ahead, nothing to rewind");
+        for target in [end - 1, end / 2, 1, 0] {
+            assert!(tt.rewind_before(target), "{model}");
+            assert!(tt.steps() < target || tt.steps() == tt.first_steps(), "{model}: before {target}");
+            while tt.steps() < target {
+                tt.step_with(Sim::step).expect("replays");
+            }
+            assert_eq!(fingerprint(tt.sim()), fingerprint(&fresh_at(&s, model, target)), "{model} at {target}");
+        }
+        assert_eq!(tt.first_steps(), 0, "{model}");
+    }
+}
+
+#[test]
+fn with_recording_off_going_back_replays_from_the_start_to_the_same_state() {
+    let s = catalog::get("hello-vmrun").expect("in catalog").expect("parses");
+    let mut tt = TimeTravel::with_policy(sim_of(&s, "kvm-merged"), 5, 64);
+    tt.goto_step(60).expect("runs");
+    assert!(tt.snapshot_count() > 1);
+    tt.set_recording(false);
+    assert!(!tt.recording());
+    assert_eq!(tt.snapshot_count(), 1, "only the start is kept");
+    tt.goto_step(120).expect("runs");
+    assert_eq!(tt.snapshot_count(), 1, "none taken while off");
+    tt.step_back(30).expect("back");
+    assert_eq!(fingerprint(tt.sim()), fingerprint(&fresh_at(&s, "kvm-merged", 90)));
+}
+
+#[test]
+fn a_switch_gap_thins_the_world_switch_snapshots_and_going_back_is_still_exact() {
+    let s = catalog::get("problem2-l2-pat-msr").expect("in catalog").expect("parses");
+    let run = |gap: u64| {
+        let mut tt = TimeTravel::with_policy(sim_of(&s, "kvm-merged"), 1_000_000, 100_000);
+        tt.set_switch_gap(gap);
+        tt.goto_step(u64::MAX).expect("runs to its end");
+        tt
+    };
+    let (every, thinned) = (run(0), run(200));
+    let switches = every.switches().len();
+    assert!(switches > 20, "{switches} switches");
+    assert_eq!(every.snapshot_count(), switches + 1, "one per switch, and the start");
+    let most = usize::try_from(thinned.tick() / 200 + 1).expect("small") + 1;
+    assert!(thinned.snapshot_count() <= most && thinned.snapshot_count() < switches, "{} of {switches}", thinned.snapshot_count());
+    let mut tt = thinned;
+    let end = tt.steps();
+    for k in [1, 7, end / 3] {
+        tt.goto_step(end).expect("forward");
+        tt.step_back(k).expect("back");
+        assert_eq!(fingerprint(tt.sim()), fingerprint(&fresh_at(&s, "kvm-merged", end - k)), "back {k}");
+    }
+}

@@ -1,4 +1,6 @@
 //! Corpus tests: our assembler vs. NASM's committed output, and (natively) vs. a fresh NASM run.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
+#![allow(clippy::cast_possible_truncation, reason = "test programs and fixtures narrow values deliberately")]
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;

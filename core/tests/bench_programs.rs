@@ -2,6 +2,7 @@
 //! programs of `bench/programs/` (built with nasm, run by `scripts/bench-against.sh` on every
 //! engine) end the way the script checks and run exactly the instructions per iteration that
 //! their `; iteration:` line (which the script reads) announces.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
 #![cfg(not(target_arch = "wasm32"))]
 use nestscope_core::machine::DEFAULT_MEM_MIB;
 use nestscope_core::sim::Sim;

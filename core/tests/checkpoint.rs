@@ -2,6 +2,7 @@
 //! the catalog's expected result; save → load → run equals the uninterrupted run for every catalog
 //! scenario at several steps under `bare` and `kvm-merged`; corrupt or foreign files give named
 //! errors.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
 use nestscope_core::checkpoint::{self, CheckpointError, FORMAT_VERSION};
 use nestscope_core::scenario::{catalog, run, HELLO};
 use nestscope_core::sim::Sim;

@@ -3,6 +3,8 @@
 //! recomputed so the importer has to look deeper, changed record values, resized sections, page
 //! entries moved, repeated or re-kinded, and huge declared lengths. Every mutant must be refused
 //! with a one-line message, or load and run (and save and load again); none may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
+#![allow(clippy::cast_possible_truncation, reason = "test programs and fixtures narrow values deliberately")]
 use nestscope_core::checkpoint::{self, container};
 use nestscope_core::scenario::{catalog, run};
 use nestscope_core::sim::Sim;

@@ -4,7 +4,9 @@
 //! flag are compared (undefined flags are masked per the SDM/APM for each instruction).
 //!
 //! `NESTSCOPE_DIFF_CASES=N` sets the total number of cases (default 160 000).
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
 #![cfg(target_arch = "x86_64")]
+#![allow(clippy::cast_possible_truncation, reason = "test programs and fixtures narrow values deliberately")]
 use core::arch::asm;
 use iced_x86::{Code, Instruction, Register};
 use nestscope_core::outcome::Trap;

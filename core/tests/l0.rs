@@ -3,6 +3,7 @@
 //! and KVM userspace save/restore while L2 runs, same and cross design, in both orders.
 //! Expected values: reference §10.3 (comparison table), §9.2–§9.7 (step-by-step accounts),
 //! §11.1 (svm_nested_pat_test constants) — never our own output.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
 use nestscope_core::compare::compare;
 use nestscope_core::hv::gpat::Design;
 use nestscope_core::hv::migrate::migrate;

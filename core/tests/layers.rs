@@ -3,6 +3,7 @@
 //! up the layering below (or sideways between two modules of one layer) unless it is listed in
 //! `ALLOWED` with its reason, and on any cycle among the modules. Run with `--nocapture` to see
 //! the graph.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 

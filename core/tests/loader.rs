@@ -7,6 +7,8 @@
 //! The binaries are test data beside the repository (`../shared/kvm-unit-tests/`, or the folder
 //! named by `NESTSCOPE_KUT_DIR`). Without them the tests on them say so and pass, unless
 //! `NESTSCOPE_REQUIRE_KUT=1`; the tests on synthetic images always run.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
+#![allow(clippy::cast_possible_truncation, reason = "test images and fixtures narrow values deliberately")]
 use nestscope_core::loader::{self, BootConfig, BootImage, Format, LoaderError, multiboot};
 use std::path::PathBuf;
 use std::process::Command;

@@ -2,6 +2,7 @@
 //! the guest's #VMEXIT as a value (`run_guest`, not counted as a step), a `run` that has no taker
 //! for such an exit is an emulator error, and an emulator error while delivering an exception is
 //! that error (exit status 2), not a guest shutdown.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
 use nestscope_core::machine::{GuestRun, Machine, RunEnd};
 use nestscope_core::mem::Hpa;
 use nestscope_core::outcome::{EmuError, Unmodelled};

@@ -1,5 +1,6 @@
 //! Paging tests: #PF error codes (APM 8.4.2 / SDM 4.7), A/D updates, PAT index selection
 //! (reference §5.1), large pages, reserved bits, INVLPG.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
 use nestscope_core::outcome::{Fault, Trap};
 use nestscope_core::machine::Machine;
 use nestscope_core::mem::paging::{self, pfec, pte, Access};

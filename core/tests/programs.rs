@@ -1,5 +1,6 @@
 //! End-to-end programs: flat binaries assembled with `nasm -f bin` from the .asm files beside
 //! them in `tests/data/` (committed, so the tests do not need nasm at run time).
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
 use nestscope_core::machine::{Machine, DEFAULT_MEM_MIB};
 use nestscope_core::{RunEnd, Stop};
 #[cfg(target_arch = "wasm32")]

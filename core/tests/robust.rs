@@ -1,5 +1,7 @@
 //! Random byte streams executed as code: the interpreter must end every run with a stop, the
 //! budget or an emulator error — never a panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
+#![allow(clippy::cast_possible_truncation, reason = "test programs and fixtures narrow values deliberately")]
 use nestscope_core::machine::Machine;
 use nestscope_core::mem::Hpa;
 #[cfg(target_arch = "wasm32")]

@@ -1,6 +1,8 @@
 //! SVM hardware model end to end: L1 programs (NASM sources and their committed `nasm -f bin`
 //! output in `data/svm/`) that VMRUN L2 guests. Expected values come from the reference
 //! (/work/shared/reference/svm-pat-reference.md, sections cited per test), not from our output.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
+#![allow(clippy::cast_possible_truncation, reason = "test programs and fixtures narrow values deliberately")]
 use nestscope_core::machine::{DEFAULT_MEM_MIB, Machine};
 use nestscope_core::mem::Hpa;
 use nestscope_core::svm::SvmModel;

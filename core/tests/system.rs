@@ -1,4 +1,6 @@
 //! MSRs, CPUID, exception delivery (#DE, #DF, triple fault), self-modifying code, REP chunking.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
+#![allow(clippy::cast_possible_truncation, reason = "test programs and fixtures narrow values deliberately")]
 use nestscope_core::cpu::cpuid::{self, bits};
 use nestscope_core::outcome::{Fault, Trap};
 use nestscope_core::cpu::msr;

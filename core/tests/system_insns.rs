@@ -1,6 +1,7 @@
 //! Single system instructions whose architectural result is an exception (APM vol.3): with the
 //! CONTRACT entry state's empty IDT, an exception cannot be delivered, so the machine shuts down
 //! (triple fault), and the shutdown reason names the first exception.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
 use nestscope_core::machine::{DEFAULT_MEM_MIB, Machine};
 use nestscope_core::{RunEnd, Stop};
 #[cfg(target_arch = "wasm32")]

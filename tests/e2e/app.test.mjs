@@ -3,6 +3,7 @@
 // what changes, fails on any console error or warning, and saves screenshots under target/e2e/.
 import { chromium } from 'playwright-core';
 import http from 'node:http';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
@@ -568,7 +569,8 @@ test('Timeline: hover names the exit, a click jumps there; the URL keeps scenari
   await page.screenshot({ path: path.join(outDir, 'timeline-hover.png') });
   await page.mouse.down();
   await page.mouse.up();
-  await page.getByTestId('status').filter({ hasText: `ready — at step ${at} (replayed from the start)` }).waitFor();
+  // Back through time travel: the nearest snapshot, replayed to the step.
+  await page.getByTestId('status').filter({ hasText: new RegExp(`^ready — at step ${at} \\((time travel: )?replayed from the (start|snapshot at step \\d+)\\)$`) }).waitFor();
   assert.equal(await page.getByTestId('level').innerText(), 'L1');
   const regs = await page.locator('.registers table').innerText();
   await page.waitForFunction((n) => location.search.includes(`step=${n}`), at);
@@ -594,6 +596,132 @@ test('Teaching notes render markdown tables; Import checkpoint is reachable by k
   await page.getByRole('button', { name: 'Export checkpoint' }).focus();
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'import');
+  assert.deepEqual(errors, []);
+});
+
+// The CLI opens a share link with the core alone (`exec --link URL --json`): the reference for
+// what a page opened from the link must show.
+function coreRunOfLink(url) {
+  const bin = path.join(process.env.CARGO_TARGET_DIR || path.join(root, 'target'), 'debug', 'nestscope');
+  assert.ok(fs.existsSync(bin), `${bin} is missing: build the CLI first (cargo build -p nestscope-cli)`);
+  return JSON.parse(execFileSync(bin, ['exec', '--link', url, '--json'], { encoding: 'utf8' }));
+}
+
+test('Share link: the button copies a link; a new page opens it at the state the core reaches; a damaged link is named', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base.replace(/\/$/, '') });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') errors.push(`${m.type()}: ${m.text()}`); });
+  await page.goto(base + '?scenario=hello-vmrun&model=kvm-merged');
+  await page.getByRole('button', { name: 'Step', exact: true }).waitFor({ timeout: 20000 });
+  // Into L2 (one click under kvm with the L1↔L2 filter), then two steps there.
+  await page.getByRole('button', { name: 'Run to next VMRUN/#VMEXIT' }).click();
+  await page.getByTestId('level').filter({ hasText: 'L2' }).waitFor();
+  for (let i = 0; i < 2; i++) await page.keyboard.press('F10');
+  await page.waitForFunction(() => !/running/.test(document.querySelector('[data-testid=status]').className));
+  const steps = Number((await page.getByTestId('steps').innerText()).match(/\d+/)[0]);
+  await tab(page, 'VMCB');
+  await page.getByRole('button', { name: 'Share link' }).click();
+  const box = page.getByTestId('share-box');
+  await box.waitFor();
+  const url = await page.getByTestId('share-url').inputValue();
+  assert.match(url, new RegExp(`^${base.replace(/[.]/g, '\\.')}#ns1\\.[A-Za-z0-9_-]+$`));
+  await page.getByTestId('share-size').filter({ hasText: /copied to the clipboard|Ctrl\+C/ }).waitFor();
+  const size = await page.getByTestId('share-size').innerText();
+  assert.ok(size.startsWith(`${url.length} bytes · `), size);
+  if (/copied/.test(size)) assert.equal(await page.evaluate(() => navigator.clipboard.readText()), url);
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'share-url', 'the link is selected');
+  await page.screenshot({ path: path.join(outDir, 'share-link.png') });
+  await box.getByRole('button', { name: 'Close' }).click();
+  await box.waitFor({ state: 'detached' });
+  // The L shortcut opens it again.
+  await page.keyboard.press('l');
+  await box.waitFor();
+
+  // A new page (no shared storage) opened from the link: the program, model, step and panel.
+  const other = await openApp({ query: url.slice(base.length) });
+  const banner = other.page.getByTestId('link-banner');
+  await banner.filter({ hasText: `opened from a shared link (${url.length} bytes, model kvm-merged, step ${steps}): scenario hello-vmrun` }).waitFor();
+  await other.page.getByTestId('steps').filter({ hasText: `steps: ${steps}` }).waitFor();
+  await other.page.getByTestId('status').filter({ hasText: /^ready/ }).waitFor();
+  assert.equal(await other.page.getByRole('tab', { name: 'VMCB', exact: true }).getAttribute('aria-selected'), 'true');
+  assert.equal(await other.page.getByTestId('level').innerText(), 'L2');
+  // Against the core's own run of the link (the CLI): L1's registers and the step count.
+  const ref = coreRunOfLink(url);
+  assert.equal(ref.steps, steps);
+  await tab(other.page, 'Registers');
+  for (const [reg, v] of Object.entries(ref.regs)) {
+    const shown = await other.page.locator(`tr[data-reg="${reg}"] td.l1`).innerText();
+    assert.equal(BigInt(shown), BigInt(v), reg);
+  }
+  await other.page.screenshot({ path: path.join(outDir, 'opened-from-link.png') });
+  await banner.getByRole('button', { name: 'Dismiss' }).click();
+  await banner.waitFor({ state: 'detached' });
+
+  // Damaged: one character of the compressed data changed. Named, and the default session is open.
+  const body = url.slice(url.indexOf('#ns1.') + 5);
+  const i = Math.floor(body.length / 2);
+  const bad = `#ns1.${body.slice(0, i)}${body[i] === 'A' ? 'B' : 'A'}${body.slice(i + 1)}`;
+  const broken = await openApp({ query: bad });
+  const err = broken.page.getByTestId('link-banner');
+  await err.waitFor();
+  assert.match(await err.innerText(), /cannot be opened — the share link is (damaged or truncated \(its checksum does not match\)|not valid: .*|'s content is not valid: .*); the default session is open instead/);
+  assert.equal(await broken.page.getByTestId('steps').innerText(), 'steps: 0');
+  assert.equal(await rip(broken.page), '0x0000000000100000');
+  await broken.page.getByRole('button', { name: 'Step', exact: true }).click();
+  await broken.page.getByTestId('steps').filter({ hasText: 'steps: 1' }).waitFor();
+  const version = await openApp({ query: `#ns7.${body}` });
+  await version.page.getByTestId('link-banner').filter({ hasText: 'share link version `7` is not supported' }).waitFor();
+  const encoding = await openApp({ query: `#ns1.${body.slice(0, 10)}*${body.slice(11)}` });
+  await encoding.page.getByTestId('link-banner').filter({ hasText: 'characters outside base64url' }).waitFor();
+  await broken.page.screenshot({ path: path.join(outDir, 'damaged-link.png') });
+  for (const p of [other, broken, version, encoding]) await p.page.close();
+  await context.close();
+  // The refused link's console error is the app's own message, not an exception.
+  assert.deepEqual([...errors, ...other.errors, ...broken.errors, ...version.errors, ...encoding.errors], []);
+});
+
+// Measures (not asserted) Step back and a timeline-style jump back through time travel, per
+// catalog scenario: click → DOM updated; written to target/e2e/step-back-latency.json.
+test('Step back latency through time travel (measurement)', async () => {
+  const { page, errors } = await openApp();
+  const results = {};
+  for (const [name, model] of [['hello-vmrun', 'bare'], ['hello-vmrun', 'kvm-merged'], ['problem2-l2-pat-msr', 'kvm-merged'], ['memtype-matrix', 'kvm-legacy']]) {
+    await pickScenario(page, name);
+    await page.getByTestId('model-select').selectOption(model);
+    await page.locator('header .program').filter({ hasText: `model: ${model}` }).waitFor();
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.getByTestId('status').filter({ hasText: /debug-exit|halt|shutdown|budget/ }).waitFor({ timeout: 60000 });
+    const r = await page.evaluate(async () => {
+      const steps = document.querySelector('[data-testid=steps]');
+      const status = document.querySelector('[data-testid=status]');
+      const button = [...document.querySelectorAll('button')].find((b) => b.textContent === 'Step back');
+      const out = [];
+      for (let i = 0; i < 20; i++) {
+        const before = steps.textContent;
+        const t0 = performance.now();
+        // Done when the step count moved and no replay is running in slices any more.
+        const done = new Promise((r) => {
+          const o = new MutationObserver(() => {
+            if (steps.textContent !== before && !/running/.test(status.className)) { o.disconnect(); r(); }
+          });
+          o.observe(document.querySelector('.controls'), { childList: true, characterData: true, subtree: true, attributes: true });
+        });
+        button.click();
+        await done;
+        out.push(performance.now() - t0);
+        await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+      }
+      return { total: Number(steps.textContent.match(/\d+/)[0]) + 20, ms: out };
+    });
+    const ms = r.ms.sort((a, b) => a - b);
+    const travel = await page.getByTestId('travel-state').innerText();
+    results[`${name} (${model})`] = { steps: r.total, n: ms.length, median: +ms[Math.floor(ms.length / 2)].toFixed(2), max: +ms[ms.length - 1].toFixed(2), travel };
+  }
+  fs.writeFileSync(path.join(outDir, 'step-back-latency.json'), JSON.stringify(results, null, 2));
+  console.log('step back latency (ms, click → DOM updated):', JSON.stringify(results));
+  assert.ok(Object.values(results).every((r) => r.n === 20));
   assert.deepEqual(errors, []);
 });
 

@@ -1,6 +1,7 @@
 //! The web app's "Run" path natively: nested round trips per second through the world-switch
 //! tracker (which snapshots and diffs the VMCB pages at every switch), next to the bare core.
 //! Run: `cargo bench -p nestscope-web --bench tracker` (`NESTSCOPE_BENCH_TRIPS=N`, default 50000).
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a benchmark stops on a broken setup")]
 use nestscope_core::hv::L0Config;
 use nestscope_core::sim::Sim;
 use nestscope_web::switches::Tracker;

@@ -1,13 +1,14 @@
 //! The root component: owns the session reducer and lays out the workspace — a toolbar, the
 //! timeline strip, the code of the running level with the world-switch list on the left, and
 //! two groups of tabbed panels on the right (only the shown panels are computed).
-use crate::components::checkpoint_bar::CheckpointBar;
+use crate::components::checkpoint_bar::{CheckpointBar, download};
 use crate::components::compare_view::CompareView;
 use crate::components::console::Console;
 use crate::components::disassembly::{Disassembly, listing, listing_of};
 use crate::components::editor::Editor;
 use crate::components::kernel_panel::KernelPanel;
 use crate::components::kernel_picker::{KernelPicker, PickedKernel, drop_handlers};
+use crate::components::link_banner::LinkBanner;
 use crate::components::memory_view::{MemoryView, dump};
 use crate::components::model_picker::ModelPicker;
 use crate::components::page_walk::{AccessKind, PageWalk};
@@ -16,14 +17,17 @@ use crate::components::registers::Registers;
 use crate::components::run_options::RunOptions;
 use crate::components::scenario_picker::ScenarioPicker;
 use crate::components::scenario_view::ScenarioView;
+use crate::components::share_button::ShareButton;
 use crate::components::shortcuts::{Shortcut, ShortcutsOverlay, shortcut_of};
 use crate::components::switch_trace::{MAX_SHOWN, SwitchTrace, exit_text, kind_name};
 use crate::components::tabs::Tabs;
 use crate::components::theme_toggle::ThemeToggle;
+use crate::components::time_travel_toggle::TimeTravelToggle;
 use crate::components::timeline_view::{TimelineData, TimelineView};
 use crate::components::toolbar::Toolbar;
 use crate::components::vmcb_view::{VmcbView, effective};
-use crate::prefs::{Place, read_url, write_url};
+use crate::link::{Opened, Shared, VIEW_TABS, view_of};
+use crate::prefs::{Place, read_fragment, read_url, write_url};
 use crate::state::{Action, Session, Status, load_catalog, regs_now};
 use crate::switches::{SwitchRecord, VmcbRole, read_page};
 use nestscope_core::machine::LOAD_ADDR;
@@ -52,10 +56,10 @@ fn switch_label(sim: &Sim, r: &SwitchRecord) -> String {
     format!("{} at step {}", parts.join(" + "), r.step)
 }
 
-/// Dispatches the keyboard shortcuts (F10, Shift+F10, F5, Shift+F5, F11, ?, Esc) from anywhere
-/// on the page.
+/// Dispatches the keyboard shortcuts (F10, Shift+F10, F5, Shift+F5, F11, L, ?, Esc) from
+/// anywhere on the page; `share` holds the Share button's current callback.
 #[hook]
-fn use_shortcuts(dispatch: yew::functional::UseReducerDispatcher<Session>) {
+fn use_shortcuts(dispatch: yew::functional::UseReducerDispatcher<Session>, share: Rc<std::cell::RefCell<Callback<()>>>) {
     use_effect_with((), move |_| {
         let on_key = Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(move |e: web_sys::KeyboardEvent| {
             let in_text = e
@@ -64,22 +68,48 @@ fn use_shortcuts(dispatch: yew::functional::UseReducerDispatcher<Session>) {
                 .is_some_and(|el| matches!(el.tag_name().as_str(), "TEXTAREA" | "INPUT" | "SELECT"));
             let Some(s) = shortcut_of(&e.key(), e.shift_key(), in_text) else { return };
             e.prevent_default();
+            if s == Shortcut::Share {
+                let cb = share.borrow().clone();
+                cb.emit(());
+                return;
+            }
             dispatch.dispatch(match s {
                 Shortcut::Step => Action::Step,
                 Shortcut::StepBack => Action::StepBack,
                 Shortcut::Run => Action::StartRun,
                 Shortcut::Pause => Action::Pause,
                 Shortcut::NextSwitch => Action::RunToSwitch,
+                Shortcut::Share => return,
                 Shortcut::Help => Action::Help(None),
                 Shortcut::Close => Action::Help(Some(false)),
             });
         });
+        #[allow(clippy::expect_used, reason = "the app runs only in a browser window")]
         let window = web_sys::window().expect("a window");
         let _ = window.add_event_listener_with_callback("keydown", on_key.as_ref().unchecked_ref());
         move || {
             let _ = window.remove_event_listener_with_callback("keydown", on_key.as_ref().unchecked_ref());
         }
     });
+}
+
+/// How the page started: the session, and the share link it opened (or why it could not).
+struct Start {
+    session: Session,
+    link: Option<Result<Opened, String>>,
+}
+
+/// The session a share link in the page URL's fragment opens; without one (or when it cannot be
+/// opened: the banner says why) the place the URL's query names.
+fn open_start() -> Start {
+    if !read_fragment().trim_start_matches('#').is_empty() {
+        let href = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
+        return match crate::link::open(load_catalog(), &href) {
+            Ok((session, opened)) => Start { session, link: Some(Ok(opened)) },
+            Err(e) => Start { session: open_from_url(), link: Some(Err(e)) },
+        };
+    }
+    Start { session: open_from_url(), link: None }
 }
 
 /// The session the page URL names (scenario, model), the catalog's first scenario otherwise.
@@ -99,13 +129,24 @@ fn open_from_url() -> Session {
 
 #[function_component(App)]
 pub fn app() -> Html {
-    let session = use_reducer(open_from_url);
-    use_shortcuts(session.dispatcher());
-    // A step in the URL: replay to it once the page is up.
+    let start = use_memo((), |_| open_start());
+    let session = use_reducer({
+        let start = start.clone();
+        move || start.session.clone()
+    });
+    let opened = match &start.link {
+        Some(Ok(o)) => Some(o.clone()),
+        _ => None,
+    };
+    let banner = use_state(|| start.link.clone().map(|r| r.map(|o| o.banner())));
+    let share_cb = use_mut_ref(Callback::<()>::noop);
+    use_shortcuts(session.dispatcher(), share_cb.clone());
+    // A step in the link (or else the URL's query): go there once the page is up.
     {
         let d = session.dispatcher();
+        let step = opened.as_ref().map(|o| o.step);
         use_effect_with((), move |_| {
-            if let Some(step) = read_url().step {
+            if let Some(step) = step.or_else(|| read_url().step) {
                 d.dispatch(Action::JumpTo(step));
             }
         });
@@ -113,11 +154,13 @@ pub fn app() -> Html {
     // Keep the URL on the current place (not while running: the step moves every slice).
     {
         let sc = session.scenario().name.clone();
-        let steps = session.sim.borrow().machine().steps;
+        let steps = session.sim().machine().steps;
         let running = session.status == Status::Running;
-        use_effect_with((sc, session.model.clone(), steps, running), |(sc, model, steps, running)| {
+        let s = session.clone();
+        use_effect_with((sc, session.model, steps, running, session.program_gen, session.linked), move |(sc, model, steps, running, _, _)| {
             if !*running {
-                write_url(&Place { scenario: Some(sc.clone()), model: Some(model.to_string()), step: Some(*steps) });
+                let frag = crate::link::url_fragment(&s);
+                write_url(&Place { scenario: Some(sc.clone()), model: Some(model.to_string()), step: Some(*steps) }, frag.as_deref());
             }
         });
     }
@@ -144,8 +187,30 @@ pub fn app() -> Html {
         });
     }
 
-    let upper = use_state(|| 0usize);
-    let lower = use_state(|| 0usize);
+    // A link's view picks the first tabs and the memory address.
+    let view_tab = |group: usize| {
+        let v = opened.as_ref().and_then(|o| o.view.clone());
+        VIEW_TABS.iter().find(|t| Some(t.0) == v.as_deref() && t.1 == group).map_or(0, |t| t.2)
+    };
+    let upper = use_state(|| view_tab(0));
+    let lower = use_state(|| view_tab(1));
+    let mem_addr = use_state(|| opened.as_ref().and_then(|o| o.address).unwrap_or(LOAD_ADDR));
+    let shared = use_state(|| None::<Shared>);
+    let on_share = {
+        let (session, shared, upper, lower, mem_addr) = (session.clone(), shared.clone(), upper.clone(), lower.clone(), mem_addr.clone());
+        Callback::from(move |_: ()| {
+            let view = view_of(*upper, *lower);
+            let address = (view == Some("memory")).then_some(*mem_addr);
+            shared.set(Some(crate::link::share(&session, view, address, &crate::link::page_base())));
+        })
+    };
+    *share_cb.borrow_mut() = on_share.clone();
+    let on_download = {
+        let s = session.clone();
+        Callback::from(move |_: ()| {
+            let _ = download("nestscope-checkpoint.nsc", &s.export());
+        })
+    };
     let append = use_state(String::new);
     // A picked or dropped kernel boots under the current model; the console shows its output.
     let on_kernel = {
@@ -156,7 +221,6 @@ pub fn app() -> Html {
         })
     };
     let (on_dragover, on_drop) = drop_handlers((*append).clone(), on_kernel.clone());
-    let mem_addr = use_state(|| LOAD_ADDR);
     let mem_linear = use_state(|| false);
     let vmcb_sel = use_state(|| None::<VmcbRole>);
     let walk_addr = use_state(|| None::<u64>);
@@ -164,7 +228,8 @@ pub fn app() -> Html {
     let pat_gva = use_state(|| None::<u64>);
     let cmp_models = use_state(|| (Model::DEFAULT, Model::L0(nestscope_core::hv::gpat::Design::KvmMerged)));
     let cmp_result = use_state(|| None::<Result<nestscope_core::compare::Comparison, String>>);
-    let sim = session.sim.borrow();
+    let travel = session.travel_info();
+    let sim = session.sim();
     let tracker = session.tracker.borrow();
     let m = sim.machine();
     let kvm = matches!(&*sim, Sim::Kvm(_));
@@ -250,7 +315,7 @@ pub fn app() -> Html {
                 })
             };
             html! {
-                <CompareView models={(*cmp_models).clone()} result={(*cmp_result).clone()}
+                <CompareView models={*cmp_models} result={(*cmp_result).clone()}
                     on_models={{ let (s, r) = (cmp_models.clone(), cmp_result.clone()); Callback::from(move |m| { s.set(m); r.set(None); }) }}
                     on_compare={on_compare} />
             }
@@ -319,7 +384,15 @@ pub fn app() -> Html {
                     title="The level whose code runs now">{level.name()}</span>
                 <RunOptions stops={session.stops.clone()}
                     on_change={{ let s = session.clone(); Callback::from(move |st| s.dispatch(Action::SetStops(st))) }} />
+                <TimeTravelToggle info={travel}
+                    on_change={{ let s = session.clone(); Callback::from(move |on| s.dispatch(Action::SetTimeTravel(on))) }} />
+                <ShareButton shared={(*shared).clone()} on_share={on_share} on_download={on_download}
+                    on_close={{ let s = shared.clone(); Callback::from(move |_| s.set(None)) }} />
             </div>
+            if let Some(m) = &*banner {
+                <LinkBanner message={m.clone().map(AttrValue::from).map_err(AttrValue::from)}
+                    on_close={{ let b = banner.clone(); Callback::from(move |_| b.set(None)) }} />
+            }
             <TimelineView data={timeline}
                 on_jump={{ let s = session.clone(); Callback::from(move |t| s.dispatch(Action::JumpTo(t))) }} />
             <div class="workspace" ondragover={on_dragover} ondrop={on_drop}>

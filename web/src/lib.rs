@@ -2,6 +2,7 @@
 pub mod app;
 pub mod components;
 pub mod kernel;
+pub mod link;
 pub mod markdown;
 pub mod outcome;
 pub mod prefs;
@@ -11,6 +12,7 @@ pub mod state;
 pub mod storage;
 pub mod switches;
 pub mod timeline;
+pub mod travel;
 pub mod walk_format;
 
 /// Mounts the app on the page body (replacing the page's "Loading" line).

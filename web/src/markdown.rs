@@ -65,9 +65,10 @@ pub fn parse(text: &str) -> Vec<Block> {
                     Some((_, t)) => items.push(t.to_string()),
                     // A continuation line of the item before.
                     None => {
-                        let last = items.last_mut().expect("one item");
-                        last.push(' ');
-                        last.push_str(lines[i].trim());
+                        if let Some(last) = items.last_mut() {
+                            last.push(' ');
+                            last.push_str(lines[i].trim());
+                        }
                     }
                 }
                 i += 1;

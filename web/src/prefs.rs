@@ -1,5 +1,6 @@
 //! What the app keeps of the user's context: scenario, model and step in the page URL (a link
-//! reopens the same place; reload restores it), and the colour theme in localStorage.
+//! reopens the same place; reload restores it; a program the query cannot name rides along as a
+//! share-link fragment), and the colour theme in localStorage.
 
 /// The place a URL names: `?scenario=hello-vmrun&model=kvm-merged&step=57`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -51,16 +52,23 @@ pub fn read_url() -> Place {
     web_sys::window().and_then(|w| w.location().search().ok()).map(|q| parse(&q)).unwrap_or_default()
 }
 
-/// Replaces the page URL's query with `p` (no new history entry, no reload).
-pub fn write_url(p: &Place) {
+/// The page URL's fragment (with its `#`; "" when there is none).
+pub fn read_fragment() -> String {
+    web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
+}
+
+/// Replaces the page URL's query with `p` and its fragment with `fragment` (a share link of a
+/// program the query cannot name; `None` drops it) — no new history entry, no reload.
+pub fn write_url(p: &Place, fragment: Option<&str>) {
     let Some(w) = web_sys::window() else { return };
     let q = query(p);
-    if w.location().search().ok().as_deref() == Some(q.as_str()) {
+    let hash = fragment.unwrap_or("");
+    if w.location().search().ok().as_deref() == Some(q.as_str()) && w.location().hash().ok().as_deref() == Some(hash) {
         return;
     }
-    let path = w.location().pathname().unwrap_or_else(|_| "/".into());
+    let url = format!("{}{q}{hash}", w.location().pathname().unwrap_or_else(|_| "/".into()));
     if let Ok(h) = w.history() {
-        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("{path}{q}")));
+        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
     }
 }
 

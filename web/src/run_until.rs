@@ -1,12 +1,13 @@
 //! Where a run stops: breakpoints, "Break on #VMEXIT", the next world switch between chosen
 //! levels, or a given step (a timeline jump replays the run until it lands there). Each stepped
-//! world switch also becomes a timeline mark with its exit information.
+//! world switch also becomes a timeline mark with its exit information. Every step goes through
+//! the core's time travel, which takes its snapshots on the way (step back restores them).
 use crate::switches::{SliceEnd, Tracker};
 use crate::timeline::{Mark, marks_of};
 use nestscope_core::Stop;
 use nestscope_core::outcome::EmuError;
 use nestscope_core::machine::StepOutcome;
-use nestscope_core::sim::Sim;
+use nestscope_core::timetravel::TimeTravel;
 use nestscope_core::trace::{Event, EventKind, Level};
 use std::collections::BTreeSet;
 
@@ -80,9 +81,10 @@ impl From<SliceEnd> for End {
 }
 
 /// One step with the tracker's bookkeeping; new world switches are appended to `marks`.
-pub fn step(tracker: &mut Tracker, sim: &mut Sim, marks: &mut Vec<Mark>) -> Result<(StepOutcome, usize), EmuError> {
-    let n = sim.machine().events.len();
-    let (out, switched) = tracker.step(sim)?;
+pub fn step(tracker: &mut Tracker, tt: &mut TimeTravel, marks: &mut Vec<Mark>) -> Result<(StepOutcome, usize), EmuError> {
+    let n = tt.sim().machine().events.len();
+    let (out, switched) = tt.step_with(|sim| tracker.step(sim))?;
+    let sim = tt.sim();
     let first = if switched { n } else { sim.machine().events.len() };
     marks.extend(marks_of(sim, first));
     Ok((out, first))
@@ -91,7 +93,7 @@ pub fn step(tracker: &mut Tracker, sim: &mut Sim, marks: &mut Vec<Mark>) -> Resu
 /// Steps until `max_steps`, a stop, or what `goal` and `stops` ask for.
 pub fn run(
     tracker: &mut Tracker,
-    sim: &mut Sim,
+    tt: &mut TimeTravel,
     max_steps: u64,
     goal: Goal,
     stops: &Stops,
@@ -101,15 +103,15 @@ pub fn run(
         Goal::Step(s) => max_steps.min(s),
         _ => max_steps,
     };
-    while sim.machine().steps < limit {
-        let (out, first) = step(tracker, sim, marks)?;
+    while tt.steps() < limit {
+        let (out, first) = step(tracker, tt, marks)?;
         if let StepOutcome::Stopped(s) = out {
             return Ok(End::Stopped(s));
         }
         if matches!(goal, Goal::Step(_)) {
             continue;
         }
-        let m = sim.machine();
+        let m = tt.sim().machine();
         let mut new = m.events.since(first);
         if let Some(code) = stops.on_vmexit
             && let Some((_, e)) = new.find(|(_, e)| {
@@ -125,9 +127,9 @@ pub fn run(
             return Ok(End::Breakpoint(m.cpu.regs.rip));
         }
     }
-    Ok(match (&sim.machine().stopped, goal) {
+    Ok(match (&tt.sim().machine().stopped, goal) {
         (Some(s), _) => End::Stopped(s.clone()),
-        (None, Goal::Step(s)) if sim.machine().steps >= s => End::Reached,
+        (None, Goal::Step(s)) if tt.steps() >= s => End::Reached,
         (None, _) => End::Budget,
     })
 }

@@ -3,6 +3,7 @@
 use super::*;
 use nestscope_core::hv::L0Config;
 use nestscope_core::scenario::catalog;
+use nestscope_core::sim::Sim;
 use nestscope_core::svm::exit_code::SvmExitCode;
 
 fn assembled(name: &str) -> nestscope_core::asm::Assembled {
@@ -27,11 +28,12 @@ fn plain_until(code: &[u8], model: &str, done: impl Fn(&Sim, usize) -> bool) -> 
 }
 
 fn run_with(code: &[u8], model: &str, goal: Goal, stops: &Stops) -> (Sim, End, Vec<Mark>) {
-    let mut s = sim(code, model);
+    let s = sim(code, model);
     let mut t = Tracker::new(&s);
+    let mut tt = TimeTravel::new(s);
     let mut marks = Vec::new();
-    let end = run(&mut t, &mut s, 1_000_000, goal, stops, &mut marks).expect("runs");
-    (s, end, marks)
+    let end = run(&mut t, &mut tt, 1_000_000, goal, stops, &mut marks).expect("runs");
+    (tt.sim().clone(), end, marks)
 }
 
 #[test]

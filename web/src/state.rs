@@ -1,6 +1,7 @@
-//! The app's session state (a `Reducible`): the run (a `Sim` under the selected model) and its
-//! world-switch tracker live in `Rc<RefCell<_>>`; the reducer bumps a version so components
-//! re-render after every change.
+//! The app's session state (a `Reducible`): the run (a `Sim` under the selected model, inside the
+//! core's time travel) and its world-switch tracker live in `Rc<RefCell<_>>`; the reducer bumps a
+//! version so components re-render after every change. Going back is in travel.rs, share links
+//! in link.rs.
 pub use crate::outcome::Outcome;
 pub use crate::run_status::{RunRate, Status};
 use crate::run_status::{status_of, stop_text};
@@ -18,10 +19,11 @@ use nestscope_core::mem::Hpa;
 use nestscope_core::scenario::run::l0_config;
 use nestscope_core::scenario::{Scenario, catalog};
 use nestscope_core::sim::Sim;
+use nestscope_core::timetravel::TimeTravel;
 use nestscope_core::svm::exit_code::SvmExitCode;
 use nestscope_core::Model;
 use nestscope_core::trace::Level;
-use std::cell::RefCell;
+use std::cell::{Ref, RefCell};
 use std::rc::Rc;
 use yew::Reducible;
 
@@ -52,7 +54,10 @@ pub struct Session {
     /// The loaded program is the scenario's own (not an edit): its expectations apply.
     pub catalog_program: bool,
     pub model: Model,
-    pub sim: Rc<RefCell<Sim>>,
+    /// RAM of the run when a share link set it (else the scenario's `mem_mib`).
+    pub mem_mib: Option<u64>,
+    /// The run, inside the core's time travel (read it with [`Session::sim`]).
+    pub run: Rc<RefCell<TimeTravel>>,
     pub tracker: Rc<RefCell<Tracker>>,
     /// L1's and (while L2 ran) the CPU's registers before the last step/run, for highlighting.
     pub prev_l1: Regs,
@@ -76,6 +81,13 @@ pub struct Session {
     pub rate: Option<RunRate>,
     /// The multiboot kernel that runs instead of the editor's program (until one is assembled).
     pub kernel: Option<Rc<Kernel>>,
+    /// The program came from a share link (not a catalog scenario's own): the page URL keeps a
+    /// link fragment so that a reload reopens it.
+    pub linked: bool,
+    /// Time travel is on (snapshots taken); kept across reloads of the program.
+    pub travel_on: bool,
+    /// Where the last jump back started replaying (the step of the snapshot restored).
+    pub replayed_from: Option<u64>,
     pub version: u64,
 }
 
@@ -88,8 +100,10 @@ pub enum Action {
     RunToSwitch,
     /// Replay from the start (or run on) until the step counter reaches this value.
     JumpTo(u64),
-    /// One step back (a replay to the step before).
+    /// One step back (time travel: the nearest snapshot, replayed to the step before).
     StepBack,
+    /// Time travel on or off.
+    SetTimeTravel(bool),
     /// Set or clear a breakpoint at a guest RIP.
     ToggleBreakpoint(u64),
     /// New "Break on #VMEXIT" and level-filter settings (breakpoints are kept).
@@ -115,6 +129,7 @@ pub enum Action {
 }
 
 /// The embedded catalog (parsing is checked by the core's tests, so a failure here is a bug).
+#[allow(clippy::expect_used, reason = "the embedded catalog is fixed and the core's tests parse it")]
 pub fn load_catalog() -> Rc<Vec<Scenario>> {
     Rc::new(catalog::load().expect("the embedded catalog parses"))
 }
@@ -131,6 +146,7 @@ impl Session {
             Some(m) if sc.models.contains(&m) => m,
             _ => sc.models.first().copied().unwrap_or_default(),
         };
+        #[allow(clippy::expect_used, reason = "a one-byte program always fits 2 MiB of RAM")]
         let sim = Sim::Hw(nestscope_core::Machine::new(&[0xf4], 2).expect("a one-byte program loads"));
         let mut s = Session {
             current: index,
@@ -142,8 +158,9 @@ impl Session {
             assembled: None,
             catalog_program: false,
             model,
+            mem_mib: None,
             tracker: Rc::new(RefCell::new(Tracker::new(&sim))),
-            sim: Rc::new(RefCell::new(sim)),
+            run: Rc::new(RefCell::new(TimeTravel::new(sim))),
             prev_l1: Regs::default(),
             prev_l2: None,
             status: Status::Ready,
@@ -156,6 +173,9 @@ impl Session {
             message: None,
             rate: None,
             kernel: None,
+            linked: false,
+            travel_on: true,
+            replayed_from: None,
             version: 0,
             scenarios,
         };
@@ -167,8 +187,13 @@ impl Session {
         &self.scenarios[self.current]
     }
 
+    /// The run now.
+    pub fn sim(&self) -> Ref<'_, Sim> {
+        Ref::map(self.run.borrow(), TimeTravel::sim)
+    }
+
     /// Assembles the editor text; on success loads it into a fresh machine.
-    fn assemble_and_load(&mut self) {
+    pub(crate) fn assemble_and_load(&mut self) {
         match asm::assemble_all_errors(&self.source) {
             Ok(a) if a.bytes.is_empty() => {
                 self.asm_errors =
@@ -181,6 +206,7 @@ impl Session {
                 self.program = Rc::new(a.bytes.clone());
                 self.assembled = Some(Rc::new((a, self.source.clone())));
                 self.program_gen += 1;
+                self.linked = false;
                 self.reload();
             }
             Err(errs) => self.asm_errors = errs,
@@ -197,9 +223,10 @@ impl Session {
             return;
         }
         let cfg = &self.scenario().machine;
+        let mem = self.mem_mib.unwrap_or(cfg.mem_mib);
         let sim = l0_config(cfg)
             .map_err(|e| e.to_string())
-            .and_then(|l0| Sim::new(&self.program, cfg.mem_mib, self.model, &l0).map_err(|e| e.to_string()));
+            .and_then(|l0| Sim::new(&self.program, mem, self.model, &l0).map_err(|e| e.to_string()));
         match sim {
             Ok(sim) => self.set_sim(sim),
             Err(e) => self.status = Status::Error(e),
@@ -207,16 +234,16 @@ impl Session {
     }
 
     /// A copy with the next version and the current registers as the "before" snapshot.
-    fn next(&self, snapshot: bool) -> Session {
+    pub(crate) fn next(&self, snapshot: bool) -> Session {
         let mut s = self.clone();
         s.version += 1;
         if snapshot {
-            (s.prev_l1, s.prev_l2) = regs_now(&self.sim.borrow());
+            (s.prev_l1, s.prev_l2) = regs_now(&self.sim());
         }
         s
     }
 
-    fn set_sim(&mut self, sim: Sim) {
+    pub(crate) fn set_sim(&mut self, sim: Sim) {
         (self.prev_l1, self.prev_l2) = regs_now(&sim);
         self.status = status_of(&sim);
         self.goal = Goal::End;
@@ -226,14 +253,15 @@ impl Session {
         self.outcome = None;
         self.rate = None;
         self.tracker = Rc::new(RefCell::new(Tracker::new(&sim)));
-        self.sim = Rc::new(RefCell::new(sim));
+        self.replayed_from = None;
+        self.run = Rc::new(RefCell::new(crate::travel::new_run(sim, self.travel_on)));
     }
 
     /// The checkpoint file (v2) of the current run (a kvm-* run keeps its L0 state); it records
     /// the loaded program, against which its memory is deduplicated.
     pub fn export(&self) -> Vec<u8> {
         let program = if self.kernel.is_some() { None } else { Some(self.program.as_slice()) };
-        checkpoint::save(&self.sim.borrow(), program)
+        checkpoint::save(&self.sim(), program)
     }
 
     /// The step budget of a run: for the scenario's own program its `max_steps` (where the
@@ -247,15 +275,16 @@ impl Session {
 
     /// Compares the ended run with the scenario's expectation for the model, if there is one.
     fn check_outcome(&mut self) {
-        self.outcome = outcome_of(&self.sim.borrow(), self.scenario(), self.model, self.catalog_program);
+        let outcome = outcome_of(&self.sim(), self.scenario(), self.model, self.catalog_program);
+        self.outcome = outcome;
     }
 
-    fn finished(&self) -> bool {
+    pub(crate) fn finished(&self) -> bool {
         matches!(self.status, Status::Stopped(_) | Status::Error(_))
     }
 
     /// Starts a run towards `goal` ("Run", "Run to next world switch", a jump).
-    fn start_run(self: Rc<Self>, goal: Goal) -> Rc<Self> {
+    pub(crate) fn start_run(self: Rc<Self>, goal: Goal) -> Rc<Self> {
         if self.finished() || self.status == Status::Running {
             return self;
         }
@@ -268,30 +297,13 @@ impl Session {
         Rc::new(s)
     }
 
-    /// Goes to step `target`: runs on if it lies ahead, else replays a fresh run up to it.
-    fn jump(self: Rc<Self>, target: u64) -> Rc<Self> {
-        let steps = self.sim.borrow().machine().steps;
-        if target == steps || self.status == Status::Running {
-            return self;
-        }
-        if target > steps && !self.finished() {
-            return self.start_run(Goal::Step(target));
-        }
-        let mut s = self.next(false);
-        s.reload();
-        if target == 0 {
-            return Rc::new(s);
-        }
-        Rc::new(s).start_run(Goal::Step(target))
-    }
-
     /// The stop conditions' text for the toolbar, after a run paused at `end`.
     fn pause_note(&self, end: &End) -> Option<String> {
         match end {
             End::Breakpoint(a) => Some(format!("breakpoint at {a:#x}")),
             End::VmExit(c) if *c == SvmExitCode::INVALID.0 => Some("#VMEXIT -1 VMEXIT_INVALID".into()),
             End::VmExit(c) => Some(format!("#VMEXIT {c:#x} {}", SvmExitCode(*c).name())),
-            End::Reached => Some(format!("at step {} (replayed from the start)", self.sim.borrow().machine().steps)),
+            End::Reached => Some(crate::travel::reached_note(self.sim().machine().steps, self.replayed_from)),
             _ => None,
         }
     }
@@ -319,7 +331,7 @@ impl Reducible for Session {
                 let mut s = self.next(true);
                 s.message = None;
                 s.paused = None;
-                let r = run_until::step(&mut s.tracker.borrow_mut(), &mut s.sim.borrow_mut(), &mut s.marks.borrow_mut());
+                let r = run_until::step(&mut s.tracker.borrow_mut(), &mut s.run.borrow_mut(), &mut s.marks.borrow_mut());
                 s.status = match r {
                     Ok((StepOutcome::Retired, _)) => Status::Ready,
                     Ok((StepOutcome::Stopped(stop), _)) => Status::Stopped(stop_text(&stop)),
@@ -334,8 +346,14 @@ impl Reducible for Session {
             Action::RunToSwitch => self.start_run(Goal::NextSwitch),
             Action::JumpTo(step) => self.jump(step),
             Action::StepBack => {
-                let steps = self.sim.borrow().machine().steps;
+                let steps = self.sim().machine().steps;
                 if steps == 0 { self } else { self.jump(steps - 1) }
+            }
+            Action::SetTimeTravel(on) => {
+                let mut s = self.next(false);
+                s.travel_on = on;
+                s.run.borrow_mut().set_recording(on);
+                Rc::new(s)
             }
             Action::ToggleBreakpoint(addr) => {
                 let mut s = self.next(false);
@@ -364,15 +382,15 @@ impl Reducible for Session {
                 // switches under L0) still yields to the browser often.
                 let t0 = now_ms();
                 let (steps0, events0) = {
-                    let sim = s.sim.borrow();
+                    let sim = s.sim();
                     (sim.machine().steps, sim.machine().events.len())
                 };
                 let end = loop {
-                    let steps = s.sim.borrow().machine().steps;
+                    let steps = s.sim().machine().steps;
                     let target = (steps + RUN_CHUNK).min(budget);
                     let end = run_until::run(
                         &mut s.tracker.borrow_mut(),
-                        &mut s.sim.borrow_mut(),
+                        &mut s.run.borrow_mut(),
                         target,
                         s.goal,
                         &s.stops,
@@ -383,7 +401,7 @@ impl Reducible for Session {
                     }
                 };
                 let (steps, events) = {
-                    let sim = s.sim.borrow();
+                    let sim = s.sim();
                     (sim.machine().steps, sim.machine().events.len())
                 };
                 let r = s.rate.get_or_insert_with(RunRate::default);
@@ -441,12 +459,14 @@ impl Reducible for Session {
                                 sim.machine().mem.read(Hpa(LOAD_ADDR), &mut b).is_ok() && b == p
                             }
                         });
-                        if let Some(p) = program {
-                            if *s.program != p {
-                                s.program = Rc::new(p);
-                                s.program_gen += 1;
-                            }
+                        if let Some(p) = program
+                            && *s.program != p
+                        {
+                            s.program = Rc::new(p);
+                            s.program_gen += 1;
                         }
+                        s.mem_mib = None;
+                        s.linked = false;
                         s.set_sim(sim);
                         s.message = Some(format!("imported a {model} checkpoint at step {steps}"));
                     }
@@ -462,6 +482,8 @@ impl Reducible for Session {
                 let mut s = Session::open(self.scenarios.clone(), i, Some(self.model));
                 s.version = self.version + 1;
                 s.stops = Stops { breakpoints: Default::default(), ..self.stops.clone() };
+                s.travel_on = self.travel_on;
+                s.run.borrow_mut().set_recording(self.travel_on);
                 Rc::new(s)
             }
             Action::SelectModel(model) => {
@@ -502,7 +524,10 @@ impl Reducible for Session {
             }
             Action::Revert => {
                 let mut s = self.next(false);
-                storage::clear_source(&s.scenario().name);
+                // A link's edit shown in the editor is not the user's autosaved one: keep that.
+                if !s.linked || storage::load_source(&s.scenario().name).as_deref() == Some(s.source.as_str()) {
+                    storage::clear_source(&s.scenario().name);
+                }
                 s.source = s.scenario().source.clone();
                 s.edited = false;
                 s.assemble_and_load();
@@ -514,6 +539,6 @@ impl Reducible for Session {
 
 impl PartialEq for Session {
     fn eq(&self, other: &Self) -> bool {
-        self.version == other.version && Rc::ptr_eq(&self.sim, &other.sim)
+        self.version == other.version && Rc::ptr_eq(&self.run, &other.run)
     }
 }

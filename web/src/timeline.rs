@@ -1,6 +1,7 @@
 //! Timeline data: one mark per world switch of the run (level before and after, exit code and
 //! EXITINFO1/2 as the exit wrote them into the VMCB of the level that handles it), and the
 //! per-pixel summary the timeline canvas draws, so 10^5+ switches cost one pass per frame.
+#![allow(clippy::cast_possible_truncation, reason = "pixel columns come from a float clamped to the canvas width (float casts saturate)")]
 use nestscope_core::mem::Hpa;
 use nestscope_core::sim::Sim;
 use nestscope_core::svm::exit_code::SvmExitCode;

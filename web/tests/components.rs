@@ -1,5 +1,6 @@
 //! Component tests in headless Chromium (wasm-bindgen-test): render components into a detached
 //! element and check the DOM they produce.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
 #![cfg(target_arch = "wasm32")]
 use nestscope_core::cpu::Regs;
 use nestscope_core::trace::{Event, EventKind, Level};
@@ -604,13 +605,14 @@ async fn timeline_draws_a_tick_in_the_exit_colour_and_names_it_in_text() {
     use nestscope_web::timeline::{CATEGORIES, Category};
     let sc = nestscope_core::scenario::catalog::get("hello-vmrun").unwrap().unwrap();
     let code = nestscope_core::asm::assemble(&sc.source).unwrap().bytes;
-    let mut sim = nestscope_core::sim::Sim::new(&code, 64, "bare".parse().unwrap(), &nestscope_core::hv::L0Config::default()).unwrap();
+    let sim = nestscope_core::sim::Sim::new(&code, 64, "bare".parse().unwrap(), &nestscope_core::hv::L0Config::default()).unwrap();
     let mut t = Tracker::new(&sim);
+    let mut tt = nestscope_core::timetravel::TimeTravel::new(sim);
     let mut marks = Vec::new();
-    run(&mut t, &mut sim, 1_000_000, Goal::End, &Stops::default(), &mut marks).unwrap();
+    run(&mut t, &mut tt, 1_000_000, Goal::End, &Stops::default(), &mut marks).unwrap();
     assert_eq!(marks.len(), 2, "VMRUN and the VMMCALL #VMEXIT");
     let exit = marks[1];
-    let steps = sim.machine().steps;
+    let steps = tt.steps();
     let root = mount();
     root.set_attribute("style", "width: 600px").unwrap();
     let data = TimelineData { marks: std::rc::Rc::new(std::cell::RefCell::new(marks)), len: 2, steps };

@@ -1,6 +1,7 @@
 //! Component tests (headless Chromium) of the PAT layers and compare views, fed with real core
 //! results: the data/l0/gpat program, whose expected values come from reference §10.3 and
 //! Table 15-19 (see core/tests/l0.rs).
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
 #![cfg(target_arch = "wasm32")]
 use nestscope_core::compare::compare;
 use nestscope_core::pat_layers::pat_layers;

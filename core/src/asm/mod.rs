@@ -3,6 +3,7 @@
 //! `assemble` parses every line, then lays the program out in passes until label addresses
 //! settle (instruction sizes only ever grow, so this terminates), and emits bytes in a final
 //! strict pass where every symbol must be defined.
+#![allow(clippy::cast_possible_truncation, reason = "the encoders narrow immediates, displacements and offsets to their field size after checking the range")]
 
 mod directive;
 mod driver;
@@ -15,7 +16,7 @@ mod operand;
 mod parser;
 mod table;
 
-pub mod disasm;
+pub(crate) mod disasm;
 
 #[cfg(test)]
 mod tests;

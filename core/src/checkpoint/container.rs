@@ -1,11 +1,13 @@
 //! The v2 container (`.nsc`): a fixed little-endian header, then the payload compressed with
 //! DEFLATE (miniz_oxide). The CRC-32 (crc32fast, IEEE) covers the header and the stored payload and
 //! is checked before anything is decompressed or parsed; every declared length is bounded first.
+#![warn(missing_docs)]
 use super::format::{CheckpointError, FORMAT_VERSION, MAX_MEM_MIB};
-use crate::mem::phys::PAGE_SIZE;
+use crate::mem::phys::{PAGE_SIZE, bytes_at};
 
 /// PNG-style: a non-ASCII first byte, the name, CR LF, ^Z, LF (catches text-mode mangling).
 pub const MAGIC: [u8; 8] = *b"\x89NSC\r\n\x1a\n";
+/// Bytes of the fixed header before the payload.
 pub const HEADER_LEN: usize = 48;
 /// Flag bit 0: the payload is DEFLATE-compressed (else stored as is).
 pub const FLAG_DEFLATE: u16 = 1;
@@ -17,7 +19,9 @@ pub const MAX_STATE_BYTES: u64 = 64 << 20;
 /// What the header says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
+    /// Container format version.
     pub version: u16,
+    /// Flag bits (`FLAG_DEFLATE`).
     pub flags: u16,
     /// The nestscope version that wrote the file (major, minor, patch).
     pub producer: [u16; 3],
@@ -27,6 +31,7 @@ pub struct Header {
     pub raw_len: u64,
     /// Length of the payload as stored.
     pub stored_len: u64,
+    /// CRC-32 (IEEE) over the header and the stored payload.
     pub crc32: u32,
 }
 
@@ -79,10 +84,10 @@ fn u16_at(b: &[u8], o: usize) -> u16 {
     u16::from_le_bytes([b[o], b[o + 1]])
 }
 fn u32_at(b: &[u8], o: usize) -> u32 {
-    u32::from_le_bytes(b[o..o + 4].try_into().expect("4 bytes"))
+    u32::from_le_bytes(bytes_at(b, o))
 }
 fn u64_at(b: &[u8], o: usize) -> u64 {
-    u64::from_le_bytes(b[o..o + 8].try_into().expect("8 bytes"))
+    u64::from_le_bytes(bytes_at(b, o))
 }
 
 /// True when `file` starts like a v2 container (for choosing the reader).

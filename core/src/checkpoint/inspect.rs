@@ -1,5 +1,6 @@
 //! What `nestscope checkpoint inspect` shows: the header, registers per level, the VMCBs decoded
 //! field by field, and a memory summary — the readable view of a binary v2 file (or of a v1 one).
+#![warn(missing_docs)]
 use super::container;
 use super::format::CheckpointError;
 use crate::cpu::regs::GPR_NAMES;

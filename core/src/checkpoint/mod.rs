@@ -1,13 +1,14 @@
 //! Checkpoints: a whole run saved to a compact, versioned file that people share (v2, `.nsc`:
 //! container.rs + v2.rs), and loaded back — v1 JSON documents too — with a one-line error naming
 //! the field for anything corrupt, foreign or hostile (validate.rs).
+#![allow(clippy::cast_possible_truncation, reason = "the v2 container's header and page records are fixed-size little-endian fields (counts and page numbers bounded by the 4 GiB RAM limit)")]
 pub mod container;
 pub mod format;
 pub mod inspect;
-pub mod persist;
-pub mod state;
-pub mod v2;
-pub mod validate;
+pub(crate) mod persist;
+pub(crate) mod state;
+pub(crate) mod v2;
+pub(crate) mod validate;
 
 pub use format::{CheckpointError, FORMAT_NAME, FORMAT_VERSION};
 pub use persist::save_v1;
@@ -16,6 +17,7 @@ use crate::sim::Sim;
 
 /// A loaded checkpoint.
 pub struct Loaded {
+    /// The run, ready to continue.
     pub sim: Sim,
     /// The program image the run started from, when the file records it (v2 written with it).
     pub program: Option<Vec<u8>>,

@@ -12,11 +12,12 @@
 //! with the program loaded (CONTRACT §1 tables, L0's own VMCBs and NPT, the program image). A page
 //! equal to its base page is not stored; a page that became zero is one byte of kind.
 use super::container;
+use std::collections::BTreeMap;
 use super::format::CheckpointError;
 use super::persist::{sim_from_record, sim_record};
 use super::state::MachineRecord;
 use crate::hv::L0Config;
-use crate::mem::phys::PAGE_SIZE;
+use crate::mem::phys::{PAGE_SIZE, bytes_at};
 use crate::mem::{Hpa, PhysMem};
 use crate::sim::Sim;
 
@@ -39,11 +40,16 @@ fn base_memory(rec: &MachineRecord, program: Option<&[u8]>) -> Result<PhysMem, C
     Ok(std::mem::replace(&mut sim.machine_mut().mem, PhysMem::new(0)))
 }
 
-/// Sorted page numbers allocated in either memory.
-fn touched(a: &PhysMem, b: &PhysMem) -> Vec<u64> {
-    let mut v: Vec<u64> = a.pages().map(|(pn, _)| pn).chain(b.pages().map(|(pn, _)| pn)).collect();
-    v.sort_unstable();
-    v.dedup();
+/// The pages allocated in either memory, by page number: (number, page in `a`, page in `b`),
+/// an unbacked page reading as zeros.
+fn touched<'m>(a: &'m PhysMem, b: &'m PhysMem) -> BTreeMap<u64, (&'m [u8; PAGE_SIZE], &'m [u8; PAGE_SIZE])> {
+    let mut v = BTreeMap::new();
+    for (pn, p) in a.pages() {
+        v.insert(pn, (p, &ZERO));
+    }
+    for (pn, p) in b.pages() {
+        v.entry(pn).or_insert((&ZERO, p)).1 = p;
+    }
     v
 }
 
@@ -54,9 +60,11 @@ pub fn save(sim: &Sim, program: Option<&[u8]>) -> Vec<u8> {
     // A program that does not fit this run's model is not recorded (the base is then the layout).
     let (base, program) = match base_memory(&rec, program) {
         Ok(b) => (b, program),
+        #[allow(clippy::expect_used, reason = "the run's own model and RAM size always make a machine")]
         Err(_) => (base_memory(&rec, None).expect("a running model has a base"), None),
     };
     let mem = &sim.machine().mem;
+    #[allow(clippy::expect_used, reason = "plain derived records (string keys only) always serialize")]
     let state = serde_json::to_vec(&rec).expect("records serialize");
     let mut raw = Vec::with_capacity(state.len() + 4096);
     raw.extend_from_slice(&(state.len() as u32).to_le_bytes());
@@ -67,9 +75,7 @@ pub fn save(sim: &Sim, program: Option<&[u8]>) -> Vec<u8> {
     let count_at = raw.len();
     raw.extend_from_slice(&0u32.to_le_bytes());
     let mut count = 0u32;
-    for pn in touched(mem, &base) {
-        let a = Hpa(pn << 12);
-        let (now, was) = (mem.page(a).expect("allocated page"), base.page(a).unwrap_or(&ZERO));
+    for (pn, (now, was)) in touched(mem, &base) {
         if now == was {
             continue;
         }
@@ -103,7 +109,7 @@ impl<'a> Cursor<'a> {
         Ok(s)
     }
     fn u32(&mut self, what: &str) -> Result<u32, CheckpointError> {
-        Ok(u32::from_le_bytes(self.take(4, what)?.try_into().expect("4 bytes")))
+        Ok(u32::from_le_bytes(bytes_at(self.take(4, what)?, 0)))
     }
 }
 
@@ -177,13 +183,13 @@ pub fn parse(file: &[u8]) -> Result<Parsed, CheckpointError> {
         if e.peek().is_some_and(|(q, _)| *q == pn) || p == &ZERO {
             continue;
         }
-        mem.write(Hpa(pn << 12), p).expect("base page inside RAM");
+        mem.write(Hpa(pn << 12), p).map_err(|e| field("pages", format!("base page {} outside RAM", e.0)))?;
     }
     let stored_zero_pages = entries.iter().filter(|(_, d)| d.is_none()).count() as u64;
     let stored_pages = entries.len() as u64 - stored_zero_pages;
     for (pn, data) in entries {
         if let Some(d) = data {
-            mem.write(Hpa(pn << 12), d).expect("checked inside RAM");
+            mem.write(Hpa(pn << 12), d).map_err(|e| field("pages", format!("page {} outside RAM", e.0)))?;
         }
     }
     Ok(Parsed { header, record: rec, program, mem, stored_pages, stored_zero_pages })

@@ -38,6 +38,7 @@ impl Default for DecodeCache {
 }
 
 #[inline]
+#[allow(clippy::cast_possible_truncation, reason = "a hash: only the low bits, masked to the table size, are kept")]
 fn slot(pa: u64) -> usize {
     ((pa ^ (pa >> 12)) as usize) & (ICACHE_ENTRIES - 1)
 }

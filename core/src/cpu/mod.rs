@@ -1,15 +1,15 @@
 //! The x86-64 CPU model: architectural state and the interpreter that executes one instruction at a time.
-pub mod caps;
-pub mod control;
+pub(crate) mod caps;
+pub(crate) mod control;
 pub mod cpuid;
-pub mod decode;
-pub mod exec;
-pub mod icache;
+pub(crate) mod decode;
+pub(crate) mod exec;
+pub(crate) mod icache;
 pub mod msr;
-pub mod processor;
+pub(crate) mod processor;
 pub mod regs;
-pub mod segments;
-pub mod tlb;
+pub(crate) mod segments;
+pub(crate) mod tlb;
 
 pub use control::ControlRegs;
 pub use crate::outcome::{EmuError, Fault};

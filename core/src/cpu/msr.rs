@@ -206,7 +206,7 @@ impl MsrState {
             PERF_CTR0..=0xc001_0007 => self.perf_ctr[(idx - PERF_CTR0) as usize] = v & 0xffff_ffff_ffff,
             _ => {
                 let Some(reg) = MtrrMsr::of(idx) else { return Ok(false) };
-                reg.check_write(v, MAXPHYADDR as u8).map_err(|_| {
+                reg.check_write(v, CpuCaps::MODEL.maxphyaddr).map_err(|_| {
                     MsrFault(match reg {
                         MtrrMsr::Cap => "MTRRcap is read-only",
                         MtrrMsr::DefType => "MTRRdefType reserved bit or type",

@@ -18,6 +18,7 @@
 //! Steps: one per retired instruction, per REP chunk (`string::REP_CHUNK` iterations) and per
 //! exception delivered (so that a faulting loop still spends the budget); the run loop in
 //! machine.rs counts them in `steps`.
+#![allow(clippy::cast_possible_truncation, reason = "page offsets (at most 0x1000) become buffer lengths")]
 use crate::cpu::exec::fast::Fast;
 use crate::cpu::exec::{outcome_of, ExecResult, Flow};
 use crate::cpu::icache::DecodeCache;
@@ -27,6 +28,9 @@ use crate::mem::paging::{self, Access, PagingMode};
 use crate::mem::{Gva, Hpa, NestedPaging, PhysMem};
 use crate::outcome::{EmuError, Fault, PhysUse, StepOutcome, Stepped, Stop, Trap, Undelivered, VmExit};
 use iced_x86::Instruction;
+
+/// DR6.BS: the #DB was a single-step trap (APM vol.2 13.1.1.3).
+const DR6_BS: u64 = 1 << 14;
 
 /// The hooks a virtualization extension plugs into the processor (see the module comment).
 /// Hooks that need the whole processor take it as `p`; `V` is monomorphized, so they inline.
@@ -113,6 +117,11 @@ pub struct Processor<V> {
     fetch_page: u64,
     /// The virtualization extension (SVM: svm/state.rs).
     pub svm: V,
+    /// The step (`steps` value) of the instruction in an interrupt shadow — the one after STI
+    /// (IF 0 → 1), MOV SS or POP SS (APM vol.2 8.1.2 / 15.21.5); `u64::MAX` for none. Checked
+    /// only where the shadow is observable (the VMCB's INTERRUPT_SHADOW at #VMEXIT), so the hot
+    /// path pays nothing.
+    pub shadow_step: u64,
 }
 
 impl<V: Virt> Processor<V> {
@@ -130,6 +139,7 @@ impl<V: Virt> Processor<V> {
             fetch_tag: 0,
             fetch_page: 0,
             svm,
+            shadow_step: u64::MAX,
         }
     }
 
@@ -355,8 +365,26 @@ impl<V: Virt> Processor<V> {
     pub(crate) fn vmexit(&mut self, x: crate::outcome::VmExit) -> Result<Stepped, EmuError> {
         Ok(match V::vmexit(self, x)? {
             Some(x) => Stepped::Exited(x),
+            // The host's VMRUN completes at the #VMEXIT: with the host's TF set, its single-step
+            // trap comes now, at the instruction after VMRUN (kvm-unit-tests host_rflags).
+            None if self.cpu.regs.rflags & crate::cpu::regs::flags::TF != 0 => {
+                self.cpu.ctl.dr[6] |= DR6_BS;
+                self.deliver_fault(Fault::new(crate::outcome::vector::DB))?
+            }
             None => Stepped::Retired,
         })
+    }
+
+    /// After an instruction that began with RFLAGS.TF set: the single-step #DB trap (APM vol.2
+    /// 13.1.3.5), with DR6.BS. Not when the instruction stopped the machine, nor when it entered a
+    /// guest (VMRUN completes at the #VMEXIT: see `vmexit`).
+    #[cold]
+    fn single_step_trap(&mut self, flow: Flow, was_guest: bool) -> Result<Flow, Trap> {
+        if matches!(flow, Flow::Stop(_)) || (!was_guest && self.svm.in_guest()) {
+            return Ok(flow);
+        }
+        self.cpu.ctl.dr[6] |= DR6_BS;
+        Err(Fault::new(crate::outcome::vector::DB).into())
     }
 
     /// Fetches (through the decode cache), executes, and moves RIP on.
@@ -368,6 +396,8 @@ impl<V: Virt> Processor<V> {
             return self.fetch_execute_legacy();
         }
         let rip = self.cpu.regs.rip;
+        let tf = self.cpu.regs.rflags & crate::cpu::regs::flags::TF;
+        let was_guest = tf != 0 && self.svm.in_guest();
         let acc = Access { fetch: true, ..self.data_access(false) };
         let tag = (rip & !0xfff) | ((acc.user as u64) << 1) | 1;
         let pa = if self.fetch_tag == tag {
@@ -398,7 +428,22 @@ impl<V: Virt> Processor<V> {
             Flow::Repeat => {}
             _ => self.cpu.regs.rip = next,
         }
+        if tf != 0 {
+            return self.single_step_trap(flow, was_guest);
+        }
         Ok(flow)
+    }
+
+    /// The instruction executing now puts the next one in an interrupt shadow.
+    #[inline]
+    pub(crate) fn shadow_next(&mut self) {
+        self.shadow_step = self.steps + 1;
+    }
+
+    /// The instruction executing now is in an interrupt shadow.
+    #[inline]
+    pub fn in_interrupt_shadow(&self) -> bool {
+        self.shadow_step == self.steps
     }
 
     /// The operand size of the code segment: 64 in 64-bit mode, else 32 or 16 from CS.D (APM
@@ -423,6 +468,8 @@ impl<V: Virt> Processor<V> {
             return Err(EmuError::Unmodelled(crate::outcome::Unmodelled::Code16).into());
         }
         let rip = self.cpu.regs.rip & 0xffff_ffff;
+        let tf = self.cpu.regs.rflags & crate::cpu::regs::flags::TF;
+        let was_guest = tf != 0 && self.svm.in_guest();
         let la = rip.wrapping_add(self.cpu.cs.base) & 0xffff_ffff;
         let acc = Access { fetch: true, ..self.data_access(false) };
         let mut buf = [0u8; 15];
@@ -442,6 +489,9 @@ impl<V: Virt> Processor<V> {
             Flow::Jump(t) => self.cpu.regs.rip = t,
             Flow::Repeat => {}
             _ => self.cpu.regs.rip = ins.next_ip() & 0xffff_ffff,
+        }
+        if tf != 0 {
+            return self.single_step_trap(flow, was_guest);
         }
         Ok(flow)
     }

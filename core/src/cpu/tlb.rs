@@ -99,6 +99,7 @@ impl Default for Tlb {
 }
 
 #[inline]
+#[allow(clippy::cast_possible_truncation, reason = "a hash: only the low bits, masked to the table size, are kept")]
 fn slot(la: u64) -> usize {
     // Fold higher page-number bits in so that e.g. 0x100000 and 0x200000 do not collide.
     let vpn = la >> 12;
@@ -168,10 +169,9 @@ impl Tlb {
                 self.parked[slot] = Some(Parked { ctx, epoch: self.epoch, since: self.since });
             }
         }
-        let found = to.and_then(|ctx| self.parked.iter().position(|p| p.is_some_and(|p| p.ctx == ctx)));
-        match found {
-            Some(i) => {
-                let p = self.parked[i].take().expect("found");
+        let found = to.and_then(|ctx| self.parked.iter_mut().find(|p| p.is_some_and(|p| p.ctx == ctx)));
+        match found.and_then(Option::take) {
+            Some(p) => {
                 if p.since == pt_writes {
                     self.epoch = p.epoch;
                     self.since = p.since;

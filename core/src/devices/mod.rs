@@ -2,6 +2,7 @@
 //! 0xE9 and debug-exit 0xF4), a 16550A UART at COM1 (uart.rs) and the local APIC's register page
 //! (apic.rs), and QEMU's fw_cfg when a kernel was booted (fw_cfg.rs). The machine's processor reaches them for the outermost program; the L0 model
 //! forwards its guest's I/O exits to the same devices.
+#![allow(clippy::cast_possible_truncation, reason = "a port or register access of 1, 2 or 4 bytes carries the low bytes of the value: truncation is the bus semantics")]
 pub mod apic;
 pub mod fw_cfg;
 pub mod uart;

@@ -1,5 +1,6 @@
 //! What L0 emulates for its guests itself: the MSRs it intercepts (PAT through the gPAT design,
 //! EFER with a per-level SVME bit) and the CONTRACT devices (ports 0xE9 and 0xF4).
+#![allow(clippy::cast_possible_truncation, reason = "L0's emulation reads the architectural operand: ECX for an MSR, AL for a port write")]
 use super::gpat::NestedCtx;
 use super::l0::Kvm;
 use crate::cpu::caps::CpuCaps;

@@ -2,6 +2,7 @@
 //! with vmcb01 and its own NPT, intercepts what KVM intercepts for L1 (VMRUN, VMLOAD, VMSAVE,
 //! STGI, CLGI, VMMCALL, SKINIT, INVLPGA, the PAT MSR, I/O to the CONTRACT devices, HLT, shutdown)
 //! and emulates nested SVM for it (nested.rs) with one of the gPAT designs (gpat/).
+#![warn(missing_docs)]
 use super::gpat::{Design, NestedCtx, PatRegs};
 use super::layout::Layout;
 use super::shadow_npt::ShadowNpt;
@@ -10,7 +11,7 @@ use crate::cpu::control::efer::SVME as EFER_SVME;
 use crate::cpu::msr;
 use crate::machine::{LoadError, Machine};
 use crate::outcome::{Fault, GuestRun, RunEnd, StepOutcome, Stop};
-use crate::mem::Hpa;
+use crate::mem::{Gpa, Hpa, PhysMem};
 use crate::mem::phys::OutOfRange;
 use crate::svm::insn::seg_to_vmcb;
 use crate::svm::intercept::{set_intercept, EventInj, EventType};
@@ -70,17 +71,25 @@ pub struct Nested12 {
 /// The whole modelled system: the hardware machine plus L0's state.
 #[derive(Clone)]
 pub struct Kvm {
+    /// The hardware machine L0 runs on (L1's RAM at host-physical 0, L0's pages above it).
     pub m: Machine,
+    /// The KVM gPAT design this L0 follows.
     pub design: Design,
+    /// Where L0 keeps its pages (VMCBs, permission maps, NPT, shadow pool) in host RAM.
     pub layout: Layout,
+    /// The configuration the L0 was started with (L0's own PAT).
     pub config: L0Config,
+    /// Where KVM keeps PAT values: its `vcpu->arch.pat` and the G_PAT of vmcb01 and vmcb02.
     pub pat: PatRegs,
+    /// Whether L2 runs and whether vmcb12 enables NP, as the gPAT designs consult it.
     pub ctx: NestedCtx,
     /// L1's (virtual) GIF.
     pub l1_gif: bool,
     /// Set while L2 runs (vmcb02 is the current VMCB).
     pub nested: Option<Nested12>,
+    /// L1 guest-physical address of the most recent vmcb12 (kept after L2 exits).
     pub last_vmcb12: Option<u64>,
+    /// The shadow NPT L0 builds for L2 when L1 runs it with nested paging.
     pub shadow: ShadowNpt,
     /// EFER.SVME as L1 and L2 see it. The hardware VMCBs always have SVME set (a guest's EFER.SVME
     /// must be 1 for VMRUN, reference §4.2); L0 intercepts EFER and shows each level its own bit,
@@ -96,6 +105,11 @@ pub struct Kvm {
 /// L1's permission-map bases, enables and page write generations of a merge.
 pub type MergeKey = (u64, u64, bool, bool, [u32; 5]);
 
+/// L0's own pages do not fit host RAM (the layout sized it, so a bug in the model).
+fn layout_err(e: OutOfRange) -> LoadError {
+    LoadError::L0(EmuError::outside_ram(PhysUse::L0Layout, e.0).to_string())
+}
+
 impl Kvm {
     /// L1 = `program` in the CONTRACT entry state with `mem_mib` MiB, under L0 of `design`.
     pub fn new(program: &[u8], mem_mib: u64, design: Design, config: L0Config) -> Result<Kvm, LoadError> {
@@ -105,7 +119,7 @@ impl Kvm {
         let layout = Layout::new(mem_mib << 20);
         let mut m = Machine::with_model(program, layout.host_mem >> 20, SvmModel::Bare)?;
         // The machine laid out L1's RAM at host-physical 0 (L1 GPA = HPA); L0 owns the rest.
-        layout.build_npt(&mut m.mem);
+        layout.build_npt(&mut m.mem).map_err(layout_err)?;
         m.cpu.pat = config.pat;
         Self::start(m, design, layout, config)
     }
@@ -127,7 +141,7 @@ impl Kvm {
             merged_maps: None,
             last_npf: (u64::MAX, 0, 0),
         };
-        k.init_vmcb01();
+        k.init_vmcb01().map_err(|e| LoadError::L0(e.to_string()))?;
         k.enter(false).map_err(|e| LoadError::L0(e.to_string()))?;
         Ok(k)
     }
@@ -143,14 +157,14 @@ impl Kvm {
         }
         let layout = Layout::new(image.ram_bytes);
         let mut m = Machine::boot_in(image, SvmModel::Bare, layout.host_mem)?;
-        layout.build_npt(&mut m.mem);
-        layout.map_apic(&mut m.mem);
+        layout.build_npt(&mut m.mem).map_err(layout_err)?;
+        layout.map_apic(&mut m.mem).map_err(layout_err)?;
         m.cpu.pat = config.pat;
-        Ok(Self::start(m, design, layout, config)?)
+        Self::start(m, design, layout, config)
     }
 
     /// vmcb01: L1's CONTRACT entry state, KVM's intercepts for L1, NP with L0's NPT.
-    fn init_vmcb01(&mut self) {
+    fn init_vmcb01(&mut self) -> Result<(), EmuError> {
         let c = &self.m.cpu;
         let mut v = Vmcb::default();
         let s = &mut v.save;
@@ -175,19 +189,22 @@ impl Kvm {
         ctl.set_np_enable(true);
         ctl.nested_cr3 = self.layout.npt_pml4;
         let mem = &mut self.m.mem;
-        v.write_to(mem, Hpa(self.layout.vmcb01)).expect("vmcb01 inside host RAM");
+        v.write_to(mem, Hpa(self.layout.vmcb01)).map_err(vmcb_write_err)?;
+        let set_bits = |mem: &mut PhysMem, a: Hpa, bits: u8| {
+            let old = mem.read_u8(a)?;
+            mem.write_u8(a, old | bits)
+        };
+        let layout_err = |e: OutOfRange| EmuError::outside_ram(PhysUse::L0Layout, e.0);
         // L0 intercepts the PAT MSR (reference §3.2), EFER, and the CONTRACT device ports.
         for m in [msr::PAT, msr::EFER] {
-            let bit = crate::svm::intercept::msrpm_bit(m).expect("in an MSRPM range");
-            let b = Hpa(self.layout.msrpm01 + (bit / 8) as u64);
-            let old = mem.read_u8(b).unwrap_or(0);
-            let _ = mem.write_u8(b, old | 3 << (bit % 8));
+            // Both lie in an MSRPM range (PAT in the first, EFER in the second); no bit otherwise.
+            let Some(bit) = crate::svm::intercept::msrpm_bit(m) else { continue };
+            set_bits(mem, Hpa(self.layout.msrpm01 + u64::from(bit / 8)), 3 << (bit % 8)).map_err(layout_err)?;
         }
         for port in [0xe9u64, 0xf4] {
-            let a = Hpa(self.layout.iopm01 + port / 8);
-            let old = mem.read_u8(a).unwrap_or(0);
-            let _ = mem.write_u8(a, old | 1 << (port % 8));
+            set_bits(mem, Hpa(self.layout.iopm01 + port / 8), 1 << (port % 8)).map_err(layout_err)?;
         }
+        Ok(())
     }
 
     /// The level whose code the hardware runs now.
@@ -195,6 +212,7 @@ impl Kvm {
         if self.nested.is_some() { Level::L2 } else { Level::L1 }
     }
 
+    /// The VMCB the hardware runs now: vmcb02 while L2 runs, else vmcb01.
     pub fn current_vmcb(&self) -> Hpa {
         Hpa(if self.nested.is_some() { self.layout.vmcb02 } else { self.layout.vmcb01 })
     }
@@ -338,14 +356,15 @@ impl Kvm {
                 let pa = v.save.rax;
                 // Unaligned, beyond MAXPHYADDR or without L1 RAM: #GP(0) (APM vol.3 VMLOAD/VMSAVE;
                 // KVM: page_address_valid, then kvm_vcpu_map).
-                if pa & 0xfff != 0 || !self.l1_page(pa) {
+                let vmcb = self.layout.l1_page_to_host(Gpa(pa)).filter(|_| pa & 0xfff == 0);
+                let Some(vmcb) = vmcb else {
                     return self.inject_and_enter(Fault::gp0(), false);
-                }
+                };
                 self.m
-                    .vmload_vmsave_at(Hpa(pa), x.code == SvmExitCode::VMSAVE)
+                    .vmload_vmsave_at(vmcb, x.code == SvmExitCode::VMSAVE)
                     .map_err(|t| match t {
                         crate::outcome::Trap::Emu(e) => *e,
-                        _ => EmuError::outside_ram(PhysUse::VmloadVmsave, Hpa(pa)),
+                        _ => EmuError::outside_ram(PhysUse::VmloadVmsave, vmcb),
                     })?;
             }
             SvmExitCode::STGI | SvmExitCode::CLGI => {
@@ -420,9 +439,11 @@ impl Kvm {
         }
         let e = EventInj { valid: true, vector: f.vector, ty: EventType::Exception, error_code: f.error_code }.encode();
         let pa = if l2 { self.layout.vmcb02 } else { self.layout.vmcb01 };
+        #[allow(clippy::cast_possible_truncation, reason = "EVENTINJ: the event in bits 31:0, its error code in bits 63:32")]
+        let (inj, inj_err) = (e as u32, (e >> 32) as u32);
         self.edit_vmcb(pa, |p| {
-            control_f::event_inj.set(p, e as u32);
-            control_f::event_inj_err.set(p, (e >> 32) as u32);
+            control_f::event_inj.set(p, inj);
+            control_f::event_inj_err.set(p, inj_err);
         })?;
         self.enter(l2)
     }

@@ -1,7 +1,8 @@
 //! Where the L0 model keeps its own structures in host-physical memory (above L1's RAM, which L0
 //! maps 1:1), and L0's nested page table for L1: 4 KiB identity pages so single pages can be
 //! write-protected (the shadow-NPT coherence scheme, shadow_npt.rs).
-use crate::mem::{Hpa, PhysMem};
+use crate::mem::phys::OutOfRange;
+use crate::mem::{Gpa, Hpa, PhysMem};
 
 pub const PAGE: u64 = 0x1000;
 /// Pages reserved for shadow NPT tables.
@@ -59,34 +60,79 @@ impl Layout {
     }
 
     /// Address of L0's NPT leaf entry for L1 guest-physical `gpa`.
-    pub fn npt_pte(&self, gpa: u64) -> Hpa {
-        Hpa(self.npt_pts + (gpa >> 12) * 8)
+    pub fn npt_pte(&self, gpa: Gpa) -> Hpa {
+        Hpa(self.npt_pts + (gpa.0 >> 12) * 8)
+    }
+
+    /// Where L1's guest-physical `gpa` lies in host RAM, `None` outside L1's RAM (L0's NPT may map
+    /// more, e.g. the xAPIC page, but not to RAM). L1's RAM is at host-physical 0 and L0's NPT maps
+    /// it 1:1 (`build_npt`), so the address is the same number.
+    pub fn l1_to_host(&self, gpa: Gpa) -> Option<Hpa> {
+        (gpa.0 < self.l1_mem).then_some(Hpa(gpa.0))
+    }
+
+    /// The host-physical address of the 4 KiB page at L1 guest-physical `gpa`, `None` unless the
+    /// whole page lies inside L1's RAM (checked arithmetic: a guest-controlled address near the
+    /// top of the address space must not wrap).
+    pub fn l1_page_to_host(&self, gpa: Gpa) -> Option<Hpa> {
+        gpa.0.checked_add(0x1000).is_some_and(|end| end <= self.l1_mem).then_some(Hpa(gpa.0))
     }
 
     /// Maps L1's guest-physical xAPIC page to the machine's (host-physical 0xFEE0_0000) with a
     /// PD and a PT in two spare L0 pages (13 and 14 above L1's RAM). L1's RAM is at most 3 GiB,
     /// so the PDPT entry for the fourth GiB is free.
-    pub fn map_apic(&self, mem: &mut PhysMem) {
+    /// Fails only if host RAM is smaller than the layout (`host_mem`).
+    pub fn map_apic(&self, mem: &mut PhysMem) -> Result<(), OutOfRange> {
         let apic = crate::devices::apic::APIC_BASE;
         let (pd, pt) = (self.l1_mem + 13 * PAGE, self.l1_mem + 14 * PAGE);
-        let w = |m: &mut PhysMem, a: u64, v: u64| m.write_u64(Hpa(a), v).expect("L0 layout inside host RAM");
-        w(mem, self.npt_pdpt + (apic >> 30) * 8, pd | NPT_PRU);
-        w(mem, pd + ((apic >> 21) & 511) * 8, pt | NPT_PRU);
-        w(mem, pt + ((apic >> 12) & 511) * 8, apic | NPT_PRU);
+        let w = |m: &mut PhysMem, a: u64, v: u64| m.write_u64(Hpa(a), v);
+        w(mem, self.npt_pdpt + (apic >> 30) * 8, pd | NPT_PRU)?;
+        w(mem, pd + ((apic >> 21) & 511) * 8, pt | NPT_PRU)?;
+        w(mem, pt + ((apic >> 12) & 511) * 8, apic | NPT_PRU)
+    }
+
+    /// L0's NPT passes the xAPIC page through (`map_apic` ran: a booted kernel).
+    pub fn maps_apic(&self, mem: &PhysMem) -> bool {
+        let apic = crate::devices::apic::APIC_BASE;
+        self.l1_mem <= apic && mem.read_u64(Hpa(self.npt_pdpt + (apic >> 30) * 8)).is_ok_and(|e| e != 0)
     }
 
     /// Builds L0's identity NPT for [0, l1_mem) with 4 KiB pages, PAT index 0 (L0's PAT[0]).
-    pub fn build_npt(&self, mem: &mut PhysMem) {
-        let w = |m: &mut PhysMem, a: u64, v: u64| m.write_u64(Hpa(a), v).expect("L0 layout inside host RAM");
-        w(mem, self.npt_pml4, self.npt_pdpt | NPT_PRU);
+    /// Fails only if host RAM is smaller than the layout (`host_mem`).
+    pub fn build_npt(&self, mem: &mut PhysMem) -> Result<(), OutOfRange> {
+        let w = |m: &mut PhysMem, a: u64, v: u64| m.write_u64(Hpa(a), v);
+        w(mem, self.npt_pml4, self.npt_pdpt | NPT_PRU)?;
         for pd in 0..self.l1_mem.div_ceil(1 << 30) {
-            w(mem, self.npt_pdpt + pd * 8, (self.npt_pds + pd * PAGE) | NPT_PRU);
+            w(mem, self.npt_pdpt + pd * 8, (self.npt_pds + pd * PAGE) | NPT_PRU)?;
         }
         for pt in 0..self.l1_mem.div_ceil(2 << 20) {
-            w(mem, self.npt_pds + pt * 8, (self.npt_pts + pt * PAGE) | NPT_PRU);
+            w(mem, self.npt_pds + pt * 8, (self.npt_pts + pt * PAGE) | NPT_PRU)?;
         }
         for page in 0..self.l1_mem / PAGE {
-            w(mem, self.npt_pts + page * 8, (page * PAGE) | NPT_PRU);
+            w(mem, self.npt_pts + page * 8, (page * PAGE) | NPT_PRU)?;
         }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// L1's RAM is [0, l1_mem) at host-physical 0; nothing of L0's own pages (which lie above it)
+    /// is reachable as an L1 guest-physical address.
+    #[test]
+    fn l1_guest_physical_to_host_physical() {
+        let l = Layout::new(2 << 20);
+        assert_eq!(l.l1_to_host(Gpa(0)), Some(Hpa(0)));
+        assert_eq!(l.l1_to_host(Gpa(0x1f_ffff)), Some(Hpa(0x1f_ffff)));
+        assert_eq!(l.l1_to_host(Gpa(0x20_0000)), None);
+        assert_eq!(l.l1_to_host(Gpa(l.npt_pml4)), None);
+        assert_eq!(l.l1_page_to_host(Gpa(0x1f_f000)), Some(Hpa(0x1f_f000)));
+        // The page must lie wholly inside, and the end must not wrap past 2^64.
+        assert_eq!(l.l1_page_to_host(Gpa(0x1f_f001)), None);
+        assert_eq!(l.l1_page_to_host(Gpa(u64::MAX - 0xfff)), None);
+        // L0's NPT leaf for an L1 page is the page's slot in L0's PT pages.
+        assert_eq!(l.npt_pte(Gpa(0x3000)), Hpa(l.npt_pts + 3 * 8));
     }
 }

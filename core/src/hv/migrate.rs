@@ -3,6 +3,7 @@
 //! under design A, creates a fresh L0 of design B, restores in the given order, and the run goes
 //! on there. What the guest sees afterwards is what that pair of kernels would give it — the
 //! seed's fourth problem and v1's cross-version problem (reference §9.3–§9.7).
+#![warn(missing_docs)]
 use super::gpat::{self, Design, Einval, NestedCtx, PatRegs};
 use super::nested_state::{NestedState, SaveOrder};
 use super::Kvm;
@@ -11,9 +12,13 @@ use serde::Serialize;
 /// What a migration did, for the CONTRACT JSON.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Migration {
+    /// The step at which the run was migrated.
     pub at: u64,
+    /// The L0 design before the migration.
     pub from: String,
+    /// The L0 design after it.
     pub to: String,
+    /// The order in which the state was restored.
     pub order: String,
     /// Guest-visible state whose value after the restore differs from before it.
     pub lost: Vec<String>,

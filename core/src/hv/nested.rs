@@ -19,14 +19,10 @@ use crate::trace::{Detail, EventKind, Level};
 use crate::mem::paging::pte::{A as PTE_A, D as PTE_D};
 
 impl Kvm {
-    /// Whether the 4 KiB page at L1 guest-physical `pa` lies inside L1's RAM (checked arithmetic:
-    /// a guest-controlled address near the top of the address space must not wrap).
-    pub(crate) fn l1_page(&self, pa: u64) -> bool {
-        pa.checked_add(0x1000).is_some_and(|end| end <= self.layout.l1_mem)
-    }
-
-    fn l1_byte(&self, a: u64) -> Result<u8, ()> {
-        if a < self.layout.l1_mem { self.m.mem.read_u8(Hpa(a)).map_err(|_| ()) } else { Err(()) }
+    /// A byte of L1's RAM at guest-physical `gpa` (L1's permission maps), `Err` outside it.
+    fn l1_byte(&self, gpa: u64) -> Result<u8, ()> {
+        let hpa = self.layout.l1_to_host(Gpa(gpa)).ok_or(())?;
+        self.m.mem.read_u8(hpa).map_err(|_| ())
     }
 
     /// L1 executed VMRUN (intercepted by L0): KVM's `nested_svm_vmrun()`.
@@ -43,10 +39,10 @@ impl Kvm {
             return self.inject_and_enter(Fault::gp0(), false);
         }
         // No L1 RAM there: KVM's nested_svm_vmrun injects #GP when kvm_vcpu_map fails.
-        if !self.l1_page(gpa12) {
+        let Some(vmcb12) = self.layout.l1_page_to_host(Gpa(gpa12)) else {
             return self.inject_and_enter(Fault::gp0(), false);
-        }
-        let mut lent12 = self.m.lend_vmcb(Hpa(gpa12)).map_err(vmcb_read_err)?;
+        };
+        let mut lent12 = self.m.lend_vmcb(vmcb12).map_err(vmcb_read_err)?;
         let v12 = &mut *lent12.v;
         // The VMRUN instruction retires in every case (KVM skips it before the checks).
         self.edit_vmcb(self.layout.vmcb01, |p| save_f::rip.set(p, next_rip))?;
@@ -77,7 +73,7 @@ impl Kvm {
         self.last_vmcb12 = Some(gpa12);
         self.nested = Some(Nested12 { vmcb12: gpa12, ctrl: v12.control.clone(), l1_nxe: efer & (1 << 11) != 0 });
         let mut v02 = self.m.blank_vmcb(Hpa(self.layout.vmcb02));
-        self.build_vmcb02(v12, &mut v02.v);
+        self.build_vmcb02(v12, &mut v02.v)?;
         self.m.give_back_vmcb(lent12);
         self.m.write_lent_vmcb(v02).map_err(vmcb_write_err)?;
         self.sync_gpat_fields();
@@ -86,11 +82,13 @@ impl Kvm {
 
     /// vmcb02 = L0's intercepts ∪ L1's, merged maps, L2's state from vmcb12, nCR3 = the shadow
     /// NPT (nested NPT) or L0's NPT, G_PAT per design.
-    fn build_vmcb02(&mut self, v12: &Vmcb, v: &mut Vmcb) {
+    fn build_vmcb02(&mut self, v12: &Vmcb, v: &mut Vmcb) -> Result<(), EmuError> {
         let c12 = &v12.control;
         let c = &mut v.control;
         for (n, w) in c12.intercept_words().into_iter().enumerate() {
-            *c.intercept_word_mut(n).expect("six words") = w;
+            if let Some(word) = c.intercept_word_mut(n) {
+                *word = w;
+            }
         }
         for i in [I::HLT, I::IOIO_PROT, I::MSR_PROT, I::SHUTDOWN, I::VMRUN, I::VMMCALL] {
             set_intercept(c, i, true);
@@ -109,7 +107,7 @@ impl Kvm {
         c.tsc_offset = c12.tsc_offset;
         c.set_np_enable(true);
         c.nested_cr3 = if c12.np_enable() {
-            self.shadow.root(&mut self.m.mem, &self.layout)
+            self.shadow.root(&mut self.m.mem, &self.layout)?
         } else {
             self.layout.npt_pml4
         };
@@ -121,6 +119,7 @@ impl Kvm {
         (s.dr6, s.dr7, s.rflags, s.rip, s.rsp, s.rax, s.cpl) =
             (s12.dr6, s12.dr7, s12.rflags, s12.rip, s12.rsp, s12.rax, s12.cpl);
         s.g_pat = self.pat.vmcb02_gpat;
+        Ok(())
     }
 
     /// msrpm02/iopm02 = L0's maps OR L1's (when vmcb12 enables them); L1's maps must be readable.
@@ -179,9 +178,10 @@ impl Kvm {
         {
             return self.inject_and_enter(Fault::ud(), true);
         }
-        let c12 = &self.nested.as_ref().expect("L2 runs only with a cached vmcb12").ctrl;
+        let c12 = &self.nested.as_ref().ok_or(L0Failure::NotInL2("an L2 exit"))?.ctrl;
         let l1_wants = match x.code {
             SvmExitCode::MSR => {
+                #[allow(clippy::cast_possible_truncation, reason = "RDMSR/WRMSR take the MSR number in ECX")]
                 let msr = self.m.cpu.regs.gpr[1] as u32;
                 is_intercepted(c12, I::MSR_PROT)
                     && msrpm_intercepted_with(|a| self.l1_byte(a), c12.msrpm_base_pa, msr, x.info1 != 0).unwrap_or(true)
@@ -237,7 +237,7 @@ impl Kvm {
     /// from vmcb02 and the exit into vmcb12, field by field in place.
     pub(crate) fn reflect(&mut self, x: VmExit) -> Result<(), EmuError> {
         use crate::svm::vmcb::{VmcbSeg, control_f as cf, save_f as sf};
-        let n = self.nested.take().expect("reflect only from L2");
+        let n = self.nested.take().ok_or(L0Failure::NotInL2("reflecting an exit to L1"))?;
         let (segs, regs, cpl, int_state, l2_rip) = self.vmcb_fields(self.layout.vmcb02, |p| {
             let segs: [VmcbSeg; 6] = [sf::es, sf::cs, sf::ss, sf::ds, sf::gdtr, sf::idtr].map(|f| f.get(p));
             let regs = [sf::efer, sf::cr0, sf::cr2, sf::cr3, sf::cr4, sf::rflags, sf::rip, sf::rsp, sf::rax, sf::dr6, sf::dr7]
@@ -269,6 +269,15 @@ impl Kvm {
         self.l1_gif = false;
         self.event(EventKind::Vmexit, Level::L2, Level::L1, x.code.0, l2_rip, Detail::Name(x.code.name()));
         self.sync_gpat_fields();
+        // L1's VMRUN completes at this emulated #VMEXIT: with L1's RFLAGS.TF set its single-step
+        // #DB trap comes now, before the instruction after VMRUN (what the hardware does for a
+        // host, processor.rs `vmexit`; KVM: the single-step of an emulated instruction).
+        self.edit_vmcb(self.layout.vmcb01, |p| {
+            if sf::rflags.get(p) & crate::cpu::regs::flags::TF != 0 {
+                sf::dr6.set(p, sf::dr6.get(p) | 1 << 14);
+                cf::event_inj.set(p, (1 << 31) | (3 << 8) | crate::outcome::vector::DB as u32);
+            }
+        })?;
         self.enter(false)
     }
 
@@ -295,10 +304,10 @@ impl Kvm {
             }
             return Err(L0Failure::GpaOutsideL1 { gpa: x.info2, l1_mib: self.layout.l1_mem >> 20 }.into());
         }
-        let n = self.nested.clone().expect("checked");
+        let n = self.nested.clone().ok_or(L0Failure::NotInL2("a nested #NPF"))?;
         let stage = if x.info1 & NPF_GUEST_PAGE != 0 { NptStage::GuestPageTable } else { NptStage::Final };
         let acc = NptAccess { write: x.info1 & 2 != 0, fetch: x.info1 & 0x10 != 0, stage };
-        let ctx = NptContext { nxe: n.l1_nxe, max_phys_bits: MAXPHYADDR as u8 };
+        let ctx = NptContext { nxe: n.l1_nxe, max_phys_bits: crate::cpu::caps::CpuCaps::MODEL.maxphyaddr };
         // Every table page of L1's NPT is an L1 guest-physical page inside L1's RAM; a walk that
         // leaves it (nCR3 or an entry pointing above L1's RAM, e.g. at L0's own tables) is what
         // `bare` reports for a nested walk outside RAM: an emulator error, and L0 uses nothing it
@@ -320,10 +329,13 @@ impl Kvm {
                 Err(EmuError::outside_ram(PhysUse::L0L1NptEntry, a))
             }
             Ok(t) => {
-                let spa = t.spa.0;
-                if spa >= self.layout.l1_mem {
-                    return Err(L0Failure::L2MapOutsideL1 { gpa: x.info2, spa, l1_mib: self.layout.l1_mem >> 20 }.into());
-                }
+                // L1's NPT maps L2's address to an L1 guest-physical one (the walk's "SPA" is L1's):
+                // L1's RAM, or the xAPIC page L0 passes through to a booted kernel (layout.rs).
+                let l1_gpa = Gpa(t.spa.0);
+                let apic = l1_gpa.0 & !0xfff == crate::devices::apic::APIC_BASE && self.layout.maps_apic(&self.m.mem);
+                let Some(hpa) = self.layout.l1_to_host(l1_gpa).or(apic.then_some(Hpa(l1_gpa.0))) else {
+                    return Err(L0Failure::L2MapOutsideL1 { gpa: x.info2, spa: l1_gpa.0, l1_mib: self.layout.l1_mem >> 20 }.into());
+                };
                 // Accessed on every level, dirty on the leaf for a write (as hardware would).
                 let last = t.entries.len() - 1;
                 let mut writable = true;
@@ -340,21 +352,33 @@ impl Kvm {
                 // A write to one of L1's NPT pages through L2 would bypass the protection: zap
                 // first, and leave that page writable until the write retires (`settle` zaps
                 // again), else re-protecting it on the next fill re-faults forever (H1).
-                let page = spa & !0xfff;
+                let page = l1_gpa.0 & !0xfff;
                 let npt_page = t.entries.iter().any(|&(ea, _)| ea.0 & !0xfff == page);
                 if acc.write && (self.shadow.protected.contains(&page) || npt_page) {
                     self.shadow.zap(&mut self.m.mem, &self.layout)?;
                     self.shadow.exempt = Some((page, self.m.steps));
                 }
                 for &(ea, _) in &t.entries {
-                    self.shadow.protect(&mut self.m.mem, &self.layout, ea.0 & !0xfff)?;
+                    // The walk read L1's table pages in place: each entry address is an L1 GPA.
+                    self.shadow.protect(&mut self.m.mem, &self.layout, Gpa(ea.0 & !0xfff))?;
                 }
-                if !self.shadow.map(&mut self.m.mem, &self.layout, x.info2, spa, writable && dirty, !exec)? {
+                if !self.shadow.map(&mut self.m.mem, &self.layout, Gpa(x.info2), hpa, writable && dirty, !exec)? {
                     self.shadow.zap(&mut self.m.mem, &self.layout)?;
                 }
                 // The root may have moved after a zap: point vmcb02 at it again.
-                let root = self.shadow.root(&mut self.m.mem, &self.layout);
-                self.edit_vmcb(self.layout.vmcb02, |p| crate::svm::vmcb::control_f::nested_cr3.set(p, root))?;
+                let root = self.shadow.root(&mut self.m.mem, &self.layout)?;
+                // An event being delivered when the fill was needed (EXITINTINFO valid) is
+                // injected again, or L2 would lose it (KVM: svm_complete_interrupts re-queues
+                // exit_int_info for an exit L0 handles itself).
+                let reinject = x.int_info >> 31 & 1 != 0;
+                self.edit_vmcb(self.layout.vmcb02, |p| {
+                    use crate::svm::vmcb::control_f as cf;
+                    cf::nested_cr3.set(p, root);
+                    if reinject {
+                        cf::event_inj.set(p, x.int_info as u32);
+                        cf::event_inj_err.set(p, (x.int_info >> 32) as u32);
+                    }
+                })?;
                 self.enter(true)?;
                 Ok(Handled::Invisible)
             }

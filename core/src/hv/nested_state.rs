@@ -2,6 +2,7 @@
 //! header whose 120-byte `hdr` union each design lays out differently, plus the 4 KiB vmcb12
 //! data area. Designs read and write the raw header bytes, so a checkpoint taken under one design
 //! and restored under another is interpreted exactly as the other kernel would.
+use crate::mem::phys::bytes_at;
 use serde::{Deserialize, Serialize};
 
 pub const KVM_STATE_NESTED_GUEST_MODE: u16 = 0x1;
@@ -70,10 +71,10 @@ impl NestedState {
         self.hdr_u64(0)
     }
     pub fn hdr_u32(&self, off: usize) -> u32 {
-        u32::from_le_bytes(self.hdr[off..off + 4].try_into().expect("4 bytes"))
+        u32::from_le_bytes(bytes_at(&self.hdr, off))
     }
     pub fn hdr_u64(&self, off: usize) -> u64 {
-        u64::from_le_bytes(self.hdr[off..off + 8].try_into().expect("8 bytes"))
+        u64::from_le_bytes(bytes_at(&self.hdr, off))
     }
     pub fn set_hdr_u32(&mut self, off: usize, v: u32) {
         self.hdr[off..off + 4].copy_from_slice(&v.to_le_bytes());

@@ -8,7 +8,7 @@
 //! protection (a simple form of KVM's write-protection of guest page tables).
 use super::layout::{Layout, NPT_PRU, PAGE, SHADOW_POOL_PAGES};
 use crate::mem::phys::OutOfRange;
-use crate::mem::{Hpa, PhysMem};
+use crate::mem::{Gpa, Hpa, PhysMem};
 use crate::outcome::{EmuError, PhysUse};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -40,27 +40,29 @@ pub struct ShadowNpt {
 
 impl ShadowNpt {
     /// The shadow root (allocated on first use).
-    pub fn root(&mut self, mem: &mut PhysMem, l: &Layout) -> u64 {
+    pub fn root(&mut self, mem: &mut PhysMem, l: &Layout) -> Result<u64, EmuError> {
         if self.used == 0 {
-            self.alloc(mem, l).expect("the pool has room for a root");
+            // An empty pool always has room: the root is its first page.
+            self.alloc(mem, l)?;
         }
-        l.shadow_pool
+        Ok(l.shadow_pool)
     }
 
-    fn alloc(&mut self, mem: &mut PhysMem, l: &Layout) -> Option<u64> {
+    /// A zeroed page from the pool, `None` when the pool is full.
+    fn alloc(&mut self, mem: &mut PhysMem, l: &Layout) -> Result<Option<u64>, EmuError> {
         if self.used >= SHADOW_POOL_PAGES {
-            return None;
+            return Ok(None);
         }
         let a = l.shadow_pool + self.used * PAGE;
+        mem.write(Hpa(a), &[0u8; crate::mem::phys::PAGE_SIZE]).map_err(oob)?;
         self.used += 1;
-        mem.write(Hpa(a), &[0u8; PAGE as usize]).expect("pool inside host RAM");
-        Some(a)
+        Ok(Some(a))
     }
 
     /// Drops every shadow entry and lifts all write protection in L0's NPT.
     pub fn zap(&mut self, mem: &mut PhysMem, l: &Layout) -> Result<(), EmuError> {
         for &p in &self.protected {
-            let pte = l.npt_pte(p);
+            let pte = l.npt_pte(Gpa(p));
             let v = mem.read_u64(pte).map_err(oob)?;
             mem.write_u64(pte, v | RW).map_err(oob)?;
         }
@@ -72,11 +74,12 @@ impl ShadowNpt {
     }
 
     /// Write-protects L1 page `gpa_page` (an L1 NPT table page) in L0's NPT and in the shadow.
-    pub fn protect(&mut self, mem: &mut PhysMem, l: &Layout, gpa_page: u64) -> Result<(), EmuError> {
+    pub fn protect(&mut self, mem: &mut PhysMem, l: &Layout, gpa_page: Gpa) -> Result<(), EmuError> {
+        let gpa_page = gpa_page.0;
         if self.exempt.is_some_and(|(p, _)| p == gpa_page) || !self.protected.insert(gpa_page) {
             return Ok(());
         }
-        let pte = l.npt_pte(gpa_page);
+        let pte = l.npt_pte(Gpa(gpa_page));
         let v = mem.read_u64(pte).map_err(oob)?;
         mem.write_u64(pte, v & !RW).map_err(oob)?;
         for &e in self.rmap.get(&gpa_page).into_iter().flatten() {
@@ -98,8 +101,11 @@ impl ShadowNpt {
 
     /// Maps L2 page `gpa2` to host page `hpa` with the given permissions (4 KiB leaf). Returns
     /// false when the pool is exhausted (the caller zaps and retries).
-    pub fn map(&mut self, mem: &mut PhysMem, l: &Layout, gpa2: u64, hpa: u64, writable: bool, nx: bool) -> Result<bool, EmuError> {
-        let mut table = self.root(mem, l);
+    /// (`protected` and `rmap` are keyed by L1 page: the same number as the host page, since L1's
+    /// RAM lies at host-physical 0.)
+    pub fn map(&mut self, mem: &mut PhysMem, l: &Layout, gpa2: Gpa, hpa: Hpa, writable: bool, nx: bool) -> Result<bool, EmuError> {
+        let (gpa2, hpa) = (gpa2.0, hpa.0);
+        let mut table = self.root(mem, l)?;
         for level in (2..=4u32).rev() {
             let idx = (gpa2 >> (12 + 9 * (level - 1))) & 0x1ff;
             let ea = table + idx * 8;
@@ -107,7 +113,7 @@ impl ShadowNpt {
             table = if e & 1 != 0 {
                 e & 0x000f_ffff_ffff_f000
             } else {
-                let Some(t) = self.alloc(mem, l) else { return Ok(false) };
+                let Some(t) = self.alloc(mem, l)? else { return Ok(false) };
                 mem.write_u64(Hpa(ea), t | NPT_PRU).map_err(oob)?;
                 t
             };

@@ -1,6 +1,7 @@
 //! Reading memory the way the level that runs now sees it, without side effects: linear addresses
 //! go through its page tables and, with nested paging, the nested table (as `Machine::memtype_of`
 //! walks them: no A/D bits set, nothing cached).
+#![warn(missing_docs)]
 use crate::machine::Machine;
 use crate::mem::paging::Access;
 use crate::mem::{Gva, Hpa};

@@ -1,5 +1,6 @@
 //! Paging entries as the page-walk view shows them: which bits are set, whether the entry maps a
 //! page, and where its frame is (AMD64 APM vol. 2, 5.3 and 5.4; PAT bit positions 7.8.2).
+#![warn(missing_docs)]
 use crate::mem::paging::pte;
 
 /// The name of a paging-structure level (4 = PML4E … 1 = PTE).

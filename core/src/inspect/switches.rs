@@ -4,6 +4,7 @@
 //!
 //! Snapshots are cheap to keep current: a page is copied again only when its write generation
 //! moved, and the global write generation tells in O(1) whether anything was written at all.
+#![warn(missing_docs)]
 use crate::outcome::EmuError;
 use crate::machine::{RunEnd, Stop, StepOutcome};
 use crate::mem::Hpa;
@@ -21,22 +22,29 @@ const MAX_WATCHED: usize = 6;
 /// One VMCB page that a world switch changed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PageChange {
+    /// The page's address (4 KiB aligned).
     pub addr: Hpa,
+    /// The page before the step.
     pub before: Rc<Vec<u8>>,
+    /// The page after the step.
     pub after: Rc<Vec<u8>>,
 }
 
 /// The step that added events `first_event .. first_event + events`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SwitchRecord {
+    /// Index in the event log of the step's first event.
     pub first_event: usize,
+    /// How many events the step added.
     pub events: usize,
+    /// The step count after the step.
     pub step: u64,
     /// Watched VMCB pages whose contents the step changed.
     pub pages: Vec<PageChange>,
 }
 
 impl SwitchRecord {
+    /// Whether event number `event` is one of the step's.
     pub fn contains(&self, event: usize) -> bool {
         (self.first_event..self.first_event + self.events).contains(&event)
     }
@@ -74,6 +82,7 @@ pub enum SliceEnd {
     Budget,
     /// `stop_on_switch` was set and a world switch happened.
     Switched,
+    /// The run stopped (why).
     Stopped(Stop),
 }
 
@@ -84,6 +93,7 @@ pub struct Tracker {
     /// The page at L1's RAX while it is page aligned: the VMCB of a VMRUN about to happen.
     rax: Option<Snap>,
     mem_generation: u64,
+    /// The most recent steps that switched worlds (at most `MAX_RECORDS`), oldest first.
     pub records: VecDeque<SwitchRecord>,
 }
 

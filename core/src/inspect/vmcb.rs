@@ -1,5 +1,7 @@
 //! The fields of a VMCB page by name, read from a copy of the page (the tracker's before/after
 //! snapshots) rather than from the machine.
+#![allow(clippy::cast_possible_truncation, reason = "a VMCB segment field is selector u16, attrib u16, limit u32 (APM Appendix B)")]
+#![warn(missing_docs)]
 use crate::svm::vmcb::VmcbSeg;
 use crate::svm::vmcb::fields::{FIELDS, FieldValue, VmcbField};
 

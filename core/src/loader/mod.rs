@@ -6,7 +6,7 @@
 //! ([`multiboot`]: PT_LOAD segments, a zeroed BSS, the multiboot information structure, entry in
 //! 32-bit protected mode). [`classify`] tells them apart by the ELF magic.
 
-pub mod elf;
+pub(crate) mod elf;
 pub mod flat;
 pub mod multiboot;
 

@@ -4,6 +4,7 @@
 //! Only ELF kernels are taken (header flag 16, the "a.out kludge" address fields, is refused).
 //! The boot information block goes at 0x9000 (where QEMU's multiboot loader puts its memory map
 //! and information structure), below the kernel and inside conventional memory.
+#![allow(clippy::cast_possible_truncation, reason = "multiboot v1 is a 32-bit protocol: its structures hold 32-bit addresses, all placed below 4 GiB by this loader")]
 
 use super::elf::{self, LoadSegment, u32_at};
 use super::{BootImage, EntryState, LoaderError, SegmentState};

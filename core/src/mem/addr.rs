@@ -1,4 +1,5 @@
 //! Address newtypes: guest-virtual (`Gva`), guest-physical (`Gpa`) and host/system-physical (`Hpa`).
+#![warn(missing_docs)]
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -8,8 +9,11 @@ macro_rules! addr_type {
         #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
         pub struct $name(pub u64);
         impl $name {
+            /// The address as a number.
             pub const fn raw(self) -> u64 { self.0 }
+            /// The offset within its 4 KiB page.
             pub const fn page_offset(self) -> u64 { self.0 & 0xfff }
+            /// The address `n` bytes further (wrapping).
             pub const fn add(self, n: u64) -> Self { Self(self.0.wrapping_add(n)) }
         }
         impl fmt::Debug for $name {

@@ -1,10 +1,10 @@
 //! Memory: address newtypes, sparse physical memory, the paging walker and memory types.
-pub mod addr;
+pub(crate) mod addr;
 pub mod memtype;
-pub mod nested;
+pub(crate) mod nested;
 pub mod paging;
-pub mod phys;
-pub mod pt_pages;
+pub(crate) mod phys;
+pub(crate) mod pt_pages;
 
 pub use addr::{Gpa, Gva, Hpa};
 pub use nested::NestedPaging;

@@ -1,9 +1,20 @@
 //! Sparse physical memory: 4 KiB pages allocated on first write; unbacked pages read as zero.
 //! Pages are shared copy-on-write between clones, so a snapshot costs the page table, not the RAM.
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "an access of 1, 2 or 4 bytes keeps the low bytes of the value; RAM is at most 4 GiB, so an address checked inside it fits usize"
+)]
 use super::Hpa;
 use std::rc::Rc;
 
 pub const PAGE_SIZE: usize = 4096;
+
+/// The number of the page holding `a`, saturating: on a 32-bit target (wasm32) an address above
+/// 2^44 must not wrap onto a page of RAM (it is outside RAM like any address past the end).
+#[inline(always)]
+fn page_index(a: Hpa) -> usize {
+    usize::try_from(a.0 >> 12).unwrap_or(usize::MAX)
+}
 
 /// System-physical RAM of a fixed size. Pages are allocated lazily so a 64 MiB machine costs only
 /// what the program touches (important in the browser and in checkpoints).
@@ -51,7 +62,7 @@ impl PhysMem {
     /// Marks the page holding `a` as one a page walk (guest, native or nested) read an entry from.
     #[inline]
     pub fn mark_page_table(&mut self, a: Hpa) {
-        if let Some(f) = self.page_table.get_mut((a.0 >> 12) as usize) {
+        if let Some(f) = self.page_table.get_mut(page_index(a)) {
             *f = true;
         }
     }
@@ -71,19 +82,19 @@ impl PhysMem {
     /// Write generation of the page holding `a` (0 outside RAM).
     #[inline]
     pub fn page_generation(&self, a: Hpa) -> u32 {
-        self.page_gen.get((a.0 >> 12) as usize).copied().unwrap_or(0)
+        self.page_gen.get(page_index(a)).copied().unwrap_or(0)
     }
     /// Reads `size` (1..=8) bytes little-endian that lie within one page.
     #[inline]
     pub fn read_small(&self, a: Hpa, size: u32) -> Result<u64, OutOfRange> {
-        let pn = (a.0 >> 12) as usize;
+        let pn = page_index(a);
         let off = (a.0 & 0xfff) as usize;
         debug_assert!(off + size as usize <= PAGE_SIZE);
         match self.pages.get(pn) {
             Some(Some(p)) => Ok(match size {
-                8 => u64::from_le_bytes(p[off..off + 8].try_into().expect("8 bytes")),
-                4 => u32::from_le_bytes(p[off..off + 4].try_into().expect("4 bytes")) as u64,
-                2 => u16::from_le_bytes(p[off..off + 2].try_into().expect("2 bytes")) as u64,
+                8 => u64::from_le_bytes(bytes_at(&p[..], off)),
+                4 => u32::from_le_bytes(bytes_at(&p[..], off)) as u64,
+                2 => u16::from_le_bytes(bytes_at(&p[..], off)) as u64,
                 _ => p[off] as u64,
             }),
             Some(None) if a.0 + size as u64 <= self.size => Ok(0),
@@ -93,7 +104,7 @@ impl PhysMem {
     /// Writes `size` (1..=8) bytes little-endian that lie within one page.
     #[inline(always)]
     pub fn write_small(&mut self, a: Hpa, size: u32, v: u64) -> Result<(), OutOfRange> {
-        let pn = (a.0 >> 12) as usize;
+        let pn = page_index(a);
         let off = (a.0 & 0xfff) as usize;
         if pn >= self.pages.len() || a.0 + size as u64 > self.size {
             return Err(OutOfRange(a));
@@ -138,14 +149,14 @@ impl PhysMem {
         if a.0 & 0xfff != 0 || !self.contains(a, PAGE_SIZE as u64) {
             return Err(OutOfRange(a));
         }
-        Ok(self.pages[(a.0 >> 12) as usize].as_deref().unwrap_or(&ZERO))
+        Ok(self.pages[page_index(a)].as_deref().unwrap_or(&ZERO))
     }
     /// The 4 KiB page at page-aligned `a` for writing in place (counts as a write of the page).
     pub fn page_for_write(&mut self, a: Hpa) -> Result<&mut [u8; PAGE_SIZE], OutOfRange> {
         if a.0 & 0xfff != 0 || !self.contains(a, PAGE_SIZE as u64) {
             return Err(OutOfRange(a));
         }
-        let pn = (a.0 >> 12) as usize;
+        let pn = page_index(a);
         self.generation = self.generation.wrapping_add(1);
         self.touch(pn);
         if let Some(l) = &mut self.write_log {
@@ -238,6 +249,14 @@ impl PhysMem {
     }
 }
 
+/// The `N` bytes of `b` from `off` on, as an array (panics like indexing if they are not all in `b`).
+#[inline(always)]
+pub(crate) fn bytes_at<const N: usize>(b: &[u8], off: usize) -> [u8; N] {
+    let mut a = [0u8; N];
+    a.copy_from_slice(&b[off..off + N]);
+    a
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,6 +281,18 @@ mod tests {
         assert!(m.read_u64(Hpa(u64::MAX - 2)).is_err());
     }
 
+    /// An address whose page number does not fit 32 bits is outside RAM on every target: on
+    /// wasm32 it once wrapped onto the page with the same low page-number bits.
+    #[test]
+    fn addresses_past_2_pow_44_do_not_alias_ram() {
+        let mut m = PhysMem::new(2 * 4096);
+        m.write_u64(Hpa(0x1008), 0x1122_3344_5566_7788).unwrap();
+        let far = Hpa((1 << 44) + 0x1008);
+        assert_eq!(m.read_u64(far), Err(OutOfRange(far)));
+        assert_eq!(m.read_u8(far), Err(OutOfRange(far)));
+        assert_eq!(m.page_generation(far), 0);
+    }
+
     #[test]
     fn clones_share_pages_until_written() {
         let mut a = PhysMem::new(2 * 4096);
@@ -274,3 +305,4 @@ mod tests {
         assert_eq!((a.shared_pages(), b.shared_pages()), (1, 1));
     }
 }
+

@@ -1,5 +1,6 @@
 //! The distinct pages a page walk read table entries from: what the TLB needs marked as
 //! page-table pages before it may keep the walk's translation across world switches (cpu/tlb.rs).
+#![warn(missing_docs)]
 use super::Hpa;
 
 /// The distinct pages a walk read table entries from, to be marked as page-table pages before

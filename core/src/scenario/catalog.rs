@@ -1,5 +1,6 @@
 //! The built-in catalog: the scenario files under `catalog/`, embedded at build time — one source
 //! of truth for the UI, the CLI and the tests.
+#![warn(missing_docs)]
 use super::format::{parse, Scenario, ScenarioError};
 
 /// (file stem, file text) of every catalog scenario, in display order.

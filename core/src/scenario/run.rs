@@ -1,5 +1,6 @@
 //! Running a program under a model and checking a scenario's expectations against the CONTRACT
 //! report (the same JSON `nestscope exec --json` prints).
+#![warn(missing_docs)]
 use super::format::{Expectation, MachineConfig, Migrate, Scenario};
 use crate::hv::gpat::Design;
 use crate::hv::nested_state::SaveOrder;
@@ -59,7 +60,7 @@ pub fn run_with(program: &[u8], model: Model, cfg: &MachineConfig, mig: Option<&
     let mut sim = Sim::Kvm(Box::new(new));
     let end = sim.run(cfg.max_steps).map_err(|e| RunError(e.to_string()))?;
     let mut j = sim.report(&end);
-    j["migration"] = serde_json::to_value(&m).expect("serializable");
+    j["migration"] = serde_json::to_value(&m).map_err(|e| RunError(e.to_string()))?;
     Ok(j)
 }
 
@@ -132,14 +133,18 @@ fn parse_u64(s: &str) -> Option<u64> {
 /// The result of checking one scenario under one model.
 #[derive(Clone, Debug)]
 pub struct Check {
+    /// The scenario's name.
     pub scenario: String,
+    /// The model it ran under.
     pub model: Model,
     /// `Err` when the run could not happen at all.
     pub report: Result<Value, RunError>,
+    /// Each expectation the report did not meet, as a sentence.
     pub mismatches: Vec<String>,
 }
 
 impl Check {
+    /// True when the run happened and met every expectation.
     pub fn passed(&self) -> bool {
         self.report.is_ok() && self.mismatches.is_empty()
     }

@@ -1,5 +1,6 @@
 //! VMRUN consistency checks that end in #VMEXIT(VMEXIT_INVALID) (reference §4.2, APM 15.5.1,
 //! 15.20, 15.25.3, 15.25.4). Pure functions over the control and save areas.
+#![warn(missing_docs)]
 use super::exit_table::Intercept;
 use super::intercept::{EventInj, EventType, IOPM_SIZE, MSRPM_SIZE, is_intercepted};
 use super::vmcb::{VmcbControl, VmcbSave};

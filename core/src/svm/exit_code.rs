@@ -1,4 +1,5 @@
 //! SVM exit codes (EXITCODE, VMCB+0x070; reference §2.1 / APM Appendix C) and the `VmExit` value.
+#![warn(missing_docs)]
 use super::exit_table::explain;
 use std::fmt;
 
@@ -17,7 +18,7 @@ impl SvmExitCode {
     /// True for VMEXIT_INVALID (-1). Only the low 32 bits are compared, as KVM does when it runs
     /// as a guest, because KVM-as-L0 has long left bits 63:32 clear (reference §2.1).
     pub fn is_invalid(self) -> bool {
-        self.0 as u32 == u32::MAX
+        self.0 & 0xFFFF_FFFF == 0xFFFF_FFFF
     }
 }
 

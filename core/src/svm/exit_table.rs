@@ -6,6 +6,8 @@
 //!
 //! For every intercept the bit index equals the exit code (reference §2.2), so an [`Intercept`]
 //! and its exit code are the same number; [`Intercept::exit_code`] is the only place that says so.
+#![allow(clippy::cast_possible_truncation, reason = "every SVM exit code in the table is below 2^32 (APM Appendix C); the intercept number is that code")]
+#![warn(missing_docs)]
 use super::exit_code::SvmExitCode;
 use serde::Serialize;
 
@@ -18,6 +20,7 @@ pub struct Intercept(u32);
 /// Everything the table knows about one exit code (see [`explain`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct ExitInfo {
+    /// The exit code (EXITCODE, VMCB offset 0x70).
     pub code: u64,
     /// The APM name, e.g. "VMEXIT_MSR".
     pub apm_name: &'static str,

@@ -12,6 +12,7 @@
 //! exits have EXITINFO1 = 0; INTn has the vector and INVLPG the linear address in EXITINFO1
 //! (reference §2.3). nRIP is the next RIP for instruction intercepts, MSR, IOIO and INT3/INTO
 //! (#BP/#OF), and 0 for every other exit (reference §2.3).
+#![allow(clippy::cast_possible_truncation, reason = "intercept checks read the architectural operand: ECX for an MSR, DX for a port, the I/O size in bytes")]
 use super::exit_code::{SvmExitCode, VmExit};
 use super::exit_table::Intercept as I;
 use super::intercept::{EventInj, EventType, IoioInfo, iopm_intercepted, is_intercepted, msrpm_intercepted};

@@ -1,5 +1,6 @@
 //! Intercept bits (reference §2.2), the MSR and I/O permission maps (§3.1, §3.3), the IOIO
 //! EXITINFO1 format (§2.3) and the EVENTINJ / EXITINTINFO format (§1.2, APM 15.20).
+#![allow(clippy::cast_possible_truncation, reason = "EXITINFO1, EVENTINJ and the permission maps are bit fields: each field is extracted in its width")]
 use super::exit_table::Intercept;
 use super::vmcb::VmcbControl;
 use crate::mem::phys::OutOfRange;

@@ -1,4 +1,5 @@
 //! Tests of intercept numbering, MSRPM/IOPM lookup, IOIO EXITINFO1 and EVENTINJ against reference §2–§3.
+#![allow(clippy::cast_possible_truncation, reason = "tests build intercept words and ports from small loop counters")]
 use super::exit_code::SvmExitCode;
 use super::exit_table::{Intercept, explain};
 use super::intercept::*;

@@ -19,16 +19,16 @@ macro_rules! numbered_names {
 pub mod checks;
 pub mod exit_code;
 pub mod exit_table;
-pub mod guest;
-pub mod hooks;
-pub mod insn;
+pub(crate) mod guest;
+pub(crate) mod hooks;
+pub(crate) mod insn;
 pub mod intercept;
-pub mod model;
+pub(crate) mod model;
 pub mod nested_walk;
 pub mod npt;
-pub mod state;
+pub(crate) mod state;
 pub mod vmcb;
-pub mod vmexit;
+pub(crate) mod vmexit;
 pub mod vmrun;
 
 pub use checks::{FailedCheck, HostContext, check_vmrun, check_vmrun_all};

@@ -23,6 +23,7 @@
 //!
 //! With NP off every model behaves the same: G_PAT is ignored (not checked, loaded or saved) and
 //! the guest reads and writes the one PAT MSR (reference §8.3).
+#![warn(missing_docs)]
 use serde::{Deserialize, Serialize};
 
 /// Which hardware reading of G_PAT the machine implements.
@@ -38,6 +39,7 @@ pub enum SvmModel {
 }
 
 impl SvmModel {
+    /// The three hardware models.
     pub const ALL: [SvmModel; 3] = [SvmModel::Bare, SvmModel::BareSwap, SvmModel::BareQemu];
 
     /// The CONTRACT §2 model name.

@@ -20,7 +20,7 @@ use super::npt::{npt_walk_with, NptAccess, NptContext, NptError, NptStage, NptTr
 use super::state::NestedPaging;
 use crate::cpu::control::{cr0, efer};
 use crate::outcome::{EmuError, Fault, PhysUse, Trap};
-use crate::cpu::msr::{MAXPHYADDR, MTRRCAP_VALUE};
+use crate::cpu::msr::MTRRCAP_VALUE;
 use crate::cpu::tlb::perm;
 use crate::mem::pt_pages::PtPages;
 use crate::cpu::processor::Processor;
@@ -108,7 +108,7 @@ impl<'a> NestedEnv<'a> {
     }
 
     fn ctx(np: &NestedPaging) -> NptContext {
-        NptContext { nxe: np.host_nxe, max_phys_bits: MAXPHYADDR as u8 }
+        NptContext { nxe: np.host_nxe, max_phys_bits: crate::cpu::caps::CpuCaps::MODEL.maxphyaddr }
     }
 
     /// One nested translation with A/D updates queued.
@@ -254,6 +254,7 @@ impl Processor<SvmState> {
     /// the canonical check is done). Fills the TLB with permissions that are the intersection of
     /// both levels, so a TLB hit never skips a nested check or a nested A/D update.
     pub(crate) fn translate_nested(&mut self, la: u64, acc: Access) -> Result<Hpa, Trap> {
+        #[allow(clippy::expect_used, reason = "the only caller, translate_slow, calls this only with NP on")]
         let np = *self.svm.nested_paging().expect("translate_nested only with NP");
         let paging = self.cpu.ctl.cr0 & cr0::PG != 0;
         let mode = self.paging_mode();
@@ -382,9 +383,8 @@ impl Processor<SvmState> {
                 .collect(),
             None => Vec::new(),
         };
-        let (guest_pte, level_pat_override) = match &walk {
-            Some(w) => {
-                let leaf = w.steps.last().expect("a successful walk has a leaf");
+        let (guest_pte, level_pat_override) = match walk.as_ref().and_then(|w| w.steps.last()) {
+            Some(leaf) => {
                 let kind = if leaf.level == 1 { EntryKind::Leaf4K } else { EntryKind::LeafLarge };
                 (PteRef { entry: leaf.entry, kind }, None)
             }
@@ -392,10 +392,10 @@ impl Processor<SvmState> {
         };
         let mtrr = self.mtrr_state();
         let cd = self.cpu.ctl.cr0 & cr0::CD != 0;
-        let resolution = match (np, self.svm.guest.as_ref()) {
-            (Some(np), Some(g)) => {
+        // With NP, the final nested translation succeeded above (`env.last`).
+        let resolution = match (np, self.svm.guest.as_ref(), env.last.as_ref()) {
+            (Some(np), Some(g), Some(last)) => {
                 let (gpat, hpat) = self.svm.model_pats(g, self.cpu.pat);
-                let last = env.last.as_ref().expect("a successful nested translation");
                 let inputs = NestedMemTypeInputs {
                     guest_pte,
                     gpat: level_pat_override.unwrap_or(gpat),

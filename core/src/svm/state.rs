@@ -1,6 +1,7 @@
 //! The SVM part of the processor state: GIF, the model, and — while a guest runs — the cached
 //! VMCB controls, the host state saved by VMRUN and the nested-paging context. Serializable, so it
 //! goes into checkpoints with the rest of the CPU.
+#![warn(missing_docs)]
 use super::model::SvmModel;
 use super::vmcb::VmcbControl;
 use crate::cpu::{DescTable, Segment};
@@ -60,6 +61,7 @@ pub struct GuestMode {
 /// SVM state of the processor.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SvmState {
+    /// The hardware model (how the PAT is applied in a guest: `bare`, `bare-swap`, `bare-qemu`).
     pub model: SvmModel,
     /// The global interrupt flag (APM 15.17). Set by STGI and VMRUN, cleared by CLGI and #VMEXIT.
     /// No interrupt source is modelled, so it has no further effect.
@@ -72,6 +74,7 @@ pub struct SvmState {
 }
 
 impl SvmState {
+    /// Power-on state: GIF set, no guest.
     pub fn new(model: SvmModel) -> Self {
         SvmState { model, gif: true, guest: None, vmcb_cache: Default::default() }
     }
@@ -83,6 +86,7 @@ impl SvmState {
     }
 
     #[inline]
+    /// True while the CPU executes a guest.
     pub fn in_guest(&self) -> bool {
         self.guest.is_some()
     }

@@ -40,6 +40,7 @@ impl Processor<SvmState> {
         self.svm.gif = false;
         let pa = Hpa(g.vmcb_pa);
         let guest_rip = self.cpu.regs.rip;
+        let shadow = self.in_interrupt_shadow();
         // VMRUN checked that the VMCB page is aligned and in RAM. The fields are written in place:
         // the rest of the VMCB (intercepts, the VMLOAD/VMSAVE state, reserved bytes) is untouched.
         {
@@ -74,8 +75,8 @@ impl Processor<SvmState> {
                     SvmModel::BareQemu => {}
                 }
             }
-            // No interrupt shadow is modelled: INT_STATE = 0.
-            super::vmcb::VmcbControl::store_vmexit_in_page(page, &exit, 0);
+            // INTERRUPT_SHADOW: the exiting instruction was in the shadow of STI / MOV SS.
+            super::vmcb::VmcbControl::store_vmexit_in_page(page, &exit, shadow as u32);
         }
         let Some(h) = g.host else {
             // Entered from outside: no host state to reload; the caller takes the exit.

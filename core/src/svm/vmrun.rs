@@ -16,6 +16,7 @@
 //! NP is set up with the host paging mode of this moment, the model decides what happens to the
 //! PAT, GIF = 1, the TLB is flushed, EVENTINJ is delivered through the guest IDT, and the CPU
 //! continues with the guest's first instruction.
+#![warn(missing_docs)]
 use super::checks::{HostContext, check_vmrun};
 use super::insn::seg_from_vmcb;
 use super::intercept::{EventInj, EventType};
@@ -114,6 +115,11 @@ impl Processor<SvmState> {
         // model (which does not translate through this CPU).
         let from = host.is_some().then(|| self.tlb_context());
         let (ctrl, s) = (&vmcb.control, &vmcb.save);
+        // INTERRUPT_SHADOW loaded: the guest's first instruction is in a shadow (VMRUN itself
+        // is a step when the CPU executes it; an entry from outside is not).
+        if ctrl.int_state & 1 != 0 {
+            self.shadow_step = self.steps + host.is_some() as u64;
+        }
         let np = ctrl.np_enable().then_some(NestedPaging {
             ncr3: ctrl.nested_cr3,
             host_nxe: hp.efer & efer::NXE != 0,
@@ -142,8 +148,11 @@ impl Processor<SvmState> {
         c.cs = seg_from_vmcb(&s.cs);
         c.ss = seg_from_vmcb(&s.ss);
         c.ds = seg_from_vmcb(&s.ds);
-        c.gdtr = DescTable { base: s.gdtr.base, limit: s.gdtr.limit as u16 };
-        c.idtr = DescTable { base: s.idtr.base, limit: s.idtr.limit as u16 };
+        // The VMCB's GDTR/IDTR limit fields are 32 bits wide; the registers hold bits 15:0.
+        #[allow(clippy::cast_possible_truncation, reason = "the descriptor-table registers' limits are 16 bits")]
+        let (gdt_limit, idt_limit) = (s.gdtr.limit as u16, s.idtr.limit as u16);
+        c.gdtr = DescTable { base: s.gdtr.base, limit: gdt_limit };
+        c.idtr = DescTable { base: s.idtr.base, limit: idt_limit };
         c.ctl.efer = s.efer;
         c.ctl.cr0 = s.cr0;
         c.ctl.cr2 = s.cr2;
@@ -237,7 +246,10 @@ pub enum GuestEntry {
 /// The paging mode of whoever executes VMRUN: it keeps controlling the nested walk (reference §7.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HostPaging {
+    /// CR0 (CR0.PG: whether the host walk is paged).
     pub cr0: u64,
+    /// CR4 (the host walk's paging controls).
     pub cr4: u64,
+    /// EFER (LMA and NXE of the host walk).
     pub efer: u64,
 }

@@ -6,6 +6,7 @@
 //! CLI JSON lists the first 10 000, CONTRACT §3) and the end (the UI's trace shows the newest);
 //! events in between are counted, not kept. Indices are positions in the whole run: event `i` is
 //! the `i`-th world switch whether or not it is still kept.
+#![warn(missing_docs)]
 use super::Event;
 use std::collections::VecDeque;
 
@@ -15,6 +16,7 @@ pub const HEAD: usize = 10_000;
 pub const TAIL: usize = 10_000;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The events of a run: the first `HEAD` and the most recent `TAIL` kept, and the total count.
 pub struct EventLog {
     head: Vec<Event>,
     tail: VecDeque<Event>,
@@ -22,6 +24,7 @@ pub struct EventLog {
 }
 
 impl EventLog {
+    /// Records an event (the oldest of the tail is dropped when the tail is full).
     pub fn push(&mut self, e: Event) {
         if self.head.len() < HEAD {
             self.head.push(e);
@@ -39,6 +42,7 @@ impl EventLog {
         self.total
     }
 
+    /// True before the first event.
     pub fn is_empty(&self) -> bool {
         self.total == 0
     }

@@ -1,6 +1,7 @@
 //! Disassembly panel: Intel-syntax listing of the loaded program with the instruction at RIP
 //! highlighted, labels from the assembler's symbol table, data (db/dw/…/times) shown as data
 //! rather than decoded as instructions, and a gutter to click for breakpoints.
+#![allow(clippy::cast_possible_truncation, reason = "pixel coordinates, DOM indices and text positions are far below the integer widths they are stored in (float casts saturate)")]
 use nestscope_core::asm::Assembled;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;

@@ -1,5 +1,6 @@
 //! Program editor: the scenario's assembly source, autosaved to localStorage on every edit, with
 //! assembler errors shown at their lines; "Assemble & load" and "Revert to catalog".
+#![allow(clippy::cast_possible_truncation, reason = "pixel coordinates, DOM indices and text positions are far below the integer widths they are stored in (float casts saturate)")]
 use nestscope_core::asm::AsmError;
 use yew::prelude::*;
 

@@ -1,6 +1,7 @@
 //! Memory view: a hex and ASCII dump of 256 bytes at a physical or linear address (linear
 //! addresses of the level that runs now are translated like its accesses — through its page
 //! tables and, with nested paging, the nested table — without touching A/D bits).
+#![allow(clippy::cast_possible_truncation, reason = "pixel coordinates, DOM indices and text positions are far below the integer widths they are stored in (float casts saturate)")]
 use nestscope_core::inspect::memory::{linear_read, phys_read};
 use nestscope_core::machine::Machine;
 use nestscope_core::mem::paging::Access;

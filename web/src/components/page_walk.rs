@@ -1,6 +1,7 @@
 //! Page walk panel: `Machine::memtype_of` for an address of the level that runs now — each guest
 //! level with its nested sub-walk, the final nested walk, GPA/SPA and the memory-type provenance
 //! (PAT lookups, Table 15-19/15-20 cells, MTRR, CD) — or the fault the access would take.
+#![allow(clippy::cast_possible_truncation, reason = "pixel coordinates, DOM indices and text positions are far below the integer widths they are stored in (float casts saturate)")]
 use crate::walk_format::{decode_entry, fault_text, level_name, provenance};
 use nestscope_core::mem::paging::Access;
 use nestscope_core::svm::nested_walk::{MemTypeError, MemTypeReport, NestedSubWalk};

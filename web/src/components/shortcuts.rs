@@ -8,17 +8,19 @@ pub enum Shortcut {
     Run,
     Pause,
     NextSwitch,
+    Share,
     Help,
     Close,
 }
 
 /// (shortcut, key as `KeyboardEvent.key`, with Shift, what the overlay shows, what it does).
-pub const SHORTCUTS: [(Shortcut, &str, bool, &str, &str); 7] = [
+pub const SHORTCUTS: [(Shortcut, &str, bool, &str, &str); 8] = [
     (Shortcut::Step, "F10", false, "F10", "Step one instruction"),
-    (Shortcut::StepBack, "F10", true, "Shift+F10", "Step back (replays the run to the step before)"),
+    (Shortcut::StepBack, "F10", true, "Shift+F10", "Step back (time travel: the nearest snapshot, replayed to the step before)"),
     (Shortcut::Run, "F5", false, "F5", "Run / continue (stops at breakpoints and Break on #VMEXIT)"),
     (Shortcut::Pause, "F5", true, "Shift+F5", "Pause the run"),
     (Shortcut::NextSwitch, "F11", false, "F11", "Run to the next world switch (level filter applies)"),
+    (Shortcut::Share, "l", false, "L", "Share link: copy a link to this program, model and step"),
     (Shortcut::Help, "?", true, "?", "Show or hide this list"),
     (Shortcut::Close, "Escape", false, "Esc", "Close this list"),
 ];
@@ -80,5 +82,7 @@ mod tests {
         assert_eq!(shortcut_of("?", true, false), Some(Shortcut::Help));
         assert_eq!(shortcut_of("?", true, true), None, "typing ? in the editor");
         assert_eq!(shortcut_of("a", false, false), None);
+        assert_eq!(shortcut_of("l", false, false), Some(Shortcut::Share));
+        assert_eq!(shortcut_of("l", false, true), None, "typing l in the editor");
     }
 }

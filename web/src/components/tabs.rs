@@ -1,5 +1,6 @@
 //! A group of tabbed panels (WAI-ARIA tabs): a tab list and the active panel only (the panels
 //! that are not shown are not rendered, so they cost nothing while stepping).
+#![allow(clippy::cast_possible_truncation, reason = "pixel coordinates, DOM indices and text positions are far below the integer widths they are stored in (float casts saturate)")]
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]

@@ -1,6 +1,7 @@
 //! Timeline strip: swimlanes L0/L1/L2 over the run's steps on a canvas, a tick per world switch
 //! coloured by exit code (legend and hover text name them), hover for the exit's code, name and
 //! EXITINFO1/2, click to go there (replay), wheel or +/− to zoom, drag or arrow keys to pan.
+#![allow(clippy::cast_possible_truncation, reason = "pixel coordinates, DOM indices and text positions are far below the integer widths they are stored in (float casts saturate)")]
 use crate::timeline::{CATEGORIES, Category, Mark, columns, lane, nearest};
 use nestscope_core::trace::Level;
 use std::cell::RefCell;

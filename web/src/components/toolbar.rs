@@ -14,7 +14,7 @@ pub struct ToolbarProps {
     pub on_run_to_switch: Callback<()>,
     pub on_pause: Callback<()>,
     pub on_reset: Callback<()>,
-    /// One step back (replays the run to the step before).
+    /// One step back (time travel: the nearest snapshot, replayed to the step before).
     #[prop_or_default]
     pub on_step_back: Callback<()>,
     /// Why the last run paused (a breakpoint, an exit, a reached step).
@@ -71,7 +71,7 @@ pub fn toolbar(p: &ToolbarProps) -> Html {
             <button onclick={click(&p.on_step)} disabled={finished || running} title="Execute one instruction (F10)"
                 aria-keyshortcuts="F10">{"Step"}</button>
             <button onclick={click(&p.on_step_back)} disabled={running || p.steps == 0}
-                title="Go back one step: replays the run from the start to the step before (Shift+F10)"
+                title="Go back one step: restores the nearest time-travel snapshot and replays to the step before (Shift+F10)"
                 aria-keyshortcuts="Shift+F10">{"Step back"}</button>
             if running {
                 <button onclick={click(&p.on_pause)} title="Pause the run (Shift+F5)" aria-keyshortcuts="Shift+F5">{"Pause"}</button>

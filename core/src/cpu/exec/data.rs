@@ -110,6 +110,9 @@ impl<V: Virt> Processor<V> {
                         self.cpu.regs.gpr[4] = old_rsp;
                         return Err(e);
                     }
+                    if ins.op_register(0) == Register::SS {
+                        self.shadow_next(); // POP SS: the next instruction is in its shadow
+                    }
                 } else if let Err(e) = self.write_op(ins, 0, v) {
                     self.cpu.regs.gpr[4] = old_rsp;
                     return Err(e);
@@ -212,6 +215,9 @@ impl<V: Virt> Processor<V> {
                     return Err(Fault::ud().into());
                 }
                 self.load_data_segment(sreg, sel)?;
+                if sreg == Register::SS {
+                    self.shadow_next(); // MOV SS: the next instruction is in its shadow
+                }
                 Ok(Flow::Next)
             }
             Code::Mov_rm16_Sreg | Code::Mov_r32m16_Sreg | Code::Mov_r64m16_Sreg => {

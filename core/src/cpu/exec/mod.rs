@@ -3,17 +3,18 @@
 //! Each family of instructions lives in its own file (`alu`, `muldiv`, `shift`, `bits`, `data`,
 //! `control`, `string`, `system`, `interrupt`); this file holds what they share: register and
 //! memory operand access, the stack, and the dispatch on iced's `Mnemonic`.
-pub mod alu;
-pub mod bits;
-pub mod control;
-pub mod data;
-pub mod fast;
-pub mod flags;
-pub mod interrupt;
-pub mod muldiv;
-pub mod shift;
-pub mod string;
-pub mod system;
+#![allow(clippy::cast_possible_truncation, reason = "the interpreter narrows values to the operand size (8, 16, 32 bits): truncation is the instruction's semantics")]
+pub(crate) mod alu;
+pub(crate) mod bits;
+pub(crate) mod control;
+pub(crate) mod data;
+pub(crate) mod fast;
+pub(crate) mod flags;
+pub(crate) mod interrupt;
+pub(crate) mod muldiv;
+pub(crate) mod shift;
+pub(crate) mod string;
+pub(crate) mod system;
 
 use crate::outcome::{EmuError, Fault, Trap};
 use crate::cpu::regs::flags as rf;

@@ -213,6 +213,9 @@ impl<V: Virt> Processor<V> {
             M::Std => self.set_flags_masked(rf::DF, rf::DF),
             M::Cli | M::Sti => {
                 self.require_iopl()?;
+                if m == M::Sti && !self.flag(rf::IF) {
+                    self.shadow_next(); // STI that sets IF: the next instruction is in its shadow
+                }
                 self.set_flags_masked(if m == M::Sti { rf::IF } else { 0 }, rf::IF);
             }
             M::Cpuid => {

@@ -4,10 +4,10 @@
 //! from, where L2's RDMSR/WRMSR(PAT) go, what #VMEXIT writes back to vmcb12.g_pat, and what the
 //! userspace save/restore interface (KVM_GET/SET_MSRS, KVM_GET/SET_NESTED_STATE) carries.
 //! L0 is modelled with NPT enabled for L1 (`npt_enabled`), as KVM by default.
-pub mod legacy;
-pub mod merged;
-pub mod rfc;
-pub mod swap;
+pub(crate) mod legacy;
+pub(crate) mod merged;
+pub(crate) mod rfc;
+pub(crate) mod swap;
 
 use crate::hv::nested_state::{NestedState, SaveOrder};
 use crate::mem::memtype::pat_valid;

@@ -162,6 +162,7 @@ fn mtrr_lookup(mtrr: &MtrrState, spa: Hpa) -> MtrrLookup {
 }
 
 fn cell_15_20(pat: MemType, mtrr: MemType) -> TableCell {
+    #[allow(clippy::expect_used, reason = "callers pass a PAT lookup's or Table 15-19's type and an MTRR type (tests: every cell)")]
     let result = table_15_20(pat, mtrr).expect("PAT-derived row and MTRR column are always in Table 15-20");
     TableCell { table: CombineTable::T15_20, row: pat, col: mtrr, result }
 }
@@ -172,6 +173,7 @@ fn cell_15_20(pat: MemType, mtrr: MemType) -> TableCell {
 pub fn resolve_nested(inp: &NestedMemTypeInputs, mtrr: &MtrrState) -> MemTypeResolution {
     let guest = PatLookup::new(inp.guest_pte, inp.gpat);
     let host = PatLookup::new(inp.nested_pte, inp.hpat);
+    #[allow(clippy::expect_used, reason = "a PAT lookup yields a PAT type (reserved encodings read as UC)")]
     let combined_t = table_15_19(guest.mem_type, host.mem_type).expect("PAT types are always in Table 15-19");
     let combined =
         TableCell { table: CombineTable::T15_19, row: guest.mem_type, col: host.mem_type, result: combined_t };

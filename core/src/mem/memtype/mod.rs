@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub mod combine;
-pub mod mtrr;
+pub(crate) mod mtrr;
 pub mod pat;
 
 pub use combine::{MemTypeResolution, resolve_native, resolve_nested, table_15_19, table_15_20};
@@ -117,7 +117,7 @@ mod tests {
         // reference §5.1: 00 UC, 01 WC, 02/03 reserved, 04 WT, 05 WP, 06 WB, 07 UC-, 08-FF reserved.
         let expect = ["UC", "WC", "-", "-", "WT", "WP", "WB", "UC-"];
         for (e, name) in expect.iter().enumerate() {
-            assert_eq!(MemType::from_pat_encoding(e as u8).map(|t| t.name()).unwrap_or("-"), *name);
+            assert_eq!(MemType::from_pat_encoding(u8::try_from(e).unwrap()).map(|t| t.name()).unwrap_or("-"), *name);
         }
         for e in 8..=255u8 {
             assert_eq!(MemType::from_pat_encoding(e), None);

@@ -195,6 +195,7 @@ impl MtrrState {
     }
 
     /// The fixed-range MSR and byte covering `addr` (< 1 MiB), per the table in reference §5.3.
+    #[allow(clippy::cast_possible_truncation, reason = "addr < 1 MiB: each byte index is at most 7, each MSR index at most 10")]
     pub fn fixed_slot(addr: u64) -> Option<(usize, u8)> {
         match addr {
             0..0x8_0000 => Some((0, (addr >> 16) as u8)),

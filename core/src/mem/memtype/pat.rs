@@ -1,4 +1,5 @@
 //! The PAT MSR (IA32_PAT, 0x277): PAT-index selection, entry lookup and validity (reference §5.1/§5.2).
+#![warn(missing_docs)]
 use super::MemType;
 use serde::{Deserialize, Serialize};
 
@@ -30,8 +31,11 @@ pub enum EntryKind {
 /// The PWT/PCD/PAT bits taken from one entry.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PatBits {
+    /// Page-level write-through (bit 3).
     pub pwt: bool,
+    /// Page-level cache disable (bit 4).
     pub pcd: bool,
+    /// PAT bit (bit 7 of a 4 KiB PTE, bit 12 of a large-page entry).
     pub pat: bool,
 }
 
@@ -60,7 +64,7 @@ pub const fn pat_index(pat: bool, pcd: bool, pwt: bool) -> u8 {
 
 /// The raw byte of field PA`index` (reserved bits included), i.e. bits 8i+7:8i.
 pub const fn pat_entry(pat_msr: u64, index: u8) -> u8 {
-    (pat_msr >> ((index as u32 & 7) * 8)) as u8
+    pat_msr.to_le_bytes()[(index & 7) as usize]
 }
 
 /// The memory type of field PA`index`; `None` if that byte is not a valid PAT encoding.

@@ -3,14 +3,15 @@
 //!
 //! Offsets are VMCB byte offsets (the save area starts at 0x400). Reading and writing go through
 //! `PhysMem`; values are little-endian as in hardware.
+#![allow(clippy::cast_possible_truncation, reason = "VMCB fields are fixed-size (APM Appendix B): a value is stored in its field's width")]
 use crate::mem::phys::OutOfRange;
 use crate::mem::{Hpa, PhysMem};
 use serde::{Deserialize, Serialize};
 
-pub mod cache;
+pub(crate) mod cache;
 pub mod control;
 pub mod fields;
-pub mod save;
+pub(crate) mod save;
 
 pub use control::VmcbControl;
 pub use fields::{FieldValue, VmcbArea, VmcbField, decode_field, decode_value, dump, field};
@@ -78,7 +79,7 @@ scalar!(u64, 8);
 impl VmcbScalar for [u8; 15] {
     const SIZE: usize = 15;
     fn load(page: &[u8; 4096], off: usize) -> Self {
-        page[off..off + 15].try_into().expect("15 bytes")
+        crate::mem::phys::bytes_at(page, off)
     }
     fn store(&self, page: &mut [u8; 4096], off: usize) {
         page[off..off + 15].copy_from_slice(self);
