@@ -147,10 +147,16 @@ impl Kvm {
                         "L1's permission map at {l1base:#x} is outside its RAM (KVM: nested_svm_merge_msrpm fails)"
                     ));
                 }
-                let mut l1 = vec![0u8; len];
-                let _ = self.m.mem.read(Hpa(l1base), &mut l1);
-                for (m, b) in merged.iter_mut().zip(l1) {
-                    *m |= b;
+                if out == self.layout.iopm02 {
+                    // I/O: every port exits to L0, which reads L1's IOPM at the exit (l2_exit),
+                    // as KVM does — L2 may change L1's map while it runs (kvm-unit-tests ioio).
+                    merged.fill(0xff);
+                } else {
+                    let mut l1 = vec![0u8; len];
+                    let _ = self.m.mem.read(Hpa(l1base), &mut l1);
+                    for (m, b) in merged.iter_mut().zip(l1) {
+                        *m |= b;
+                    }
                 }
             }
             let _ = self.m.mem.write(Hpa(out), &merged);
