@@ -51,7 +51,7 @@ layer() {
 layer native bash -c 'cargo clippy --workspace --all-targets -- -D warnings && cargo test --workspace'
 layer wasm-node cargo test -p nestscope-core --target wasm32-unknown-unknown
 # wasm-bindgen-test-runner reads web/webdriver.json (headless, --no-sandbox) from the working directory.
-layer web-chromium bash -c 'cd web && cargo test --target wasm32-unknown-unknown --test components --test views --test links'
+layer web-chromium bash -c 'cd web && cargo test --target wasm32-unknown-unknown --test components --test views --test links --test kernel'
 echo "==> [trunk-build] trunk build"
 if ! trunk build >"$logdir/trunk-build.log" 2>&1; then
   status=1; failed=$((failed + 1)); tail -40 "$logdir/trunk-build.log"

@@ -76,6 +76,30 @@ test('Run executes to the debug exit and shows the console text', async () => {
   assert.deepEqual(errors, []);
 });
 
+test('Open kernel: probe.elf boots from the picker and prints what the loader left; a broken ELF is refused', async () => {
+  const { page, errors } = await openApp();
+  const probe = path.join(root, 'core', 'tests', 'data', 'multiboot', 'probe.elf');
+  // A malformed file: the loader's error, and the scenario stays loaded.
+  await page.getByTestId('open-kernel').setInputFiles({ name: 'broken.elf', mimeType: 'application/octet-stream', buffer: Buffer.from('\x7fELF', 'latin1') });
+  await page.getByTestId('checkpoint-message').filter({ hasText: 'kernel refused: broken.elf' }).waitFor({ timeout: 20000 });
+  assert.match(await page.locator('.program').innerText(), /^scenario: /);
+  await page.getByTestId('kernel-append').fill('vmrun ioio');
+  await page.getByTestId('open-kernel').setInputFiles(probe);
+  await page.getByTestId('kernel-panel').filter({ hasText: 'kernel: probe.elf' }).waitFor({ timeout: 20000 });
+  assert.match(await page.locator('.program').innerText(), /^kernel: probe\.elf/);
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.getByTestId('kernel-verdict').filter({ hasText: 'exit code' }).waitFor({ timeout: 60000 });
+  const out = await page.getByTestId('console').textContent();
+  // Multiboot v1 §3.2: EAX = 0x2BADB002 at entry; §3.3: the command line is the file name and
+  // the appended text (QEMU's -kernel gives the same: core/tests/data/multiboot/probe-qemu-7.2.txt).
+  assert.match(out, /^eax=2BADB002$/m);
+  assert.match(out, /^cmdline: probe\.elf vmrun ioio$/m);
+  await tab(page, 'Source');
+  assert.equal(await page.getByTestId('kernel-source').innerText(), 'kernel: probe.elf (no source)');
+  await page.screenshot({ path: path.join(outDir, 'kernel-probe.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+});
+
 test('Export and import a checkpoint; a corrupt file is refused and nothing is lost', async () => {
   const { page, errors } = await openApp();
   const step = page.getByRole('button', { name: 'Step', exact: true });

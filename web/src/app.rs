@@ -6,6 +6,8 @@ use crate::components::compare_view::CompareView;
 use crate::components::console::Console;
 use crate::components::disassembly::{Disassembly, listing, listing_of};
 use crate::components::editor::Editor;
+use crate::components::kernel_panel::KernelPanel;
+use crate::components::kernel_picker::{KernelPicker, PickedKernel, drop_handlers};
 use crate::components::link_banner::LinkBanner;
 use crate::components::memory_view::{MemoryView, dump};
 use crate::components::model_picker::ModelPicker;
@@ -163,9 +165,10 @@ pub fn app() -> Html {
         });
     }
     // Keyed by the program bytes: another scenario's program may have the same generation.
-    let lines = use_memo((session.program.clone(), session.assembled.clone()), |(program, asm)| {
-        Rc::new(match asm {
-            Some(a) if a.0.bytes == **program => listing_of(&a.0, &a.1),
+    let lines = use_memo((session.program.clone(), session.assembled.clone(), session.kernel.clone()), |(program, asm, kernel)| {
+        Rc::new(match (kernel, asm) {
+            (Some(k), _) => k.code().into_iter().flat_map(|(at, code)| listing(code, at)).collect(),
+            (None, Some(a)) if a.0.bytes == **program => listing_of(&a.0, &a.1),
             _ => listing(program, LOAD_ADDR),
         })
     });
@@ -208,6 +211,16 @@ pub fn app() -> Html {
             let _ = download("nestscope-checkpoint.nsc", &s.export());
         })
     };
+    let append = use_state(String::new);
+    // A picked or dropped kernel boots under the current model; the console shows its output.
+    let on_kernel = {
+        let (s, lower) = (session.clone(), lower.clone());
+        Callback::from(move |k: PickedKernel| {
+            s.dispatch(Action::OpenKernel { name: k.name, bytes: k.bytes, append: k.append });
+            lower.set(1);
+        })
+    };
+    let (on_dragover, on_drop) = drop_handlers((*append).clone(), on_kernel.clone());
     let mem_linear = use_state(|| false);
     let vmcb_sel = use_state(|| None::<VmcbRole>);
     let walk_addr = use_state(|| None::<u64>);
@@ -222,6 +235,8 @@ pub fn app() -> Html {
     let kvm = matches!(&*sim, Sim::Kvm(_));
     let level = sim.level();
     let rip = m.cpu.regs.rip;
+    // A kernel's listing is long: only the part around RIP is shown.
+    let shown_lines = if session.kernel.is_some() { Rc::new(crate::kernel::window(&lines, rip, &m.mem)) } else { (*lines).clone() };
 
     // World-switch trace: the newest events.
     let total = m.events.len();
@@ -311,7 +326,21 @@ pub fn app() -> Html {
             <ScenarioView scenarios={session.scenarios.clone()} current={session.current}
                 model={session.model} outcome={session.outcome.clone()} />
         },
-        1 => html! { <Console text={AttrValue::from(String::from_utf8_lossy(&m.console).into_owned())} /> },
+        1 => {
+            let text = String::from_utf8_lossy(&m.console).into_owned();
+            let panel = session.kernel.as_ref().map(|k| html! {
+                <KernelPanel name={AttrValue::from(k.name.clone())} append={AttrValue::from(k.append.clone())}
+                    model={AttrValue::from(session.model.to_string())} status={session.status.clone()} steps={m.steps}
+                    rate={session.rate} verdict={crate::kernel::verdict(&text, m.stopped.as_ref())}
+                    on_stop={cb(|| Action::Pause)} />
+            });
+            html! { <>{ for panel }<Console text={AttrValue::from(text)} /></> }
+        }
+        _ if session.kernel.is_some() => html! {
+            <section class="panel editor" aria-label="Source">
+                <p data-testid="kernel-source">{format!("kernel: {} (no source)", session.kernel.as_ref().map_or("", |k| k.name.as_str()))}</p>
+            </section>
+        },
         _ => html! {
             <Editor scenario={AttrValue::from(sc.name.clone())} source={AttrValue::from(session.source.clone())}
                 edited={session.edited} errors={session.asm_errors.clone()}
@@ -328,8 +357,13 @@ pub fn app() -> Html {
                     on_select={{ let s = session.clone(); Callback::from(move |i| s.dispatch(Action::SelectScenario(i))) }} />
                 <ModelPicker current={session.model} scenario_models={sc.models.clone()}
                     on_select={{ let s = session.clone(); Callback::from(move |m| s.dispatch(Action::SelectModel(m))) }} />
+                <KernelPicker append={AttrValue::from((*append).clone())} on_open={on_kernel}
+                    on_append={{ let a = append.clone(); Callback::from(move |t| a.set(t)) }} />
                 <span class="program" title="AMD SVM nested virtualization explorer">
-                    {format!("scenario: {} · model: {}", sc.name, session.model)}
+                    {match &session.kernel {
+                        Some(k) => format!("kernel: {} · model: {}", k.name, session.model),
+                        None => format!("scenario: {} · model: {}", sc.name, session.model),
+                    }}
                 </span>
                 <span class="spacer"></span>
                 <CheckpointBar on_export={{ let s = session.clone(); Callback::from(move |_| s.export()) }}
@@ -361,9 +395,9 @@ pub fn app() -> Html {
             }
             <TimelineView data={timeline}
                 on_jump={{ let s = session.clone(); Callback::from(move |t| s.dispatch(Action::JumpTo(t))) }} />
-            <div class="workspace">
+            <div class="workspace" ondragover={on_dragover} ondrop={on_drop}>
                 <div class="left">
-                    <Disassembly lines={(*lines).clone()} rip={rip} breakpoints={session.stops.breakpoints.clone()}
+                    <Disassembly lines={shown_lines} rip={rip} breakpoints={session.stops.breakpoints.clone()}
                         level={AttrValue::from(level.name())}
                         on_toggle={{ let s = session.clone(); Callback::from(move |a| s.dispatch(Action::ToggleBreakpoint(a))) }} />
                     <SwitchTrace events={events} total={total} records={records} vmcb_names={vmcb_names} />

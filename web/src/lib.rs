@@ -1,6 +1,7 @@
 //! nestscope-web: the Yew front end. Components live one per file under `components/`.
 pub mod app;
 pub mod components;
+pub mod kernel;
 pub mod link;
 pub mod markdown;
 pub mod outcome;

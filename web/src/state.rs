@@ -6,6 +6,7 @@ pub use crate::outcome::Outcome;
 pub use crate::run_status::{RunRate, Status};
 use crate::run_status::{status_of, stop_text};
 use crate::outcome::{outcome_of, sc_program};
+use crate::kernel::{KERNEL_BUDGET, Kernel};
 use crate::storage;
 use crate::run_until::{self, End, Goal, Stops};
 use crate::switches::Tracker;
@@ -78,6 +79,8 @@ pub struct Session {
     pub message: Option<String>,
     /// Speed of the current or last "Run" (`None` before the first run of this program).
     pub rate: Option<RunRate>,
+    /// The multiboot kernel that runs instead of the editor's program (until one is assembled).
+    pub kernel: Option<Rc<Kernel>>,
     /// The program came from a share link (not a catalog scenario's own): the page URL keeps a
     /// link fragment so that a reload reopens it.
     pub linked: bool,
@@ -120,6 +123,9 @@ pub enum Action {
     Assemble,
     /// Drop the edit and go back to the catalog source.
     Revert,
+    /// A kernel file the user picked or dropped, with its command line: booted under the current
+    /// model if the loader takes it, refused with the loader's error otherwise.
+    OpenKernel { name: String, bytes: Vec<u8>, append: String },
 }
 
 /// The embedded catalog (parsing is checked by the core's tests, so a failure here is a bug).
@@ -166,6 +172,7 @@ impl Session {
             outcome: None,
             message: None,
             rate: None,
+            kernel: None,
             linked: false,
             travel_on: true,
             replayed_from: None,
@@ -194,6 +201,7 @@ impl Session {
             }
             Ok(a) => {
                 self.asm_errors.clear();
+                self.kernel = None;
                 self.catalog_program = Some(&a.bytes) == sc_program(self.scenario()).as_ref();
                 self.program = Rc::new(a.bytes.clone());
                 self.assembled = Some(Rc::new((a, self.source.clone())));
@@ -207,6 +215,13 @@ impl Session {
 
     /// A fresh run of the current program under the current model.
     pub fn reload(&mut self) {
+        if let Some(k) = &self.kernel {
+            match k.boot(self.model) {
+                Ok(sim) => self.set_sim(sim),
+                Err(e) => self.status = Status::Error(e),
+            }
+            return;
+        }
         let cfg = &self.scenario().machine;
         let mem = self.mem_mib.unwrap_or(cfg.mem_mib);
         let sim = l0_config(cfg)
@@ -245,12 +260,16 @@ impl Session {
     /// The checkpoint file (v2) of the current run (a kvm-* run keeps its L0 state); it records
     /// the loaded program, against which its memory is deduplicated.
     pub fn export(&self) -> Vec<u8> {
-        checkpoint::save(&self.sim(), Some(&self.program))
+        let program = if self.kernel.is_some() { None } else { Some(self.program.as_slice()) };
+        checkpoint::save(&self.sim(), program)
     }
 
     /// The step budget of a run: for the scenario's own program its `max_steps` (where the
     /// scenario check ends), for an edited one [`RUN_BUDGET`].
     pub fn budget(&self) -> u64 {
+        if self.kernel.is_some() {
+            return KERNEL_BUDGET;
+        }
         if self.catalog_program { self.scenario().machine.max_steps.min(RUN_BUDGET) } else { RUN_BUDGET }
     }
 
@@ -431,6 +450,7 @@ impl Reducible for Session {
                     Ok(checkpoint::Loaded { sim, program, .. }) => {
                         let (model, steps) = (sim.model(), sim.machine().steps);
                         s.model = model;
+                        s.kernel = None;
                         // The scenario's expectations apply if the checkpoint runs its program.
                         s.catalog_program = sc_program(s.scenario()).is_some_and(|p| match &program {
                             Some(recorded) => *recorded == p,
@@ -456,7 +476,7 @@ impl Reducible for Session {
                 Rc::new(s)
             }
             Action::SelectScenario(i) => {
-                if i >= self.scenarios.len() || i == self.current {
+                if i >= self.scenarios.len() || (i == self.current && self.kernel.is_none()) {
                     return self;
                 }
                 let mut s = Session::open(self.scenarios.clone(), i, Some(self.model));
@@ -486,6 +506,20 @@ impl Reducible for Session {
                 let mut s = self.next(false);
                 s.assemble_and_load();
                 s.message = if s.asm_errors.is_empty() { Some("assembled and loaded".into()) } else { None };
+                Rc::new(s)
+            }
+            Action::OpenKernel { name, bytes, append } => {
+                let mut s = self.next(false);
+                // Loaded and booted completely before anything of the session changes.
+                match Kernel::open(&name, &bytes, &append).and_then(|k| k.boot(s.model).map(|sim| (k, sim))) {
+                    Ok((k, sim)) => {
+                        s.catalog_program = false;
+                        s.message = Some(format!("opened kernel {} under {}", k.name, s.model));
+                        s.kernel = Some(Rc::new(k));
+                        s.set_sim(sim);
+                    }
+                    Err(e) => s.message = Some(format!("kernel refused: {e}")),
+                }
                 Rc::new(s)
             }
             Action::Revert => {

@@ -60,7 +60,7 @@ pub fn checkpoint_bar(p: &CheckpointBarProps) -> Html {
                 <input type="file" accept=".nsc,.json,application/octet-stream,application/json" onchange={import} data-testid="import" class="visually-hidden" />
             </label>
             if let Some(m) = &p.message {
-                <span class="message" role="status" data-testid="checkpoint-message">{m.clone()}</span>
+                <span class="message" role="status" data-testid="checkpoint-message" title={m.clone()}>{m.clone()}</span>
             }
         </div>
     }

@@ -1,4 +1,4 @@
-//! Console panel: the text the program wrote to port 0xE9.
+//! Console panel: the text the program wrote to port 0xE9 (and a kernel to the COM1 UART).
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -10,7 +10,7 @@ pub struct ConsoleProps {
 pub fn console(p: &ConsoleProps) -> Html {
     html! {
         <section class="panel console" aria-label="Console">
-            <h2>{"Console (port 0xE9)"}</h2>
+            <h2>{"Console (port 0xE9 and COM1)"}</h2>
             <pre class="mono" data-testid="console">{p.text.clone()}</pre>
         </section>
     }

@@ -5,6 +5,8 @@ pub mod console;
 pub mod disassembly;
 pub mod editor;
 pub mod expectation;
+pub mod kernel_panel;
+pub mod kernel_picker;
 pub mod link_banner;
 pub mod memory_view;
 pub mod model_picker;
