@@ -47,7 +47,7 @@ run_one() {
   log="$out/logs/$model-${flat%.flat}-$t.json"
   local rc=0
   timeout "$timeout_s" "$bin" exec "$kut/$flat" --append "$t" --model "$model" --json >"$log" 2>"$log.err" || rc=$?
-  python3 - "$flat" "$t" "$rc" "$log" <<'PY'
+  python3 - "$flat" "$t" "$rc" "$log" >"$log.verdict" <<'PY'
 import json, sys
 flat, t, rc, log = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 err = open(log + ".err").read().strip().splitlines()
@@ -80,11 +80,13 @@ print(f"{flat}\t{t}\t{v}\t{why}")
 PY
 }
 export -f run_one; export out model kut bin timeout_s
-printf '%s\n' "${list[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one "$@"' _ {} | sort -t$'\t' -k1,1 -s > "$out/$model.tsv.unsorted"
-# keep the suite's order
+printf '%s\n' "${list[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one "$@"' _ {}
+# one verdict file per run (parallel runs never share a pipe), gathered in the suite's order
 : > "$out/$model.tsv"
-for e in "${list[@]}"; do grep -P "^${e%%:*}\t${e#*:}\t" "$out/$model.tsv.unsorted" >> "$out/$model.tsv" || true; done
-rm -f "$out/$model.tsv.unsorted"
+for e in "${list[@]}"; do
+  f="$out/logs/$model-$(basename "${e%%:*}" .flat)-${e#*:}.json.verdict"
+  [ -f "$f" ] && cat "$f" >> "$out/$model.tsv"
+done
 python3 - "$out/$model.tsv" "$kut/qemu-tcg-baseline-svm.tsv" "$model" <<'PY'
 import sys, collections
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
