@@ -12,7 +12,5 @@ pub fn decode(bitness: u32, bytes: &[u8], ip: u64) -> Option<Instruction> {
 /// Decodes one 64-bit-mode instruction from up to 15 fetched bytes at `rip`.
 /// Returns `None` for bytes that are not a valid instruction (the caller raises #UD).
 pub fn decode64(bytes: &[u8], rip: u64) -> Option<Instruction> {
-    let mut d = Decoder::with_ip(64, bytes, rip, DecoderOptions::NONE);
-    let ins = d.decode();
-    if ins.is_invalid() { None } else { Some(ins) }
+    decode(64, bytes, rip)
 }

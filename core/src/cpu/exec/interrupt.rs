@@ -159,10 +159,8 @@ impl<V: Virt> Processor<V> {
                 return Err(Fault::gp0().into());
             }
             rip & 0xffff_ffff
-        } else if !lma && seg.long_mode() {
-            // L is reserved outside long mode: the segment is read by its D bit.
-            return Err(EmuError::Unmodelled(Unmodelled::CompatFarTransfer(sel)).into());
         } else {
+            // A 16-bit code segment (or one with L set outside long mode): not modelled.
             return Err(EmuError::Unmodelled(Unmodelled::CompatFarTransfer(sel)).into());
         };
         let old_cpl = self.cpu.cpl;
