@@ -88,7 +88,7 @@ struct ThroughL1Npt<'a> {
 
 impl ThroughL1Npt<'_> {
     fn nested(&self, gpa: Gpa, acc: NptAccess) -> Result<crate::svm::npt::NptTranslation, String> {
-        let ctx = NptContext { nxe: self.nxe, max_phys_bits: crate::cpu::caps::CpuCaps::MODEL.maxphyaddr };
+        let ctx = NptContext { nxe: self.nxe, smep: false, max_phys_bits: crate::cpu::caps::CpuCaps::MODEL.maxphyaddr };
         npt_walk(self.mem, self.ncr3, gpa, acc, ctx).map_err(|e| format!("L1's NPT would fault: {e:?}"))
     }
 }

@@ -32,6 +32,7 @@ pub mod bits {
     pub const POPCNT: u32 = 1 << 23;
     // Leaf 7 EBX
     pub const BMI1: u32 = 1 << 3;
+    pub const SMEP: u32 = 1 << 7;
     // 0x80000001 ECX
     pub const LAHF_LM: u32 = 1 << 0;
     pub const SVM: u32 = 1 << 2;
@@ -68,7 +69,7 @@ pub fn cpuid(leaf: u32, subleaf: u32) -> [u32; 4] {
         0 => [MAX_BASIC, VENDOR[0], VENDOR[2], VENDOR[1]],
         // EBX: CLFLUSH line 8 qwords, 1 logical processor, APIC ID 0.
         1 => [SIGNATURE, 0x0001_0800, CX16 | POPCNT, LEAF1_EDX],
-        7 if subleaf == 0 => [0, BMI1, 0, 0],
+        7 if subleaf == 0 => [0, BMI1 | SMEP, 0, 0],
         0x8000_0000 => [MAX_EXT, VENDOR[0], VENDOR[2], VENDOR[1]],
         0x8000_0001 => [SIGNATURE, 0, LAHF_LM | SVM | ABM, (LEAF1_EDX & !(CLFSH)) | SYSCALL | NX | PDPE1GB | RDTSCP | LM],
         0x8000_0002..=0x8000_0004 => {

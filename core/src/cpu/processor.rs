@@ -179,12 +179,25 @@ impl<V: Virt> Processor<V> {
         self.flush_tlb();
     }
 
-    /// The paging inputs of the current mode.
+    /// The paging inputs of the current mode: the table format from EFER.LMA, CR4.PAE and
+    /// CR4.PSE (APM vol.2 5.1), CR0.WP, EFER.NXE (long mode and PAE only) and CR4.SMEP.
     pub fn paging_mode(&self) -> PagingMode {
+        use crate::cpu::control::{cr0, cr4, efer};
+        use crate::mem::paging::PagingKind;
+        let c = &self.cpu.ctl;
+        let kind = if c.efer & efer::LMA != 0 {
+            PagingKind::Long
+        } else if c.cr4 & cr4::PAE != 0 {
+            PagingKind::Pae
+        } else {
+            PagingKind::Legacy32 { pse: c.cr4 & cr4::PSE != 0 }
+        };
         PagingMode {
-            cr3: self.cpu.ctl.cr3,
-            wp: self.cpu.ctl.cr0 & crate::cpu::control::cr0::WP != 0,
-            nxe: self.cpu.ctl.efer & crate::cpu::control::efer::NXE != 0,
+            cr3: c.cr3,
+            wp: c.cr0 & cr0::WP != 0,
+            nxe: c.efer & efer::NXE != 0 && !matches!(kind, PagingKind::Legacy32 { .. }),
+            smep: c.cr4 & cr4::SMEP != 0,
+            kind,
         }
     }
 
@@ -233,7 +246,11 @@ impl<V: Virt> Processor<V> {
                 if w.global {
                     p |= perm::GLOBAL;
                 }
-                self.tlb.insert(la, w.phys.0, p);
+                // With CR4.SMEP a user page is walked at every access (the TLB's permission
+                // check does not know SMEP; the fast path stays as it is).
+                if !(mode.smep && w.user) {
+                    self.tlb.insert(la, w.phys.0, p);
+                }
                 Ok(w.phys)
             }
             Err((code, _)) => Err(Fault::pf(code, la).into()),

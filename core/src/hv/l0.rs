@@ -66,6 +66,9 @@ pub struct Nested12 {
     pub ctrl: VmcbControl,
     /// L1's EFER.NXE at VMRUN: L1's NPT is walked with L1's paging mode.
     pub l1_nxe: bool,
+    /// L1's CR4.SMEP at VMRUN (reported in the ID bit of a fetch's #NPF).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub l1_smep: bool,
 }
 
 /// The whole modelled system: the hardware machine plus L0's state.

@@ -28,8 +28,8 @@ impl Kvm {
     /// L1 executed VMRUN (intercepted by L0): KVM's `nested_svm_vmrun()`.
     pub(crate) fn emulate_vmrun(&mut self, next_rip: u64) -> Result<(), EmuError> {
         // L1's state at its VMRUN, read in place from vmcb01 (the hardware #VMEXIT just wrote it).
-        let (cr0, cpl, efer, gpa12, vmrun_rip) = self.vmcb_fields(self.layout.vmcb01, |p| {
-            (save_f::cr0.get(p), save_f::cpl.get(p), save_f::efer.get(p), save_f::rax.get(p), save_f::rip.get(p))
+        let (cr0, cpl, efer, gpa12, vmrun_rip, cr4) = self.vmcb_fields(self.layout.vmcb01, |p| {
+            (save_f::cr0.get(p), save_f::cpl.get(p), save_f::efer.get(p), save_f::rax.get(p), save_f::rip.get(p), save_f::cr4.get(p))
         })?;
         if let Some(f) = self.svm_insn_fault_at(cr0, cpl) {
             return self.inject_and_enter(f, false);
@@ -71,7 +71,8 @@ impl Kvm {
         ops.vmrun(&mut self.pat, &r12);
         self.ctx = NestedCtx { guest_mode: true, nested_npt: np };
         self.last_vmcb12 = Some(gpa12);
-        self.nested = Some(Nested12 { vmcb12: gpa12, ctrl: v12.control.clone(), l1_nxe: efer & (1 << 11) != 0 });
+        let l1_smep = cr4 & crate::cpu::control::cr4::SMEP != 0;
+        self.nested = Some(Nested12 { vmcb12: gpa12, ctrl: v12.control.clone(), l1_nxe: efer & (1 << 11) != 0, l1_smep });
         let mut v02 = self.m.blank_vmcb(Hpa(self.layout.vmcb02));
         self.build_vmcb02(v12, &mut v02.v)?;
         self.m.give_back_vmcb(lent12);
@@ -133,7 +134,8 @@ impl Kvm {
         if self.merged_maps.as_ref() == Some(&key) {
             return Ok(());
         }
-        self.merged_maps = Some(key);
+        // Remembered only once the merge succeeded: a failed one fails again at the next VMRUN.
+        self.merged_maps = None;
         let (l0m, l0i) = (self.layout.msrpm01, self.layout.iopm01);
         for (own, l1base, out, len, on) in [
             (l0m, c12.msrpm_base_pa & !0xfff, self.layout.msrpm02, 0x2000usize, is_intercepted(c12, I::MSR_PROT)),
@@ -142,7 +144,9 @@ impl Kvm {
             let mut merged = vec![0u8; len];
             let _ = self.m.mem.read(Hpa(own), &mut merged);
             if on {
-                if l1base + len as u64 > self.layout.l1_mem {
+                // Only the MSRPM is read at VMRUN (KVM's nested_svm_merge_msrpm fails when it
+                // cannot read it: VMEXIT_INVALID); L1's IOPM is read at each IOIO exit instead.
+                if out == self.layout.msrpm02 && l1base + len as u64 > self.layout.l1_mem {
                     return Err(format!(
                         "L1's permission map at {l1base:#x} is outside its RAM (KVM: nested_svm_merge_msrpm fails)"
                     ));
@@ -162,6 +166,7 @@ impl Kvm {
             let _ = self.m.mem.write(Hpa(out), &merged);
         }
         // Writing the merged maps bumped nothing of L1's; the key stays valid.
+        self.merged_maps = Some(key);
         Ok(())
     }
 
@@ -313,7 +318,7 @@ impl Kvm {
         let n = self.nested.clone().ok_or(L0Failure::NotInL2("a nested #NPF"))?;
         let stage = if x.info1 & NPF_GUEST_PAGE != 0 { NptStage::GuestPageTable } else { NptStage::Final };
         let acc = NptAccess { write: x.info1 & 2 != 0, fetch: x.info1 & 0x10 != 0, stage };
-        let ctx = NptContext { nxe: n.l1_nxe, max_phys_bits: crate::cpu::caps::CpuCaps::MODEL.maxphyaddr };
+        let ctx = NptContext { nxe: n.l1_nxe, smep: n.l1_smep, max_phys_bits: crate::cpu::caps::CpuCaps::MODEL.maxphyaddr };
         // Every table page of L1's NPT is an L1 guest-physical page inside L1's RAM; a walk that
         // leaves it (nCR3 or an entry pointing above L1's RAM, e.g. at L0's own tables) is what
         // `bare` reports for a nested walk outside RAM: an emulator error, and L0 uses nothing it

@@ -1,4 +1,6 @@
-//! The 4-level long-mode page-table walker (4 KiB / 2 MiB / 1 GiB pages) with a per-level trace.
+//! The page-table walker with a per-level trace: 4-level long mode (4 KiB / 2 MiB / 1 GiB pages)
+//! here, legacy PAE (3 levels) and 32-bit paging (2 levels, 4 MiB pages with CR4.PSE) in
+//! `paging_legacy.rs`.
 //!
 //! The walker reaches memory through [`WalkEnv`], so the SVM layer can translate each table
 //! access and the final guest-physical address through a nested page table; the native
@@ -77,12 +79,53 @@ pub struct Walk {
     pub dirty: bool,
 }
 
+/// Which table format a walk reads (APM vol.2 5.1: chosen by EFER.LMA, CR4.PAE and CR4.PSE).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PagingKind {
+    /// Long mode: 4 levels of 8-byte entries.
+    #[default]
+    Long,
+    /// Legacy PAE: four PDPTEs at CR3[31:5], then PDEs and PTEs of 8 bytes.
+    Pae,
+    /// Legacy 32-bit paging: PDEs and PTEs of 4 bytes; `pse` = CR4.PSE (4 MiB pages).
+    Legacy32 { pse: bool },
+}
+
 /// Paging-control inputs of a walk.
 #[derive(Clone, Copy, Debug)]
 pub struct PagingMode {
     pub cr3: u64,
     pub wp: bool,
     pub nxe: bool,
+    /// CR4.SMEP: supervisor fetches from user pages fault (APM vol.2 5.6.6).
+    pub smep: bool,
+    pub kind: PagingKind,
+}
+
+impl PagingMode {
+    /// A long-mode walk rooted at `cr3`.
+    pub const fn long(cr3: u64, wp: bool, nxe: bool) -> Self {
+        PagingMode { cr3, wp, nxe, smep: false, kind: PagingKind::Long }
+    }
+}
+
+/// The permissions accumulated down a walk and the access they are checked against.
+pub(crate) struct LeafCheck {
+    pub writable: bool,
+    pub user: bool,
+    pub exec: bool,
+}
+
+impl LeafCheck {
+    /// Whether the leaf's accumulated permissions deny `acc` (APM vol.2 5.6): user access to a
+    /// supervisor page, a write to a read-only page (supervisor writes only with CR0.WP), a fetch
+    /// from an NX page (with EFER.NXE), a supervisor fetch from a user page (with CR4.SMEP).
+    pub fn denies(&self, acc: Access, mode: &PagingMode) -> bool {
+        (acc.user && !self.user)
+            || (acc.write && !self.writable && (acc.user || mode.wp))
+            || (acc.fetch && mode.nxe && !self.exec)
+            || (acc.fetch && !acc.user && self.user && mode.smep)
+    }
 }
 
 /// How a walk reaches memory.
@@ -137,13 +180,33 @@ pub fn walk(mem: &mut PhysMem, mode: PagingMode, va: Gva, acc: Access) -> Result
 
 /// The walker over any [`WalkEnv`].
 pub fn walk_with<E: WalkEnv>(env: &mut E, mode: PagingMode, va: Gva, acc: Access) -> Result<Walk, WalkError<E::Err>> {
-    let mut steps = Vec::with_capacity(4);
-    let mut table = mode.cr3 & pte::ADDR_MASK;
+    match mode.kind {
+        PagingKind::Long => {}
+        PagingKind::Pae => return super::paging_legacy::walk_pae(env, mode, va, acc),
+        PagingKind::Legacy32 { pse } => return super::paging_legacy::walk_32(env, mode, pse, va, acc),
+    }
+    walk_from(env, mode, va, acc, mode.cr3 & pte::ADDR_MASK, 4, Vec::with_capacity(4), 0)
+}
+
+/// The 8-byte-entry levels `top`..=1 of a walk from `table` (long mode from the PML4, PAE from a
+/// page directory after its PDPTE). `steps` holds the entries read before (the PDPTE); the
+/// accessed bit is set on the non-leaf entries from index `a_from` on (a PAE PDPTE has none).
+#[allow(clippy::too_many_arguments, reason = "the walk state handed over between the table formats")]
+pub(super) fn walk_from<E: WalkEnv>(
+    env: &mut E,
+    mode: PagingMode,
+    va: Gva,
+    acc: Access,
+    mut table: u64,
+    top: u8,
+    mut steps: Vec<WalkStep>,
+    a_from: usize,
+) -> Result<Walk, WalkError<E::Err>> {
     let mut writable = true;
     let mut user = true;
     let mut exec = true;
     let rsv_nx = if mode.nxe { 0 } else { pte::NX };
-    for level in (1..=4u8).rev() {
+    for level in (1..=top).rev() {
         let shift = 12 + 9 * (level as u64 - 1);
         let idx = (va.0 >> shift) & 0x1ff;
         let ea = env.table_entry(Gpa(table + idx * 8), level).map_err(WalkError::Env)?;
@@ -172,10 +235,7 @@ pub fn walk_with<E: WalkEnv>(env: &mut E, mode: PagingMode, va: Gva, acc: Access
         user &= entry & pte::US != 0;
         exec &= entry & pte::NX == 0;
         if is_leaf {
-            let denied = (acc.user && !user)
-                || (acc.write && !writable && (acc.user || mode.wp))
-                || (acc.fetch && mode.nxe && !exec);
-            if denied {
+            if (LeafCheck { writable, user, exec }).denies(acc, &mode) {
                 return Err(WalkError::Page { code: acc.pfec() | pfec::P, steps });
             }
             let size = 1u64 << shift;
@@ -184,7 +244,7 @@ pub fn walk_with<E: WalkEnv>(env: &mut E, mode: PagingMode, va: Gva, acc: Access
             let phys = env.final_address(gpa, acc).map_err(WalkError::Env)?;
             // Accessed bits on the way down, then accessed / dirty on the leaf.
             let n = steps.len() - 1;
-            for s in steps.iter().take(n) {
+            for s in steps.iter().take(n).skip(a_from) {
                 if s.entry & pte::A == 0 {
                     env.write_entry(s.entry_addr, s.entry | pte::A);
                 }
@@ -255,7 +315,7 @@ mod peek_tests {
         for (a, v) in [(0x1000, 0x2003), (0x2000, 0x3003), (0x3000, 0x4003), (0x4008, 0x7003)] {
             m.write_u64(Hpa(a), v).unwrap();
         }
-        let mode = PagingMode { cr3: 0x1000, wp: true, nxe: true };
+        let mode = PagingMode::long(0x1000, true, true);
         let before: Vec<u64> = [0x1000, 0x2000, 0x3000, 0x4008].iter().map(|&a| m.read_u64(Hpa(a)).unwrap()).collect();
         let w = peek(&m, mode, Gva(0x1234), Access::WRITE).unwrap();
         assert_eq!(w.phys, Hpa(0x7234));

@@ -2,7 +2,7 @@
 //! 15.20, 15.25.3, 15.25.4). Pure functions over the control and save areas.
 #![warn(missing_docs)]
 use super::exit_table::Intercept;
-use super::intercept::{EventInj, EventType, IOPM_SIZE, MSRPM_SIZE, is_intercepted};
+use super::intercept::{EventInj, EventType, MSRPM_SIZE, is_intercepted};
 use super::vmcb::{VmcbControl, VmcbSave};
 use crate::cpu::caps::CpuCaps;
 use crate::cpu::control::{cr0 as c0, cr4 as c4, efer as ef};
@@ -36,7 +36,7 @@ pub const CHECKS: [(&str, &str, &str); 20] = [
     ("efer_svme_zero", "15.5.1", "EFER.SVME is zero"),
     ("cr0_cd_nw", "15.5.1", "CR0.CD is zero and CR0.NW is set"),
     ("cr0_high", "15.5.1", "CR0[63:32] are not zero"),
-    ("cr3_mbz", "15.5.1", "any MBZ bit of CR3 is set (long mode: bits ≥ MAXPHYADDR)"),
+    ("cr3_mbz", "15.5.1", "any MBZ bit of CR3 is set (with CR0.PG, in every paging mode: bits ≥ MAXPHYADDR)"),
     ("cr4_mbz", "15.5.1", "any MBZ bit of CR4 is set"),
     ("dr6_high", "15.5.1", "DR6[63:32] are not zero"),
     ("dr7_high", "15.5.1", "DR7[63:32] are not zero"),
@@ -79,10 +79,20 @@ fn bits_from(n: u8) -> u64 {
     if n >= 64 { 0 } else { !0u64 << n }
 }
 
-/// True if a map of `size` bytes at `base & !0xFFF` ends at or beyond 2^max_phys_bits.
+/// The part of the I/O permission map VMRUN checks: 64K + 3 bits, i.e. two 4-KiB pages and the
+/// first byte of the third (APM 15.10.1: the map is 12 KiB, "the first three bits of a third
+/// 4-Kbyte page" are the last ones used).
+pub const IOPM_CHECKED_BYTES: u64 = 0x2001;
+
+/// True if a map of `size` bytes at `base & !0xFFF` extends to 2^max_phys_bits or beyond: its end
+/// (the address one past its last byte) is at or above MAXPHYADDR (APM 15.5.1 "the MSR or IOIO
+/// intercept tables extend to a physical address that is greater than or equal to the maximum
+/// supported physical address"). kvm-unit-tests `test_msrpm_iopm_bitmap_addrs` settles the
+/// reading: an MSRPM (8 KiB) at 2^M − 8 KiB fails, an IOPM at 2^M − 12 KiB passes and one at
+/// 2^M − 8 KiB fails, which is this rule with the sizes MSRPM_SIZE and IOPM_CHECKED_BYTES.
 fn map_beyond(base: u64, size: u64, max_phys_bits: u8) -> bool {
-    match (base & !0xFFF).checked_add(size - 1) {
-        Some(last) => last & bits_from(max_phys_bits) != 0,
+    match (base & !0xFFF).checked_add(size) {
+        Some(end) => end & bits_from(max_phys_bits) != 0,
         None => true,
     }
 }
@@ -105,8 +115,10 @@ pub fn check_vmrun_all(ctrl: &VmcbControl, save: &VmcbSave, host: &HostContext) 
     if cr0 >> 32 != 0 {
         fail("cr0_high", format!("CR0 = {cr0:#x}"));
     }
-    // CR3 is checked only in long mode, as QEMU and KVM do (reference §4.5, §10.1).
-    if long && save.cr3 & host.caps.above_maxphyaddr() != 0 {
+    // CR3's bits at or above MAXPHYADDR are MBZ whenever paging uses it: long mode, and legacy
+    // PAE or 32-bit paging as well (kvm-unit-tests svm_pae_test / svm_pse_test: "CR3 reserved
+    // bit" for every bit from MAXPHYADDR to 63 fails VMRUN). Without paging CR3 is not used.
+    if cr0 & c0::PG != 0 && save.cr3 & host.caps.above_maxphyaddr() != 0 {
         fail("cr3_mbz", format!("CR3 = {:#x}, MAXPHYADDR = {}", save.cr3, host.caps.maxphyaddr));
     }
     if cr4 & !host.caps.cr4_valid != 0 {
@@ -139,7 +151,7 @@ pub fn check_vmrun_all(ctrl: &VmcbControl, save: &VmcbSave, host: &HostContext) 
     if map_beyond(ctrl.msrpm_base_pa, MSRPM_SIZE, host.caps.maxphyaddr) {
         fail("msrpm_beyond_maxphyaddr", format!("MSRPM_BASE_PA = {:#x}", ctrl.msrpm_base_pa));
     }
-    if map_beyond(ctrl.iopm_base_pa, IOPM_SIZE, host.caps.maxphyaddr) {
+    if map_beyond(ctrl.iopm_base_pa, IOPM_CHECKED_BYTES, host.caps.maxphyaddr) {
         fail("iopm_beyond_maxphyaddr", format!("IOPM_BASE_PA = {:#x}", ctrl.iopm_base_pa));
     }
     if ctrl.asid == 0 {
@@ -302,11 +314,53 @@ mod tests {
     #[test]
     fn paging_checks_only_in_long_mode() {
         let (c, mut s) = valid();
-        s.efer = ef::SVME; // no LME: CR4.PAE / CS.L+D / CR3 high bits are not checked
+        s.efer = ef::SVME; // no LME: CR4.PAE / CS.L+D are not checked
         s.cr4 = 0;
         s.cs.attrib |= VmcbSeg::ATTR_DB;
+        assert_eq!(first_failure(&c, &s, &host()), None);
+        // CR3 bits at or above MAXPHYADDR: MBZ with paging on in PAE and 32-bit legacy mode too
+        // (kvm-unit-tests svm_pae_test, svm_pse_test), not checked with paging off.
+        for cr4 in [c4::PAE, c4::PSE] {
+            s.cr4 = cr4;
+            for b in 48..64 {
+                s.cr3 = 0x1000 | 1 << b;
+                assert_eq!(first_failure(&c, &s, &host()), Some("cr3_mbz"), "cr4 {cr4:#x} bit {b}");
+            }
+            // bits 4:0 (PAE) and 11:0 (32-bit) below MAXPHYADDR are ignored, not MBZ
+            s.cr3 = 0x1000 | 0x1f;
+            assert_eq!(first_failure(&c, &s, &host()), None);
+        }
+        s.cr0 &= !c0::PG;
         s.cr3 = 1 << 50;
         assert_eq!(first_failure(&c, &s, &host()), None);
+    }
+
+    /// kvm-unit-tests `test_msrpm_iopm_bitmap_addrs` (svm_guest_state_test) with MAXPHYADDR 48:
+    /// each address and whether VMRUN must fail (APM 15.5.1; the low 12 bits are ignored).
+    #[test]
+    fn permission_map_addresses_as_kvm_unit_tests_expect() {
+        const LIMIT: u64 = 1 << 48;
+        const PAGE: u64 = 0x1000;
+        let msrpm = [(LIMIT - 2 * PAGE, true), (LIMIT - 2 * PAGE + 1, true), (LIMIT - PAGE, true), (0x10_0000, false), (0x10_0fff, false)];
+        let iopm = [
+            (LIMIT - 4 * PAGE, false),
+            (LIMIT - 3 * PAGE, false),
+            (LIMIT - 2 * PAGE - 2, false),
+            (LIMIT - 2 * PAGE, true),
+            (LIMIT - PAGE, true),
+            (0x20_0000, false),
+            (0x20_0fff, false),
+        ];
+        for (addr, fails) in msrpm {
+            let (mut c, s) = valid();
+            c.msrpm_base_pa = addr;
+            assert_eq!(first_failure(&c, &s, &host()), fails.then_some("msrpm_beyond_maxphyaddr"), "MSRPM {addr:#x}");
+        }
+        for (addr, fails) in iopm {
+            let (mut c, s) = valid();
+            c.iopm_base_pa = addr;
+            assert_eq!(first_failure(&c, &s, &host()), fails.then_some("iopm_beyond_maxphyaddr"), "IOPM {addr:#x}");
+        }
     }
 
     /// reference §11.5 (Krish Sadhukhan's G_PAT test) and §4.2: with NP_ENABLE = 1 VMRUN fails exactly

@@ -18,7 +18,7 @@
 use super::VmExit;
 use super::npt::{npt_walk_with, NptAccess, NptContext, NptError, NptStage, NptTranslation, npt_walk};
 use super::state::NestedPaging;
-use crate::cpu::control::{cr0, efer};
+use crate::cpu::control::{cr0, cr4};
 use crate::outcome::{EmuError, Fault, PhysUse, Trap};
 use crate::cpu::msr::MTRRCAP_VALUE;
 use crate::cpu::tlb::perm;
@@ -28,7 +28,7 @@ use crate::svm::SvmState;
 use crate::mem::memtype::combine::{NestedMemTypeInputs, PteRef};
 use crate::mem::memtype::mtrr::{MtrrState, VarMtrr};
 use crate::mem::memtype::{EntryKind, MemTypeResolution, resolve_native, resolve_nested};
-use crate::mem::paging::{Access, PagingMode, Walk, WalkEnv, WalkError, walk_with};
+use crate::mem::paging::{Access, Walk, WalkEnv, WalkError, walk_with};
 use crate::mem::{Gpa, Gva, Hpa, PhysMem};
 use crate::trace::Level;
 use serde::{Deserialize, Serialize};
@@ -108,7 +108,11 @@ impl<'a> NestedEnv<'a> {
     }
 
     fn ctx(np: &NestedPaging) -> NptContext {
-        NptContext { nxe: np.host_nxe, max_phys_bits: crate::cpu::caps::CpuCaps::MODEL.maxphyaddr }
+        NptContext {
+            nxe: np.host_nxe,
+            smep: np.host_cr4 & cr4::SMEP != 0,
+            max_phys_bits: crate::cpu::caps::CpuCaps::MODEL.maxphyaddr,
+        }
     }
 
     /// One nested translation with A/D updates queued.
@@ -283,7 +287,8 @@ impl Processor<SvmState> {
             let _ = self.mem.write_u64(a, v);
         }
         let (spa, writable, user, nx, dirty, global) = res?;
-        if !nested_nx && !pt_pages.overflow {
+        // With CR4.SMEP a user page is walked at every access (the TLB does not check SMEP).
+        if !nested_nx && !pt_pages.overflow && !(mode.smep && user) {
             let mut p = 0;
             if writable {
                 p |= perm::WRITABLE;
@@ -348,11 +353,7 @@ impl Processor<SvmState> {
             return Err(MemTypeError::NonCanonical);
         }
         let np = self.svm.nested_paging().copied();
-        let mode = PagingMode {
-            cr3: self.cpu.ctl.cr3,
-            wp: self.cpu.ctl.cr0 & cr0::WP != 0,
-            nxe: self.cpu.ctl.efer & efer::NXE != 0,
-        };
+        let mode = self.paging_mode();
         let mut env = NestedEnv::new(&self.mem, np);
         let walk: Option<Walk> = if paging {
             match walk_with(&mut env, mode, gva, acc) {

@@ -63,6 +63,10 @@ impl NptAccess {
 pub struct NptContext {
     /// Host EFER.NXE: without it every nested mapping is executable and bit 63 is reserved.
     pub nxe: bool,
+    /// Host CR4.SMEP: only reported, in EXITINFO1.ID of a fetch (nested accesses are user
+    /// accesses, so SMEP never denies one).
+    #[serde(default)]
+    pub smep: bool,
     pub max_phys_bits: u8,
 }
 
@@ -101,9 +105,11 @@ impl NptError {
     }
 }
 
-/// EXITINFO1 for a nested fault: stage bit, US always, RW for writes, ID for fetches when NX is
-/// enabled, P if the entry was present (protection/reserved fault), RSV for reserved bits.
-pub fn npf_error_code(access: NptAccess, present: bool, reserved: bool, nxe: bool) -> u64 {
+/// EXITINFO1 for a nested fault: stage bit, US always, RW for writes, ID for fetches when the
+/// host has NX or SMEP enabled (the #PF rule for the I/D bit, APM vol.2 8.4.2; kvm-unit-tests
+/// svm_npt_rsvd_bits_test: "PFEC.FETCH=1 if NX=1 *or* SMEP=1"), P if the entry was present
+/// (protection/reserved fault), RSV for reserved bits.
+pub fn npf_error_code(access: NptAccess, present: bool, reserved: bool, ctx: NptContext) -> u64 {
     let stage = match access.stage {
         NptStage::Final => NPF_GUEST_FINAL,
         NptStage::GuestPageTable => NPF_GUEST_PAGE,
@@ -113,19 +119,22 @@ pub fn npf_error_code(access: NptAccess, present: bool, reserved: bool, nxe: boo
         | if present { NPF_P } else { 0 }
         | if reserved { NPF_RSV } else { 0 }
         | if access.write { NPF_RW } else { 0 }
-        | if access.fetch && nxe { NPF_ID } else { 0 }
+        | if access.fetch && (ctx.nxe || ctx.smep) { NPF_ID } else { 0 }
 }
 
 /// Reserved bits of a present long-mode entry at `level` (4 = PML4E … 1 = PTE): address bits
-/// 51:MAXPHYADDR, NX without EFER.NXE, PS in a PML4E, and the low address bits of a large page
-/// above the PAT bit (APM vol.2 5.3/5.4 entry formats; not spelled out in the reference).
+/// 51:MAXPHYADDR, NX without EFER.NXE, bits 8:7 of a PML4E (MBZ in APM vol.2 5.3.3 figure 5-18;
+/// bit 8 of PDPEs and PDEs is ignored — KVM's "reserve bit 8 of PML4Es only" fix; kvm-unit-tests
+/// svm_npt_rsvd_bits_test sets PML4E bit 8), and the low address bits of a large page above the
+/// PAT bit (APM vol.2 5.3/5.4 entry formats).
 fn reserved_bits(e: u64, level: u8, ctx: NptContext) -> u64 {
+    const BIT8: u64 = 1 << 8;
     let mut r = ((1u64 << 52) - 1) & !((1u64 << ctx.max_phys_bits.min(52)) - 1);
     if !ctx.nxe {
         r |= PTE_NX;
     }
     match level {
-        4 => r |= PTE_PS,
+        4 => r |= PTE_PS | BIT8,
         3 if e & PTE_PS != 0 => r |= 0x3FFF_E000, // bits 29:13
         2 if e & PTE_PS != 0 => r |= 0x1F_E000,   // bits 20:13
         _ => {}
@@ -170,7 +179,7 @@ pub fn npt_walk_with(
 ) -> Result<NptLeaf, NptError> {
     let addr_mask = ((1u64 << ctx.max_phys_bits.min(52)) - 1) & !0xFFF;
     let fault = |present, reserved, level| NptError::Fault {
-        exit_info_1: npf_error_code(access, present, reserved, ctx.nxe),
+        exit_info_1: npf_error_code(access, present, reserved, ctx),
         gpa,
         level,
     };

@@ -8,7 +8,7 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 
 const URW: u64 = PTE_P | PTE_RW | PTE_US;
 const NCR3: u64 = 0x1000;
-const CTX: NptContext = NptContext { nxe: true, max_phys_bits: 48 };
+const CTX: NptContext = NptContext { nxe: true, smep: false, max_phys_bits: 48 };
 
 /// PML4 @0x1000 → PDPT @0x2000 → PD @0x3000 → PT @0x4000, plus a 1 GiB and a 2 MiB leaf.
 fn tables() -> PhysMem {
