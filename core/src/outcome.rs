@@ -156,11 +156,10 @@ impl PhysUse {
 /// A CPU feature the interpreter does not model (in [`EmuError::Unmodelled`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unmodelled {
-    /// A far transfer to a 16-bit code segment (selector).
-    CompatFarTransfer(u16),
     /// An IDT gate whose code segment is not 64-bit.
     CompatIdtGate,
-    /// 16-bit code (real mode, or a 16-bit protected-mode code segment).
+    /// What 16-bit code (real mode, or a 16-bit code segment) does beyond the modelled part:
+    /// 16-bit addressing, a 16-bit stack, IRET/RETF in real mode.
     Code16,
     /// A data segment with a non-zero base outside 64-bit mode (selector): only flat segments
     /// are modelled in protected and compatibility mode.
@@ -170,6 +169,9 @@ pub enum Unmodelled {
     /// An IPI that would interrupt this processor (the ICR value): APIC interrupt delivery is
     /// not modelled.
     Ipi(u32),
+    /// A data or I/O breakpoint enabled in DR7 (its R/W field): only instruction breakpoints
+    /// are modelled.
+    DataBreakpoint(u8),
 }
 
 /// Something the L0 model cannot do or finds impossible: a bug in the model, or guest behaviour
@@ -264,12 +266,11 @@ impl fmt::Display for EmuError {
         match self {
             EmuError::Unsupported { mnemonic, rip } => write!(f, "unsupported instruction `{mnemonic}` at {rip:#x}"),
             EmuError::OutsideRam { what, addr } => write!(f, "{} {addr} outside RAM", what.text()),
-            EmuError::Unmodelled(Unmodelled::CompatFarTransfer(sel)) => write!(
-                f,
-                "far transfer to the 16-bit code segment {sel:#x} (16-bit code is not modelled)"
-            ),
             EmuError::Unmodelled(Unmodelled::CompatIdtGate) => write!(f, "IDT gate to a non-64-bit code segment"),
-            EmuError::Unmodelled(Unmodelled::Code16) => write!(f, "16-bit code (real mode or a 16-bit code segment) is not modelled"),
+            EmuError::Unmodelled(Unmodelled::Code16) => write!(
+                f,
+                "16-bit addressing, a 16-bit stack or a real-mode IRET/RETF (only 16-bit code without them is modelled)"
+            ),
             EmuError::Unmodelled(Unmodelled::LegacySegmentBase(sel)) => write!(
                 f,
                 "segment {sel:#x} has a non-zero base outside 64-bit mode (only flat segments are modelled there)"
@@ -277,6 +278,10 @@ impl fmt::Display for EmuError {
             EmuError::Unmodelled(Unmodelled::Ipi(icr)) => write!(
                 f,
                 "APIC IPI {icr:#x} to this processor (local APIC interrupt delivery is not modelled)"
+            ),
+            EmuError::Unmodelled(Unmodelled::DataBreakpoint(rw)) => write!(
+                f,
+                "a DR7 breakpoint with R/W = {rw:#b} (data and I/O breakpoints are not modelled)"
             ),
             EmuError::Unmodelled(Unmodelled::LegacyEvent(v)) => write!(
                 f,

@@ -44,8 +44,13 @@ impl Kvm {
         };
         let mut lent12 = self.m.lend_vmcb(vmcb12).map_err(vmcb_read_err)?;
         let v12 = &mut *lent12.v;
-        // The VMRUN instruction retires in every case (KVM skips it before the checks).
-        self.edit_vmcb(self.layout.vmcb01, |p| save_f::rip.set(p, next_rip))?;
+        // The VMRUN instruction retires in every case (KVM skips it before the checks), and as it
+        // completes RFLAGS.RF is cleared, as the hardware does for a host's VMRUN (APM vol.2
+        // 13.1.3.3; kvm-unit-tests host_rflags — what KVM's skip does with RF is UNCONFIRMED).
+        self.edit_vmcb(self.layout.vmcb01, |p| {
+            save_f::rip.set(p, next_rip);
+            save_f::rflags.set(p, save_f::rflags.get(p) & !(1 << 16));
+        })?;
         self.event(EventKind::Vmrun, Level::L1, Level::L2, 0, vmrun_rip, Detail::Vmrun { vmcb: Hpa(gpa12), emulated_by: Some(self.design.name()) });
         let np = v12.control.np_enable();
         let r12 = Vmrun12 {
@@ -283,7 +288,9 @@ impl Kvm {
         // L1's VMRUN completes at this emulated #VMEXIT: with L1's RFLAGS.TF set its single-step
         // #DB trap comes now, before the instruction after VMRUN (what the hardware does for a
         // host, processor.rs `vmexit`; KVM: the single-step of an emulated instruction).
+        // L1's DR7 = DR7_FIXED_1: its breakpoints are disabled (reference §4.6 step 4).
         self.edit_vmcb(self.layout.vmcb01, |p| {
+            sf::dr7.set(p, 0x400);
             if sf::rflags.get(p) & crate::cpu::regs::flags::TF != 0 {
                 sf::dr6.set(p, sf::dr6.get(p) | 1 << 14);
                 cf::event_inj.set(p, (1 << 31) | (3 << 8) | crate::outcome::vector::DB as u32);

@@ -92,7 +92,9 @@ impl Processor<SvmState> {
             cr3: c.ctl.cr3,
             cr4: c.ctl.cr4,
             efer: c.ctl.efer,
-            rflags: c.regs.rflags,
+            // VMRUN completes at the #VMEXIT with the host's RF clear: RF suppressed a breakpoint
+            // on the VMRUN only (APM vol.2 13.1.3.3; kvm-unit-tests host_rflags).
+            rflags: c.regs.rflags & !(1 << 16),
             rip: next,
             rsp: c.regs.gpr[4],
             rax: c.regs.gpr[0],

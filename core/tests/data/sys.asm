@@ -112,10 +112,10 @@ start:
     expect 13, mov cr0, rax
     mov rax, cr4
     check rax, 0x20
-    bts rax, 20                 ; SMEP is not offered: reserved
+    bts rax, 21                 ; SMAP is not offered: reserved
     expect 13, mov cr4, rax
     btr rax, 5                  ; PAE cannot be cleared in long mode
-    btr rax, 20
+    btr rax, 21
     expect 13, mov cr4, rax
     mov eax, 15
     mov cr8, rax

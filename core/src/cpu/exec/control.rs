@@ -18,9 +18,10 @@ impl<V: Virt> Processor<V> {
         match ins.mnemonic() {
             M::Jmp => match ins.code() {
                 Code::Jmp_m1664 | Code::Jmp_m1632 | Code::Jmp_m1616 => self.far_via_memory(ins, false),
-                // JMP ptr16:32 (not encodable in 64-bit mode).
+                // JMP ptr16:32 / ptr16:16 (not encodable in 64-bit mode).
                 Code::Jmp_ptr1632 | Code::Jmp_ptr1616 => {
-                    self.far_transfer(ins.far_branch_selector(), ins.far_branch32() as u64, None)?;
+                    let off = if ins.code() == Code::Jmp_ptr1616 { ins.far_branch16() as u64 } else { ins.far_branch32() as u64 };
+                    self.far_transfer(ins.far_branch_selector(), off, None)?;
                     Ok(Flow::Jump(self.cpu.regs.rip))
                 }
                 _ => match ins.op_kind(0) {

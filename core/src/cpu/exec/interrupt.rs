@@ -78,8 +78,19 @@ impl<V: Virt> Processor<V> {
         self.read_lin(table.0.wrapping_add(off), 8, SUPERVISOR_READ)
     }
 
-    /// MOV/POP to DS, ES, FS, GS or SS in 64-bit mode, with the protection checks.
+    /// MOV/POP to DS, ES, FS, GS or SS, with the protection checks (in real mode: selector and
+    /// base = selector << 4 only, APM vol.2 1.2.4).
     pub(crate) fn load_data_segment(&mut self, sreg: Register, sel: u16) -> Result<(), Trap> {
+        if self.cpu.ctl.cr0 & crate::cpu::control::cr0::PE == 0 {
+            let base = (sel as u64) << 4;
+            if base != 0 && !matches!(sreg, Register::FS | Register::GS) {
+                // Operands ignore DS/ES/SS bases: refuse what would differ.
+                return Err(EmuError::Unmodelled(Unmodelled::LegacySegmentBase(sel)).into());
+            }
+            let s = self.seg_mut(sreg);
+            (s.selector, s.base) = (sel, base);
+            return Ok(());
+        }
         let cpl = self.cpu.cpl;
         if sel & !3 == 0 {
             // Null selector: allowed except for SS at CPL 3 (or with RPL != CPL).
@@ -121,9 +132,23 @@ impl<V: Virt> Processor<V> {
         Ok(())
     }
 
-    /// Loads CS for a far transfer in long mode: `new_cpl` becomes the CPL, RIP = `rip`.
-    /// `ss` (IRET / RETF to an outer level) is loaded after CS is validated.
+    /// Loads CS for a far transfer: `new_cpl` becomes the CPL, RIP = `rip`. `ss` (IRET / RETF
+    /// to an outer level) is loaded after CS is validated. In real mode CS.selector = `sel` and
+    /// CS.base = `sel` << 4, its limit and attributes unchanged (APM vol.2 1.2.4, 4.5.1); IRET
+    /// and RETF there (16-bit frames, no SS) are not modelled.
     pub(crate) fn far_transfer(&mut self, sel: u16, rip: u64, ss: Option<u16>) -> Result<(), Trap> {
+        if self.cpu.ctl.cr0 & crate::cpu::control::cr0::PE == 0 {
+            if ss.is_some() {
+                return Err(EmuError::Unmodelled(Unmodelled::Code16).into());
+            }
+            if rip > self.cpu.cs.limit as u64 {
+                return Err(Fault::gp0().into());
+            }
+            self.cpu.cs.selector = sel;
+            self.cpu.cs.base = (sel as u64) << 4;
+            self.cpu.regs.rip = rip;
+            return Ok(());
+        }
         if sel & !3 == 0 {
             return Err(gp_sel(0));
         }
@@ -146,26 +171,28 @@ impl<V: Virt> Processor<V> {
         if seg.attrib & 0x80 == 0 {
             return Err(Fault::with_code(vector::NP, (sel & !3) as u32).into());
         }
-        // A 64-bit code segment (long mode only), else a 32-bit one: protected mode, or
-        // compatibility mode under long mode (APM 4.8.1); 16-bit code is not modelled.
+        // A 64-bit code segment (long mode only; L and D both set is reserved), else a 32- or
+        // 16-bit one by CS.D: protected mode, or compatibility mode under long mode (APM 4.8.1,
+        // 4.8.2 — outside long mode the L bit is ignored). Outside 64-bit mode the base counts.
         let lma = self.cpu.ctl.efer & crate::cpu::control::efer::LMA != 0;
-        let rip = if lma && seg.long_mode() {
+        let target64 = lma && seg.long_mode();
+        let (rip, base) = if target64 {
+            if seg.default_32() {
+                return Err(gp_sel(sel));
+            }
             if !is_canonical(rip) {
                 return Err(Fault::gp0().into());
             }
-            rip
-        } else if seg.default_32() && !seg.long_mode() {
+            (rip, 0)
+        } else {
             if rip > seg.limit as u64 {
                 return Err(Fault::gp0().into());
             }
-            rip & 0xffff_ffff
-        } else {
-            // A 16-bit code segment (or one with L set outside long mode): not modelled.
-            return Err(EmuError::Unmodelled(Unmodelled::CompatFarTransfer(sel)).into());
+            (rip & 0xffff_ffff, seg.base)
         };
         let old_cpl = self.cpu.cpl;
         let saved = (self.cpu.cs, self.cpu.ss);
-        self.cpu.cs = Segment { selector: (sel & !3) | new_cpl as u16, base: 0, ..seg };
+        self.cpu.cs = Segment { selector: (sel & !3) | new_cpl as u16, base, ..seg };
         self.cpu.cpl = new_cpl;
         if let Some(ss_sel) = ss
             && let Err(e) = self.load_data_segment(Register::SS, ss_sel)
@@ -380,6 +407,9 @@ impl<V: Virt> Processor<V> {
             mask &= !rf::IF;
         }
         self.far_transfer(cs, rip, Some(ss))?;
+        if self.cpu.regs.rflags & fl & RF != 0 {
+            self.keep_rf();
+        }
         self.cpu.regs.rflags = (self.cpu.regs.rflags & !mask) | (fl & mask) | rf::FIXED1;
         self.cpu.regs.gpr[4] = new_rsp;
         if rpl > old_cpl {

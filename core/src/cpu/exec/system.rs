@@ -183,6 +183,7 @@ impl<V: Virt> Processor<V> {
                     7 => (v & !0xd800) | 0x400,
                     _ => v,
                 };
+                self.breakpoints_changed();
             } else {
                 let v = self.cpu.ctl.dr[n];
                 self.reg_write(r0, v);
