@@ -164,7 +164,9 @@ pub enum Unmodelled {
     /// A data segment with a non-zero base outside 64-bit mode (selector): only flat segments
     /// are modelled in protected and compatibility mode.
     LegacySegmentBase(u16),
-    /// An exception or interrupt outside 64-bit mode (vector): the 32-bit IDT is not modelled.
+    /// An exception or interrupt (vector), or an IRET (0), outside long mode that the 32-bit
+    /// interrupt/trap gates do not cover: real mode's IVT, a task gate, a 16-bit gate,
+    /// virtual-8086 mode, a task return.
     LegacyEvent(u8),
     /// An IPI that would interrupt this processor (the ICR value): APIC interrupt delivery is
     /// not modelled.
@@ -285,7 +287,7 @@ impl fmt::Display for EmuError {
             ),
             EmuError::Unmodelled(Unmodelled::LegacyEvent(v)) => write!(
                 f,
-                "exception or interrupt {v} outside 64-bit mode (the protected-mode IDT is not modelled)"
+                "exception or interrupt {v} outside long mode through a real-mode IVT, task gate, 16-bit gate or virtual-8086 mode, or such an IRET (not modelled)"
             ),
             EmuError::Operand { ins, op, write: false } => write!(f, "operand {op} of `{ins}` is not readable"),
             EmuError::Operand { ins, op, write: true } => write!(f, "operand {op} of `{ins}` is not writable"),

@@ -288,7 +288,8 @@ impl Processor<SvmState> {
         }
         let (spa, writable, user, nx, dirty, global) = res?;
         // With CR4.SMEP a user page is walked at every access (the TLB does not check SMEP).
-        if !nested_nx && !pt_pages.overflow && !(mode.smep && user) {
+        let smep_user = mode.smep && user;
+        if !(nested_nx || pt_pages.overflow || smep_user) {
             let mut p = 0;
             if writable {
                 p |= perm::WRITABLE;

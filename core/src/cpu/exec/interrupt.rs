@@ -1,5 +1,6 @@
 //! Descriptors, segment loads, far transfers, and event delivery through the 64-bit IDT
-//! (INT n, INT3, INT1, INTO, IRETQ, and exception delivery used by `Processor::deliver_fault`).
+//! (INT n, INT3, INT1, INTO, IRETQ, and exception delivery used by `Processor::deliver_fault`);
+//! outside long mode delivery and IRET go through legacy_event.rs.
 use super::{is_canonical, ExecResult, Flow};
 use crate::cpu::exec::data::{IOPL_MASK, RFLAGS_WRITABLE};
 use crate::outcome::{vector, EmuError, Fault, Trap, Undelivered, Unmodelled};
@@ -223,8 +224,8 @@ impl<V: Virt> Processor<V> {
     /// On success RIP, CS, RSP, RFLAGS and CPL describe the handler's entry state.
     pub(crate) fn deliver_vector(&mut self, v: u8, code: Option<u32>, ret_rip: u64, soft: bool, ext: bool) -> Result<(), Trap> {
         if self.cpu.ctl.efer & crate::cpu::control::efer::LMA == 0 {
-            // Protected mode: 8-byte gates, 32-bit frames, task gates — not modelled.
-            return Err(EmuError::Unmodelled(Unmodelled::LegacyEvent(v)).into());
+            // Legacy protected mode: 8-byte gates, 32-bit frames (legacy_event.rs).
+            return self.deliver_vector_legacy(v, code, ret_rip, soft, ext);
         }
         let e = ext as u32;
         let idt_err = Fault::with_code(vector::GP, (v as u32) * 8 + 2 + e);
@@ -375,13 +376,16 @@ impl<V: Virt> Processor<V> {
         Ok(Flow::Jump(self.cpu.regs.rip))
     }
 
-    /// IRET in 64-bit mode: always pops RIP, CS, RFLAGS, RSP and SS.
+    /// IRET in long mode: always pops RIP, CS, RFLAGS, RSP and SS (outside it: legacy_event.rs).
     fn exec_iret(&mut self, ins: &Instruction) -> ExecResult {
         let size: u32 = match ins.code() {
             Code::Iretq => 8,
             Code::Iretd => 4,
             _ => 2,
         };
+        if self.cpu.ctl.efer & crate::cpu::control::efer::LMA == 0 {
+            return Ok(Flow::Jump(self.exec_iret_legacy(size)?));
+        }
         let rsp = self.cpu.regs.gpr[4];
         let mut vals = [0u64; 5];
         for (i, v) in vals.iter_mut().enumerate() {

@@ -11,6 +11,7 @@ pub(crate) mod data;
 pub(crate) mod fast;
 pub(crate) mod flags;
 pub(crate) mod interrupt;
+pub(crate) mod legacy_event;
 pub(crate) mod muldiv;
 pub(crate) mod shift;
 pub(crate) mod string;
