@@ -92,3 +92,23 @@ fn walk_order_and_errors() {
     let x = e.vmexit().unwrap();
     assert_eq!((x.code, x.info1, x.info2), (SvmExitCode::NPF, 0x1_0000_0004, 0x11000));
 }
+
+/// kvm-unit-tests svm_npt_rsvd_bits_test: PML4E bit 8 is reserved (APM vol.2 5.3.3; a PDPE's and
+/// a PDE's bit 8 are not), and a fetch's #NPF has ID set when the host has NX *or* SMEP enabled
+/// ("PFEC.FETCH=1 if NX=1 *or* SMEP=1"): 0x1_0000_000D without either, 0x1_0000_001D with one.
+#[test]
+fn pml4e_bit8_reserved_and_id_bit_with_host_nx_or_smep() {
+    let mut m = tables();
+    m.write_u64(Hpa(0x2000), 0x3000 | URW | 1 << 8).unwrap(); // PDPE bit 8: ignored
+    m.write_u64(Hpa(0x3000), 0x4000 | URW | 1 << 8).unwrap(); // PDE bit 8: ignored
+    assert!(npt_walk(&m, NCR3, Gpa(0x10123), NptAccess::read(), CTX).is_ok());
+    m.write_u64(Hpa(0x1000), 0x2000 | URW | 1 << 8).unwrap();
+    let (info1, _, level) = fault(npt_walk(&m, NCR3, Gpa(0x10123), NptAccess::read(), CTX));
+    assert_eq!((info1, level), (0x1_0000_000D, 4));
+    let m = tables();
+    for (nxe, smep, want) in [(false, false, 0x1_0000_000D), (true, false, 0x1_0000_001D), (false, true, 0x1_0000_001D)] {
+        let ctx = NptContext { nxe, smep, ..CTX };
+        let (info1, _, _) = fault(npt_walk(&m, NCR3, Gpa(0x15000), NptAccess::fetch(), ctx));
+        assert_eq!(info1, want, "host NX {nxe}, SMEP {smep}");
+    }
+}
