@@ -2,6 +2,7 @@
 //! 16-bit code through iced's decoder of that bitness) and any code while DR7 enables a
 //! breakpoint (instruction breakpoints, RFLAGS.RF), without the decode cache and the pre-decoded
 //! fast forms of `Processor::fetch_execute`.
+#![allow(clippy::cast_possible_truncation, reason = "page offsets (at most 0x1000) become buffer lengths")]
 use crate::cpu::decode;
 use crate::cpu::exec::Flow;
 use crate::cpu::processor::{DR7_ENABLES, Processor, RF, Virt};
