@@ -9,7 +9,7 @@ use crate::outcome::{EmuError, Fault, L0Failure, ModelLimit, PhysUse};
 use crate::cpu::msr::MAXPHYADDR;
 use crate::machine::Stop;
 use crate::mem::{Gpa, Hpa};
-use crate::svm::checks::{check_vmrun, HostContext};
+use crate::svm::checks::{check_pae_pdptes, check_vmrun, pae_pdpt_of, HostContext};
 use crate::svm::intercept::{is_intercepted, iopm_intercepted_with, msrpm_intercepted_with, set_intercept, IoioInfo};
 use crate::svm::npt::{npt_walk_with, NptAccess, NptContext, NptError, NptStage, NptTranslation, NPF_GUEST_FINAL, NPF_GUEST_PAGE};
 use crate::svm::vmcb::{Vmcb, VmcbControl, save_f};
@@ -61,7 +61,18 @@ impl Kvm {
         };
         let ops = self.design.ops();
         let host = HostContext::new(cr0, ops.checks_gpat(&r12));
-        let failed = check_vmrun(&v12.control, &v12.save, &host).err().map(Detail::VmrunFailed);
+        // KVM: nested_vmcb_check_save/controls, then loading L2's CR3 reads the PAE PDPTRs of a
+        // guest without nested NPT from L1's memory (load_pdptrs; a reserved bit: SVM_EXIT_ERR).
+        let pdptes = pae_pdpt_of(&v12.control, &v12.save).map(|pdpt| {
+            std::array::from_fn(|i| {
+                let gpa = Gpa(pdpt + 8 * i as u64);
+                self.layout.l1_to_host(gpa).and_then(|h| self.m.mem.read_u64(h).ok()).unwrap_or(0)
+            })
+        });
+        let failed = check_vmrun(&v12.control, &v12.save, &host)
+            .and_then(|()| pdptes.map_or(Ok(()), |p| check_pae_pdptes(&p)))
+            .err()
+            .map(Detail::VmrunFailed);
         let merged = if failed.is_none() { self.merge_maps(&v12.control) } else { Ok(()) };
         if let Some(why) = failed.or(merged.err().map(Detail::Text)) {
             // KVM: exit_code = SVM_EXIT_ERR, EXITINFO1/2 = 0, EVENTINJ = 0 in vmcb12; GIF = 0.

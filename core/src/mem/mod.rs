@@ -3,7 +3,7 @@ pub(crate) mod addr;
 pub mod memtype;
 pub(crate) mod nested;
 pub mod paging;
-mod paging_legacy;
+pub(crate) mod paging_legacy;
 pub(crate) mod phys;
 pub(crate) mod pt_pages;
 

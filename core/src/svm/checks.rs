@@ -31,8 +31,9 @@ impl HostContext {
     }
 }
 
-/// Every check, in evaluation order: (name, APM section, condition that fails VMRUN).
-pub const CHECKS: [(&str, &str, &str); 20] = [
+/// Every check, in evaluation order: (name, APM section, condition that fails VMRUN). The last
+/// one reads guest memory ([`check_pae_pdptes`], after the pure checks of [`check_vmrun`]).
+pub const CHECKS: [(&str, &str, &str); 21] = [
     ("efer_svme_zero", "15.5.1", "EFER.SVME is zero"),
     ("cr0_cd_nw", "15.5.1", "CR0.CD is zero and CR0.NW is set"),
     ("cr0_high", "15.5.1", "CR0[63:32] are not zero"),
@@ -53,7 +54,31 @@ pub const CHECKS: [(&str, &str, &str); 20] = [
     ("np_host_cr0_pg_clear", "15.25.3", "NP_ENABLE = 1 and hCR0.PG = 0"),
     ("ncr3_mbz", "15.25.4", "NP_ENABLE = 1 and any MBZ bit of nCR3 is set"),
     ("g_pat_invalid", "15.25.4", "NP_ENABLE = 1 and G_PAT has an unsupported type or a reserved bit set"),
+    ("pae_pdpte_rsvd", "15.5.1", "NP_ENABLE = 0, legacy PAE paging, and a present PDPE at CR3 has a reserved bit set"),
 ];
+
+/// Where VMRUN reads the guest's four PDPEs (reference §4.1): with nested paging off and legacy
+/// PAE paging (CR0.PG, CR4.PAE, EFER.LME clear), the PDPT at CR3[31:5]; else `None` (with nested
+/// paging they are read at each walk, APM 15.25.10).
+pub fn pae_pdpt_of(ctrl: &VmcbControl, save: &VmcbSave) -> Option<u64> {
+    let legacy_pae = save.cr0 & c0::PG != 0 && save.cr4 & c4::PAE != 0 && save.efer & ef::LME == 0;
+    (legacy_pae && !ctrl.np_enable()).then_some(save.cr3 & 0xffff_ffe0)
+}
+
+/// The PDPE check (reference §4.1: "a reserved bit in one of them ends VMRUN with a #VMEXIT"):
+/// `Err` naming the first present PDPE with a reserved bit (mem/paging_legacy.rs
+/// `PDPTE_RESERVED`; kvm-unit-tests svm_pae_test expects VMEXIT_INVALID without NPT).
+pub fn check_pae_pdptes(pdptes: &[u64; 4]) -> Result<(), FailedCheck> {
+    use crate::mem::paging_legacy::PDPTE_RESERVED;
+    match pdptes.iter().position(|&e| e & 1 != 0 && e & PDPTE_RESERVED != 0) {
+        Some(i) => Err(FailedCheck {
+            name: "pae_pdpte_rsvd",
+            apm_section: "15.5.1",
+            detail: format!("PDPE{i} = {:#x}, reserved bits {:#x}", pdptes[i], pdptes[i] & PDPTE_RESERVED),
+        }),
+        None => Ok(()),
+    }
+}
 
 /// Exception vectors that may be injected as type 3 (reference §4.5, KVM's list): DE DB BP OF BR
 /// UD NM DF TS NP SS GP PF MF AC MC XM HV SX. #CP (21) and #VC (29) need shadow stacks / SEV-ES,
@@ -288,9 +313,9 @@ mod tests {
             let sec = CHECKS.iter().find(|x| x.0 == *name).unwrap().1;
             assert_eq!(f.apm_section, sec);
         }
-        // every check in CHECKS has at least one case
+        // every check in CHECKS has at least one case (the memory one: pae_pdptes_checked_without_np)
         for (n, _, _) in CHECKS {
-            assert!(cases.iter().any(|c| c.0 == n), "no case for {n}");
+            assert!(n == "pae_pdpte_rsvd" || cases.iter().any(|c| c.0 == n), "no case for {n}");
         }
     }
     const EVTINJ: u64 = 1 << 31;
@@ -333,6 +358,30 @@ mod tests {
         s.cr0 &= !c0::PG;
         s.cr3 = 1 << 50;
         assert_eq!(first_failure(&c, &s, &host()), None);
+    }
+
+    /// Reference §4.1 / kvm-unit-tests svm_pae_test without NPT: a legacy PAE guest's present
+    /// PDPE with a reserved bit (52..62 in the test, 63:48 and 8:5, 2:1 here) fails VMRUN; bits
+    /// 11:9 are ignored, a PDPE that is not present is not checked; with NP or in long mode the
+    /// PDPEs are not read at VMRUN.
+    #[test]
+    fn pae_pdptes_checked_without_np() {
+        let (mut c, mut s) = valid();
+        s.efer = ef::SVME;
+        s.cr3 = 0x5000 | 0x1f;
+        assert_eq!(pae_pdpt_of(&c, &s), None, "NP on");
+        c.set_np_enable(false);
+        assert_eq!(pae_pdpt_of(&c, &s), Some(0x5000));
+        s.efer |= ef::LME;
+        assert_eq!(pae_pdpt_of(&c, &s), None, "long mode");
+        let ok = [0x6001, 0x7001 | 0xe00, 1 << 52, 0];
+        assert_eq!(check_pae_pdptes(&ok), Ok(()));
+        for b in [52, 62, 63, 48, 8, 5, 2, 1] {
+            let mut p = ok;
+            p[2] = 0x8001 | 1 << b;
+            let f = check_pae_pdptes(&p).unwrap_err();
+            assert_eq!((f.name, f.apm_section), ("pae_pdpte_rsvd", CHECKS[20].1), "bit {b}");
+        }
     }
 
     /// kvm-unit-tests `test_msrpm_iopm_bitmap_addrs` (svm_guest_state_test) with MAXPHYADDR 48:

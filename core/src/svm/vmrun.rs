@@ -17,7 +17,7 @@
 //! PAT, GIF = 1, the TLB is flushed, EVENTINJ is delivered through the guest IDT, and the CPU
 //! continues with the guest's first instruction.
 #![warn(missing_docs)]
-use super::checks::{HostContext, check_vmrun};
+use super::checks::{FailedCheck, HostContext, check_pae_pdptes, check_vmrun, pae_pdpt_of};
 use super::insn::seg_from_vmcb;
 use super::intercept::{EventInj, EventType};
 use super::model::SvmModel;
@@ -59,7 +59,7 @@ impl Processor<SvmState> {
         });
         let model = self.svm.model;
         let host_ctx = HostContext::new(self.cpu.ctl.cr0, model.checks_gpat());
-        if let Err(f) = check_vmrun(&vmcb.v.control, &vmcb.v.save, &host_ctx) {
+        if let Err(f) = self.vmrun_checks(&vmcb.v, &host_ctx) {
             let mut c = vmcb.v.control.clone();
             c.set_vmexit(&VmExit::invalid());
             c.event_inj = 0;
@@ -105,6 +105,18 @@ impl Processor<SvmState> {
         self.give_back_vmcb(vmcb);
         r?;
         Ok(Flow::Jump(self.cpu.regs.rip))
+    }
+
+    /// Every consistency check of VMRUN: `check_vmrun`, then the PDPEs of a legacy PAE guest
+    /// without nested paging, read from memory (guest-physical = system-physical here; an address
+    /// outside RAM reads as a PDPE that is not present, as the walker reads it).
+    fn vmrun_checks(&self, v: &Vmcb, host: &HostContext) -> Result<(), FailedCheck> {
+        check_vmrun(&v.control, &v.save, host)?;
+        if let Some(pdpt) = pae_pdpt_of(&v.control, &v.save) {
+            let pdptes = std::array::from_fn(|i| self.mem.read_u64(Hpa(pdpt + 8 * i as u64)).unwrap_or(0));
+            check_pae_pdptes(&pdptes)?;
+        }
+        Ok(())
     }
 
     /// The world switch into a guest whose VMCB passed the consistency checks: NP set up with the
@@ -211,7 +223,7 @@ impl Processor<SvmState> {
     pub fn enter_guest(&mut self, pa: Hpa, hp: HostPaging) -> Result<GuestEntry, EmuError> {
         let vmcb = self.lend_vmcb(pa).map_err(|e| EmuError::outside_ram(PhysUse::VmcbRead, e.0))?;
         let host_ctx = HostContext::new(hp.cr0, self.svm.model.checks_gpat());
-        if let Err(f) = check_vmrun(&vmcb.v.control, &vmcb.v.save, &host_ctx) {
+        if let Err(f) = self.vmrun_checks(&vmcb.v, &host_ctx) {
             self.give_back_vmcb(vmcb);
             return Ok(GuestEntry::Invalid(f));
         }
