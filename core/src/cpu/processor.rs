@@ -20,6 +20,7 @@
 //! machine.rs counts them in `steps`.
 #![allow(clippy::cast_possible_truncation, reason = "page offsets (at most 0x1000) become buffer lengths")]
 use crate::cpu::exec::fast::Fast;
+pub use crate::cpu::interrupts::{EventAction, External};
 use crate::cpu::exec::{outcome_of, ExecResult, Flow};
 use crate::cpu::icache::DecodeCache;
 use crate::cpu::tlb::{perm, Tlb, TlbContext};
@@ -55,6 +56,14 @@ pub trait Virt: Sized {
     /// Performs a #VMEXIT: `None` when the host was reloaded (the exit retired), or the exit as a
     /// value for a host outside the processor.
     fn vmexit(p: &mut Processor<Self>, exit: VmExit) -> Result<Option<VmExit>, EmuError>;
+    /// What happens to a pending external event now (cpu/interrupts.rs): GIF, intercepts,
+    /// interrupt masking in a guest.
+    fn event_action(p: &Processor<Self>, ev: External) -> EventAction;
+    /// A virtual interrupt of the running guest that can be taken now: its vector (the request
+    /// is consumed), or the #VMEXIT its intercept causes.
+    fn virtual_interrupt(p: &mut Processor<Self>) -> Option<Result<u8, VmExit>>;
+    /// The extension holds a virtual interrupt request (so the processor keeps looking).
+    fn virtual_pending(&self) -> bool;
 }
 
 /// No virtualization extension: a plain x86-64 processor, on which the SVM instructions are
@@ -93,6 +102,15 @@ impl Virt for () {
     fn vmexit(_: &mut Processor<()>, exit: VmExit) -> Result<Option<VmExit>, EmuError> {
         Ok(Some(exit))
     }
+    fn event_action(p: &Processor<()>, ev: External) -> EventAction {
+        p.native_action(ev)
+    }
+    fn virtual_interrupt(_: &mut Processor<()>) -> Option<Result<u8, VmExit>> {
+        None
+    }
+    fn virtual_pending(&self) -> bool {
+        false
+    }
 }
 
 /// One logical processor with the RAM and devices it reaches, and its extension `V`.
@@ -122,6 +140,13 @@ pub struct Processor<V> {
     /// only where the shadow is observable (the VMCB's INTERRUPT_SHADOW at #VMEXIT), so the hot
     /// path pays nothing.
     pub shadow_step: u64,
+    /// Between instructions, look for external events (cpu/interrupts.rs): set by whatever may
+    /// make one pending (an APIC write, a guest entry), cleared when nothing is pending at all.
+    pub(crate) event_check: bool,
+    /// HLT is waiting for an interrupt (cpu/interrupts.rs); RIP is past the HLT.
+    pub halted: bool,
+    /// NMIs are blocked: an NMI handler runs and has not executed IRET (APM vol.2 8.2.3).
+    pub nmi_blocked: bool,
 }
 
 impl<V: Virt> Processor<V> {
@@ -140,6 +165,9 @@ impl<V: Virt> Processor<V> {
             fetch_page: 0,
             svm,
             shadow_step: u64::MAX,
+            event_check: true,
+            halted: false,
+            nmi_blocked: false,
         }
     }
 
@@ -280,14 +308,18 @@ impl<V: Virt> Processor<V> {
     /// A read outside RAM: a device's register (devices/), else an emulator error.
     #[cold]
     fn mmio_read(&mut self, pa: Hpa, size: u32) -> Result<u64, Trap> {
-        self.devices.mmio_read(pa.0, size).ok_or_else(|| Trap::from(EmuError::outside_ram(PhysUse::Read, pa)))
+        self.devices.mmio_read(pa.0, size, self.steps).ok_or_else(|| Trap::from(EmuError::outside_ram(PhysUse::Read, pa)))
     }
 
     /// A write outside RAM: a device's register (devices/), else an emulator error.
     #[cold]
     fn mmio_write(&mut self, pa: Hpa, val: u64) -> Result<(), Trap> {
-        match self.devices.mmio_write(pa.0, val) {
-            Some(Ok(())) => Ok(()),
+        match self.devices.mmio_write(pa.0, val, self.steps) {
+            Some(Ok(())) => {
+                // An APIC write may request an interrupt or start the timer (cpu/interrupts.rs).
+                self.event_check = true;
+                Ok(())
+            }
             Some(Err(ipi)) => Err(EmuError::Unmodelled(crate::outcome::Unmodelled::Ipi(ipi.0)).into()),
             None => Err(EmuError::outside_ram(PhysUse::Write, pa).into()),
         }

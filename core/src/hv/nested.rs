@@ -221,8 +221,10 @@ impl Kvm {
                 }
             }
             SvmExitCode::HLT => {
-                self.m.stopped = Some(Stop::ModelLimit(ModelLimit::L2HaltForever { rip: v.save.rip }));
-                return Ok(());
+                if !self.l0_halt(v.save.rip) {
+                    self.m.stopped = Some(Stop::ModelLimit(ModelLimit::L2HaltForever { rip: v.save.rip }));
+                    return Ok(());
+                }
             }
             SvmExitCode::SHUTDOWN => {
                 self.m.stopped = Some(Stop::Shutdown(format!("L2 shut down (triple fault) at rip {:#x}", v.save.rip)));
@@ -244,11 +246,11 @@ impl Kvm {
     pub(crate) fn reflect(&mut self, x: VmExit) -> Result<(), EmuError> {
         use crate::svm::vmcb::{VmcbSeg, control_f as cf, save_f as sf};
         let n = self.nested.take().ok_or(L0Failure::NotInL2("reflecting an exit to L1"))?;
-        let (segs, regs, cpl, int_state, l2_rip) = self.vmcb_fields(self.layout.vmcb02, |p| {
+        let (segs, regs, cpl, int_state, l2_rip, int_ctl02) = self.vmcb_fields(self.layout.vmcb02, |p| {
             let segs: [VmcbSeg; 6] = [sf::es, sf::cs, sf::ss, sf::ds, sf::gdtr, sf::idtr].map(|f| f.get(p));
             let regs = [sf::efer, sf::cr0, sf::cr2, sf::cr3, sf::cr4, sf::rflags, sf::rip, sf::rsp, sf::rax, sf::dr6, sf::dr7]
                 .map(|f| f.get(p));
-            (segs, regs, sf::cpl.get(p), cf::int_state.get(p), sf::rip.get(p))
+            (segs, regs, sf::cpl.get(p), cf::int_state.get(p), sf::rip.get(p), cf::int_ctl.get(p))
         })?;
         let ctx = self.ctx;
         let gpat = self.design.ops().vmexit(&mut self.pat, &ctx);
@@ -270,6 +272,11 @@ impl Kvm {
                 sf::g_pat.set(p, g);
             }
             VmcbControl::store_vmexit_in_page(p, &x, int_state);
+            // What the hardware wrote back into vmcb02's int_ctl goes to vmcb12 (KVM's
+            // nested_svm_vmexit: V_IRQ, V_TPR, and V_GIF under vGIF).
+            use crate::svm::vmcb::control::{V_GIF, V_IRQ, V_TPR_MASK};
+            let keep = V_IRQ | V_TPR_MASK | V_GIF;
+            cf::int_ctl.set(p, (cf::int_ctl.get(p) & !keep) | (int_ctl02 & keep));
         })?;
         self.ctx = NestedCtx { guest_mode: false, nested_npt: false };
         self.l1_gif = false;

@@ -4,6 +4,7 @@
 use super::state::SvmState;
 use super::VmExit;
 use crate::cpu::exec::ExecResult;
+use crate::cpu::interrupts::{EventAction, External};
 use crate::cpu::processor::{Processor, Virt};
 use crate::mem::paging::Access;
 use crate::mem::{Hpa, NestedPaging};
@@ -50,5 +51,18 @@ impl Virt for SvmState {
 
     fn vmexit(p: &mut Processor<Self>, exit: VmExit) -> Result<Option<VmExit>, EmuError> {
         p.svm_vmexit(exit)
+    }
+
+    fn event_action(p: &Processor<Self>, ev: External) -> EventAction {
+        p.svm_event_action(ev)
+    }
+
+    fn virtual_interrupt(p: &mut Processor<Self>) -> Option<Result<u8, VmExit>> {
+        p.svm_virtual_interrupt()
+    }
+
+    #[inline]
+    fn virtual_pending(&self) -> bool {
+        self.virq_pending()
     }
 }

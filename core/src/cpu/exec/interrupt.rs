@@ -385,6 +385,8 @@ impl<V: Virt> Processor<V> {
         if rpl > old_cpl {
             self.clear_segments_for_outer_return();
         }
+        // IRET ends NMI blocking (APM vol.2 8.2.3).
+        self.nmi_blocked = false;
         Ok(Flow::Jump(rip))
     }
 }
