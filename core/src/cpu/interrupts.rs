@@ -113,7 +113,7 @@ impl<V: Virt> Processor<V> {
                 EventAction::Deliver => {
                     self.devices.apic.nmi_pending = false;
                     self.nmi_blocked = true;
-                    let r = self.deliver_external(vector::NMI);
+                    let r = self.deliver_external(vector::NMI, true);
                     return self.woken(r);
                 }
             }
@@ -124,14 +124,14 @@ impl<V: Virt> Processor<V> {
                 EventAction::Exit(x) => return self.woken(Err(Trap::Exit(x))),
                 EventAction::Deliver => {
                     self.devices.apic.acknowledge(v);
-                    let r = self.deliver_external(v);
+                    let r = self.deliver_external(v, false);
                     return self.woken(r);
                 }
             }
         }
         if let Some(r) = V::virtual_interrupt(self) {
             let r = match r {
-                Ok(v) => self.deliver_external(v),
+                Ok(v) => self.deliver_external(v, false),
                 Err(x) => Err(Trap::Exit(x)),
             };
             return self.woken(r);
@@ -169,10 +169,14 @@ impl<V: Virt> Processor<V> {
     }
 
     /// Delivers an external interrupt or NMI with vector `v` through the IDT of the code that
-    /// runs (no error code; faults during the delivery carry EXT, APM 8.4.1).
-    fn deliver_external(&mut self, v: u8) -> Result<Flow, Trap> {
+    /// runs (no error code; faults during the delivery carry EXT, APM 8.4.1); `nmi`: it is an NMI.
+    fn deliver_external(&mut self, v: u8, nmi: bool) -> Result<Flow, Trap> {
         let rip = self.cpu.regs.rip;
-        self.deliver_vector(v, None, rip, false, true)?;
-        Ok(Flow::Next)
+        match self.deliver_vector(v, None, rip, false, true) {
+            Ok(()) => Ok(Flow::Next),
+            // A #VMEXIT (e.g. #NPF) during the delivery records the event (EXITINTINFO).
+            Err(Trap::Exit(x)) => Err(Trap::Exit(V::exit_during_external(self, x, v, nmi))),
+            Err(t) => Err(t),
+        }
     }
 }

@@ -64,6 +64,9 @@ pub trait Virt: Sized {
     fn virtual_interrupt(p: &mut Processor<Self>) -> Option<Result<u8, VmExit>>;
     /// The extension holds a virtual interrupt request (so the processor keeps looking).
     fn virtual_pending(&self) -> bool;
+    /// A #VMEXIT raised while delivering an external interrupt (`nmi`: an NMI) with vector `v`
+    /// (records it as the event being delivered).
+    fn exit_during_external(p: &Processor<Self>, exit: VmExit, v: u8, nmi: bool) -> VmExit;
 }
 
 /// No virtualization extension: a plain x86-64 processor, on which the SVM instructions are
@@ -110,6 +113,9 @@ impl Virt for () {
     }
     fn virtual_pending(&self) -> bool {
         false
+    }
+    fn exit_during_external(_: &Processor<()>, exit: VmExit, _: u8, _: bool) -> VmExit {
+        exit
     }
 }
 

@@ -65,4 +65,9 @@ impl Virt for SvmState {
     fn virtual_pending(&self) -> bool {
         self.virq_pending()
     }
+
+    fn exit_during_external(_: &Processor<Self>, mut exit: VmExit, v: u8, nmi: bool) -> VmExit {
+        exit.int_info = super::interrupts::external_event(v, nmi);
+        exit
+    }
 }
