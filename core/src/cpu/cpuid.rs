@@ -46,6 +46,7 @@ pub mod bits {
     pub const SVM_NP: u32 = 1 << 0;
     pub const SVM_NRIPS: u32 = 1 << 3;
     pub const SVM_VGIF: u32 = 1 << 16;
+    pub const SVM_VNMI: u32 = 1 << 25;
 }
 
 /// "AuthenticAMD" as EBX, EDX, ECX.
@@ -61,8 +62,8 @@ const LEAF1_EDX: u32 = {
 
 /// Leaf 0x8000000A EDX: the SVM features the model implements.
 pub const SVM_FEATURES_EDX: u32 = bits::SVM_NP | bits::SVM_NRIPS
-    // Virtual GIF (svm/interrupts.rs).
-    | bits::SVM_VGIF;
+    // Virtual GIF and virtual NMI (svm/interrupts.rs).
+    | bits::SVM_VGIF | bits::SVM_VNMI;
 
 /// CPUID(leaf, subleaf) → [EAX, EBX, ECX, EDX]. Leaves above the maximum read as zero (AMD).
 pub fn cpuid(leaf: u32, subleaf: u32) -> [u32; 4] {

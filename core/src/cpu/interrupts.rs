@@ -131,7 +131,7 @@ impl<V: Virt> Processor<V> {
         }
         if let Some(r) = V::virtual_interrupt(self) {
             let r = match r {
-                Ok(v) => self.deliver_external(v, false),
+                Ok((v, nmi)) => self.deliver_external(v, nmi),
                 Err(x) => Err(Trap::Exit(x)),
             };
             return self.woken(r);

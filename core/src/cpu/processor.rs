@@ -59,9 +59,11 @@ pub trait Virt: Sized {
     /// What happens to a pending external event now (cpu/interrupts.rs): GIF, intercepts,
     /// interrupt masking in a guest.
     fn event_action(p: &Processor<Self>, ev: External) -> EventAction;
-    /// A virtual interrupt of the running guest that can be taken now: its vector (the request
-    /// is consumed), or the #VMEXIT its intercept causes.
-    fn virtual_interrupt(p: &mut Processor<Self>) -> Option<Result<u8, VmExit>>;
+    /// A virtual interrupt of the running guest that can be taken now: its vector and whether it
+    /// is an NMI (the request is consumed), or the #VMEXIT its intercept causes.
+    fn virtual_interrupt(p: &mut Processor<Self>) -> Option<Result<(u8, bool), VmExit>>;
+    /// IRET retired (it ends NMI blocking; the extension's virtual NMI blocking too).
+    fn iret(p: &mut Processor<Self>);
     /// The extension holds a virtual interrupt request (so the processor keeps looking).
     fn virtual_pending(&self) -> bool;
     /// A #VMEXIT raised while delivering an external interrupt (`nmi`: an NMI) with vector `v`
@@ -108,9 +110,10 @@ impl Virt for () {
     fn event_action(p: &Processor<()>, ev: External) -> EventAction {
         p.native_action(ev)
     }
-    fn virtual_interrupt(_: &mut Processor<()>) -> Option<Result<u8, VmExit>> {
+    fn virtual_interrupt(_: &mut Processor<()>) -> Option<Result<(u8, bool), VmExit>> {
         None
     }
+    fn iret(_: &mut Processor<()>) {}
     fn virtual_pending(&self) -> bool {
         false
     }

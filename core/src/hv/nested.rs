@@ -285,8 +285,9 @@ impl Kvm {
             VmcbControl::store_vmexit_in_page(p, &x, int_state);
             // What the hardware wrote back into vmcb02's int_ctl goes to vmcb12 (KVM's
             // nested_svm_vmexit: V_IRQ, V_TPR, and V_GIF under vGIF).
-            use crate::svm::vmcb::control::{V_GIF, V_GIF_ENABLE, V_IRQ, V_TPR_MASK};
-            let keep = V_IRQ | V_TPR_MASK | if n.ctrl.int_ctl & V_GIF_ENABLE != 0 { V_GIF } else { 0 };
+            use crate::svm::vmcb::control::{V_GIF, V_GIF_ENABLE, V_IRQ, V_NMI_BLOCKING, V_NMI_PENDING, V_TPR_MASK};
+            let gif = if n.ctrl.int_ctl & V_GIF_ENABLE != 0 { V_GIF } else { 0 };
+            let keep = V_IRQ | V_TPR_MASK | V_NMI_PENDING | V_NMI_BLOCKING | gif;
             cf::int_ctl.set(p, (cf::int_ctl.get(p) & !keep) | (int_ctl02 & keep));
         })?;
         self.ctx = NestedCtx { guest_mode: false, nested_npt: false };

@@ -57,8 +57,12 @@ impl Virt for SvmState {
         p.svm_event_action(ev)
     }
 
-    fn virtual_interrupt(p: &mut Processor<Self>) -> Option<Result<u8, VmExit>> {
+    fn virtual_interrupt(p: &mut Processor<Self>) -> Option<Result<(u8, bool), VmExit>> {
         p.svm_virtual_interrupt()
+    }
+
+    fn iret(p: &mut Processor<Self>) {
+        p.svm_iret();
     }
 
     #[inline]

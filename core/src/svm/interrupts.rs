@@ -16,7 +16,10 @@
 //!   (written back to the VMCB at #VMEXIT).
 use super::intercept::is_intercepted;
 use super::state::{GuestMode, SvmState};
-use super::vmcb::control::{V_GIF, V_GIF_ENABLE, V_IGN_TPR, V_INTR_MASKING, V_INTR_PRIO_SHIFT, V_IRQ, V_TPR_MASK};
+use super::vmcb::control::{
+    V_GIF, V_GIF_ENABLE, V_IGN_TPR, V_INTR_MASKING, V_INTR_PRIO_SHIFT, V_IRQ, V_NMI_BLOCKING, V_NMI_ENABLE, V_NMI_PENDING,
+    V_TPR_MASK,
+};
 use super::{Intercept as I, SvmExitCode, VmExit};
 use crate::cpu::interrupts::{EventAction, External};
 use crate::cpu::processor::Processor;
@@ -83,11 +86,20 @@ impl Processor<SvmState> {
         }
     }
 
-    /// `Virt::virtual_interrupt` for SVM.
-    pub(crate) fn svm_virtual_interrupt(&mut self) -> Option<Result<u8, VmExit>> {
+    /// `Virt::virtual_interrupt` for SVM: a virtual NMI (V_NMI_PENDING with vNMI), then V_IRQ.
+    pub(crate) fn svm_virtual_interrupt(&mut self) -> Option<Result<(u8, bool), VmExit>> {
         let window = self.intr_window();
         let g = self.svm.guest.as_ref()?;
         let ic = g.ctrl.int_ctl;
+        // vNMI (APM 15.21.6): a pending virtual NMI is taken when not blocked and GIF is set;
+        // taking it sets V_NMI_BLOCKING until the guest's IRET.
+        let vnmi = V_NMI_ENABLE | V_NMI_PENDING;
+        if ic & (vnmi | V_NMI_BLOCKING) == vnmi && guest_gif(&self.svm, g) {
+            if let Some(g) = self.svm.guest.as_mut() {
+                g.ctrl.int_ctl = (ic & !V_NMI_PENDING) | V_NMI_BLOCKING;
+            }
+            return Some(Ok((crate::outcome::vector::NMI, true)));
+        }
         if ic & V_IRQ == 0 || !window || !guest_gif(&self.svm, g) {
             return None;
         }
@@ -103,13 +115,22 @@ impl Processor<SvmState> {
         if let Some(g) = self.svm.guest.as_mut() {
             g.ctrl.int_ctl &= !V_IRQ;
         }
-        Some(Ok(v))
+        Some(Ok((v, false)))
+    }
+
+    /// IRET: with vNMI in the running guest it ends the virtual NMI's blocking (APM 15.21.6).
+    pub(crate) fn svm_iret(&mut self) {
+        if let Some(g) = self.svm.guest.as_mut()
+            && g.ctrl.int_ctl & V_NMI_ENABLE != 0
+        {
+            g.ctrl.int_ctl &= !V_NMI_BLOCKING;
+        }
     }
 }
 
 impl SvmState {
     /// The running guest has a virtual interrupt request (V_IRQ).
     pub(crate) fn virq_pending(&self) -> bool {
-        self.guest.as_ref().is_some_and(|g| g.ctrl.int_ctl & V_IRQ != 0)
+        self.guest.as_ref().is_some_and(|g| g.ctrl.int_ctl & V_IRQ != 0 || g.ctrl.int_ctl & (V_NMI_ENABLE | V_NMI_PENDING) == V_NMI_ENABLE | V_NMI_PENDING)
     }
 }
