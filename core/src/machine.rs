@@ -181,6 +181,7 @@ impl Machine {
         if let Some(s) = &self.stopped {
             return Ok(GuestRun::Stopped(s.clone()));
         }
+        self.p.step_limit = 0;
         let r = if self.p.event_check {
             match self.p.take_event(u64::MAX) {
                 Between::Nothing => self.p.fetch_execute(),
@@ -241,6 +242,7 @@ impl Machine {
         if let Some(s) = &self.stopped {
             return Ok(GuestRun::Stopped(s.clone()));
         }
+        self.p.step_limit = max_steps;
         while self.steps < max_steps {
             if self.p.event_check {
                 match self.p.take_event(max_steps) {

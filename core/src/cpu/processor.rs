@@ -154,6 +154,11 @@ pub struct Processor<V> {
     pub(crate) event_check: bool,
     /// HLT is waiting for an interrupt (cpu/interrupts.rs); RIP is past the HLT.
     pub halted: bool,
+    /// The step budget of the run in progress (machine.rs `run_guest`); 0 while single-stepping.
+    /// Idioms executed in bulk (exec/fill.rs) stay within it.
+    pub(crate) step_limit: u64,
+    /// Steps run in bulk by idioms (exec/fill.rs), a statistic: included in `steps`.
+    pub idiom_steps: u64,
     /// NMIs are blocked: an NMI handler runs and has not executed IRET (APM vol.2 8.2.3).
     pub nmi_blocked: bool,
 }
@@ -176,8 +181,15 @@ impl<V: Virt> Processor<V> {
             shadow_step: u64::MAX,
             event_check: true,
             halted: false,
+            step_limit: 0,
+            idiom_steps: 0,
             nmi_blocked: false,
         }
+    }
+
+    /// The physical page of the code being executed (valid while the code-page cache is).
+    pub(crate) fn fetch_page_addr(&self) -> u64 {
+        if self.fetch_tag == 0 { u64::MAX } else { self.fetch_page }
     }
 
     /// Drops every cached translation. The SVM layer calls this on world switches (and
@@ -376,6 +388,15 @@ impl<V: Virt> Processor<V> {
         {
             if first == 15 || (rip & 0xfff) + ins.len() as u64 <= 0x1000 {
                 self.icache.insert(rip, pa.0, generation, &ins);
+                // The JNE closing a byte-fill loop on this page gets its idiom form (exec/fill.rs).
+                if ins.is_jcc_short_or_near() && ins.near_branch_target() == rip.wrapping_sub(10) && rip & 0xfff >= 10 {
+                    let mut body = [0u8; 10];
+                    if self.mem.read(Hpa(pa.0 - 10), &mut body).is_ok()
+                        && let Some(f) = crate::cpu::exec::fill::recognize(&ins, &body)
+                    {
+                        self.icache.set_fast(rip, pa.0, f);
+                    }
+                }
             }
             return Ok(ins);
         }
