@@ -26,7 +26,7 @@ use crate::cpu::tlb::{perm, Tlb, TlbContext};
 use crate::cpu::{decode, Cpu};
 use crate::mem::paging::{self, Access, PagingMode};
 use crate::mem::{Gva, Hpa, NestedPaging, PhysMem};
-use crate::outcome::{EmuError, Fault, PhysUse, StepOutcome, Stepped, Stop, Trap, Undelivered, VmExit};
+use crate::outcome::{EmuError, Fault, IdtEvent, PhysUse, StepOutcome, Stepped, Stop, Trap, Undelivered, VmExit};
 use iced_x86::Instruction;
 
 /// DR6.BS: the #DB was a single-step trap (APM vol.2 13.1.1.3).
@@ -45,9 +45,9 @@ pub trait Virt: Sized {
     /// instruction executed (`Some`), or `None` to execute it normally.
     fn pre_execute(p: &mut Processor<Self>, ins: &Instruction) -> Option<ExecResult>;
     /// An exception about to be delivered in a guest: the #VMEXIT it causes, if intercepted.
-    fn exception_exit(p: &Processor<Self>, f: &Fault, prior: Option<&Fault>) -> Option<VmExit>;
+    fn exception_exit(p: &Processor<Self>, f: &Fault, prior: Option<&IdtEvent>) -> Option<VmExit>;
     /// A #VMEXIT raised while delivering `event` (records the event being delivered).
-    fn exit_during_delivery(p: &Processor<Self>, exit: VmExit, event: &Fault) -> VmExit;
+    fn exit_during_delivery(p: &Processor<Self>, exit: VmExit, event: &IdtEvent) -> VmExit;
     /// A triple fault in a guest: the #VMEXIT(SHUTDOWN) when intercepted.
     fn shutdown_exit(p: &Processor<Self>) -> Option<VmExit>;
     /// The translation of `la` while `nested_paging` is `Some` (fills the TLB).
@@ -78,10 +78,10 @@ impl Virt for () {
             _ => None,
         }
     }
-    fn exception_exit(_: &Processor<()>, _: &Fault, _: Option<&Fault>) -> Option<VmExit> {
+    fn exception_exit(_: &Processor<()>, _: &Fault, _: Option<&IdtEvent>) -> Option<VmExit> {
         None
     }
-    fn exit_during_delivery(_: &Processor<()>, exit: VmExit, _: &Fault) -> VmExit {
+    fn exit_during_delivery(_: &Processor<()>, exit: VmExit, _: &IdtEvent) -> VmExit {
         exit
     }
     fn shutdown_exit(_: &Processor<()>) -> Option<VmExit> {
