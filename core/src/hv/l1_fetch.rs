@@ -79,13 +79,13 @@ impl Kvm {
                     Err(()) => break,
                 }
             };
-            let n = (0x1000 - (a & 0xfff)).min(15 - out.len() as u64);
-            let mut buf = vec![0u8; n as usize];
-            if env.inside(Gpa(pa.0), n).is_err() || env.mem.read(pa, &mut buf).is_err() {
+            let n = usize::try_from(0x1000 - (a & 0xfff)).unwrap_or(15).min(15 - out.len());
+            let mut buf = vec![0u8; n];
+            if env.inside(Gpa(pa.0), n as u64).is_err() || env.mem.read(pa, &mut buf).is_err() {
                 break;
             }
             out.extend_from_slice(&buf);
-            a = a.wrapping_add(n);
+            a = a.wrapping_add(n as u64);
         }
         (!out.is_empty()).then_some((bits, out, rip))
     }
