@@ -428,6 +428,12 @@ probes! {
         ob("l2_handler.err", 4, V(0), "#GP(0)"),
         END_OK,
     ];
+    w4_l2_rep_chunks_cut_by_l0_fills: "w4_rep_steps", "W4 REP steps across L0's shadow fills", lockstep true, [
+        rec("code", 0, CODE, V(0x81), "L2 reaches VMMCALL"),
+        rec("rdi", 0, RAX, V(0x1000000 + 0x8000 * 8), "APM vol.3 STOS: RDI advances by 8 per iteration"),
+        ob("last", 0, V(0x5A5A), "APM vol.3 STOS: the last qword is written"),
+        END_OK,
+    ];
     vmrun_vmload_canonical_bases: "canon", "segment base canonicalization", lockstep true, [
         rec("vmrun.code", 0, CODE, V(0x81), "kvm-unit-tests test_canonicalization: VMRUN with a non-canonical ES base succeeds"),
         ob("vmload.fs", 0, V(0xFFFF_8000_0000_1000), "kvm-unit-tests test_canonicalization: VMLOAD canonicalizes"),

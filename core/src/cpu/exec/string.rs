@@ -13,7 +13,26 @@ use iced_x86::{Instruction, Mnemonic as M, OpKind, Register};
 pub const REP_CHUNK: u64 = 1024;
 
 impl<V: Virt> Processor<V> {
+    /// A string instruction: one REP chunk, or what is left of a chunk that a #VMEXIT cut short
+    /// without a step being counted (an L0 handling a shadow-NPT fill by itself): the chunk then
+    /// goes on where it stopped, so the steps fall where they fall without the exit (robustness
+    /// W4). A fault or an exit that counts a step (delivered, reflected) starts a fresh chunk.
     pub(crate) fn exec_string(&mut self, ins: &Instruction) -> ExecResult {
+        let rip = self.cpu.regs.rip;
+        let limit = match self.rep_resume.take() {
+            Some((r, at, left)) if r == rip && at == self.steps => left,
+            _ => REP_CHUNK,
+        };
+        let mut done = 0;
+        let r = self.string_chunk(ins, limit, &mut done);
+        if r.is_err() && done < limit && (ins.has_rep_prefix() || ins.has_repne_prefix()) {
+            self.rep_resume = Some((rip, self.steps, limit - done));
+        }
+        r
+    }
+
+    /// At most `limit` iterations; `done` counts the completed ones.
+    fn string_chunk(&mut self, ins: &Instruction, limit: u64, done: &mut u64) -> ExecResult {
         let m = ins.mnemonic();
         let size = ins.memory_size().size() as u32;
         let (asz, rcx, rsi, rdi) = if (0..ins.op_count()).any(|i| matches!(ins.op_kind(i), OpKind::MemorySegRSI | OpKind::MemoryESRDI)) {
@@ -47,7 +66,7 @@ impl<V: Virt> Processor<V> {
         if left == 0 {
             return Ok(Flow::Next);
         }
-        for _ in 0..REP_CHUNK {
+        for _ in 0..limit {
             let si = self.reg_read(rsi);
             let di = self.reg_read(rdi);
             match m {
@@ -104,6 +123,7 @@ impl<V: Virt> Processor<V> {
             if !rep {
                 return Ok(Flow::Next);
             }
+            *done += 1;
             left -= 1;
             self.reg_write(rcx, left);
             if left == 0 {
