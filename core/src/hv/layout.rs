@@ -195,4 +195,30 @@ mod tests {
         // L0's NPT leaf for an L1 page is the page's slot in L0's PT pages.
         assert_eq!(l.npt_pte(Gpa(0x3000)), Hpa(l.npt_pts + 3 * 8));
     }
+
+    /// A page-table walk outside L1's RAM (robustness D7): `map_unbacked` makes L0's NPT map the
+    /// page to the zero page — whatever table level was missing (a PT slot past the last L1 page,
+    /// a PD, a PDPT, a PML4 entry) — once; L0's own pages and the xAPIC stay unreachable.
+    #[test]
+    fn unbacked_guest_physical_pages_map_to_the_zero_page_once() {
+        use crate::svm::npt::{npt_walk, NptAccess, NptContext};
+        let l = Layout::new(3 << 20);
+        let mut mem = PhysMem::new(l.host_mem);
+        l.build_npt(&mut mem).expect("fits");
+        let zero = l.unbacked_tables()[0];
+        let ctx = NptContext { nxe: true, max_phys_bits: 48 };
+        for gpa in [0x30_5000u64, 0x1000_0000, 0xFEE0_0000, 0x2_0000_0000, 0x8000_0000_3000, l.npt_pml4] {
+            assert!(l.map_unbacked(&mut mem, Gpa(gpa)).expect("fits"), "{gpa:#x}");
+            assert!(!l.map_unbacked(&mut mem, Gpa(gpa)).expect("fits"), "{gpa:#x} mapped once");
+            let t = npt_walk(&mem, l.npt_pml4, Gpa(gpa | 0x18), NptAccess::guest_walk(), ctx).expect("mapped");
+            assert_eq!(t.spa, Hpa(zero | 0x18), "{gpa:#x}");
+        }
+        assert!(!l.maps_apic(&mem), "the xAPIC page is not passed through");
+        assert_eq!(l.unbacked_written(&mem), None);
+        // L1's own pages are untouched.
+        let t = npt_walk(&mem, l.npt_pml4, Gpa(0x2000), NptAccess::guest_walk(), ctx).expect("L1 RAM");
+        assert_eq!(t.spa, Hpa(0x2000));
+        mem.write_u64(Hpa(zero + 8), 1).expect("inside");
+        assert_eq!(l.unbacked_written(&mem), Some(zero));
+    }
 }
