@@ -122,9 +122,9 @@ pub struct Processor<V> {
     /// only where the shadow is observable (the VMCB's INTERRUPT_SHADOW at #VMEXIT), so the hot
     /// path pays nothing.
     pub shadow_step: u64,
-    /// A REP chunk cut short by a trap at step `steps`: (RIP, steps, iterations left of the
-    /// chunk), continued if the instruction runs again before a step is counted (exec/string.rs).
-    pub rep_resume: Option<(u64, u64, u64)>,
+    /// The last REP chunk started: (RIP, `steps`, count register, iterations allowed); a chunk
+    /// cut short by an exit that counted no step goes on from it (exec/string.rs).
+    pub rep_resume: Option<(u64, u64, u64, u64)>,
 }
 
 impl<V: Virt> Processor<V> {

@@ -13,26 +13,22 @@ use iced_x86::{Instruction, Mnemonic as M, OpKind, Register};
 pub const REP_CHUNK: u64 = 1024;
 
 impl<V: Virt> Processor<V> {
-    /// A string instruction: one REP chunk, or what is left of a chunk that a #VMEXIT cut short
-    /// without a step being counted (an L0 handling a shadow-NPT fill by itself): the chunk then
-    /// goes on where it stopped, so the steps fall where they fall without the exit (robustness
-    /// W4). A fault or an exit that counts a step (delivered, reflected) starts a fresh chunk.
-    pub(crate) fn exec_string(&mut self, ins: &Instruction) -> ExecResult {
+    /// Iterations of the REP chunk starting now: `REP_CHUNK`, or what is left of the chunk of
+    /// this instruction that a #VMEXIT cut short without a step being counted (an L0 handling a
+    /// shadow-NPT fill by itself): that chunk goes on where it stopped, so the steps fall where
+    /// they fall without the exit (robustness W4). A chunk that completed, or a fault or exit
+    /// that counted a step (delivered, reflected), moved `steps` on: a fresh chunk.
+    fn rep_chunk_limit(&mut self, left: u64) -> u64 {
         let rip = self.cpu.regs.rip;
-        let limit = match self.rep_resume.take() {
-            Some((r, at, left)) if r == rip && at == self.steps => left,
+        let limit = match self.rep_resume {
+            Some((r, at, rcx0, lim)) if r == rip && at == self.steps => lim.saturating_sub(rcx0.wrapping_sub(left)).max(1),
             _ => REP_CHUNK,
         };
-        let mut done = 0;
-        let r = self.string_chunk(ins, limit, &mut done);
-        if r.is_err() && done < limit && (ins.has_rep_prefix() || ins.has_repne_prefix()) {
-            self.rep_resume = Some((rip, self.steps, limit - done));
-        }
-        r
+        self.rep_resume = Some((rip, self.steps, left, limit));
+        limit
     }
 
-    /// At most `limit` iterations; `done` counts the completed ones.
-    fn string_chunk(&mut self, ins: &Instruction, limit: u64, done: &mut u64) -> ExecResult {
+    pub(crate) fn exec_string(&mut self, ins: &Instruction) -> ExecResult {
         let m = ins.mnemonic();
         let size = ins.memory_size().size() as u32;
         let (asz, rcx, rsi, rdi) = if (0..ins.op_count()).any(|i| matches!(ins.op_kind(i), OpKind::MemorySegRSI | OpKind::MemoryESRDI)) {
@@ -66,6 +62,7 @@ impl<V: Virt> Processor<V> {
         if left == 0 {
             return Ok(Flow::Next);
         }
+        let limit = if rep { self.rep_chunk_limit(left) } else { REP_CHUNK };
         for _ in 0..limit {
             let si = self.reg_read(rsi);
             let di = self.reg_read(rdi);
@@ -123,7 +120,6 @@ impl<V: Virt> Processor<V> {
             if !rep {
                 return Ok(Flow::Next);
             }
-            *done += 1;
             left -= 1;
             self.reg_write(rcx, left);
             if left == 0 {
