@@ -157,6 +157,7 @@ fn observe(p: &Probe) -> Vec<(String, &'static str, String, String, &'static str
 
 #[derive(serde::Deserialize)]
 struct KnownWrong {
+    #[serde(default)]
     wrong: Vec<Wrong>,
 }
 
@@ -333,11 +334,14 @@ probes! {
         END_OK,
     ];
     fault_delivering_injected_event: "inj_fault", "fault while delivering an injected event", lockstep true, [
-        rec("c0.code", 0, CODE, V(0x4B), "APM 8.4.x: a not-present gate is #NP; APM 15.12 intercept 0x4B"),
+        rec("c0.code", 0, CODE, V(0x4B), "APM vol.3 INT: a not-present gate is #NP; APM 15.7.2: its intercept (0x4B) before the #DF rules"),
         rec("c0.info1", 0, INFO1, V(0x6B), "APM 8.4.1: #NP error code: index 13, IDT, EXT (delivering an injected exception)"),
         rec("c0.intinfo", 0, INTINFO, V(0x1234_8000_0B0D), "APM 15.20: the injected event goes to EXITINTINFO"),
         rec("c1.code", 1, CODE, V(0x48), "APM 8.2.9: #NP while delivering #GP (both contributory) is #DF"),
         rec("c1.info1", 1, INFO1, V(0), "APM 8.2.9: #DF error code 0"),
+        rec("c2.code", 2, CODE, V(0x4D), "APM vol.3 INT (long mode): an empty gate (type 0) is #GP, checked before P"),
+        rec("c2.info1", 2, INFO1, V(0x6B), "APM 8.4.1: #GP error code: index 13, IDT, EXT"),
+        rec("c2.intinfo", 2, INTINFO, V(0x1234_8000_0B0D), "APM 15.7.2 / 15.20: the injected event goes to EXITINTINFO"),
         END_OK,
     ];
     eventinj_nmi_vector: "inj_nmi", "EVENTINJ of type NMI", lockstep true, [
@@ -413,6 +417,23 @@ probes! {
         rec("c0.code", 0, CODE, V(0x81), "L2 reaches VMMCALL"),
         END_OK,
     ];
+    e3c_msr_outside_msrpm_ranges: "msr_outside", "E3c RDMSR/WRMSR outside the MSRPM ranges (g20/g21)", lockstep true, [
+        ob("l1_rdmsr.vec", 0, V(13), "APM vol.3 RDMSR: #GP(0) for an unimplemented MSR"),
+        ob("l1_rdmsr.err", 1, V(0), "#GP(0)"),
+        ob("l1_wrmsr.vec", 2, V(13), "APM vol.3 WRMSR: #GP(0) for an unimplemented MSR"),
+        rec("l2_gp.code", 0, CODE, V(0x4D), "APM 15.12: the #GP of L2's RDMSR, intercepted by L1"),
+        rec("l2_gp.info1", 0, INFO1, V(0), "APM 15.12: EXITINFO1 = the error code, 0"),
+        rec("l2_gp.rip", 0, RIP, L(0), "a fault: RIP at the RDMSR"),
+        ob("l2_handler.vec", 3, V(13), "APM vol.3 RDMSR: #GP delivered to L2"),
+        ob("l2_handler.err", 4, V(0), "#GP(0)"),
+        END_OK,
+    ];
+    w4_l2_rep_chunks_cut_by_l0_fills: "w4_rep_steps", "W4 REP steps across L0's shadow fills", lockstep true, [
+        rec("code", 0, CODE, V(0x81), "L2 reaches VMMCALL"),
+        rec("rdi", 0, RAX, V(0x1000000 + 0x8000 * 8), "APM vol.3 STOS: RDI advances by 8 per iteration"),
+        ob("last", 0, V(0x5A5A), "APM vol.3 STOS: the last qword is written"),
+        END_OK,
+    ];
     vmrun_vmload_canonical_bases: "canon", "segment base canonicalization", lockstep true, [
         rec("vmrun.code", 0, CODE, V(0x81), "kvm-unit-tests test_canonicalization: VMRUN with a non-canonical ES base succeeds"),
         ob("vmload.fs", 0, V(0xFFFF_8000_0000_1000), "kvm-unit-tests test_canonicalization: VMLOAD canonicalizes"),
@@ -420,6 +441,36 @@ probes! {
         ob("vmload.ldtr", 2, V(0xFFFF_8000_0000_1000), "same"),
         ob("vmload.tr", 3, V(0xFFFF_8000_0000_1000), "same"),
         ob("vmload.kgs", 4, V(0xFFFF_8000_0000_1000), "same"),
+        END_OK,
+    ];
+    external_interrupts: "interrupts", "external interrupts, NMI, V_IRQ, vGIF (issue 11)", lockstep true, [
+        ob("held_if0", 0, V(0), "APM 8.1.2 / 16.6: a requested interrupt is held while RFLAGS.IF = 0"),
+        ob("after_sti", 1, V(1), "APM 16.6.1: taken once IF = 1"),
+        ob("sti_shadow_rip", 2, L(0), "APM 8.1.2: STI's interrupt shadow covers the next instruction: the frame's RIP is after the NOP"),
+        ob("isr_after_eoi", 3, V(0), "APM 16.6.3: EOI clears the in-service bit"),
+        ob("timer_hlt", 4, V(1), "APM 16.4.1: the one-shot timer's LVT vector is requested at count 0; it ends HLT (APM vol.3 HLT)"),
+        ob("timer_hlt_rip", 5, L(1), "APM vol.3 HLT: the interrupt returns to the instruction after HLT"),
+        rec("c0.code", 0, CODE, V(0x60), "APM 15.13.1 INTR intercept; 15.21.1 V_INTR_MASKING: the host's IF = 1 lets it be recognized"),
+        rec("c0.rip", 0, RIP, L(2), "APM 15.13.1: recognized before L2's first instruction"),
+        ob("c0.not_taken", 6, V(0), "APM 15.13.1: the intercepted interrupt stays pending"),
+        ob("c0.host_takes", 7, V(1), "APM 15.17: taken by the host once GIF and IF are set"),
+        rec("c1.code", 1, CODE, V(0x81), "APM 15.21.1: without V_INTR_MASKING the guest's IF masks physical interrupts"),
+        ob("c1.guest_takes", 8, V(1), "APM 15.21.1: taken through the guest IDT"),
+        rec("c2.code", 2, CODE, V(0x81), "APM 15.21.4: V_IRQ taken by the guest, no exit"),
+        ob("c2.taken", 9, V(1), "APM 15.21.4: vector V_INTR_VECTOR through the guest IDT"),
+        ob("c2.v_irq", 10, V(0), "APM 15.21.4: V_IRQ is cleared when the virtual interrupt is taken (written back at #VMEXIT)"),
+        rec("c3.code", 3, CODE, V(0x64), "APM 15.21.4: VINTR intercept"),
+        rec("c3.rip", 3, RIP, L(3), "APM 15.21.4 / 8.1.2: after STI's shadow"),
+        ob("c3.not_taken", 11, V(0), "APM 15.21.4: the intercepted virtual interrupt is not delivered"),
+        ob("c3.v_irq", 12, V(1), "APM 15.21.4: V_IRQ stays set"),
+        rec("c4.code", 4, CODE, V(0x81), "APM 15.21.4: V_INTR_PRIO not above V_TPR: not taken, no VINTR"),
+        ob("c4.not_taken", 13, V(0), "same"),
+        ob("c5.v_gif", 14, V(1), "APM 15.33: with V_GIF_ENABLE, STGI sets V_GIF"),
+        ob("c6.v_gif", 15, V(0), "APM 15.33: CLGI clears V_GIF"),
+        rec("c7.code", 7, CODE, V(0x60), "APM 15.13.1: the timer interrupt ends L2's HLT as an INTR #VMEXIT"),
+        rec("c7.rip", 7, RIP, L(4), "APM vol.3 HLT: RIP after the HLT"),
+        rec("c8.code", 8, CODE, V(0x61), "APM 15.13.2: NMI intercept"),
+        ob("c8.host_nmi", 16, V(2), "APM 15.17: the NMI stays pending and is taken by the host when GIF = 1"),
         END_OK,
     ];
 }

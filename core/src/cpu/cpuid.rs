@@ -46,6 +46,8 @@ pub mod bits {
     // 0x8000000A EDX
     pub const SVM_NP: u32 = 1 << 0;
     pub const SVM_NRIPS: u32 = 1 << 3;
+    pub const SVM_VGIF: u32 = 1 << 16;
+    pub const SVM_VNMI: u32 = 1 << 25;
 }
 
 /// "AuthenticAMD" as EBX, EDX, ECX.
@@ -60,7 +62,9 @@ const LEAF1_EDX: u32 = {
 };
 
 /// Leaf 0x8000000A EDX: the SVM features the model implements.
-pub const SVM_FEATURES_EDX: u32 = bits::SVM_NP | bits::SVM_NRIPS;
+pub const SVM_FEATURES_EDX: u32 = bits::SVM_NP | bits::SVM_NRIPS
+    // Virtual GIF and virtual NMI (svm/interrupts.rs).
+    | bits::SVM_VGIF | bits::SVM_VNMI;
 
 /// CPUID(leaf, subleaf) → [EAX, EBX, ECX, EDX]. Leaves above the maximum read as zero (AMD).
 pub fn cpuid(leaf: u32, subleaf: u32) -> [u32; 4] {

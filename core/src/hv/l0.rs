@@ -14,7 +14,7 @@ use crate::outcome::{Fault, GuestRun, RunEnd, StepOutcome, Stop};
 use crate::mem::{Gpa, Hpa, PhysMem};
 use crate::mem::phys::OutOfRange;
 use crate::svm::insn::seg_to_vmcb;
-use crate::svm::intercept::{set_intercept, EventInj, EventType};
+use crate::svm::intercept::{set_intercept, EventInj, EventType, IoioInfo};
 use crate::svm::vmcb::{Vmcb, VmcbControl, VmcbSave, control_f, save_f};
 use crate::svm::vmrun::{GuestEntry, HostPaging};
 use crate::svm::{Intercept as I, SvmExitCode, SvmModel, VmExit};
@@ -22,7 +22,7 @@ use crate::trace::{Detail, Event, EventKind, Level};
 use serde::{Deserialize, Serialize};
 
 /// L0's own paging mode (64-bit, NXE): it controls the nested walks of L0's tables.
-pub const L0_PAGING: HostPaging = HostPaging { cr0: 0x8001_0033, cr4: 0x20, efer: 0x1d00 };
+pub const L0_PAGING: HostPaging = HostPaging { cr0: 0x8001_0033, cr4: 0x20, efer: 0x1d00, host_if: false };
 
 /// L0 exits allowed in a row before an instruction retires (`Kvm::run`, `compare`).
 pub const MAX_EXITS_WITHOUT_RETIRE: u32 = 10_000;
@@ -103,6 +103,9 @@ pub struct Kvm {
     /// (step, GPA, repeats) of the last #NPF L0 handled itself: a fault that keeps coming back
     /// without an instruction retiring is an L0 bug, reported instead of hanging.
     pub last_npf: (u64, u64, u32),
+    /// IOPM bytes (host address, old value) cleared for one string I/O instruction the hardware
+    /// executes for L0 (emulate.rs `pass_string_io`); only ever set inside `exit`.
+    pub io_pass: Option<(u64, [u8; 2])>,
 }
 
 /// L1's permission-map bases, enables and page write generations of a merge.
@@ -123,6 +126,8 @@ impl Kvm {
         let mut m = Machine::with_model(program, layout.host_mem >> 20, SvmModel::Bare)?;
         // The machine laid out L1's RAM at host-physical 0 (L1 GPA = HPA); L0 owns the rest.
         layout.build_npt(&mut m.mem).map_err(layout_err)?;
+        // The xAPIC page is L1's, as on `bare` (see `boot`).
+        layout.map_apic(&mut m.mem).map_err(layout_err)?;
         m.cpu.pat = config.pat;
         Self::start(m, design, layout, config)
     }
@@ -143,6 +148,7 @@ impl Kvm {
             svme: [false, false],
             merged_maps: None,
             last_npf: (u64::MAX, 0, 0),
+            io_pass: None,
         };
         k.init_vmcb01().map_err(|e| LoadError::L0(e.to_string()))?;
         k.enter(false).map_err(|e| LoadError::L0(e.to_string()))?;
@@ -225,7 +231,23 @@ impl Kvm {
     /// within the step being completed).
     pub(crate) fn enter(&mut self, l2: bool) -> Result<(), EmuError> {
         let pa = Hpa(if l2 { self.layout.vmcb02 } else { self.layout.vmcb01 });
-        match self.m.enter_guest(pa, L0_PAGING)? {
+        let hp = if l2 {
+            // vmcb12's V_INTR_MASKING masks L2's physical interrupts with L1's RFLAGS.IF (KVM's
+            // HF_HIF_MASK): the interrupts of the APIC L0 passes through are L1's.
+            let rflags = save_f::rflags.read(&self.m.mem, Hpa(self.layout.vmcb01)).map_err(vmcb_read_err)?;
+            HostPaging { host_if: rflags & crate::cpu::regs::flags::IF != 0, ..L0_PAGING }
+        } else {
+            // L1's GIF is L0's (it intercepts STGI/CLGI); while it is clear, vGIF makes the
+            // hardware hold L1's interrupts (APM 15.33).
+            use crate::svm::vmcb::control::{V_GIF, V_GIF_ENABLE};
+            let gif = self.l1_gif;
+            self.edit_vmcb(self.layout.vmcb01, |p| {
+                let ic = control_f::int_ctl.get(p) & !(V_GIF | V_GIF_ENABLE);
+                control_f::int_ctl.set(p, if gif { ic } else { ic | V_GIF_ENABLE });
+            })?;
+            L0_PAGING
+        };
+        match self.m.enter_guest(pa, hp)? {
             GuestEntry::Running | GuestEntry::Stopped(_) => Ok(()),
             GuestEntry::Exited(x) => self.handle_exit(x).map(|_| ()),
             GuestEntry::Invalid(c) => {
@@ -269,8 +291,9 @@ impl Kvm {
 
     /// One step: the hardware executes one instruction of L1 or L2; an exit goes to L0.
     pub fn step(&mut self) -> Result<StepOutcome, EmuError> {
-        // A budget of one more step: `Budget` means that step retired.
-        let out = match self.m.run_guest(self.m.steps + 1)? {
+        // One step of the hardware (an instruction, an event, or a halted wait): `Budget`
+        // means that step is done.
+        let out = match self.m.step_guest()? {
             GuestRun::Exited(x) => {
                 self.exit(x)?;
                 match &self.m.stopped {
@@ -282,6 +305,7 @@ impl Kvm {
             GuestRun::Budget => StepOutcome::Retired,
         };
         self.shadow.settle(&mut self.m.p.mem, &self.layout, self.m.p.steps)?;
+        self.check_unbacked()?;
         Ok(out)
     }
 
@@ -301,6 +325,7 @@ impl Kvm {
                 self.exit(x)?;
             }
             self.shadow.settle(&mut self.m.p.mem, &self.layout, self.m.p.steps)?;
+            self.check_unbacked()?;
             if let Some(s) = &self.m.stopped {
                 return Ok(RunEnd::Stopped(s.clone()));
             }
@@ -322,13 +347,36 @@ impl Kvm {
         }
     }
 
+    /// A guest wrote outside L1's RAM through the zero page L0 maps for page-table walks there
+    /// (layout.rs `map_unbacked`): the emulator error `bare` gives for that write.
+    fn check_unbacked(&self) -> Result<(), EmuError> {
+        match self.layout.unbacked_written(&self.m.mem) {
+            Some(_) => Err(L0Failure::GpaOutsideL1 { gpa: self.layout.l1_mem, l1_mib: self.layout.l1_mem >> 20 }.into()),
+            None => Ok(()),
+        }
+    }
+
     /// L0 takes a #VMEXIT of its guest. The exiting instruction (or event) is a retired step of
     /// L1/L2 unless L0 handled the exit entirely by itself (`Handled::Invisible`).
     fn exit(&mut self, x: VmExit) -> Result<(), EmuError> {
-        if self.handle_exit(x)? == Handled::Retired {
-            self.m.steps += 1;
+        let mut x = x;
+        loop {
+            if self.handle_exit(x)? == Handled::Retired {
+                self.m.steps += 1;
+            }
+            if self.io_pass.is_none() {
+                return Ok(());
+            }
+            // A string I/O instruction L0 completes by letting the hardware run it once with
+            // the port passed through (emulate.rs `pass_string_io`); then the IOPM is restored
+            // and whatever that step exited with is handled in turn.
+            let r = self.m.run_guest(self.m.steps + 1);
+            self.end_string_io()?;
+            match r? {
+                GuestRun::Exited(next) => x = next,
+                GuestRun::Stopped(_) | GuestRun::Budget => return Ok(()),
+            }
         }
-        Ok(())
     }
 
     /// Dispatches a hardware #VMEXIT to L0.
@@ -342,6 +390,10 @@ impl Kvm {
             return self.l0_npf(x, from == Level::L2);
         }
         if from == Level::L2 { self.l2_exit(x)? } else { self.l1_exit(x)? }
+        // A string I/O instruction about to run with its port passed through has not retired.
+        if self.io_pass.is_some() {
+            return Ok(Handled::Invisible);
+        }
         Ok(Handled::Retired)
     }
 
@@ -356,7 +408,8 @@ impl Kvm {
                 if let Some(f) = self.svm_insn_fault(&v.save) {
                     return self.inject_and_enter(f, false);
                 }
-                let pa = v.save.rax;
+                // rAX at the instruction's address size (l1_fetch.rs: L0 decodes it).
+                let pa = self.l1_svm_insn_rax(v.save.rax);
                 // Unaligned, beyond MAXPHYADDR or without L1 RAM: #GP(0) (APM vol.3 VMLOAD/VMSAVE;
                 // KVM: page_address_valid, then kvm_vcpu_map).
                 let vmcb = self.layout.l1_page_to_host(Gpa(pa)).filter(|_| pa & 0xfff == 0);
@@ -387,8 +440,13 @@ impl Kvm {
                 v.save.rip = x.next_rip;
                 self.write_vmcb(self.layout.vmcb01, &v)?;
                 self.m.cpu.regs.rip = x.next_rip;
-                self.m.stopped = Some(Stop::Halt);
-                return Ok(());
+                // L1 waits for an interrupt (KVM: kvm_vcpu_halt): the hardware halts in L1 and
+                // takes it there; with none that could come, the run ends (CONTRACT §1 "halt").
+                if !self.l0_halt(v.save.rip) {
+                    self.m.stopped = Some(Stop::Halt);
+                    return Ok(());
+                }
+                return self.enter(false);
             }
             SvmExitCode::SHUTDOWN => {
                 self.m.stopped = Some(Stop::Shutdown(format!("L1 shut down (triple fault) at rip {:#x}", v.save.rip)));
@@ -399,6 +457,9 @@ impl Kvm {
                     return self.inject_and_enter(f, false);
                 }
             }
+            SvmExitCode::IOIO if IoioInfo::decode(x.info1).is_some_and(|io| io.string) => {
+                return self.pass_string_io(x, false);
+            }
             SvmExitCode::IOIO => self.device_io(&mut v.save, x)?,
             other => {
                 return Err(L0Failure::UnexpectedExit { name: other.name(), from_l2: false }.into());
@@ -407,6 +468,12 @@ impl Kvm {
         v.save.rip = x.next_rip;
         self.write_vmcb(self.layout.vmcb01, &v)?;
         self.enter(false)
+    }
+
+    /// A HLT L0 emulates for its guest: the processor halts (in the guest, once re-entered) when
+    /// an interrupt can end the wait (cpu/interrupts.rs); `false` when none can.
+    pub(crate) fn l0_halt(&mut self, hlt_rip: u64) -> bool {
+        matches!(self.m.p.halt(hlt_rip), crate::cpu::exec::Flow::Next)
     }
 
     /// #UD/#GP checks of an SVM instruction executed by L1 (KVM: EFER.SVME and paging, then CPL).

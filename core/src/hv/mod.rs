@@ -3,6 +3,7 @@
 pub(crate) mod emulate;
 pub mod gpat;
 pub(crate) mod l0;
+pub(crate) mod l1_fetch;
 pub mod migrate;
 pub(crate) mod layout;
 pub(crate) mod nested;

@@ -4,10 +4,11 @@
 use super::state::SvmState;
 use super::VmExit;
 use crate::cpu::exec::ExecResult;
+use crate::cpu::interrupts::{EventAction, External};
 use crate::cpu::processor::{Processor, Virt};
 use crate::mem::paging::Access;
 use crate::mem::{Hpa, NestedPaging};
-use crate::outcome::{EmuError, Fault, Trap};
+use crate::outcome::{EmuError, Fault, IdtEvent, Trap};
 use iced_x86::Instruction;
 
 impl Virt for SvmState {
@@ -32,11 +33,11 @@ impl Virt for SvmState {
         p.svm_pre_execute(ins)
     }
 
-    fn exception_exit(p: &Processor<Self>, f: &Fault, prior: Option<&Fault>) -> Option<VmExit> {
+    fn exception_exit(p: &Processor<Self>, f: &Fault, prior: Option<&IdtEvent>) -> Option<VmExit> {
         p.svm_exception_hook(f, prior)
     }
 
-    fn exit_during_delivery(p: &Processor<Self>, exit: VmExit, event: &Fault) -> VmExit {
+    fn exit_during_delivery(p: &Processor<Self>, exit: VmExit, event: &IdtEvent) -> VmExit {
         p.svm_exit_during_delivery(exit, event)
     }
 
@@ -51,4 +52,22 @@ impl Virt for SvmState {
     fn vmexit(p: &mut Processor<Self>, exit: VmExit) -> Result<Option<VmExit>, EmuError> {
         p.svm_vmexit(exit)
     }
+
+    fn event_action(p: &Processor<Self>, ev: External) -> EventAction {
+        p.svm_event_action(ev)
+    }
+
+    fn virtual_interrupt(p: &mut Processor<Self>) -> Option<Result<(u8, bool), VmExit>> {
+        p.svm_virtual_interrupt()
+    }
+
+    fn iret(p: &mut Processor<Self>) {
+        p.svm_iret();
+    }
+
+    #[inline]
+    fn virtual_pending(&self) -> bool {
+        self.virq_pending()
+    }
+
 }

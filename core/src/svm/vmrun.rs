@@ -28,7 +28,7 @@ use super::{SvmExitCode, VmExit};
 use crate::cpu::DescTable;
 use crate::cpu::control::{cr0, efer};
 use crate::cpu::exec::{ExecResult, Flow};
-use crate::outcome::{EmuError, Fault, PhysUse, Stepped, Trap};
+use crate::outcome::{EmuError, Fault, IdtEvent, IdtEventType, PhysUse, Stepped, Trap};
 use crate::cpu::processor::Processor;
 use crate::svm::SvmState;
 use crate::mem::Hpa;
@@ -100,7 +100,12 @@ impl Processor<SvmState> {
             rax: c.regs.gpr[0],
             parked_pat: None,
         };
-        let paging = HostPaging { cr0: c.ctl.cr0, cr4: c.ctl.cr4, efer: c.ctl.efer };
+        let paging = HostPaging {
+            cr0: c.ctl.cr0,
+            cr4: c.ctl.cr4,
+            efer: c.ctl.efer,
+            host_if: c.regs.rflags & crate::cpu::regs::flags::IF != 0,
+        };
         let r = self.svm_enter_guest(pa, &vmcb.v, Some(host), paging);
         self.give_back_vmcb(vmcb);
         r?;
@@ -180,17 +185,21 @@ impl Processor<SvmState> {
         c.regs.gpr[0] = s.rax;
         // CPL from the VMCB; forced to 0 in real mode (APM 15.5.1).
         c.cpl = if s.cr0 & cr0::PE == 0 { 0 } else { s.cpl & 3 };
-        self.svm.guest = Some(GuestMode { vmcb_pa: pa.0, ctrl: ctrl.clone(), host, np, gpat });
+        self.svm.guest = Some(GuestMode { vmcb_pa: pa.0, ctrl: ctrl.clone(), host, np, gpat, host_if: hp.host_if });
         self.svm.gif = true;
+        // V_IRQ, or events GIF held (cpu/interrupts.rs).
+        self.event_check = true;
         // TLB_CONTROL: the software TLB has no ASID tags and behaves as flushed on every VMRUN and
         // #VMEXIT, which satisfies every TLB_CONTROL value (translations kept across the switch
         // are exactly what re-walking gives, cpu/tlb.rs). The decode cache is keyed by
         // system-physical address and page write generation, so it needs no flush.
         self.tlb_world_switch(from, Some(self.tlb_context()));
 
-        // EVENTINJ (APM 15.20): delivered through the guest IDT as if it had occurred in the guest.
-        // Injected events are not subject to the exception intercepts (APM 15.20, from memory —
-        // UNCONFIRMED); a fault or #VMEXIT while delivering it is an ordinary guest event.
+        // EVENTINJ (APM 15.20): delivered through the guest IDT as if it had occurred in the guest,
+        // without consulting the exception intercepts for the injected event itself. A fault
+        // raised while delivering it is an ordinary guest exception: subject to the intercepts
+        // with the injected event in EXITINTINFO, and combined with it by the double-fault rules
+        // (APM 15.20 "Event Injection", 8.2.9); a #VMEXIT during the delivery (#NPF) records it too.
         let e = EventInj::decode(ctrl.event_inj_u64());
         if e.valid {
             let rip = self.cpu.regs.rip;
@@ -200,15 +209,24 @@ impl Processor<SvmState> {
                 EventType::SoftInt => (true, if ctrl.next_rip != 0 { ctrl.next_rip } else { rip }),
                 _ => (false, rip),
             };
-            let ext = matches!(e.ty, EventType::Intr | EventType::Nmi);
             // TYPE 2 (NMI): the VECTOR field is ignored, an NMI is vector 2 (APM 15.20).
             let v = if e.ty == EventType::Nmi { crate::outcome::vector::NMI } else { e.vector };
-            match self.deliver_vector(v, e.error_code, ret, soft, ext) {
+            let ty = match e.ty {
+                EventType::Intr => IdtEventType::Intr,
+                EventType::Nmi => IdtEventType::Nmi,
+                EventType::SoftInt => IdtEventType::SoftInt,
+                _ => IdtEventType::Exception,
+            };
+            // An injected event is external to the guest program: faults raised while delivering
+            // it have EXT set, except for an injected software interrupt (APM 8.4.1).
+            let during = IdtEvent { vector: v, ty, error_code: e.error_code, soft };
+            match self.deliver_vector(v, e.error_code, ret, soft, !soft) {
                 Ok(()) => {}
                 Err(Trap::Exit(mut x)) => {
                     x.int_info = ctrl.event_inj_u64();
                     return Err(Trap::Exit(x));
                 }
+                Err(Trap::Fault(f)) => return Err(Trap::Fault(Fault { during: Some(during), ..f })),
                 Err(t) => return Err(t),
             }
         }
@@ -266,4 +284,7 @@ pub struct HostPaging {
     pub cr4: u64,
     /// EFER (LMA and NXE of the host walk).
     pub efer: u64,
+    /// The host's RFLAGS.IF: with V_INTR_MASKING it masks physical interrupts while the guest
+    /// runs (APM 15.21.1).
+    pub host_if: bool,
 }
