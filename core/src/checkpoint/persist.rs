@@ -157,6 +157,8 @@ pub fn to_record(m: &Machine, model: Model, pages: bool) -> MachineRecord {
                 debugctl: r.debugctl,
                 perf_ctl: r.perf_ctl,
                 perf_ctr: r.perf_ctr,
+                lbr: r.lbr,
+                tsc_adjust: r.tsc_adjust,
             },
         },
         pages: if pages {
@@ -305,7 +307,10 @@ pub fn from_record(rec: &MachineRecord, mem: PhysMem) -> Result<Machine, Checkpo
         debugctl: r.debugctl,
         perf_ctl: r.perf_ctl,
         perf_ctr: r.perf_ctr,
+        lbr: r.lbr,
+        tsc_adjust: r.tsc_adjust,
     };
+    m.p.refresh_trace();
     m.steps = rec.steps;
     m.console = rec.console.0.clone();
     m.stopped = rec.stopped.as_ref().map(|s| match s {

@@ -172,6 +172,13 @@ pub struct MsrRecord {
     pub perf_ctl: [u64; 4],
     #[serde(default, skip_serializing_if = "all_zero")]
     pub perf_ctr: [u64; 4],
+    /// The LBR MSRs (cpu/lbr.rs; added without a version change: absent in older files, left
+    /// out when zero).
+    #[serde(default, skip_serializing_if = "crate::cpu::lbr::Lbr::is_zero")]
+    pub lbr: crate::cpu::lbr::Lbr,
+    /// IA32_TSC_ADJUST (likewise added later; left out when zero).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tsc_adjust: u64,
 }
 
 fn is_zero(v: &u64) -> bool {

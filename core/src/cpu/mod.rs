@@ -5,11 +5,14 @@ pub mod cpuid;
 pub(crate) mod decode;
 pub(crate) mod exec;
 pub(crate) mod icache;
+pub mod lbr;
 pub mod msr;
 pub(crate) mod processor;
 pub mod regs;
 pub(crate) mod segments;
 pub(crate) mod tlb;
+pub(crate) mod tsc;
+pub mod xsave;
 
 pub use control::ControlRegs;
 pub use crate::outcome::{EmuError, Fault};

@@ -122,12 +122,16 @@ pub struct Processor<V> {
     /// only where the shadow is observable (the VMCB's INTERRUPT_SHADOW at #VMEXIT), so the hot
     /// path pays nothing.
     pub shadow_step: u64,
+    /// The RFLAGS bits that send an instruction through the cold traced path (cpu/lbr.rs): TF,
+    /// plus the always-1 bit 1 while DEBUGCTL.LBR records branches. Derived from DEBUGCTL
+    /// (`refresh_trace`), not architectural state.
+    pub(crate) trace_mask: u64,
 }
 
 impl<V: Virt> Processor<V> {
     /// A processor in state `cpu` with RAM `mem` and extension `svm`; empty caches.
     pub fn new(cpu: Cpu, mem: PhysMem, svm: V) -> Self {
-        Processor {
+        let mut p = Processor {
             cpu,
             mem,
             console: Vec::new(),
@@ -140,7 +144,10 @@ impl<V: Virt> Processor<V> {
             fetch_page: 0,
             svm,
             shadow_step: u64::MAX,
-        }
+            trace_mask: crate::cpu::regs::flags::TF,
+        };
+        p.refresh_trace();
+        p
     }
 
     /// Drops every cached translation. The SVM layer calls this on world switches (and
@@ -379,7 +386,7 @@ impl<V: Virt> Processor<V> {
     /// 13.1.3.5), with DR6.BS. Not when the instruction stopped the machine, nor when it entered a
     /// guest (VMRUN completes at the #VMEXIT: see `vmexit`).
     #[cold]
-    fn single_step_trap(&mut self, flow: Flow, was_guest: bool) -> Result<Flow, Trap> {
+    pub(crate) fn single_step_trap(&mut self, flow: Flow, was_guest: bool) -> Result<Flow, Trap> {
         if matches!(flow, Flow::Stop(_)) || (!was_guest && self.svm.in_guest()) {
             return Ok(flow);
         }
@@ -387,17 +394,27 @@ impl<V: Virt> Processor<V> {
         Err(Fault::new(crate::outcome::vector::DB).into())
     }
 
-    /// Fetches (through the decode cache), executes, and moves RIP on.
+    /// Fetches (through the decode cache), executes, and moves RIP on. With RFLAGS.TF set or
+    /// DEBUGCTL.LBR recording (`trace_mask`) the instruction takes the cold traced path
+    /// (cpu/lbr.rs `fetch_execute_traced`: single-step trap, branch recording), so the plain path
+    /// pays one test for both.
     #[inline]
     pub(crate) fn fetch_execute(&mut self) -> Result<Flow, Trap> {
+        if self.cpu.regs.rflags & self.trace_mask != 0 {
+            return self.fetch_execute_traced();
+        }
+        self.fetch_execute_plain()
+    }
+
+    /// `fetch_execute` without tracing.
+    #[inline]
+    pub(crate) fn fetch_execute_plain(&mut self) -> Result<Flow, Trap> {
         // 64-bit mode (EFER.LMA and CS.L) takes the cached path; protected and compatibility
         // mode code the plain one.
         if self.cpu.ctl.efer & crate::cpu::control::efer::LMA == 0 || !self.cpu.cs.long_mode() {
             return self.fetch_execute_legacy();
         }
         let rip = self.cpu.regs.rip;
-        let tf = self.cpu.regs.rflags & crate::cpu::regs::flags::TF;
-        let was_guest = tf != 0 && self.svm.in_guest();
         let acc = Access { fetch: true, ..self.data_access(false) };
         let tag = (rip & !0xfff) | ((acc.user as u64) << 1) | 1;
         let pa = if self.fetch_tag == tag {
@@ -427,9 +444,6 @@ impl<V: Virt> Processor<V> {
             Flow::Jump(t) => self.cpu.regs.rip = t,
             Flow::Repeat => {}
             _ => self.cpu.regs.rip = next,
-        }
-        if tf != 0 {
-            return self.single_step_trap(flow, was_guest);
         }
         Ok(flow)
     }
@@ -468,8 +482,6 @@ impl<V: Virt> Processor<V> {
             return Err(EmuError::Unmodelled(crate::outcome::Unmodelled::Code16).into());
         }
         let rip = self.cpu.regs.rip & 0xffff_ffff;
-        let tf = self.cpu.regs.rflags & crate::cpu::regs::flags::TF;
-        let was_guest = tf != 0 && self.svm.in_guest();
         let la = rip.wrapping_add(self.cpu.cs.base) & 0xffff_ffff;
         let acc = Access { fetch: true, ..self.data_access(false) };
         let mut buf = [0u8; 15];
@@ -489,9 +501,6 @@ impl<V: Virt> Processor<V> {
             Flow::Jump(t) => self.cpu.regs.rip = t,
             Flow::Repeat => {}
             _ => self.cpu.regs.rip = ins.next_ip() & 0xffff_ffff,
-        }
-        if tf != 0 {
-            return self.single_step_trap(flow, was_guest);
         }
         Ok(flow)
     }

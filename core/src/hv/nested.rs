@@ -119,6 +119,7 @@ impl Kvm {
         (s.dr6, s.dr7, s.rflags, s.rip, s.rsp, s.rax, s.cpl) =
             (s12.dr6, s12.dr7, s12.rflags, s12.rip, s12.rsp, s12.rax, s12.cpl);
         s.g_pat = self.pat.vmcb02_gpat;
+        super::features::vmcb02_features(v12, v);
         Ok(())
     }
 
@@ -271,6 +272,7 @@ impl Kvm {
             }
             VmcbControl::store_vmexit_in_page(p, &x, int_state);
         })?;
+        self.vmexit12_features(n.vmcb12, n.ctrl.misc_ctl2 & crate::svm::vmcb::control::MISC_CTL2_V_LBR != 0)?;
         self.ctx = NestedCtx { guest_mode: false, nested_npt: false };
         self.l1_gif = false;
         self.event(EventKind::Vmexit, Level::L2, Level::L1, x.code.0, l2_rip, Detail::Name(x.code.name()));

@@ -32,7 +32,7 @@ use iced_x86::{Code, Instruction, Mnemonic, OpKind, Register};
 const CR0_SELECTIVE_IGNORED: u64 = (1 << 3) | (1 << 1);
 
 /// An instruction-intercept exit: EXITINFO1 as given, EXITINFO2 0, nRIP = next RIP.
-fn insn_exit(i: I, info1: u64, next_rip: u64) -> ExecResult {
+pub(super) fn insn_exit(i: I, info1: u64, next_rip: u64) -> ExecResult {
     Err(Trap::Exit(VmExit { code: i.exit_code(), info1, info2: 0, int_info: 0, next_rip }))
 }
 
@@ -135,7 +135,8 @@ impl Processor<SvmState> {
             M::Iret | M::Iretd | M::Iretq => plain(self, I::IRET, 0),
             M::Int => plain(self, I::INTN, ins.immediate8() as u64),
             M::Invd => priv_insn(self, I::INVD, 0),
-            M::Pause => plain(self, I::PAUSE, 0),
+            // The PAUSE intercept goes through the PAUSE filter (svm/features.rs).
+            M::Pause => self.guest_pause(next),
             M::Hlt => {
                 if !cpl0 {
                     return gp();

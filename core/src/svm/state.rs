@@ -56,6 +56,16 @@ pub struct GuestMode {
     pub np: Option<NestedPaging>,
     /// `bare` model: the separate guest PAT register, loaded from G_PAT at VMRUN when NP is on.
     pub gpat: u64,
+    /// The host's DEBUGCTL/LBR MSRs when the guest runs with LBR virtualization (svm/features.rs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lbr_host: Option<super::features::LbrHost>,
+    /// The PAUSE filter counter (svm/features.rs).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub pause: super::features::PauseFilter,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 /// SVM state of the processor.

@@ -77,7 +77,12 @@ impl Processor<SvmState> {
             }
             // INTERRUPT_SHADOW: the exiting instruction was in the shadow of STI / MOV SS.
             super::vmcb::VmcbControl::store_vmexit_in_page(page, &exit, shadow as u32);
+            // LBR virtualization: the guest's DEBUGCTL/LBR MSRs out (svm/features.rs).
+            if g.lbr_host.is_some() {
+                super::features::lbrv_store(page, &c.msr);
+            }
         }
+        self.lbrv_restore(g.lbr_host);
         let Some(h) = g.host else {
             // Entered from outside: no host state to reload; the caller takes the exit.
             self.tlb_world_switch(from, None);

@@ -166,7 +166,10 @@ impl Processor<SvmState> {
         c.regs.gpr[0] = s.rax;
         // CPL from the VMCB; forced to 0 in real mode (APM 15.5.1).
         c.cpl = if s.cr0 & cr0::PE == 0 { 0 } else { s.cpl & 3 };
-        self.svm.guest = Some(GuestMode { vmcb_pa: pa.0, ctrl: ctrl.clone(), host, np, gpat });
+        // LBR virtualization and the PAUSE filter (svm/features.rs).
+        let lbr_host = self.lbrv_enter(ctrl, s);
+        let pause = super::features::PauseFilter::load(ctrl, self.steps);
+        self.svm.guest = Some(GuestMode { vmcb_pa: pa.0, ctrl: ctrl.clone(), host, np, gpat, lbr_host, pause });
         self.svm.gif = true;
         // TLB_CONTROL: the software TLB has no ASID tags and behaves as flushed on every VMRUN and
         // #VMEXIT, which satisfies every TLB_CONTROL value (translations kept across the switch
