@@ -243,6 +243,7 @@ const NOLBRV: &str = "APM 15.23: without LBR virtualization the guest shares the
 const LBRV: &str = "APM 15.23: with LBR_VIRTUALIZATION_ENABLE VMRUN loads DBGCTL/BR_FROM/BR_TO from the VMCB and #VMEXIT saves them there, restoring the host's (svm_lbrv_nested_test1-3)";
 const PF: &str = "APM 15.14.4: VMRUN loads PAUSE_FILTER_COUNT; each intercepted PAUSE decrements it, the one reaching 0 exits (kvm-unit-tests pause_filter_test)";
 const PFT: &str = "APM 15.14.4: a PAUSE more than PAUSE_FILTER_THRESHOLD cycles after the last one reloads the count";
+const UNSUP: &str = "APM 15.9: #UD (SKINIT, RDPRU, INVPCID not in CPUID) is checked before the instruction intercept; exit 0x46 with RIP at the instruction";
 const INJ: &str = "APM 15.20: EVENTINJ is delivered through L2's IDT before its first instruction (error code pushed, frame RIP = VMCB RIP)";
 
 probes! {
@@ -357,6 +358,17 @@ probes! {
         rec("pf.thresh_kept", 3, CODE, V(0x77), PFT),
         rec("pf.thresh_kept.rip", 3, RIP, L(11), PFT),
         ob("cpuid", 20, V(0x1402), "APM Appendix E CPUID Fn8000_000A EDX: LbrVirt 1, PauseFilter 10, PauseFilterThreshold 12"),
+        END_OK,
+    ];
+    unsupported_instructions_ud: "unsup_ud", "instructions not offered are #UD before their intercepts (issue 11)", lockstep true, [
+        rec("skinit", 0, CODE, V(0x46), UNSUP),
+        rec("skinit.rip", 0, RIP, L(0), UNSUP),
+        rec("rdpru", 1, CODE, V(0x46), UNSUP),
+        rec("rdpru.rip", 1, RIP, L(1), UNSUP),
+        rec("invpcid", 2, CODE, V(0x46), UNSUP),
+        rec("invpcid.rip", 2, RIP, L(2), UNSUP),
+        rec("xsetbv", 3, CODE, V(0x46), "APM vol.3 XSETBV: #UD with CR4.OSXSAVE clear, before the intercept (APM 15.9)"),
+        rec("xsetbv.rip", 3, RIP, L(3), UNSUP),
         END_OK,
     ];
     tsc_offset_in_guest: "tsc", "TSC_OFFSET", lockstep true, [

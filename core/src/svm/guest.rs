@@ -161,7 +161,10 @@ impl Processor<SvmState> {
             M::Vmsave => svm_insn(self, I::VMSAVE),
             M::Stgi => svm_insn(self, I::STGI),
             M::Clgi => svm_insn(self, I::CLGI),
-            M::Skinit => svm_insn(self, I::SKINIT),
+            // SKINIT, RDPRU and INVPCID are not offered (CPUID 0x80000001 ECX[12], 0x80000008
+            // EBX[4], 7.0:EBX[10] clear): #UD, which comes before their intercepts (APM 15.9;
+            // kvm-unit-tests svm_unsupported_instruction_intercept_test).
+            M::Skinit | M::Rdpru | M::Invpcid => Some(Err(Fault::ud().into())),
             M::Int1 => {
                 // ICEBP: its own intercept, else the #DB it raises goes through the exception intercepts.
                 plain(self, I::ICEBP, 0).or_else(|| self.exception_insn_exit(vector::DB, next))
@@ -169,8 +172,9 @@ impl Processor<SvmState> {
             M::Wbinvd => priv_insn(self, I::WBINVD, 0),
             M::Monitor | M::Monitorx => priv_insn(self, I::MONITOR, 0),
             M::Mwait | M::Mwaitx => priv_insn(self, I::MWAIT, 0),
+            // XSETBV with CR4.OSXSAVE clear is #UD before the intercept (APM vol.3 XSETBV, 15.9).
+            M::Xsetbv if self.cpu.ctl.cr4 & cr4::OSXSAVE == 0 => Some(Err(Fault::ud().into())),
             M::Xsetbv => priv_insn(self, I::XSETBV, 0),
-            M::Rdpru => plain(self, I::RDPRU, 0),
             // INT3 / INTO raise #BP / #OF as traps: the exception intercept with nRIP = next RIP.
             M::Int3 => self.exception_insn_exit(vector::BP, next),
             M::Into if self.flag(rf::OF) => self.exception_insn_exit(vector::OF, next),

@@ -14,7 +14,8 @@
 //!
 //! On success the host state is saved (internally, see `HostSave`), the guest state is loaded,
 //! NP is set up with the host paging mode of this moment, the model decides what happens to the
-//! PAT, GIF = 1, the TLB is flushed, EVENTINJ is delivered through the guest IDT, and the CPU
+//! PAT, the optional features load (LBR virtualization, the PAUSE filter counter: svm/features.rs),
+//! GIF = 1, the TLB is flushed, EVENTINJ is delivered through the guest IDT, and the CPU
 //! continues with the guest's first instruction.
 #![warn(missing_docs)]
 use super::checks::{HostContext, check_vmrun};

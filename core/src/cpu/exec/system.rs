@@ -354,7 +354,10 @@ impl<V: Virt> Processor<V> {
             }
             // SYSENTER/SYSEXIT are invalid in long mode on AMD processors; RSM is #UD outside
             // system-management mode, which the model never enters (APM vol.3 "RSM").
-            M::Ud0 | M::Ud1 | M::Ud2 | M::Sysenter | M::Sysexit | M::Sysexitq | M::Rsm => return Err(Fault::ud().into()),
+            // RDPRU and INVPCID are not offered (CPUID 0x80000008 EBX[4], 7.0:EBX[10] clear).
+            M::Ud0 | M::Ud1 | M::Ud2 | M::Sysenter | M::Sysexit | M::Sysexitq | M::Rsm | M::Rdpru | M::Invpcid => {
+                return Err(Fault::ud().into());
+            }
             M::Xgetbv | M::Xsetbv => self.exec_xcr(m == M::Xsetbv)?,
             _ => return Err(unsupported(ins)),
         }
