@@ -137,6 +137,7 @@ pub fn to_record(m: &Machine, model: Model, pages: bool) -> MachineRecord {
             dr: c.ctl.dr,
             pat: c.pat,
             cpl: c.cpl,
+            hidden: c.hidden,
             msr: MsrRecord {
                 apic_base: r.apic_base,
                 mtrr_def_type: r.mtrr_def_type,
@@ -286,6 +287,7 @@ pub fn from_record(rec: &MachineRecord, mem: PhysMem) -> Result<Machine, Checkpo
     cpu.ctl.dr = c.dr;
     cpu.pat = c.pat;
     cpu.cpl = c.cpl;
+    cpu.hidden = c.hidden;
     let r = &c.msr;
     cpu.msr = MsrState {
         apic_base: r.apic_base,

@@ -143,6 +143,14 @@ pub struct CpuRecord {
     pub pat: u64,
     pub cpl: u8,
     pub msr: MsrRecord,
+    /// CPU features the machine is configured without (cpuid.rs `Hidden`; added later: absent in
+    /// older files, left out when none).
+    #[serde(default, skip_serializing_if = "is_default_hidden")]
+    pub hidden: crate::cpu::cpuid::Hidden,
+}
+
+fn is_default_hidden(h: &crate::cpu::cpuid::Hidden) -> bool {
+    *h == crate::cpu::cpuid::Hidden::default()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -97,12 +97,46 @@ pub fn cpuid(leaf: u32, subleaf: u32) -> [u32; 4] {
     }
 }
 
-/// CPUID as the running code sees it: `cpuid` with leaf 1 ECX.OSXSAVE = CR4.OSXSAVE (APM vol.3
-/// CPUID Fn0000_0001_ECX[27]).
-pub fn cpuid_in(leaf: u32, subleaf: u32, cr4: u64) -> [u32; 4] {
+/// CPUID as the running code sees it: `cpuid` less the `hidden` features, with leaf 1
+/// ECX.OSXSAVE = CR4.OSXSAVE (APM vol.3 CPUID Fn0000_0001_ECX[27]).
+pub fn cpuid_in(leaf: u32, subleaf: u32, cr4: u64, hidden: Hidden) -> [u32; 4] {
     let mut r = cpuid(leaf, subleaf);
     if leaf == 1 && cr4 & super::control::cr4::OSXSAVE != 0 {
         r[2] |= bits::OSXSAVE;
     }
+    if hidden.rdtscp && leaf == 0x8000_0001 {
+        r[3] &= !bits::RDTSCP;
+    }
+    if hidden.xsave && (leaf == 1 || leaf == 0xd) {
+        if leaf == 1 { r[2] &= !(bits::XSAVE | bits::OSXSAVE) } else { r = [0; 4] }
+    }
     r
+}
+
+/// Features a machine is configured without, as QEMU's `-cpu …,-rdtscp,-xsave` removes them
+/// (kvm-unit-tests' unittests.cfg runs svm_unsupported_instruction_intercept_test so): CPUID stops
+/// reporting them and the processor behaves as one without them — RDTSCP is #UD, CR4.OSXSAVE is
+/// reserved (so XGETBV/XSETBV are #UD). The other features that config removes (INVPCID, SKINIT)
+/// are not offered anyway.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Hidden {
+    pub rdtscp: bool,
+    pub xsave: bool,
+}
+
+impl Hidden {
+    /// Parses QEMU's spelling, a comma-separated list of `-feature` (rdtscp, xsave; invpcid and
+    /// skinit, which the model never offers, are accepted and change nothing).
+    pub fn parse(s: &str) -> Result<Hidden, String> {
+        let mut h = Hidden::default();
+        for f in s.split(',').filter(|f| !f.is_empty()) {
+            match f {
+                "-rdtscp" => h.rdtscp = true,
+                "-xsave" => h.xsave = true,
+                "-invpcid" | "-skinit" => {}
+                _ => return Err(format!("unknown CPU feature change {f:?} (known: -rdtscp, -xsave, -invpcid, -skinit)")),
+            }
+        }
+        Ok(h)
+    }
 }

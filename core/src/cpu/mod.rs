@@ -44,6 +44,9 @@ pub struct Cpu {
     pub tr: Segment,
     /// The other MSRs (MTRRs, SYSENTER/SYSCALL, KERNEL_GS_BASE, VM_CR, VM_HSAVE_PA, TSC offset).
     pub msr: msr::MsrState,
+    /// Features this processor is configured without (cpuid.rs `Hidden`; none by default).
+    #[serde(default)]
+    pub hidden: cpuid::Hidden,
 }
 
 impl Cpu {
@@ -71,6 +74,7 @@ impl Cpu {
             // No TSS loaded yet: a busy 64-bit TSS type with limit 0, so IST and stack switches #TS.
             tr: Segment { selector: 0, base: 0, limit: 0, attrib: 0x8b },
             msr: msr::MsrState::default(),
+            hidden: cpuid::Hidden::default(),
         }
     }
 }

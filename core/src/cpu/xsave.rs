@@ -57,9 +57,9 @@ mod tests {
         let get = Instruction::with(Code::Xgetbv);
         let set = Instruction::with(Code::Xsetbv);
         assert_eq!(p.execute(&get), Err(Fault::ud().into()));
-        assert_eq!(cpuid_in(1, 0, p.cpu.ctl.cr4)[2] & (bits::XSAVE | bits::OSXSAVE), bits::XSAVE);
+        assert_eq!(cpuid_in(1, 0, p.cpu.ctl.cr4, Default::default())[2] & (bits::XSAVE | bits::OSXSAVE), bits::XSAVE);
         p.cpu.ctl.cr4 |= cr4::OSXSAVE;
-        assert_ne!(cpuid_in(1, 0, p.cpu.ctl.cr4)[2] & bits::OSXSAVE, 0);
+        assert_ne!(cpuid_in(1, 0, p.cpu.ctl.cr4, Default::default())[2] & bits::OSXSAVE, 0);
         p.cpu.regs.gpr[1] = 0;
         assert!(p.execute(&get).is_ok());
         assert_eq!((p.cpu.regs.gpr[0], p.cpu.regs.gpr[2]), (1, 0));
@@ -72,5 +72,29 @@ mod tests {
         }
         // CPUID 0xD.0: XCR0 may hold x87; 576 bytes (512 legacy + 64 header).
         assert_eq!(crate::cpu::cpuid::cpuid(0xd, 0), [1, 576, 576, 0]);
+    }
+
+    #[test]
+    fn a_processor_configured_without_rdtscp_and_xsave_behaves_without_them() {
+        // QEMU -cpu …,-rdtscp,-xsave (kvm-unit-tests unittests.cfg): CPUID 0x80000001 EDX[27] and
+        // 1 ECX[26] clear, leaf 0xD empty; APM vol.3 RDTSCP: #UD when CPUID says it is absent;
+        // CR4.OSXSAVE is then reserved (MOV CR4 #GP(0)), so XGETBV stays #UD.
+        use crate::cpu::cpuid::Hidden;
+        let h = Hidden::parse("-rdtscp,-xsave,-invpcid,-skinit").unwrap();
+        assert_eq!(h, Hidden { rdtscp: true, xsave: true });
+        assert!(Hidden::parse("-sse").is_err());
+        assert_eq!(cpuid_in(0x8000_0001, 0, 0, h)[3] & bits::RDTSCP, 0);
+        assert_ne!(cpuid_in(0x8000_0001, 0, 0, Hidden::default())[3] & bits::RDTSCP, 0);
+        assert_eq!(cpuid_in(1, 0, cr4::OSXSAVE, h)[2] & (bits::XSAVE | bits::OSXSAVE), 0);
+        assert_eq!(cpuid_in(0xd, 0, 0, h), [0; 4]);
+        let mut p = Processor::new(Cpu::contract_entry(), PhysMem::new(1 << 20), ());
+        p.cpu.hidden = h;
+        assert_eq!(p.execute(&Instruction::with(Code::Rdtscp)), Err(Fault::ud().into()));
+        let cr4 = p.cpu.ctl.cr4;
+        assert_eq!(p.write_cr(4, cr4 | cr4::OSXSAVE), Err(Fault::gp0()));
+        assert_eq!(p.execute(&Instruction::with(Code::Xgetbv)), Err(Fault::ud().into()));
+        p.cpu.hidden = Hidden::default();
+        assert!(p.execute(&Instruction::with(Code::Rdtscp)).is_ok());
+        assert_eq!(p.write_cr(4, cr4 | cr4::OSXSAVE), Ok(()));
     }
 }

@@ -94,6 +94,8 @@ impl Processor<SvmState> {
             M::Lgdt => priv_insn(self, I::LOAD_GDTR, 0),
             M::Lldt => priv_insn(self, I::LOAD_LDTR, 0),
             M::Ltr => priv_insn(self, I::LOAD_TR, 0),
+            // RDTSCP on a processor configured without it: #UD before the intercept (APM 15.9).
+            M::Rdtscp if self.cpu.hidden.rdtscp => Some(Err(Fault::ud().into())),
             M::Rdtsc | M::Rdtscp => {
                 if self.cpu.ctl.cr4 & cr4::TSD != 0 && !cpl0 {
                     return gp();

@@ -123,7 +123,9 @@ impl<V: Virt> Processor<V> {
                 self.flush_tlb_nonglobal();
             }
             4 => {
-                if v & !CAPS.cr4_valid != 0 || (c.efer & efer::LMA != 0 && v & cr4::PAE == 0) {
+                // CR4.OSXSAVE is reserved on a processor configured without XSAVE (cpuid.rs `Hidden`).
+                let valid = CAPS.cr4_valid & !if self.cpu.hidden.xsave { cr4::OSXSAVE } else { 0 };
+                if v & !valid != 0 || (c.efer & efer::LMA != 0 && v & cr4::PAE == 0) {
                     return Err(Fault::gp0());
                 }
                 self.cpu.ctl.cr4 = v;
@@ -221,11 +223,12 @@ impl<V: Virt> Processor<V> {
                 self.set_flags_masked(if m == M::Sti { rf::IF } else { 0 }, rf::IF);
             }
             M::Cpuid => {
-                let r = cpuid::cpuid_in(self.cpu.regs.gpr[0] as u32, self.cpu.regs.gpr[1] as u32, self.cpu.ctl.cr4);
+                let r = cpuid::cpuid_in(self.cpu.regs.gpr[0] as u32, self.cpu.regs.gpr[1] as u32, self.cpu.ctl.cr4, self.cpu.hidden);
                 for (i, reg) in [0usize, 3, 1, 2].into_iter().enumerate() {
                     self.cpu.regs.gpr[reg] = r[i] as u64;
                 }
             }
+            M::Rdtscp if self.cpu.hidden.rdtscp => return Err(Fault::ud().into()),
             M::Rdtsc | M::Rdtscp => {
                 if self.cpu.ctl.cr4 & cr4::TSD != 0 && self.cpu.cpl != 0 {
                     return Err(Fault::gp0().into());
