@@ -5,6 +5,7 @@
 //! and the processor's and SVM's methods are reached through it.
 #![warn(missing_docs)]
 use crate::cpu::exec::Flow;
+use crate::cpu::interrupts::Between;
 use crate::cpu::processor::Processor;
 use crate::cpu::Cpu;
 use crate::mem::{Hpa, PhysMem};
@@ -165,15 +166,36 @@ impl Machine {
     /// For a machine whose guest was entered from outside (`enter_guest`), use `run_guest`: here
     /// the guest's exit has no taker and is an emulator error.
     pub fn step(&mut self) -> Result<StepOutcome, EmuError> {
+        match self.step_guest()? {
+            GuestRun::Budget => Ok(StepOutcome::Retired),
+            GuestRun::Stopped(s) => Ok(StepOutcome::Stopped(s)),
+            GuestRun::Exited(x) => Err(EmuError::UnclaimedExit(x.code)),
+        }
+    }
+
+    /// One step of a machine whose guest may have been entered from outside: an instruction, an
+    /// external event taken between instructions, or — halted — the wait until the timer's next
+    /// expiry (time passes, no instruction retires). `Budget`: the step is done; `Exited`: the
+    /// guest's #VMEXIT for whoever entered it (not counted).
+    pub fn step_guest(&mut self) -> Result<GuestRun, EmuError> {
         if let Some(s) = &self.stopped {
-            return Ok(StepOutcome::Stopped(s.clone()));
+            return Ok(GuestRun::Stopped(s.clone()));
         }
-        let r = self.p.fetch_execute();
-        match self.account(r)? {
-            Stepped::Retired => Ok(StepOutcome::Retired),
-            Stepped::Stopped(s) => Ok(StepOutcome::Stopped(s)),
-            Stepped::Exited(x) => Err(EmuError::UnclaimedExit(x.code)),
-        }
+        self.p.step_limit = 0;
+        let r = if self.p.event_check {
+            match self.p.take_event(u64::MAX) {
+                Between::Nothing => self.p.fetch_execute(),
+                Between::Idle => return Ok(GuestRun::Budget),
+                Between::Step(r) => r,
+            }
+        } else {
+            self.p.fetch_execute()
+        };
+        Ok(match self.account(r)? {
+            Stepped::Retired => GuestRun::Budget,
+            Stepped::Stopped(s) => GuestRun::Stopped(s),
+            Stepped::Exited(x) => GuestRun::Exited(x),
+        })
     }
 
     /// Turns the result of one instruction into a step outcome and counts the step (an exit
@@ -220,7 +242,22 @@ impl Machine {
         if let Some(s) = &self.stopped {
             return Ok(GuestRun::Stopped(s.clone()));
         }
+        self.p.step_limit = max_steps;
         while self.steps < max_steps {
+            if self.p.event_check {
+                match self.p.take_event(max_steps) {
+                    Between::Nothing => {}
+                    Between::Idle => continue,
+                    Between::Step(r) => {
+                        match self.account(r)? {
+                            Stepped::Retired => {}
+                            Stepped::Stopped(s) => return Ok(GuestRun::Stopped(s)),
+                            Stepped::Exited(x) => return Ok(GuestRun::Exited(x)),
+                        }
+                        continue;
+                    }
+                }
+            }
             let r = self.p.fetch_execute();
             if let Ok(Flow::Next | Flow::Jump(_) | Flow::Repeat) = r {
                 self.p.steps += 1;

@@ -467,6 +467,36 @@ probes! {
         ob("vmload.kgs", 4, V(0xFFFF_8000_0000_1000), "same"),
         END_OK,
     ];
+    external_interrupts: "interrupts", "external interrupts, NMI, V_IRQ, vGIF (issue 11)", lockstep true, [
+        ob("held_if0", 0, V(0), "APM 8.1.2 / 16.6: a requested interrupt is held while RFLAGS.IF = 0"),
+        ob("after_sti", 1, V(1), "APM 16.6.1: taken once IF = 1"),
+        ob("sti_shadow_rip", 2, L(0), "APM 8.1.2: STI's interrupt shadow covers the next instruction: the frame's RIP is after the NOP"),
+        ob("isr_after_eoi", 3, V(0), "APM 16.6.3: EOI clears the in-service bit"),
+        ob("timer_hlt", 4, V(1), "APM 16.4.1: the one-shot timer's LVT vector is requested at count 0; it ends HLT (APM vol.3 HLT)"),
+        ob("timer_hlt_rip", 5, L(1), "APM vol.3 HLT: the interrupt returns to the instruction after HLT"),
+        rec("c0.code", 0, CODE, V(0x60), "APM 15.13.1 INTR intercept; 15.21.1 V_INTR_MASKING: the host's IF = 1 lets it be recognized"),
+        rec("c0.rip", 0, RIP, L(2), "APM 15.13.1: recognized before L2's first instruction"),
+        ob("c0.not_taken", 6, V(0), "APM 15.13.1: the intercepted interrupt stays pending"),
+        ob("c0.host_takes", 7, V(1), "APM 15.17: taken by the host once GIF and IF are set"),
+        rec("c1.code", 1, CODE, V(0x81), "APM 15.21.1: without V_INTR_MASKING the guest's IF masks physical interrupts"),
+        ob("c1.guest_takes", 8, V(1), "APM 15.21.1: taken through the guest IDT"),
+        rec("c2.code", 2, CODE, V(0x81), "APM 15.21.4: V_IRQ taken by the guest, no exit"),
+        ob("c2.taken", 9, V(1), "APM 15.21.4: vector V_INTR_VECTOR through the guest IDT"),
+        ob("c2.v_irq", 10, V(0), "APM 15.21.4: V_IRQ is cleared when the virtual interrupt is taken (written back at #VMEXIT)"),
+        rec("c3.code", 3, CODE, V(0x64), "APM 15.21.4: VINTR intercept"),
+        rec("c3.rip", 3, RIP, L(3), "APM 15.21.4 / 8.1.2: after STI's shadow"),
+        ob("c3.not_taken", 11, V(0), "APM 15.21.4: the intercepted virtual interrupt is not delivered"),
+        ob("c3.v_irq", 12, V(1), "APM 15.21.4: V_IRQ stays set"),
+        rec("c4.code", 4, CODE, V(0x81), "APM 15.21.4: V_INTR_PRIO not above V_TPR: not taken, no VINTR"),
+        ob("c4.not_taken", 13, V(0), "same"),
+        ob("c5.v_gif", 14, V(1), "APM 15.33: with V_GIF_ENABLE, STGI sets V_GIF"),
+        ob("c6.v_gif", 15, V(0), "APM 15.33: CLGI clears V_GIF"),
+        rec("c7.code", 7, CODE, V(0x60), "APM 15.13.1: the timer interrupt ends L2's HLT as an INTR #VMEXIT"),
+        rec("c7.rip", 7, RIP, L(4), "APM vol.3 HLT: RIP after the HLT"),
+        rec("c8.code", 8, CODE, V(0x61), "APM 15.13.2: NMI intercept"),
+        ob("c8.host_nmi", 16, V(2), "APM 15.17: the NMI stays pending and is taken by the host when GIF = 1"),
+        END_OK,
+    ];
 }
 
 /// Every entry of known-wrong.toml names a probe, models and observations that exist.

@@ -45,7 +45,7 @@ fn machine_with_guest() -> Machine {
 }
 
 /// The host paging mode of a 64-bit host with NXE (CR0.PG|PE, CR4.PAE, EFER.LME|LMA|NXE|SVME).
-const HOST: HostPaging = HostPaging { cr0: 0x8000_0011, cr4: 0x20, efer: 0x1d00 };
+const HOST: HostPaging = HostPaging { cr0: 0x8000_0011, cr4: 0x20, efer: 0x1d00, host_if: false };
 
 #[test]
 fn an_exit_of_a_guest_entered_from_outside_is_a_value_and_not_a_step() {

@@ -53,6 +53,8 @@ pub mod bits {
     pub const SVM_NRIPS: u32 = 1 << 3;
     pub const SVM_PAUSE_FILTER: u32 = 1 << 10;
     pub const SVM_PAUSE_FILTER_THRESHOLD: u32 = 1 << 12;
+    pub const SVM_VGIF: u32 = 1 << 16;
+    pub const SVM_VNMI: u32 = 1 << 25;
 }
 
 /// "AuthenticAMD" as EBX, EDX, ECX.
@@ -67,9 +69,14 @@ const LEAF1_EDX: u32 = {
 };
 
 /// Leaf 0x8000000A EDX: the SVM features the model implements (LBR virtualization and the PAUSE
-/// filter with its threshold: svm/features.rs).
-pub const SVM_FEATURES_EDX: u32 =
-    bits::SVM_NP | bits::SVM_LBRV | bits::SVM_NRIPS | bits::SVM_PAUSE_FILTER | bits::SVM_PAUSE_FILTER_THRESHOLD;
+/// filter with its threshold: svm/features.rs; virtual GIF and virtual NMI: svm/interrupts.rs).
+pub const SVM_FEATURES_EDX: u32 = bits::SVM_NP
+    | bits::SVM_LBRV
+    | bits::SVM_NRIPS
+    | bits::SVM_PAUSE_FILTER
+    | bits::SVM_PAUSE_FILTER_THRESHOLD
+    | bits::SVM_VGIF
+    | bits::SVM_VNMI;
 
 /// CPUID(leaf, subleaf) → [EAX, EBX, ECX, EDX]. Leaves above the maximum read as zero (AMD).
 pub fn cpuid(leaf: u32, subleaf: u32) -> [u32; 4] {

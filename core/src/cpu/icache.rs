@@ -56,6 +56,15 @@ impl DecodeCache {
             Entry { rip, pa: pa.wrapping_add(1), generation, fast: classify(ins), next: ins.next_ip(), ins: *ins };
     }
 
+    /// Replaces the fast form of the entry just inserted for (`rip`, `pa`) (an idiom recognized
+    /// from the instructions around it: exec/fill.rs).
+    pub fn set_fast(&mut self, rip: u64, pa: u64, fast: Fast) {
+        let e = &mut self.entries[slot(pa)];
+        if e.pa == pa.wrapping_add(1) && e.rip == rip {
+            e.fast = fast;
+        }
+    }
+
     pub fn clear(&mut self) {
         self.entries.fill(Entry::default());
     }

@@ -5,6 +5,7 @@ pub mod cpuid;
 pub(crate) mod decode;
 pub(crate) mod exec;
 pub(crate) mod icache;
+pub mod interrupts;
 pub mod lbr;
 pub mod msr;
 pub(crate) mod processor;

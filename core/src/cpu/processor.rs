@@ -20,6 +20,7 @@
 //! machine.rs counts them in `steps`.
 #![allow(clippy::cast_possible_truncation, reason = "page offsets (at most 0x1000) become buffer lengths")]
 use crate::cpu::exec::fast::Fast;
+pub use crate::cpu::interrupts::{EventAction, External};
 use crate::cpu::exec::{outcome_of, ExecResult, Flow};
 use crate::cpu::icache::DecodeCache;
 use crate::cpu::tlb::{perm, Tlb, TlbContext};
@@ -55,6 +56,19 @@ pub trait Virt: Sized {
     /// Performs a #VMEXIT: `None` when the host was reloaded (the exit retired), or the exit as a
     /// value for a host outside the processor.
     fn vmexit(p: &mut Processor<Self>, exit: VmExit) -> Result<Option<VmExit>, EmuError>;
+    /// What happens to a pending external event now (cpu/interrupts.rs): GIF, intercepts,
+    /// interrupt masking in a guest.
+    fn event_action(p: &Processor<Self>, ev: External) -> EventAction;
+    /// A virtual interrupt of the running guest that can be taken now: its vector and whether it
+    /// is an NMI (the request is consumed), or the #VMEXIT its intercept causes.
+    fn virtual_interrupt(p: &mut Processor<Self>) -> Option<Result<(u8, bool), VmExit>>;
+    /// IRET retired (it ends NMI blocking; the extension's virtual NMI blocking too).
+    fn iret(p: &mut Processor<Self>);
+    /// The extension holds a virtual interrupt request (so the processor keeps looking).
+    fn virtual_pending(&self) -> bool;
+    /// A #VMEXIT raised while delivering an external interrupt (`nmi`: an NMI) with vector `v`
+    /// (records it as the event being delivered).
+    fn exit_during_external(p: &Processor<Self>, exit: VmExit, v: u8, nmi: bool) -> VmExit;
 }
 
 /// No virtualization extension: a plain x86-64 processor, on which the SVM instructions are
@@ -93,6 +107,19 @@ impl Virt for () {
     fn vmexit(_: &mut Processor<()>, exit: VmExit) -> Result<Option<VmExit>, EmuError> {
         Ok(Some(exit))
     }
+    fn event_action(p: &Processor<()>, ev: External) -> EventAction {
+        p.native_action(ev)
+    }
+    fn virtual_interrupt(_: &mut Processor<()>) -> Option<Result<(u8, bool), VmExit>> {
+        None
+    }
+    fn iret(_: &mut Processor<()>) {}
+    fn virtual_pending(&self) -> bool {
+        false
+    }
+    fn exit_during_external(_: &Processor<()>, exit: VmExit, _: u8, _: bool) -> VmExit {
+        exit
+    }
 }
 
 /// One logical processor with the RAM and devices it reaches, and its extension `V`.
@@ -122,6 +149,18 @@ pub struct Processor<V> {
     /// only where the shadow is observable (the VMCB's INTERRUPT_SHADOW at #VMEXIT), so the hot
     /// path pays nothing.
     pub shadow_step: u64,
+    /// Between instructions, look for external events (cpu/interrupts.rs): set by whatever may
+    /// make one pending (an APIC write, a guest entry), cleared when nothing is pending at all.
+    pub(crate) event_check: bool,
+    /// HLT is waiting for an interrupt (cpu/interrupts.rs); RIP is past the HLT.
+    pub halted: bool,
+    /// The step budget of the run in progress (machine.rs `run_guest`); 0 while single-stepping.
+    /// Idioms executed in bulk (exec/fill.rs) stay within it.
+    pub(crate) step_limit: u64,
+    /// Steps run in bulk by idioms (exec/fill.rs), a statistic: included in `steps`.
+    pub idiom_steps: u64,
+    /// NMIs are blocked: an NMI handler runs and has not executed IRET (APM vol.2 8.2.3).
+    pub nmi_blocked: bool,
     /// The RFLAGS bits that send an instruction through the cold traced path (cpu/lbr.rs): TF,
     /// plus the always-1 bit 1 while DEBUGCTL.LBR records branches. Derived from DEBUGCTL
     /// (`refresh_trace`), not architectural state.
@@ -144,10 +183,20 @@ impl<V: Virt> Processor<V> {
             fetch_page: 0,
             svm,
             shadow_step: u64::MAX,
+            event_check: true,
+            halted: false,
+            step_limit: 0,
+            idiom_steps: 0,
+            nmi_blocked: false,
             trace_mask: crate::cpu::regs::flags::TF,
         };
         p.refresh_trace();
         p
+    }
+
+    /// The physical page of the code being executed (valid while the code-page cache is).
+    pub(crate) fn fetch_page_addr(&self) -> u64 {
+        if self.fetch_tag == 0 { u64::MAX } else { self.fetch_page }
     }
 
     /// Drops every cached translation. The SVM layer calls this on world switches (and
@@ -287,14 +336,18 @@ impl<V: Virt> Processor<V> {
     /// A read outside RAM: a device's register (devices/), else an emulator error.
     #[cold]
     fn mmio_read(&mut self, pa: Hpa, size: u32) -> Result<u64, Trap> {
-        self.devices.mmio_read(pa.0, size).ok_or_else(|| Trap::from(EmuError::outside_ram(PhysUse::Read, pa)))
+        self.devices.mmio_read(pa.0, size, self.steps).ok_or_else(|| Trap::from(EmuError::outside_ram(PhysUse::Read, pa)))
     }
 
     /// A write outside RAM: a device's register (devices/), else an emulator error.
     #[cold]
     fn mmio_write(&mut self, pa: Hpa, val: u64) -> Result<(), Trap> {
-        match self.devices.mmio_write(pa.0, val) {
-            Some(Ok(())) => Ok(()),
+        match self.devices.mmio_write(pa.0, val, self.steps) {
+            Some(Ok(())) => {
+                // An APIC write may request an interrupt or start the timer (cpu/interrupts.rs).
+                self.event_check = true;
+                Ok(())
+            }
             Some(Err(ipi)) => Err(EmuError::Unmodelled(crate::outcome::Unmodelled::Ipi(ipi.0)).into()),
             None => Err(EmuError::outside_ram(PhysUse::Write, pa).into()),
         }
@@ -342,6 +395,15 @@ impl<V: Virt> Processor<V> {
         {
             if first == 15 || (rip & 0xfff) + ins.len() as u64 <= 0x1000 {
                 self.icache.insert(rip, pa.0, generation, &ins);
+                // The JNE closing a byte-fill loop on this page gets its idiom form (exec/fill.rs).
+                if ins.is_jcc_short_or_near() && ins.near_branch_target() == rip.wrapping_sub(10) && rip & 0xfff >= 10 {
+                    let mut body = [0u8; 10];
+                    if self.mem.read(Hpa(pa.0 - 10), &mut body).is_ok()
+                        && let Some(f) = crate::cpu::exec::fill::recognize(&ins, &body)
+                    {
+                        self.icache.set_fast(rip, pa.0, f);
+                    }
+                }
             }
             return Ok(ins);
         }

@@ -70,13 +70,15 @@ impl Devices {
         PortEffect::None
     }
 
-    /// An MMIO read outside RAM: `Some(value)` when a device claims `pa`.
-    pub fn mmio_read(&mut self, pa: u64, size: u32) -> Option<u64> {
-        LocalApic::claims(pa).then(|| self.apic.read(pa, size))
+    /// An MMIO read outside RAM at time `now` (the APIC timer's time base): `Some(value)` when a
+    /// device claims `pa`.
+    pub fn mmio_read(&mut self, pa: u64, size: u32, now: u64) -> Option<u64> {
+        LocalApic::claims(pa).then(|| self.apic.read(pa, size, now))
     }
 
-    /// An MMIO write outside RAM: `None` when no device claims `pa`, else what the device did.
-    pub fn mmio_write(&mut self, pa: u64, v: u64) -> Option<Result<(), apic::UndeliverableIpi>> {
-        LocalApic::claims(pa).then(|| self.apic.write(pa, v))
+    /// An MMIO write outside RAM at time `now`: `None` when no device claims `pa`, else what the
+    /// device did.
+    pub fn mmio_write(&mut self, pa: u64, v: u64, now: u64) -> Option<Result<(), apic::UndeliverableIpi>> {
+        LocalApic::claims(pa).then(|| self.apic.write(pa, v, now))
     }
 }

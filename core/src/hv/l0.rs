@@ -22,7 +22,7 @@ use crate::trace::{Detail, Event, EventKind, Level};
 use serde::{Deserialize, Serialize};
 
 /// L0's own paging mode (64-bit, NXE): it controls the nested walks of L0's tables.
-pub const L0_PAGING: HostPaging = HostPaging { cr0: 0x8001_0033, cr4: 0x20, efer: 0x1d00 };
+pub const L0_PAGING: HostPaging = HostPaging { cr0: 0x8001_0033, cr4: 0x20, efer: 0x1d00, host_if: false };
 
 /// L0 exits allowed in a row before an instruction retires (`Kvm::run`, `compare`).
 pub const MAX_EXITS_WITHOUT_RETIRE: u32 = 10_000;
@@ -120,6 +120,8 @@ impl Kvm {
         let mut m = Machine::with_model(program, layout.host_mem >> 20, SvmModel::Bare)?;
         // The machine laid out L1's RAM at host-physical 0 (L1 GPA = HPA); L0 owns the rest.
         layout.build_npt(&mut m.mem).map_err(layout_err)?;
+        // The xAPIC page is L1's, as on `bare` (see `boot`).
+        layout.map_apic(&mut m.mem).map_err(layout_err)?;
         m.cpu.pat = config.pat;
         Self::start(m, design, layout, config)
     }
@@ -222,7 +224,23 @@ impl Kvm {
     /// within the step being completed).
     pub(crate) fn enter(&mut self, l2: bool) -> Result<(), EmuError> {
         let pa = Hpa(if l2 { self.layout.vmcb02 } else { self.layout.vmcb01 });
-        match self.m.enter_guest(pa, L0_PAGING)? {
+        let hp = if l2 {
+            // vmcb12's V_INTR_MASKING masks L2's physical interrupts with L1's RFLAGS.IF (KVM's
+            // HF_HIF_MASK): the interrupts of the APIC L0 passes through are L1's.
+            let rflags = save_f::rflags.read(&self.m.mem, Hpa(self.layout.vmcb01)).map_err(vmcb_read_err)?;
+            HostPaging { host_if: rflags & crate::cpu::regs::flags::IF != 0, ..L0_PAGING }
+        } else {
+            // L1's GIF is L0's (it intercepts STGI/CLGI); while it is clear, vGIF makes the
+            // hardware hold L1's interrupts (APM 15.33).
+            use crate::svm::vmcb::control::{V_GIF, V_GIF_ENABLE};
+            let gif = self.l1_gif;
+            self.edit_vmcb(self.layout.vmcb01, |p| {
+                let ic = control_f::int_ctl.get(p) & !(V_GIF | V_GIF_ENABLE);
+                control_f::int_ctl.set(p, if gif { ic } else { ic | V_GIF_ENABLE });
+            })?;
+            L0_PAGING
+        };
+        match self.m.enter_guest(pa, hp)? {
             GuestEntry::Running | GuestEntry::Stopped(_) => Ok(()),
             GuestEntry::Exited(x) => self.handle_exit(x).map(|_| ()),
             GuestEntry::Invalid(c) => {
@@ -266,8 +284,9 @@ impl Kvm {
 
     /// One step: the hardware executes one instruction of L1 or L2; an exit goes to L0.
     pub fn step(&mut self) -> Result<StepOutcome, EmuError> {
-        // A budget of one more step: `Budget` means that step retired.
-        let out = match self.m.run_guest(self.m.steps + 1)? {
+        // One step of the hardware (an instruction, an event, or a halted wait): `Budget`
+        // means that step is done.
+        let out = match self.m.step_guest()? {
             GuestRun::Exited(x) => {
                 self.exit(x)?;
                 match &self.m.stopped {
@@ -384,8 +403,13 @@ impl Kvm {
                 v.save.rip = x.next_rip;
                 self.write_vmcb(self.layout.vmcb01, &v)?;
                 self.m.cpu.regs.rip = x.next_rip;
-                self.m.stopped = Some(Stop::Halt);
-                return Ok(());
+                // L1 waits for an interrupt (KVM: kvm_vcpu_halt): the hardware halts in L1 and
+                // takes it there; with none that could come, the run ends (CONTRACT §1 "halt").
+                if !self.l0_halt(v.save.rip) {
+                    self.m.stopped = Some(Stop::Halt);
+                    return Ok(());
+                }
+                return self.enter(false);
             }
             SvmExitCode::SHUTDOWN => {
                 self.m.stopped = Some(Stop::Shutdown(format!("L1 shut down (triple fault) at rip {:#x}", v.save.rip)));
@@ -404,6 +428,12 @@ impl Kvm {
         v.save.rip = x.next_rip;
         self.write_vmcb(self.layout.vmcb01, &v)?;
         self.enter(false)
+    }
+
+    /// A HLT L0 emulates for its guest: the processor halts (in the guest, once re-entered) when
+    /// an interrupt can end the wait (cpu/interrupts.rs); `false` when none can.
+    pub(crate) fn l0_halt(&mut self, hlt_rip: u64) -> bool {
+        matches!(self.m.p.halt(hlt_rip), crate::cpu::exec::Flow::Next)
     }
 
     /// #UD/#GP checks of an SVM instruction executed by L1 (KVM: EFER.SVME and paging, then CPL).

@@ -74,10 +74,17 @@ impl Kvm {
         self.nested = Some(Nested12 { vmcb12: gpa12, ctrl: v12.control.clone(), l1_nxe: efer & (1 << 11) != 0 });
         let mut v02 = self.m.blank_vmcb(Hpa(self.layout.vmcb02));
         self.build_vmcb02(v12, &mut v02.v)?;
+        let shadow = v12.control.int_state & 1 != 0;
         self.m.give_back_vmcb(lent12);
         self.m.write_lent_vmcb(v02).map_err(vmcb_write_err)?;
         self.sync_gpat_fields();
-        self.enter(true)
+        self.enter(true)?;
+        // vmcb12's INTERRUPT_SHADOW covers L2's first instruction, which runs in the step after
+        // L1's VMRUN (L0 counts that step once this exit is handled: l0.rs `exit`).
+        if shadow && self.nested.is_some() {
+            self.m.p.shadow_step = self.m.p.steps + 1;
+        }
+        Ok(())
     }
 
     /// vmcb02 = L0's intercepts ∪ L1's, merged maps, L2's state from vmcb12, nCR3 = the shadow
@@ -97,7 +104,11 @@ impl Kvm {
         c.msrpm_base_pa = self.layout.msrpm02;
         c.asid = 2;
         c.tlb_ctl = 1;
-        c.int_ctl = c12.int_ctl;
+        // L2's GIF lives in vmcb02 (vGIF, APM 15.33): L2's own STGI/CLGI, which L1 need not
+        // intercept, keep it across L0's re-entries (each re-entry would set the GIF); vmcb12's
+        // V_GIF when L1 itself enables vGIF for L2 (KVM: V_GIF_ENABLE | V_GIF in vmcb02).
+        use crate::svm::vmcb::control::{V_GIF, V_GIF_ENABLE};
+        c.int_ctl = if c12.int_ctl & V_GIF_ENABLE != 0 { c12.int_ctl } else { c12.int_ctl | V_GIF_ENABLE | V_GIF };
         c.int_vector = c12.int_vector;
         c.int_state = c12.int_state;
         c.event_inj = c12.event_inj;
@@ -222,8 +233,10 @@ impl Kvm {
                 }
             }
             SvmExitCode::HLT => {
-                self.m.stopped = Some(Stop::ModelLimit(ModelLimit::L2HaltForever { rip: v.save.rip }));
-                return Ok(());
+                if !self.l0_halt(v.save.rip) {
+                    self.m.stopped = Some(Stop::ModelLimit(ModelLimit::L2HaltForever { rip: v.save.rip }));
+                    return Ok(());
+                }
             }
             SvmExitCode::SHUTDOWN => {
                 self.m.stopped = Some(Stop::Shutdown(format!("L2 shut down (triple fault) at rip {:#x}", v.save.rip)));
@@ -245,11 +258,11 @@ impl Kvm {
     pub(crate) fn reflect(&mut self, x: VmExit) -> Result<(), EmuError> {
         use crate::svm::vmcb::{VmcbSeg, control_f as cf, save_f as sf};
         let n = self.nested.take().ok_or(L0Failure::NotInL2("reflecting an exit to L1"))?;
-        let (segs, regs, cpl, int_state, l2_rip) = self.vmcb_fields(self.layout.vmcb02, |p| {
+        let (segs, regs, cpl, int_state, l2_rip, int_ctl02) = self.vmcb_fields(self.layout.vmcb02, |p| {
             let segs: [VmcbSeg; 6] = [sf::es, sf::cs, sf::ss, sf::ds, sf::gdtr, sf::idtr].map(|f| f.get(p));
             let regs = [sf::efer, sf::cr0, sf::cr2, sf::cr3, sf::cr4, sf::rflags, sf::rip, sf::rsp, sf::rax, sf::dr6, sf::dr7]
                 .map(|f| f.get(p));
-            (segs, regs, sf::cpl.get(p), cf::int_state.get(p), sf::rip.get(p))
+            (segs, regs, sf::cpl.get(p), cf::int_state.get(p), sf::rip.get(p), cf::int_ctl.get(p))
         })?;
         let ctx = self.ctx;
         let gpat = self.design.ops().vmexit(&mut self.pat, &ctx);
@@ -271,6 +284,12 @@ impl Kvm {
                 sf::g_pat.set(p, g);
             }
             VmcbControl::store_vmexit_in_page(p, &x, int_state);
+            // What the hardware wrote back into vmcb02's int_ctl goes to vmcb12 (KVM's
+            // nested_svm_vmexit: V_IRQ, V_TPR, and V_GIF under vGIF).
+            use crate::svm::vmcb::control::{V_GIF, V_GIF_ENABLE, V_IRQ, V_NMI_BLOCKING, V_NMI_PENDING, V_TPR_MASK};
+            let gif = if n.ctrl.int_ctl & V_GIF_ENABLE != 0 { V_GIF } else { 0 };
+            let keep = V_IRQ | V_TPR_MASK | V_NMI_PENDING | V_NMI_BLOCKING | gif;
+            cf::int_ctl.set(p, (cf::int_ctl.get(p) & !keep) | (int_ctl02 & keep));
         })?;
         self.vmexit12_features(n.vmcb12, n.ctrl.misc_ctl2 & crate::svm::vmcb::control::MISC_CTL2_V_LBR != 0)?;
         self.ctx = NestedCtx { guest_mode: false, nested_npt: false };

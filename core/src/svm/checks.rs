@@ -32,7 +32,7 @@ impl HostContext {
 }
 
 /// Every check, in evaluation order: (name, APM section, condition that fails VMRUN).
-pub const CHECKS: [(&str, &str, &str); 20] = [
+pub const CHECKS: [(&str, &str, &str); 21] = [
     ("efer_svme_zero", "15.5.1", "EFER.SVME is zero"),
     ("cr0_cd_nw", "15.5.1", "CR0.CD is zero and CR0.NW is set"),
     ("cr0_high", "15.5.1", "CR0[63:32] are not zero"),
@@ -50,6 +50,7 @@ pub const CHECKS: [(&str, &str, &str); 20] = [
     ("iopm_beyond_maxphyaddr", "15.5.1", "the I/O permission map extends to or beyond MAXPHYADDR"),
     ("asid_zero", "15.5.1", "ASID is zero (newer APM revisions)"),
     ("illegal_event_inj", "15.20", "illegal event injection"),
+    ("vnmi_without_nmi_intercept", "15.21.6", "V_NMI_ENABLE is set and the NMI intercept is clear"),
     ("np_host_cr0_pg_clear", "15.25.3", "NP_ENABLE = 1 and hCR0.PG = 0"),
     ("ncr3_mbz", "15.25.4", "NP_ENABLE = 1 and any MBZ bit of nCR3 is set"),
     ("g_pat_invalid", "15.25.4", "NP_ENABLE = 1 and G_PAT has an unsupported type or a reserved bit set"),
@@ -147,6 +148,9 @@ pub fn check_vmrun_all(ctrl: &VmcbControl, save: &VmcbSave, host: &HostContext) 
     }
     if let Some(why) = event_inj_problem(ctrl.event_inj_u64()) {
         fail("illegal_event_inj", format!("EVENTINJ = {:#x}: {why}", ctrl.event_inj_u64()));
+    }
+    if ctrl.int_ctl & super::vmcb::control::V_NMI_ENABLE != 0 && !is_intercepted(ctrl, Intercept::NMI) {
+        fail("vnmi_without_nmi_intercept", format!("int_ctl = {:#x}, intercept word 3 = {:#x}", ctrl.int_ctl, ctrl.intercept_word3));
     }
     if ctrl.np_enable() {
         if host.cr0 & c0::PG == 0 {
@@ -263,6 +267,7 @@ mod tests {
             ("illegal_event_inj", |c, _, _| c.set_event_inj_u64(EVTINJ | 3 << 8 | 31)),
             ("np_host_cr0_pg_clear", |_, _, h| h.cr0 &= !c0::PG),
             ("ncr3_mbz", |c, _, _| c.nested_cr3 |= 1 << 52),
+            ("vnmi_without_nmi_intercept", |c, _, _| c.int_ctl |= crate::svm::vmcb::control::V_NMI_ENABLE),
             ("g_pat_invalid", |_, s, _| s.g_pat = 0x0808_0808_0808_0808),
             ("g_pat_invalid", |_, s, _| s.g_pat = PAT_POWER_ON | 2 << 24),
         ];

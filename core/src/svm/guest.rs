@@ -24,7 +24,6 @@ use crate::cpu::msr;
 use crate::cpu::regs::flags as rf;
 use crate::cpu::processor::Processor;
 use crate::svm::SvmState;
-use crate::outcome::{ModelLimit, Stop};
 use iced_x86::{Code, Instruction, Mnemonic, OpKind, Register};
 
 /// CR0 bits a write may change without the selective CR0 write intercept (`I::SELECTIVE_CR0`)
@@ -146,11 +145,10 @@ impl Processor<SvmState> {
                 if self.guest_intercepts(I::HLT) {
                     return Some(insn_exit(I::HLT, 0, next));
                 }
-                // HLT in L2 without the intercept: the guest halts, and nothing can wake it (no
-                // interrupt source is modelled). CONTRACT §1 reserves exit "halt" for HLT by the
-                // outermost program, so the run ends with this model-limit stop (reported as a
-                // shutdown that says why).
-                Some(Ok(Flow::Stop(Box::new(Stop::ModelLimit(ModelLimit::L2HaltForever { rip: ins.ip() })))))
+                // HLT in L2 without the intercept: the guest halts until an interrupt (or an
+                // intercepted one's #VMEXIT) ends it; when none can come, the run ends with the
+                // model-limit stop (CONTRACT §1 reserves exit "halt" for the outermost program).
+                Some(Ok(self.halt(ins.ip())))
             }
             M::Invlpg => {
                 let la = self.effective_address(ins);

@@ -4,6 +4,7 @@
 use super::state::SvmState;
 use super::VmExit;
 use crate::cpu::exec::ExecResult;
+use crate::cpu::interrupts::{EventAction, External};
 use crate::cpu::processor::{Processor, Virt};
 use crate::mem::paging::Access;
 use crate::mem::{Hpa, NestedPaging};
@@ -50,5 +51,27 @@ impl Virt for SvmState {
 
     fn vmexit(p: &mut Processor<Self>, exit: VmExit) -> Result<Option<VmExit>, EmuError> {
         p.svm_vmexit(exit)
+    }
+
+    fn event_action(p: &Processor<Self>, ev: External) -> EventAction {
+        p.svm_event_action(ev)
+    }
+
+    fn virtual_interrupt(p: &mut Processor<Self>) -> Option<Result<(u8, bool), VmExit>> {
+        p.svm_virtual_interrupt()
+    }
+
+    fn iret(p: &mut Processor<Self>) {
+        p.svm_iret();
+    }
+
+    #[inline]
+    fn virtual_pending(&self) -> bool {
+        self.virq_pending()
+    }
+
+    fn exit_during_external(_: &Processor<Self>, mut exit: VmExit, v: u8, nmi: bool) -> VmExit {
+        exit.int_info = super::interrupts::external_event(v, nmi);
+        exit
     }
 }

@@ -37,7 +37,7 @@ impl Processor<SvmState> {
             M::Vmrun => Some(self.exec_vmrun(ins)),
             M::Vmload | M::Vmsave => Some(self.exec_vmload_vmsave(ins, ins.mnemonic() == M::Vmsave)),
             M::Stgi | M::Clgi => Some(self.svm_insn_prechecks().map(|()| {
-                self.svm.gif = ins.mnemonic() == M::Stgi;
+                self.set_gif(ins.mnemonic() == M::Stgi);
                 Flow::Next
             })),
             M::Invlpga => Some(self.svm_insn_prechecks().map(|()| {

@@ -24,6 +24,7 @@ pub(crate) mod guest;
 pub(crate) mod hooks;
 pub(crate) mod insn;
 pub mod intercept;
+pub(crate) mod interrupts;
 pub(crate) mod model;
 pub mod nested_walk;
 pub mod npt;

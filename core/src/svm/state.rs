@@ -56,6 +56,9 @@ pub struct GuestMode {
     pub np: Option<NestedPaging>,
     /// `bare` model: the separate guest PAT register, loaded from G_PAT at VMRUN when NP is on.
     pub gpat: u64,
+    /// The host's RFLAGS.IF at the entry (V_INTR_MASKING masks physical interrupts with it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub host_if: bool,
     /// The host's DEBUGCTL/LBR MSRs when the guest runs with LBR virtualization (svm/features.rs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lbr_host: Option<super::features::LbrHost>,

@@ -79,6 +79,13 @@ impl Processor<SvmState> {
             }
             // INTERRUPT_SHADOW: the exiting instruction was in the shadow of STI / MOV SS.
             super::vmcb::VmcbControl::store_vmexit_in_page(page, &exit, shadow as u32);
+            // V_IRQ (cleared when the virtual interrupt was taken), V_TPR, V_GIF and the vNMI
+            // state go back (APM 15.21.4, 15.33, 15.21.6); the other int_ctl bits are the VMCB's.
+            use super::vmcb::control::{V_GIF, V_IRQ, V_NMI_BLOCKING, V_NMI_PENDING, V_TPR_MASK};
+            let keep = V_IRQ | V_TPR_MASK | V_GIF | V_NMI_PENDING | V_NMI_BLOCKING;
+            let f = super::vmcb::control_f::int_ctl;
+            let old = f.get(page);
+            f.set(page, (old & !keep) | (g.ctrl.int_ctl & keep));
             // LBR virtualization: the guest's DEBUGCTL/LBR MSRs out (svm/features.rs).
             if g.lbr_host.is_some() {
                 super::features::lbrv_store(page, &c.msr);

@@ -99,7 +99,12 @@ impl Processor<SvmState> {
             rax: c.regs.gpr[0],
             parked_pat: None,
         };
-        let paging = HostPaging { cr0: c.ctl.cr0, cr4: c.ctl.cr4, efer: c.ctl.efer };
+        let paging = HostPaging {
+            cr0: c.ctl.cr0,
+            cr4: c.ctl.cr4,
+            efer: c.ctl.efer,
+            host_if: c.regs.rflags & crate::cpu::regs::flags::IF != 0,
+        };
         let r = self.svm_enter_guest(pa, &vmcb.v, Some(host), paging);
         self.give_back_vmcb(vmcb);
         r?;
@@ -170,8 +175,11 @@ impl Processor<SvmState> {
         // LBR virtualization and the PAUSE filter (svm/features.rs).
         let lbr_host = self.lbrv_enter(ctrl, s);
         let pause = super::features::PauseFilter::load(ctrl, self.steps);
-        self.svm.guest = Some(GuestMode { vmcb_pa: pa.0, ctrl: ctrl.clone(), host, np, gpat, lbr_host, pause });
+        self.svm.guest =
+            Some(GuestMode { vmcb_pa: pa.0, ctrl: ctrl.clone(), host, np, gpat, host_if: hp.host_if, lbr_host, pause });
         self.svm.gif = true;
+        // V_IRQ, or events GIF held (cpu/interrupts.rs).
+        self.event_check = true;
         // TLB_CONTROL: the software TLB has no ASID tags and behaves as flushed on every VMRUN and
         // #VMEXIT, which satisfies every TLB_CONTROL value (translations kept across the switch
         // are exactly what re-walking gives, cpu/tlb.rs). The decode cache is keyed by
@@ -256,4 +264,7 @@ pub struct HostPaging {
     pub cr4: u64,
     /// EFER (LMA and NXE of the host walk).
     pub efer: u64,
+    /// The host's RFLAGS.IF: with V_INTR_MASKING it masks physical interrupts while the guest
+    /// runs (APM 15.21.1).
+    pub host_if: bool,
 }

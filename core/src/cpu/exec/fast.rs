@@ -58,6 +58,9 @@ pub enum Fast {
     ExtRR { signed: bool, size: u8, d: u8, ssize: u8, s: u8 },
     /// MOVZX / MOVSX / MOVSXD from memory.
     ExtRM { signed: bool, size: u8, d: u8, ssize: u8, m: Mem },
+    /// The JNE closing a byte-fill loop (fill.rs): store GPR `v`'s low byte at [B], B += 1 until
+    /// B = E.
+    FillLoop { target: u64, v: u8, b: u8, e: u8 },
 }
 
 /// (GPR number, size) of a general-purpose register other than AH/CH/DH/BH.
@@ -331,6 +334,7 @@ impl<V: Virt> Processor<V> {
                     return Ok(Flow::Jump(target));
                 }
             }
+            Fast::FillLoop { target, v, b, e } => return Ok(self.exec_fill_loop(target, v, b, e)),
             Fast::Jmp { target } => return Ok(Flow::Jump(target)),
             Fast::Call { target } => {
                 self.push(8, next)?;

@@ -388,6 +388,9 @@ impl<V: Virt> Processor<V> {
         if rpl > old_cpl {
             self.clear_segments_for_outer_return();
         }
+        // IRET ends NMI blocking (APM vol.2 8.2.3), and a guest's virtual NMI blocking.
+        self.nmi_blocked = false;
+        V::iret(self);
         Ok(Flow::Jump(rip))
     }
 }

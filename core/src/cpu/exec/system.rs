@@ -328,7 +328,8 @@ impl<V: Virt> Processor<V> {
             }
             M::Hlt => {
                 self.require_cpl0()?;
-                return Ok(Flow::Stop(Box::new(Stop::Halt)));
+                // Halts until an interrupt, or stops the machine when none can come (interrupts.rs).
+                return Ok(self.halt(ins.ip()));
             }
             M::Swapgs => {
                 self.require_cpl0()?;
