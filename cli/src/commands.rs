@@ -2,7 +2,7 @@
 use crate::args::{self, Args};
 use crate::Failure;
 use nestscope_core::hv::L0Config;
-use nestscope_core::machine::{Machine, DEFAULT_MEM_MIB};
+use nestscope_core::machine::DEFAULT_MEM_MIB;
 use nestscope_core::sim::Sim;
 use nestscope_core::checkpoint;
 use nestscope_core::{Model, RunEnd};
@@ -149,7 +149,7 @@ pub fn report_run(sim: &Sim, end: &RunEnd, json: bool) -> Result<u8, Failure> {
     if json {
         println!("{j}");
     } else {
-        print_human(sim.machine(), &j);
+        print_human(sim, &j);
     }
     Ok(0)
 }
@@ -163,7 +163,8 @@ fn resume(a: &Args) -> Result<u8, Failure> {
     report_run(&sim, &end, a.flag("json"))
 }
 
-fn print_human(m: &Machine, j: &serde_json::Value) {
+fn print_human(sim: &Sim, j: &serde_json::Value) {
+    let m = sim.machine();
     print!("{}", String::from_utf8_lossy(&m.console));
     if !m.console.is_empty() && !m.console.ends_with(b"\n") {
         println!();
@@ -176,6 +177,12 @@ fn print_human(m: &Machine, j: &serde_json::Value) {
         print!("{n:>4}={}{}", j["regs"][*n].as_str().unwrap_or("?"), if i % 4 == 3 { "\n" } else { "  " });
     }
     println!(" rip={}  rflags={}", j["regs"]["rip"].as_str().unwrap_or("?"), j["regs"]["rflags"].as_str().unwrap_or("?"));
+    // What can interrupt the code that runs (devices/apic.rs, cpu/interrupts.rs): shown once the
+    // program used the APIC or an interrupt is in flight.
+    let iv = nestscope_core::inspect::interrupts::interrupt_view(sim);
+    if !iv.requested.is_empty() || !iv.in_service.is_empty() || iv.timer.is_some() || iv.nmi_pending || iv.halted || iv.v_irq.is_some() {
+        println!("interrupts: {iv}");
+    }
     for e in j["events"].as_array().into_iter().flatten() {
         println!("  {}", nestscope_core::scenario::run::compact_event(e));
     }

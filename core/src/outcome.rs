@@ -22,6 +22,41 @@ pub struct Fault {
     pub error_code: Option<u32>,
     /// CR2 value for #PF.
     pub cr2: Option<u64>,
+    /// The event whose delivery raised this fault, when that event is not itself an exception
+    /// being delivered by `deliver_exception` (INT n / INT3 / INTO / INT1 executed by the program):
+    /// what EXITINTINFO records if this fault is intercepted (APM 15.7.2).
+    pub during: Option<IdtEvent>,
+}
+
+/// The type of an event delivered through the IDT, numbered as EVENTINJ / EXITINTINFO TYPE
+/// (APM 15.20): 0 external interrupt, 2 NMI, 3 exception (INT3 and INTO included, as the
+/// hardware reports them: KVM svm_complete_interrupts), 4 software interrupt (INT n).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdtEventType {
+    Intr = 0,
+    Nmi = 2,
+    Exception = 3,
+    SoftInt = 4,
+}
+
+/// An event being delivered through the IDT when another one arises (the subject of
+/// EXITINTINFO, APM 15.7.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdtEvent {
+    pub vector: u8,
+    pub ty: IdtEventType,
+    pub error_code: Option<u32>,
+    /// Raised by the program's own INT n, INT3 or INTO: faults raised while delivering it have
+    /// EXT = 0 in their error code; every other event (an exception, an interrupt, an injected
+    /// event, INT1) is external to the program and they have EXT = 1 (APM vol.2 8.4.1 "EXT").
+    pub soft: bool,
+}
+
+impl IdtEvent {
+    /// An exception being delivered.
+    pub const fn exception(f: &Fault) -> Self {
+        IdtEvent { vector: f.vector, ty: IdtEventType::Exception, error_code: f.error_code, soft: false }
+    }
 }
 
 /// Exception vectors (APM vol.2 8.2).
@@ -48,10 +83,10 @@ pub mod vector {
 
 impl Fault {
     pub const fn new(vector: u8) -> Self {
-        Fault { vector, error_code: None, cr2: None }
+        Fault { vector, error_code: None, cr2: None, during: None }
     }
     pub const fn with_code(vector: u8, code: u32) -> Self {
-        Fault { vector, error_code: Some(code), cr2: None }
+        Fault { vector, error_code: Some(code), cr2: None, during: None }
     }
     pub const fn gp0() -> Self {
         Self::with_code(vector::GP, 0)
@@ -60,7 +95,7 @@ impl Fault {
         Self::new(vector::UD)
     }
     pub const fn pf(code: u32, addr: u64) -> Self {
-        Fault { vector: vector::PF, error_code: Some(code), cr2: Some(addr) }
+        Fault { vector: vector::PF, error_code: Some(code), cr2: Some(addr), during: None }
     }
     pub fn mnemonic(&self) -> &'static str {
         const N: [&str; 21] = [

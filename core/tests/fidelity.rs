@@ -157,6 +157,7 @@ fn observe(p: &Probe) -> Vec<(String, &'static str, String, String, &'static str
 
 #[derive(serde::Deserialize)]
 struct KnownWrong {
+    #[serde(default)]
     wrong: Vec<Wrong>,
 }
 
@@ -378,11 +379,14 @@ probes! {
         END_OK,
     ];
     fault_delivering_injected_event: "inj_fault", "fault while delivering an injected event", lockstep true, [
-        rec("c0.code", 0, CODE, V(0x4B), "APM 8.4.x: a not-present gate is #NP; APM 15.12 intercept 0x4B"),
+        rec("c0.code", 0, CODE, V(0x4B), "APM vol.3 INT: a not-present gate is #NP; APM 15.7.2: its intercept (0x4B) before the #DF rules"),
         rec("c0.info1", 0, INFO1, V(0x6B), "APM 8.4.1: #NP error code: index 13, IDT, EXT (delivering an injected exception)"),
         rec("c0.intinfo", 0, INTINFO, V(0x1234_8000_0B0D), "APM 15.20: the injected event goes to EXITINTINFO"),
         rec("c1.code", 1, CODE, V(0x48), "APM 8.2.9: #NP while delivering #GP (both contributory) is #DF"),
         rec("c1.info1", 1, INFO1, V(0), "APM 8.2.9: #DF error code 0"),
+        rec("c2.code", 2, CODE, V(0x4D), "APM vol.3 INT (long mode): an empty gate (type 0) is #GP, checked before P"),
+        rec("c2.info1", 2, INFO1, V(0x6B), "APM 8.4.1: #GP error code: index 13, IDT, EXT"),
+        rec("c2.intinfo", 2, INTINFO, V(0x1234_8000_0B0D), "APM 15.7.2 / 15.20: the injected event goes to EXITINTINFO"),
         END_OK,
     ];
     eventinj_nmi_vector: "inj_nmi", "EVENTINJ of type NMI", lockstep true, [
@@ -456,6 +460,23 @@ probes! {
     string_io_under_l0: "string_io", "string I/O from L1/L2 under kvm-*", lockstep true, [
         o("console", Src::Console, Ex::S("xyzabc"), "CONTRACT 1 port 0xE9; APM vol.3 OUTS"),
         rec("c0.code", 0, CODE, V(0x81), "L2 reaches VMMCALL"),
+        END_OK,
+    ];
+    e3c_msr_outside_msrpm_ranges: "msr_outside", "E3c RDMSR/WRMSR outside the MSRPM ranges (g20/g21)", lockstep true, [
+        ob("l1_rdmsr.vec", 0, V(13), "APM vol.3 RDMSR: #GP(0) for an unimplemented MSR"),
+        ob("l1_rdmsr.err", 1, V(0), "#GP(0)"),
+        ob("l1_wrmsr.vec", 2, V(13), "APM vol.3 WRMSR: #GP(0) for an unimplemented MSR"),
+        rec("l2_gp.code", 0, CODE, V(0x4D), "APM 15.12: the #GP of L2's RDMSR, intercepted by L1"),
+        rec("l2_gp.info1", 0, INFO1, V(0), "APM 15.12: EXITINFO1 = the error code, 0"),
+        rec("l2_gp.rip", 0, RIP, L(0), "a fault: RIP at the RDMSR"),
+        ob("l2_handler.vec", 3, V(13), "APM vol.3 RDMSR: #GP delivered to L2"),
+        ob("l2_handler.err", 4, V(0), "#GP(0)"),
+        END_OK,
+    ];
+    w4_l2_rep_chunks_cut_by_l0_fills: "w4_rep_steps", "W4 REP steps across L0's shadow fills", lockstep true, [
+        rec("code", 0, CODE, V(0x81), "L2 reaches VMMCALL"),
+        rec("rdi", 0, RAX, V(0x1000000 + 0x8000 * 8), "APM vol.3 STOS: RDI advances by 8 per iteration"),
+        ob("last", 0, V(0x5A5A), "APM vol.3 STOS: the last qword is written"),
         END_OK,
     ];
     vmrun_vmload_canonical_bases: "canon", "segment base canonicalization", lockstep true, [

@@ -37,7 +37,7 @@ fn set_pte(m: &mut Machine, n: u64, v: u64) {
 
 fn pf_code(r: Result<Hpa, Trap>) -> u32 {
     match r {
-        Err(Trap::Fault(Fault { vector: 14, error_code: Some(c), cr2: Some(_) })) => c,
+        Err(Trap::Fault(Fault { vector: 14, error_code: Some(c), cr2: Some(_), .. })) => c,
         other => panic!("expected #PF, got {other:?}"),
     }
 }

@@ -257,7 +257,8 @@ pub fn app() -> Html {
     let upper_panel = match *upper {
         0 => {
             let (l1, l2) = regs_now(&sim);
-            html! { <Registers level={level} l1={l1} prev_l1={session.prev_l1.clone()} l2={l2} prev_l2={session.prev_l2.clone()} /> }
+            let interrupts = Some(nestscope_core::inspect::interrupts::interrupt_view(&sim).to_string());
+            html! { <Registers level={level} l1={l1} prev_l1={session.prev_l1.clone()} l2={l2} prev_l2={session.prev_l2.clone()} interrupts={interrupts} /> }
         }
         1 => {
             // The chosen VMCB now, and how the last world switch changed it.

@@ -50,6 +50,7 @@ async fn registers_highlight_exactly_the_changed_ones() {
     let mut gpr = prev;
     gpr[0] = 0x1234; // rax changed, rcx unchanged at 5
     let props = RegistersProps {
+        interrupts: None,
         level: Level::L1,
         l1: regs(gpr, 0x100004, 0x46),
         prev_l1: regs(prev, 0x100000, 0x2),
@@ -66,6 +67,31 @@ async fn registers_highlight_exactly_the_changed_ones() {
 }
 
 #[wasm_bindgen_test]
+async fn registers_show_what_can_interrupt_the_code() {
+    // A self-IPI (ICR: fixed, shorthand self, vector 0x41) with IF = 0 stays requested in the
+    // IRR (APM 16.6); the panel shows the core's interrupt view of that run.
+    use nestscope_core::hv::L0Config;
+    use nestscope_core::sim::Sim;
+    let bin = nestscope_core::asm::assemble("bits 64\nmov rbx, 0xFEE00000\nmov dword [rbx + 0x300], 0x40041\nnop\n").unwrap().bytes;
+    let mut sim = Sim::new(&bin, 64, "bare".parse().unwrap(), &L0Config::default()).unwrap();
+    sim.step().unwrap();
+    sim.step().unwrap();
+    let root = mount();
+    let r = sim.l1_regs();
+    let props = RegistersProps {
+        level: Level::L1,
+        l1: r.clone(),
+        prev_l1: r,
+        l2: None,
+        prev_l2: None,
+        interrupts: Some(nestscope_core::inspect::interrupts::interrupt_view(&sim).to_string()),
+    };
+    yew::Renderer::<Registers>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    assert_eq!(texts(&root, "[data-testid=interrupts]"), vec!["Interrupts: GIF 1 IF 0 · APIC IRR 0x41 ISR - TPR 0x00"]);
+}
+
+#[wasm_bindgen_test]
 async fn registers_show_l1_and_l2_side_by_side_while_l2_runs() {
     let root = mount();
     let mut l1 = [0u64; 16];
@@ -75,6 +101,7 @@ async fn registers_show_l1_and_l2_side_by_side_while_l2_runs() {
     l2[0] = 0x4c; // the guest's RAX
     l2[4] = 0x380000; // and its RSP
     let props = RegistersProps {
+        interrupts: None,
         level: Level::L2,
         l1: regs(l1, 0x1000aa, 0x2),
         prev_l1: regs(l1, 0x1000aa, 0x2),

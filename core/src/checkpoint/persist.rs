@@ -236,6 +236,7 @@ pub fn sim_from_record(rec: &MachineRecord, mem: PhysMem) -> Result<Sim, Checkpo
                 svme: l.svme,
                 merged_maps: None,
                 last_npf: (u64::MAX, 0, 0),
+                io_pass: None,
             })))
         }
     }

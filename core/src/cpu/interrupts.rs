@@ -16,7 +16,7 @@
 use crate::cpu::exec::Flow;
 use crate::cpu::processor::{Processor, Virt};
 use crate::cpu::regs::flags as rf;
-use crate::outcome::{vector, ModelLimit, Stop, Trap, VmExit};
+use crate::outcome::{vector, Fault, IdtEvent, IdtEventType, ModelLimit, Stop, Trap, VmExit};
 
 /// An event arriving from outside the instruction stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,10 +172,14 @@ impl<V: Virt> Processor<V> {
     /// runs (no error code; faults during the delivery carry EXT, APM 8.4.1); `nmi`: it is an NMI.
     fn deliver_external(&mut self, v: u8, nmi: bool) -> Result<Flow, Trap> {
         let rip = self.cpu.regs.rip;
+        let ty = if nmi { IdtEventType::Nmi } else { IdtEventType::Intr };
+        let event = IdtEvent { vector: v, ty, error_code: None, soft: false };
         match self.deliver_vector(v, None, rip, false, true) {
             Ok(()) => Ok(Flow::Next),
-            // A #VMEXIT (e.g. #NPF) during the delivery records the event (EXITINTINFO).
-            Err(Trap::Exit(x)) => Err(Trap::Exit(V::exit_during_external(self, x, v, nmi))),
+            // A #VMEXIT (e.g. #NPF) during the delivery records the event (EXITINTINFO); so
+            // does an intercepted fault it raises (`Fault::during`).
+            Err(Trap::Exit(x)) => Err(Trap::Exit(V::exit_during_delivery(self, x, &event))),
+            Err(Trap::Fault(f)) => Err(Trap::Fault(Fault { during: Some(event), ..f })),
             Err(t) => Err(t),
         }
     }

@@ -27,7 +27,7 @@ use crate::cpu::tlb::{perm, Tlb, TlbContext};
 use crate::cpu::{decode, Cpu};
 use crate::mem::paging::{self, Access, PagingMode};
 use crate::mem::{Gva, Hpa, NestedPaging, PhysMem};
-use crate::outcome::{EmuError, Fault, PhysUse, StepOutcome, Stepped, Stop, Trap, Undelivered, VmExit};
+use crate::outcome::{EmuError, Fault, IdtEvent, PhysUse, StepOutcome, Stepped, Stop, Trap, Undelivered, VmExit};
 use iced_x86::Instruction;
 
 /// DR6.BS: the #DB was a single-step trap (APM vol.2 13.1.1.3).
@@ -46,9 +46,9 @@ pub trait Virt: Sized {
     /// instruction executed (`Some`), or `None` to execute it normally.
     fn pre_execute(p: &mut Processor<Self>, ins: &Instruction) -> Option<ExecResult>;
     /// An exception about to be delivered in a guest: the #VMEXIT it causes, if intercepted.
-    fn exception_exit(p: &Processor<Self>, f: &Fault, prior: Option<&Fault>) -> Option<VmExit>;
+    fn exception_exit(p: &Processor<Self>, f: &Fault, prior: Option<&IdtEvent>) -> Option<VmExit>;
     /// A #VMEXIT raised while delivering `event` (records the event being delivered).
-    fn exit_during_delivery(p: &Processor<Self>, exit: VmExit, event: &Fault) -> VmExit;
+    fn exit_during_delivery(p: &Processor<Self>, exit: VmExit, event: &IdtEvent) -> VmExit;
     /// A triple fault in a guest: the #VMEXIT(SHUTDOWN) when intercepted.
     fn shutdown_exit(p: &Processor<Self>) -> Option<VmExit>;
     /// The translation of `la` while `nested_paging` is `Some` (fills the TLB).
@@ -66,9 +66,6 @@ pub trait Virt: Sized {
     fn iret(p: &mut Processor<Self>);
     /// The extension holds a virtual interrupt request (so the processor keeps looking).
     fn virtual_pending(&self) -> bool;
-    /// A #VMEXIT raised while delivering an external interrupt (`nmi`: an NMI) with vector `v`
-    /// (records it as the event being delivered).
-    fn exit_during_external(p: &Processor<Self>, exit: VmExit, v: u8, nmi: bool) -> VmExit;
 }
 
 /// No virtualization extension: a plain x86-64 processor, on which the SVM instructions are
@@ -92,10 +89,10 @@ impl Virt for () {
             _ => None,
         }
     }
-    fn exception_exit(_: &Processor<()>, _: &Fault, _: Option<&Fault>) -> Option<VmExit> {
+    fn exception_exit(_: &Processor<()>, _: &Fault, _: Option<&IdtEvent>) -> Option<VmExit> {
         None
     }
-    fn exit_during_delivery(_: &Processor<()>, exit: VmExit, _: &Fault) -> VmExit {
+    fn exit_during_delivery(_: &Processor<()>, exit: VmExit, _: &IdtEvent) -> VmExit {
         exit
     }
     fn shutdown_exit(_: &Processor<()>) -> Option<VmExit> {
@@ -116,9 +113,6 @@ impl Virt for () {
     fn iret(_: &mut Processor<()>) {}
     fn virtual_pending(&self) -> bool {
         false
-    }
-    fn exit_during_external(_: &Processor<()>, exit: VmExit, _: u8, _: bool) -> VmExit {
-        exit
     }
 }
 
@@ -161,6 +155,9 @@ pub struct Processor<V> {
     pub idiom_steps: u64,
     /// NMIs are blocked: an NMI handler runs and has not executed IRET (APM vol.2 8.2.3).
     pub nmi_blocked: bool,
+    /// The last REP chunk started: (RIP, `steps`, count register, iterations allowed); a chunk
+    /// cut short by an exit that counted no step goes on from it (exec/string.rs).
+    pub rep_resume: Option<(u64, u64, u64, u64)>,
     /// The RFLAGS bits that send an instruction through the cold traced path (cpu/lbr.rs): TF,
     /// plus the always-1 bit 1 while DEBUGCTL.LBR records branches. Derived from DEBUGCTL
     /// (`refresh_trace`), not architectural state.
@@ -188,6 +185,7 @@ impl<V: Virt> Processor<V> {
             step_limit: 0,
             idiom_steps: 0,
             nmi_blocked: false,
+            rep_resume: None,
             trace_mask: crate::cpu::regs::flags::TF,
         };
         p.refresh_trace();

@@ -134,6 +134,36 @@ impl LocalApic {
         self.nmi_pending || self.smi_pending || self.timer.is_some() || self.highest(reg::IRR0).is_some()
     }
 
+    /// The vectors set in the 256-bit register at `base` (ISR, TMR or IRR), lowest first.
+    fn vectors(&self, base: u64) -> Vec<u8> {
+        (0..=255u8).filter(|&v| self.regs[idx(base) + (v as usize >> 5)] & (1 << (v & 31)) != 0).collect()
+    }
+
+    /// The requested vectors (IRR), lowest first.
+    pub fn requested(&self) -> Vec<u8> {
+        self.vectors(reg::IRR0)
+    }
+
+    /// The in-service vectors (ISR), lowest first.
+    pub fn in_service(&self) -> Vec<u8> {
+        self.vectors(reg::ISR0)
+    }
+
+    /// TPR (bits 7:0).
+    pub fn tpr(&self) -> u8 {
+        #[allow(clippy::cast_possible_truncation, reason = "TPR is bits 7:0")]
+        let t = self.regs[idx(reg::TPR)] as u8;
+        t
+    }
+
+    /// The LVT timer entry: (vector, periodic, masked).
+    pub fn timer_lvt(&self) -> (u8, bool, bool) {
+        let l = self.regs[idx(reg::LVT_TIMER)];
+        #[allow(clippy::cast_possible_truncation, reason = "the LVT vector is bits 7:0")]
+        let v = l as u8;
+        (v, l & LVT_TIMER_PERIODIC != 0, l & LVT_MASKED != 0)
+    }
+
     /// When the timer next reaches zero (time-base ticks), if it counts.
     pub fn timer_deadline(&self) -> Option<u64> {
         self.timer.map(|t| t.deadline)

@@ -6,7 +6,7 @@ use super::l0::Kvm;
 use crate::cpu::caps::CpuCaps;
 use crate::devices::PortEffect;
 use crate::cpu::control::efer::{LMA as EFER_LMA, SVME as EFER_SVME};
-use crate::outcome::{EmuError, Fault, L0Failure};
+use crate::outcome::{EmuError, Fault, L0Failure, PhysUse};
 use crate::cpu::msr;
 use crate::machine::Stop;
 use crate::mem::Hpa;
@@ -20,6 +20,10 @@ impl Kvm {
         match self.m.cpu.regs.gpr[1] as u32 {
             msr::PAT => Ok(self.pat_msr(s, write)),
             msr::EFER => Ok(self.efer_msr(s, write)),
+            // Outside the MSRPM's ranges every RDMSR/WRMSR exits (APM 15.11): no MSR of the
+            // model lies there, so it is #GP(0), as on `bare` (KVM: an unhandled MSR access
+            // injects #GP, kvm_msr_ignored_check; robustness E3c).
+            other if crate::svm::intercept::msrpm_bit(other).is_none() => Ok(Some(Fault::gp0())),
             other => Err(L0Failure::UnexpectedMsr(other).into()),
         }
     }
@@ -78,6 +82,7 @@ impl Kvm {
         let io = IoioInfo::decode(x.info1)
             .ok_or(L0Failure::MalformedIoio(x.info1))?;
         if io.string {
+            // `pass_string_io` handles these before this point (l0.rs / nested.rs).
             return Err(L0Failure::StringIo(io.port).into());
         }
         let mask = if io.size >= 4 { 0xffff_ffff } else { (1u64 << (8 * io.size)) - 1 };
@@ -88,6 +93,37 @@ impl Kvm {
         } else if let PortEffect::Exit(code) = p.devices.port_out(io.port, io.size as u32, s.rax & mask, &mut p.console) {
             self.m.stopped = Some(Stop::DebugExit(code));
             self.m.cpu.regs.rip = x.info2;
+        }
+        Ok(())
+    }
+
+    /// String I/O (INS/OUTS, with or without REP) to a port L0 emulates, from L1 (`l2` false) or
+    /// from an L2 whose L1 does not intercept the port. KVM completes it in its instruction
+    /// emulator (`emulator_pio_in_out`: each iteration's memory operand read or written through
+    /// the guest's own translation, at the address size and segment of the IOIO EXITINFO1, RCX
+    /// counted down). The model lets the hardware run that instruction itself once, with the
+    /// port's bits cleared in the IOPM L0 gave the guest: the same computation (translation,
+    /// faults and their intercepts, one REP chunk at a time) without a second x86 emulator. The
+    /// bits come back right after that step (`Kvm::exit`); the exit itself retires nothing.
+    pub(crate) fn pass_string_io(&mut self, x: VmExit, l2: bool) -> Result<(), EmuError> {
+        let io = IoioInfo::decode(x.info1).ok_or(L0Failure::MalformedIoio(x.info1))?;
+        let iopm = if l2 { self.layout.iopm02 } else { self.layout.iopm01 };
+        let at = Hpa(iopm + u64::from(io.port / 8));
+        let mut saved = [0u8; 2];
+        let err = |e: crate::mem::phys::OutOfRange| EmuError::outside_ram(PhysUse::L0Layout, e.0);
+        self.m.mem.read(at, &mut saved).map_err(err)?;
+        // The port's bits: `size` consecutive ports from `port` (at most 2 bytes of the map).
+        let bits = ((1u32 << io.size) - 1) << (io.port % 8);
+        let cleared = u16::from_le_bytes(saved) & !(bits as u16);
+        self.m.mem.write(at, &cleared.to_le_bytes()).map_err(err)?;
+        self.io_pass = Some((at.0, saved));
+        self.enter(l2)
+    }
+
+    /// Puts back the IOPM bits `pass_string_io` cleared.
+    pub(crate) fn end_string_io(&mut self) -> Result<(), EmuError> {
+        if let Some((at, saved)) = self.io_pass.take() {
+            self.m.mem.write(Hpa(at), &saved).map_err(|e| EmuError::outside_ram(PhysUse::L0Layout, e.0))?;
         }
         Ok(())
     }

@@ -14,7 +14,7 @@ use crate::outcome::{Fault, GuestRun, RunEnd, StepOutcome, Stop};
 use crate::mem::{Gpa, Hpa, PhysMem};
 use crate::mem::phys::OutOfRange;
 use crate::svm::insn::seg_to_vmcb;
-use crate::svm::intercept::{set_intercept, EventInj, EventType};
+use crate::svm::intercept::{set_intercept, EventInj, EventType, IoioInfo};
 use crate::svm::vmcb::{Vmcb, VmcbControl, VmcbSave, control_f, save_f};
 use crate::svm::vmrun::{GuestEntry, HostPaging};
 use crate::svm::{Intercept as I, SvmExitCode, SvmModel, VmExit};
@@ -100,6 +100,9 @@ pub struct Kvm {
     /// (step, GPA, repeats) of the last #NPF L0 handled itself: a fault that keeps coming back
     /// without an instruction retiring is an L0 bug, reported instead of hanging.
     pub last_npf: (u64, u64, u32),
+    /// IOPM bytes (host address, old value) cleared for one string I/O instruction the hardware
+    /// executes for L0 (emulate.rs `pass_string_io`); only ever set inside `exit`.
+    pub io_pass: Option<(u64, [u8; 2])>,
 }
 
 /// L1's permission-map bases, enables and page write generations of a merge.
@@ -142,6 +145,7 @@ impl Kvm {
             svme: [false, false],
             merged_maps: None,
             last_npf: (u64::MAX, 0, 0),
+            io_pass: None,
         };
         k.init_vmcb01().map_err(|e| LoadError::L0(e.to_string()))?;
         k.enter(false).map_err(|e| LoadError::L0(e.to_string()))?;
@@ -298,6 +302,7 @@ impl Kvm {
             GuestRun::Budget => StepOutcome::Retired,
         };
         self.shadow.settle(&mut self.m.p.mem, &self.layout, self.m.p.steps)?;
+        self.check_unbacked()?;
         Ok(out)
     }
 
@@ -317,6 +322,7 @@ impl Kvm {
                 self.exit(x)?;
             }
             self.shadow.settle(&mut self.m.p.mem, &self.layout, self.m.p.steps)?;
+            self.check_unbacked()?;
             if let Some(s) = &self.m.stopped {
                 return Ok(RunEnd::Stopped(s.clone()));
             }
@@ -338,13 +344,36 @@ impl Kvm {
         }
     }
 
+    /// A guest wrote outside L1's RAM through the zero page L0 maps for page-table walks there
+    /// (layout.rs `map_unbacked`): the emulator error `bare` gives for that write.
+    fn check_unbacked(&self) -> Result<(), EmuError> {
+        match self.layout.unbacked_written(&self.m.mem) {
+            Some(_) => Err(L0Failure::GpaOutsideL1 { gpa: self.layout.l1_mem, l1_mib: self.layout.l1_mem >> 20 }.into()),
+            None => Ok(()),
+        }
+    }
+
     /// L0 takes a #VMEXIT of its guest. The exiting instruction (or event) is a retired step of
     /// L1/L2 unless L0 handled the exit entirely by itself (`Handled::Invisible`).
     fn exit(&mut self, x: VmExit) -> Result<(), EmuError> {
-        if self.handle_exit(x)? == Handled::Retired {
-            self.m.steps += 1;
+        let mut x = x;
+        loop {
+            if self.handle_exit(x)? == Handled::Retired {
+                self.m.steps += 1;
+            }
+            if self.io_pass.is_none() {
+                return Ok(());
+            }
+            // A string I/O instruction L0 completes by letting the hardware run it once with
+            // the port passed through (emulate.rs `pass_string_io`); then the IOPM is restored
+            // and whatever that step exited with is handled in turn.
+            let r = self.m.run_guest(self.m.steps + 1);
+            self.end_string_io()?;
+            match r? {
+                GuestRun::Exited(next) => x = next,
+                GuestRun::Stopped(_) | GuestRun::Budget => return Ok(()),
+            }
         }
-        Ok(())
     }
 
     /// Dispatches a hardware #VMEXIT to L0.
@@ -358,6 +387,10 @@ impl Kvm {
             return self.l0_npf(x, from == Level::L2);
         }
         if from == Level::L2 { self.l2_exit(x)? } else { self.l1_exit(x)? }
+        // A string I/O instruction about to run with its port passed through has not retired.
+        if self.io_pass.is_some() {
+            return Ok(Handled::Invisible);
+        }
         Ok(Handled::Retired)
     }
 
@@ -372,7 +405,8 @@ impl Kvm {
                 if let Some(f) = self.svm_insn_fault(&v.save) {
                     return self.inject_and_enter(f, false);
                 }
-                let pa = v.save.rax;
+                // rAX at the instruction's address size (l1_fetch.rs: L0 decodes it).
+                let pa = self.l1_svm_insn_rax(v.save.rax);
                 // Unaligned, beyond MAXPHYADDR or without L1 RAM: #GP(0) (APM vol.3 VMLOAD/VMSAVE;
                 // KVM: page_address_valid, then kvm_vcpu_map).
                 let vmcb = self.layout.l1_page_to_host(Gpa(pa)).filter(|_| pa & 0xfff == 0);
@@ -419,6 +453,9 @@ impl Kvm {
                 if let Some(f) = self.msr_exit(&mut v.save, x.info1 != 0)? {
                     return self.inject_and_enter(f, false);
                 }
+            }
+            SvmExitCode::IOIO if IoioInfo::decode(x.info1).is_some_and(|io| io.string) => {
+                return self.pass_string_io(x, false);
             }
             SvmExitCode::IOIO => self.device_io(&mut v.save, x)?,
             other => {

@@ -11,6 +11,11 @@ pub const SHADOW_POOL_PAGES: u64 = 1024;
 /// Nested-entry bits for L0's tables: P, RW, US (nested accesses are user accesses, §7.2).
 pub const NPT_PRU: u64 = 0b111;
 
+/// The last pages of the shadow pool, kept for the tables that map L1 guest-physical pages
+/// without memory to a page of zeros (`map_unbacked`): the zero page, then a PT, a PD and a PDPT
+/// whose every entry points at the one before.
+pub const UNBACKED_PAGES: u64 = 4;
+
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Layout {
     /// L1's RAM in bytes: guest-physical [0, l1_mem) is host-physical [0, l1_mem).
@@ -94,7 +99,55 @@ impl Layout {
     /// L0's NPT passes the xAPIC page through (`map_apic` ran: a booted kernel).
     pub fn maps_apic(&self, mem: &PhysMem) -> bool {
         let apic = crate::devices::apic::APIC_BASE;
-        self.l1_mem <= apic && mem.read_u64(Hpa(self.npt_pdpt + (apic >> 30) * 8)).is_ok_and(|e| e != 0)
+        let entry = |table: u64, shift: u32| mem.read_u64(Hpa(table + ((apic >> shift) & 511) * 8)).unwrap_or(0);
+        let pd = entry(self.npt_pdpt, 30);
+        let pt = if pd & 1 != 0 { entry(pd & !0xfff, 21) } else { 0 };
+        self.l1_mem <= apic && pt & 1 != 0 && entry(pt & !0xfff, 12) & !0xfff == apic
+    }
+
+    /// Something wrote the zero page of `map_unbacked`: a guest write outside L1's RAM (what
+    /// `bare` stops with an emulator error), or it would no longer read as zeros.
+    pub fn unbacked_written(&self, mem: &PhysMem) -> Option<u64> {
+        let zero = self.unbacked_tables()[0];
+        // Never written (generation 0): zeros, without reading the page.
+        if mem.page_generation(Hpa(zero)) == 0 {
+            return None;
+        }
+        mem.page(Hpa(zero)).ok().filter(|p| p.iter().any(|&b| b != 0)).map(|_| zero)
+    }
+
+    /// Where the `UNBACKED_PAGES` tables are: zero page, PT, PD, PDPT.
+    pub fn unbacked_tables(&self) -> [u64; 4] {
+        let z = self.shadow_pool + (SHADOW_POOL_PAGES - UNBACKED_PAGES) * PAGE;
+        [z, z + PAGE, z + 2 * PAGE, z + 3 * PAGE]
+    }
+
+    /// Maps the L1 guest-physical page at `gpa`, which has no memory, to the zero page in L0's NPT — with the whole table region around it that L0's NPT leaves empty. What the
+    /// hardware model gives a page-table walk that reads outside RAM is zeros (`bare`: not
+    /// present, #PF), and L1's walks through L0's NPT must read the same (robustness D7).
+    /// Returns false when nothing was missing (the page is mapped already).
+    /// Only page-table walks reach it (the #NPF of a table read, nested.rs `l0_npf`); a data
+    /// access may follow where one stood on `bare`, which reads zeros there too, while a write,
+    /// an emulator error on `bare`, is reported as one by `unbacked_written`.
+    pub fn map_unbacked(&self, mem: &mut PhysMem, gpa: Gpa) -> Result<bool, OutOfRange> {
+        let [zero, pt, pd, pdpt] = self.unbacked_tables();
+        // Writable: the nested walk treats guest page-table reads as writes (APM 15.25.10); a
+        // data write that lands there is caught by `unbacked_written`.
+        let tables = [pdpt, pd, pt, zero];
+        let mut table = self.npt_pml4;
+        for (level, sub) in [(4u32, pdpt), (3, pd), (2, pt), (1, zero)] {
+            let ea = table + ((gpa.0 >> (12 + 9 * (level - 1))) & 511) * 8;
+            let e = mem.read_u64(Hpa(ea))?;
+            if e & 1 == 0 {
+                mem.write_u64(Hpa(ea), sub | NPT_PRU)?;
+                return Ok(true);
+            }
+            table = e & 0x000f_ffff_ffff_f000;
+            if tables.contains(&table) {
+                return Ok(false);
+            }
+        }
+        Ok(false)
     }
 
     /// Builds L0's identity NPT for [0, l1_mem) with 4 KiB pages, PAT index 0 (L0's PAT[0]).
@@ -110,6 +163,13 @@ impl Layout {
         }
         for page in 0..self.l1_mem / PAGE {
             w(mem, self.npt_pts + page * 8, (page * PAGE) | NPT_PRU)?;
+        }
+        // The tables of `map_unbacked`: each entry of the PDPT, PD and PT points at the next.
+        let [zero, pt, pd, pdpt] = self.unbacked_tables();
+        for i in 0..512 {
+            w(mem, pdpt + i * 8, pd | NPT_PRU)?;
+            w(mem, pd + i * 8, pt | NPT_PRU)?;
+            w(mem, pt + i * 8, zero | NPT_PRU)?;
         }
         Ok(())
     }
@@ -134,5 +194,31 @@ mod tests {
         assert_eq!(l.l1_page_to_host(Gpa(u64::MAX - 0xfff)), None);
         // L0's NPT leaf for an L1 page is the page's slot in L0's PT pages.
         assert_eq!(l.npt_pte(Gpa(0x3000)), Hpa(l.npt_pts + 3 * 8));
+    }
+
+    /// A page-table walk outside L1's RAM (robustness D7): `map_unbacked` makes L0's NPT map the
+    /// page to the zero page — whatever table level was missing (a PT slot past the last L1 page,
+    /// a PD, a PDPT, a PML4 entry) — once; L0's own pages and the xAPIC stay unreachable.
+    #[test]
+    fn unbacked_guest_physical_pages_map_to_the_zero_page_once() {
+        use crate::svm::npt::{npt_walk, NptAccess, NptContext};
+        let l = Layout::new(3 << 20);
+        let mut mem = PhysMem::new(l.host_mem);
+        l.build_npt(&mut mem).expect("fits");
+        let zero = l.unbacked_tables()[0];
+        let ctx = NptContext { nxe: true, max_phys_bits: 48 };
+        for gpa in [0x30_5000u64, 0x1000_0000, 0xFEE0_0000, 0x2_0000_0000, 0x8000_0000_3000, l.npt_pml4] {
+            assert!(l.map_unbacked(&mut mem, Gpa(gpa)).expect("fits"), "{gpa:#x}");
+            assert!(!l.map_unbacked(&mut mem, Gpa(gpa)).expect("fits"), "{gpa:#x} mapped once");
+            let t = npt_walk(&mem, l.npt_pml4, Gpa(gpa | 0x18), NptAccess::guest_walk(), ctx).expect("mapped");
+            assert_eq!(t.spa, Hpa(zero | 0x18), "{gpa:#x}");
+        }
+        assert!(!l.maps_apic(&mem), "the xAPIC page is not passed through");
+        assert_eq!(l.unbacked_written(&mem), None);
+        // L1's own pages are untouched.
+        let t = npt_walk(&mem, l.npt_pml4, Gpa(0x2000), NptAccess::guest_walk(), ctx).expect("L1 RAM");
+        assert_eq!(t.spa, Hpa(0x2000));
+        mem.write_u64(Hpa(zero + 8), 1).expect("inside");
+        assert_eq!(l.unbacked_written(&mem), Some(zero));
     }
 }

@@ -4,6 +4,7 @@ pub(crate) mod emulate;
 pub(crate) mod features;
 pub mod gpat;
 pub(crate) mod l0;
+pub(crate) mod l1_fetch;
 pub mod migrate;
 pub(crate) mod layout;
 pub(crate) mod nested;

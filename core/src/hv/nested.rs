@@ -34,6 +34,8 @@ impl Kvm {
         if let Some(f) = self.svm_insn_fault_at(cr0, cpl) {
             return self.inject_and_enter(f, false);
         }
+        // rAX at the VMRUN's address size (l1_fetch.rs: L0 decodes L1's instruction).
+        let gpa12 = self.l1_svm_insn_rax(gpa12);
         let hsave = self.m.cpu.msr.vm_hsave_pa;
         if hsave == 0 || gpa12 & 0xfff != 0 || gpa12 >> MAXPHYADDR != 0 {
             return self.inject_and_enter(Fault::gp0(), false);
@@ -118,7 +120,10 @@ impl Kvm {
         c.tsc_offset = c12.tsc_offset;
         c.set_np_enable(true);
         c.nested_cr3 = if c12.np_enable() {
-            self.shadow.root(&mut self.m.mem, &self.layout)?
+            // Keyed by vmcb12's nCR3 and L1's EFER.NXE (shadow_npt.rs): another L1 NPT than the
+            // one the shadow was built from drops it, whatever TLB_CONTROL says.
+            let nxe = self.nested.as_ref().is_some_and(|n| n.l1_nxe);
+            self.shadow.root_for(&mut self.m.mem, &self.layout, c12.nested_cr3, nxe)?
         } else {
             self.layout.npt_pml4
         };
@@ -227,6 +232,9 @@ impl Kvm {
                 }
             }
             SvmExitCode::IOIO => {
+                if IoioInfo::decode(x.info1).is_some_and(|io| io.string) {
+                    return self.pass_string_io(x, true);
+                }
                 self.device_io(&mut v.save, x)?;
                 if self.m.stopped.is_some() {
                     return Ok(());
@@ -326,6 +334,16 @@ impl Kvm {
             let page = x.info2 & !0xfff;
             if x.info2 < self.layout.l1_mem && self.shadow.protected.contains(&page) && x.info1 & 2 != 0 {
                 self.shadow.zap(&mut self.m.mem, &self.layout)?;
+                self.enter(l2)?;
+                return Ok(Handled::Invisible);
+            }
+            // The guest's own page-table walk (EXITINFO1 bit 33) outside L1's RAM (e.g.
+            // CR3 beyond it): the hardware model reads zeros there (not present: #PF, D7), so L0
+            // maps the page to its zero page and the walk is retried; nothing else reads it.
+            if x.info1 & NPF_GUEST_PAGE != 0
+                && x.info2 >= self.layout.l1_mem
+                && self.layout.map_unbacked(&mut self.m.mem, Gpa(x.info2)).map_err(|e| EmuError::outside_ram(PhysUse::L0Layout, e.0))?
+            {
                 self.enter(l2)?;
                 return Ok(Handled::Invisible);
             }

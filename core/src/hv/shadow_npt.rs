@@ -6,7 +6,14 @@
 //! Coherence: every page of L1's NPT that a shadow entry was built from is write-protected in
 //! L0's NPT; when L1 (or L2) writes such a page, L0 zaps the whole shadow and lifts the
 //! protection (a simple form of KVM's write-protection of guest page tables).
-use super::layout::{Layout, NPT_PRU, PAGE, SHADOW_POOL_PAGES};
+//!
+//! Keying: the shadow is built from one L1 NPT, named by vmcb12's nCR3 and the L1 EFER.NXE it is
+//! walked with — what KVM keys its nested MMU roots by (the root gfn and the role). A VMRUN with
+//! another key (`root_for`) drops the shadow and builds the new one on demand, whatever
+//! TLB_CONTROL says: KVM keeps a few previous roots cached (`prev_roots`) instead, which is
+//! observably the same since those stay write-protected too. (APM 15.25.5: the nested walk starts
+//! at the nCR3 of the VMRUN.)
+use super::layout::{Layout, NPT_PRU, PAGE, SHADOW_POOL_PAGES, UNBACKED_PAGES};
 use crate::mem::phys::OutOfRange;
 use crate::mem::{Gpa, Hpa, PhysMem};
 use crate::outcome::{EmuError, PhysUse};
@@ -36,6 +43,10 @@ pub struct ShadowNpt {
     /// retires, then the shadow is zapped (`settle`). (page, step count when it was exempted.)
     #[serde(default)]
     pub exempt: Option<(u64, u64)>,
+    /// (nCR3, L1's EFER.NXE) of the L1 NPT the shadow is built from; `None` before the first
+    /// nested VMRUN with NP (old checkpoints: the next VMRUN rebuilds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<(u64, bool)>,
 }
 
 impl ShadowNpt {
@@ -48,9 +59,21 @@ impl ShadowNpt {
         Ok(l.shadow_pool)
     }
 
+    /// The shadow root for L1's NPT at `ncr3` walked with EFER.NXE = `nxe`: a shadow built from
+    /// another NPT (another key) is dropped first.
+    pub fn root_for(&mut self, mem: &mut PhysMem, l: &Layout, ncr3: u64, nxe: bool) -> Result<u64, EmuError> {
+        if self.key != Some((ncr3, nxe)) {
+            if self.key.is_some() || self.used != 0 {
+                self.zap(mem, l)?;
+            }
+            self.key = Some((ncr3, nxe));
+        }
+        self.root(mem, l)
+    }
+
     /// A zeroed page from the pool, `None` when the pool is full.
     fn alloc(&mut self, mem: &mut PhysMem, l: &Layout) -> Result<Option<u64>, EmuError> {
-        if self.used >= SHADOW_POOL_PAGES {
+        if self.used >= SHADOW_POOL_PAGES - UNBACKED_PAGES {
             return Ok(None);
         }
         let a = l.shadow_pool + self.used * PAGE;

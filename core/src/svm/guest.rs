@@ -19,7 +19,7 @@ use super::intercept::{EventInj, EventType, IoioInfo, iopm_intercepted, is_inter
 use super::model::SvmModel;
 use crate::cpu::control::{cr4, efer};
 use crate::cpu::exec::{ExecResult, Flow};
-use crate::outcome::{Fault, Trap, vector};
+use crate::outcome::{Fault, IdtEvent, IdtEventType, Trap, vector};
 use crate::cpu::msr;
 use crate::cpu::regs::flags as rf;
 use crate::cpu::processor::Processor;
@@ -35,9 +35,15 @@ pub(super) fn insn_exit(i: I, info1: u64, next_rip: u64) -> ExecResult {
     Err(Trap::Exit(VmExit { code: i.exit_code(), info1, info2: 0, int_info: 0, next_rip }))
 }
 
-/// The EXITINTINFO value describing an exception being delivered (type 3, EV with its code).
-pub fn exception_event(f: &Fault) -> u64 {
-    EventInj { valid: true, vector: f.vector, ty: EventType::Exception, error_code: f.error_code }.encode()
+/// The EXITINTINFO value describing an event being delivered (APM 15.7.2: EVENTINJ's layout).
+pub fn idt_event(e: &IdtEvent) -> u64 {
+    let ty = match e.ty {
+        IdtEventType::Intr => EventType::Intr,
+        IdtEventType::Nmi => EventType::Nmi,
+        IdtEventType::Exception => EventType::Exception,
+        IdtEventType::SoftInt => EventType::SoftInt,
+    };
+    EventInj { valid: true, vector: e.vector, ty, error_code: e.error_code }.encode()
 }
 
 impl Processor<SvmState> {
@@ -333,7 +339,7 @@ impl Processor<SvmState> {
     /// CR2 is written. EXITINFO1 = error code (0 if none), EXITINFO2 = the faulting address for #PF
     /// (reference §2.3), EXITINTINFO = the event that was being delivered when this one arose
     /// (`prior`), nRIP = 0. Returns the exit to perform, if intercepted.
-    pub(crate) fn svm_exception_hook(&self, f: &Fault, prior: Option<&Fault>) -> Option<VmExit> {
+    pub(crate) fn svm_exception_hook(&self, f: &Fault, prior: Option<&IdtEvent>) -> Option<VmExit> {
         if !self.guest_intercepts(I::exception(f.vector)) {
             return None;
         }
@@ -341,7 +347,7 @@ impl Processor<SvmState> {
             code: SvmExitCode::exception(f.vector),
             info1: f.error_code.unwrap_or(0) as u64,
             info2: if f.vector == vector::PF { f.cr2.unwrap_or(0) } else { 0 },
-            int_info: prior.map(exception_event).unwrap_or(0),
+            int_info: prior.map(idt_event).unwrap_or(0),
             next_rip: 0,
         };
         Some(exit)
@@ -349,8 +355,8 @@ impl Processor<SvmState> {
 
     /// Hook in exception delivery: a #VMEXIT (e.g. #NPF) while delivering `event` in the guest;
     /// EXITINTINFO records the event (APM 15.7.2).
-    pub(crate) fn svm_exit_during_delivery(&self, mut exit: VmExit, event: &Fault) -> VmExit {
-        exit.int_info = exception_event(event);
+    pub(crate) fn svm_exit_during_delivery(&self, mut exit: VmExit, event: &IdtEvent) -> VmExit {
+        exit.int_info = idt_event(event);
         exit
     }
 

@@ -8,7 +8,7 @@ use crate::cpu::interrupts::{EventAction, External};
 use crate::cpu::processor::{Processor, Virt};
 use crate::mem::paging::Access;
 use crate::mem::{Hpa, NestedPaging};
-use crate::outcome::{EmuError, Fault, Trap};
+use crate::outcome::{EmuError, Fault, IdtEvent, Trap};
 use iced_x86::Instruction;
 
 impl Virt for SvmState {
@@ -33,11 +33,11 @@ impl Virt for SvmState {
         p.svm_pre_execute(ins)
     }
 
-    fn exception_exit(p: &Processor<Self>, f: &Fault, prior: Option<&Fault>) -> Option<VmExit> {
+    fn exception_exit(p: &Processor<Self>, f: &Fault, prior: Option<&IdtEvent>) -> Option<VmExit> {
         p.svm_exception_hook(f, prior)
     }
 
-    fn exit_during_delivery(p: &Processor<Self>, exit: VmExit, event: &Fault) -> VmExit {
+    fn exit_during_delivery(p: &Processor<Self>, exit: VmExit, event: &IdtEvent) -> VmExit {
         p.svm_exit_during_delivery(exit, event)
     }
 
@@ -70,8 +70,4 @@ impl Virt for SvmState {
         self.virq_pending()
     }
 
-    fn exit_during_external(_: &Processor<Self>, mut exit: VmExit, v: u8, nmi: bool) -> VmExit {
-        exit.int_info = super::interrupts::external_event(v, nmi);
-        exit
-    }
 }

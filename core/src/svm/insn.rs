@@ -57,12 +57,7 @@ impl Processor<SvmState> {
     /// goes through the nested table when NP is on. rAX is taken at the instruction's effective
     /// address size (APM vol.3: with the 0x67 prefix in 64-bit mode, EAX; bits 63:32 ignored).
     pub(crate) fn svm_rax_page(&mut self, ins: &Instruction, write: bool) -> Result<Hpa, Trap> {
-        use iced_x86::Code as C;
-        let rax = match ins.code() {
-            C::Vmrund | C::Vmloadd | C::Vmsaved => self.cpu.regs.gpr[0] & 0xffff_ffff,
-            C::Vmrunw | C::Vmloadw | C::Vmsavew => self.cpu.regs.gpr[0] & 0xffff,
-            _ => self.cpu.regs.gpr[0],
-        };
+        let rax = rax_at_address_size(ins, self.cpu.regs.gpr[0]);
         if rax & 0xfff != 0 || rax >> MAXPHYADDR != 0 {
             return Err(Fault::gp0().into());
         }
@@ -120,5 +115,17 @@ impl Processor<SvmState> {
             m.sysenter_eip = v.sysenter_eip;
         }
         Ok(())
+    }
+}
+
+/// rAX as VMRUN, VMLOAD and VMSAVE use it: at the instruction's effective address size (APM vol.3
+/// VMRUN/VMLOAD/VMSAVE "rAX": with the 0x67 prefix in 64-bit mode EAX, bits 63:32 ignored; AX
+/// for a 16-bit address size).
+pub(crate) fn rax_at_address_size(ins: &Instruction, rax: u64) -> u64 {
+    use iced_x86::Code as C;
+    match ins.code() {
+        C::Vmrund | C::Vmloadd | C::Vmsaved => rax & 0xffff_ffff,
+        C::Vmrunw | C::Vmloadw | C::Vmsavew => rax & 0xffff,
+        _ => rax,
     }
 }

@@ -29,13 +29,6 @@ fn event_exit(code: SvmExitCode) -> VmExit {
     VmExit { code, info1: 0, info2: 0, int_info: 0, next_rip: 0 }
 }
 
-/// EXITINTINFO of an external interrupt (type 0) or NMI (type 2) being delivered (APM 15.7.2).
-pub(crate) fn external_event(v: u8, nmi: bool) -> u64 {
-    use super::intercept::{EventInj, EventType};
-    let ty = if nmi { EventType::Nmi } else { EventType::Intr };
-    EventInj { valid: true, vector: v, ty, error_code: None }.encode()
-}
-
 /// The GIF that governs the running guest: V_GIF with vGIF enabled, else the GIF.
 fn guest_gif(svm: &SvmState, g: &GuestMode) -> bool {
     if g.ctrl.int_ctl & V_GIF_ENABLE != 0 { g.ctrl.int_ctl & V_GIF != 0 } else { svm.gif }

@@ -29,7 +29,7 @@ use super::{SvmExitCode, VmExit};
 use crate::cpu::DescTable;
 use crate::cpu::control::{cr0, efer};
 use crate::cpu::exec::{ExecResult, Flow};
-use crate::outcome::{EmuError, Fault, PhysUse, Stepped, Trap};
+use crate::outcome::{EmuError, Fault, IdtEvent, IdtEventType, PhysUse, Stepped, Trap};
 use crate::cpu::processor::Processor;
 use crate::svm::SvmState;
 use crate::mem::Hpa;
@@ -186,9 +186,11 @@ impl Processor<SvmState> {
         // system-physical address and page write generation, so it needs no flush.
         self.tlb_world_switch(from, Some(self.tlb_context()));
 
-        // EVENTINJ (APM 15.20): delivered through the guest IDT as if it had occurred in the guest.
-        // Injected events are not subject to the exception intercepts (APM 15.20, from memory —
-        // UNCONFIRMED); a fault or #VMEXIT while delivering it is an ordinary guest event.
+        // EVENTINJ (APM 15.20): delivered through the guest IDT as if it had occurred in the guest,
+        // without consulting the exception intercepts for the injected event itself. A fault
+        // raised while delivering it is an ordinary guest exception: subject to the intercepts
+        // with the injected event in EXITINTINFO, and combined with it by the double-fault rules
+        // (APM 15.20 "Event Injection", 8.2.9); a #VMEXIT during the delivery (#NPF) records it too.
         let e = EventInj::decode(ctrl.event_inj_u64());
         if e.valid {
             let rip = self.cpu.regs.rip;
@@ -198,15 +200,24 @@ impl Processor<SvmState> {
                 EventType::SoftInt => (true, if ctrl.next_rip != 0 { ctrl.next_rip } else { rip }),
                 _ => (false, rip),
             };
-            let ext = matches!(e.ty, EventType::Intr | EventType::Nmi);
             // TYPE 2 (NMI): the VECTOR field is ignored, an NMI is vector 2 (APM 15.20).
             let v = if e.ty == EventType::Nmi { crate::outcome::vector::NMI } else { e.vector };
-            match self.deliver_vector(v, e.error_code, ret, soft, ext) {
+            let ty = match e.ty {
+                EventType::Intr => IdtEventType::Intr,
+                EventType::Nmi => IdtEventType::Nmi,
+                EventType::SoftInt => IdtEventType::SoftInt,
+                _ => IdtEventType::Exception,
+            };
+            // An injected event is external to the guest program: faults raised while delivering
+            // it have EXT set, except for an injected software interrupt (APM 8.4.1).
+            let during = IdtEvent { vector: v, ty, error_code: e.error_code, soft };
+            match self.deliver_vector(v, e.error_code, ret, soft, !soft) {
                 Ok(()) => {}
                 Err(Trap::Exit(mut x)) => {
                     x.int_info = ctrl.event_inj_u64();
                     return Err(Trap::Exit(x));
                 }
+                Err(Trap::Fault(f)) => return Err(Trap::Fault(Fault { during: Some(during), ..f })),
                 Err(t) => return Err(t),
             }
         }

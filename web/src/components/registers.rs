@@ -1,5 +1,6 @@
 //! Register panel: L1's registers (`Sim::l1_regs`) and, while L2 runs, also the CPU's (L2's), with
-//! a badge naming the level that runs now; values that changed at the last step are highlighted.
+//! a badge naming the level that runs now; values that changed at the last step are highlighted;
+//! below them what can interrupt the code that runs (GIF, IF, the local APIC, NMI, V_IRQ).
 use nestscope_core::cpu::Regs;
 use nestscope_core::cpu::regs::{GPR_NAMES, flags};
 use nestscope_core::trace::Level;
@@ -17,6 +18,9 @@ pub struct RegistersProps {
     /// The CPU's registers before the last step (L2's if L2 ran then).
     #[prop_or_default]
     pub prev_l2: Option<Regs>,
+    /// What can interrupt the code that runs (core inspect/interrupts.rs), one line.
+    #[prop_or_default]
+    pub interrupts: Option<String>,
 }
 
 /// Decoded RFLAGS: set flags upper-case, clear flags lower-case.
@@ -83,6 +87,11 @@ pub fn registers(p: &RegistersProps) -> Html {
             </div>
             if let Some(r) = &p.l2 {
                 <div class="flags mono" title="upper case = set">{"L2: "}{decode_rflags(r.rflags)}</div>
+            }
+            if let Some(i) = &p.interrupts {
+                <div class="interrupts mono" data-testid="interrupts"
+                    title="GIF, RFLAGS.IF and the interrupt shadow of the code that runs; the local APIC's requested (IRR) and in-service (ISR) vectors, TPR and timer; NMI and V_IRQ requests; HLT waiting">
+                    {"Interrupts: "}{i.clone()}</div>
             }
         </section>
     }

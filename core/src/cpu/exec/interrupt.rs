@@ -2,7 +2,7 @@
 //! (INT n, INT3, INT1, INTO, IRETQ, and exception delivery used by `Processor::deliver_fault`).
 use super::{is_canonical, ExecResult, Flow};
 use crate::cpu::exec::data::{IOPL_MASK, RFLAGS_WRITABLE};
-use crate::outcome::{vector, EmuError, Fault, Trap, Undelivered, Unmodelled};
+use crate::outcome::{vector, EmuError, Fault, IdtEvent, IdtEventType, Trap, Undelivered, Unmodelled};
 use crate::cpu::regs::flags as rf;
 use crate::cpu::Segment;
 use crate::cpu::processor::{Processor, Virt};
@@ -43,6 +43,21 @@ fn class(v: u8) -> Class {
         vector::PF => Class::PageFault,
         _ => Class::Benign,
     }
+}
+
+/// What is delivered when exception `second` arises while delivering exception `first` (APM
+/// 8.2.9 / SDM table 6-5): #DF for contributory after contributory and for #PF or contributory
+/// after #PF, else `second`; `None` when `first` is #DF (a triple fault: shutdown).
+fn combine(first: u8, second: Fault) -> Option<Fault> {
+    if first == vector::DF {
+        return None;
+    }
+    let (c1, c2) = (class(first), class(second.vector));
+    Some(if (c1 == Class::Contributory && c2 == Class::Contributory) || (c1 == Class::PageFault && c2 != Class::Benign) {
+        Fault::with_code(vector::DF, 0)
+    } else {
+        second
+    })
 }
 
 impl<V: Virt> Processor<V> {
@@ -288,13 +303,29 @@ impl<V: Virt> Processor<V> {
     /// Delivers an architectural exception raised by the instruction at RIP, applying the
     /// double-fault rules. `Err`: a triple fault (a fault while delivering #DF), a #VMEXIT to
     /// perform (an intercepted exception, or an exit during the delivery), or an emulator error.
+    /// `f.during` is the event whose delivery raised `f` (INT n, INT3, INTO), if any.
     ///
     /// This is the single place where exceptions are delivered: the SVM layer hooks its
     /// "is this exception intercepted?" check in front of it.
     pub(crate) fn deliver_exception(&mut self, f: Fault) -> Result<(), Undelivered> {
+        let during = f.during;
+        self.deliver_exception_during(Fault { during: None, ..f }, during)
+    }
+
+    /// `deliver_exception` of a fault `f` raised while `during` was being delivered (an injected
+    /// event, an INT n, …): `during` is what EXITINTINFO records if `f` is intercepted (APM
+    /// 15.7.2).
+    ///
+    /// Order, for every fault raised while delivering an exception: first its own intercept
+    /// (APM 15.7.2: an intercepted exception raised during the delivery exits with the original
+    /// event in EXITINTINFO), then the double-fault rules against the event being delivered (APM
+    /// 8.2.9: e.g. #NP while delivering an injected #GP is #DF), whose #DF is checked in turn.
+    pub(crate) fn deliver_exception_during(&mut self, f: Fault, during: Option<IdtEvent>) -> Result<(), Undelivered> {
+        let rip = self.cpu.regs.rip;
+        let mut prior = during;
         let mut cur = f;
-        let mut nested = false;
-        let mut prior: Option<Fault> = None;
+        // Whether `cur` was already combined with `prior` by the double-fault rules.
+        let mut combined = false;
         loop {
             // SVM hook (svm/guest.rs): an intercepted exception in a guest becomes #VMEXIT here,
             // before delivery and before CR2 is written.
@@ -303,31 +334,37 @@ impl<V: Virt> Processor<V> {
             {
                 return Err(Undelivered::Exit(x));
             }
+            if let Some(p) = prior
+                && p.ty == IdtEventType::Exception
+                && !combined
+            {
+                combined = true;
+                let Some(next) = combine(p.vector, cur) else {
+                    return Err(Undelivered::TripleFault(format!(
+                        "triple fault: {cur} while delivering #DF (first fault {f}) at rip {rip:#x}"
+                    )));
+                };
+                if next != cur {
+                    cur = next;
+                    continue;
+                }
+            }
             if let Some(cr2) = cur.cr2 {
                 self.cpu.ctl.cr2 = cr2;
             }
-            let rip = self.cpu.regs.rip;
-            match self.deliver_vector(cur.vector, cur.error_code, rip, false, nested) {
+            // Delivering an exception is an event external to the program: faults raised during
+            // it have EXT set (APM 8.4.1).
+            match self.deliver_vector(cur.vector, cur.error_code, rip, false, true) {
                 Ok(()) => return Ok(()),
                 Err(Trap::Emu(e)) => return Err(Undelivered::Emu(*e)),
                 // SVM hook: a #VMEXIT (e.g. #NPF) while delivering in a guest.
-                Err(Trap::Exit(x)) => return Err(Undelivered::Exit(V::exit_during_delivery(self, x, &cur))),
+                Err(Trap::Exit(x)) => {
+                    return Err(Undelivered::Exit(V::exit_during_delivery(self, x, &IdtEvent::exception(&cur))));
+                }
                 Err(Trap::Fault(second)) => {
-                    if cur.vector == vector::DF {
-                        return Err(Undelivered::TripleFault(format!(
-                            "triple fault: {second} while delivering #DF (first fault {f}) at rip {rip:#x}"
-                        )));
-                    }
-                    let (c1, c2) = (class(cur.vector), class(second.vector));
-                    prior = Some(cur);
-                    cur = if (c1 == Class::Contributory && c2 == Class::Contributory)
-                        || (c1 == Class::PageFault && c2 != Class::Benign)
-                    {
-                        Fault::with_code(vector::DF, 0)
-                    } else {
-                        second
-                    };
-                    nested = true;
+                    prior = Some(IdtEvent::exception(&cur));
+                    cur = second;
+                    combined = false;
                 }
             }
         }
@@ -347,8 +384,17 @@ impl<V: Virt> Processor<V> {
             }
             _ => return self.exec_iret(ins),
         };
-        self.deliver_vector(v, None, next, soft, false)?;
-        Ok(Flow::Jump(self.cpu.regs.rip))
+        // INT n is a software interrupt (EXITINTINFO type 4); INT3 and INTO are reported as the
+        // exceptions they raise (type 3), and INT1 too (APM 15.7.2, 15.20; KVM
+        // svm_complete_interrupts). A fault or #VMEXIT during the delivery records the event.
+        let ty = if ins.mnemonic() == Mnemonic::Int { IdtEventType::SoftInt } else { IdtEventType::Exception };
+        let event = IdtEvent { vector: v, ty, error_code: None, soft };
+        match self.deliver_vector(v, None, next, soft, !soft) {
+            Ok(()) => Ok(Flow::Jump(self.cpu.regs.rip)),
+            Err(Trap::Fault(f)) => Err(Trap::Fault(Fault { during: Some(event), ..f })),
+            Err(Trap::Exit(x)) => Err(Trap::Exit(V::exit_during_delivery(self, x, &event))),
+            Err(e) => Err(e),
+        }
     }
 
     /// IRET in 64-bit mode: always pops RIP, CS, RFLAGS, RSP and SS.

@@ -13,6 +13,21 @@ use iced_x86::{Instruction, Mnemonic as M, OpKind, Register};
 pub const REP_CHUNK: u64 = 1024;
 
 impl<V: Virt> Processor<V> {
+    /// Iterations of the REP chunk starting now: `REP_CHUNK`, or what is left of the chunk of
+    /// this instruction that a #VMEXIT cut short without a step being counted (an L0 handling a
+    /// shadow-NPT fill by itself): that chunk goes on where it stopped, so the steps fall where
+    /// they fall without the exit (robustness W4). A chunk that completed, or a fault or exit
+    /// that counted a step (delivered, reflected), moved `steps` on: a fresh chunk.
+    fn rep_chunk_limit(&mut self, left: u64) -> u64 {
+        let rip = self.cpu.regs.rip;
+        let limit = match self.rep_resume {
+            Some((r, at, rcx0, lim)) if r == rip && at == self.steps => lim.saturating_sub(rcx0.wrapping_sub(left)).max(1),
+            _ => REP_CHUNK,
+        };
+        self.rep_resume = Some((rip, self.steps, left, limit));
+        limit
+    }
+
     pub(crate) fn exec_string(&mut self, ins: &Instruction) -> ExecResult {
         let m = ins.mnemonic();
         let size = ins.memory_size().size() as u32;
@@ -47,7 +62,8 @@ impl<V: Virt> Processor<V> {
         if left == 0 {
             return Ok(Flow::Next);
         }
-        for _ in 0..REP_CHUNK {
+        let limit = if rep { self.rep_chunk_limit(left) } else { REP_CHUNK };
+        for _ in 0..limit {
             let si = self.reg_read(rsi);
             let di = self.reg_read(rdi);
             match m {
