@@ -121,7 +121,7 @@ impl LocalApic {
     pub fn restore(s: &ApicState) -> Result<LocalApic, String> {
         let regs: [u32; 64] = s.regs.as_slice().try_into().map_err(|_| format!("apic.regs: {} registers, not 64", s.regs.len()))?;
         let timer = match s.timer {
-            Some((deadline, period)) if period == 0 => return Err(format!("apic.timer: period 0 (deadline {deadline})")),
+            Some((deadline, 0)) => return Err(format!("apic.timer: period 0 (deadline {deadline})")),
             t => t.map(|(deadline, period)| Countdown { deadline, period }),
         };
         Ok(LocalApic { regs, timer, nmi_pending: s.nmi_pending, smi_pending: s.smi_pending })
