@@ -175,7 +175,21 @@ pub fn to_record(m: &Machine, model: Model, pages: bool) -> MachineRecord {
             pending_exit: None,
         }),
         l0: None,
+        interrupts: interrupt_record(m),
     }
+}
+
+/// The interrupt state, `None` when it is the power-on one (so files of programs that never use
+/// the APIC stay as they were).
+fn interrupt_record(m: &Machine) -> Option<InterruptRecord> {
+    let r = InterruptRecord {
+        apic: m.devices.apic.save(),
+        halted: m.halted,
+        nmi_blocked: m.nmi_blocked,
+        shadow: m.in_interrupt_shadow(),
+    };
+    let reset = InterruptRecord { apic: crate::devices::apic::LocalApic::default().save(), halted: false, nmi_blocked: false, shadow: false };
+    (r != reset).then_some(r)
 }
 
 /// The persisted form of a run under any model.
@@ -316,6 +330,14 @@ pub fn from_record(rec: &MachineRecord, mem: PhysMem) -> Result<Machine, Checkpo
     m.p.refresh_trace();
     m.steps = rec.steps;
     m.console = rec.console.0.clone();
+    if let Some(i) = &rec.interrupts {
+        m.devices.apic = crate::devices::apic::LocalApic::restore(&i.apic).map_err(inv)?;
+        m.halted = i.halted;
+        m.nmi_blocked = i.nmi_blocked;
+        if i.shadow {
+            m.shadow_step = m.steps;
+        }
+    }
     m.stopped = rec.stopped.as_ref().map(|s| match s {
         StopRecord::Halt => Stop::Halt,
         StopRecord::DebugExit { code } => Stop::DebugExit(*code),

@@ -29,6 +29,24 @@ pub struct MachineRecord {
     /// The L0 model's state under a `kvm-*` model.
     #[serde(default)]
     pub l0: Option<L0Record>,
+    /// The local APIC and the processor's interrupt state (cpu/interrupts.rs), when not at reset
+    /// (absent: an APIC at reset, nothing halted or blocked — every file written before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupts: Option<InterruptRecord>,
+}
+
+/// What the processor holds about external interrupts besides its registers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterruptRecord {
+    pub apic: crate::devices::apic::ApicState,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub halted: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nmi_blocked: bool,
+    /// The interrupt shadow (`Processor::shadow_step`), when it covers the next instruction.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shadow: bool,
 }
 
 /// The processor's SVM state. Files written before the hardware stopped knowing about L0 carry
