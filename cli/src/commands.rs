@@ -11,7 +11,7 @@ use std::io::Write;
 const USAGE: &str = "usage: nestscope <command> …
   exec PROGRAM [--model NAME] [--max-steps N] [--mem MiB] [--json] [--save-at STEP --checkpoint FILE]
        [--migrate-at STEP [--migrate-to MODEL] [--restore-order msrs-first|nested-state-first]] [--pat-layers]
-  exec KERNEL.flat [--append \"ARGS\"] [--mem MiB]  (a multiboot v1 kernel, e.g. kvm-unit-tests' svm.flat: booted and run; under kvm-* as L1)
+  exec KERNEL.flat [--append \"ARGS\"] [--mem MiB] [--cpu -rdtscp,-xsave]  (a multiboot v1 kernel, e.g. kvm-unit-tests' svm.flat: booted and run; under kvm-* as L1)
   exec --link URL [--json]                      (re-runs a share link to its step)
   inspect-image FILE [--append \"ARGS\"] [--mem MiB] [--json]   (what the loader finds: segments, multiboot info, entry state)
   share PROGRAM|--scenario NAME --step N [--model M] [--mem MiB] [--view V] [--address A] [--base URL]
@@ -35,7 +35,7 @@ pub fn dispatch(argv: &[String]) -> Result<u8, Failure> {
     match cmd.as_str() {
         "exec" => exec(&args::parse(
             rest,
-            &["model", "max-steps", "mem", "save-at", "checkpoint", "migrate-at", "migrate-to", "restore-order", "link", "append"],
+            &["model", "max-steps", "mem", "save-at", "checkpoint", "migrate-at", "migrate-to", "restore-order", "link", "append", "cpu"],
             &["json", "pat-layers"],
         )?),
         "share" => crate::share_cmd::share(&args::parse(rest, &["model", "step", "mem", "view", "address", "base", "scenario"], &[])?),
@@ -103,8 +103,10 @@ fn exec(a: &Args) -> Result<u8, Failure> {
         // A multiboot kernel: loaded (a bad image gets the loader's error), booted and run.
         return crate::image_cmd::exec_kernel(a, path, &program, mem);
     }
-    if a.value("append").is_some() {
-        return Err(Failure::input(format!("{path}: --append is for multiboot kernels; this is a flat program")));
+    for o in ["append", "cpu"] {
+        if a.value(o).is_some() {
+            return Err(Failure::input(format!("{path}: --{o} is for multiboot kernels; this is a flat program")));
+        }
     }
     let max_steps = a.number("max-steps")?.unwrap_or(DEFAULT_MAX_STEPS);
     let save_at = a.number("save-at")?;

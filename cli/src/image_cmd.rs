@@ -57,7 +57,7 @@ pub fn refuse_kernel(path: &str, bytes: &[u8], mem_mib: u64, append: &str) -> Fa
 /// 160 million instructions (a page-table setup), each test adds its own.
 pub const KERNEL_MAX_STEPS: u64 = 4_000_000_000;
 
-/// `exec KERNEL [--append ARGS] [--mem MiB] [--model M] [--max-steps N] [--json]`:
+/// `exec KERNEL [--append ARGS] [--mem MiB] [--cpu -rdtscp,-xsave] [--model M] [--max-steps N] [--json]`:
 /// boots the kernel and runs it; the console is what it printed on the UART (and port 0xE9).
 pub fn exec_kernel(a: &Args, path: &str, bytes: &[u8], mem_mib: u64) -> Result<u8, Failure> {
     for o in ["save-at", "checkpoint", "migrate-at", "migrate-to", "restore-order"] {
@@ -72,6 +72,12 @@ pub fn exec_kernel(a: &Args, path: &str, bytes: &[u8], mem_mib: u64) -> Result<u
     let model: nestscope_core::Model =
         a.value("model").unwrap_or("bare").parse().map_err(|e| Failure::input(format!("{path}: {e}")))?;
     let mut sim = nestscope_core::sim::Sim::boot(&img, model).map_err(|e| Failure::input(format!("{path}: {e}")))?;
+    // --cpu -rdtscp,-xsave: the machine without those features, as QEMU's -cpu removes them
+    // (kvm-unit-tests' unittests.cfg gives svm_unsupported_instruction_intercept_test that CPU).
+    if let Some(c) = a.value("cpu") {
+        let hidden = nestscope_core::cpu::cpuid::Hidden::parse(c).map_err(|e| Failure::input(format!("--cpu: {e}")))?;
+        sim.machine_mut().cpu.hidden = hidden;
+    }
     let max_steps = a.number("max-steps")?.unwrap_or(KERNEL_MAX_STEPS);
     let end = sim.run(max_steps).map_err(|e| Failure::input(format!("{path}: {e}")))?;
     crate::commands::report_run(&sim, &end, a.flag("json"))

@@ -54,7 +54,8 @@ fn passes_all(model: &str) {
     let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     let console = j["console"].as_str().unwrap_or_default();
     for t in TESTS {
-        assert!(console.contains(&format!("PASS: {t}\n")), "{model}: {t}\n{console}");
+        let line = format!("PASS: {t}");
+        assert!(console.lines().any(|l| l.trim_end() == line), "{model}: {t}\n{console}");
     }
     assert!(!console.contains("FAIL"), "{model}: {console}");
     assert_eq!((j["exit"].as_str(), j["code"].as_u64()), (Some("debug-exit"), Some(0)), "{model}: {j}");

@@ -371,8 +371,9 @@ impl From<EmuError> for Trap {
 /// architectural event).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ModelLimit {
-    /// L2 executed HLT without the HLT intercept: it halts forever, since no interrupt source is
-    /// modelled (the RIP of the HLT).
+    /// L2 executed HLT without the HLT intercept: it halts forever, since no interrupt can end the
+    /// wait (none requested, no timer counting toward an unmasked vector; cpu/interrupts.rs).
+    /// The RIP of the HLT.
     L2HaltForever { rip: u64 },
 }
 
@@ -381,7 +382,7 @@ impl fmt::Display for ModelLimit {
         match self {
             ModelLimit::L2HaltForever { rip } => write!(
                 f,
-                "L2 executed HLT at rip {rip:#x} without the HLT intercept: it halts forever (no interrupt source)"
+                "L2 executed HLT at rip {rip:#x} without the HLT intercept: it halts forever (no interrupt can end the wait)"
             ),
         }
     }

@@ -271,3 +271,34 @@ fn a_long_nested_run_keeps_its_first_and_last_events_across_a_checkpoint() {
         assert!(back.machine().events == whole.machine().events, "{model}: resumed log = uninterrupted log");
     }
 }
+
+/// A program that takes interrupts (the fidelity probe data/fidelity/interrupts.asm: self-IPIs,
+/// the APIC timer ending a HLT, V_IRQ, NMI) resumes to the uninterrupted result from a checkpoint
+/// taken anywhere — with an IPI requested, the timer counting, the processor halted or inside a
+/// handler: the APIC and the processor's interrupt state are in the file.
+#[test]
+fn a_run_with_interrupts_in_flight_resumes_to_the_uninterrupted_result() {
+    let p: &[u8] = include_bytes!("data/fidelity/interrupts.bin");
+    for model in ["bare", "kvm-merged"] {
+        let fresh = || Sim::new(p, 64, model.parse().unwrap(), &nestscope_core::hv::L0Config::default()).unwrap();
+        let mut whole = fresh();
+        let end = whole.run(1_000_000).unwrap();
+        assert_eq!(end, RunEnd::Stopped(Stop::DebugExit(0)), "{model}");
+        let want = whole.report(&end);
+        let obs = |s: &Sim| (0..17u64).map(|i| s.machine().mem.read_u64(nestscope_core::mem::Hpa(0x68_0000 + 8 * i)).unwrap()).collect::<Vec<_>>();
+        let want_obs = obs(&whole);
+        let mut saved_busy = 0;
+        for at in (0..whole.machine().steps).step_by(97) {
+            let mut first = fresh();
+            first.run(at).unwrap();
+            let busy = nestscope_core::inspect::interrupts::interrupt_view(&first);
+            saved_busy += usize::from(!busy.requested.is_empty() || busy.timer.is_some() || busy.halted || !busy.in_service.is_empty());
+            let file = checkpoint::save(&first, Some(p));
+            let mut back = checkpoint::load_sim(&file).unwrap_or_else(|e| panic!("[{model}] at {at}: {e}"));
+            let end = back.run(1_000_000).unwrap();
+            assert_eq!(back.report(&end), want, "[{model}] resumed from step {at}");
+            assert_eq!(obs(&back), want_obs, "[{model}] resumed from step {at}");
+        }
+        assert!(saved_busy > 3, "[{model}] some save points had interrupt state to keep ({saved_busy})");
+    }
+}

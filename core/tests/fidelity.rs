@@ -239,6 +239,12 @@ const HOST_CR0: u64 = 0x8001_0033; // CONTRACT 1, copied into the guest by vmcb_
 const VMEXIT_SEG: &str = "APM 15.6: #VMEXIT saves ES, CS, SS, DS (selector, attributes, limit, base) into the VMCB";
 const VMSAVE: &str = "APM 15.5.2: VMSAVE stores FS, GS, TR, LDTR, KernelGSbase as held (after #VMEXIT: L2's)";
 const IOIO: &str = "APM 15.10.2: IOIO EXITINFO1 [0] IN, [2] STR, [3] REP, [4] SZ8, [7-9] A16/A32/A64, [12:10] SEG, [31:16] port; EXITINFO2 next RIP";
+const LBR: &str = "APM 13.1.1.6: with DEBUGCTL.LBR set, LastBranchFromIP/ToIP (MSRs 0x1DB/0x1DC) hold the last taken branch; clearing LBR freezes them";
+const NOLBRV: &str = "APM 15.23: without LBR virtualization the guest shares the host's DEBUGCTL and LBR MSRs (kvm-unit-tests svm_lbrv_test1-3)";
+const LBRV: &str = "APM 15.23: with LBR_VIRTUALIZATION_ENABLE VMRUN loads DBGCTL/BR_FROM/BR_TO from the VMCB and #VMEXIT saves them there, restoring the host's (svm_lbrv_nested_test1-3)";
+const PF: &str = "APM 15.14.4: VMRUN loads PAUSE_FILTER_COUNT; each intercepted PAUSE decrements it, the one reaching 0 exits (kvm-unit-tests pause_filter_test)";
+const PFT: &str = "APM 15.14.4: a PAUSE more than PAUSE_FILTER_THRESHOLD cycles after the last one reloads the count";
+const UNSUP: &str = "APM 15.9: #UD (SKINIT, RDPRU, INVPCID not in CPUID) is checked before the instruction intercept; exit 0x46 with RIP at the instruction";
 const INJ: &str = "APM 15.20: EVENTINJ is delivered through L2's IDT before its first instruction (error code pushed, frame RIP = VMCB RIP)";
 
 probes! {
@@ -325,6 +331,45 @@ probes! {
         ob("vmload.fs", 3, V(0x7B000), "APM 15.5.2: VMLOAD from EAX = 0x310000"),
         ob("vmrun.fault", 4, V(NONE), "APM vol.3 VMRUN: EAX"),
         ob("vmrun.exit", 5, V(0x81), "APM 15.5.1: the guest runs to its VMMCALL"),
+        END_OK,
+    ];
+    lbr_and_pause_filter: "lbr_pause", "branch recording, LBR virtualization, PAUSE filter (issue 11)", lockstep true, [
+        ob("host.from", 0, L(0), LBR),
+        ob("host.to", 1, L(1), LBR),
+        ob("exc.int_from", 2, L(2), "APM 13.1.1.6: an exception copies the last branch into LastIntFromIP/ToIP"),
+        ob("exc.int_to", 3, L(3), "APM 13.1.1.6: LastIntToIP"),
+        ob("db.debugctl", 4, V(0), "APM 13.1.1.6: delivering #DB clears DEBUGCTL.LBR"),
+        ob("nolbrv.host_debugctl", 5, V(0), NOLBRV),
+        ob("nolbrv.guest_debugctl", 6, V(1), NOLBRV),
+        ob("nolbrv.from", 7, L(4), NOLBRV),
+        ob("nolbrv.to", 8, L(5), NOLBRV),
+        ob("lbrv.guest_debugctl", 10, V(0), LBRV),
+        ob("lbrv.guest_from", 11, V(0x1111), LBRV),
+        ob("lbrv.guest_to", 12, V(0x2222), LBRV),
+        ob("lbrv.host_debugctl", 13, V(1), LBRV),
+        ob("lbrv.host_from", 14, L(8), LBRV),
+        ob("lbrv.host_to", 15, L(9), LBRV),
+        ob("lbrv.vmcb_dbgctl", 16, V(1), LBRV),
+        ob("lbrv.vmcb_from", 17, L(6), LBRV),
+        ob("lbrv.vmcb_to", 18, L(7), LBRV),
+        rec("pf.count3", 0, CODE, V(0x77), PF),
+        rec("pf.count3.rip", 0, RIP, L(10), PF),
+        rec("pf.count4", 1, CODE, V(0x81), PF),
+        rec("pf.thresh_reload", 2, CODE, V(0x81), PFT),
+        rec("pf.thresh_kept", 3, CODE, V(0x77), PFT),
+        rec("pf.thresh_kept.rip", 3, RIP, L(11), PFT),
+        ob("cpuid", 20, V(0x1402), "APM Appendix E CPUID Fn8000_000A EDX: LbrVirt 1, PauseFilter 10, PauseFilterThreshold 12"),
+        END_OK,
+    ];
+    unsupported_instructions_ud: "unsup_ud", "instructions not offered are #UD before their intercepts (issue 11)", lockstep true, [
+        rec("skinit", 0, CODE, V(0x46), UNSUP),
+        rec("skinit.rip", 0, RIP, L(0), UNSUP),
+        rec("rdpru", 1, CODE, V(0x46), UNSUP),
+        rec("rdpru.rip", 1, RIP, L(1), UNSUP),
+        rec("invpcid", 2, CODE, V(0x46), UNSUP),
+        rec("invpcid.rip", 2, RIP, L(2), UNSUP),
+        rec("xsetbv", 3, CODE, V(0x46), "APM vol.3 XSETBV: #UD with CR4.OSXSAVE clear, before the intercept (APM 15.9)"),
+        rec("xsetbv.rip", 3, RIP, L(3), UNSUP),
         END_OK,
     ];
     tsc_offset_in_guest: "tsc", "TSC_OFFSET", lockstep true, [

@@ -137,6 +137,7 @@ pub fn to_record(m: &Machine, model: Model, pages: bool) -> MachineRecord {
             dr: c.ctl.dr,
             pat: c.pat,
             cpl: c.cpl,
+            hidden: c.hidden,
             msr: MsrRecord {
                 apic_base: r.apic_base,
                 mtrr_def_type: r.mtrr_def_type,
@@ -157,6 +158,8 @@ pub fn to_record(m: &Machine, model: Model, pages: bool) -> MachineRecord {
                 debugctl: r.debugctl,
                 perf_ctl: r.perf_ctl,
                 perf_ctr: r.perf_ctr,
+                lbr: r.lbr,
+                tsc_adjust: r.tsc_adjust,
             },
         },
         pages: if pages {
@@ -172,7 +175,21 @@ pub fn to_record(m: &Machine, model: Model, pages: bool) -> MachineRecord {
             pending_exit: None,
         }),
         l0: None,
+        interrupts: interrupt_record(m),
     }
+}
+
+/// The interrupt state, `None` when it is the power-on one (so files of programs that never use
+/// the APIC stay as they were).
+fn interrupt_record(m: &Machine) -> Option<InterruptRecord> {
+    let r = InterruptRecord {
+        apic: m.devices.apic.save(),
+        halted: m.halted,
+        nmi_blocked: m.nmi_blocked,
+        shadow: m.in_interrupt_shadow(),
+    };
+    let reset = InterruptRecord { apic: crate::devices::apic::LocalApic::default().save(), halted: false, nmi_blocked: false, shadow: false };
+    (r != reset).then_some(r)
 }
 
 /// The persisted form of a run under any model.
@@ -285,6 +302,7 @@ pub fn from_record(rec: &MachineRecord, mem: PhysMem) -> Result<Machine, Checkpo
     cpu.ctl.dr = c.dr;
     cpu.pat = c.pat;
     cpu.cpl = c.cpl;
+    cpu.hidden = c.hidden;
     let r = &c.msr;
     cpu.msr = MsrState {
         apic_base: r.apic_base,
@@ -306,9 +324,20 @@ pub fn from_record(rec: &MachineRecord, mem: PhysMem) -> Result<Machine, Checkpo
         debugctl: r.debugctl,
         perf_ctl: r.perf_ctl,
         perf_ctr: r.perf_ctr,
+        lbr: r.lbr,
+        tsc_adjust: r.tsc_adjust,
     };
+    m.p.refresh_trace();
     m.steps = rec.steps;
     m.console = rec.console.0.clone();
+    if let Some(i) = &rec.interrupts {
+        m.devices.apic = crate::devices::apic::LocalApic::restore(&i.apic).map_err(inv)?;
+        m.halted = i.halted;
+        m.nmi_blocked = i.nmi_blocked;
+        if i.shadow {
+            m.shadow_step = m.steps;
+        }
+    }
     m.stopped = rec.stopped.as_ref().map(|s| match s {
         StopRecord::Halt => Stop::Halt,
         StopRecord::DebugExit { code } => Stop::DebugExit(*code),

@@ -29,6 +29,24 @@ pub struct MachineRecord {
     /// The L0 model's state under a `kvm-*` model.
     #[serde(default)]
     pub l0: Option<L0Record>,
+    /// The local APIC and the processor's interrupt state (cpu/interrupts.rs), when not at reset
+    /// (absent: an APIC at reset, nothing halted or blocked — every file written before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupts: Option<InterruptRecord>,
+}
+
+/// What the processor holds about external interrupts besides its registers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterruptRecord {
+    pub apic: crate::devices::apic::ApicState,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub halted: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nmi_blocked: bool,
+    /// The interrupt shadow (`Processor::shadow_step`), when it covers the next instruction.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shadow: bool,
 }
 
 /// The processor's SVM state. Files written before the hardware stopped knowing about L0 carry
@@ -143,6 +161,14 @@ pub struct CpuRecord {
     pub pat: u64,
     pub cpl: u8,
     pub msr: MsrRecord,
+    /// CPU features the machine is configured without (cpuid.rs `Hidden`; added later: absent in
+    /// older files, left out when none).
+    #[serde(default, skip_serializing_if = "is_default_hidden")]
+    pub hidden: crate::cpu::cpuid::Hidden,
+}
+
+fn is_default_hidden(h: &crate::cpu::cpuid::Hidden) -> bool {
+    *h == crate::cpu::cpuid::Hidden::default()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -172,6 +198,13 @@ pub struct MsrRecord {
     pub perf_ctl: [u64; 4],
     #[serde(default, skip_serializing_if = "all_zero")]
     pub perf_ctr: [u64; 4],
+    /// The LBR MSRs (cpu/lbr.rs; added without a version change: absent in older files, left
+    /// out when zero).
+    #[serde(default, skip_serializing_if = "crate::cpu::lbr::Lbr::is_zero")]
+    pub lbr: crate::cpu::lbr::Lbr,
+    /// IA32_TSC_ADJUST (likewise added later; left out when zero).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tsc_adjust: u64,
 }
 
 fn is_zero(v: &u64) -> bool {

@@ -19,7 +19,7 @@ pub struct CpuCaps {
 
 impl CpuCaps {
     /// The processor this emulator models: CR4 VME, PVI, TSD, DE, PSE, PAE, MCE, PGE, PCE, OSFXSR,
-    /// OSXMMEXCPT (bits 0-10), SMEP (bit 20); EFER SCE, LME, LMA (read back, processor-managed), NXE, SVME, FFXSR,
+    /// OSXMMEXCPT (bits 0-10), OSXSAVE (bit 18, CPUID reports XSAVE), SMEP (bit 20); EFER SCE, LME, LMA (read back, processor-managed), NXE, SVME, FFXSR,
     /// TCE (no LMSLE); MAXPHYADDR 48; long mode.
     pub const MODEL: CpuCaps = CpuCaps {
         cr4_valid: cr4::VME
@@ -33,6 +33,7 @@ impl CpuCaps {
             | cr4::PCE
             | cr4::OSFXSR
             | cr4::OSXMMEXCPT
+            | cr4::OSXSAVE
             | cr4::SMEP,
         efer_valid: efer::SCE | efer::LME | efer::LMA | efer::NXE | efer::SVME | efer::FFXSR | efer::TCE,
         maxphyaddr: 48,
@@ -53,10 +54,10 @@ mod tests {
 
     #[test]
     fn model_caps_bit_positions() {
-        // APM vol.2 3.1.3 (CR4) and 3.1.7 (EFER): OSXMMEXCPT is CR4 bit 10, TCE is EFER bit 15,
-        // LMSLE (bit 13) is not offered.
+        // APM vol.2 3.1.3 (CR4) and 3.1.7 (EFER): OSXMMEXCPT is CR4 bit 10, OSXSAVE bit 18, TCE
+        // is EFER bit 15, LMSLE (bit 13) is not offered.
         let c = CpuCaps::MODEL;
-        assert_eq!(c.cr4_valid, 0x10_07ff);
+        assert_eq!(c.cr4_valid, 0x14_07ff);
         assert_eq!(c.efer_valid, 0xdd01);
         assert_eq!(c.above_maxphyaddr(), 0xffff_0000_0000_0000);
     }

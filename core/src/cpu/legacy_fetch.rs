@@ -47,8 +47,6 @@ impl<V: Virt> Processor<V> {
         let bits = self.code_bitness();
         let mask = if bits == 64 { u64::MAX } else { 0xffff_ffff };
         let rip = self.cpu.regs.rip & mask;
-        let dbg = self.cpu.regs.rflags & (crate::cpu::regs::flags::TF | RF);
-        let was_guest = dbg != 0 && self.svm.in_guest();
         let la = if bits == 64 { rip } else { rip.wrapping_add(self.cpu.cs.base) & mask };
         if self.cpu.ctl.dr[7] & DR7_ENABLES != 0 {
             self.code_breakpoint(la)?;
@@ -74,9 +72,6 @@ impl<V: Virt> Processor<V> {
             Flow::Jump(t) => self.cpu.regs.rip = t,
             Flow::Repeat => {}
             _ => self.cpu.regs.rip = ins.next_ip() & mask,
-        }
-        if dbg != 0 {
-            return self.debug_after(flow, was_guest, dbg);
         }
         Ok(flow)
     }

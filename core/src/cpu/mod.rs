@@ -6,12 +6,15 @@ pub(crate) mod decode;
 pub(crate) mod exec;
 pub(crate) mod icache;
 pub mod interrupts;
+pub mod lbr;
 pub(crate) mod legacy_fetch;
 pub mod msr;
 pub(crate) mod processor;
 pub mod regs;
 pub(crate) mod segments;
 pub(crate) mod tlb;
+pub(crate) mod tsc;
+pub mod xsave;
 
 pub use control::ControlRegs;
 pub use crate::outcome::{EmuError, Fault};
@@ -43,6 +46,9 @@ pub struct Cpu {
     pub tr: Segment,
     /// The other MSRs (MTRRs, SYSENTER/SYSCALL, KERNEL_GS_BASE, VM_CR, VM_HSAVE_PA, TSC offset).
     pub msr: msr::MsrState,
+    /// Features this processor is configured without (cpuid.rs `Hidden`; none by default).
+    #[serde(default)]
+    pub hidden: cpuid::Hidden,
 }
 
 impl Cpu {
@@ -70,6 +76,7 @@ impl Cpu {
             // No TSS loaded yet: a busy 64-bit TSS type with limit 0, so IST and stack switches #TS.
             tr: Segment { selector: 0, base: 0, limit: 0, attrib: 0x8b },
             msr: msr::MsrState::default(),
+            hidden: cpuid::Hidden::default(),
         }
     }
 }

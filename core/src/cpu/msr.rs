@@ -8,7 +8,9 @@ use crate::mem::memtype::mtrr::{self, MtrrMsr};
 use serde::{Deserialize, Serialize};
 
 pub const TSC: u32 = 0x10;
-/// DEBUGCTL (APM 13.1.1.6): LBR, BTF and the PB0–PB3 bits; no branch recording is modelled.
+/// IA32_TSC_ADJUST (SDM vol.3 17.17.3; CPUID 7.0:EBX[1]); its writes and the TSC's are in cpu/tsc.rs.
+pub const TSC_ADJUST: u32 = 0x3b;
+/// DEBUGCTL (APM 13.1.1.6): LBR (branch recording, cpu/lbr.rs), BTF and the PB0–PB3 bits.
 pub const DEBUGCTL: u32 = 0x1d9;
 /// Legacy performance counters (APM 13.2.1): PerfEvtSel0–3 at 0xC001_0000, PerfCtr0–3 at 0xC001_0004.
 pub const PERF_CTL0: u32 = 0xc001_0000;
@@ -70,8 +72,14 @@ pub struct MsrState {
     pub vm_hsave_pa: u64,
     /// TSC = steps + tsc_offset (a WRMSR to the TSC sets the offset).
     pub tsc_offset: u64,
-    /// DEBUGCTL as written (reserved bits refused); nothing is recorded.
+    /// IA32_TSC_ADJUST: what software added to the TSC by writing it (SDM vol.3 17.17.3).
+    #[serde(default)]
+    pub tsc_adjust: u64,
+    /// DEBUGCTL as written (reserved bits refused); LBR records into `lbr`.
     pub debugctl: u64,
+    /// LastBranchFromIP/ToIP, LastIntFromIP/ToIP (cpu/lbr.rs; read-only MSRs 0x1DB–0x1DE).
+    #[serde(default)]
+    pub lbr: super::lbr::Lbr,
     /// PerfEvtSel0–3 and PerfCtr0–3 as written; the counters do not count.
     pub perf_ctl: [u64; 4],
     pub perf_ctr: [u64; 4],
@@ -96,7 +104,9 @@ impl Default for MsrState {
             vm_cr: 0,
             vm_hsave_pa: 0,
             tsc_offset: 0,
+            tsc_adjust: 0,
             debugctl: 0,
+            lbr: Default::default(),
             perf_ctl: [0; 4],
             perf_ctr: [0; 4],
         }
@@ -133,6 +143,8 @@ impl MsrState {
             VM_CR => self.vm_cr,
             VM_HSAVE_PA => self.vm_hsave_pa,
             DEBUGCTL => self.debugctl,
+            TSC_ADJUST => self.tsc_adjust,
+            super::lbr::LAST_BRANCH_FROM_IP..=super::lbr::LAST_INT_TO_IP => self.lbr.read(idx)?,
             PERF_CTL0..=0xc001_0003 => self.perf_ctl[(idx - PERF_CTL0) as usize],
             PERF_CTR0..=0xc001_0007 => self.perf_ctr[(idx - PERF_CTR0) as usize],
             _ => match MtrrMsr::of(idx)? {
@@ -196,10 +208,13 @@ impl MsrState {
             }
             DEBUGCTL => {
                 // Bits 5:0 (LBR, BTF, PB0–PB3) are defined; the rest are reserved (APM 13.1.1.6).
-                if v & !0x3f != 0 {
+                if v & !super::lbr::DEBUGCTL_VALID != 0 {
                     return Err(MsrFault("DEBUGCTL reserved bit"));
                 }
                 self.debugctl = v;
+            }
+            super::lbr::LAST_BRANCH_FROM_IP..=super::lbr::LAST_INT_TO_IP => {
+                return Err(MsrFault("the LBR MSRs are read-only"));
             }
             PERF_CTL0..=0xc001_0003 => self.perf_ctl[(idx - PERF_CTL0) as usize] = v,
             // The counters are 48 bits wide (APM 13.2.1).

@@ -163,6 +163,10 @@ pub struct Processor<V> {
     /// The last REP chunk started: (RIP, `steps`, count register, iterations allowed); a chunk
     /// cut short by an exit that counted no step goes on from it (exec/string.rs).
     pub rep_resume: Option<(u64, u64, u64, u64)>,
+    /// The RFLAGS bits that send an instruction through the cold traced path (cpu/lbr.rs): TF,
+    /// plus the always-1 bit 1 while DEBUGCTL.LBR records branches. Derived from DEBUGCTL
+    /// (`refresh_trace`), not architectural state.
+    pub(crate) trace_mask: u64,
     /// The instruction executing now (an IRET) loaded RFLAGS.RF = 1 while RF was already set:
     /// RF stays for the next instruction instead of being cleared at completion.
     keep_rf: bool,
@@ -171,7 +175,7 @@ pub struct Processor<V> {
 impl<V: Virt> Processor<V> {
     /// A processor in state `cpu` with RAM `mem` and extension `svm`; empty caches.
     pub fn new(cpu: Cpu, mem: PhysMem, svm: V) -> Self {
-        Processor {
+        let mut p = Processor {
             cpu,
             mem,
             console: Vec::new(),
@@ -191,7 +195,10 @@ impl<V: Virt> Processor<V> {
             nmi_blocked: false,
             rep_resume: None,
             keep_rf: false,
-        }
+            trace_mask: crate::cpu::regs::flags::TF,
+        };
+        p.refresh_trace();
+        p
     }
 
     /// The physical page of the code being executed (valid while the code-page cache is).
@@ -473,17 +480,27 @@ impl<V: Virt> Processor<V> {
         Err(Fault::new(crate::outcome::vector::DB).into())
     }
 
-    /// Fetches (through the decode cache), executes, and moves RIP on.
+    /// Fetches (through the decode cache), executes, and moves RIP on. With RFLAGS.TF set or
+    /// DEBUGCTL.LBR recording (`trace_mask`) the instruction takes the cold traced path
+    /// (cpu/lbr.rs `fetch_execute_traced`: single-step trap, branch recording), so the plain path
+    /// pays one test for both.
     #[inline]
     pub(crate) fn fetch_execute(&mut self) -> Result<Flow, Trap> {
+        if self.cpu.regs.rflags & self.trace_mask != 0 {
+            return self.fetch_execute_traced();
+        }
+        self.fetch_execute_plain()
+    }
+
+    /// `fetch_execute` without tracing.
+    #[inline]
+    pub(crate) fn fetch_execute_plain(&mut self) -> Result<Flow, Trap> {
         // 64-bit mode (EFER.LMA and CS.L) takes the cached path; protected and compatibility
         // mode code the plain one.
         if self.cpu.ctl.efer & crate::cpu::control::efer::LMA == 0 || !self.cpu.cs.long_mode() {
             return self.fetch_execute_legacy();
         }
         let rip = self.cpu.regs.rip;
-        let dbg = self.cpu.regs.rflags & (crate::cpu::regs::flags::TF | RF);
-        let was_guest = dbg != 0 && self.svm.in_guest();
         let acc = Access { fetch: true, ..self.data_access(false) };
         let tag = (rip & !0xfff) | ((acc.user as u64) << 1) | 1;
         let pa = if self.fetch_tag == tag {
@@ -515,9 +532,6 @@ impl<V: Virt> Processor<V> {
             Flow::Jump(t) => self.cpu.regs.rip = t,
             Flow::Repeat => {}
             _ => self.cpu.regs.rip = next,
-        }
-        if dbg != 0 {
-            return self.debug_after(flow, was_guest, dbg);
         }
         Ok(flow)
     }

@@ -89,7 +89,44 @@ fn idx(off: u64) -> usize {
     ((off & 0xff0) >> 4) as usize
 }
 
+/// The persisted form of the local APIC (checkpoint/): its registers and the timer's count.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApicState {
+    /// The 64 register slots of the page (offset / 16).
+    pub regs: Vec<u32>,
+    /// While the timer counts: when it reaches zero and its period (steps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timer: Option<(u64, u64)>,
+    /// An NMI is latched.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nmi_pending: bool,
+    /// An SMI is latched.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub smi_pending: bool,
+}
+
 impl LocalApic {
+    /// The persisted form.
+    pub fn save(&self) -> ApicState {
+        ApicState {
+            regs: self.regs.to_vec(),
+            timer: self.timer.map(|t| (t.deadline, t.period)),
+            nmi_pending: self.nmi_pending,
+            smi_pending: self.smi_pending,
+        }
+    }
+
+    /// The APIC of a persisted form; `Err` names what is out of range.
+    pub fn restore(s: &ApicState) -> Result<LocalApic, String> {
+        let regs: [u32; 64] = s.regs.as_slice().try_into().map_err(|_| format!("apic.regs: {} registers, not 64", s.regs.len()))?;
+        let timer = match s.timer {
+            Some((deadline, 0)) => return Err(format!("apic.timer: period 0 (deadline {deadline})")),
+            t => t.map(|(deadline, period)| Countdown { deadline, period }),
+        };
+        Ok(LocalApic { regs, timer, nmi_pending: s.nmi_pending, smi_pending: s.smi_pending })
+    }
+
     /// `pa` lies in the APIC page.
     pub fn claims(pa: u64) -> bool {
         pa & !0xfff == APIC_BASE

@@ -1,6 +1,7 @@
 //! The L0 hypervisor model (KVM-like nested SVM): gPAT designs, the nested-state ABI and
 //! userspace save/restore.
 pub(crate) mod emulate;
+pub(crate) mod features;
 pub mod gpat;
 pub(crate) mod l0;
 pub(crate) mod l1_fetch;

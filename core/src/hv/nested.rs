@@ -152,6 +152,7 @@ impl Kvm {
         (s.dr6, s.dr7, s.rflags, s.rip, s.rsp, s.rax, s.cpl) =
             (s12.dr6, s12.dr7, s12.rflags, s12.rip, s12.rsp, s12.rax, s12.cpl);
         s.g_pat = self.pat.vmcb02_gpat;
+        super::features::vmcb02_features(v12, v);
         Ok(())
     }
 
@@ -319,6 +320,7 @@ impl Kvm {
             let keep = V_IRQ | V_TPR_MASK | V_NMI_PENDING | V_NMI_BLOCKING | gif;
             cf::int_ctl.set(p, (cf::int_ctl.get(p) & !keep) | (int_ctl02 & keep));
         })?;
+        self.vmexit12_features(n.vmcb12, n.ctrl.misc_ctl2 & crate::svm::vmcb::control::MISC_CTL2_V_LBR != 0)?;
         self.ctx = NestedCtx { guest_mode: false, nested_npt: false };
         self.l1_gif = false;
         self.event(EventKind::Vmexit, Level::L2, Level::L1, x.code.0, l2_rip, Detail::Name(x.code.name()));

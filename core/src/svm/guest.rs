@@ -31,7 +31,7 @@ use iced_x86::{Code, Instruction, Mnemonic, OpKind, Register};
 const CR0_SELECTIVE_IGNORED: u64 = (1 << 3) | (1 << 1);
 
 /// An instruction-intercept exit: EXITINFO1 as given, EXITINFO2 0, nRIP = next RIP.
-fn insn_exit(i: I, info1: u64, next_rip: u64) -> ExecResult {
+pub(super) fn insn_exit(i: I, info1: u64, next_rip: u64) -> ExecResult {
     Err(Trap::Exit(VmExit { code: i.exit_code(), info1, info2: 0, int_info: 0, next_rip }))
 }
 
@@ -99,6 +99,8 @@ impl Processor<SvmState> {
             M::Lgdt => priv_insn(self, I::LOAD_GDTR, 0),
             M::Lldt => priv_insn(self, I::LOAD_LDTR, 0),
             M::Ltr => priv_insn(self, I::LOAD_TR, 0),
+            // RDTSCP on a processor configured without it: #UD before the intercept (APM 15.9).
+            M::Rdtscp if self.cpu.hidden.rdtscp => Some(Err(Fault::ud().into())),
             M::Rdtsc | M::Rdtscp => {
                 if self.cpu.ctl.cr4 & cr4::TSD != 0 && !cpl0 {
                     return gp();
@@ -140,7 +142,8 @@ impl Processor<SvmState> {
             M::Iret | M::Iretd | M::Iretq => plain(self, I::IRET, 0),
             M::Int => plain(self, I::INTN, ins.immediate8() as u64),
             M::Invd => priv_insn(self, I::INVD, 0),
-            M::Pause => plain(self, I::PAUSE, 0),
+            // The PAUSE intercept goes through the PAUSE filter (svm/features.rs).
+            M::Pause => self.guest_pause(next),
             M::Hlt => {
                 if !cpl0 {
                     return gp();
@@ -164,7 +167,10 @@ impl Processor<SvmState> {
             M::Vmsave => svm_insn(self, I::VMSAVE),
             M::Stgi => svm_insn(self, I::STGI),
             M::Clgi => svm_insn(self, I::CLGI),
-            M::Skinit => svm_insn(self, I::SKINIT),
+            // SKINIT, RDPRU and INVPCID are not offered (CPUID 0x80000001 ECX[12], 0x80000008
+            // EBX[4], 7.0:EBX[10] clear): #UD, which comes before their intercepts (APM 15.9;
+            // kvm-unit-tests svm_unsupported_instruction_intercept_test).
+            M::Skinit | M::Rdpru | M::Invpcid => Some(Err(Fault::ud().into())),
             M::Int1 => {
                 // ICEBP: its own intercept, else the #DB it raises goes through the exception intercepts.
                 plain(self, I::ICEBP, 0).or_else(|| self.exception_insn_exit(vector::DB, next))
@@ -172,8 +178,9 @@ impl Processor<SvmState> {
             M::Wbinvd => priv_insn(self, I::WBINVD, 0),
             M::Monitor | M::Monitorx => priv_insn(self, I::MONITOR, 0),
             M::Mwait | M::Mwaitx => priv_insn(self, I::MWAIT, 0),
+            // XSETBV with CR4.OSXSAVE clear is #UD before the intercept (APM vol.3 XSETBV, 15.9).
+            M::Xsetbv if self.cpu.ctl.cr4 & cr4::OSXSAVE == 0 => Some(Err(Fault::ud().into())),
             M::Xsetbv => priv_insn(self, I::XSETBV, 0),
-            M::Rdpru => plain(self, I::RDPRU, 0),
             // INT3 / INTO raise #BP / #OF as traps: the exception intercept with nRIP = next RIP.
             M::Int3 => self.exception_insn_exit(vector::BP, next),
             M::Into if self.flag(rf::OF) => self.exception_insn_exit(vector::OF, next),

@@ -19,6 +19,7 @@ macro_rules! numbered_names {
 pub mod checks;
 pub mod exit_code;
 pub mod exit_table;
+pub(crate) mod features;
 pub(crate) mod guest;
 pub(crate) mod hooks;
 pub(crate) mod insn;

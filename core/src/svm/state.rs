@@ -59,6 +59,16 @@ pub struct GuestMode {
     /// The host's RFLAGS.IF at the entry (V_INTR_MASKING masks physical interrupts with it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub host_if: bool,
+    /// The host's DEBUGCTL/LBR MSRs when the guest runs with LBR virtualization (svm/features.rs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lbr_host: Option<super::features::LbrHost>,
+    /// The PAUSE filter counter (svm/features.rs).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub pause: super::features::PauseFilter,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 /// SVM state of the processor.

@@ -5,6 +5,8 @@
 //!    IDTR, EFER, CR0, CR2, CR3, CR4, DR6, DR7, RFLAGS, RIP, RSP, RAX, CPL), with EXITCODE,
 //!    EXITINFO1/2, EXITINTINFO and nRIP (NRIPS); EVENTINJ is cleared and INT_STATE written (no
 //!    interrupt shadow is modelled: 0). The VMLOAD/VMSAVE state is not written (reference §4.4).
+//!    With LBR virtualization the guest's DEBUGCTL and LBR MSRs go into the VMCB and the host's
+//!    come back (svm/features.rs).
 //! 3. With NP: G_PAT per model (`bare`: G_PAT := gPAT register; `bare-swap`: G_PAT := PAT MSR and
 //!    the parked host PAT goes back into the PAT MSR; `bare-qemu`: nothing). nCR3 is not saved, and
 //!    nested paging ends.
@@ -84,7 +86,12 @@ impl Processor<SvmState> {
             let f = super::vmcb::control_f::int_ctl;
             let old = f.get(page);
             f.set(page, (old & !keep) | (g.ctrl.int_ctl & keep));
+            // LBR virtualization: the guest's DEBUGCTL/LBR MSRs out (svm/features.rs).
+            if g.lbr_host.is_some() {
+                super::features::lbrv_store(page, &c.msr);
+            }
         }
+        self.lbrv_restore(g.lbr_host);
         let Some(h) = g.host else {
             // Entered from outside: no host state to reload; the caller takes the exit.
             self.tlb_world_switch(from, None);

@@ -14,7 +14,8 @@
 //!
 //! On success the host state is saved (internally, see `HostSave`), the guest state is loaded,
 //! NP is set up with the host paging mode of this moment, the model decides what happens to the
-//! PAT, GIF = 1, the TLB is flushed, EVENTINJ is delivered through the guest IDT, and the CPU
+//! PAT, the optional features load (LBR virtualization, the PAUSE filter counter: svm/features.rs),
+//! GIF = 1, the TLB is flushed, EVENTINJ is delivered through the guest IDT, and the CPU
 //! continues with the guest's first instruction.
 #![warn(missing_docs)]
 use super::checks::{FailedCheck, HostContext, check_pae_pdptes, check_vmrun, pae_pdpt_of};
@@ -185,7 +186,11 @@ impl Processor<SvmState> {
         c.regs.gpr[0] = s.rax;
         // CPL from the VMCB; forced to 0 in real mode (APM 15.5.1).
         c.cpl = if s.cr0 & cr0::PE == 0 { 0 } else { s.cpl & 3 };
-        self.svm.guest = Some(GuestMode { vmcb_pa: pa.0, ctrl: ctrl.clone(), host, np, gpat, host_if: hp.host_if });
+        // LBR virtualization and the PAUSE filter (svm/features.rs).
+        let lbr_host = self.lbrv_enter(ctrl, s);
+        let pause = super::features::PauseFilter::load(ctrl, self.steps);
+        self.svm.guest =
+            Some(GuestMode { vmcb_pa: pa.0, ctrl: ctrl.clone(), host, np, gpat, host_if: hp.host_if, lbr_host, pause });
         self.svm.gif = true;
         // V_IRQ, or events GIF held (cpu/interrupts.rs).
         self.event_check = true;

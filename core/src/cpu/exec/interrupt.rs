@@ -321,6 +321,9 @@ impl<V: Virt> Processor<V> {
             fl &= !rf::IF;
         }
         self.cpu.regs.rflags = fl;
+        if self.cpu.msr.debugctl & crate::cpu::lbr::DEBUGCTL_LBR != 0 {
+            self.lbr_event(v, target);
+        }
         self.cpu.regs.rip = target;
         Ok(())
     }

@@ -73,7 +73,8 @@ impl<V: Virt> Processor<V> {
                 }
                 self.cpu.pat = v;
             }
-            msr::TSC => self.cpu.msr.tsc_offset = v.wrapping_sub(self.steps).wrapping_sub(self.guest_tsc_offset()),
+            msr::TSC => self.write_tsc(v),
+            msr::TSC_ADJUST => self.write_tsc_adjust(v),
             msr::FS_BASE | msr::GS_BASE => {
                 if !is_canonical(v) {
                     return Err(Fault::gp0());
@@ -81,6 +82,7 @@ impl<V: Virt> Processor<V> {
                 if idx == msr::FS_BASE { self.cpu.fs.base = v } else { self.cpu.gs.base = v }
             }
             _ => match self.cpu.msr.write(idx, v) {
+                Ok(true) if idx == msr::DEBUGCTL => self.refresh_trace(),
                 Ok(true) => {}
                 Ok(false) | Err(_) => return Err(Fault::gp0()),
             },
@@ -121,7 +123,9 @@ impl<V: Virt> Processor<V> {
                 self.flush_tlb_nonglobal();
             }
             4 => {
-                if v & !CAPS.cr4_valid != 0 || (c.efer & efer::LMA != 0 && v & cr4::PAE == 0) {
+                // CR4.OSXSAVE is reserved on a processor configured without XSAVE (cpuid.rs `Hidden`).
+                let valid = CAPS.cr4_valid & !if self.cpu.hidden.xsave { cr4::OSXSAVE } else { 0 };
+                if v & !valid != 0 || (c.efer & efer::LMA != 0 && v & cr4::PAE == 0) {
                     return Err(Fault::gp0());
                 }
                 self.cpu.ctl.cr4 = v;
@@ -220,11 +224,12 @@ impl<V: Virt> Processor<V> {
                 self.set_flags_masked(if m == M::Sti { rf::IF } else { 0 }, rf::IF);
             }
             M::Cpuid => {
-                let r = cpuid::cpuid(self.cpu.regs.gpr[0] as u32, self.cpu.regs.gpr[1] as u32);
+                let r = cpuid::cpuid_in(self.cpu.regs.gpr[0] as u32, self.cpu.regs.gpr[1] as u32, self.cpu.ctl.cr4, self.cpu.hidden);
                 for (i, reg) in [0usize, 3, 1, 2].into_iter().enumerate() {
                     self.cpu.regs.gpr[reg] = r[i] as u64;
                 }
             }
+            M::Rdtscp if self.cpu.hidden.rdtscp => return Err(Fault::ud().into()),
             M::Rdtsc | M::Rdtscp => {
                 if self.cpu.ctl.cr4 & cr4::TSD != 0 && self.cpu.cpl != 0 {
                     return Err(Fault::gp0().into());
@@ -354,7 +359,11 @@ impl<V: Virt> Processor<V> {
             }
             // SYSENTER/SYSEXIT are invalid in long mode on AMD processors; RSM is #UD outside
             // system-management mode, which the model never enters (APM vol.3 "RSM").
-            M::Ud0 | M::Ud1 | M::Ud2 | M::Sysenter | M::Sysexit | M::Sysexitq | M::Rsm => return Err(Fault::ud().into()),
+            // RDPRU and INVPCID are not offered (CPUID 0x80000008 EBX[4], 7.0:EBX[10] clear).
+            M::Ud0 | M::Ud1 | M::Ud2 | M::Sysenter | M::Sysexit | M::Sysexitq | M::Rsm | M::Rdpru | M::Invpcid => {
+                return Err(Fault::ud().into());
+            }
+            M::Xgetbv | M::Xsetbv => self.exec_xcr(m == M::Xsetbv)?,
             _ => return Err(unsupported(ins)),
         }
         Ok(Flow::Next)
