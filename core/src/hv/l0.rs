@@ -241,10 +241,12 @@ impl Kvm {
             // hardware hold L1's interrupts (APM 15.33).
             use crate::svm::vmcb::control::{V_GIF, V_GIF_ENABLE};
             let gif = self.l1_gif;
-            self.edit_vmcb(self.layout.vmcb01, |p| {
-                let ic = control_f::int_ctl.get(p) & !(V_GIF | V_GIF_ENABLE);
-                control_f::int_ctl.set(p, if gif { ic } else { ic | V_GIF_ENABLE });
-            })?;
+            let ic = self.vmcb_fields(self.layout.vmcb01, |p| control_f::int_ctl.get(p))?;
+            let want = if gif { ic & !(V_GIF | V_GIF_ENABLE) } else { (ic & !V_GIF) | V_GIF_ENABLE };
+            // Written only when it changes: a write makes the VMCB page new to the VMCB cache.
+            if want != ic {
+                self.edit_vmcb(self.layout.vmcb01, |p| control_f::int_ctl.set(p, want))?;
+            }
             L0_PAGING
         };
         match self.m.enter_guest(pa, hp)? {

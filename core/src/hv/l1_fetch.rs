@@ -93,6 +93,20 @@ impl Kvm {
     /// The VMCB address of the VMRUN/VMLOAD/VMSAVE L1 exited on: `rax` at the instruction's
     /// address size (see the module comment).
     pub(crate) fn l1_svm_insn_rax(&mut self, rax: u64) -> u64 {
+        // Every address size gives rAX itself when it fits in 16 bits, and so do 64 and 32 (the
+        // only ones of 64-bit code) when it fits in 32: no need to read the instruction. (The
+        // hardware's fetch of it already set the accessed bits the walk would set.)
+        if rax <= 0xffff {
+            return rax;
+        }
+        if rax >> 32 == 0 {
+            let long = self
+                .vmcb_fields(self.layout.vmcb01, |p| (seg_from_vmcb(&save_f::cs.get(p)).long_mode(), save_f::efer.get(p) & efer::LMA != 0))
+                .is_ok_and(|(l, lma)| l && lma);
+            if long {
+                return rax;
+            }
+        }
         let Some((bits, bytes, rip)) = self.l1_code_bytes() else { return rax };
         match crate::cpu::decode::decode(bits, &bytes, rip) {
             Some(ins) => rax_at_address_size(&ins, rax),

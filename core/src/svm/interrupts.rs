@@ -43,9 +43,7 @@ impl Processor<SvmState> {
             }
             _ => self.svm.gif = set,
         }
-        if set {
-            self.event_check = true;
-        }
+        // Nothing to flag: what GIF held keeps the APIC busy, and `event_check` set with it.
     }
 
     /// `Virt::event_action` for SVM.

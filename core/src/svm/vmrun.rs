@@ -192,8 +192,11 @@ impl Processor<SvmState> {
         self.svm.guest =
             Some(GuestMode { vmcb_pa: pa.0, ctrl: ctrl.clone(), host, np, gpat, host_if: hp.host_if, lbr_host, pause });
         self.svm.gif = true;
-        // V_IRQ, or events GIF held (cpu/interrupts.rs).
-        self.event_check = true;
+        // A virtual interrupt to look at (cpu/interrupts.rs). Events GIF held keep the APIC busy,
+        // so `event_check` is already set for them.
+        if self.svm.virq_pending() {
+            self.event_check = true;
+        }
         // TLB_CONTROL: the software TLB has no ASID tags and behaves as flushed on every VMRUN and
         // #VMEXIT, which satisfies every TLB_CONTROL value (translations kept across the switch
         // are exactly what re-walking gives, cpu/tlb.rs). The decode cache is keyed by
