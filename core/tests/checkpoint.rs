@@ -302,3 +302,23 @@ fn a_run_with_interrupts_in_flight_resumes_to_the_uninterrupted_result() {
         assert!(saved_busy > 3, "[{model}] some save points had interrupt state to keep ({saved_busy})");
     }
 }
+
+/// The UART's registers are in the file: a program that sets the divisor latch (LCR.DLAB, then
+/// DLL = 0x0C: 9600 baud, PC16550D table 2) and reads it back after a checkpoint exits with 0x0C
+/// from every save point.
+#[test]
+fn the_uart_divisor_survives_a_checkpoint() {
+    let src = "bits 64\nmov dx, 0x3FB\nmov al, 0x80\nout dx, al\nmov dx, 0x3F8\nmov al, 0x0C\nout dx, al\nnop\nnop\nin al, dx\nout 0xF4, al\n";
+    let p = nestscope_core::asm::assemble(src).unwrap().bytes;
+    for model in ["bare", "kvm-merged"] {
+        let fresh = || Sim::new(&p, 64, model.parse().unwrap(), &nestscope_core::hv::L0Config::default()).unwrap();
+        let mut whole = fresh();
+        assert_eq!(whole.run(1000).unwrap(), RunEnd::Stopped(Stop::DebugExit(0x0C)), "{model}");
+        for at in 0..whole.machine().steps {
+            let mut first = fresh();
+            first.run(at).unwrap();
+            let mut back = checkpoint::load_sim(&checkpoint::save(&first, Some(&p))).unwrap();
+            assert_eq!(back.run(1000).unwrap(), RunEnd::Stopped(Stop::DebugExit(0x0C)), "[{model}] resumed from step {at}");
+        }
+    }
+}

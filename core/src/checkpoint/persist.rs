@@ -176,6 +176,7 @@ pub fn to_record(m: &Machine, model: Model, pages: bool) -> MachineRecord {
         }),
         l0: None,
         interrupts: interrupt_record(m),
+        uart: Some(m.devices.uart.save()).filter(|u| *u != crate::devices::uart::UartState::default()),
     }
 }
 
@@ -330,6 +331,9 @@ pub fn from_record(rec: &MachineRecord, mem: PhysMem) -> Result<Machine, Checkpo
     m.p.refresh_trace();
     m.steps = rec.steps;
     m.console = rec.console.0.clone();
+    if let Some(u) = &rec.uart {
+        m.devices.uart = crate::devices::uart::Uart::restore(u);
+    }
     if let Some(i) = &rec.interrupts {
         m.devices.apic = crate::devices::apic::LocalApic::restore(&i.apic).map_err(inv)?;
         m.halted = i.halted;

@@ -33,6 +33,9 @@ pub struct MachineRecord {
     /// (absent: an APIC at reset, nothing halted or blocked — every file written before).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interrupts: Option<InterruptRecord>,
+    /// The 16550A UART's registers, when not at reset (absent in every file written before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uart: Option<crate::devices::uart::UartState>,
 }
 
 /// What the processor holds about external interrupts besides its registers.

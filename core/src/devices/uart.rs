@@ -29,7 +29,33 @@ pub struct Uart {
     divisor: u16,
 }
 
+/// The persisted form of the UART (checkpoint/): the registers software can read back.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UartState {
+    /// Interrupt enable register.
+    pub ier: u8,
+    /// Line control register (bit 7: divisor latch access).
+    pub lcr: u8,
+    /// Modem control register.
+    pub mcr: u8,
+    /// Scratch register.
+    pub scr: u8,
+    /// The divisor latch.
+    pub divisor: u16,
+}
+
 impl Uart {
+    /// The persisted form.
+    pub fn save(&self) -> UartState {
+        UartState { ier: self.ier, lcr: self.lcr, mcr: self.mcr, scr: self.scr, divisor: self.divisor }
+    }
+
+    /// The UART of a persisted form (every value is a register value: nothing to refuse).
+    pub fn restore(s: &UartState) -> Uart {
+        Uart { ier: s.ier, lcr: s.lcr, mcr: s.mcr, scr: s.scr, divisor: s.divisor }
+    }
+
     /// The ports of this device.
     pub fn claims(port: u16) -> bool {
         (COM1..COM1 + 8).contains(&port)
