@@ -183,7 +183,7 @@ impl Machine {
         }
         self.p.step_limit = 0;
         let r = if self.p.event_check {
-            match self.p.take_event(u64::MAX) {
+            match self.p.take_event() {
                 Between::Nothing => self.p.fetch_execute(),
                 Between::Idle => return Ok(GuestRun::Budget),
                 Between::Step(r) => r,
@@ -245,7 +245,7 @@ impl Machine {
         self.p.step_limit = max_steps;
         while self.steps < max_steps {
             if self.p.event_check {
-                match self.p.take_event(max_steps) {
+                match self.p.take_event() {
                     Between::Nothing => {}
                     Between::Idle => continue,
                     Between::Step(r) => {

@@ -95,8 +95,11 @@ impl<V: Virt> Processor<V> {
     }
 
     /// Between instructions: takes the highest-priority event that can be taken now; halted,
-    /// lets time pass up to `limit` steps (the run's budget) until one can.
-    pub(crate) fn take_event(&mut self, limit: u64) -> Between {
+    /// lets time pass to the timer's next expiry. The wait is one whole step of time, also when
+    /// it ends past a run's step budget: a run stopped by its budget during a HLT reports the
+    /// state after the wait, as a single step there does (time travel and `exec --max-steps`
+    /// agree).
+    pub(crate) fn take_event(&mut self) -> Between {
         self.devices.apic.advance(self.steps);
         if self.devices.apic.smi_pending {
             match V::event_action(self, External::Smi) {
@@ -140,7 +143,7 @@ impl<V: Virt> Processor<V> {
             let a = &self.devices.apic;
             return match a.timer_deadline() {
                 Some(d) if a.timer_unmasked() => {
-                    self.steps = self.steps.max(d.min(limit));
+                    self.steps = self.steps.max(d);
                     Between::Idle
                 }
                 _ => {

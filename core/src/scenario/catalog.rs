@@ -9,6 +9,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("hello-vmrun", include_str!("catalog/hello-vmrun.toml")),
     ("intercepts", include_str!("catalog/intercepts.toml")),
     ("npf", include_str!("catalog/npf.toml")),
+    ("interrupts", include_str!("catalog/interrupts.toml")),
     ("vmexit-invalid", include_str!("catalog/vmexit-invalid.toml")),
     ("problem1-gpat-check", include_str!("catalog/problem1-gpat-check.toml")),
     ("problem2-l2-pat-msr", include_str!("catalog/problem2-l2-pat-msr.toml")),
