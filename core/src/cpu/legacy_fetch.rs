@@ -156,18 +156,7 @@ mod tests {
         mem.write(Hpa(0x100000), &code.bytes).expect("inside RAM");
         let mut p = Processor::new(Cpu::contract_entry(), mem, ());
         p.cpu.idtr = crate::cpu::DescTable { base: 0x4000, limit: 0xfff };
-        let mut stop = None;
-        for _ in 0..100 {
-            let r = p.fetch_execute();
-            match p.resolve(r).expect("no emulator error") {
-                Stepped::Retired => p.steps += 1,
-                Stepped::Stopped(s) => {
-                    stop = Some(s);
-                    break;
-                }
-                Stepped::Exited(x) => panic!("no extension, yet an exit {x:?}"),
-            }
-        }
+        let stop = p.run_until_stop(100);
         assert_eq!(stop, Some(Stop::DebugExit(0)));
         let g = &p.cpu.regs.gpr;
         assert_eq!(g[3], 1, "one #DB: RF suppressed the breakpoint on the re-executed instruction");

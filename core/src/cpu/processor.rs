@@ -617,6 +617,22 @@ impl<V: Virt> Processor<V> {
 }
 
 #[cfg(test)]
+impl Processor<()> {
+    /// Tests: executes until a stop or `max` instructions (without an extension an exit is a bug).
+    pub(crate) fn run_until_stop(&mut self, max: usize) -> Option<Stop> {
+        for _ in 0..max {
+            let r = self.fetch_execute();
+            match self.resolve(r).expect("no emulator error") {
+                Stepped::Retired => self.steps += 1,
+                Stepped::Stopped(s) => return Some(s),
+                Stepped::Exited(x) => panic!("no extension, yet an exit {x:?}"),
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::mem::Hpa;
@@ -633,15 +649,8 @@ mod tests {
         let code = crate::asm::assemble(src).expect("assembles").bytes;
         mem.write(Hpa(0x100000), &code).expect("inside RAM");
         let mut p = Processor::new(Cpu::contract_entry(), mem, ());
-        for _ in 0..1000 {
-            let r = p.fetch_execute();
-            match p.resolve(r).expect("no emulator error") {
-                Stepped::Retired => p.steps += 1,
-                Stepped::Stopped(s) => return (p, Some(s)),
-                Stepped::Exited(x) => panic!("no extension, yet an exit {x:?}"),
-            }
-        }
-        (p, None)
+        let stop = p.run_until_stop(1000);
+        (p, stop)
     }
 
     #[test]

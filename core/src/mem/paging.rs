@@ -169,6 +169,13 @@ pub enum WalkError<E> {
     Env(E),
 }
 
+/// The PAT index of a leaf entry (APM vol.2 7.8.2): PAT (`pat_bit`: bit 7 of a PTE, bit 12 of a
+/// large-page entry), PCD, PWT.
+#[inline]
+pub(crate) fn pat_index(entry: u64, pat_bit: bool) -> u8 {
+    (pat_bit as u8) << 2 | ((entry & pte::PCD != 0) as u8) << 1 | (entry & pte::PWT != 0) as u8
+}
+
 /// Walks the 4-level tables. `Err((error_code, steps))` is a #PF with its error code; the caller
 /// sets CR2 and decides whether it is delivered or intercepted.
 pub fn walk(mem: &mut PhysMem, mode: PagingMode, va: Gva, acc: Access) -> Result<Walk, (u32, Vec<WalkStep>)> {
@@ -257,7 +264,7 @@ pub(super) fn walk_from<E: WalkEnv>(
                 env.write_entry(ea, upd);
             }
             let pat_bit = if level == 1 { entry & pte::PS != 0 } else { entry & (1 << 12) != 0 };
-            let pat_index = (pat_bit as u8) << 2 | ((entry & pte::PCD != 0) as u8) << 1 | (entry & pte::PWT != 0) as u8;
+            let pat_index = pat_index(entry, pat_bit);
             return Ok(Walk {
                 steps,
                 phys,

@@ -93,7 +93,7 @@ pub(super) fn walk_32<E: WalkEnv>(env: &mut E, mode: PagingMode, pse: bool, va: 
         }
         // PAT bit: bit 7 of a PTE, bit 12 of a 4 MiB PDE (APM vol.2 7.8.2).
         let pat_bit = if large { entry & (1 << 12) != 0 } else { entry & pte::PS != 0 };
-        let pat_index = (pat_bit as u8) << 2 | ((entry & pte::PCD != 0) as u8) << 1 | (entry & pte::PWT != 0) as u8;
+        let pat_index = super::paging::pat_index(entry, pat_bit);
         return Ok(Walk {
             steps,
             phys,

@@ -170,7 +170,7 @@ mod tests {
     use crate::cpu::exec::interrupt::segment_from_descriptor;
     use crate::cpu::processor::Processor;
     use crate::mem::{Hpa, PhysMem};
-    use crate::outcome::{Stepped, Stop};
+    use crate::outcome::Stop;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -225,18 +225,7 @@ mod tests {
         (cpu.ss, cpu.ds, cpu.es) = (data, data, data);
         cpu.tr = crate::cpu::Segment { selector: 0x28, base: 0x3000, limit: 0x67, attrib: 0x8b };
         let mut p = Processor::new(cpu, mem, ());
-        let mut stop = None;
-        for _ in 0..100 {
-            let r = p.fetch_execute();
-            match p.resolve(r).expect("no emulator error") {
-                Stepped::Retired => p.steps += 1,
-                Stepped::Stopped(s) => {
-                    stop = Some(s);
-                    break;
-                }
-                Stepped::Exited(x) => panic!("no extension, yet an exit {x:?}"),
-            }
-        }
+        let stop = p.run_until_stop(100);
         assert_eq!(stop, Some(Stop::DebugExit(0)));
         let d = |a: u64| p.mem.read_u32(Hpa(a)).expect("inside RAM");
         // INT 0x21 at CPL 0: EIP after the INT, CS, EFLAGS (IF set) pushed; IF clear inside.
