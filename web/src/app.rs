@@ -27,7 +27,7 @@ use crate::components::timeline_view::{TimelineData, TimelineView};
 use crate::components::toolbar::Toolbar;
 use crate::components::vmcb_view::{VmcbView, effective};
 use crate::link::{Opened, Shared, VIEW_TABS, view_of};
-use crate::prefs::{Place, read_fragment, read_url, write_url};
+use crate::prefs::{Place, read_fragment, read_url, write_url_soon};
 use crate::state::{Action, Session, Status, load_catalog, regs_now};
 use crate::switches::{SwitchRecord, VmcbRole, read_page};
 use nestscope_core::machine::LOAD_ADDR;
@@ -159,8 +159,8 @@ pub fn app() -> Html {
         let s = session.clone();
         use_effect_with((sc, session.model, steps, running, session.program_gen, session.linked), move |(sc, model, steps, running, _, _)| {
             if !*running {
-                let frag = crate::link::url_fragment(&s);
-                write_url(&Place { scenario: Some(sc.clone()), model: Some(model.to_string()), step: Some(*steps) }, frag.as_deref());
+                let place = Place { scenario: Some(sc.clone()), model: Some(model.to_string()), step: Some(*steps) };
+                write_url_soon(move || (place, crate::link::url_fragment(&s)));
             }
         });
     }
