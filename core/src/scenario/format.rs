@@ -29,6 +29,17 @@ pub struct Scenario {
     /// first differ, explained (the app's guided mode).
     #[serde(default)]
     pub guide: Option<Guide>,
+    /// The app shows the memory types of these L2 pages as a grid (L2 PAT × L1 NPT × L0 PAT).
+    #[serde(default)]
+    pub memtype_grid: Option<MemtypeGrid>,
+}
+
+/// `pages` consecutive 4 KiB L2 pages from `base`, looked at once L2 runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemtypeGrid {
+    pub base: u64,
+    pub pages: u64,
 }
 
 /// A guided comparison: the program under `models[0]` and `models[1]` in lockstep (the second

@@ -4,7 +4,7 @@ pub(crate) mod format;
 pub mod guide;
 pub mod run;
 
-pub use format::{Expectation, Guide, MachineConfig, Migrate, Scenario, ScenarioError};
+pub use format::{Expectation, Guide, MachineConfig, MemtypeGrid, Migrate, Scenario, ScenarioError};
 
 /// A program built into the app and CLI.
 pub struct BuiltinProgram {
