@@ -128,6 +128,7 @@ fn open_from_url() -> Session {
         && m != s.model
     {
         s.model = m;
+        s.migrate = crate::migration::default_plan(s.scenario(), m);
         s.reload();
     }
     s

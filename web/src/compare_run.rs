@@ -11,10 +11,13 @@ use yew::Callback;
 
 /// A slice yields to the browser after about this many milliseconds (the longest task stays
 /// well under 50 ms).
-pub const COMPARE_SLICE_MS: f64 = 20.0;
+pub const COMPARE_SLICE_MS: f64 = 12.0;
 /// Instructions compared between two looks at the clock, at first; the chunk then adapts to
 /// about 2 ms of work (a kvm-* step with many L0 exits costs far more than a bare one).
-pub const FIRST_CHUNK: u64 = 64;
+pub const FIRST_CHUNK: u64 = 16;
+/// The chunk never grows past this (a few milliseconds of bare steps), so one chunk cannot make
+/// a long task even when the clock said the last ones were quick.
+pub const MAX_CHUNK: u64 = 4096;
 
 /// What the runner is doing.
 #[derive(Clone, Debug, PartialEq)]
@@ -101,7 +104,7 @@ impl Runner {
             let t = now();
             // Aim at ~2 ms per chunk.
             if t - c0 < 1.0 {
-                self.chunk = (self.chunk * 2).min(1 << 20);
+                self.chunk = (self.chunk * 2).min(MAX_CHUNK);
             } else if t - c0 > 4.0 {
                 self.chunk = (self.chunk / 2).max(1);
             }

@@ -55,3 +55,8 @@ pub fn outcome_of(sim: &Sim, sc: &Scenario, model: Model, catalog_program: bool,
 pub fn sc_program(sc: &Scenario) -> Option<Vec<u8>> {
     nestscope_core::asm::assemble(&sc.source).ok().map(|a| a.bytes)
 }
+
+/// The catalog scenario whose own program is `program` (an imported checkpoint's).
+pub fn scenario_of(scenarios: &[Scenario], program: &[u8]) -> Option<usize> {
+    scenarios.iter().position(|sc| sc_program(sc).as_deref() == Some(program))
+}

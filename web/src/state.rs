@@ -483,6 +483,19 @@ impl Reducible for Session {
                                 sim.machine().mem.read(Hpa(LOAD_ADDR), &mut b).is_ok() && b == p
                             }
                         });
+                        // The checkpoint of another catalog scenario's program: that scenario's
+                        // listing, source and expectation replace the current one's.
+                        if !s.catalog_program
+                            && let Some(p) = &program
+                            && let Some(i) = crate::outcome::scenario_of(&s.scenarios, p)
+                        {
+                            s.current = i;
+                            s.source = s.scenarios[i].source.clone();
+                            s.edited = false;
+                            s.asm_errors.clear();
+                            s.assembled = asm::assemble_all_errors(&s.source).ok().map(|a| Rc::new((a, s.scenarios[i].source.clone())));
+                            s.catalog_program = true;
+                        }
                         if let Some(p) = program
                             && *s.program != p
                         {
