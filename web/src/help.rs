@@ -75,7 +75,7 @@ mod tests {
                 checked += 1;
             }
         }
-        assert!(checked > 100, "{checked} citations");
+        assert!(checked > 50, "{checked} citations: the notes cite the reference throughout");
         assert_eq!(doc_of("9.7").map(|i| REFERENCE[i].0), Some("09-kvm-gpat.md"));
         assert_eq!(heading_section("### 9.7 Nested-state ABI".trim_start_matches('#')), Some("9.7".into()));
         assert_eq!(heading_section("Reference §9: KVM's gPAT designs"), Some("9".into()));

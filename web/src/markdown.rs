@@ -17,7 +17,8 @@ pub enum Block {
 /// A heading line: its level and text ("## 9 KVM" → (2, "9 KVM")); "#VMEXIT" is no heading.
 fn heading(line: &str) -> Option<(u8, &str)> {
     let hashes = line.chars().take_while(|c| *c == '#').count();
-    ((1..=6).contains(&hashes)).then(|| line[hashes..].strip_prefix(' ')).flatten().map(|t| (hashes as u8, t.trim()))
+    let level = u8::try_from(hashes).ok().filter(|h| (1..=6).contains(h))?;
+    line[hashes..].strip_prefix(' ').map(|t| (level, t.trim()))
 }
 
 fn cells(line: &str) -> Vec<String> {

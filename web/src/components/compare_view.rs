@@ -38,7 +38,7 @@ pub fn use_runner(runner: &RunnerRef) -> (Phase, Progress) {
 
 /// "comparing… 120 000 of 1 000 000 instructions (12 %)" with Pause/Resume and Cancel.
 pub fn progress_html(runner: &RunnerRef, phase: &Phase, p: &Progress, what: &str) -> Html {
-    let pct = if p.max == 0 { 0 } else { (p.steps.saturating_mul(100) / p.max).min(100) };
+    let pct = p.steps.saturating_mul(100).checked_div(p.max).unwrap_or(0).min(100);
     let button = |label: &'static str, f: fn(&RunnerRef)| {
         let r = runner.clone();
         html! { <button onclick={Callback::from(move |_: MouseEvent| f(&r))}>{label}</button> }
