@@ -58,6 +58,7 @@ const GUIDES = [
   ['problem3-writeback', 'vmcb12.G_PAT', '0x606060606060604', '0x606060606060606', 'VMCB'],
   // §9.7: merged restored into legacy loses L2's gPAT: L2 reads H instead of G'.
   ['problem4-checkpoint-cross-design', 'rax', '0x6060604', '0x70404', 'PAT layers'],
+  ['problem4-checkpoint', 'rax', '0x6060604', '0x70404', 'PAT layers'],
 ];
 
 for (const [scenario, what, a, b, panel] of GUIDES) {
@@ -194,6 +195,7 @@ test('memtype-matrix: the L2 PAT × L1 NPT × L0 PAT grid, bare metal against th
   assert.equal(await grid.locator('[data-page]').count(), 8);
   await grid.scrollIntoViewIfNeeded();
   await page.screenshot({ path: path.join(outDir, 'memtype-grid-kvm-merged.png') });
+  await grid.screenshot({ path: path.join(outDir, 'memtype-grid-kvm-merged-grid.png') });
   assert.deepEqual(errors, []);
 });
 

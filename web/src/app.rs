@@ -345,9 +345,8 @@ pub fn app() -> Html {
     let sc_rc = Rc::new(sc.clone());
     let lower_panel = match *lower {
         0 => html! {
-            <>
             <ScenarioView scenarios={session.scenarios.clone()} current={session.current}
-                model={session.model} outcome={session.outcome.clone()} />
+                model={session.model} outcome={session.outcome.clone()}>
             if sc.guide.is_some() {
                 <GuideView scenario={sc_rc.clone()} runner={(*guide_run).clone()} on_show={on_guide} />
             }
@@ -358,7 +357,7 @@ pub fn app() -> Html {
             if sc.memtype_grid.is_some() {
                 <MemtypeGridView scenario={sc_rc.clone()} model={session.model} />
             }
-            </>
+            </ScenarioView>
         },
         3 => html! { <ReferenceView section={ref_sec.0.clone()} nonce={ref_sec.1} /> },
         1 => {

@@ -88,11 +88,12 @@ fn each_seed_problem_has_a_guide_that_lands_on_its_divergence() {
     // G = vmcb12 G_PAT 0x0606060606060606, G' = what L2 writes 0x0606060606060604, the invalid
     // G_PAT 0x0808080808080808 (APM 15.25.4: EXITCODE -1), and RDMSR's EAX = the low half. The
     // write-back of problem 3 happens at the #VMEXIT of L2's VMMCALL: an L2 instruction.
-    let expected: [(&str, &str, &str, &str); 4] = [
+    let expected: [(&str, &str, &str, &str); 5] = [
         ("problem1-gpat-check", "L1", "0xffffffffffffffff", ""),
         ("problem2-l2-pat-msr", "L2", "0x6060606", "0x70404"),
         ("problem3-writeback", "L2", "0x606060606060604", "0x606060606060606"),
         ("problem4-checkpoint-cross-design", "L2", "0x6060604", "0x70404"),
+        ("problem4-checkpoint", "L2", "0x6060604", "0x70404"),
     ];
     for (name, level, a, b) in expected {
         let s = catalog::get(name).unwrap().unwrap();
