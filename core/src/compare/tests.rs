@@ -4,6 +4,8 @@
 use super::*;
 use crate::hv::gpat::Design;
 use crate::scenario::{catalog, run};
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 fn scenario_program(name: &str) -> (Vec<u8>, crate::scenario::Scenario) {
     let s = catalog::load().unwrap().into_iter().find(|s| s.name == name).unwrap();
