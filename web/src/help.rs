@@ -1,30 +1,36 @@
 //! In-app help: a short "How to read this" for each panel, and the project's reference
-//! documents (docs/reference/*.md, embedded at build time) that the teaching notes cite as
+//! documents (docs/reference/*.md, served beside the app) that the teaching notes cite as
 //! "§N.M" — shown by the Reference panel, which a click on a citation opens at its section.
 
-/// (file name, text) of every reference document, in order (§0 … §14).
-pub const REFERENCE: &[(&str, &str)] = &[
-    ("00-conventions.md", include_str!("../../docs/reference/00-conventions.md")),
-    ("01-vmcb.md", include_str!("../../docs/reference/01-vmcb.md")),
-    ("02-exits.md", include_str!("../../docs/reference/02-exits.md")),
-    ("03-permission-maps.md", include_str!("../../docs/reference/03-permission-maps.md")),
-    ("04-vmrun-vmexit.md", include_str!("../../docs/reference/04-vmrun-vmexit.md")),
-    ("05-pat-mtrr.md", include_str!("../../docs/reference/05-pat-mtrr.md")),
-    ("06-memory-types.md", include_str!("../../docs/reference/06-memory-types.md")),
-    ("07-nested-paging.md", include_str!("../../docs/reference/07-nested-paging.md")),
-    ("08-gpat.md", include_str!("../../docs/reference/08-gpat.md")),
-    ("09-kvm-gpat.md", include_str!("../../docs/reference/09-kvm-gpat.md")),
-    ("10-other-emulators.md", include_str!("../../docs/reference/10-other-emulators.md")),
-    ("11-test-suites.md", include_str!("../../docs/reference/11-test-suites.md")),
-    ("12-open-points.md", include_str!("../../docs/reference/12-open-points.md")),
-    ("13-multiboot-fwcfg.md", include_str!("../../docs/reference/13-multiboot-fwcfg.md")),
-    ("14-interrupts.md", include_str!("../../docs/reference/14-interrupts.md")),
+/// Every reference document (docs/reference/*.md), in order (§0 … §14). The app does not embed
+/// them (they are 190 KB, a quarter of the bundle again): trunk copies the folder next to the
+/// app (`index.html`, copy-dir) and the Reference panel fetches them from [`URL_DIR`] when it is
+/// first opened.
+pub const FILES: &[&str] = &[
+    "00-conventions.md",
+    "01-vmcb.md",
+    "02-exits.md",
+    "03-permission-maps.md",
+    "04-vmrun-vmexit.md",
+    "05-pat-mtrr.md",
+    "06-memory-types.md",
+    "07-nested-paging.md",
+    "08-gpat.md",
+    "09-kvm-gpat.md",
+    "10-other-emulators.md",
+    "11-test-suites.md",
+    "12-open-points.md",
+    "13-multiboot-fwcfg.md",
+    "14-interrupts.md",
 ];
 
-/// The document of section `sec` ("9.7" → 09-kvm-gpat.md): its index in [`REFERENCE`].
+/// Where the documents are served, relative to the page.
+pub const URL_DIR: &str = "reference";
+
+/// The document of section `sec` ("9.7" → 09-kvm-gpat.md): its index in [`FILES`].
 pub fn doc_of(sec: &str) -> Option<usize> {
     let chapter: u32 = sec.split('.').next()?.parse().ok()?;
-    REFERENCE.iter().position(|(f, _)| f.split('-').next().and_then(|n| n.parse::<u32>().ok()) == Some(chapter))
+    FILES.iter().position(|f| f.split('-').next().and_then(|n| n.parse::<u32>().ok()) == Some(chapter))
 }
 
 /// A document's title: its first heading without the "# ".
@@ -62,6 +68,35 @@ pub fn how_to_read(panel: &str) -> Option<&'static str> {
 mod tests {
     use super::*;
 
+    /// The documents as the app fetches them (read here at build time of the test only).
+    const REFERENCE: &[&str] = &[
+        include_str!("../../docs/reference/00-conventions.md"),
+        include_str!("../../docs/reference/01-vmcb.md"),
+        include_str!("../../docs/reference/02-exits.md"),
+        include_str!("../../docs/reference/03-permission-maps.md"),
+        include_str!("../../docs/reference/04-vmrun-vmexit.md"),
+        include_str!("../../docs/reference/05-pat-mtrr.md"),
+        include_str!("../../docs/reference/06-memory-types.md"),
+        include_str!("../../docs/reference/07-nested-paging.md"),
+        include_str!("../../docs/reference/08-gpat.md"),
+        include_str!("../../docs/reference/09-kvm-gpat.md"),
+        include_str!("../../docs/reference/10-other-emulators.md"),
+        include_str!("../../docs/reference/11-test-suites.md"),
+        include_str!("../../docs/reference/12-open-points.md"),
+        include_str!("../../docs/reference/13-multiboot-fwcfg.md"),
+        include_str!("../../docs/reference/14-interrupts.md"),
+    ];
+
+    #[test]
+    fn the_file_list_is_the_folder() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/reference");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir).expect("docs/reference").filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".md")).collect();
+        on_disk.sort();
+        assert_eq!(on_disk, FILES.iter().map(|f| f.to_string()).collect::<Vec<_>>());
+        assert_eq!(REFERENCE.len(), FILES.len());
+    }
+
     #[test]
     fn every_citation_in_the_catalog_names_an_embedded_section() {
         // Each "§N.M" the teaching notes cite must be a heading of reference document N.
@@ -70,13 +105,13 @@ mod tests {
         for s in &scenarios {
             for sec in crate::markdown::citations(&s.teaching_notes) {
                 let d = doc_of(&sec).unwrap_or_else(|| panic!("{}: §{sec} has no document", s.name));
-                let heads: Vec<String> = REFERENCE[d].1.lines().filter(|l| l.starts_with('#')).filter_map(|l| heading_section(l.trim_start_matches('#'))).collect();
+                let heads: Vec<String> = REFERENCE[d].lines().filter(|l| l.starts_with('#')).filter_map(|l| heading_section(l.trim_start_matches('#'))).collect();
                 assert!(heads.iter().any(|h| *h == sec || sec.starts_with(&format!("{h}."))), "{}: §{sec} not among {heads:?}", s.name);
                 checked += 1;
             }
         }
         assert!(checked > 50, "{checked} citations: the notes cite the reference throughout");
-        assert_eq!(doc_of("9.7").map(|i| REFERENCE[i].0), Some("09-kvm-gpat.md"));
+        assert_eq!(doc_of("9.7").map(|i| FILES[i]), Some("09-kvm-gpat.md"));
         assert_eq!(heading_section("### 9.7 Nested-state ABI".trim_start_matches('#')), Some("9.7".into()));
         assert_eq!(heading_section("Reference §9: KVM's gPAT designs"), Some("9".into()));
     }

@@ -188,10 +188,32 @@ async fn every_panel_has_how_to_read_this() {
 #[wasm_bindgen_test]
 async fn the_reference_opens_at_a_cited_section() {
     let root = mount();
-    let props = ReferenceProps { section: Some("9.7".into()), nonce: 1 };
+    // The app fetches the documents from beside it; this test's server has none, so the text
+    // of §9's document is given (the others are empty).
+    let texts: Vec<String> = nestscope_web::help::FILES
+        .iter()
+        .map(|f| if *f == "09-kvm-gpat.md" { include_str!("../../docs/reference/09-kvm-gpat.md").to_string() } else { String::new() })
+        .collect();
+    let props = ReferenceProps { section: Some("9.7".into()), nonce: 1, docs: Some(std::rc::Rc::new(Ok(texts))) };
     yew::Renderer::<ReferenceView>::with_root_and_props(root.clone(), props).render();
     sleep(50).await;
     let h = root.query_selector("[id='ref-9.7']").unwrap().expect("the §9.7 heading");
     assert!(h.text_content().unwrap().starts_with("9.7 Nested-state ABI"));
     assert_eq!(h.get_attribute("data-cited").as_deref(), Some("true"));
+}
+
+#[wasm_bindgen_test]
+async fn the_reference_says_when_its_documents_cannot_be_fetched() {
+    // The test server serves no reference/ folder: the fetch fails and the panel says so.
+    let root = mount();
+    yew::Renderer::<ReferenceView>::with_root_and_props(root.clone(), ReferenceProps { section: None, nonce: 0, docs: None }).render();
+    let mut said = String::new();
+    for _ in 0..100 {
+        sleep(20).await;
+        said = text(&root, "[role=alert]");
+        if !said.is_empty() {
+            break;
+        }
+    }
+    assert!(said.starts_with("The reference documents could not be loaded (reference/00-conventions.md: HTTP 404)"), "{said}");
 }
