@@ -36,7 +36,7 @@ impl<V: Virt> Processor<V> {
             // The instruction just executed went through `fetch_execute`: while its code page is
             // remembered (`fetch_tag`) and nothing traces, the fast forms that follow on that page
             // run here.
-            if self.fetch_tag == 0 || self.cpu.regs.rflags & self.trace_mask != 0 {
+            if !self.fast_forms_may_run() {
                 continue;
             }
             if let Some(r) = self.run_fast_forms(max_steps) {
@@ -46,6 +46,17 @@ impl<V: Virt> Processor<V> {
                 return None;
             }
         }
+    }
+
+    /// What `fetch_execute` checks before its cached path holds for the instruction at RIP:
+    /// nothing traces, 64-bit mode, and the remembered code page is RIP's at the current CPL.
+    #[inline(always)]
+    fn fast_forms_may_run(&self) -> bool {
+        let user = u64::from(self.cpu.cpl == 3);
+        self.cpu.regs.rflags & self.trace_mask == 0
+            && self.cpu.ctl.efer & crate::cpu::control::efer::LMA != 0
+            && self.cpu.cs.long_mode()
+            && self.fetch_tag == (self.cpu.regs.rip & !0xfff) | (user << 1) | 1
     }
 
     /// The inner loop (see the module comment): `None` when the next instruction needs the full
@@ -98,7 +109,13 @@ impl<V: Virt> Processor<V> {
             }
             let (f, next) = match self.icache.lookup(rip, pa.0, generation) {
                 Some(e) if !matches!(e.fast, Fast::Generic) => (e.fast, e.next),
-                _ => return None,
+                // An instruction without a fast form: executed as `fetch_execute_plain` does, then
+                // back to the caller, which checks everything again (it may change anything).
+                Some(e) => {
+                    let ins = e.ins;
+                    return self.execute_generic(&ins);
+                }
+                None => return None,
             };
             // RIP moves as in `fetch_execute_plain`.
             match self.exec_fast_inline(&f, next) {
@@ -113,6 +130,23 @@ impl<V: Virt> Processor<V> {
             }
             self.steps += 1;
         }
+    }
+
+    /// An instruction without a fast form in the inner loop: executed and counted as
+    /// `fetch_execute_plain` and `run_steps` do (`None`: it retired).
+    #[inline(never)]
+    fn execute_generic(&mut self, ins: &iced_x86::Instruction) -> Option<Result<Flow, Trap>> {
+        let r = self.execute(ins);
+        match &r {
+            Ok(Flow::Jump(t)) => self.cpu.regs.rip = *t,
+            Ok(Flow::Repeat) | Err(_) => {}
+            Ok(_) => self.cpu.regs.rip = ins.next_ip(),
+        }
+        if !matches!(r, Ok(Flow::Next | Flow::Jump(_) | Flow::Repeat)) {
+            return Some(r);
+        }
+        self.steps += 1;
+        None
     }
 
     /// The block at `rip` (physical `pa`, of the page's `generation`): its first op and length
