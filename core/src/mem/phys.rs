@@ -16,6 +16,12 @@ fn page_index(a: Hpa) -> usize {
     usize::try_from(a.0 >> 12).unwrap_or(usize::MAX)
 }
 
+/// A page of zeros (the first write into an unbacked page).
+#[cold]
+fn new_page() -> Rc<[u8; PAGE_SIZE]> {
+    Rc::new([0u8; PAGE_SIZE])
+}
+
 /// System-physical RAM of a fixed size. Pages are allocated lazily so a 64 MiB machine costs only
 /// what the program touches (important in the browser and in checkpoints).
 #[derive(Clone)]
@@ -164,8 +170,9 @@ impl PhysMem {
         }
         Ok(self.page_mut(pn))
     }
+    #[inline(always)]
     fn page_mut(&mut self, pn: usize) -> &mut [u8; PAGE_SIZE] {
-        Rc::make_mut(self.pages[pn].get_or_insert_with(|| Rc::new([0u8; PAGE_SIZE])))
+        Rc::make_mut(self.pages[pn].get_or_insert_with(new_page))
     }
     pub fn read(&self, a: Hpa, buf: &mut [u8]) -> Result<(), OutOfRange> {
         if !self.contains(a, buf.len() as u64) {

@@ -278,37 +278,37 @@ impl<V: Virt> Processor<V> {
             Fast::AluRR { op, size, d, s } => self.alu_reg(op, size, d, self.cpu.regs.gpr[s as usize]),
             Fast::AluRI { op, size, d, imm } => self.alu_reg(op, size, d, imm),
             Fast::AluRM { op, size, d, m } => {
-                let b = self.read_mem(self.ea(&m), size as u32)?;
+                let b = self.read_mem_fast(self.ea(&m), size as u32, false)?;
                 self.alu_reg(op, size, d, b);
             }
             Fast::AluMR { op, size, m, s } => {
                 let la = self.ea(&m);
                 let w = op.writes();
-                let a = if w { self.read_mem_rmw(la, size as u32)? } else { self.read_mem(la, size as u32)? };
+                let a = if w { self.read_mem_fast(la, size as u32, true)? } else { self.read_mem_fast(la, size as u32, false)? };
                 let (res, f) = alu_compute(op, a, self.rd(s, size), self.cpu.regs.rflags, size);
                 if w {
-                    self.write_mem(la, size as u32, res)?;
+                    self.write_mem_fast(la, size as u32, res)?;
                 }
                 self.set_status(f);
             }
             Fast::AluMI { op, size, m, imm } => {
                 let la = self.ea(&m);
                 let w = op.writes();
-                let a = if w { self.read_mem_rmw(la, size as u32)? } else { self.read_mem(la, size as u32)? };
+                let a = if w { self.read_mem_fast(la, size as u32, true)? } else { self.read_mem_fast(la, size as u32, false)? };
                 let (res, f) = alu_compute(op, a, imm, self.cpu.regs.rflags, size);
                 if w {
-                    self.write_mem(la, size as u32, res)?;
+                    self.write_mem_fast(la, size as u32, res)?;
                 }
                 self.set_status(f);
             }
             Fast::MovRR { size, d, s } => self.wr(d, size, self.rd(s, size)),
             Fast::MovRI { size, d, imm } => self.wr(d, size, imm),
             Fast::Load { size, d, m } => {
-                let v = self.read_mem(self.ea(&m), size as u32)?;
+                let v = self.read_mem_fast(self.ea(&m), size as u32, false)?;
                 self.wr(d, size, v);
             }
-            Fast::Store { size, m, s } => self.write_mem(self.ea(&m), size as u32, self.rd(s, size))?,
-            Fast::StoreI { size, m, imm } => self.write_mem(self.ea(&m), size as u32, imm)?,
+            Fast::Store { size, m, s } => self.write_mem_fast(self.ea(&m), size as u32, self.rd(s, size))?,
+            Fast::StoreI { size, m, imm } => self.write_mem_fast(self.ea(&m), size as u32, imm)?,
             Fast::Lea { size, d, m } => self.wr(d, size, self.ea(&m)),
             Fast::IncDec { inc, size, d } => self.inc_dec(inc, size, d),
             Fast::Jcc { cc, target } => {
@@ -319,12 +319,15 @@ impl<V: Virt> Processor<V> {
             Fast::FillLoop { target, v, b, e } => return Ok(self.exec_fill_loop(target, v, b, e)),
             Fast::Jmp { target } => return Ok(Flow::Jump(target)),
             Fast::Call { target } => {
-                self.push(8, next)?;
+                self.push_fast(next)?;
                 return Ok(Flow::Jump(target));
             }
             Fast::Ret => {
                 let rsp = self.cpu.regs.gpr[4];
-                let t = self.stack_read(rsp, 8)?;
+                if !is_canonical(rsp) {
+                    return Err(crate::outcome::Fault::with_code(crate::outcome::vector::SS, 0).into());
+                }
+                let t = self.read_mem_fast(rsp, 8, false)?;
                 if !is_canonical(t) {
                     return Err(crate::outcome::Fault::gp0().into());
                 }
@@ -333,10 +336,10 @@ impl<V: Virt> Processor<V> {
             }
             Fast::Push { s } => {
                 let v = self.cpu.regs.gpr[s as usize];
-                self.push(8, v)?;
+                self.push_fast(v)?;
             }
             Fast::Pop { d } => {
-                let v = self.pop(8)?;
+                let v = self.pop_fast()?;
                 self.cpu.regs.gpr[d as usize] = v;
             }
             Fast::ShiftRI { op, size, d, count } => {
@@ -359,7 +362,7 @@ impl<V: Virt> Processor<V> {
                 self.wr(d, size, if signed { sext(v, ssize as u32) } else { v });
             }
             Fast::ExtRM { signed, size, d, ssize, m } => {
-                let v = self.read_mem(self.ea(&m), ssize as u32)?;
+                let v = self.read_mem_fast(self.ea(&m), ssize as u32, false)?;
                 self.wr(d, size, if signed { sext(v, ssize as u32) } else { v });
             }
         }
