@@ -117,8 +117,9 @@ impl<V: Virt> Processor<V> {
                 }
                 None => return None,
             };
-            // RIP moves as in `fetch_execute_plain`.
-            match self.exec_fast_inline(&f, next) {
+            // RIP moves as in `fetch_execute_plain` (the rare case — a budget's last steps — has
+            // the out-of-line copy of the fast forms).
+            match self.exec_fast(&f, next) {
                 Ok(Flow::Next) => self.cpu.regs.rip = next,
                 Ok(Flow::Jump(t)) => self.cpu.regs.rip = t,
                 Ok(Flow::Repeat) => {}

@@ -11,7 +11,7 @@
 //! CR/DR, descriptor-table, INVLPG, HLT, INT n, IRET... all stay generic), so the SVM layer's
 //! instruction-intercept check belongs at the top of `Processor::execute`. Keep it that way.
 use super::muldiv::imul_compute;
-use super::shift::shift_compute;
+use super::shift::{shift_compute, shift_compute_inline};
 use super::fast_alu::{alu_compute, AluOp};
 use super::{flags, is_canonical, sext, ExecResult, Flow};
 use crate::cpu::processor::{Processor, Virt};
@@ -264,7 +264,7 @@ impl<V: Virt> Processor<V> {
     }
 
     /// Executes a pre-decoded form; `next` is the address of the following instruction.
-    #[inline]
+    #[inline(never)]
     pub(crate) fn exec_fast(&mut self, f: &Fast, next: u64) -> ExecResult {
         self.exec_fast_inline(f, next)
     }
@@ -343,7 +343,17 @@ impl<V: Virt> Processor<V> {
                 self.cpu.regs.gpr[d as usize] = v;
             }
             Fast::ShiftRI { op, size, d, count } => {
-                let (r, f) = shift_compute(op, self.rd(d, size), count as u64, self.cpu.regs.rflags, size as u32);
+                let (v, c, fl) = (self.rd(d, size), count as u64, self.cpu.regs.rflags);
+                // The frequent ones with the operation and size as constants.
+                let (r, f) = match (op, size) {
+                    (Mnemonic::Shl | Mnemonic::Sal, 8) => shift_compute_inline(Mnemonic::Shl, v, c, fl, 8),
+                    (Mnemonic::Shl | Mnemonic::Sal, 4) => shift_compute_inline(Mnemonic::Shl, v, c, fl, 4),
+                    (Mnemonic::Shr, 8) => shift_compute_inline(Mnemonic::Shr, v, c, fl, 8),
+                    (Mnemonic::Shr, 4) => shift_compute_inline(Mnemonic::Shr, v, c, fl, 4),
+                    (Mnemonic::Sar, 8) => shift_compute_inline(Mnemonic::Sar, v, c, fl, 8),
+                    (Mnemonic::Sar, 4) => shift_compute_inline(Mnemonic::Sar, v, c, fl, 4),
+                    _ => shift_compute(op, v, c, fl, size as u32),
+                };
                 self.wr(d, size, r);
                 self.cpu.regs.rflags = f;
             }
