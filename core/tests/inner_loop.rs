@@ -22,7 +22,7 @@ fn code_reached_in_compatibility_mode_on_the_same_page_is_decoded_as_32_bit() {
     // 48 FF C0 in compatibility mode is DEC EAX; INC EAX (APM vol.3 1.2.7): EAX stays 7.
     let mut m = Machine::new(include_bytes!("data/inner_loop/compat.bin"), MEM_MIB).unwrap();
     assert_eq!(m.run(1000).unwrap(), RunEnd::Stopped(Stop::DebugExit(7)));
-    assert_eq!(m.steps, 9, "LGDT MOV PUSH LEA PUSH RETF, DEC INC, OUT");
+    assert_eq!(m.steps, 10, "LGDT MOV PUSH LEA PUSH RETF, NOP DEC INC, OUT");
 }
 
 #[test]

@@ -1,7 +1,8 @@
 ; A far return from 64-bit code into 32-bit compatibility-mode code on the same page: the bytes
 ; 48 FF C0 are INC RAX in 64-bit mode but DEC EAX; INC EAX in compatibility mode (AMD APM vol.3
 ; 1.2.7, REX prefixes only in 64-bit mode), so EAX stays 7 and the debug exit code is 7 — not 8,
-; which a 64-bit decode of the 32-bit code would give.
+; which a 64-bit decode of the 32-bit code would give (the run loop's inner loop must not take the
+; 32-bit code for 64-bit code cached on the same page).
 bits 64
 org 0x100000
     lgdt [rel gdtr]
@@ -12,6 +13,7 @@ org 0x100000
     retfq
 compat:
 bits 32
+    nop                           ; the first instruction after a far transfer takes the full path
     db 0x48, 0xff, 0xc0
     out 0xf4, al
 align 8
