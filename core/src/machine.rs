@@ -258,11 +258,9 @@ impl Machine {
                     }
                 }
             }
-            let r = self.p.fetch_execute();
-            if let Ok(Flow::Next | Flow::Jump(_) | Flow::Repeat) = r {
-                self.p.steps += 1;
-                continue;
-            }
+            // Instructions until the budget, an event to look at, or one that did not simply
+            // retire (cpu/run_fast.rs).
+            let Some(r) = self.p.run_steps(max_steps) else { continue };
             match self.account(r)? {
                 Stepped::Retired => {}
                 Stepped::Stopped(s) => return Ok(GuestRun::Stopped(s)),

@@ -1,4 +1,5 @@
 //! The x86-64 CPU model: architectural state and the interpreter that executes one instruction at a time.
+pub(crate) mod blocks;
 pub(crate) mod caps;
 pub(crate) mod control;
 pub mod cpuid;
@@ -11,6 +12,7 @@ pub(crate) mod legacy_fetch;
 pub mod msr;
 pub(crate) mod processor;
 pub mod regs;
+pub(crate) mod run_fast;
 pub(crate) mod segments;
 pub(crate) mod tlb;
 pub(crate) mod tsc;

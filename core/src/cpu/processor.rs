@@ -138,9 +138,11 @@ pub struct Processor<V> {
     pub tlb: Tlb,
     /// Decoded instructions by (RIP, physical address) (not architectural state).
     pub icache: DecodeCache,
+    /// Basic blocks of fast forms (cpu/blocks.rs; not architectural state).
+    pub(crate) blocks: crate::cpu::blocks::BlockCache,
     /// The last code page: (linear page | user << 1 | 1, physical page); cleared with the TLB.
-    fetch_tag: u64,
-    fetch_page: u64,
+    pub(crate) fetch_tag: u64,
+    pub(crate) fetch_page: u64,
     /// The virtualization extension (SVM: svm/state.rs).
     pub svm: V,
     /// The step (`steps` value) of the instruction in an interrupt shadow — the one after STI
@@ -184,6 +186,7 @@ impl<V: Virt> Processor<V> {
             events: Default::default(),
             tlb: Tlb::default(),
             icache: DecodeCache::default(),
+            blocks: Default::default(),
             fetch_tag: 0,
             fetch_page: 0,
             svm,
@@ -406,6 +409,37 @@ impl<V: Virt> Processor<V> {
         Ok(())
     }
 
+    /// Enters an instruction that lies within its page into the decode cache.
+    fn cache_insert(&mut self, rip: u64, pa: Hpa, generation: u32, ins: &Instruction) {
+        self.icache.insert(rip, pa.0, generation, ins);
+        // The JNE closing a byte-fill loop on this page gets its idiom form (exec/fill.rs).
+        if ins.is_jcc_short_or_near() && ins.near_branch_target() == rip.wrapping_sub(10) && rip & 0xfff >= 10 {
+            let mut body = [0u8; 10];
+            if self.mem.read(Hpa(pa.0 - 10), &mut body).is_ok()
+                && let Some(f) = crate::cpu::exec::fill::recognize(ins, &body)
+            {
+                self.icache.set_fast(rip, pa.0, f);
+            }
+        }
+    }
+
+    /// Decodes the instruction at `rip` (physical `pa`) into the decode cache, as a fetch would,
+    /// when it lies within its page in RAM; false otherwise (nothing cached).
+    pub(crate) fn predecode(&mut self, rip: u64, pa: Hpa, generation: u32) -> bool {
+        let mut buf = [0u8; 15];
+        let first = ((0x1000 - (rip & 0xfff)) as usize).min(15);
+        if self.mem.read(pa, &mut buf[..first]).is_err() {
+            return false;
+        }
+        match decode::decode64(&buf[..first], rip) {
+            Some(ins) if ins.len() <= first => {
+                self.cache_insert(rip, pa, generation, &ins);
+                true
+            }
+            _ => false,
+        }
+    }
+
     #[cold]
     fn fetch_decode_slow(&mut self, rip: u64, pa: Hpa, generation: u32, acc: Access) -> Result<Instruction, Trap> {
         let mut buf = [0u8; 15];
@@ -418,16 +452,7 @@ impl<V: Virt> Processor<V> {
             && ins.len() <= first
         {
             if first == 15 || (rip & 0xfff) + ins.len() as u64 <= 0x1000 {
-                self.icache.insert(rip, pa.0, generation, &ins);
-                // The JNE closing a byte-fill loop on this page gets its idiom form (exec/fill.rs).
-                if ins.is_jcc_short_or_near() && ins.near_branch_target() == rip.wrapping_sub(10) && rip & 0xfff >= 10 {
-                    let mut body = [0u8; 10];
-                    if self.mem.read(Hpa(pa.0 - 10), &mut body).is_ok()
-                        && let Some(f) = crate::cpu::exec::fill::recognize(&ins, &body)
-                    {
-                        self.icache.set_fast(rip, pa.0, f);
-                    }
-                }
+                self.cache_insert(rip, pa, generation, &ins);
             }
             return Ok(ins);
         }

@@ -16,6 +16,18 @@ fn page_index(a: Hpa) -> usize {
     usize::try_from(a.0 >> 12).unwrap_or(usize::MAX)
 }
 
+/// A page of zeros (the first write into an unbacked page).
+#[cold]
+fn new_page() -> Rc<[u8; PAGE_SIZE]> {
+    Rc::new([0u8; PAGE_SIZE])
+}
+
+/// Replaces a page shared with a clone by a copy of its own.
+#[cold]
+fn unshare(slot: &mut Rc<[u8; PAGE_SIZE]>) {
+    *slot = Rc::new(**slot);
+}
+
 /// System-physical RAM of a fixed size. Pages are allocated lazily so a 64 MiB machine costs only
 /// what the program touches (important in the browser and in checkpoints).
 #[derive(Clone)]
@@ -164,8 +176,17 @@ impl PhysMem {
         }
         Ok(self.page_mut(pn))
     }
+    #[inline(always)]
     fn page_mut(&mut self, pn: usize) -> &mut [u8; PAGE_SIZE] {
-        Rc::make_mut(self.pages[pn].get_or_insert_with(|| Rc::new([0u8; PAGE_SIZE])))
+        let slot = self.pages[pn].get_or_insert_with(new_page);
+        // Shared with a clone: this memory's own copy first (copy on write).
+        if Rc::get_mut(slot).is_none() {
+            unshare(slot);
+        }
+        match Rc::get_mut(slot) {
+            Some(p) => p,
+            None => unreachable!("a page just unshared has no other owner"),
+        }
     }
     pub fn read(&self, a: Hpa, buf: &mut [u8]) -> Result<(), OutOfRange> {
         if !self.contains(a, buf.len() as u64) {

@@ -5,7 +5,7 @@ use crate::cpu::processor::{Processor, Virt};
 use iced_x86::{Instruction, Mnemonic, OpKind};
 
 /// The result and flags of a two-operand ALU operation; `None` result for CMP/TEST.
-#[inline]
+#[inline(always)]
 pub fn alu2_compute(m: Mnemonic, a: u64, b: u64, rflags: u64, size: u32) -> (u64, u64) {
     let cf = rflags & rf::CF;
     match m {

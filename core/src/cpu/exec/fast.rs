@@ -11,9 +11,9 @@
 //! CR/DR, descriptor-table, INVLPG, HLT, INT n, IRET... all stay generic), so the SVM layer's
 //! instruction-intercept check belongs at the top of `Processor::execute`. Keep it that way.
 use super::muldiv::imul_compute;
-use super::shift::shift_compute;
-use super::{alu::alu2_compute, flags, is_canonical, sext, ExecResult, Flow};
-use crate::cpu::regs::flags as rf;
+use super::shift::{shift_compute, shift_compute_inline};
+use super::fast_alu::{alu_compute, AluOp};
+use super::{flags, is_canonical, sext, ExecResult, Flow};
 use crate::cpu::processor::{Processor, Virt};
 use iced_x86::{Code, Instruction, Mnemonic, OpKind, Register};
 
@@ -33,11 +33,11 @@ pub enum Fast {
     #[default]
     Generic,
     Nop,
-    AluRR { op: Mnemonic, size: u8, d: u8, s: u8 },
-    AluRI { op: Mnemonic, size: u8, d: u8, imm: u64 },
-    AluRM { op: Mnemonic, size: u8, d: u8, m: Mem },
-    AluMR { op: Mnemonic, size: u8, m: Mem, s: u8 },
-    AluMI { op: Mnemonic, size: u8, m: Mem, imm: u64 },
+    AluRR { op: AluOp, size: u8, d: u8, s: u8 },
+    AluRI { op: AluOp, size: u8, d: u8, imm: u64 },
+    AluRM { op: AluOp, size: u8, d: u8, m: Mem },
+    AluMR { op: AluOp, size: u8, m: Mem, s: u8 },
+    AluMI { op: AluOp, size: u8, m: Mem, imm: u64 },
     MovRR { size: u8, d: u8, s: u8 },
     MovRI { size: u8, d: u8, imm: u64 },
     Load { size: u8, d: u8, m: Mem },
@@ -127,6 +127,7 @@ fn classify_inner(ins: &Instruction) -> Option<Fast> {
     Some(match m {
         M::Nop => Fast::Nop,
         M::Add | M::Or | M::Adc | M::Sbb | M::And | M::Sub | M::Xor | M::Cmp | M::Test if ins.op_count() == 2 => {
+            let m = AluOp::of(m)?;
             match (k0, k1) {
                 (OpKind::Register, OpKind::Register) => {
                     let (d, size) = gpr(ins.op0_register())?;
@@ -253,13 +254,6 @@ impl<V: Virt> Processor<V> {
         a
     }
 
-    #[inline(always)]
-    fn alu(&mut self, op: Mnemonic, a: u64, b: u64, size: u8) -> (u64, bool) {
-        let (res, f) = alu2_compute(op, a, b, self.cpu.regs.rflags, size as u32);
-        self.set_status(f);
-        (res, !matches!(op, Mnemonic::Cmp | Mnemonic::Test))
-    }
-
     /// Executes `ins` the way the run loop does: through its pre-decoded form when it has one,
     /// else through `execute`. RIP is not moved (as with `execute`).
     pub fn execute_as_cached(&mut self, ins: &Instruction) -> ExecResult {
@@ -270,65 +264,53 @@ impl<V: Virt> Processor<V> {
     }
 
     /// Executes a pre-decoded form; `next` is the address of the following instruction.
-    #[inline]
+    #[inline(never)]
     pub(crate) fn exec_fast(&mut self, f: &Fast, next: u64) -> ExecResult {
+        self.exec_fast_inline(f, next)
+    }
+
+    /// `exec_fast`, inlined into the run loop's inner loop (cpu/run_fast.rs).
+    #[inline(always)]
+    pub(crate) fn exec_fast_inline(&mut self, f: &Fast, next: u64) -> ExecResult {
         match *f {
             Fast::Generic => unreachable!("generic instructions go through execute"),
             Fast::Nop => {}
-            Fast::AluRR { op, size, d, s } => {
-                let (r, w) = self.alu(op, self.rd(d, size), self.rd(s, size), size);
-                if w {
-                    self.wr(d, size, r);
-                }
-            }
-            Fast::AluRI { op, size, d, imm } => {
-                let (r, w) = self.alu(op, self.rd(d, size), imm, size);
-                if w {
-                    self.wr(d, size, r);
-                }
-            }
+            Fast::AluRR { op, size, d, s } => self.alu_reg(op, size, d, self.cpu.regs.gpr[s as usize]),
+            Fast::AluRI { op, size, d, imm } => self.alu_reg(op, size, d, imm),
             Fast::AluRM { op, size, d, m } => {
-                let b = self.read_mem(self.ea(&m), size as u32)?;
-                let (r, w) = self.alu(op, self.rd(d, size), b, size);
-                if w {
-                    self.wr(d, size, r);
-                }
+                let b = self.read_mem_fast(self.ea(&m), size as u32, false)?;
+                self.alu_reg(op, size, d, b);
             }
             Fast::AluMR { op, size, m, s } => {
                 let la = self.ea(&m);
-                let w = !matches!(op, Mnemonic::Cmp | Mnemonic::Test);
-                let a = if w { self.read_mem_rmw(la, size as u32)? } else { self.read_mem(la, size as u32)? };
-                let (res, f) = alu2_compute(op, a, self.rd(s, size), self.cpu.regs.rflags, size as u32);
+                let w = op.writes();
+                let a = if w { self.read_mem_fast(la, size as u32, true)? } else { self.read_mem_fast(la, size as u32, false)? };
+                let (res, f) = alu_compute(op, a, self.rd(s, size), self.cpu.regs.rflags, size);
                 if w {
-                    self.write_mem(la, size as u32, res)?;
+                    self.write_mem_fast(la, size as u32, res)?;
                 }
                 self.set_status(f);
             }
             Fast::AluMI { op, size, m, imm } => {
                 let la = self.ea(&m);
-                let w = !matches!(op, Mnemonic::Cmp | Mnemonic::Test);
-                let a = if w { self.read_mem_rmw(la, size as u32)? } else { self.read_mem(la, size as u32)? };
-                let (res, f) = alu2_compute(op, a, imm, self.cpu.regs.rflags, size as u32);
+                let w = op.writes();
+                let a = if w { self.read_mem_fast(la, size as u32, true)? } else { self.read_mem_fast(la, size as u32, false)? };
+                let (res, f) = alu_compute(op, a, imm, self.cpu.regs.rflags, size);
                 if w {
-                    self.write_mem(la, size as u32, res)?;
+                    self.write_mem_fast(la, size as u32, res)?;
                 }
                 self.set_status(f);
             }
             Fast::MovRR { size, d, s } => self.wr(d, size, self.rd(s, size)),
             Fast::MovRI { size, d, imm } => self.wr(d, size, imm),
             Fast::Load { size, d, m } => {
-                let v = self.read_mem(self.ea(&m), size as u32)?;
+                let v = self.read_mem_fast(self.ea(&m), size as u32, false)?;
                 self.wr(d, size, v);
             }
-            Fast::Store { size, m, s } => self.write_mem(self.ea(&m), size as u32, self.rd(s, size))?,
-            Fast::StoreI { size, m, imm } => self.write_mem(self.ea(&m), size as u32, imm)?,
+            Fast::Store { size, m, s } => self.write_mem_fast(self.ea(&m), size as u32, self.rd(s, size))?,
+            Fast::StoreI { size, m, imm } => self.write_mem_fast(self.ea(&m), size as u32, imm)?,
             Fast::Lea { size, d, m } => self.wr(d, size, self.ea(&m)),
-            Fast::IncDec { inc, size, d } => {
-                let a = self.rd(d, size);
-                let (r, f) = if inc { flags::add(a, 1, 0, size as u32) } else { flags::sub(a, 1, 0, size as u32) };
-                self.wr(d, size, r);
-                self.set_flags_masked(f, rf::STATUS & !rf::CF);
-            }
+            Fast::IncDec { inc, size, d } => self.inc_dec(inc, size, d),
             Fast::Jcc { cc, target } => {
                 if flags::cond(cc, self.cpu.regs.rflags) {
                     return Ok(Flow::Jump(target));
@@ -337,12 +319,15 @@ impl<V: Virt> Processor<V> {
             Fast::FillLoop { target, v, b, e } => return Ok(self.exec_fill_loop(target, v, b, e)),
             Fast::Jmp { target } => return Ok(Flow::Jump(target)),
             Fast::Call { target } => {
-                self.push(8, next)?;
+                self.push_fast(next)?;
                 return Ok(Flow::Jump(target));
             }
             Fast::Ret => {
                 let rsp = self.cpu.regs.gpr[4];
-                let t = self.stack_read(rsp, 8)?;
+                if !is_canonical(rsp) {
+                    return Err(crate::outcome::Fault::with_code(crate::outcome::vector::SS, 0).into());
+                }
+                let t = self.read_mem_fast(rsp, 8, false)?;
                 if !is_canonical(t) {
                     return Err(crate::outcome::Fault::gp0().into());
                 }
@@ -351,14 +336,24 @@ impl<V: Virt> Processor<V> {
             }
             Fast::Push { s } => {
                 let v = self.cpu.regs.gpr[s as usize];
-                self.push(8, v)?;
+                self.push_fast(v)?;
             }
             Fast::Pop { d } => {
-                let v = self.pop(8)?;
+                let v = self.pop_fast()?;
                 self.cpu.regs.gpr[d as usize] = v;
             }
             Fast::ShiftRI { op, size, d, count } => {
-                let (r, f) = shift_compute(op, self.rd(d, size), count as u64, self.cpu.regs.rflags, size as u32);
+                let (v, c, fl) = (self.rd(d, size), count as u64, self.cpu.regs.rflags);
+                // The frequent ones with the operation and size as constants.
+                let (r, f) = match (op, size) {
+                    (Mnemonic::Shl | Mnemonic::Sal, 8) => shift_compute_inline(Mnemonic::Shl, v, c, fl, 8),
+                    (Mnemonic::Shl | Mnemonic::Sal, 4) => shift_compute_inline(Mnemonic::Shl, v, c, fl, 4),
+                    (Mnemonic::Shr, 8) => shift_compute_inline(Mnemonic::Shr, v, c, fl, 8),
+                    (Mnemonic::Shr, 4) => shift_compute_inline(Mnemonic::Shr, v, c, fl, 4),
+                    (Mnemonic::Sar, 8) => shift_compute_inline(Mnemonic::Sar, v, c, fl, 8),
+                    (Mnemonic::Sar, 4) => shift_compute_inline(Mnemonic::Sar, v, c, fl, 4),
+                    _ => shift_compute(op, v, c, fl, size as u32),
+                };
                 self.wr(d, size, r);
                 self.cpu.regs.rflags = f;
             }
@@ -377,7 +372,7 @@ impl<V: Virt> Processor<V> {
                 self.wr(d, size, if signed { sext(v, ssize as u32) } else { v });
             }
             Fast::ExtRM { signed, size, d, ssize, m } => {
-                let v = self.read_mem(self.ea(&m), ssize as u32)?;
+                let v = self.read_mem_fast(self.ea(&m), ssize as u32, false)?;
                 self.wr(d, size, if signed { sext(v, ssize as u32) } else { v });
             }
         }

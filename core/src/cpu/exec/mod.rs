@@ -9,6 +9,8 @@ pub(crate) mod bits;
 pub(crate) mod control;
 pub(crate) mod data;
 pub(crate) mod fast;
+pub(crate) mod fast_alu;
+pub(crate) mod fast_mem;
 pub(crate) mod fill;
 pub(crate) mod flags;
 pub(crate) mod interrupt;

@@ -8,7 +8,7 @@ use crate::cpu::regs::flags as rf;
 use crate::cpu::processor::{Processor, Virt};
 use iced_x86::{Instruction, Mnemonic};
 
-#[inline]
+#[inline(always)]
 fn bit(v: u64, n: u32) -> bool {
     n < 64 && (v >> n) & 1 != 0
 }
@@ -16,6 +16,12 @@ fn bit(v: u64, n: u32) -> bool {
 /// Computes a shift or rotate of `val` by `count` (unmasked) for a `size`-byte operand.
 /// Returns the result and the new RFLAGS value.
 pub fn shift_compute(m: Mnemonic, val: u64, count: u64, rflags: u64, size: u32) -> (u64, u64) {
+    shift_compute_inline(m, val, count, rflags, size)
+}
+
+/// `shift_compute`, inlined where the operation and size are constants (exec/fast.rs).
+#[inline(always)]
+pub fn shift_compute_inline(m: Mnemonic, val: u64, count: u64, rflags: u64, size: u32) -> (u64, u64) {
     let bits = size * 8;
     let msk = flags::mask(size);
     let val = val & msk;
