@@ -86,6 +86,10 @@ boot: floppy
 display_library: rfb, options="timeout=0"
 clock: sync=none
 port_e9_hack: enabled=1
+# No sound: Debian's Bochs 2.7 starts its mixer thread otherwise, which aborts ("buffer overflow
+# detected" in mixer_thread) on a machine without a sound card.
+sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
+speaker: enabled=0
 log: /dev/null
 panic: action=fatal
 error: action=ignore

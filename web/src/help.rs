@@ -2,7 +2,7 @@
 //! documents (docs/reference/*.md, served beside the app) that the teaching notes cite as
 //! "§N.M" — shown by the Reference panel, which a click on a citation opens at its section.
 
-/// Every reference document (docs/reference/*.md), in order (§0 … §14). The app does not embed
+/// Every reference document (docs/reference/*.md), in chapter order. The app does not embed
 /// them (they are 190 KB, a quarter of the bundle again): trunk copies the folder next to the
 /// app (`index.html`, copy-dir) and the Reference panel fetches them from [`URL_DIR`] when it is
 /// first opened.

@@ -42,7 +42,7 @@ fn any_slicing_finds_the_first_divergence_of_a_one_shot_compare() {
 
 #[test]
 fn problem2_diverges_at_l2s_rdmsr_pat_l1s_pat_against_gpat() {
-    // Seed problem 2 (APM vol. 2 §15.25.2, replicated state): L2's RDMSR PAT reads the G_PAT
+    // Seed problem 2 (APM 15.25.2, replicated state): L2's RDMSR PAT reads the G_PAT
     // L1 put in vmcb12 (G = 0x0606060606060606) on bare metal; kvm-legacy returns L1's PAT
     // (H = 0x0007040600070404). RDMSR puts the low half in EAX.
     let (p, s) = scenario_program("problem2-l2-pat-msr");
@@ -55,7 +55,7 @@ fn problem2_diverges_at_l2s_rdmsr_pat_l1s_pat_against_gpat() {
 
 #[test]
 fn problem1_names_vmcb12_exitcode_where_bare_refuses_the_vmrun() {
-    // Seed problem 1 (APM vol. 2 §15.25.4): a G_PAT with a reserved type makes VMRUN fail with
+    // Seed problem 1 (APM 15.25.4): a G_PAT with a reserved type makes VMRUN fail with
     // VMEXIT_INVALID (-1) in vmcb12.EXITCODE on bare metal; kvm-legacy enters L2.
     let (p, s) = scenario_program("problem1-gpat-check");
     let c = compare(&p, [m("bare"), m("kvm-legacy")], s.machine.mem_mib, s.machine.max_steps, &L0Config::default()).unwrap();
