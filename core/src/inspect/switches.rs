@@ -41,6 +41,10 @@ pub struct SwitchRecord {
     pub step: u64,
     /// Watched VMCB pages whose contents the step changed.
     pub pages: Vec<PageChange>,
+    /// Every VMCB page of the run as it was after the step (shared with the snapshots: cheap).
+    pub after: Vec<(Hpa, Rc<Vec<u8>>)>,
+    /// Who handled each of the step's world switches and which bit decided (`attribution`).
+    pub attributions: Vec<super::attribution::Attribution>,
 }
 
 impl SwitchRecord {
@@ -51,6 +55,14 @@ impl SwitchRecord {
     /// How the step changed the page at `addr` (page aligned), if it did.
     pub fn change_of(&self, addr: Hpa) -> Option<&PageChange> {
         self.pages.iter().find(|p| p.addr == addr)
+    }
+    /// The page at `addr` (page aligned) as it was after the step, if it was a VMCB of the run then.
+    pub fn after_of(&self, addr: Hpa) -> Option<&Rc<Vec<u8>>> {
+        self.after.iter().find(|p| p.0 == addr).map(|p| &p.1)
+    }
+    /// The attribution of event `event`, if it is one of the step's.
+    pub fn attribution_of(&self, event: usize) -> Option<&super::attribution::Attribution> {
+        self.attributions.iter().find(|a| a.event == event)
     }
 }
 
@@ -157,16 +169,23 @@ impl Tracker {
         let m = sim.machine();
         let rax = self.rax.take();
         let mut pages = Vec::new();
+        let mut after_all = Vec::new();
         for (_, a) in sim.vmcbs() {
             let a = page_of(a);
             let generation = m.mem.page_generation(a);
             let before = self.watched.iter().chain(rax.iter()).find(|s| s.addr == a).cloned();
             self.watch(sim, a);
-            let Some(b) = before.filter(|b| b.generation != generation) else { continue };
+            let Some(b) = before.filter(|b| b.generation != generation) else {
+                if let Some(w) = self.watched.iter().find(|s| s.addr == a) {
+                    after_all.push((a, w.bytes.clone()));
+                }
+                continue;
+            };
             let after = read_page(sim, a);
             if *b.bytes != *after {
                 pages.push(PageChange { addr: a, before: b.bytes.clone(), after: after.clone() });
             }
+            after_all.push((a, after.clone()));
             if let Some(w) = self.watched.iter_mut().find(|s| s.addr == a) {
                 *w = Snap { addr: a, generation, bytes: after };
             }
@@ -179,6 +198,8 @@ impl Tracker {
             events: m.events.len() - first_event,
             step: m.steps,
             pages,
+            after: after_all,
+            attributions: super::attribution::attribute_step(sim, first_event),
         });
         self.mem_generation = u64::MAX;
         self.refresh(sim);
