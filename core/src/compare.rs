@@ -2,12 +2,14 @@
 //! instruction that L1 or L2 retires, what that level observes — its level and RIP, the GPRs,
 //! RIP and RFLAGS after the instruction, the guest memory it wrote and the console — must be the
 //! same under both models; the first difference is reported with its context. Exits that only
-//! L0 sees (shadow NPT fills, write-protection faults) retire nothing and are skipped.
+//! L0 sees (shadow NPT fills, write-protection faults) retire nothing and are skipped. Writes to a
+//! VMCB page of the run are named by field ("vmcb12.G_PAT: … vs …"), not by address.
 use crate::cpu::Regs;
 use crate::hv::L0Config;
 use crate::machine::LoadError;
 use crate::model::Model;
 use crate::sim::Sim;
+use crate::svm::vmcb::fields::{FieldValue, VmcbField, field_at, read_field};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -130,8 +132,38 @@ fn observe(sim: &mut Sim, l1_mem: u64) -> Result<Observation, CompareError> {
     })
 }
 
+/// What the comparison knows of the two runs beyond their observations: the VMCB pages (page
+/// address, name) and each run's memory, to name the fields of a VMCB write.
+struct Context<'a> {
+    runs: [&'a Sim; 2],
+}
+
+/// The VMCB pages of either run that lie in L1's memory (vmcb12: the VMCB L1 passes to VMRUN),
+/// named "vmcb12" when either model is a kvm-* one, else "VMCB".
+fn vmcb_pages(runs: [&Sim; 2]) -> Vec<(u64, &'static str)> {
+    let kvm = runs.iter().any(|s| matches!(s, Sim::Kvm(_)));
+    let mut v: Vec<(u64, &'static str)> = Vec::new();
+    for s in runs {
+        for (role, a) in s.vmcbs() {
+            if role == crate::sim::VmcbRole::Vmcb12 && !v.iter().any(|(p, _)| *p == a.0 & !0xfff) {
+                v.push((a.0 & !0xfff, role.name(kvm)));
+            }
+        }
+    }
+    v
+}
+
+/// A field's value in hex (segments as selector:attrib:limit:base).
+fn field_hex(f: &VmcbField, v: &FieldValue) -> String {
+    match v {
+        FieldValue::Int(x) => format!("{x:#0w$x}", w = 2 + 2 * f.size as usize),
+        FieldValue::Seg(s) => format!("{:#06x}:{:#06x}:{:#x}:{:#x}", s.selector, s.attrib, s.limit, s.base),
+        FieldValue::Bytes(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
+    }
+}
+
 /// What differs; `consoles` are the two whole consoles, quoted only when they differ.
-fn differences(a: &Observation, b: &Observation, consoles: [&[u8]; 2]) -> Vec<String> {
+fn differences(a: &Observation, b: &Observation, consoles: [&[u8]; 2], ctx: &Context) -> Vec<String> {
     let mut d = Vec::new();
     if a.level != b.level || a.rip != b.rip {
         d.push(format!("executing: {} at {:#x} vs {} at {:#x}", a.level, a.rip, b.level, b.rip));
@@ -149,18 +181,58 @@ fn differences(a: &Observation, b: &Observation, consoles: [&[u8]; 2]) -> Vec<St
     }
     let addrs: std::collections::BTreeSet<u64> = a.writes.keys().chain(b.writes.keys()).copied().collect();
     let mut mem_diffs = 0;
+    // Bytes in a VMCB page of either run are named by their field ("vmcb12.G_PAT"), one line per
+    // field with the whole field's value in each run.
+    let mut vmcb_fields: Vec<(u64, &str, &'static VmcbField)> = Vec::new();
+    let mut reserved = std::collections::BTreeMap::<&str, usize>::new();
+    let mut vmcbs: Option<Vec<(u64, &'static str)>> = None;
     for addr in addrs {
         let (x, y) = (a.writes.get(&addr), b.writes.get(&addr));
-        if x != y {
-            mem_diffs += 1;
-            if mem_diffs <= 16 {
-                let f = |v: Option<&u8>| v.map_or("(not written)".to_string(), |v| format!("{v:02x}"));
-                d.push(format!("memory {addr:#x}: {} vs {}", f(x), f(y)));
+        if x == y {
+            continue;
+        }
+        if let Some(&(page, name)) = vmcbs.get_or_insert_with(|| vmcb_pages(ctx.runs)).iter().find(|(p, _)| addr & !0xfff == *p) {
+            #[allow(clippy::cast_possible_truncation, reason = "an offset inside a 4 KiB page")]
+            let f = field_at((addr - page) as u16);
+            match f {
+                None => {
+                    let byte = |i: usize| ctx.runs[i].machine().mem.read_u8(crate::mem::Hpa(addr)).ok();
+                    if byte(0) != byte(1) {
+                        *reserved.entry(name).or_default() += 1;
+                    }
+                }
+                Some(f) if !vmcb_fields.iter().any(|(p, _, g)| *p == page && std::ptr::eq(*g, f)) => vmcb_fields.push((page, name, f)),
+                Some(_) => {}
             }
+            continue;
+        }
+        mem_diffs += 1;
+        if mem_diffs <= 16 {
+            let f = |v: Option<&u8>| v.map_or("(not written)".to_string(), |v| format!("{v:02x}"));
+            d.push(format!("memory {addr:#x}: {} vs {}", f(x), f(y)));
         }
     }
     if mem_diffs > 16 {
         d.push(format!("… {} more bytes differ", mem_diffs - 16));
+    }
+    let mut same = 0;
+    for (page, name, f) in vmcb_fields {
+        let value = |mem: &crate::mem::PhysMem| read_field(mem, crate::mem::Hpa(page), f).map_or_else(|_| "?".into(), |v| field_hex(f, &v));
+        let (va, vb) = (value(&ctx.runs[0].machine().mem), value(&ctx.runs[1].machine().mem));
+        if va == vb {
+            // Written by one run only, with the value the other has: nothing observable differs.
+            same += 1;
+            continue;
+        }
+        let wrote = |o: &Observation| (0..u64::from(f.size)).any(|i| o.writes.contains_key(&(page + u64::from(f.offset) + i)));
+        let mark = |o: &Observation| if wrote(o) { "" } else { " (not written)" };
+        d.push(format!("{name}.{}: {va}{} vs {vb}{}", f.apm_name, mark(a), mark(b)));
+    }
+    if same > 0 {
+        d.push(format!("{same} more VMCB field(s) written by one run only, with the value the other has"));
+    }
+    for (name, n) in reserved {
+        d.push(format!("{name}: {n} byte(s) outside the named fields differ"));
     }
     if a.console_len != b.console_len || a.console_new != b.console_new {
         let text = |c: &[u8]| String::from_utf8_lossy(c).into_owned();
@@ -185,7 +257,8 @@ pub fn compare(program: &[u8], models: [Model; 2], mem_mib: u64, max_steps: u64,
     while steps < max_steps && a.machine().stopped.is_none() && b.machine().stopped.is_none() {
         let (oa, ob) = (observe(&mut a, l1_mem)?, observe(&mut b, l1_mem)?);
         steps += 1;
-        let d = differences(&oa, &ob, [&a.machine().console, &b.machine().console]);
+        let ctx = Context { runs: [&a, &b] };
+        let d = differences(&oa, &ob, [&a.machine().console, &b.machine().console], &ctx);
         if !d.is_empty() {
             divergence = Some(Divergence {
                 step: oa.step,
@@ -205,4 +278,42 @@ pub fn compare(program: &[u8], models: [Model; 2], mem_mib: u64, max_steps: u64,
         divergence,
         ends: [end(&a), end(&b)],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn a_vmcb_write_is_named_by_its_field_not_its_address() {
+        // Problem 3: L2 writes its gPAT 0x0606060606060604 (the program's L2_NEW); at the #VMEXIT
+        // bare writes it back to vmcb12.G_PAT (APM 15.25.8, at VMCB+0x668 of vmcb12 = 0x200000),
+        // kvm-legacy leaves L1's 0x0606060606060606 (G_PAT) there.
+        let sc = crate::scenario::catalog::get("problem3-writeback").expect("in the catalog").expect("parses");
+        let code = crate::asm::assemble(&sc.source).expect("assembles").bytes;
+        let models = [Model::DEFAULT, "kvm-legacy".parse().expect("a model")];
+        let c = compare(&code, models, 64, 1_000_000, &L0Config::default()).expect("compares");
+        let d = c.divergence.expect("they diverge");
+        assert!(
+            d.differences.iter().any(|l| l == "vmcb12.G_PAT: 0x0606060606060604 vs 0x0606060606060606"),
+            "{:?}",
+            d.differences
+        );
+        assert!(!d.differences.iter().any(|l| l.starts_with("memory 0x200")), "{:?}", d.differences);
+    }
+
+    #[test]
+    fn a_failed_vmrun_shows_as_exitcode_minus_one_not_as_4096_bytes() {
+        // Problem 1: G_PAT = 0x0808080808080808 is invalid; bare fails the VMRUN and writes
+        // EXITCODE = VMEXIT_INVALID (-1, APM 15.5.1) into vmcb12, kvm-legacy does not check G_PAT
+        // and enters L2, leaving EXITCODE 0 (the program zeroes vmcb12).
+        let sc = crate::scenario::catalog::get("problem1-gpat-check").expect("in the catalog").expect("parses");
+        let code = crate::asm::assemble(&sc.source).expect("assembles").bytes;
+        let models = [Model::DEFAULT, "kvm-legacy".parse().expect("a model")];
+        let d = compare(&code, models, 64, 1_000_000, &L0Config::default()).expect("compares").divergence.expect("they diverge");
+        assert!(d.differences.iter().any(|l| l == "vmcb12.EXITCODE: 0xffffffffffffffff vs 0x0000000000000000 (not written)"), "{:?}", d.differences);
+        assert!(d.differences.len() < 10, "{:?}", d.differences);
+    }
 }
