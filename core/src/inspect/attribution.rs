@@ -109,6 +109,9 @@ pub enum CheckKind {
     Iopm { map_base: u64, byte_offset: u64, bit: u8, port: u16 },
     /// NP_ENABLE is set: the nested walk from N_CR3 `n_cr3` faulted (APM 15.25.6).
     NestedPaging { n_cr3: u64 },
+    /// L0 walked L1's nested page table (vmcb12's N_CR3 `n_cr3`) for an #NPF of L2: it faulted
+    /// (`faulted`: the #NPF is L1's, reflected) or mapped the address (L0 filled its shadow NPT).
+    L1Npt { n_cr3: u64, faulted: bool },
     /// A VMRUN consistency check failed (APM 15.5.1).
     ConsistencyCheck { detail: String },
     /// An exit no intercept bit controls (the exit table's meaning).
@@ -147,6 +150,12 @@ impl BitCheck {
             CheckKind::NestedPaging { n_cr3 } => {
                 format!("{v} NP_ENABLE set: the nested walk from N_CR3 {n_cr3:#x} faulted (APM 15.25.6)")
             }
+            CheckKind::L1Npt { n_cr3, faulted: true } => {
+                format!("{v} NP_ENABLE set and L1's nested walk from N_CR3 {n_cr3:#x} faulted: the #NPF is L1's (APM 15.25.6)")
+            }
+            CheckKind::L1Npt { n_cr3, faulted: false } => {
+                format!("{v} NP_ENABLE set and L1's nested table (N_CR3 {n_cr3:#x}) maps the address: L0 filled its shadow NPT")
+            }
             CheckKind::ConsistencyCheck { detail } => format!("{v}: VMRUN consistency check failed: {detail}"),
             CheckKind::Unconditional { meaning, section } => format!("{v}: no intercept bit controls this exit: {meaning} (APM {section})"),
         }
@@ -155,11 +164,13 @@ impl BitCheck {
     /// Short form for a list row: "msrpm@0x…820.1", "MSR_PROT", "NP".
     pub fn short(&self) -> String {
         match &self.kind {
-            CheckKind::Intercept { name, .. } => format!("{} {name}", self.vmcb),
+            CheckKind::Intercept { name, .. } => format!("{} intercept {name}", self.vmcb),
             CheckKind::Msrpm { bit, .. } => format!("{} MSRPM {:#x}.{bit}", self.vmcb, self.address().unwrap_or(0)),
             CheckKind::Iopm { bit, .. } => format!("{} IOPM {:#x}.{bit}", self.vmcb, self.address().unwrap_or(0)),
             CheckKind::MsrOutsideMap { .. } => format!("{} MSR outside MSRPM", self.vmcb),
             CheckKind::NestedPaging { .. } => format!("{} nested paging", self.vmcb),
+            CheckKind::L1Npt { faulted: true, .. } => format!("a fault in L1's nested table ({} N_CR3)", self.vmcb),
+            CheckKind::L1Npt { faulted: false, .. } => format!("a shadow-NPT fill from L1's nested table ({} N_CR3)", self.vmcb),
             CheckKind::ConsistencyCheck { detail } => format!("the consistency check {detail}"),
             CheckKind::Unconditional { .. } => format!("{} unconditional", self.vmcb),
         }
@@ -349,12 +360,15 @@ fn intercept_check(p: &NamedPage, i: Intercept) -> BitCheck {
 }
 
 /// The bits L0 consults for an exit of L2 (KVM's nested_svm_exit_handled; hv/nested.rs `l2_exit`):
-/// vmcb12's intercept bit and, for MSR/IOIO, L1's map bit.
-fn l1_wants(v12: &NamedPage, code: u64, cause: &Cause, read_byte: &dyn Fn(u64) -> Option<u8>) -> Vec<BitCheck> {
+/// vmcb12's intercept bit and, for MSR/IOIO, L1's map bit; for an #NPF, L1's nested table.
+fn l1_wants(v12: &NamedPage, code: u64, cause: &Cause, reflected: bool, read_byte: &dyn Fn(u64) -> Option<u8>) -> Vec<BitCheck> {
     if code == SvmExitCode::NPF.0 {
-        // L0 walks L1's NPT (vmcb12's N_CR3): a fault there is L1's.
         let n_cr3 = control_f::nested_cr3.get(v12.page);
-        return vec![BitCheck { vmcb: v12.name, kind: CheckKind::NestedPaging { n_cr3 }, set: control_f::misc_ctl.get(v12.page) & 1 == 1 }];
+        if control_f::misc_ctl.get(v12.page) & 1 == 0 {
+            // L2 runs on L0's own nested table: the fault is L0's.
+            return vec![];
+        }
+        return vec![BitCheck { vmcb: v12.name, kind: CheckKind::L1Npt { n_cr3, faulted: reflected }, set: true }];
     }
     let mut c = checks_of(v12, code, cause, read_byte);
     // An intercept bit that is clear makes L1's map irrelevant.
@@ -401,7 +415,7 @@ pub fn attribute(s: &StepInputs) -> Vec<Attribution> {
                 if e.from == Level::L2
                     && let Some(v12) = s.vmcb12
                 {
-                    l0_decision = l1_wants(&v12, e.exit_code, &cause, s.read_byte);
+                    l0_decision = l1_wants(&v12, e.exit_code, &cause, reflected.is_some(), s.read_byte);
                     if reflected.is_none()
                         && e.exit_code != SvmExitCode::NPF.0
                         && let Some(v01) = s.vmcb01

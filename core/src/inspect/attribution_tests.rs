@@ -136,7 +136,7 @@ fn kvm_l2_msr_exit_l1_does_not_intercept_is_kept_by_l0_and_named_by_vmcb12() {
     assert_eq!((d.vmcb, d.set), ("vmcb12", false));
     assert!(matches!(d.kind, CheckKind::Intercept { bit: 124, .. }));
     assert_eq!(a.l0_decision.len(), 3, "vmcb12's clear MSR_PROT, then vmcb01's MSR_PROT and MSRPM bit");
-    assert!(a.summary().contains("L0 handled it itself; decided by vmcb12 MSR_PROT clear"), "{}", a.summary());
+    assert!(a.summary().contains("L0 handled it itself; decided by vmcb12 intercept MSR_PROT clear"), "{}", a.summary());
 
     // The same exit when L1 intercepts it (MSR_PROT and its MSRPM bit): reflected, event 8.
     let map: HashMap<u64, u8> = [(l0_map + byte, 1 << bit), (l1_map + byte, 1 << bit)].into();
@@ -227,6 +227,10 @@ fn problem2_under_kvm_merged_names_l0s_efer_bit_and_vmcb12s_missing_msr_prot() {
     assert_eq!(pat.hardware[1].address(), Some(k.layout.msrpm02 + 0x9D));
     let d = pat.decisive().expect("decisive");
     assert_eq!((d.vmcb, d.set), ("vmcb12", false));
+    // L2's first fetch through L1's identity NPT (NP on in vmcb12): L0 fills its shadow NPT.
+    let npf = all.iter().find(|a| a.exit_code == 0x400).expect("an #NPF of L2");
+    assert_eq!(npf.handler, Handler::L0);
+    assert!(matches!(npf.decisive().expect("decisive").kind, CheckKind::L1Npt { n_cr3: 0x208000, faulted: false }));
     // L1's VMRUN entered L2; L2's VMMCALL (vmcb12 intercepts it) was reflected to L1.
     assert!(all.iter().any(|a| a.handler == Handler::EnteredL2));
     let vmmcall = all.iter().find(|a| a.exit_code == 0x81 && matches!(a.handler, Handler::ReflectedToL1 { .. })).expect("reflected VMMCALL");
