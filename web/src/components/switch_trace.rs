@@ -184,7 +184,7 @@ pub fn switch_trace(p: &SwitchTraceProps) -> Html {
                             let a = attribution(*i);
                             let invalid = e.exit_code == SvmExitCode::INVALID.0;
                             html! {
-                            <tr class={classes!((sel == Some(*i)).then_some("selected"), (invalid || failed).then_some("invalid"), failed.then_some("failed-vmrun"))}
+                            <tr class={classes!((sel == Some(*i)).then_some("selected"), invalid.then_some("invalid"), failed.then_some("failed-vmrun"))}
                                 onclick={pick(*i)} onkeydown={key(*i)} tabindex="0" aria-selected={(sel == Some(*i)).to_string()} data-event={i.to_string()}>
                                 <td class="addr">{i}</td>
                                 <td>{kind_name(e.kind)}</td>
