@@ -8,6 +8,7 @@ use crate::Failure;
 use nestscope_core::inspect::attribution::{Attribution, attribute_step};
 use nestscope_core::machine::StepOutcome;
 use nestscope_core::sim::Sim;
+use nestscope_core::trace::{EventKind, Level};
 use nestscope_core::RunEnd;
 use serde_json::{json, Value};
 
@@ -32,14 +33,22 @@ fn record(sim: &Sim, a: &Attribution) -> Value {
 
 pub fn exec(path: &str, mut sim: Sim, max_steps: u64, json_out: bool) -> Result<u8, Failure> {
     let mut records = Vec::new();
+    // L1's most recent VMRUN, followed as events come (Sim::vmcbs would scan the log each time).
+    let mut last_vmrun = sim.last_vmrun_vmcb();
     let end = loop {
         if sim.machine().steps >= max_steps {
             break RunEnd::Budget;
         }
         let n = sim.machine().events.len();
         let out = sim.step().map_err(|e| Failure::input(format!("{path}: {e}")))?;
+        let events = &sim.machine().events;
+        for e in (n..events.len()).filter_map(|i| events.get(i)) {
+            if e.kind == EventKind::Vmrun && e.from == Level::L1 {
+                last_vmrun = e.detail.as_ref().and_then(|d| d.vmrun_vmcb()).or(last_vmrun);
+            }
+        }
         if sim.machine().events.len() > n && records.len() < MAX_RECORDS {
-            for a in attribute_step(&sim, n) {
+            for a in attribute_step(&sim, n, &sim.vmcbs_given(last_vmrun)) {
                 records.push(record(&sim, &a));
             }
         }

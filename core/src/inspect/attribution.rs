@@ -444,17 +444,20 @@ pub fn attribute(s: &StepInputs) -> Vec<Attribution> {
     out
 }
 
-/// Attributes the events `first_event..` of the step that just ran on `sim`.
-pub fn attribute_step(sim: &crate::sim::Sim, first_event: usize) -> Vec<Attribution> {
+/// Attributes the events `first_event..` of the step that just ran on `sim`, whose VMCBs are
+/// `vmcbs` (`Sim::vmcbs`, which the caller has at hand: it may scan the event log).
+pub fn attribute_step(sim: &crate::sim::Sim, first_event: usize, vmcbs: &[(crate::sim::VmcbRole, Hpa)]) -> Vec<Attribution> {
     use crate::sim::VmcbRole;
     let m = sim.machine();
     let kvm = matches!(sim, crate::sim::Sim::Kvm(_));
-    let pages: Vec<(VmcbRole, &[u8; PAGE])> =
-        sim.vmcbs().into_iter().filter_map(|(r, a)| m.mem.page(Hpa(a.0 & !0xfff)).ok().map(|p| (r, p))).collect();
-    let named = |role: VmcbRole| pages.iter().find(|(r, _)| *r == role).map(|&(r, page)| NamedPage { name: r.name(kvm), page });
+    let named = |role: VmcbRole| {
+        let &(r, a) = vmcbs.iter().find(|(r, _)| *r == role)?;
+        m.mem.page(Hpa(a.0 & !0xfff)).ok().map(|page| NamedPage { name: r.name(kvm), page })
+    };
     let read_byte = |a: u64| m.mem.read_u8(Hpa(a)).ok();
     let inputs = StepInputs {
-        events: m.events.since(first_event).collect(),
+        // By index: `EventLog::since` walks the kept events from the start.
+        events: (first_event..m.events.len()).filter_map(|i| m.events.get(i).map(|e| (i, e))).collect(),
         kvm,
         vmcb12: named(VmcbRole::Vmcb12),
         vmcb01: named(VmcbRole::Vmcb01),

@@ -105,6 +105,8 @@ pub struct Tracker {
     /// The page at L1's RAX while it is page aligned: the VMCB of a VMRUN about to happen.
     rax: Option<Snap>,
     mem_generation: u64,
+    /// The VMCB of L1's most recent VMRUN, followed from the events of each switching step.
+    last_vmrun: Option<Hpa>,
     /// The most recent steps that switched worlds (at most `MAX_RECORDS`), oldest first.
     pub records: VecDeque<SwitchRecord>,
 }
@@ -112,8 +114,9 @@ pub struct Tracker {
 impl Tracker {
     /// Starts watching the VMCBs the run has now.
     pub fn new(sim: &Sim) -> Tracker {
-        let mut t = Tracker { mem_generation: sim.machine().mem.generation(), ..Tracker::default() };
-        for (_, a) in sim.vmcbs() {
+        let last_vmrun = sim.last_vmrun_vmcb();
+        let mut t = Tracker { mem_generation: sim.machine().mem.generation(), last_vmrun, ..Tracker::default() };
+        for (_, a) in sim.vmcbs_given(last_vmrun) {
             t.watch(sim, a);
         }
         t
@@ -170,7 +173,15 @@ impl Tracker {
         let rax = self.rax.take();
         let mut pages = Vec::new();
         let mut after_all = Vec::new();
-        for (_, a) in sim.vmcbs() {
+        for i in first_event..m.events.len() {
+            if let Some(e) = m.events.get(i).filter(|e| e.kind == crate::trace::EventKind::Vmrun && e.from == Level::L1)
+                && let Some(a) = e.detail.as_ref().and_then(|d| d.vmrun_vmcb())
+            {
+                self.last_vmrun = Some(a);
+            }
+        }
+        let vmcbs = sim.vmcbs_given(self.last_vmrun);
+        for &(_, a) in &vmcbs {
             let a = page_of(a);
             let generation = m.mem.page_generation(a);
             let before = self.watched.iter().chain(rax.iter()).find(|s| s.addr == a).cloned();
@@ -199,7 +210,7 @@ impl Tracker {
             step: m.steps,
             pages,
             after: after_all,
-            attributions: super::attribution::attribute_step(sim, first_event),
+            attributions: super::attribution::attribute_step(sim, first_event, &vmcbs),
         });
         self.mem_generation = u64::MAX;
         self.refresh(sim);
