@@ -11,6 +11,7 @@ use std::io::Write;
 const USAGE: &str = "usage: nestscope <command> …
   exec PROGRAM [--model NAME] [--max-steps N] [--mem MiB] [--json] [--save-at STEP --checkpoint FILE]
        [--migrate-at STEP [--migrate-to MODEL] [--restore-order msrs-first|nested-state-first]] [--pat-layers]
+       [--exits]   (each world switch: its cause, who handled it, which intercept/MSRPM/IOPM bit decided)
   exec KERNEL.flat [--append \"ARGS\"] [--mem MiB] [--cpu -rdtscp,-xsave]  (a multiboot v1 kernel, e.g. kvm-unit-tests' svm.flat: booted and run; under kvm-* as L1)
   exec --link URL [--json]                      (re-runs a share link to its step)
   inspect-image FILE [--append \"ARGS\"] [--mem MiB] [--json]   (what the loader finds: segments, multiboot info, entry state)
@@ -37,7 +38,7 @@ pub fn dispatch(argv: &[String]) -> Result<u8, Failure> {
         "exec" => exec(&args::parse(
             rest,
             &["model", "max-steps", "mem", "save-at", "checkpoint", "migrate-at", "migrate-to", "restore-order", "link", "append", "cpu"],
-            &["json", "pat-layers"],
+            &["json", "pat-layers", "exits"],
         )?),
         "share" => crate::share_cmd::share(&args::parse(rest, &["model", "step", "mem", "view", "address", "base", "scenario"], &[])?),
         "inspect-image" => crate::image_cmd::run(&args::parse(rest, &["append", "mem"], &["json"])?),
@@ -127,11 +128,20 @@ fn exec(a: &Args) -> Result<u8, Failure> {
     }
     let model: Model = a.value("model").unwrap_or("bare").parse().map_err(|e| Failure::input(format!("{path}: {e}")))?;
     let mut sim = Sim::new(&program, mem, model, &L0Config::default()).map_err(|e| Failure::input(format!("{path}: {e}")))?;
+    if a.flag("pat-layers") && a.flag("exits") {
+        return Err(Failure::input("--exits and --pat-layers are two different runs: give one"));
+    }
     if a.flag("pat-layers") {
         if save_at.is_some() || a.value("migrate-at").is_some() {
             return Err(Failure::input("--pat-layers goes with a plain run (not with --save-at or --migrate-at)"));
         }
         return crate::pat_layers_cmd::exec(path, sim, max_steps, a.flag("json"));
+    }
+    if a.flag("exits") {
+        if save_at.is_some() || a.value("migrate-at").is_some() {
+            return Err(Failure::input("--exits goes with a plain run (not with --save-at or --migrate-at)"));
+        }
+        return crate::exits_cmd::exec(path, sim, max_steps, a.flag("json"));
     }
     if let Some(at) = a.number("migrate-at")? {
         return crate::migrate_cmd::exec_with_migration(a, path, sim, at, max_steps);

@@ -4,6 +4,7 @@ mod bench_cmd;
 mod checkpoint_cmd;
 mod commands;
 mod compare_cmd;
+mod exits_cmd;
 mod explain_cmd;
 mod image_cmd;
 mod migrate_cmd;

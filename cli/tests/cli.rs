@@ -316,3 +316,32 @@ fn explain_exit_codes_and_names() {
     assert_eq!(st, 2);
     assert!(err.contains("not an SVM exit code"), "{err}");
 }
+
+#[test]
+fn exits_flag_attributes_every_world_switch() {
+    // gpat.asm under kvm-merged: L1's WRMSR EFER exits to L0 (L0 intercepts EFER, its MSRPM write
+    // bit: APM 15.11, byte 0x800 + (0x80*2+1)/8 = 0x820, bit 1, of vmcb01's map); L2's RDMSR PAT
+    // is L0's because vmcb12 sets no MSR_PROT (the program's intercepts: VMRUN, VMMCALL only);
+    // its VMMCALL is reflected to L1.
+    let (code, out, err) = nestscope(&["exec", &l0_gpat(), "--model", "kvm-merged", "--exits", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(j["exit"], "debug-exit", "the run itself is unchanged");
+    let exits = j["exits"].as_array().unwrap();
+    assert_eq!(exits.len() as u64, j["events_total"].as_u64().unwrap(), "one attribution per world switch");
+    let efer = exits.iter().find(|e| e["cause"] == "WRMSR 0xc0000080 (EFER)").expect("L1's WRMSR EFER");
+    assert_eq!((efer["from"].as_str(), efer["to"].as_str()), (Some("L1"), Some("L0")));
+    assert_eq!(efer["handled"], "L0 handled it itself");
+    let by = efer["decided_by"].as_str().unwrap();
+    assert!(by.starts_with("vmcb01 MSRPM bit of WRMSR 0xc0000080") && by.contains("+ byte 0x820, bit 1"), "{by}");
+    let pat = exits.iter().find(|e| e["cause"] == "RDMSR 0x277 (PAT)" && e["from"] == "L2").expect("L2's RDMSR PAT");
+    assert_eq!(pat["handled"], "L0 handled it itself");
+    assert!(pat["decided_by"].as_str().unwrap().starts_with("vmcb12 intercept MSR_PROT (bit 124: VMCB+0x00c bit 28) clear"), "{}", pat["decided_by"]);
+    let call = exits.iter().find(|e| e["exit_code"] == "0x81" && e["to"] == "L0").expect("L2's VMMCALL");
+    assert!(call["handled"].as_str().unwrap().starts_with("L0 reflected it to L1"), "{}", call["handled"]);
+    let (code, out, _) = nestscope(&["exec", &l0_gpat(), "--model", "kvm-merged", "--exits"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("L2→L0: RDMSR 0x277 (PAT) → L0 handled it itself; decided by vmcb12 intercept MSR_PROT clear"), "{out}");
+    let (code, _, _) = nestscope(&["exec", &l0_gpat(), "--exits", "--pat-layers"]);
+    assert_eq!(code, 2);
+}

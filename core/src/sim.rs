@@ -74,17 +74,29 @@ impl Sim {
     /// and under a `kvm-*` model L0's vmcb01 and vmcb02. (L0 maps L1's RAM 1:1, so vmcb12's L1
     /// guest-physical address is its host-physical one.)
     pub fn vmcbs(&self) -> Vec<(VmcbRole, Hpa)> {
-        let last_vmrun = || {
-            self.machine()
-                .events
-                .iter()
-                .rev()
-                .filter(|e| e.kind == EventKind::Vmrun && e.from == Level::L1)
-                .find_map(|e| e.detail.as_ref()?.vmrun_vmcb())
+        let running = match self {
+            Sim::Hw(m) => m.svm.guest.is_some(),
+            Sim::Kvm(k) => k.nested.is_some(),
         };
+        self.vmcbs_given(if running { None } else { self.last_vmrun_vmcb() })
+    }
+
+    /// The VMCB of L1's most recent VMRUN (failed or not), from the event log (a scan back to it).
+    pub fn last_vmrun_vmcb(&self) -> Option<Hpa> {
+        self.machine()
+            .events
+            .iter()
+            .rev()
+            .filter(|e| e.kind == EventKind::Vmrun && e.from == Level::L1)
+            .find_map(|e| e.detail.as_ref()?.vmrun_vmcb())
+    }
+
+    /// [`Sim::vmcbs`] given the VMCB of L1's most recent VMRUN (for a caller that follows the
+    /// events as they come, instead of scanning the log at every world switch).
+    pub fn vmcbs_given(&self, last_vmrun: Option<Hpa>) -> Vec<(VmcbRole, Hpa)> {
         let vmcb12 = match self {
-            Sim::Hw(m) => m.svm.guest.as_ref().map(|g| Hpa(g.vmcb_pa)).or_else(last_vmrun),
-            Sim::Kvm(k) => k.nested.as_ref().map(|n| Hpa(n.vmcb12)).or_else(last_vmrun).or(k.last_vmcb12.map(Hpa)),
+            Sim::Hw(m) => m.svm.guest.as_ref().map(|g| Hpa(g.vmcb_pa)).or(last_vmrun),
+            Sim::Kvm(k) => k.nested.as_ref().map(|n| Hpa(n.vmcb12)).or(last_vmrun).or(k.last_vmcb12.map(Hpa)),
         };
         let mut v: Vec<(VmcbRole, Hpa)> = vmcb12.map(|a| (VmcbRole::Vmcb12, a)).into_iter().collect();
         if let Sim::Kvm(k) = self {

@@ -226,7 +226,11 @@ test('World switches step by step on bare: VMRUN, #VMEXIT(VMMCALL), VMCB changes
   // The VMCB panel highlights what the #VMEXIT wrote.
   const exitRow = page.locator('[data-testid="vmcb-fields"] tr[data-field="exit_code"]');
   assert.match(await exitRow.getAttribute('class'), /changed/);
-  assert.deepEqual((await cellTexts(exitRow)), ['0x070', 'exit_code', '0x0000000000000081', 'VMEXIT_VMMCALL']);
+  // Bare: the one VMCB before and after the switch; EXITCODE (VMCB+0x070) 0 → 0x81 VMEXIT_VMMCALL.
+  assert.equal(await exitRow.locator('td.addr').innerText(), '0x070');
+  assert.equal(await exitRow.locator('td[data-col="VMCB after"]').textContent(), '0x0000000000000081VMEXIT_VMMCALL');
+  assert.match(await exitRow.locator('td[data-col="VMCB after"]').getAttribute('class'), /cell-changed/);
+  assert.doesNotMatch(await exitRow.locator('td[data-col="VMCB before"]').getAttribute('class'), /cell-changed/);
   assert.doesNotMatch(await page.locator('[data-testid="vmcb-fields"] tr[data-field="asid"]').getAttribute('class') ?? '', /changed/);
   assert.match(await page.getByTestId('vmcb-change').innerText(), /#VMEXIT L2→L1 0x81 VMEXIT_VMMCALL at step \d+/);
   await page.getByTestId('vmcb-raw-toggle').check();
@@ -266,11 +270,16 @@ test('Model selector: kvm-merged runs L1 under L0; vmcb01/vmcb02; a kvm checkpoi
   assert.deepEqual((await cellTexts(switchRows(page).nth(n - 2))).slice(1, 4), ['#VMEXIT', 'L1→L0', '0x80 VMEXIT_VMRUN']);
   assert.deepEqual((await cellTexts(switchRows(page).nth(n - 1))).slice(1, 3), ['VMRUN', 'L1→L2']);
   await tab(page, 'VMCB');
+  // vmcb12, vmcb02 and vmcb01 side by side; the switch's changes per cell.
+  assert.deepEqual(await page.locator('[data-testid="vmcb-fields"] tr').first().locator('th').allInnerTexts(), ['offset', 'field', 'vmcb12', 'vmcb02', 'vmcb01']);
+  assert.match(await page.getByTestId('vmcb-change').innerText(), /changed by #VMEXIT L1→L0 0x80 VMEXIT_VMRUN \+ VMRUN L1→L2/);
+  assert.match(await page.locator('[data-testid="vmcb-fields"] tr[data-field="nested_cr3"] td[data-col="vmcb02"]').getAttribute('class'), /cell-changed/, 'L0 built vmcb02 with its shadow NPT');
+  await page.getByTestId('vmcb-raw-toggle').check();
   const options = await page.getByTestId('vmcb-select').locator('option').allInnerTexts();
   assert.deepEqual(options.map((o) => o.split(' ')[0]), ['vmcb12', 'vmcb01', 'vmcb02']);
   await page.getByTestId('vmcb-select').selectOption({ index: 2 });
-  assert.match(await page.getByTestId('vmcb-change').innerText(), /changed by #VMEXIT L1→L0 0x80 VMEXIT_VMRUN \+ VMRUN L1→L2/);
-  assert.match(await page.locator('[data-testid="vmcb-fields"] tr[data-field="nested_cr3"]').getAttribute('class'), /changed/, 'L0 built vmcb02 with its shadow NPT');
+  assert.ok(await page.getByTestId('vmcb-raw').locator('mark').count() > 0, 'vmcb02\'s bytes the VMRUN wrote are marked');
+  await page.getByTestId('vmcb-raw-toggle').uncheck();
   // The page walk of L2 under L0 is 2-D: nested sub-walks through the shadow NPT.
   await tab(page, 'Page walk');
   const walk = page.getByRole('region', { name: 'Page walk' });
@@ -773,5 +782,41 @@ test('Step latency per scenario (measurement)', async () => {
   fs.writeFileSync(path.join(outDir, 'step-latency.json'), JSON.stringify(results, null, 2));
   console.log('step latency (ms, click → DOM updated; to_frame: → next frame\'s callbacks done):', JSON.stringify(results));
   assert.ok(Object.values(results).every((r) => r.n > 0));
+  assert.deepEqual(errors, []);
+});
+
+test('VMCB side by side under kvm-merged: hovering a field shows its APM section; the exit row names who decided', async () => {
+  const { page, errors } = await openApp();
+  await pickScenario(page, 'problem2-l2-pat-msr');
+  await page.getByTestId('model-select').selectOption('kvm-merged');
+  await page.locator('header .program').filter({ hasText: 'model: kvm-merged' }).waitFor();
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.getByTestId('status').filter({ hasText: 'debug-exit, code 0' }).waitFor({ timeout: 20000 });
+  // L2's RDMSR PAT exits to L0 (vmcb02 intercepts MSR_PROT for L0's PAT); vmcb12 sets no MSR_PROT
+  // (the program's init_vmcb), so L0 keeps it: the row says so and names the clear bit.
+  const row = switchRows(page).filter({ hasText: 'RDMSR 0x277 (PAT) → L0 handled it itself; decided by vmcb12 intercept MSR_PROT clear' }).first();
+  assert.deepEqual((await cellTexts(row)).slice(1, 4), ['#VMEXIT', 'L2→L0', '0x7c VMEXIT_MSR']);
+  await row.click();
+  const attribution = await page.getByTestId('attribution').innerText();
+  assert.match(attribution, /hardware: vmcb02 MSRPM bit of RDMSR 0x277: map 0x[0-9a-f]+ \+ byte 0x9d, bit 6 \(address 0x[0-9a-f]+\) set \(APM 15\.11\)/);
+  // The VMCB panel shows the three VMCBs at that switch: vmcb02's EXITCODE became 0x7c.
+  await tab(page, 'VMCB');
+  const exitCell = page.locator('[data-testid="vmcb-fields"] tr[data-field="exit_code"] td[data-col="vmcb02"]');
+  assert.equal(await exitCell.textContent(), '0x000000000000007cVMEXIT_MSR');
+  assert.match(await exitCell.getAttribute('class'), /cell-changed/);
+  // Hover G_PAT: the side note gives its APM name, meaning and section (APM 15.25.4/15.25.8).
+  const gpat = page.locator('[data-testid="vmcb-fields"] tr[data-field="g_pat"]');
+  assert.match(await gpat.getAttribute('title'), /^G_PAT \(g_pat, VMCB\+0x668, 8 bytes\): .*\(APM 15\.25\.4, 15\.25\.8\)$/);
+  await gpat.hover();
+  const note = page.getByTestId('vmcb-note');
+  await note.filter({ hasText: 'G_PAT' }).waitFor();
+  assert.match(await note.innerText(), /APM 15\.25\.4, 15\.25\.8 · group: Nested paging \(APM 15\.25\)/);
+  await page.screenshot({ path: path.join(outDir, 'vmcb-side-by-side-hover-kvm-merged.png') });
+  // An intercept bit row explains the bit: MSR_PROT is intercept vector 3 bit 28 (bit 124), exit 0x7c.
+  const bit = page.locator('[data-testid="vmcb-fields"] tr.intercept-bit[data-bit="124"]');
+  await bit.hover();
+  await note.filter({ hasText: 'MSR_PROT' }).waitFor();
+  assert.match(await note.innerText(), /MSR_PROT: intercept bit 124 \(VMCB\+0x00c bit 28\) → exit 0x7c VMEXIT_MSR: .*\(APM 15\.11\)/);
+  await page.screenshot({ path: path.join(outDir, 'vmcb-intercept-bit-hover-kvm-merged.png') });
   assert.deepEqual(errors, []);
 });

@@ -31,7 +31,7 @@ use crate::components::theme_toggle::ThemeToggle;
 use crate::components::time_travel_toggle::TimeTravelToggle;
 use crate::components::timeline_view::{TimelineData, TimelineView};
 use crate::components::toolbar::Toolbar;
-use crate::components::vmcb_view::{VmcbView, effective};
+use crate::components::vmcb_view::{VmcbView, columns as vmcb_columns, effective};
 use crate::link::{Opened, Shared, VIEW_TABS, view_of};
 use crate::prefs::{Place, read_fragment, read_url, write_url_soon};
 use crate::state::{Action, Session, Status, load_catalog, regs_now};
@@ -230,6 +230,7 @@ pub fn app() -> Html {
     let (on_dragover, on_drop) = drop_handlers((*append).clone(), on_kernel.clone());
     let mem_linear = use_state(|| false);
     let vmcb_sel = use_state(|| None::<VmcbRole>);
+    let switch_sel = use_state(|| None::<usize>);
     let walk_addr = use_state(|| None::<u64>);
     let walk_access = use_state(|| AccessKind::Fetch);
     let pat_gva = use_state(|| None::<u64>);
@@ -290,14 +291,20 @@ pub fn app() -> Html {
             html! { <Registers level={level} l1={l1} prev_l1={session.prev_l1.clone()} l2={l2} prev_l2={session.prev_l2.clone()} interrupts={interrupts} /> }
         }
         1 => {
-            // The chosen VMCB now, and how the last world switch changed it.
+            // The VMCBs side by side at the switch picked in the list (else now, with the last
+            // switch's changes); the raw dump shows the chosen one.
+            let picked = switch_sel.and_then(|i| tracker.record_of(i));
+            let rec = picked.or(tracker.last());
+            let now = |a: Hpa| read_page(&sim, a);
             let shown = effective(&choices, *vmcb_sel);
-            let page = shown.map_or_else(|| Rc::new(vec![0u8; 0x1000]), |(_, a)| read_page(&sim, a));
-            let last = tracker.last();
-            let change = last.zip(shown).and_then(|(r, (_, a))| r.change_of(Hpa(a.0 & !0xfff)).cloned());
-            let change_label = last.map(|r| switch_label(&sim, r)).unwrap_or_default();
+            let page = shown.map_or_else(|| Rc::new(vec![0u8; 0x1000]), |(_, a)| {
+                picked.and_then(|r| r.after_of(Hpa(a.0 & !0xfff)).cloned()).unwrap_or_else(|| now(a))
+            });
+            let change = rec.zip(shown).and_then(|(r, (_, a))| r.change_of(Hpa(a.0 & !0xfff)).cloned());
+            let change_label = rec.map(|r| switch_label(&sim, r)).unwrap_or_default();
+            let cols = vmcb_columns(&choices, kvm, rec, picked.is_some(), now);
             html! {
-                <VmcbView choices={choices.clone()} selected={*vmcb_sel} kvm={kvm} page={page} change={change}
+                <VmcbView choices={choices.clone()} selected={*vmcb_sel} kvm={kvm} columns={cols} page={page} change={change}
                     change_label={AttrValue::from(change_label)}
                     on_select={{ let s = vmcb_sel.clone(); Callback::from(move |r| s.set(Some(r))) }} />
             }
@@ -435,7 +442,8 @@ pub fn app() -> Html {
                     <Disassembly lines={shown_lines} rip={rip} breakpoints={session.stops.breakpoints.clone()}
                         level={AttrValue::from(level.name())}
                         on_toggle={{ let s = session.clone(); Callback::from(move |a| s.dispatch(Action::ToggleBreakpoint(a))) }} />
-                    <SwitchTrace events={events} total={total} records={records} vmcb_names={vmcb_names} />
+                    <SwitchTrace events={events} total={total} records={records} vmcb_names={vmcb_names}
+                        on_select={{ let s = switch_sel.clone(); Callback::from(move |i| s.set(Some(i))) }} />
                 </div>
                 <div class="right">
                     <Tabs label="Machine state" names={UPPER_TABS.to_vec()} active={*upper}

@@ -278,51 +278,121 @@ fn row_cells(root: &web_sys::Element, sel: &str) -> Vec<String> {
     texts(root, &format!("{sel} td"))
 }
 
+fn record(first_event: usize, pages: Vec<PageChange>, after: Vec<(Hpa, Rc<Vec<u8>>)>) -> SwitchRecord {
+    SwitchRecord { first_event, events: 1, step: 51, pages, after, attributions: vec![] }
+}
+
+fn cell(root: &web_sys::Element, field: &str, col: &str) -> web_sys::Element {
+    root.query_selector(&format!("tr[data-field={field}] td[data-col='{col}']")).unwrap().unwrap()
+}
+
 #[wasm_bindgen_test]
-async fn vmcb_view_shows_fields_decoded_and_highlights_what_the_switch_changed() {
-    use nestscope_web::components::vmcb_view::{VmcbView, VmcbViewProps};
+async fn vmcb_view_bare_shows_before_and_after_decoded_and_highlights_what_the_switch_changed() {
+    use nestscope_web::components::vmcb_view::{VmcbView, VmcbViewProps, columns};
     let root = mount();
     let (before, after) = vmcb_pages();
+    let a = Hpa(0x200000);
+    let change = PageChange { addr: a, before: Rc::new(before), after: Rc::new(after.clone()) };
+    let rec = record(498, vec![change.clone()], vec![(a, Rc::new(after.clone()))]);
+    let choices = vec![(VmcbRole::Vmcb12, a)];
+    let now = Rc::new(after.clone());
+    let cols = columns(&choices, false, Some(&rec), false, |_| now.clone());
+    assert_eq!(cols.iter().map(|c| c.label.to_string()).collect::<Vec<_>>(), ["VMCB before", "VMCB after"]);
     let props = VmcbViewProps {
-        choices: vec![(VmcbRole::Vmcb12, Hpa(0x200000))],
+        choices,
         selected: None,
         kvm: false,
-        page: Rc::new(after.clone()),
-        change: Some(PageChange { addr: Hpa(0x200000), before: Rc::new(before), after: Rc::new(after) }),
+        columns: cols,
+        page: Rc::new(after),
+        change: Some(change),
         change_label: "#VMEXIT L2→L1 0x81 VMEXIT_VMMCALL at step 51".into(),
         on_select: Callback::noop(),
     };
     yew::Renderer::<VmcbView>::with_root_and_props(root.clone(), props).render();
     settle().await;
-    assert_eq!(
-        attrs(&root, "tr[data-field]", "data-field"),
-        vec!["intercept_word4", "asid", "exit_code", "cr0", "g_pat"]
-    );
+    // Grouped as in the APM: intercepts, ASID/TLB, exit info, nested paging (G_PAT), save area (CR0).
+    assert_eq!(attrs(&root, "tr[data-field]", "data-field"), vec!["intercept_word4", "asid", "exit_code", "g_pat", "cr0"]);
+    assert_eq!(attrs(&root, "tr.group", "data-group"), vec!["Intercepts", "ASID / TLB control", "Exit information", "Nested paging", "State-save area"]);
     assert_eq!(attrs(&root, "tr.changed", "data-field"), vec!["exit_code"]);
-    assert_eq!(
-        row_cells(&root, "tr[data-field=exit_code]"),
-        vec!["0x070", "exit_code", "0x0000000000000081", "VMEXIT_VMMCALL"]
-    );
-    assert_eq!(
-        row_cells(&root, "tr[data-field=intercept_word4]")[2..],
-        ["0x00000003".to_string(), "VMRUN VMMCALL".to_string()]
-    );
-    assert_eq!(row_cells(&root, "tr[data-field=asid]")[2], "0x00000001");
-    assert_eq!(row_cells(&root, "tr[data-field=cr0]")[3], "PE MP ET NE WP PG");
-    assert!(row_cells(&root, "tr[data-field=g_pat]")[3].contains("WB"), "G_PAT decoded as memory types");
-    assert_eq!(texts(&root, "option"), vec!["VMCB at 0x200000"]);
-    assert_eq!(
-        texts(&root, "[data-testid=vmcb-change]"),
-        vec!["highlighted: changed by #VMEXIT L2→L1 0x81 VMEXIT_VMMCALL at step 51"]
-    );
+    // EXITCODE (VMCB+0x070, APM 15.6) 0 → 0x81 VMEXIT_VMMCALL: only the after cell is highlighted.
+    // (EXITCODE 0 reads as what it would mean: VMEXIT_CR0_READ, App. C.)
+    assert_eq!(cell(&root, "exit_code", "VMCB before").text_content().unwrap(), "0x0000000000000000VMEXIT_CR0_READ");
+    let after_cell = cell(&root, "exit_code", "VMCB after");
+    assert_eq!(after_cell.text_content().unwrap(), "0x0000000000000081VMEXIT_VMMCALL");
+    assert!(after_cell.class_name().contains("cell-changed"));
+    assert!(!cell(&root, "exit_code", "VMCB before").class_name().contains("cell-changed"));
+    assert_eq!(texts(&root, "tr[data-field=exit_code] td.addr"), vec!["0x070"]);
+    // Intercept vector 4 = 3: VMRUN (bit 128) and VMMCALL (bit 129), App. B Table B-1.
+    assert_eq!(attrs(&root, "tr.intercept-bit", "data-bit"), vec!["128", "129"]);
+    assert!(attrs(&root, "tr.intercept-bit[data-bit='129']", "title")[0].starts_with("VMMCALL: intercept bit 129 (VMCB+0x010 bit 1) → exit 0x81 VMEXIT_VMMCALL"));
+    assert!(cell(&root, "cr0", "VMCB after").text_content().unwrap().ends_with("PE MP ET NE WP PG"));
+    assert!(cell(&root, "g_pat", "VMCB after").text_content().unwrap().contains("WB"), "G_PAT decoded as memory types");
+    assert_eq!(attrs(&root, "tr[data-field=g_pat]", "title")[0].split(": ").next(), Some("G_PAT (g_pat, VMCB+0x668, 8 bytes)"));
+    assert_eq!(texts(&root, "[data-testid=vmcb-change]"), vec!["highlighted: changed by #VMEXIT L2→L1 0x81 VMEXIT_VMMCALL at step 51"]);
     // Raw hex: the whole page, with exactly the changed byte marked.
-    let toggle: web_sys::HtmlElement =
-        root.query_selector("[data-testid=vmcb-raw-toggle]").unwrap().unwrap().dyn_into().unwrap();
+    let toggle: web_sys::HtmlElement = root.query_selector("[data-testid=vmcb-raw-toggle]").unwrap().unwrap().dyn_into().unwrap();
     toggle.click();
     settle().await;
+    assert_eq!(texts(&root, "option"), vec!["VMCB at 0x200000"]);
     assert_eq!(root.query_selector_all("[data-testid=vmcb-raw] tr").unwrap().length(), 256);
     assert_eq!(texts(&root, "[data-testid=vmcb-raw] mark"), vec!["81 "]);
     assert_eq!(texts(&root, "[data-testid=vmcb-raw] tr:nth-child(8) td.addr"), vec!["070"]);
+}
+
+#[wasm_bindgen_test]
+async fn vmcb_view_kvm_puts_vmcb12_vmcb02_vmcb01_side_by_side_with_the_selected_switchs_diff_and_apm_notes() {
+    use nestscope_web::components::vmcb_view::{VmcbView, VmcbViewProps, columns};
+    let root = mount();
+    // An L2 RDMSR exit to L0: vmcb02 gets EXITCODE 0x7C (VMEXIT_MSR, APM 15.11); vmcb02 intercepts
+    // MSR_PROT (intercept vector 3 bit 28 = bit 124, VMCB+0x00C); vmcb12 and vmcb01 unchanged.
+    let (v12, v01) = (Hpa(0x200000), Hpa(0x4000000));
+    let v02 = Hpa(0x4001000);
+    let mut p12 = vec![0u8; 0x1000];
+    put(&mut p12, 0x668, 0x0606_0606_0606_0606, 8);
+    let mut p01 = vec![0u8; 0x1000];
+    put(&mut p01, 0x00C, 1 << 28, 4);
+    let mut b02 = p01.clone();
+    put(&mut b02, 0x058, 2, 4);
+    let mut a02 = b02.clone();
+    put(&mut a02, 0x070, 0x7C, 8);
+    let change = PageChange { addr: v02, before: Rc::new(b02), after: Rc::new(a02.clone()) };
+    // The record's after-pages are what the columns show for a picked switch (not the pages now).
+    let rec = record(50, vec![change], vec![(v12, Rc::new(p12.clone())), (v01, Rc::new(p01.clone())), (v02, Rc::new(a02))]);
+    let choices = vec![(VmcbRole::Vmcb12, v12), (VmcbRole::Vmcb01, v01), (VmcbRole::Vmcb02, v02)];
+    let cols = columns(&choices, true, Some(&rec), true, |_| Rc::new(vec![0xff; 0x1000]));
+    let props = VmcbViewProps {
+        choices,
+        selected: None,
+        kvm: true,
+        columns: cols,
+        page: Rc::new(p12),
+        change: None,
+        change_label: "#VMEXIT L2→L0 0x7c VMEXIT_MSR at step 51".into(),
+        on_select: Callback::noop(),
+    };
+    yew::Renderer::<VmcbView>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    assert_eq!(texts(&root, "[data-testid=vmcb-fields] tr:first-child th"), vec!["offset", "field", "vmcb12", "vmcb02", "vmcb01"]);
+    assert_eq!(attrs(&root, "tr.changed", "data-field"), vec!["exit_code"]);
+    let changed: Vec<String> = attrs(&root, "tr[data-field=exit_code] td.cell-changed", "data-col");
+    assert_eq!(changed, vec!["vmcb02"], "only vmcb02's EXITCODE changed at that switch");
+    assert_eq!(cell(&root, "exit_code", "vmcb02").text_content().unwrap(), "0x000000000000007cVMEXIT_MSR");
+    assert_eq!(cell(&root, "asid", "vmcb02").text_content().unwrap(), "0x00000002");
+    assert_eq!(cell(&root, "g_pat", "vmcb12").text_content().unwrap().get(..18), Some("0x0606060606060606"));
+    // MSR_PROT: set in vmcb02 and vmcb01, not in vmcb12; hover text from the exit table.
+    let bit = "tr.intercept-bit[data-bit='124']";
+    assert_eq!(texts(&root, &format!("{bit} td")), vec!["bit 124", "↳ MSR_PROT", "—", "✓ set", "✓ set"]);
+    let title = attrs(&root, bit, "title").remove(0);
+    assert!(title.starts_with("MSR_PROT: intercept bit 124 (VMCB+0x00c bit 28) → exit 0x7c VMEXIT_MSR") && title.ends_with("(APM 15.11)"), "{title}");
+    // Hovering a field shows its APM name, meaning and section in the side note.
+    assert!(texts(&root, "[data-testid=vmcb-note]")[0].starts_with("Hover or focus"));
+    let row = root.query_selector("tr[data-field=g_pat]").unwrap().unwrap();
+    row.dispatch_event(&web_sys::MouseEvent::new("mouseenter").unwrap()).unwrap();
+    settle().await;
+    let note = texts(&root, "[data-testid=vmcb-note]").remove(0);
+    assert!(note.starts_with("G_PAT — g_pat, VMCB+0x668, 8 bytes"), "{note}");
+    assert!(note.contains("APM 15.25.4, 15.25.8 · group: Nested paging (APM 15.25)"), "{note}");
+    assert!(note.contains("vmcb12: 0x0606060606060606 = WB WB WB WB WB WB WB WB"), "{note}");
 }
 
 #[wasm_bindgen_test]
@@ -333,6 +403,7 @@ async fn vmcb_view_without_a_vmcb_says_so_and_names_kvm_roles() {
         choices: vec![],
         selected: None,
         kvm: false,
+        columns: vec![],
         page: Rc::new(vec![0; 0x1000]),
         change: None,
         change_label: "".into(),
@@ -373,17 +444,13 @@ async fn switch_trace_lists_events_and_explains_a_failed_check() {
         )),
     ];
     let (before, after) = vmcb_pages();
-    let rec = SwitchRecord {
-        first_event: 498,
-        events: 1,
-        step: 51,
-        pages: vec![PageChange { addr: Hpa(0x200000), before: Rc::new(before), after: Rc::new(after) }],
-    };
+    let rec = record(498, vec![PageChange { addr: Hpa(0x200000), before: Rc::new(before), after: Rc::new(after) }], vec![]);
     let props = SwitchTraceProps {
         events: Rc::new(evs),
         total: 500,
         records: Rc::new(vec![rec]),
         vmcb_names: vec![(Hpa(0x200000), "vmcb12".into())],
+        on_select: Callback::noop(),
     };
     yew::Renderer::<SwitchTrace>::with_root_and_props(root.clone(), props).render();
     settle().await;
@@ -423,6 +490,66 @@ async fn switch_trace_lists_events_and_explains_a_failed_check() {
         vec!["VMEXIT_VMMCALL = SVM_EXIT_VMMCALL, intercept VMMCALL (APM 15.9): VMMCALL, the call to the hypervisor"]
     );
     assert_eq!(texts(&root, ".changed-fields li"), vec!["vmcb12 exit_code: 0x0000000000000000 → 0x0000000000000081"]);
+}
+
+#[wasm_bindgen_test]
+async fn switch_trace_rows_decode_the_cause_name_the_deciding_bit_and_show_a_failed_vmrun_as_a_failure() {
+    use nestscope_core::inspect::attribution::{NamedPage, StepInputs, attribute};
+    use nestscope_web::components::switch_trace::{SwitchTrace, SwitchTraceProps};
+    let root = mount();
+    // A WRMSR EFER exit (0x7C, EXITINFO1 = 1) decided by MSR_PROT and the MSRPM write bit of
+    // 0xC0000080: APM 15.11, byte 0x800 + (0x80*2+1)/8 = 0x820, bit (0x80*2+1)%8 = 1.
+    let mut page = [0u8; 0x1000];
+    put(&mut page, 0x00C, 1 << 28, 4);
+    put(&mut page, 0x048, 0x300000, 8);
+    put(&mut page, 0x070, 0x7C, 8);
+    put(&mut page, 0x078, 1, 8);
+    let exit = event(EventKind::Vmexit, Level::L2, Level::L1, 0x7C, 51, Detail::Name("VMEXIT_MSR"));
+    let read = |a: u64| Some(if a == 0x300000 + 0x820 { 1 << 1 } else { 0 });
+    let inputs = StepInputs { events: vec![(498, &exit)], kvm: false, vmcb12: Some(NamedPage { name: "VMCB", page: &page }), vmcb01: None, vmcb02: None, rcx: 0xC000_0080, read_byte: &read };
+    let mut rec = record(498, vec![], vec![]);
+    rec.attributions = attribute(&inputs);
+    let check = FailedCheck { name: "asid_zero", apm_section: "15.5.1", detail: "ASID = 0".into() };
+    let evs = vec![
+        (496, event(EventKind::Vmrun, Level::L1, Level::L2, 0, 43, Detail::Vmrun { vmcb: Hpa(0x200000), emulated_by: None })),
+        (497, event(EventKind::Vmrun, Level::L1, Level::L2, 0, 50, Detail::Vmrun { vmcb: Hpa(0x200000), emulated_by: None })),
+        (498, event(EventKind::Vmexit, Level::L2, Level::L1, u64::MAX, 50, Detail::VmrunFailed(check))),
+        (499, exit),
+    ];
+    let picked = Rc::new(RefCell::new(None));
+    let props = SwitchTraceProps {
+        events: Rc::new(evs),
+        total: 500,
+        records: Rc::new(vec![SwitchRecord { first_event: 499, ..rec }]),
+        vmcb_names: vec![],
+        on_select: { let p = picked.clone(); Callback::from(move |i| *p.borrow_mut() = Some(i)) },
+    };
+    // The record's attribution is of event 498 in `inputs`; re-number it as the record's 499.
+    let mut props = props;
+    let mut recs = (*props.records).clone();
+    recs[0].attributions[0].event = 499;
+    props.records = Rc::new(recs);
+    yew::Renderer::<SwitchTrace>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    assert_eq!(row_cells(&root, "tr[data-event='496']")[2], "L1→L2", "a VMRUN that entered L2");
+    assert_eq!(row_cells(&root, "tr[data-event='497']")[2], "L1↛L2", "the failed VMRUN is not an entry into L2");
+    assert_eq!(attrs(&root, "tr.failed-vmrun", "data-event"), vec!["497"]);
+    assert_eq!(row_cells(&root, "tr[data-event='498']")[2], "L1 (VMRUN failed)");
+    assert_eq!(
+        row_cells(&root, "tr[data-event='499']")[6],
+        "WRMSR 0xc0000080 (EFER) → hardware #VMEXIT to L1 (the host); decided by VMCB MSRPM 0x300820.1"
+    );
+    let r: web_sys::HtmlElement = root.query_selector("tr[data-event='499']").unwrap().unwrap().dyn_into().unwrap();
+    r.click();
+    settle().await;
+    assert_eq!(*picked.borrow(), Some(499), "the app is told which switch was picked");
+    let lines = texts(&root, "[data-testid=attribution] li");
+    assert_eq!(lines[0], "cause: WRMSR 0xc0000080 (EFER)");
+    assert!(lines.contains(&"hardware: VMCB intercept MSR_PROT (bit 124: VMCB+0x00c bit 28) set (APM 15.11)".to_string()), "{lines:?}");
+    assert!(
+        lines.contains(&"hardware: VMCB MSRPM bit of WRMSR 0xc0000080: map 0x300000 + byte 0x820, bit 1 (address 0x300820) set (APM 15.11)".to_string()),
+        "{lines:?}"
+    );
 }
 
 fn hello_sim(model: &str) -> nestscope_core::sim::Sim {

@@ -34,6 +34,35 @@ pub const TSC_AUX: u32 = 0xc000_0103;
 pub const VM_CR: u32 = 0xc001_0114;
 pub const VM_HSAVE_PA: u32 = 0xc001_0117;
 
+/// The name of an MSR this model knows by number (for showing an MSR exit), from the constants
+/// above; `None` for others.
+pub fn name(msr: u32) -> Option<&'static str> {
+    Some(match msr {
+        TSC => "TSC",
+        TSC_ADJUST => "TSC_ADJUST",
+        DEBUGCTL => "DEBUGCTL",
+        APIC_BASE => "APIC_BASE",
+        SYSENTER_CS => "SYSENTER_CS",
+        SYSENTER_ESP => "SYSENTER_ESP",
+        SYSENTER_EIP => "SYSENTER_EIP",
+        PAT => "PAT",
+        EFER => "EFER",
+        STAR => "STAR",
+        LSTAR => "LSTAR",
+        CSTAR => "CSTAR",
+        SFMASK => "SFMASK",
+        FS_BASE => "FS_BASE",
+        GS_BASE => "GS_BASE",
+        KERNEL_GS_BASE => "KERNEL_GS_BASE",
+        TSC_AUX => "TSC_AUX",
+        VM_CR => "VM_CR",
+        VM_HSAVE_PA => "VM_HSAVE_PA",
+        _ if msr == MTRRCAP => "MTRRCAP",
+        _ if msr == MTRR_DEF_TYPE => "MTRR_DEF_TYPE",
+        _ => return None,
+    })
+}
+
 /// MTRRcap: VCNT = 8, FIX (bit 8), WC (bit 10); SMRR clear.
 pub const MTRRCAP_VALUE: u64 = mtrr::MTRRCAP_DEFAULT;
 /// MTRRdefType at reset: E, FE, default type WB (CONTRACT §1).

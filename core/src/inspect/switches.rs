@@ -41,6 +41,10 @@ pub struct SwitchRecord {
     pub step: u64,
     /// Watched VMCB pages whose contents the step changed.
     pub pages: Vec<PageChange>,
+    /// Every VMCB page of the run as it was after the step (shared with the snapshots: cheap).
+    pub after: Vec<(Hpa, Rc<Vec<u8>>)>,
+    /// Who handled each of the step's world switches and which bit decided (`attribution`).
+    pub attributions: Vec<super::attribution::Attribution>,
 }
 
 impl SwitchRecord {
@@ -51,6 +55,14 @@ impl SwitchRecord {
     /// How the step changed the page at `addr` (page aligned), if it did.
     pub fn change_of(&self, addr: Hpa) -> Option<&PageChange> {
         self.pages.iter().find(|p| p.addr == addr)
+    }
+    /// The page at `addr` (page aligned) as it was after the step, if it was a VMCB of the run then.
+    pub fn after_of(&self, addr: Hpa) -> Option<&Rc<Vec<u8>>> {
+        self.after.iter().find(|p| p.0 == addr).map(|p| &p.1)
+    }
+    /// The attribution of event `event`, if it is one of the step's.
+    pub fn attribution_of(&self, event: usize) -> Option<&super::attribution::Attribution> {
+        self.attributions.iter().find(|a| a.event == event)
     }
 }
 
@@ -93,6 +105,8 @@ pub struct Tracker {
     /// The page at L1's RAX while it is page aligned: the VMCB of a VMRUN about to happen.
     rax: Option<Snap>,
     mem_generation: u64,
+    /// The VMCB of L1's most recent VMRUN, followed from the events of each switching step.
+    last_vmrun: Option<Hpa>,
     /// The most recent steps that switched worlds (at most `MAX_RECORDS`), oldest first.
     pub records: VecDeque<SwitchRecord>,
 }
@@ -100,8 +114,9 @@ pub struct Tracker {
 impl Tracker {
     /// Starts watching the VMCBs the run has now.
     pub fn new(sim: &Sim) -> Tracker {
-        let mut t = Tracker { mem_generation: sim.machine().mem.generation(), ..Tracker::default() };
-        for (_, a) in sim.vmcbs() {
+        let last_vmrun = sim.last_vmrun_vmcb();
+        let mut t = Tracker { mem_generation: sim.machine().mem.generation(), last_vmrun, ..Tracker::default() };
+        for (_, a) in sim.vmcbs_given(last_vmrun) {
             t.watch(sim, a);
         }
         t
@@ -157,16 +172,31 @@ impl Tracker {
         let m = sim.machine();
         let rax = self.rax.take();
         let mut pages = Vec::new();
-        for (_, a) in sim.vmcbs() {
+        let mut after_all = Vec::new();
+        for i in first_event..m.events.len() {
+            if let Some(e) = m.events.get(i).filter(|e| e.kind == crate::trace::EventKind::Vmrun && e.from == Level::L1)
+                && let Some(a) = e.detail.as_ref().and_then(|d| d.vmrun_vmcb())
+            {
+                self.last_vmrun = Some(a);
+            }
+        }
+        let vmcbs = sim.vmcbs_given(self.last_vmrun);
+        for &(_, a) in &vmcbs {
             let a = page_of(a);
             let generation = m.mem.page_generation(a);
             let before = self.watched.iter().chain(rax.iter()).find(|s| s.addr == a).cloned();
             self.watch(sim, a);
-            let Some(b) = before.filter(|b| b.generation != generation) else { continue };
+            let Some(b) = before.filter(|b| b.generation != generation) else {
+                if let Some(w) = self.watched.iter().find(|s| s.addr == a) {
+                    after_all.push((a, w.bytes.clone()));
+                }
+                continue;
+            };
             let after = read_page(sim, a);
             if *b.bytes != *after {
                 pages.push(PageChange { addr: a, before: b.bytes.clone(), after: after.clone() });
             }
+            after_all.push((a, after.clone()));
             if let Some(w) = self.watched.iter_mut().find(|s| s.addr == a) {
                 *w = Snap { addr: a, generation, bytes: after };
             }
@@ -179,6 +209,8 @@ impl Tracker {
             events: m.events.len() - first_event,
             step: m.steps,
             pages,
+            after: after_all,
+            attributions: super::attribution::attribute_step(sim, first_event, &vmcbs),
         });
         self.mem_generation = u64::MAX;
         self.refresh(sim);

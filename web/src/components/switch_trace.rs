@@ -1,12 +1,16 @@
 //! World-switch trace: every VMRUN and #VMEXIT at every level (kind, from→to, exit code and its
-//! name, step, RIP, detail), newest last and scrolled into view; clicking one shows its detail, including the failed
-//! consistency check of a VMEXIT_INVALID and the VMCB fields that world switch changed.
+//! name, step, RIP, and its attribution: the decoded cause, who handled it and which bit decided,
+//! from the core's `inspect::attribution`), newest last and scrolled into view; a VMRUN that failed
+//! is shown as a failure (L1↛L2), not as an entry into L2. Clicking one shows its detail: every
+//! intercept/MSRPM/IOPM bit consulted with its address, the failed consistency check of a
+//! VMEXIT_INVALID and the VMCB fields that world switch changed (the VMCB panel follows the pick).
 use crate::components::vmcb_view::{field_changed, fields_of, hex_value};
 use crate::switches::SwitchRecord;
 use nestscope_core::svm::checks::CHECKS;
 use nestscope_core::svm::exit_code::SvmExitCode;
 use nestscope_core::mem::Hpa;
 use nestscope_core::svm::explain;
+use nestscope_core::inspect::attribution::Attribution;
 use nestscope_core::trace::{Event, EventKind};
 use std::rc::Rc;
 use yew::prelude::*;
@@ -26,6 +30,36 @@ pub struct SwitchTraceProps {
     /// Names of VMCB pages by address (e.g. "vmcb12").
     #[prop_or_default]
     pub vmcb_names: Vec<(Hpa, String)>,
+    /// Told the event picked (the VMCB panel shows the VMCBs at that switch).
+    #[prop_or_default]
+    pub on_select: Callback<usize>,
+}
+
+/// True if event `k` of `events` is a VMRUN whose consistency checks failed: the next event is
+/// the VMEXIT_INVALID of the same step (APM 15.5.1), so L2 was never entered.
+pub fn vmrun_failed(events: &[(usize, Event)], k: usize) -> bool {
+    let Some((_, e)) = events.get(k) else { return false };
+    e.kind == EventKind::Vmrun
+        && events.get(k + 1).is_some_and(|(_, n)| n.kind == EventKind::Vmexit && n.exit_code == SvmExitCode::INVALID.0 && n.step == e.step)
+}
+
+/// "L1→L2"; "L1↛L2" for a VMRUN that failed; "L1 (VMRUN failed)" for its VMEXIT_INVALID.
+pub fn route_text(e: &Event, failed_vmrun: bool) -> String {
+    if failed_vmrun {
+        format!("{}↛{}", e.from.name(), e.to.name())
+    } else if e.kind == EventKind::Vmexit && e.exit_code == SvmExitCode::INVALID.0 {
+        format!("{} (VMRUN failed)", e.to.name())
+    } else {
+        format!("{}→{}", e.from.name(), e.to.name())
+    }
+}
+
+/// The row's detail: the attribution's summary when the step's record is kept, else the event's text.
+pub fn row_detail(e: &Event, a: Option<&Attribution>) -> String {
+    match a {
+        Some(a) => a.summary(),
+        None => e.detail_text().unwrap_or_default(),
+    }
 }
 
 pub fn kind_name(k: EventKind) -> &'static str {
@@ -70,10 +104,16 @@ pub fn changed_fields(r: &SwitchRecord, names: &[(Hpa, String)]) -> Vec<String> 
 
 fn detail_of(i: usize, e: &Event, rec: Option<&SwitchRecord>, names: &[(Hpa, String)]) -> Html {
     let check = e.detail.as_ref().and_then(|d| d.failed_check());
+    let attribution = rec.and_then(|r| r.attribution_of(i));
     html! {
         <div class="switch-detail" data-testid="switch-detail">
             <h3>{format!("event #{i}: {} {}→{} {}", kind_name(e.kind), e.from.name(), e.to.name(), exit_text(e))}</h3>
             <p>{format!("step {}, RIP {:#x}", e.step, e.rip)}</p>
+            if let Some(a) = attribution {
+                <ul class="attribution" data-testid="attribution">
+                    { for a.lines().into_iter().map(|l| html! { <li>{l}</li> }) }
+                </ul>
+            }
             if let Some(m) = exit_meaning(e) {
                 <p class="dim" data-testid="exit-meaning">{m}</p>
             }
@@ -112,17 +152,22 @@ pub fn switch_trace(p: &SwitchTraceProps) -> Html {
     }
     let sel = (*selected).filter(|i| p.events.iter().any(|(j, _)| j == i));
     let pick = |i: usize| {
-        let s = selected.clone();
-        Callback::from(move |_: MouseEvent| s.set(Some(i)))
+        let (s, cb) = (selected.clone(), p.on_select.clone());
+        Callback::from(move |_: MouseEvent| {
+            s.set(Some(i));
+            cb.emit(i);
+        })
     };
     let key = |i: usize| {
-        let s = selected.clone();
+        let (s, cb) = (selected.clone(), p.on_select.clone());
         Callback::from(move |e: KeyboardEvent| {
             if e.key() == "Enter" || e.key() == " " {
                 s.set(Some(i));
+                cb.emit(i);
             }
         })
     };
+    let attribution = |i: usize| p.records.iter().rev().find(|r| r.contains(i)).and_then(|r| r.attribution_of(i));
     html! {
         <section class="panel switches" aria-label="World switches">
             <h2>{"World switches "}<span class="dim">{
@@ -134,18 +179,22 @@ pub fn switch_trace(p: &SwitchTraceProps) -> Html {
                 <div class="switch-list" ref={list}>
                     <table class="mono" data-testid="switch-list">
                         <tr><th>{"#"}</th><th>{"kind"}</th><th>{"from→to"}</th><th>{"exit code"}</th><th>{"step"}</th><th>{"rip"}</th><th>{"detail"}</th></tr>
-                        { for p.events.iter().map(|(i, e)| html! {
-                            <tr class={classes!((sel == Some(*i)).then_some("selected"), (e.exit_code == SvmExitCode::INVALID.0).then_some("invalid"))}
+                        { for p.events.iter().enumerate().map(|(k, (i, e))| {
+                            let failed = vmrun_failed(&p.events, k);
+                            let a = attribution(*i);
+                            let invalid = e.exit_code == SvmExitCode::INVALID.0;
+                            html! {
+                            <tr class={classes!((sel == Some(*i)).then_some("selected"), invalid.then_some("invalid"), failed.then_some("failed-vmrun"))}
                                 onclick={pick(*i)} onkeydown={key(*i)} tabindex="0" aria-selected={(sel == Some(*i)).to_string()} data-event={i.to_string()}>
                                 <td class="addr">{i}</td>
                                 <td>{kind_name(e.kind)}</td>
-                                <td>{format!("{}→{}", e.from.name(), e.to.name())}</td>
+                                <td title={if failed { "VMRUN failed its consistency checks: L2 was not entered" } else { "" }}>{route_text(e, failed)}</td>
                                 <td title={exit_meaning(e).unwrap_or_default()}>{exit_text(e)}</td>
                                 <td>{e.step}</td>
                                 <td>{format!("{:#x}", e.rip)}</td>
-                                <td class="detail">{e.detail_text().unwrap_or_default()}</td>
+                                <td class="detail" title={a.map(|a| a.lines().join("\n")).unwrap_or_default()}>{row_detail(e, a)}</td>
                             </tr>
-                        }) }
+                        }}) }
                     </table>
                 </div>
             }

@@ -196,3 +196,103 @@ pub fn bit_names(v: u64, names: &[(u64, &str)]) -> String {
     }
     if out.is_empty() { "-".to_string() } else { out.join(" ") }
 }
+
+/// The groups of VMCB fields as the APM presents them (vol.2 Appendix B Table B-1 for the control
+/// area, Table B-2 for the state-save area, each group described in its chapter 15 section).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum VmcbGroup {
+    /// The intercept vectors and the PAUSE filter (APM 15.9, 15.12, 15.14.4).
+    Intercepts,
+    /// IOPM_BASE_PA and MSRPM_BASE_PA (APM 15.10.1, 15.11).
+    PermissionMaps,
+    /// Guest ASID and TLB_CONTROL (APM 15.16).
+    AsidTlb,
+    /// Virtual interrupt control, the interrupt shadow and EVENTINJ (APM 15.20, 15.21).
+    InterruptControl,
+    /// EXITCODE, EXITINFO1/2, EXITINTINFO, nRIP and the fetched instruction bytes (APM 15.6, 15.7).
+    ExitInfo,
+    /// NP_ENABLE, N_CR3 and the guest PAT G_PAT (APM 15.25).
+    NestedPaging,
+    /// The rest of the control area: TSC offset, LBR/VMLOAD virtualization, clean bits, AVIC, SEV.
+    OtherControl,
+    /// The state-save area (APM 15.5, Table B-2), G_PAT excepted.
+    SaveArea,
+}
+
+impl VmcbGroup {
+    /// Every group, in the order shown.
+    pub const ALL: [VmcbGroup; 8] = [
+        VmcbGroup::Intercepts,
+        VmcbGroup::PermissionMaps,
+        VmcbGroup::AsidTlb,
+        VmcbGroup::InterruptControl,
+        VmcbGroup::ExitInfo,
+        VmcbGroup::NestedPaging,
+        VmcbGroup::OtherControl,
+        VmcbGroup::SaveArea,
+    ];
+
+    /// The group's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            VmcbGroup::Intercepts => "Intercepts",
+            VmcbGroup::PermissionMaps => "IOPM / MSRPM",
+            VmcbGroup::AsidTlb => "ASID / TLB control",
+            VmcbGroup::InterruptControl => "Interrupt control",
+            VmcbGroup::ExitInfo => "Exit information",
+            VmcbGroup::NestedPaging => "Nested paging",
+            VmcbGroup::OtherControl => "Other control fields",
+            VmcbGroup::SaveArea => "State-save area",
+        }
+    }
+
+    /// Where the APM describes the group.
+    pub fn section(self) -> &'static str {
+        match self {
+            VmcbGroup::Intercepts => "15.9, 15.12, App. B Table B-1",
+            VmcbGroup::PermissionMaps => "15.10.1, 15.11",
+            VmcbGroup::AsidTlb => "15.16",
+            VmcbGroup::InterruptControl => "15.20, 15.21",
+            VmcbGroup::ExitInfo => "15.6, 15.7",
+            VmcbGroup::NestedPaging => "15.25",
+            VmcbGroup::OtherControl => "App. B Table B-1",
+            VmcbGroup::SaveArea => "15.5, App. B Table B-2",
+        }
+    }
+
+    /// The group of a field.
+    pub fn of(f: &VmcbField) -> VmcbGroup {
+        match f.name {
+            "intercept_cr" | "intercept_dr" | "intercept_exceptions" | "intercept_word3" | "intercept_word4"
+            | "intercept_word5" | "pause_filter_thresh" | "pause_filter_count" => VmcbGroup::Intercepts,
+            "iopm_base_pa" | "msrpm_base_pa" => VmcbGroup::PermissionMaps,
+            "asid" | "tlb_ctl" => VmcbGroup::AsidTlb,
+            "int_ctl" | "int_vector" | "int_state" | "event_inj" | "event_inj_err" => VmcbGroup::InterruptControl,
+            "exit_code" | "exit_info_1" | "exit_info_2" | "exit_int_info" | "exit_int_info_err" | "next_rip" | "insn_len"
+            | "insn_bytes" => VmcbGroup::ExitInfo,
+            "misc_ctl" | "nested_cr3" | "g_pat" => VmcbGroup::NestedPaging,
+            _ if f.area == VmcbArea::Save => VmcbGroup::SaveArea,
+            _ => VmcbGroup::OtherControl,
+        }
+    }
+}
+
+/// The intercept bits an intercept-vector field holds set in `v` (`None` for other fields): bit
+/// `b` of intercept word `n` is intercept `32n + b` (App. B Table B-1).
+pub fn set_intercepts(f: &VmcbField, v: u64) -> Option<Vec<(u32, Option<Intercept>)>> {
+    let word = match f.name {
+        "intercept_cr" => 0,
+        "intercept_dr" => 1,
+        "intercept_exceptions" => 2,
+        "intercept_word3" => 3,
+        "intercept_word4" => 4,
+        "intercept_word5" => 5,
+        _ => return None,
+    };
+    Some((0..32u32).filter(|b| v >> b & 1 == 1).map(|b| (32 * word + b, Intercept::from_bit(32 * word + b))).collect())
+}
+
+/// The named VMCB field that holds byte `offset` of a VMCB page, if one does.
+pub fn field_at(offset: u16) -> Option<&'static VmcbField> {
+    FIELDS.iter().find(|f| (f.offset..f.offset + f.size as u16).contains(&offset))
+}

@@ -249,3 +249,37 @@ fn dump_and_decode() {
     assert!(decode_value(f, val).starts_with("sel=0x0000"));
     assert!(serde_json::to_string(&d).unwrap().contains("\"G_PAT\""));
 }
+
+#[test]
+fn field_groups_follow_the_apm_tables() {
+    use super::fields::{VmcbGroup, field, field_at, set_intercepts};
+    // App. B Table B-1 / B-2 and the chapter 15 sections that describe each field.
+    for (name, g) in [
+        ("intercept_word3", VmcbGroup::Intercepts),
+        ("msrpm_base_pa", VmcbGroup::PermissionMaps),
+        ("iopm_base_pa", VmcbGroup::PermissionMaps),
+        ("asid", VmcbGroup::AsidTlb),
+        ("tlb_ctl", VmcbGroup::AsidTlb),
+        ("int_ctl", VmcbGroup::InterruptControl),
+        ("event_inj", VmcbGroup::InterruptControl),
+        ("exit_code", VmcbGroup::ExitInfo),
+        ("next_rip", VmcbGroup::ExitInfo),
+        ("misc_ctl", VmcbGroup::NestedPaging),
+        ("nested_cr3", VmcbGroup::NestedPaging),
+        ("g_pat", VmcbGroup::NestedPaging),
+        ("cr3", VmcbGroup::SaveArea),
+        ("tsc_offset", VmcbGroup::OtherControl),
+    ] {
+        assert_eq!(VmcbGroup::of(field(name).unwrap()), g, "{name}");
+    }
+    // MSR_PROT is intercept vector 3 (VMCB+0x00C) bit 28 = intercept 124; IOIO_PROT bit 27 = 123.
+    let w3 = field("intercept_word3").unwrap();
+    let bits: Vec<u32> = set_intercepts(w3, 3 << 27).unwrap().into_iter().map(|(b, _)| b).collect();
+    assert_eq!(bits, [123, 124]);
+    assert_eq!(set_intercepts(w3, 1 << 28).unwrap()[0].1.map(|i| i.name()), Some("MSR_PROT"));
+    assert!(set_intercepts(field("asid").unwrap(), 1).is_none());
+    // G_PAT's eight bytes at 0x668..0x670; 0x670 is DBGCTL.
+    assert_eq!(field_at(0x66F).map(|f| f.name), Some("g_pat"));
+    assert_eq!(field_at(0x670).map(|f| f.name), Some("dbgctl"));
+    assert_eq!(field_at(0x018), None, "reserved");
+}
