@@ -5,6 +5,7 @@
 pub mod container;
 pub mod format;
 pub mod inspect;
+pub mod records;
 pub(crate) mod persist;
 pub(crate) mod state;
 pub(crate) mod v2;

@@ -31,7 +31,7 @@ fn field(name: &str, why: impl Into<String>) -> CheckpointError {
 /// has none).
 fn base_memory(rec: &MachineRecord, program: Option<&[u8]>) -> Result<PhysMem, CheckpointError> {
     let (mem_mib, config) = match &rec.l0 {
-        Some(l) => (l.l1_mem_mib, l.config.clone()),
+        Some(l) => (l.l1_mem_mib, L0Config { pat: l.config.pat }),
         None => (rec.mem_mib, L0Config::default()),
     };
     let model: crate::model::Model = rec.model.parse().map_err(|e: crate::model::UnknownModel| field("model", e.to_string()))?;

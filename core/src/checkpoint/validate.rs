@@ -63,12 +63,13 @@ pub fn record(r: &MachineRecord) -> Result<(), CheckpointError> {
     if let Some(StopRecord::Shutdown { reason }) = &r.stopped {
         text("stopped.reason", reason)?;
     }
-    match (&r.svm, design) {
+    let svm_model = r.svm.as_ref().map(|s| <SvmModel as super::records::Persist>::restore(&s.model)).transpose().map_err(|e| field("svm.model", e))?;
+    match (svm_model, design) {
         (None, Some(_)) => return Err(field("svm", format!("a {} run needs its SVM state", r.model))),
-        (Some(s), Some(_)) if s.model != SvmModel::Bare => {
-            return Err(field("svm.model", format!("{} under {}: L0 runs on `bare`", s.model.name(), r.model)));
+        (Some(s), Some(_)) if s != SvmModel::Bare => {
+            return Err(field("svm.model", format!("{} under {}: L0 runs on `bare`", s.name(), r.model)));
         }
-        (Some(s), None) if Some(s.model) != hw => return Err(field("svm.model", format!("{} in a {} run", s.model.name(), r.model))),
+        (Some(s), None) if Some(s) != hw => return Err(field("svm.model", format!("{} in a {} run", s.name(), r.model))),
         _ => {}
     }
     if let Some(g) = r.svm.as_ref().and_then(|s| s.guest.as_ref()) {
