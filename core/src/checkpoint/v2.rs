@@ -28,13 +28,20 @@ fn field(name: &str, why: impl Into<String>) -> CheckpointError {
 }
 
 /// The RAM a fresh run of `rec`'s model starts with (`program`, or a one-byte NOP when the file
-/// has none).
+/// has none; a kernel run's: the kernel booted as `rec.boot` says).
 fn base_memory(rec: &MachineRecord, program: Option<&[u8]>) -> Result<PhysMem, CheckpointError> {
+    let model: crate::model::Model = rec.model.parse().map_err(|e: crate::model::UnknownModel| field("model", e.to_string()))?;
+    if let Some(b) = &rec.boot {
+        let kernel = program.ok_or_else(|| field("boot", "a kernel run needs its kernel (the program section is empty)"))?;
+        let cfg = crate::loader::multiboot::BootConfig { ram_bytes: b.ram_mib << 20, progname: b.progname.clone(), append: b.append.clone() };
+        let img = crate::loader::multiboot::load(kernel, &cfg).map_err(|e| field("boot", format!("the kernel does not load: {e}")))?;
+        let mut sim = Sim::boot(&img, model).map_err(|e| field("boot", e.to_string()))?;
+        return Ok(std::mem::replace(&mut sim.machine_mut().mem, PhysMem::new(0)));
+    }
     let (mem_mib, config) = match &rec.l0 {
         Some(l) => (l.l1_mem_mib, L0Config { pat: l.config.pat }),
         None => (rec.mem_mib, L0Config::default()),
     };
-    let model: crate::model::Model = rec.model.parse().map_err(|e: crate::model::UnknownModel| field("model", e.to_string()))?;
     let sim = Sim::new(program.unwrap_or(&[0x90]), mem_mib, model, &config).map_err(|e| field("program", e.to_string()))?;
     let mut sim = sim;
     Ok(std::mem::replace(&mut sim.machine_mut().mem, PhysMem::new(0)))
@@ -55,13 +62,17 @@ fn touched<'m>(a: &'m PhysMem, b: &'m PhysMem) -> BTreeMap<u64, (&'m [u8; PAGE_S
 
 /// A v2 file of `sim`; `program` is the image the run started from (stored once; memory is
 /// deduplicated against it).
-pub fn save(sim: &Sim, program: Option<&[u8]>) -> Vec<u8> {
-    let rec = sim_record(sim, false);
+pub fn save(sim: &Sim, program: Option<&[u8]>, boot: Option<&super::state::BootRecord>) -> Vec<u8> {
+    let mut rec = sim_record(sim, false);
+    rec.boot = boot.cloned();
     // A program that does not fit this run's model is not recorded (the base is then the layout).
     let (base, program) = match base_memory(&rec, program) {
         Ok(b) => (b, program),
-        #[allow(clippy::expect_used, reason = "the run's own model and RAM size always make a machine")]
-        Err(_) => (base_memory(&rec, None).expect("a running model has a base"), None),
+        Err(_) => {
+            rec.boot = None;
+            #[allow(clippy::expect_used, reason = "the run's own model and RAM size always make a machine")]
+            (base_memory(&rec, None).expect("a running model has a base"), None)
+        }
     };
     let mem = &sim.machine().mem;
     #[allow(clippy::expect_used, reason = "plain derived records (string keys only) always serialize")]
@@ -196,7 +207,7 @@ pub fn parse(file: &[u8]) -> Result<Parsed, CheckpointError> {
 }
 
 /// Loads a v2 file: the run and the program it records.
-pub fn load(file: &[u8]) -> Result<(Sim, Option<Vec<u8>>), CheckpointError> {
+pub fn load(file: &[u8]) -> Result<(Sim, Option<Vec<u8>>, Option<super::state::BootRecord>), CheckpointError> {
     let p = parse(file)?;
-    Ok((sim_from_record(&p.record, p.mem)?, p.program))
+    Ok((sim_from_record(&p.record, p.mem)?, p.program, p.record.boot))
 }

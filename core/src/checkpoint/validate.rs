@@ -60,6 +60,14 @@ pub fn record(r: &MachineRecord) -> Result<(), CheckpointError> {
             text(&format!("events[{i}].detail"), d)?;
         }
     }
+    if let Some(b) = &r.boot {
+        text("boot.progname", &b.progname)?;
+        text("boot.append", &b.append)?;
+        let l1 = r.l0.as_ref().map_or(r.mem_mib, |l| l.l1_mem_mib);
+        if b.ram_mib != l1 {
+            return Err(field("boot.ram_mib", format!("{} but the run's RAM is {l1} MiB", b.ram_mib)));
+        }
+    }
     if let Some(StopRecord::Shutdown { reason }) = &r.stopped {
         text("stopped.reason", reason)?;
     }
