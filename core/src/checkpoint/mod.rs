@@ -44,8 +44,7 @@ pub fn save_kernel(sim: &Sim, kernel: &[u8], boot: &BootRecord) -> Vec<u8> {
 /// Loads a checkpoint of any supported version (v2 container, or a v1 JSON document).
 pub fn load(file: &[u8]) -> Result<Loaded, CheckpointError> {
     if container::is_container(file) {
-        let (sim, program, boot) = v2::load(file)?;
-        return Ok(Loaded { sim, program, version: 2, boot });
+        return v2::load(file);
     }
     let first = file.iter().find(|b| !b.is_ascii_whitespace());
     if first != Some(&b'{') {

@@ -215,7 +215,7 @@ pub fn parse(file: &[u8]) -> Result<Parsed, CheckpointError> {
 }
 
 /// Loads a v2 file: the run and the program it records.
-pub fn load(file: &[u8]) -> Result<(Sim, Option<Vec<u8>>, Option<super::state::BootRecord>), CheckpointError> {
+pub fn load(file: &[u8]) -> Result<super::Loaded, CheckpointError> {
     let p = parse(file)?;
-    Ok((sim_from_record(&p.record, p.mem)?, p.program, p.record.boot))
+    Ok(super::Loaded { sim: sim_from_record(&p.record, p.mem)?, program: p.program, version: 2, boot: p.record.boot })
 }
