@@ -366,3 +366,64 @@ fn every_fixture_saved_again_has_the_json_it_was_written_with() {
     let l = checkpoint::load(V1_HELLO_STEP5.as_bytes()).unwrap();
     assert_eq!(v2_state_json(&checkpoint::save(&l.sim, None)), stored, "v1 fixture");
 }
+
+/// A multiboot kernel run (tests/data/multiboot/probe.elf: it prints what the loader left, with
+/// its command line, to port 0xE9) saved at several steps resumes to the uninterrupted run's
+/// console, exit and step count, under `bare` and `kvm-merged`; its command line is the one it
+/// was booted with ("cmdline: probe.elf vmrun ioio", as QEMU gave it: probe-qemu-7.2.txt).
+#[test]
+fn a_kernel_run_resumes_to_the_uninterrupted_result() {
+    use nestscope_core::loader::multiboot::{self, BootConfig};
+    const PROBE: &[u8] = include_bytes!("data/multiboot/probe.elf");
+    let boot = checkpoint::BootRecord { ram_mib: 64, progname: "probe.elf".into(), append: "vmrun ioio".into() };
+    let cfg = BootConfig { ram_bytes: 64 << 20, progname: boot.progname.clone(), append: boot.append.clone() };
+    let img = multiboot::load(PROBE, &cfg).unwrap();
+    for model in ["bare", "kvm-merged"] {
+        let mut u = Sim::boot(&img, model.parse().unwrap()).unwrap();
+        let end = u.run(10_000_000).unwrap();
+        assert_eq!(end, RunEnd::Stopped(Stop::DebugExit(0)), "{model}");
+        let console = String::from_utf8_lossy(&u.machine().console).into_owned();
+        assert!(console.lines().any(|l| l == "cmdline: probe.elf vmrun ioio"), "{model}: {console}");
+        let total = u.machine().steps;
+        for at in [1, total / 3, total / 2, total - 1] {
+            let mut s = Sim::boot(&img, model.parse().unwrap()).unwrap();
+            s.run(at).unwrap();
+            let l = checkpoint::load(&checkpoint::save_kernel(&s, PROBE, &boot)).unwrap();
+            assert_eq!((l.boot.as_ref(), l.program.as_deref()), (Some(&boot), Some(PROBE)), "{model} at {at}");
+            let mut r = l.sim;
+            assert_eq!(r.run(10_000_000).unwrap(), end, "{model} resumed at {at}");
+            assert_eq!((r.machine().steps, &r.machine().console), (total, &u.machine().console), "{model} resumed at {at}");
+            assert_eq!(r.machine().cpu, u.machine().cpu, "{model} resumed at {at}");
+        }
+    }
+}
+
+/// The operating-mode registers of a file must be a state a CPU can be in (APM vol.2 14.6:
+/// EFER.LMA = EFER.LME and CR0.PG; 8.x: CR0.PG needs CR0.PE; RIP is 32 bits outside 64-bit mode),
+/// and every mode the processor models loads: real mode, 32-bit protected mode (the multiboot
+/// entry state), compatibility mode, 64-bit mode.
+#[test]
+fn a_checkpoint_loads_in_every_modelled_mode_and_refuses_impossible_ones() {
+    use nestscope_core::checkpoint::format::{checksum_of, FORMAT_NAME};
+    let doc = |state: &serde_json::Value| {
+        serde_json::json!({"format": FORMAT_NAME, "version": 1, "checksum": checksum_of(state), "state": state}).to_string()
+    };
+    let base: serde_json::Value = serde_json::from_str::<serde_json::Value>(&checkpoint::save_v1(&uninterrupted_hello())).unwrap()["state"].clone();
+    let with = |cr0: u64, efer: u64, cs_attrib: u64, rip: u64| {
+        let mut s = base.clone();
+        (s["cpu"]["cr0"], s["cpu"]["efer"], s["cpu"]["cs"]["attrib"], s["cpu"]["rip"]) = (cr0.into(), efer.into(), cs_attrib.into(), rip.into());
+        checkpoint::load(doc(&s).as_bytes()).err().map(|e| e.to_string())
+    };
+    // (CR0, EFER, CS attributes) — PE 1, PG 1 << 31; LME 1 << 8, LMA 1 << 10; CS.L 0x200, D 0x400.
+    assert_eq!(with(0x10, 0, 0x93, 0xfff0), None, "real mode");
+    assert_eq!(with(0x11, 0, 0xc9b, 0x10_0000), None, "32-bit protected mode, paging off");
+    assert_eq!(with(0x8000_0011, 0, 0xc9b, 0x10_0000), None, "32-bit protected mode, paging on");
+    assert_eq!(with(0x8000_0011, 0x500, 0xc9b, 0x10_0000), None, "compatibility mode");
+    assert_eq!(with(0x8000_0011, 0x500, 0xa9b, 0xffff_8000_0000_0000), None, "64-bit mode");
+    let refused = |r: Option<String>, what: &str| assert!(r.as_deref().is_some_and(|e| e.contains(what)), "{r:?}");
+    refused(with(0x8000_0010, 0, 0x93, 0), "PG without PE");
+    refused(with(0x11, 0x500, 0xa9b, 0x10_0000), "LMA is not LME and PG");
+    refused(with(0x8000_0011, 0x100, 0xa9b, 0x10_0000), "LMA is not LME and PG");
+    refused(with(0x11, 0, 0xc9b, 1 << 32), "beyond 32 bits");
+    refused(with(0x8000_0011, 0x500, 0xa9b, 1 << 47), "not canonical");
+}
