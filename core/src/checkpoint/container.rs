@@ -123,6 +123,27 @@ impl Sealer {
     }
 }
 
+/// Wraps a raw payload into a file stored without compression (flags 0; for tools and the fuzz
+/// target, which need a correct file of any payload quickly).
+pub fn seal_stored(raw: &[u8], mem_mib: u32) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN + raw.len());
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&(FORMAT_VERSION as u16).to_le_bytes());
+    out.extend_from_slice(&(HEADER_LEN as u16).to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    for p in producer_version() {
+        out.extend_from_slice(&p.to_le_bytes());
+    }
+    out.extend_from_slice(&mem_mib.to_le_bytes());
+    out.extend_from_slice(&(raw.len() as u64).to_le_bytes());
+    out.extend_from_slice(&(raw.len() as u64).to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    let crc = crc_of(&out, raw);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out.extend_from_slice(raw);
+    out
+}
+
 /// Wraps a raw payload into a file.
 pub fn seal(raw: &[u8], mem_mib: u32) -> Vec<u8> {
     let mut s = Sealer::new(mem_mib);
@@ -327,6 +348,14 @@ mod tests {
         }
         assert!(matches!(open(&f[..f.len() - 1]), Err(CheckpointError::Truncated { .. })));
         assert!(matches!(open(&f[..20]), Err(CheckpointError::Truncated { .. })));
+        // Stored without compression (flags 0): the payload follows the header as is.
+        let g = seal_stored(&raw, 64);
+        assert_eq!((g.len(), u16_at(&g, 12)), (HEADER_LEN + raw.len(), 0));
+        assert_eq!(&g[HEADER_LEN..], &raw[..]);
+        assert_eq!(open(&g).unwrap().1, raw);
+        let mut h = g.clone();
+        h[HEADER_LEN + 5] ^= 1;
+        assert!(matches!(open(&h), Err(CheckpointError::ChecksumMismatch { .. })));
     }
 
     #[test]
