@@ -83,6 +83,59 @@ fn write_v2_fixtures() {
     }
 }
 
+/// Writes the kernel fixtures (once, then committed):
+/// `NESTSCOPE_WRITE_FIXTURES=1 cargo test -p nestscope-core --test checkpoint -- --ignored write_kernel_fixtures`.
+#[test]
+#[ignore]
+fn write_kernel_fixtures() {
+    if std::env::var_os("NESTSCOPE_WRITE_FIXTURES").is_none() {
+        return;
+    }
+    let (img, boot) = probe();
+    for model in ["bare", "kvm-merged"] {
+        let mut s = Sim::boot(&img, model.parse().unwrap()).unwrap();
+        s.run(PROBE_FIXTURE_STEP).unwrap();
+        let path = format!("{}/tests/data/checkpoint/v2/probe-kernel-{model}-mid.nsc", env!("CARGO_MANIFEST_DIR"));
+        std::fs::write(path, checkpoint::save_kernel(&s, PROBE, &boot)).unwrap();
+    }
+}
+
+const PROBE: &[u8] = include_bytes!("data/multiboot/probe.elf");
+/// Where the kernel fixtures were saved: after the probe printed its registers, inside the
+/// multiboot information.
+const PROBE_FIXTURE_STEP: u64 = 2_000;
+
+/// tests/data/multiboot/probe.elf booted as QEMU booted it for probe-qemu-7.2.txt (64 MiB,
+/// `-append "vmrun ioio"`).
+fn probe() -> (nestscope_core::loader::BootImage, checkpoint::BootRecord) {
+    use nestscope_core::loader::multiboot::{self, BootConfig};
+    let boot = checkpoint::BootRecord { ram_mib: 64, progname: "probe.elf".into(), append: "vmrun ioio".into() };
+    let cfg = BootConfig { ram_bytes: 64 << 20, progname: boot.progname.clone(), append: boot.append.clone() };
+    (multiboot::load(PROBE, &cfg).unwrap(), boot)
+}
+
+/// The kernel fixtures (format 2 with a boot record and fw_cfg) keep loading: they hold the
+/// kernel and its boot, and resume to the probe's end — exit 0 through isa-debug-exit and the
+/// command line QEMU gave it (probe-qemu-7.2.txt: "cmdline: probe.elf vmrun ioio").
+#[test]
+fn kernel_fixtures_resume_to_the_probes_end() {
+    let (_, boot) = probe();
+    for (file, model) in [
+        (&include_bytes!("data/checkpoint/v2/probe-kernel-bare-mid.nsc")[..], "bare"),
+        (&include_bytes!("data/checkpoint/v2/probe-kernel-kvm-merged-mid.nsc")[..], "kvm-merged"),
+    ] {
+        let l = checkpoint::load(file).unwrap_or_else(|e| panic!("{model} fixture: {e}"));
+        assert_eq!((l.version, l.sim.model().name(), l.sim.machine().steps), (2, model, PROBE_FIXTURE_STEP));
+        assert_eq!((l.boot.as_ref(), l.program.as_deref()), (Some(&boot), Some(PROBE)), "{model}");
+        let mut s = l.sim;
+        assert_eq!(s.run(10_000_000).unwrap(), RunEnd::Stopped(Stop::DebugExit(0)), "{model}");
+        let console = String::from_utf8_lossy(&s.machine().console).into_owned();
+        let qemu = include_str!("data/multiboot/probe-qemu-7.2.txt");
+        let cmd = qemu.lines().find(|l| l.starts_with("cmdline: ")).unwrap();
+        assert!(console.lines().any(|l| l == cmd), "{model}: {console}");
+    }
+}
+
 #[test]
 fn save_then_load_is_lossless_at_every_step() {
     let u = uninterrupted_hello();
@@ -350,10 +403,19 @@ fn without_retired_fields(mut state: serde_json::Value) -> serde_json::Value {
 /// list emptied).
 #[test]
 fn every_fixture_saved_again_has_the_json_it_was_written_with() {
-    for (file, model) in [(V2_BARE_L2, "bare"), (V2_KVM_MERGED_L2, "kvm-merged")] {
+    let kernel_bare = include_bytes!("data/checkpoint/v2/probe-kernel-bare-mid.nsc");
+    let kernel_kvm = include_bytes!("data/checkpoint/v2/probe-kernel-kvm-merged-mid.nsc");
+    for (file, model) in [(V2_BARE_L2, "bare"), (V2_KVM_MERGED_L2, "kvm-merged"), (kernel_bare, "bare kernel"), (kernel_kvm, "kvm-merged kernel")] {
         let l = checkpoint::load(file).unwrap();
-        let again = checkpoint::save(&l.sim, l.program.as_deref());
-        assert_eq!(v2_state_json(&again), without_retired_fields(v2_state_json(file)), "{model} fixture");
+        let again = match &l.boot {
+            Some(b) => checkpoint::save_kernel(&l.sim, l.program.as_deref().unwrap(), b),
+            None => checkpoint::save(&l.sim, l.program.as_deref()),
+        };
+        let stored = without_retired_fields(v2_state_json(file));
+        assert_eq!(v2_state_json(&again), stored, "{model} fixture");
+        if model.ends_with("kernel") {
+            assert!(stored.get("boot").is_some() && stored.get("fw_cfg").is_some(), "{model}: {stored}");
+        }
     }
     let v1: serde_json::Value = serde_json::from_str(V1_HELLO_STEP5).unwrap();
     let mut stored = without_retired_fields(v1["state"].clone());
@@ -373,11 +435,7 @@ fn every_fixture_saved_again_has_the_json_it_was_written_with() {
 /// was booted with ("cmdline: probe.elf vmrun ioio", as QEMU gave it: probe-qemu-7.2.txt).
 #[test]
 fn a_kernel_run_resumes_to_the_uninterrupted_result() {
-    use nestscope_core::loader::multiboot::{self, BootConfig};
-    const PROBE: &[u8] = include_bytes!("data/multiboot/probe.elf");
-    let boot = checkpoint::BootRecord { ram_mib: 64, progname: "probe.elf".into(), append: "vmrun ioio".into() };
-    let cfg = BootConfig { ram_bytes: 64 << 20, progname: boot.progname.clone(), append: boot.append.clone() };
-    let img = multiboot::load(PROBE, &cfg).unwrap();
+    let (img, boot) = probe();
     for model in ["bare", "kvm-merged"] {
         let mut u = Sim::boot(&img, model.parse().unwrap()).unwrap();
         let end = u.run(10_000_000).unwrap();
