@@ -133,6 +133,8 @@ fn kernel_fixtures_resume_to_the_probes_end() {
         let qemu = include_str!("data/multiboot/probe-qemu-7.2.txt");
         let cmd = qemu.lines().find(|l| l.starts_with("cmdline: ")).unwrap();
         assert!(console.lines().any(|l| l == cmd), "{model}: {console}");
+        let i = checkpoint::inspect::inspect(file).unwrap();
+        assert_eq!(format!("cmdline: {}", i["boot"]["cmdline"].as_str().unwrap()), cmd, "{model}: inspect shows the boot");
     }
 }
 
