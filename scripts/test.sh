@@ -51,13 +51,13 @@ layer() {
 layer native bash -c 'cargo clippy --workspace --all-targets -- -D warnings && cargo test --workspace'
 layer wasm-node cargo test -p nestscope-core --target wasm32-unknown-unknown
 # wasm-bindgen-test-runner reads web/webdriver.json (headless, --no-sandbox) from the working directory.
-layer web-chromium bash -c 'cd web && cargo test --target wasm32-unknown-unknown --test components --test views --test links --test kernel'
+layer web-chromium bash -c 'cd web && cargo test --target wasm32-unknown-unknown --test components --test views --test links --test kernel --test guided'
 echo "==> [trunk-build] trunk build"
 if ! trunk build >"$logdir/trunk-build.log" 2>&1; then
   status=1; failed=$((failed + 1)); tail -40 "$logdir/trunk-build.log"
 fi
 if [ -f dist/index.html ]; then
-  layer e2e node --test tests/e2e/app.test.mjs
+  layer e2e node --test tests/e2e/app.test.mjs tests/e2e/guided.test.mjs
 fi
 
 echo "nestscope: $passed passed, $failed failed"

@@ -18,6 +18,7 @@ const USAGE: &str = "usage: nestscope <command> …
   resume CHECKPOINT [--max-steps N] [--json]
   checkpoint inspect CHECKPOINT [--json]
   compare PROGRAM --models A,B [--json] [--max-steps N] [--mem MiB]
+          [--migrate-at STEP [--migrate-to MODEL] [--restore-order O]]  (save/restore of B)
   asm FILE.asm -o FILE.bin
   disasm FILE.bin
   scenario list | scenario run NAME [--model M] [--json] | scenario test
@@ -42,7 +43,7 @@ pub fn dispatch(argv: &[String]) -> Result<u8, Failure> {
         "inspect-image" => crate::image_cmd::run(&args::parse(rest, &["append", "mem"], &["json"])?),
         "resume" => resume(&args::parse(rest, &["max-steps"], &["json"])?),
         "checkpoint" => crate::checkpoint_cmd::dispatch(rest),
-        "compare" => crate::compare_cmd::run(&args::parse(rest, &["models", "max-steps", "mem"], &["json"])?),
+        "compare" => crate::compare_cmd::run(&args::parse(rest, &["models", "max-steps", "mem", "migrate-at", "migrate-to", "restore-order"], &["json"])?),
         "disasm" => disasm(&args::parse(rest, &[], &[])?),
         "asm" => asm(&args::parse(rest, &["o"], &[])?),
         "scenario" => crate::scenario_cmd::dispatch(rest),

@@ -194,6 +194,34 @@ fn compare_exit_status_and_json() {
 }
 
 #[test]
+fn compare_says_when_the_step_limit_ended_it() {
+    // The review's silent stop: a loop longer than --max-steps must not read as "agree on all".
+    let (code, out, err) = nestscope(&["compare", &l0_gpat(), "--models", "bare,kvm-merged", "--max-steps", "50"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("agree on the first 50 instructions") && out.contains("step limit"), "{out}");
+    let (_, out, _) = nestscope(&["compare", &l0_gpat(), "--models", "bare,kvm-merged", "--max-steps", "50", "--json"]);
+    let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!((j["steps"].as_u64(), j["limit_reached"].as_bool()), (Some(50), Some(true)));
+}
+
+#[test]
+fn compare_with_a_save_restore_of_b_shows_what_it_lost() {
+    // gpat.bin: step 300 is in L2's spin (see migrate_at_reports_what_is_lost). Reference §9.4:
+    // v1 swap carries L2's PAT in the MSR list; legacy restores it as L1's PAT — L1's PAT lost.
+    let (code, out, err) = nestscope(&[
+        "compare", &l0_gpat(), "--models", "kvm-swap,kvm-swap", "--migrate-at", "300", "--migrate-to", "kvm-legacy", "--json",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(j["migrations"][0]["lost"], serde_json::json!(["L1's PAT"]));
+    assert_eq!(j["migrations"][0]["side"], 1);
+    assert!(j["divergence"]["step"].as_u64().unwrap() > 300);
+    let (code, _, err) = nestscope(&["compare", &l0_gpat(), "--models", "kvm-merged,bare", "--migrate-at", "30"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("kvm-*"), "{err}");
+}
+
+#[test]
 fn migrate_at_reports_what_is_lost() {
     // Step 300 is inside L2's spin loop (L2 starts at step 66, see core/tests/l0.rs).
     let run = |from: &str, to: &str, order: &str| {

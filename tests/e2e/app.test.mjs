@@ -730,11 +730,17 @@ test('Step back latency through time travel (measurement)', async () => {
 test('Step latency per scenario (measurement)', async () => {
   const { page, errors } = await openApp();
   const results = {};
-  for (const [name, model] of [['hello', 'bare'], ['hello-vmrun', 'bare'], ['problem2-l2-pat-msr', 'bare'],
-    ['problem2-l2-pat-msr', 'kvm-merged'], ['memtype-matrix', 'kvm-legacy']]) {
+  // Every catalog scenario under the model it opens with, and the nested pairs under kvm-*.
+  const catalog = await page.getByTestId('scenario-select').evaluate((s) => [...s.options].map((o) => o.text.split(' — ')[0]));
+  const runs = [...catalog.map((n) => [n, null]), ['problem2-l2-pat-msr', 'kvm-merged'], ['memtype-matrix', 'kvm-legacy'],
+    ['hello-vmrun', 'kvm-merged']];
+  for (const [name, want] of runs) {
     await pickScenario(page, name);
-    await page.getByTestId('model-select').selectOption(model);
-    await page.locator('header .program').filter({ hasText: `model: ${model}` }).waitFor();
+    if (want) {
+      await page.getByTestId('model-select').selectOption(want);
+      await page.locator('header .program').filter({ hasText: `model: ${want}` }).waitFor();
+    }
+    const model = await page.getByTestId('model-select').inputValue();
     const ms = await page.evaluate(async () => {
       const out = [];
       const steps = document.querySelector('[data-testid=steps]');
@@ -748,17 +754,24 @@ test('Step latency per scenario (measurement)', async () => {
         });
         button.click();
         await done;
-        out.push(performance.now() - t0);
+        const dom = performance.now() - t0;
+        // The next animation frame's callbacks: the timeline's canvas is drawn in one registered
+        // during the render, so this one runs after it (click → DOM and canvas, before paint).
+        await new Promise((r) => requestAnimationFrame(() => r()));
+        out.push([dom, performance.now() - t0]);
         await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
       }
       return out;
     });
-    ms.sort((a, b) => a - b);
-    const q = (p) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))];
-    results[`${name} (${model})`] = { n: ms.length, median: +q(0.5).toFixed(2), p95: +q(0.95).toFixed(2), max: +ms[ms.length - 1].toFixed(2) };
+    const stats = (xs) => {
+      xs.sort((a, b) => a - b);
+      const q = (p) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+      return { median: +q(0.5).toFixed(2), p95: +q(0.95).toFixed(2), max: +xs[xs.length - 1].toFixed(2) };
+    };
+    results[`${name} (${model})`] = { n: ms.length, ...stats(ms.map((m) => m[0])), to_frame: stats(ms.map((m) => m[1])) };
   }
   fs.writeFileSync(path.join(outDir, 'step-latency.json'), JSON.stringify(results, null, 2));
-  console.log('step latency (ms, click → DOM updated):', JSON.stringify(results));
+  console.log('step latency (ms, click → DOM updated; to_frame: → next frame\'s callbacks done):', JSON.stringify(results));
   assert.ok(Object.values(results).every((r) => r.n > 0));
   assert.deepEqual(errors, []);
 });

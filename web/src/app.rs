@@ -2,7 +2,13 @@
 //! timeline strip, the code of the running level with the world-switch list on the left, and
 //! two groups of tabbed panels on the right (only the shown panels are computed).
 use crate::components::checkpoint_bar::{CheckpointBar, download};
-use crate::components::compare_view::CompareView;
+use crate::compare_run::RunnerRef;
+use crate::components::compare_view::{CompareView, start_compare};
+use crate::components::guide_view::{GuideJump, GuideView};
+use crate::components::memtype_grid::MemtypeGridView;
+use crate::components::migrate_bar::MigrateBar;
+use crate::components::reference_view::ReferenceView;
+use crate::markdown::OpenRef;
 use crate::components::console::Console;
 use crate::components::disassembly::{Disassembly, listing, listing_of};
 use crate::components::editor::Editor;
@@ -27,7 +33,7 @@ use crate::components::timeline_view::{TimelineData, TimelineView};
 use crate::components::toolbar::Toolbar;
 use crate::components::vmcb_view::{VmcbView, effective};
 use crate::link::{Opened, Shared, VIEW_TABS, view_of};
-use crate::prefs::{Place, read_fragment, read_url, write_url};
+use crate::prefs::{Place, read_fragment, read_url, write_url_soon};
 use crate::state::{Action, Session, Status, load_catalog, regs_now};
 use crate::switches::{SwitchRecord, VmcbRole, read_page};
 use nestscope_core::machine::LOAD_ADDR;
@@ -42,7 +48,7 @@ use yew::prelude::*;
 
 /// The tabs of the upper and the lower panel group.
 pub const UPPER_TABS: [&str; 6] = ["Registers", "VMCB", "Memory", "Page walk", "PAT layers", "Compare"];
-pub const LOWER_TABS: [&str; 3] = ["Scenario", "Console", "Source"];
+pub const LOWER_TABS: [&str; 4] = ["Scenario", "Console", "Source", "Reference"];
 
 /// "#VMEXIT L2→L1 0x81 VMEXIT_VMMCALL at step 57" for the events of one world-switch step.
 fn switch_label(sim: &Sim, r: &SwitchRecord) -> String {
@@ -122,6 +128,7 @@ fn open_from_url() -> Session {
         && m != s.model
     {
         s.model = m;
+        s.migrate = crate::migration::default_plan(s.scenario(), m);
         s.reload();
     }
     s
@@ -159,8 +166,8 @@ pub fn app() -> Html {
         let s = session.clone();
         use_effect_with((sc, session.model, steps, running, session.program_gen, session.linked), move |(sc, model, steps, running, _, _)| {
             if !*running {
-                let frag = crate::link::url_fragment(&s);
-                write_url(&Place { scenario: Some(sc.clone()), model: Some(model.to_string()), step: Some(*steps) }, frag.as_deref());
+                let place = Place { scenario: Some(sc.clone()), model: Some(model.to_string()), step: Some(*steps) };
+                write_url_soon(move || (place, crate::link::url_fragment(&s)));
             }
         });
     }
@@ -227,7 +234,29 @@ pub fn app() -> Html {
     let walk_access = use_state(|| AccessKind::Fetch);
     let pat_gva = use_state(|| None::<u64>);
     let cmp_models = use_state(|| (Model::DEFAULT, Model::L0(nestscope_core::hv::gpat::Design::KvmMerged)));
-    let cmp_result = use_state(|| None::<Result<nestscope_core::compare::Comparison, String>>);
+    // The comparisons run in time slices and survive a tab switch (compare_run.rs).
+    let cmp_run = use_memo((), |_| RunnerRef::default());
+    let guide_run = use_memo((), |_| RunnerRef::default());
+    // The Reference panel's section (from a citation click) and a nonce per click.
+    let ref_sec = use_state(|| (None::<AttrValue>, 0u64));
+    let open_ref = {
+        let (ref_sec, lower) = (ref_sec.clone(), lower.clone());
+        OpenRef(Callback::from(move |sec: String| {
+            ref_sec.set((Some(AttrValue::from(sec)), ref_sec.1 + 1));
+            lower.set(3);
+        }))
+    };
+    let on_guide = {
+        let (s, upper) = (session.clone(), upper.clone());
+        Callback::from(move |j: GuideJump| {
+            s.dispatch(Action::SelectModel(j.model));
+            s.dispatch(Action::SetMigrate(j.plan));
+            s.dispatch(Action::JumpTo(j.step));
+            if let Some(i) = UPPER_TABS.iter().position(|t| *t == j.panel) {
+                upper.set(i);
+            }
+        })
+    };
     let travel = session.travel_info();
     let sim = session.sim();
     let tracker = session.tracker.borrow();
@@ -300,33 +329,37 @@ pub fn app() -> Html {
             }
         }
         _ => {
-            // Lockstep comparison of the loaded program under two models.
+            // Lockstep comparison of the loaded program under two models, in time slices.
             let on_compare = {
-                let (program, models, result) = (session.program.clone(), cmp_models.clone(), cmp_result.clone());
+                let (program, models, runner) = (session.program.clone(), cmp_models.clone(), (*cmp_run).clone());
                 let cfg = sc.machine.clone();
-                Callback::from(move |_| {
-                    let c = nestscope_core::compare::compare(
-                        &program,
-                        [models.0, models.1],
-                        cfg.mem_mib,
-                        cfg.max_steps,
-                        &nestscope_core::hv::L0Config::default(),
-                    );
-                    result.set(Some(c.map_err(|e| e.to_string())));
-                })
+                Callback::from(move |_| start_compare(&runner, &program, [models.0, models.1], &cfg))
             };
             html! {
-                <CompareView models={*cmp_models} result={(*cmp_result).clone()}
-                    on_models={{ let (s, r) = (cmp_models.clone(), cmp_result.clone()); Callback::from(move |m| { s.set(m); r.set(None); }) }}
+                <CompareView models={*cmp_models} runner={(*cmp_run).clone()}
+                    on_models={{ let s = cmp_models.clone(); Callback::from(move |m| s.set(m)) }}
                     on_compare={on_compare} />
             }
         }
     };
+    let sc_rc = Rc::new(sc.clone());
     let lower_panel = match *lower {
         0 => html! {
             <ScenarioView scenarios={session.scenarios.clone()} current={session.current}
-                model={session.model} outcome={session.outcome.clone()} />
+                model={session.model} outcome={session.outcome.clone()}>
+            if sc.guide.is_some() {
+                <GuideView scenario={sc_rc.clone()} runner={(*guide_run).clone()} on_show={on_guide} />
+            }
+            if session.kernel.is_none() {
+                <MigrateBar model={session.model} plan={session.migrate} migration={session.migration.clone()}
+                    on_change={{ let s = session.clone(); Callback::from(move |p| s.dispatch(Action::SetMigrate(p))) }} />
+            }
+            if sc.memtype_grid.is_some() {
+                <MemtypeGridView scenario={sc_rc.clone()} model={session.model} />
+            }
+            </ScenarioView>
         },
+        3 => html! { <ReferenceView section={ref_sec.0.clone()} nonce={ref_sec.1} /> },
         1 => {
             let text = String::from_utf8_lossy(&m.console).into_owned();
             let panel = session.kernel.as_ref().map(|k| html! {
@@ -351,6 +384,7 @@ pub fn app() -> Html {
     };
 
     html! {
+        <ContextProvider<OpenRef> context={open_ref}>
         <main class="app">
             <header class="topbar">
                 <h1>{"nestscope"}</h1>
@@ -418,5 +452,6 @@ pub fn app() -> Html {
                 <ShortcutsOverlay on_close={cb(|| Action::Help(Some(false)))} />
             }
         </main>
+        </ContextProvider<OpenRef>>
     }
 }

@@ -1,9 +1,12 @@
 //! nestscope-web: the Yew front end. Components live one per file under `components/`.
 pub mod app;
+pub mod compare_run;
 pub mod components;
+pub mod help;
 pub mod kernel;
 pub mod link;
 pub mod markdown;
+pub mod migration;
 pub mod outcome;
 pub mod prefs;
 pub mod run_status;

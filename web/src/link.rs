@@ -116,6 +116,8 @@ pub fn open(scenarios: Rc<Vec<Scenario>>, link: &str) -> Result<(Session, Opened
     };
     let mut s = Session::open(scenarios, index, Some(model));
     s.model = model;
+    // A link carries no save/restore: the run is the plain one the CLI's `exec --link` replays.
+    s.migrate = None;
     s.mem_mib = l.mem_mib;
     match source {
         Some(src) => {

@@ -1,6 +1,7 @@
-//! The markdown subset the catalog's teaching notes use: paragraphs, `-`/`*`/`1.` lists, pipe
-//! tables, fenced code and `inline code`. Parsed into blocks (tested natively), rendered by
-//! [`render`].
+//! The markdown subset the catalog's teaching notes and the reference documents use: `#`
+//! headings, paragraphs, `-`/`*`/`1.` lists, pipe tables, fenced code and `inline code`. Parsed
+//! into blocks (tested natively), rendered by [`render`]; a "§N.M" citation becomes a link that
+//! opens the Reference panel there (through the [`OpenRef`] context, when the app provides it).
 use yew::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -9,6 +10,15 @@ pub enum Block {
     List { ordered: bool, items: Vec<String> },
     Table { head: Vec<String>, rows: Vec<Vec<String>> },
     Code(String),
+    /// `#`…`######` and the text.
+    Heading(u8, String),
+}
+
+/// A heading line: its level and text ("## 9 KVM" → (2, "9 KVM")); "#VMEXIT" is no heading.
+fn heading(line: &str) -> Option<(u8, &str)> {
+    let hashes = line.chars().take_while(|c| *c == '#').count();
+    let level = u8::try_from(hashes).ok().filter(|h| (1..=6).contains(h))?;
+    line[hashes..].strip_prefix(' ').map(|t| (level, t.trim()))
 }
 
 fn cells(line: &str) -> Vec<String> {
@@ -38,6 +48,9 @@ pub fn parse(text: &str) -> Vec<Block> {
     while i < lines.len() {
         let l = lines[i];
         if l.trim().is_empty() {
+            i += 1;
+        } else if let Some((level, t)) = heading(l) {
+            out.push(Block::Heading(level, t.to_string()));
             i += 1;
         } else if l.trim_start().starts_with("```") {
             let mut code = Vec::new();
@@ -79,6 +92,7 @@ pub fn parse(text: &str) -> Vec<Block> {
             while i < lines.len()
                 && !lines[i].trim().is_empty()
                 && item(lines[i]).is_none()
+                && heading(lines[i]).is_none()
                 && !lines[i].trim_start().starts_with("```")
                 && !(lines[i].trim_start().starts_with('|') && lines.get(i + 1).is_some_and(|n| is_rule(n)))
             {
@@ -91,12 +105,77 @@ pub fn parse(text: &str) -> Vec<Block> {
     out
 }
 
-/// Text with `inline code` spans.
+/// Opens the Reference panel at a section ("9.7"); provided by the app as a context.
+#[derive(Clone, PartialEq)]
+pub struct OpenRef(pub Callback<String>);
+
+/// Splits text at "§N[.M…]" citations: (text before, Some(section)) pairs, the last with None.
+fn split_citations(text: &str) -> Vec<(&str, Option<&str>)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('§') {
+        let after = &rest[at + '§'.len_utf8()..];
+        let n = after.char_indices().take_while(|(_, c)| c.is_ascii_digit() || *c == '.').last().map_or(0, |(i, c)| i + c.len_utf8());
+        let sec = after[..n].trim_end_matches('.');
+        if sec.is_empty() {
+            out.push((&rest[..at + '§'.len_utf8()], None));
+            rest = after;
+            continue;
+        }
+        out.push((&rest[..at], Some(sec)));
+        rest = &after[sec.len()..];
+    }
+    out.push((rest, None));
+    out
+}
+
+/// Every "§N.M" cited in `text` (in order, with repeats).
+pub fn citations(text: &str) -> Vec<String> {
+    split_citations(text).into_iter().filter_map(|(_, s)| s.map(str::to_string)).collect()
+}
+
+#[derive(Properties, PartialEq)]
+pub struct CiteProps {
+    pub sec: AttrValue,
+}
+
+/// A citation: a link to the Reference panel where the app gives one, else the plain "§N.M".
+#[function_component(Cite)]
+pub fn cite(p: &CiteProps) -> Html {
+    let open = use_context::<OpenRef>();
+    let text = format!("§{}", p.sec);
+    match open {
+        None => html! { {text} },
+        Some(OpenRef(cb)) => {
+            let sec = p.sec.to_string();
+            let onclick = Callback::from(move |e: MouseEvent| {
+                e.prevent_default();
+                cb.emit(sec.clone());
+            });
+            html! { <a class="cite" href="" data-sec={p.sec.clone()} title={format!("Reference §{} (opens the Reference panel)", p.sec)} {onclick}>{text}</a> }
+        }
+    }
+}
+
+/// Plain text with its citations as links.
+fn cited(text: &str) -> Html {
+    split_citations(text)
+        .into_iter()
+        .map(|(t, sec)| html! { <>{t.to_string()}{ for sec.map(|s| html! { <Cite sec={AttrValue::from(s.to_string())} /> }) }</> })
+        .collect()
+}
+
+/// Text with `inline code` spans and § citations.
 fn inline(text: &str) -> Html {
     text.split('`')
         .enumerate()
-        .map(|(i, part)| if i % 2 == 1 { html! { <code>{part.to_string()}</code> } } else { html! { {part.to_string()} } })
+        .map(|(i, part)| if i % 2 == 1 { html! { <code>{part.to_string()}</code> } } else { cited(part) })
         .collect()
+}
+
+/// The id of a reference heading ("9.7 Nested-state…" → "ref-9.7"), if it starts with a number.
+pub fn heading_id(text: &str) -> Option<String> {
+    crate::help::heading_section(text).map(|s| format!("ref-{s}"))
 }
 
 pub fn render(text: &str, class: &'static str) -> Html {
@@ -119,6 +198,16 @@ pub fn render(text: &str, class: &'static str) -> Html {
                 </table></div>
             },
             Block::Code(t) => html! { <pre class={classes!("md-code", class)}><code>{t}</code></pre> },
+            Block::Heading(level, t) => {
+                let id = heading_id(&t);
+                let inner = inline(&t);
+                match level {
+                    1 => html! { <h2 class={class} {id}>{inner}</h2> },
+                    2 => html! { <h3 class={class} {id}>{inner}</h3> },
+                    3 => html! { <h4 class={class} {id}>{inner}</h4> },
+                    _ => html! { <h5 class={class} {id}>{inner}</h5> },
+                }
+            }
         })
         .collect()
 }
@@ -144,6 +233,21 @@ mod tests {
                 Block::Para("after".into()),
             ]
         );
+    }
+
+    #[test]
+    fn headings_and_citations() {
+        assert_eq!(
+            parse("# Reference §9: KVM\n\n### 9.7 ABI\ntext §9.7 and §5.1-5.2.\n#VMEXIT is text"),
+            vec![
+                Block::Heading(1, "Reference §9: KVM".into()),
+                Block::Heading(3, "9.7 ABI".into()),
+                Block::Para("text §9.7 and §5.1-5.2. #VMEXIT is text".into()),
+            ]
+        );
+        assert_eq!(citations("(§9.7), §5.1-5.2. and § alone, §14."), vec!["9.7", "5.1", "14"]);
+        assert_eq!(heading_id("9.7 Nested-state ABI").as_deref(), Some("ref-9.7"));
+        assert_eq!(heading_id("Facts"), None);
     }
 
     #[test]

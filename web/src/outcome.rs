@@ -5,6 +5,7 @@ use nestscope_core::scenario::Scenario;
 use nestscope_core::scenario::run::mismatches;
 use nestscope_core::sim::Sim;
 use nestscope_core::Model;
+use nestscope_core::hv::migrate::Migration;
 
 /// How a finished run compares with the scenario's expectation for the model.
 #[derive(Clone, Debug, PartialEq)]
@@ -18,11 +19,30 @@ pub struct Outcome {
 
 /// The outcome of the ended run `sim` under `model`; `None` if the scenario expects nothing for
 /// the model. `catalog_program`: the run is of the scenario's own program.
-pub fn outcome_of(sim: &Sim, sc: &Scenario, model: Model, catalog_program: bool) -> Option<Outcome> {
+pub fn outcome_of(sim: &Sim, sc: &Scenario, model: Model, catalog_program: bool, migration: Option<&Migration>) -> Option<Outcome> {
     let exp = sc.expect.get(&model)?;
-    let report = sim.report(&run_end(sim));
-    let caveat = if let Some(m) = &exp.migrate {
-        Some(format!("the expectation includes a save/restore at step {}, which the interactive run does not do", m.at))
+    let mut report = sim.report(&run_end(sim));
+    if let Some(m) = migration {
+        report["migration"] = serde_json::to_value(m).unwrap_or_default();
+    }
+    let did = |m: &Migration, e: &nestscope_core::scenario::Migrate| {
+        m.at == e.at
+            && e.to.as_deref().is_none_or(|t| t == m.to)
+            && e.order.as_deref().unwrap_or("msrs-first") == m.order
+    };
+    let caveat = if let Some(e) = &exp.migrate
+        && !migration.is_some_and(|m| did(m, e))
+    {
+        Some(format!(
+            "the expectation is of a save/restore at step {} into {} ({}); this run {}",
+            e.at,
+            e.to.as_deref().unwrap_or(model.name()),
+            e.order.as_deref().unwrap_or("msrs-first"),
+            match migration {
+                None => "did none".to_string(),
+                Some(m) => format!("did another ({})", crate::migration::migration_text(m)),
+            }
+        ))
     } else if !catalog_program {
         Some("the program differs from the scenario's source".to_string())
     } else {
@@ -34,4 +54,9 @@ pub fn outcome_of(sim: &Sim, sc: &Scenario, model: Model, catalog_program: bool)
 /// The scenario's own program bytes (to tell whether the loaded program is still it).
 pub fn sc_program(sc: &Scenario) -> Option<Vec<u8>> {
     nestscope_core::asm::assemble(&sc.source).ok().map(|a| a.bytes)
+}
+
+/// The catalog scenario whose own program is `program` (an imported checkpoint's).
+pub fn scenario_of(scenarios: &[Scenario], program: &[u8]) -> Option<usize> {
+    scenarios.iter().position(|sc| sc_program(sc).as_deref() == Some(program))
 }

@@ -72,6 +72,34 @@ pub fn write_url(p: &Place, fragment: Option<&str>) {
     }
 }
 
+thread_local! {
+    /// The timer of the URL update `write_url_soon` scheduled and has not done yet.
+    static PENDING_URL: std::cell::Cell<Option<i32>> = const { std::cell::Cell::new(None) };
+}
+
+/// `write_url` once the place stopped moving for a moment (`URL_DELAY_MS`): the browser's
+/// history update costs about 2 ms, which a Step (and F10 held down) should not pay each time.
+/// `make` gives the place and fragment when the update happens; a later call replaces an earlier
+/// one that has not happened yet.
+pub fn write_url_soon(make: impl FnOnce() -> (Place, Option<String>) + 'static) {
+    use wasm_bindgen::JsCast;
+    let Some(w) = web_sys::window() else { return };
+    if let Some(id) = PENDING_URL.with(std::cell::Cell::take) {
+        w.clear_timeout_with_handle(id);
+    }
+    let cb = wasm_bindgen::closure::Closure::once_into_js(move || {
+        PENDING_URL.with(|p| p.set(None));
+        let (p, fragment) = make();
+        write_url(&p, fragment.as_deref());
+    });
+    if let Ok(id) = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), URL_DELAY_MS) {
+        PENDING_URL.with(|p| p.set(Some(id)));
+    }
+}
+
+/// How long the place must stay put before the URL follows it.
+pub const URL_DELAY_MS: i32 = 150;
+
 /// The colour theme: the system's (`prefers-color-scheme`) unless the user chose one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Theme {

@@ -88,6 +88,10 @@ pub struct Session {
     pub travel_on: bool,
     /// Where the last jump back started replaying (the step of the snapshot restored).
     pub replayed_from: Option<u64>,
+    /// The save/restore the run does when it reaches the plan's step (migration.rs), and what
+    /// the one it did lost.
+    pub migrate: Option<nestscope_core::compare::MigratePlan>,
+    pub migration: Option<nestscope_core::hv::migrate::Migration>,
     pub version: u64,
 }
 
@@ -126,6 +130,8 @@ pub enum Action {
     /// A kernel file the user picked or dropped, with its command line: booted under the current
     /// model if the loader takes it, refused with the loader's error otherwise.
     OpenKernel { name: String, bytes: Vec<u8>, append: String },
+    /// A new save/restore plan (or none); the run starts again so that it applies.
+    SetMigrate(Option<nestscope_core::compare::MigratePlan>),
 }
 
 /// The embedded catalog (parsing is checked by the core's tests, so a failure here is a bug).
@@ -176,6 +182,8 @@ impl Session {
             linked: false,
             travel_on: true,
             replayed_from: None,
+            migrate: crate::migration::default_plan(sc, model),
+            migration: None,
             version: 0,
             scenarios,
         };
@@ -254,6 +262,7 @@ impl Session {
         self.rate = None;
         self.tracker = Rc::new(RefCell::new(Tracker::new(&sim)));
         self.replayed_from = None;
+        self.migration = None;
         self.run = Rc::new(RefCell::new(crate::travel::new_run(sim, self.travel_on)));
     }
 
@@ -275,7 +284,7 @@ impl Session {
 
     /// Compares the ended run with the scenario's expectation for the model, if there is one.
     fn check_outcome(&mut self) {
-        let outcome = outcome_of(&self.sim(), self.scenario(), self.model, self.catalog_program);
+        let outcome = outcome_of(&self.sim(), self.scenario(), self.model, self.catalog_program, self.migration.as_ref());
         self.outcome = outcome;
     }
 
@@ -337,6 +346,9 @@ impl Reducible for Session {
                     Ok((StepOutcome::Stopped(stop), _)) => Status::Stopped(stop_text(&stop)),
                     Err(e) => Status::Error(e.to_string()),
                 };
+                if let Err(e) = s.migrate_due() {
+                    s.status = Status::Error(e);
+                }
                 if matches!(s.status, Status::Stopped(_)) {
                     s.check_outcome();
                 }
@@ -385,9 +397,12 @@ impl Reducible for Session {
                     let sim = s.sim();
                     (sim.machine().steps, sim.machine().events.len())
                 };
+                let mut mig_err = None;
                 let end = loop {
                     let steps = s.sim().machine().steps;
-                    let target = (steps + RUN_CHUNK).min(budget);
+                    // A pending save/restore: stop at its step, do it, and run on.
+                    let mig = s.migrate_stop();
+                    let target = (steps + RUN_CHUNK).min(budget).min(mig.unwrap_or(u64::MAX));
                     let end = run_until::run(
                         &mut s.tracker.borrow_mut(),
                         &mut s.run.borrow_mut(),
@@ -396,6 +411,12 @@ impl Reducible for Session {
                         &s.stops,
                         &mut s.marks.borrow_mut(),
                     );
+                    if mig == Some(target) && matches!(end, Ok(End::Budget))
+                        && let Err(e) = s.migrate_due()
+                    {
+                        mig_err = Some(e);
+                        break end;
+                    }
                     if !matches!(end, Ok(End::Budget)) || target >= budget || now_ms() - t0 > SLICE_MS {
                         break end;
                     }
@@ -419,6 +440,9 @@ impl Reducible for Session {
                     Ok(End::Stopped(stop)) => Status::Stopped(stop_text(&stop)),
                     Err(e) => Status::Error(e.to_string()),
                 };
+                if let Some(e) = mig_err {
+                    s.status = Status::Error(e);
+                }
                 if s.status != Status::Running {
                     s.goal = Goal::End;
                 }
@@ -459,6 +483,19 @@ impl Reducible for Session {
                                 sim.machine().mem.read(Hpa(LOAD_ADDR), &mut b).is_ok() && b == p
                             }
                         });
+                        // The checkpoint of another catalog scenario's program: that scenario's
+                        // listing, source and expectation replace the current one's.
+                        if !s.catalog_program
+                            && let Some(p) = &program
+                            && let Some(i) = crate::outcome::scenario_of(&s.scenarios, p)
+                        {
+                            s.current = i;
+                            s.source = s.scenarios[i].source.clone();
+                            s.edited = false;
+                            s.asm_errors.clear();
+                            s.assembled = asm::assemble_all_errors(&s.source).ok().map(|a| Rc::new((a, s.scenarios[i].source.clone())));
+                            s.catalog_program = true;
+                        }
                         if let Some(p) = program
                             && *s.program != p
                         {
@@ -493,6 +530,7 @@ impl Reducible for Session {
                 let mut s = self.next(false);
                 s.model = model;
                 s.message = None;
+                s.migrate = crate::migration::default_plan(s.scenario(), model);
                 s.reload();
                 Rc::new(s)
             }
@@ -520,6 +558,13 @@ impl Reducible for Session {
                     }
                     Err(e) => s.message = Some(format!("kernel refused: {e}")),
                 }
+                Rc::new(s)
+            }
+            Action::SetMigrate(plan) => {
+                let mut s = self.next(false);
+                s.migrate = plan;
+                s.message = plan.map(|p| format!("{}: the run starts again", crate::migration::plan_text(&p)));
+                s.reload();
                 Rc::new(s)
             }
             Action::Revert => {

@@ -26,6 +26,15 @@ async fn settle() {
     yew::platform::time::sleep(Duration::from_millis(20)).await;
 }
 
+/// After the next animation frame's callbacks (the timeline draws in one).
+async fn next_frame() {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window().unwrap().request_animation_frame(&resolve).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
+    settle().await;
+}
+
 fn attrs(root: &web_sys::Element, sel: &str, attr: &str) -> Vec<String> {
     let list = root.query_selector_all(sel).unwrap();
     (0..list.length())
@@ -646,6 +655,7 @@ async fn timeline_draws_a_tick_in_the_exit_colour_and_names_it_in_text() {
     yew::Renderer::<TimelineView>::with_root_and_props(root.clone(), TimelineProps { data, on_jump: Callback::noop() })
         .render();
     settle().await;
+    next_frame().await;
     let canvas: web_sys::HtmlCanvasElement = root.query_selector("canvas").unwrap().unwrap().dyn_into().unwrap();
     let label = canvas.get_attribute("aria-label").unwrap();
     assert!(label.starts_with(&format!("Timeline of 2 world switches over {steps} steps")), "{label}");

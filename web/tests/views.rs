@@ -9,7 +9,7 @@ use nestscope_core::hv::L0Config;
 use nestscope_core::mem::paging::Access;
 use nestscope_core::sim::Sim;
 use nestscope_core::trace::Level;
-use nestscope_web::components::compare_view::{CompareProps, CompareView};
+use nestscope_web::components::compare_view::{CompareResult, CompareResultProps};
 use nestscope_web::components::pat_layers_view::{PatLayersProps, PatLayersView};
 use std::time::Duration;
 use wasm_bindgen_test::*;
@@ -68,13 +68,8 @@ async fn pat_layers_explain_why_there_are_none() {
 async fn compare_view_highlights_the_first_divergence() {
     let c = compare(PROGRAM, ["bare".parse().unwrap(), "kvm-legacy".parse().unwrap()], 64, 100_000, &L0Config::default()).unwrap();
     let root = mount();
-    let props = CompareProps {
-        models: ("bare".parse().unwrap(), "kvm-legacy".parse().unwrap()),
-        result: Some(Ok(c)),
-        on_models: Callback::noop(),
-        on_compare: Callback::noop(),
-    };
-    yew::Renderer::<CompareView>::with_root_and_props(root.clone(), props).render();
+    let props = CompareResultProps { result: Ok(c) };
+    yew::Renderer::<CompareResult>::with_root_and_props(root.clone(), props).render();
     settle().await;
     let r = text(&root, "[data-testid=compare-result]");
     assert!(r.contains("First divergence at step 67") && r.contains("L2") && r.contains("rdmsr"), "{r}");
@@ -87,13 +82,8 @@ async fn compare_view_highlights_the_first_divergence() {
 async fn compare_view_says_when_models_agree() {
     let c = compare(PROGRAM, ["bare".parse().unwrap(), "kvm-merged".parse().unwrap()], 64, 100_000, &L0Config::default()).unwrap();
     let root = mount();
-    let props = CompareProps {
-        models: ("bare".parse().unwrap(), "kvm-merged".parse().unwrap()),
-        result: Some(Ok(c)),
-        on_models: Callback::noop(),
-        on_compare: Callback::noop(),
-    };
-    yew::Renderer::<CompareView>::with_root_and_props(root.clone(), props).render();
+    let props = CompareResultProps { result: Ok(c) };
+    yew::Renderer::<CompareResult>::with_root_and_props(root.clone(), props).render();
     settle().await;
     let r = text(&root, "[data-testid=compare-result]");
     assert!(r.starts_with("bare and kvm-merged agree on all"), "{r}");

@@ -285,7 +285,7 @@ pub fn parse_v1(text: &str) -> Result<MachineRecord, CheckpointError> {
     if text.len() > MAX_V1_BYTES {
         return Err(CheckpointError::TooLarge { bytes: text.len() as u64, max: MAX_V1_BYTES as u64 });
     }
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| CheckpointError::NotJson(e.to_string()))?;
+    let v: serde_json::Value = serde_json::from_slice(text.as_bytes()).map_err(|e| CheckpointError::NotJson(e.to_string()))?;
     if v.get("format").and_then(|f| f.as_str()) != Some(FORMAT_NAME) {
         return Err(CheckpointError::NotACheckpoint);
     }
@@ -298,6 +298,7 @@ pub fn parse_v1(text: &str) -> Result<MachineRecord, CheckpointError> {
         return Err(CheckpointError::ChecksumMismatch { stored: env.checksum, computed });
     }
     drop(env);
-    let strict: StrictEnvelope = serde_json::from_str(text).map_err(|e| CheckpointError::Invalid(e.to_string()))?;
+    // from_slice, as v2.rs and share.rs read: one instantiation of the records' deserializers.
+    let strict: StrictEnvelope = serde_json::from_slice(text.as_bytes()).map_err(|e| CheckpointError::Invalid(e.to_string()))?;
     Ok(strict.state)
 }

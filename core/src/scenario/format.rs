@@ -25,6 +25,42 @@ pub struct Scenario {
     /// Expected outcome per model name.
     #[serde(default)]
     pub expect: BTreeMap<Model, Expectation>,
+    /// "What to look at": the pair of models that shows the scenario's point and where they
+    /// first differ, explained (the app's guided mode).
+    #[serde(default)]
+    pub guide: Option<Guide>,
+    /// The app shows the memory types of these L2 pages as a grid (L2 PAT × L1 NPT × L0 PAT).
+    #[serde(default)]
+    pub memtype_grid: Option<MemtypeGrid>,
+}
+
+/// `pages` consecutive 4 KiB L2 pages from `base`, looked at once L2 runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemtypeGrid {
+    pub base: u64,
+    pub pages: u64,
+}
+
+/// A guided comparison: the program under `models[0]` and `models[1]` in lockstep (the second
+/// saved and restored as `migrate` says, if given) up to the first divergence, which must show
+/// a difference named `look_for`; `panel` is where the app shows it and `explain` says why.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Guide {
+    pub models: [Model; 2],
+    /// A save/restore of the second model's run (`kvm-*`).
+    pub migrate: Option<Migrate>,
+    /// The name of the difference to point at, as the comparison names it: a register ("rax"),
+    /// a VMCB field ("vmcb12.G_PAT"), "executing".
+    pub look_for: String,
+    /// The panel that shows it: "Registers", "VMCB" or "PAT layers".
+    pub panel: String,
+    /// The PAT layer involved ("L2 gPAT", "L1 PAT", "L0 PAT"), when there is one.
+    #[serde(default)]
+    pub pat_layer: Option<String>,
+    /// Two sentences: what differs and why (markdown).
+    pub explain: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]

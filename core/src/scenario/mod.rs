@@ -1,9 +1,10 @@
 //! Scenarios: the scenario file format, the built-in catalog and the expectation runner.
 pub mod catalog;
 pub(crate) mod format;
+pub mod guide;
 pub mod run;
 
-pub use format::{Expectation, MachineConfig, Scenario, ScenarioError};
+pub use format::{Expectation, Guide, MachineConfig, MemtypeGrid, Migrate, Scenario, ScenarioError};
 
 /// A program built into the app and CLI.
 pub struct BuiltinProgram {

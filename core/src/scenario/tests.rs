@@ -81,3 +81,44 @@ fn kvm_merged_matches_bare_on_every_catalog_program_that_runs_under_both() {
         assert!(c.agree, "{}: {:?}", s.name, c.divergence);
     }
 }
+
+#[test]
+fn each_seed_problem_has_a_guide_that_lands_on_its_divergence() {
+    // The expected values are the programs' own constants: H = L1's PAT 0x0007040600070404,
+    // G = vmcb12 G_PAT 0x0606060606060606, G' = what L2 writes 0x0606060606060604, the invalid
+    // G_PAT 0x0808080808080808 (APM 15.25.4: EXITCODE -1), and RDMSR's EAX = the low half. The
+    // write-back of problem 3 happens at the #VMEXIT of L2's VMMCALL: an L2 instruction.
+    let expected: [(&str, &str, &str, &str); 5] = [
+        ("problem1-gpat-check", "L1", "0xffffffffffffffff", ""),
+        ("problem2-l2-pat-msr", "L2", "0x6060606", "0x70404"),
+        ("problem3-writeback", "L2", "0x606060606060604", "0x606060606060606"),
+        ("problem4-checkpoint-cross-design", "L2", "0x6060604", "0x70404"),
+        ("problem4-checkpoint", "L2", "0x6060604", "0x70404"),
+    ];
+    for (name, level, a, b) in expected {
+        let s = catalog::get(name).unwrap().unwrap();
+        let g = s.guide.as_ref().unwrap_or_else(|| panic!("{name} has a guide"));
+        assert!(["Registers", "VMCB", "PAT layers"].contains(&g.panel.as_str()), "{name}: {}", g.panel);
+        assert!(g.explain.matches(". ").count() + 1 >= 2, "{name}: two sentences");
+        let p = run::assemble(&s.source).unwrap();
+        let mut l = guide::lockstep(&s, g, &p).unwrap();
+        let mut slices = 0;
+        while !l.advance(37).unwrap() {
+            slices += 1;
+        }
+        assert!(slices > 0, "{name}: sliced");
+        let c = l.result();
+        let d = c.divergence.as_ref().unwrap_or_else(|| panic!("{name}: the pair diverges"));
+        assert_eq!(d.level, level, "{name}: {d:?}");
+        let (va, vb) = guide::pointed_values(g, d).unwrap_or_else(|| panic!("{name}: {} among {:?}", g.look_for, d.differences));
+        assert_eq!(va, a, "{name}");
+        if !b.is_empty() {
+            assert_eq!(vb, b, "{name}");
+        }
+        if name.starts_with("problem4") {
+            assert_eq!(c.migrations.len(), 1, "{name}: the save/restore happened");
+            assert_eq!(c.migrations[0].migration.lost, vec!["L2's gPAT".to_string()]);
+            assert!(d.step > 20_000);
+        }
+    }
+}

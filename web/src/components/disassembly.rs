@@ -137,13 +137,22 @@ pub fn disassembly(p: &DisassemblyProps) -> Html {
     let panel = use_node_ref();
     {
         let panel = panel.clone();
+        // In the next animation frame: measuring rows right after the DOM changed would force a
+        // layout of the whole page inside the Step (its latency); in the frame it is the layout
+        // the browser does anyway.
         use_effect_with(p.rip, move |_| {
-            let Some(el) = panel.cast::<web_sys::HtmlElement>() else { return };
-            let Ok(Some(row)) = el.query_selector("tr.current") else { return };
-            let (r, p) = (row.get_bounding_client_rect(), el.get_bounding_client_rect());
-            if r.top() < p.top() + 30.0 || r.bottom() > p.bottom() {
-                let top = r.top() - p.top() + el.scroll_top() as f64;
-                el.set_scroll_top((top - p.height() / 3.0).max(0.0) as i32);
+            let scroll = move || {
+                let Some(el) = panel.cast::<web_sys::HtmlElement>() else { return };
+                let Ok(Some(row)) = el.query_selector("tr.current") else { return };
+                let (r, p) = (row.get_bounding_client_rect(), el.get_bounding_client_rect());
+                if r.top() < p.top() + 30.0 || r.bottom() > p.bottom() {
+                    let top = r.top() - p.top() + el.scroll_top() as f64;
+                    el.set_scroll_top((top - p.height() / 3.0).max(0.0) as i32);
+                }
+            };
+            let cb = wasm_bindgen::closure::Closure::once_into_js(scroll);
+            if let Some(w) = web_sys::window() {
+                let _ = w.request_animation_frame(wasm_bindgen::JsCast::unchecked_ref(&cb));
             }
         });
     }
@@ -152,33 +161,58 @@ pub fn disassembly(p: &DisassemblyProps) -> Html {
         <section class="panel disassembly" aria-label="Disassembly" ref={panel}>
             <h2>{title}</h2>
             <table class="mono">
-                { for p.lines.iter().map(|l| {
-                    let cur = l.addr == p.rip;
-                    let bp = p.breakpoints.contains(&l.addr);
-                    let toggle = { let (cb, a) = (p.on_toggle.clone(), l.addr); Callback::from(move |_: MouseEvent| cb.emit(a)) };
-                    html! {
-                        <>
-                        if !l.labels.is_empty() {
-                            <tr class="label-row"><td></td><td colspan="4" class="label">{format!("{}:", l.labels.join(":, "))}</td></tr>
-                        }
-                        <tr class={classes!(cur.then_some("current"), bp.then_some("bp"), l.data.then_some("data"))}
-                            aria-current={cur.then_some("step")} data-addr={format!("{:#x}", l.addr)}>
-                            <td class="gutter">
-                                if !l.data {
-                                    <button class="bp-toggle" onclick={toggle} aria-pressed={bp.to_string()}
-                                        aria-label={format!("Breakpoint at {:#x}", l.addr)}>{ if bp { "●" } else { "" } }</button>
-                                }
-                            </td>
-                            <td class="marker">{ if cur { "▶" } else { "" } }</td>
-                            <td class="addr">{format!("{:#x}", l.addr)}</td>
-                            <td class="bytes">{l.bytes.clone()}</td>
-                            <td class="text">{l.text.clone()}</td>
-                        </tr>
-                        </>
-                    }
+                { for (0..p.lines.len()).map(|i| {
+                    let a = p.lines[i].addr;
+                    html! { <Row key={i} lines={p.lines.clone()} {i} cur={a == p.rip} bp={p.breakpoints.contains(&a)}
+                        on_toggle={p.on_toggle.clone()} /> }
                 }) }
             </table>
         </section>
+    }
+}
+
+#[derive(Properties)]
+struct RowProps {
+    lines: Rc<Vec<Line>>,
+    i: usize,
+    cur: bool,
+    bp: bool,
+    on_toggle: Callback<u64>,
+}
+
+/// Rows compare by their line and marks only: the toggle callback is a new value at every render
+/// of the app but always does the same (toggle the breakpoint at the row's address), so a Step
+/// re-renders just the two rows whose marker moved, not the whole listing.
+impl PartialEq for RowProps {
+    fn eq(&self, o: &Self) -> bool {
+        Rc::ptr_eq(&self.lines, &o.lines) && self.i == o.i && self.cur == o.cur && self.bp == o.bp
+    }
+}
+
+#[function_component(Row)]
+fn row(p: &RowProps) -> Html {
+    let Some(l) = p.lines.get(p.i) else { return Html::default() };
+    let (cur, bp) = (p.cur, p.bp);
+    let toggle = { let (cb, a) = (p.on_toggle.clone(), l.addr); Callback::from(move |_: MouseEvent| cb.emit(a)) };
+    html! {
+        <>
+        if !l.labels.is_empty() {
+            <tr class="label-row"><td></td><td colspan="4" class="label">{format!("{}:", l.labels.join(":, "))}</td></tr>
+        }
+        <tr class={classes!(cur.then_some("current"), bp.then_some("bp"), l.data.then_some("data"))}
+            aria-current={cur.then_some("step")} data-addr={format!("{:#x}", l.addr)}>
+            <td class="gutter">
+                if !l.data {
+                    <button class="bp-toggle" onclick={toggle} aria-pressed={bp.to_string()}
+                        aria-label={format!("Breakpoint at {:#x}", l.addr)}>{ if bp { "●" } else { "" } }</button>
+                }
+            </td>
+            <td class="marker">{ if cur { "▶" } else { "" } }</td>
+            <td class="addr">{format!("{:#x}", l.addr)}</td>
+            <td class="bytes">{l.bytes.clone()}</td>
+            <td class="text">{l.text.clone()}</td>
+        </tr>
+        </>
     }
 }
 

@@ -1,5 +1,6 @@
 //! Scenario panel: the scenario's description, teaching notes (markdown: tables, lists, code)
-//! and the expectation for the selected model with the verdict of the last finished run.
+//! and the expectation for the selected model with the verdict of the last finished run, then
+//! what the app adds (the save/restore control, "What to look at", the memory-type grid).
 use crate::components::expectation::ExpectationView;
 use crate::markdown::render;
 use crate::state::Outcome;
@@ -17,6 +18,9 @@ pub struct ScenarioViewProps {
     pub model: Model,
     #[prop_or_default]
     pub outcome: Option<Outcome>,
+    /// Shown after the expectation (the save/restore control, "What to look at", the grid).
+    #[prop_or_default]
+    pub children: Html,
 }
 
 #[function_component(ScenarioView)]
@@ -29,6 +33,7 @@ pub fn scenario_view(p: &ScenarioViewProps) -> Html {
             <div class="models">{format!("models: {}", sc.models.iter().map(|m| m.name()).collect::<Vec<_>>().join(", "))}</div>
             <ExpectationView model={p.model} expectation={sc.expect.get(&p.model).cloned()}
                 outcome={p.outcome.clone()} />
+            { p.children.clone() }
             if !sc.teaching_notes.trim().is_empty() {
                 <details open=true>
                     <summary>{"Teaching notes"}</summary>

@@ -1,5 +1,6 @@
 //! A group of tabbed panels (WAI-ARIA tabs): a tab list and the active panel only (the panels
-//! that are not shown are not rendered, so they cost nothing while stepping).
+//! that are not shown are not rendered, so they cost nothing while stepping), each with its
+//! "How to read this" (help.rs).
 #![allow(clippy::cast_possible_truncation, reason = "pixel coordinates, DOM indices and text positions are far below the integer widths they are stored in (float casts saturate)")]
 use yew::prelude::*;
 
@@ -60,6 +61,12 @@ pub fn tabs(p: &TabsProps) -> Html {
             </div>
             <div class="tab-panel" role="tabpanel" id={format!("panel-{}", slug(p.names[p.active]))}
                 aria-labelledby={active_id}>
+                if let Some(help) = crate::help::how_to_read(p.names[p.active]) {
+                    <details class="how-to-read" data-testid="how-to-read">
+                        <summary>{"How to read this"}</summary>
+                        <p>{help}</p>
+                    </details>
+                }
                 { p.children.clone() }
             </div>
         </div>

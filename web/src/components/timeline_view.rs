@@ -81,12 +81,40 @@ pub fn timeline_view(p: &TimelineProps) -> Html {
     // (x where the drag started, range then, moved) while the mouse button is down.
     let drag = use_mut_ref(|| None::<(f64, (f64, f64), bool)>);
     let (t0, t1) = range(*view, p.data.steps);
+    // Drawn in the next animation frame, not in the render: reading the canvas width right after
+    // the DOM changed forces a layout of the whole page inside the click (a Step's latency), while
+    // in the frame it is the layout the browser does anyway. Renders before that frame only
+    // replace what it draws.
+    let frame = use_mut_ref(|| (false, None::<(Rc<RefCell<Vec<Mark>>>, f64, f64)>));
     {
         let canvas = canvas.clone();
         let marks = p.data.marks.clone();
+        let frame = frame.clone();
         use_effect(move || {
-            if let Some(c) = canvas.cast::<web_sys::HtmlCanvasElement>() {
-                draw(&c, &marks.borrow(), t0, t1);
+            let pending = {
+                let mut f = frame.borrow_mut();
+                f.1 = Some((marks, t0, t1));
+                std::mem::replace(&mut f.0, true)
+            };
+            if !pending {
+                let run = {
+                    let frame = frame.clone();
+                    move || {
+                        let job = {
+                            let mut f = frame.borrow_mut();
+                            f.0 = false;
+                            f.1.take()
+                        };
+                        if let (Some(c), Some((marks, t0, t1))) = (canvas.cast::<web_sys::HtmlCanvasElement>(), job) {
+                            draw(&c, &marks.borrow(), t0, t1);
+                        }
+                    }
+                };
+                let cb = wasm_bindgen::closure::Closure::once_into_js(run.clone());
+                let asked = web_sys::window().map(|w| w.request_animation_frame(cb.unchecked_ref()));
+                if !matches!(asked, Some(Ok(_))) {
+                    run();
+                }
             }
         });
     }

@@ -2,7 +2,14 @@
 //! instruction that L1 or L2 retires, what that level observes — its level and RIP, the GPRs,
 //! RIP and RFLAGS after the instruction, the guest memory it wrote and the console — must be the
 //! same under both models; the first difference is reported with its context. Exits that only
-//! L0 sees (shadow NPT fills, write-protection faults) retire nothing and are skipped.
+//! L0 sees (shadow NPT fills, write-protection faults) retire nothing and are skipped. The
+//! lockstep itself is a [`Lockstep`] session advanced by step budgets (session.rs), so the CLI
+//! runs it to the end in one call and the web app in time slices, with the same result.
+mod session;
+#[cfg(test)]
+mod tests;
+
+pub use session::{Lockstep, MigratePlan};
 use crate::cpu::Regs;
 use crate::hv::L0Config;
 use crate::machine::LoadError;
@@ -55,6 +62,22 @@ pub struct Comparison {
     pub divergence: Option<Divergence>,
     /// How each run ended ("debug-exit 0", "halt", "budget", …).
     pub ends: [String; 2],
+    /// The step limit (`max_steps`) ended the comparison with both runs still going: the models
+    /// agree on the `steps` compared, and nothing is known of what follows.
+    pub limit_reached: bool,
+    /// The save/restores done during the comparison (`kvm-*` runs with a [`MigratePlan`]), with
+    /// what each lost; omitted when there were none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub migrations: Vec<Migrated>,
+}
+
+/// A save/restore of one side of a comparison.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Migrated {
+    /// Which model's run (0 or 1) was saved and restored.
+    pub side: usize,
+    #[serde(flatten)]
+    pub migration: crate::hv::migrate::Migration,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,7 +103,7 @@ fn instruction_at(sim: &Sim, rip: u64) -> String {
     crate::asm::disassemble(&bytes, rip).first().map(|(_, _, t)| t.clone()).unwrap_or_default()
 }
 
-fn end_text(sim: &Sim) -> Option<String> {
+pub(super) fn end_text(sim: &Sim) -> Option<String> {
     sim.machine().stopped.as_ref().map(|s| match s {
         crate::Stop::DebugExit(c) => format!("debug-exit {c}"),
         crate::Stop::Halt => "halt".into(),
@@ -89,7 +112,7 @@ fn end_text(sim: &Sim) -> Option<String> {
 }
 
 /// Advances `sim` by one retired instruction and returns what its level observed.
-fn observe(sim: &mut Sim, l1_mem: u64) -> Result<Observation, CompareError> {
+pub(super) fn observe_step(sim: &mut Sim, l1_mem: u64) -> Result<Observation, CompareError> {
     let level = sim.level();
     let console_before = sim.machine().console.len();
     let rip = sim.machine().cpu.regs.rip;
@@ -130,8 +153,50 @@ fn observe(sim: &mut Sim, l1_mem: u64) -> Result<Observation, CompareError> {
     })
 }
 
-/// What differs; `consoles` are the two whole consoles, quoted only when they differ.
-fn differences(a: &Observation, b: &Observation, consoles: [&[u8]; 2]) -> Vec<String> {
+/// The guest's VMCB (the one L1 passes to VMRUN) of either run, page-aligned: a byte written
+/// there is named as its VMCB field (reference §1.2/§1.3), not as an address.
+fn vmcb12_pages(sims: [&Sim; 2]) -> Vec<u64> {
+    let mut v: Vec<u64> = sims
+        .iter()
+        .flat_map(|s| s.vmcbs())
+        .filter(|(r, _)| *r == crate::sim::VmcbRole::Vmcb12)
+        .map(|(_, a)| a.0 & !0xfff)
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The VMCB field (of a page in `pages`) that holds guest-physical byte `addr`.
+fn vmcb_field_at(pages: &[u64], addr: u64) -> Option<(u64, &'static crate::svm::vmcb::fields::VmcbField)> {
+    let page = addr & !0xfff;
+    if !pages.contains(&page) {
+        return None;
+    }
+    let off = addr - page;
+    crate::svm::vmcb::fields::FIELDS
+        .iter()
+        .find(|f| (f.offset as u64..f.offset as u64 + f.size as u64).contains(&off))
+        .map(|f| (page, f))
+}
+
+/// A VMCB field's value in a run's memory now: a number up to 8 bytes, else its bytes in hex.
+fn field_value(sim: &Sim, page: u64, f: &crate::svm::vmcb::fields::VmcbField) -> String {
+    let mut b = vec![0u8; f.size as usize];
+    let _ = sim.machine().mem.read(crate::mem::Hpa(page + f.offset as u64), &mut b);
+    if b.len() <= 8 {
+        let mut w = [0u8; 8];
+        w[..b.len()].copy_from_slice(&b);
+        format!("{:#x}", u64::from_le_bytes(w))
+    } else {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+}
+
+/// What differs; `sims` are the two runs after the instruction (their consoles are quoted only
+/// when they differ; bytes in the guest's VMCB are named by field).
+pub(super) fn differences(a: &Observation, b: &Observation, sims: [&Sim; 2]) -> Vec<String> {
+    let consoles = [sims[0].machine().console.as_slice(), sims[1].machine().console.as_slice()];
     let mut d = Vec::new();
     if a.level != b.level || a.rip != b.rip {
         d.push(format!("executing: {} at {:#x} vs {} at {:#x}", a.level, a.rip, b.level, b.rip));
@@ -148,9 +213,22 @@ fn differences(a: &Observation, b: &Observation, consoles: [&[u8]; 2]) -> Vec<St
         d.push(format!("rflags: {:#x} vs {:#x}", a.regs.rflags, b.regs.rflags));
     }
     let addrs: std::collections::BTreeSet<u64> = a.writes.keys().chain(b.writes.keys()).copied().collect();
+    let pages = if addrs.is_empty() { Vec::new() } else { vmcb12_pages(sims) };
+    let mut fields_seen = std::collections::BTreeSet::new();
     let mut mem_diffs = 0;
     for addr in addrs {
         let (x, y) = (a.writes.get(&addr), b.writes.get(&addr));
+        if x != y
+            && let Some((page, f)) = vmcb_field_at(&pages, addr)
+        {
+            if fields_seen.insert((page, f.offset)) {
+                let (va, vb) = (field_value(sims[0], page, f), field_value(sims[1], page, f));
+                if va != vb {
+                    d.push(format!("vmcb12.{}: {va} vs {vb}", f.apm_name));
+                }
+            }
+            continue;
+        }
         if x != y {
             mem_diffs += 1;
             if mem_diffs <= 16 {
@@ -172,37 +250,10 @@ fn differences(a: &Observation, b: &Observation, consoles: [&[u8]; 2]) -> Vec<St
     d
 }
 
-/// Runs `program` under both models in lockstep for at most `max_steps` retired instructions.
+/// Runs `program` under both models in lockstep for at most `max_steps` retired instructions
+/// (a [`Lockstep`] advanced to its end in one call).
 pub fn compare(program: &[u8], models: [Model; 2], mem_mib: u64, max_steps: u64, l0: &L0Config) -> Result<Comparison, CompareError> {
-    let mut a = Sim::new(program, mem_mib, models[0], l0).map_err(CompareError::Setup)?;
-    let mut b = Sim::new(program, mem_mib, models[1], l0).map_err(CompareError::Setup)?;
-    let l1_mem = mem_mib << 20;
-    for s in [&mut a, &mut b] {
-        s.machine_mut().mem.write_log = Some(Vec::new());
-    }
-    let mut steps = 0;
-    let mut divergence = None;
-    while steps < max_steps && a.machine().stopped.is_none() && b.machine().stopped.is_none() {
-        let (oa, ob) = (observe(&mut a, l1_mem)?, observe(&mut b, l1_mem)?);
-        steps += 1;
-        let d = differences(&oa, &ob, [&a.machine().console, &b.machine().console]);
-        if !d.is_empty() {
-            divergence = Some(Divergence {
-                step: oa.step,
-                level: oa.level.clone(),
-                rip: format!("{:#x}", oa.rip),
-                instruction: oa.instruction.clone(),
-                differences: d,
-            });
-            break;
-        }
-    }
-    let end = |s: &Sim| end_text(s).unwrap_or_else(|| "budget".into());
-    Ok(Comparison {
-        models,
-        steps,
-        agree: divergence.is_none(),
-        divergence,
-        ends: [end(&a), end(&b)],
-    })
+    let mut l = Lockstep::new(program, models, mem_mib, max_steps, l0)?;
+    while !l.advance(u64::MAX)? {}
+    Ok(l.result())
 }
