@@ -168,8 +168,11 @@ pub fn report_run(sim: &Sim, end: &RunEnd, json: bool) -> Result<u8, Failure> {
 fn resume(a: &Args) -> Result<u8, Failure> {
     let path = a.one_file("CHECKPOINT")?;
     let bytes = crate::checkpoint_cmd::read_bounded(path)?;
-    let mut sim = checkpoint::load_sim(&bytes).map_err(|e| Failure::input(format!("{path}: {e}")))?;
-    let max_steps = a.number("max-steps")?.unwrap_or(DEFAULT_MAX_STEPS);
+    let loaded = checkpoint::load(&bytes).map_err(|e| Failure::input(format!("{path}: {e}")))?;
+    // A kernel run goes on with a kernel's budget (image_cmd.rs), as `exec` of the kernel would.
+    let default = if loaded.boot.is_some() { crate::image_cmd::KERNEL_MAX_STEPS } else { DEFAULT_MAX_STEPS };
+    let mut sim = loaded.sim;
+    let max_steps = a.number("max-steps")?.unwrap_or(default);
     let end = sim.run(max_steps).map_err(|e| Failure::input(format!("{path}: {e}")))?;
     report_run(&sim, &end, a.flag("json"))
 }

@@ -60,15 +60,21 @@ pub const KERNEL_MAX_STEPS: u64 = 4_000_000_000;
 /// `exec KERNEL [--append ARGS] [--mem MiB] [--cpu -rdtscp,-xsave] [--model M] [--max-steps N] [--json]`:
 /// boots the kernel and runs it; the console is what it printed on the UART (and port 0xE9).
 pub fn exec_kernel(a: &Args, path: &str, bytes: &[u8], mem_mib: u64) -> Result<u8, Failure> {
-    for o in ["save-at", "checkpoint", "migrate-at", "migrate-to", "restore-order"] {
+    for o in ["migrate-at", "migrate-to", "restore-order"] {
         if a.value(o).is_some() {
-            return Err(Failure::input(format!("{path}: --{o} is for CONTRACT programs (a kernel run cannot be saved yet)")));
+            return Err(Failure::input(format!("{path}: --{o} is for CONTRACT programs (a kernel run cannot be migrated yet)")));
         }
+    }
+    let save_at = a.number("save-at")?;
+    let cp_file = a.value("checkpoint");
+    if save_at.is_some() != cp_file.is_some() {
+        return Err(Failure::input("--save-at and --checkpoint go together"));
     }
     if a.flag("pat-layers") {
         return Err(Failure::input(format!("{path}: --pat-layers is for CONTRACT programs")));
     }
-    let img = load_kernel(path, bytes, mem_mib, a.value("append").unwrap_or(""))?;
+    let append = a.value("append").unwrap_or("");
+    let img = load_kernel(path, bytes, mem_mib, append)?;
     let model: nestscope_core::Model =
         a.value("model").unwrap_or("bare").parse().map_err(|e| Failure::input(format!("{path}: {e}")))?;
     let mut sim = nestscope_core::sim::Sim::boot(&img, model).map_err(|e| Failure::input(format!("{path}: {e}")))?;
@@ -79,6 +85,14 @@ pub fn exec_kernel(a: &Args, path: &str, bytes: &[u8], mem_mib: u64) -> Result<u
         sim.machine_mut().cpu.hidden = hidden;
     }
     let max_steps = a.number("max-steps")?.unwrap_or(KERNEL_MAX_STEPS);
+    if let (Some(step), Some(file)) = (save_at, cp_file) {
+        // The checkpoint holds the kernel and how it was booted; its memory is what the run
+        // changed since that boot.
+        let end = sim.run(step.min(max_steps)).map_err(|e| Failure::input(format!("{path}: {e}")))?;
+        let boot = nestscope_core::checkpoint::BootRecord { ram_mib: mem_mib, progname: progname(path), append: append.to_string() };
+        crate::checkpoint_cmd::write_atomically(file, &nestscope_core::checkpoint::save_kernel(&sim, bytes, &boot))?;
+        return crate::commands::report_run(&sim, &end, a.flag("json"));
+    }
     let end = sim.run(max_steps).map_err(|e| Failure::input(format!("{path}: {e}")))?;
     crate::commands::report_run(&sim, &end, a.flag("json"))
 }

@@ -153,3 +153,42 @@ fn an_elf_that_is_no_multiboot_kernel_is_a_named_error() {
     assert!(err.contains("ELF EI_CLASS at file offset 0x4 is 0x2"), "{err}");
     let _ = std::fs::remove_file(&path);
 }
+
+/// A kernel run saved mid-way (`exec --save-at N --checkpoint F`) and resumed (`resume F`) gives
+/// the uninterrupted run's result: the same console, exit, code and step count (kvm-unit-tests'
+/// own verdict "PASS: vmrun" among it), on the hardware model and under the L0 model.
+fn kernel_checkpoint_resumes_to_the_uninterrupted_result(model: &str) {
+    let Some(svm) = kut("svm.flat") else { return };
+    let (code, out, err) = nestscope(&["exec", &svm, "--append", "vmrun", "--model", model, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let whole: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(whole["console"].as_str().unwrap().lines().any(|l| l.trim_end() == "PASS: vmrun"), "{whole}");
+    let total = whole["steps"].as_u64().unwrap();
+    // The boot (page tables, then the tests' setup) and the last steps, inside the test.
+    for at in [total / 2, total - 1_000] {
+        let file = std::env::temp_dir().join(format!("nestscope-image-{}-{model}-{at}.nsc", std::process::id()));
+        let file = file.to_string_lossy().into_owned();
+        let at_s = at.to_string();
+        let (code, out, err) = nestscope(&["exec", &svm, "--append", "vmrun", "--model", model, "--save-at", &at_s, "--checkpoint", &file, "--json"]);
+        assert_eq!(code, 0, "{err}");
+        let part: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(part["steps"].as_u64(), Some(at), "{model}: stopped at the save point");
+        let (code, out, err) = nestscope(&["resume", &file, "--json"]);
+        std::fs::remove_file(&file).ok();
+        assert_eq!(code, 0, "{err}");
+        let resumed: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        for k in ["console", "exit", "code", "steps"] {
+            assert_eq!(resumed[k], whole[k], "{model}, saved at {at}: {k}");
+        }
+    }
+}
+
+#[test]
+fn a_kernel_run_saved_and_resumed_on_bare_is_the_uninterrupted_run() {
+    kernel_checkpoint_resumes_to_the_uninterrupted_result("bare");
+}
+
+#[test]
+fn a_kernel_run_saved_and_resumed_under_kvm_merged_is_the_uninterrupted_run() {
+    kernel_checkpoint_resumes_to_the_uninterrupted_result("kvm-merged");
+}

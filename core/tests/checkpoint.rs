@@ -83,6 +83,61 @@ fn write_v2_fixtures() {
     }
 }
 
+/// Writes the kernel fixtures (once, then committed):
+/// `NESTSCOPE_WRITE_FIXTURES=1 cargo test -p nestscope-core --test checkpoint -- --ignored write_kernel_fixtures`.
+#[test]
+#[ignore]
+fn write_kernel_fixtures() {
+    if std::env::var_os("NESTSCOPE_WRITE_FIXTURES").is_none() {
+        return;
+    }
+    let (img, boot) = probe();
+    for model in ["bare", "kvm-merged"] {
+        let mut s = Sim::boot(&img, model.parse().unwrap()).unwrap();
+        s.run(PROBE_FIXTURE_STEP).unwrap();
+        let path = format!("{}/tests/data/checkpoint/v2/probe-kernel-{model}-mid.nsc", env!("CARGO_MANIFEST_DIR"));
+        std::fs::write(path, checkpoint::save_kernel(&s, PROBE, &boot)).unwrap();
+    }
+}
+
+const PROBE: &[u8] = include_bytes!("data/multiboot/probe.elf");
+/// Where the kernel fixtures were saved: after the probe printed its registers, inside the
+/// multiboot information.
+const PROBE_FIXTURE_STEP: u64 = 2_000;
+
+/// tests/data/multiboot/probe.elf booted as QEMU booted it for probe-qemu-7.2.txt (64 MiB,
+/// `-append "vmrun ioio"`).
+fn probe() -> (nestscope_core::loader::BootImage, checkpoint::BootRecord) {
+    use nestscope_core::loader::multiboot::{self, BootConfig};
+    let boot = checkpoint::BootRecord { ram_mib: 64, progname: "probe.elf".into(), append: "vmrun ioio".into() };
+    let cfg = BootConfig { ram_bytes: 64 << 20, progname: boot.progname.clone(), append: boot.append.clone() };
+    (multiboot::load(PROBE, &cfg).unwrap(), boot)
+}
+
+/// The kernel fixtures (format 2 with a boot record and fw_cfg) keep loading: they hold the
+/// kernel and its boot, and resume to the probe's end — exit 0 through isa-debug-exit and the
+/// command line QEMU gave it (probe-qemu-7.2.txt: "cmdline: probe.elf vmrun ioio").
+#[test]
+fn kernel_fixtures_resume_to_the_probes_end() {
+    let (_, boot) = probe();
+    for (file, model) in [
+        (&include_bytes!("data/checkpoint/v2/probe-kernel-bare-mid.nsc")[..], "bare"),
+        (&include_bytes!("data/checkpoint/v2/probe-kernel-kvm-merged-mid.nsc")[..], "kvm-merged"),
+    ] {
+        let l = checkpoint::load(file).unwrap_or_else(|e| panic!("{model} fixture: {e}"));
+        assert_eq!((l.version, l.sim.model().name(), l.sim.machine().steps), (2, model, PROBE_FIXTURE_STEP));
+        assert_eq!((l.boot.as_ref(), l.program.as_deref()), (Some(&boot), Some(PROBE)), "{model}");
+        let mut s = l.sim;
+        assert_eq!(s.run(10_000_000).unwrap(), RunEnd::Stopped(Stop::DebugExit(0)), "{model}");
+        let console = String::from_utf8_lossy(&s.machine().console).into_owned();
+        let qemu = include_str!("data/multiboot/probe-qemu-7.2.txt");
+        let cmd = qemu.lines().find(|l| l.starts_with("cmdline: ")).unwrap();
+        assert!(console.lines().any(|l| l == cmd), "{model}: {console}");
+        let i = checkpoint::inspect::inspect(file).unwrap();
+        assert_eq!(format!("cmdline: {}", i["boot"]["cmdline"].as_str().unwrap()), cmd, "{model}: inspect shows the boot");
+    }
+}
+
 #[test]
 fn save_then_load_is_lossless_at_every_step() {
     let u = uninterrupted_hello();
@@ -321,4 +376,114 @@ fn the_uart_divisor_survives_a_checkpoint() {
             assert_eq!(back.run(1000).unwrap(), RunEnd::Stopped(Stop::DebugExit(0x0C)), "[{model}] resumed from step {at}");
         }
     }
+}
+
+/// The state section of a v2 file as JSON: the payload's first section (v2.rs: `u32 state_len`,
+/// then the state JSON).
+fn v2_state_json(file: &[u8]) -> serde_json::Value {
+    let (_, raw) = checkpoint::container::open(file).unwrap();
+    let n = u32::from_le_bytes(raw[..4].try_into().unwrap()) as usize;
+    serde_json::from_slice(&raw[4..4 + n]).unwrap()
+}
+
+/// `state` converted as loading converts it: without the fields that are read and no longer
+/// written (state.rs `SvmRecord`: `l0_host`, `pending_exit`).
+fn without_retired_fields(mut state: serde_json::Value) -> serde_json::Value {
+    if let Some(svm) = state.get_mut("svm").and_then(|s| s.as_object_mut()) {
+        assert_eq!(svm.remove("pending_exit").unwrap_or_default(), serde_json::Value::Null);
+        // A guest the L0 model entered has no host save in the processor (loaded as `host: null`).
+        if svm.remove("l0_host") == Some(serde_json::Value::Bool(true)) && !svm["guest"].is_null() {
+            svm["guest"]["host"] = serde_json::Value::Null;
+        }
+    }
+    state
+}
+
+/// The per-component records (checkpoint/records/) keep the JSON field names and shapes of the
+/// files written before them: every committed fixture, loaded and saved again, has the very
+/// state JSON it was written with, less the retired fields (v1: the document's `state`, its page
+/// list emptied).
+#[test]
+fn every_fixture_saved_again_has_the_json_it_was_written_with() {
+    let kernel_bare = include_bytes!("data/checkpoint/v2/probe-kernel-bare-mid.nsc");
+    let kernel_kvm = include_bytes!("data/checkpoint/v2/probe-kernel-kvm-merged-mid.nsc");
+    for (file, model) in [(V2_BARE_L2, "bare"), (V2_KVM_MERGED_L2, "kvm-merged"), (kernel_bare, "bare kernel"), (kernel_kvm, "kvm-merged kernel")] {
+        let l = checkpoint::load(file).unwrap();
+        let again = match &l.boot {
+            Some(b) => checkpoint::save_kernel(&l.sim, l.program.as_deref().unwrap(), b),
+            None => checkpoint::save(&l.sim, l.program.as_deref()),
+        };
+        let stored = without_retired_fields(v2_state_json(file));
+        assert_eq!(v2_state_json(&again), stored, "{model} fixture");
+        if model.ends_with("kernel") {
+            assert!(stored.get("boot").is_some() && stored.get("fw_cfg").is_some(), "{model}: {stored}");
+        }
+    }
+    let v1: serde_json::Value = serde_json::from_str(V1_HELLO_STEP5).unwrap();
+    let mut stored = without_retired_fields(v1["state"].clone());
+    stored["pages"] = serde_json::json!([]);
+    // Written before the SVM model existed: no `svm` (a bare machine at power-on: GIF set, no
+    // guest) and no `l0` (state.rs).
+    assert!(stored.get("svm").is_none() && stored.get("l0").is_none());
+    stored["svm"] = serde_json::json!({"model": "Bare", "gif": true, "guest": null});
+    stored["l0"] = serde_json::Value::Null;
+    let l = checkpoint::load(V1_HELLO_STEP5.as_bytes()).unwrap();
+    assert_eq!(v2_state_json(&checkpoint::save(&l.sim, None)), stored, "v1 fixture");
+}
+
+/// A multiboot kernel run (tests/data/multiboot/probe.elf: it prints what the loader left, with
+/// its command line, to port 0xE9) saved at several steps resumes to the uninterrupted run's
+/// console, exit and step count, under `bare` and `kvm-merged`; its command line is the one it
+/// was booted with ("cmdline: probe.elf vmrun ioio", as QEMU gave it: probe-qemu-7.2.txt).
+#[test]
+fn a_kernel_run_resumes_to_the_uninterrupted_result() {
+    let (img, boot) = probe();
+    for model in ["bare", "kvm-merged"] {
+        let mut u = Sim::boot(&img, model.parse().unwrap()).unwrap();
+        let end = u.run(10_000_000).unwrap();
+        assert_eq!(end, RunEnd::Stopped(Stop::DebugExit(0)), "{model}");
+        let console = String::from_utf8_lossy(&u.machine().console).into_owned();
+        assert!(console.lines().any(|l| l == "cmdline: probe.elf vmrun ioio"), "{model}: {console}");
+        let total = u.machine().steps;
+        for at in [1, total / 3, total / 2, total - 1] {
+            let mut s = Sim::boot(&img, model.parse().unwrap()).unwrap();
+            s.run(at).unwrap();
+            let l = checkpoint::load(&checkpoint::save_kernel(&s, PROBE, &boot)).unwrap();
+            assert_eq!((l.boot.as_ref(), l.program.as_deref()), (Some(&boot), Some(PROBE)), "{model} at {at}");
+            let mut r = l.sim;
+            assert_eq!(r.run(10_000_000).unwrap(), end, "{model} resumed at {at}");
+            assert_eq!((r.machine().steps, &r.machine().console), (total, &u.machine().console), "{model} resumed at {at}");
+            assert_eq!(r.machine().cpu, u.machine().cpu, "{model} resumed at {at}");
+        }
+    }
+}
+
+/// The operating-mode registers of a file must be a state a CPU can be in (APM vol.2 14.6:
+/// EFER.LMA = EFER.LME and CR0.PG; 8.x: CR0.PG needs CR0.PE; RIP is 32 bits outside 64-bit mode),
+/// and every mode the processor models loads: real mode, 32-bit protected mode (the multiboot
+/// entry state), compatibility mode, 64-bit mode.
+#[test]
+fn a_checkpoint_loads_in_every_modelled_mode_and_refuses_impossible_ones() {
+    use nestscope_core::checkpoint::format::{checksum_of, FORMAT_NAME};
+    let doc = |state: &serde_json::Value| {
+        serde_json::json!({"format": FORMAT_NAME, "version": 1, "checksum": checksum_of(state), "state": state}).to_string()
+    };
+    let base: serde_json::Value = serde_json::from_str::<serde_json::Value>(&checkpoint::save_v1(&uninterrupted_hello())).unwrap()["state"].clone();
+    let with = |cr0: u64, efer: u64, cs_attrib: u64, rip: u64| {
+        let mut s = base.clone();
+        (s["cpu"]["cr0"], s["cpu"]["efer"], s["cpu"]["cs"]["attrib"], s["cpu"]["rip"]) = (cr0.into(), efer.into(), cs_attrib.into(), rip.into());
+        checkpoint::load(doc(&s).as_bytes()).err().map(|e| e.to_string())
+    };
+    // (CR0, EFER, CS attributes) — PE 1, PG 1 << 31; LME 1 << 8, LMA 1 << 10; CS.L 0x200, D 0x400.
+    assert_eq!(with(0x10, 0, 0x93, 0xfff0), None, "real mode");
+    assert_eq!(with(0x11, 0, 0xc9b, 0x10_0000), None, "32-bit protected mode, paging off");
+    assert_eq!(with(0x8000_0011, 0, 0xc9b, 0x10_0000), None, "32-bit protected mode, paging on");
+    assert_eq!(with(0x8000_0011, 0x500, 0xc9b, 0x10_0000), None, "compatibility mode");
+    assert_eq!(with(0x8000_0011, 0x500, 0xa9b, 0xffff_8000_0000_0000), None, "64-bit mode");
+    let refused = |r: Option<String>, what: &str| assert!(r.as_deref().is_some_and(|e| e.contains(what)), "{r:?}");
+    refused(with(0x8000_0010, 0, 0x93, 0), "PG without PE");
+    refused(with(0x11, 0x500, 0xa9b, 0x10_0000), "LMA is not LME and PG");
+    refused(with(0x8000_0011, 0x100, 0xa9b, 0x10_0000), "LMA is not LME and PG");
+    refused(with(0x11, 0, 0xc9b, 1 << 32), "beyond 32 bits");
+    refused(with(0x8000_0011, 0x500, 0xa9b, 1 << 47), "not canonical");
 }

@@ -32,6 +32,8 @@ fn corpus() -> Vec<Vec<u8>> {
     let mut out = vec![
         include_bytes!("data/checkpoint/v2/hello-vmrun-bare-l2.nsc").to_vec(),
         include_bytes!("data/checkpoint/v2/hello-vmrun-kvm-merged-l2.nsc").to_vec(),
+        include_bytes!("data/checkpoint/v2/probe-kernel-bare-mid.nsc").to_vec(),
+        include_bytes!("data/checkpoint/v2/probe-kernel-kvm-merged-mid.nsc").to_vec(),
     ];
     for (name, models) in [
         ("hello", &["bare"][..]),

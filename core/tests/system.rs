@@ -99,11 +99,12 @@ fn mtrr_efer_and_svm_msr_checks() {
 }
 
 #[test]
-fn msr_state_round_trips_through_serde() {
+fn msr_state_round_trips_through_its_checkpoint_record() {
+    use nestscope_core::checkpoint::records::Persist;
     let mut m = fresh();
     m.wrmsr(0x259, 0x0505_0505_0404_0404).unwrap();
-    let j = serde_json::to_string(&m.cpu).unwrap();
-    let back: nestscope_core::cpu::Cpu = serde_json::from_str(&j).unwrap();
+    let j = serde_json::to_string(&m.cpu.save()).unwrap();
+    let back = nestscope_core::cpu::Cpu::restore(&serde_json::from_str(&j).unwrap()).unwrap();
     assert_eq!(back, m.cpu);
 }
 

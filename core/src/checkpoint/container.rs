@@ -58,26 +58,97 @@ fn crc_of(header: &[u8], payload: &[u8]) -> u32 {
     h.finalize()
 }
 
-/// Wraps a raw payload into a file.
-pub fn seal(raw: &[u8], mem_mib: u32) -> Vec<u8> {
-    let stored = miniz_oxide::deflate::compress_to_vec(raw, 6);
-    let mut out = Vec::with_capacity(HEADER_LEN + stored.len());
+/// Writes a file as its payload is produced: the payload is compressed as it comes, so saving
+/// holds the compressed file and one chunk, never the whole raw payload (robustness M1).
+pub struct Sealer {
+    c: Box<miniz_oxide::deflate::core::CompressorOxide>,
+    out: Vec<u8>,
+    raw_len: u64,
+    mem_mib: u32,
+}
+
+impl Sealer {
+    /// A file for a machine of `mem_mib` MiB, its payload to come.
+    pub fn new(mem_mib: u32) -> Sealer {
+        use miniz_oxide::deflate::core::{CompressorOxide, create_comp_flags_from_zip_params};
+        // Level 6, raw DEFLATE (window bits 0: no zlib wrapper), default strategy.
+        let c = Box::new(CompressorOxide::new(create_comp_flags_from_zip_params(6, 0, 0)));
+        Sealer { c, out: vec![0; HEADER_LEN], raw_len: 0, mem_mib }
+    }
+
+    fn push(&mut self, mut data: &[u8], flush: miniz_oxide::deflate::core::TDEFLFlush) {
+        use miniz_oxide::deflate::core::{TDEFLStatus, compress_to_output};
+        let out = &mut self.out;
+        loop {
+            let (status, used) = compress_to_output(&mut self.c, data, flush, |chunk| {
+                out.extend_from_slice(chunk);
+                true
+            });
+            data = &data[used.min(data.len())..];
+            // Done after the final flush; Okay with all input taken otherwise (no other status
+            // is possible with an output callback that takes everything).
+            if status != TDEFLStatus::Okay || data.is_empty() {
+                break;
+            }
+        }
+    }
+
+    /// Appends `data` to the payload.
+    pub fn write(&mut self, data: &[u8]) {
+        self.raw_len += data.len() as u64;
+        self.push(data, miniz_oxide::deflate::core::TDEFLFlush::None);
+    }
+
+    /// The whole file: the stream finished, the header filled in and the CRC computed.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.push(&[], miniz_oxide::deflate::core::TDEFLFlush::Finish);
+        let stored_len = (self.out.len() - HEADER_LEN) as u64;
+        let mut h = Vec::with_capacity(HEADER_LEN);
+        h.extend_from_slice(&MAGIC);
+        h.extend_from_slice(&(FORMAT_VERSION as u16).to_le_bytes());
+        h.extend_from_slice(&(HEADER_LEN as u16).to_le_bytes());
+        h.extend_from_slice(&FLAG_DEFLATE.to_le_bytes());
+        for p in producer_version() {
+            h.extend_from_slice(&p.to_le_bytes());
+        }
+        h.extend_from_slice(&self.mem_mib.to_le_bytes());
+        h.extend_from_slice(&self.raw_len.to_le_bytes());
+        h.extend_from_slice(&stored_len.to_le_bytes());
+        h.extend_from_slice(&0u32.to_le_bytes());
+        let crc = crc_of(&h, &self.out[HEADER_LEN..]);
+        h.extend_from_slice(&crc.to_le_bytes());
+        debug_assert_eq!(h.len(), HEADER_LEN);
+        self.out[..HEADER_LEN].copy_from_slice(&h);
+        self.out
+    }
+}
+
+/// Wraps a raw payload into a file stored without compression (flags 0; for tools and the fuzz
+/// target, which need a correct file of any payload quickly).
+pub fn seal_stored(raw: &[u8], mem_mib: u32) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN + raw.len());
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&(FORMAT_VERSION as u16).to_le_bytes());
     out.extend_from_slice(&(HEADER_LEN as u16).to_le_bytes());
-    out.extend_from_slice(&FLAG_DEFLATE.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
     for p in producer_version() {
         out.extend_from_slice(&p.to_le_bytes());
     }
     out.extend_from_slice(&mem_mib.to_le_bytes());
     out.extend_from_slice(&(raw.len() as u64).to_le_bytes());
-    out.extend_from_slice(&(stored.len() as u64).to_le_bytes());
+    out.extend_from_slice(&(raw.len() as u64).to_le_bytes());
     out.extend_from_slice(&0u32.to_le_bytes());
-    let crc = crc_of(&out, &stored);
+    let crc = crc_of(&out, raw);
     out.extend_from_slice(&crc.to_le_bytes());
-    debug_assert_eq!(out.len(), HEADER_LEN);
-    out.extend_from_slice(&stored);
+    out.extend_from_slice(raw);
     out
+}
+
+/// Wraps a raw payload into a file.
+pub fn seal(raw: &[u8], mem_mib: u32) -> Vec<u8> {
+    let mut s = Sealer::new(mem_mib);
+    s.write(raw);
+    s.finish()
 }
 
 fn u16_at(b: &[u8], o: usize) -> u16 {
@@ -147,26 +218,107 @@ pub fn read_header(file: &[u8]) -> Result<Header, CheckpointError> {
     Ok(Header { version, flags, producer, mem_mib, raw_len, stored_len, crc32 })
 }
 
+/// The payload of a checked file, decompressed as it is read: loading holds the file and what
+/// was read out of it, never a second copy of the raw payload (robustness M1). At most the
+/// declared `raw_len` bytes are ever produced (a decompression bomb stops there).
+pub struct Unsealer<'f> {
+    header: Header,
+    stored: &'f [u8],
+    at: usize,
+    inflate: Option<Box<miniz_oxide::inflate::stream::InflateState>>,
+    /// Payload bytes produced so far.
+    produced: u64,
+}
+
+impl<'f> Unsealer<'f> {
+    /// Checks the header (lengths, CRC) of `file` and opens its payload.
+    pub fn new(file: &'f [u8]) -> Result<Unsealer<'f>, CheckpointError> {
+        let header = read_header(file)?;
+        let inflate = (header.flags & FLAG_DEFLATE != 0).then(|| miniz_oxide::inflate::stream::InflateState::new_boxed(miniz_oxide::DataFormat::Raw));
+        Ok(Unsealer { header, stored: &file[HEADER_LEN..], at: 0, inflate, produced: 0 })
+    }
+
+    /// The file's header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// Payload bytes not read yet, as the header declares them.
+    pub fn left(&self) -> u64 {
+        self.header.raw_len - self.produced
+    }
+
+    fn payload_error(why: String) -> CheckpointError {
+        CheckpointError::Field { field: "payload".into(), why }
+    }
+
+    /// Fills `dst` with the next payload bytes; `what` names them in the error when the payload
+    /// (as declared, or as it decompresses) ends first.
+    pub fn read(&mut self, dst: &mut [u8], what: &str) -> Result<(), CheckpointError> {
+        if dst.len() as u64 > self.left() {
+            return Err(CheckpointError::Truncated { what: what.into(), have: self.left(), need: dst.len() as u64 });
+        }
+        let Some(st) = self.inflate.as_mut() else {
+            dst.copy_from_slice(&self.stored[self.at..self.at + dst.len()]);
+            self.at += dst.len();
+            self.produced += dst.len() as u64;
+            return Ok(());
+        };
+        let mut filled = 0;
+        while filled < dst.len() {
+            let r = miniz_oxide::inflate::stream::inflate(st, &self.stored[self.at..], &mut dst[filled..], miniz_oxide::MZFlush::None);
+            self.at += r.bytes_consumed;
+            filled += r.bytes_written;
+            self.produced += r.bytes_written as u64;
+            let progress = r.bytes_consumed > 0 || r.bytes_written > 0;
+            match r.status {
+                Ok(miniz_oxide::MZStatus::StreamEnd) if filled < dst.len() => {
+                    return Err(Self::payload_error(format!("decompresses to {} bytes, the header declares {}", self.produced, self.header.raw_len)));
+                }
+                Ok(_) if progress => {}
+                Err(miniz_oxide::MZError::Buf) | Ok(_) => {
+                    if filled < dst.len() && !progress {
+                        return Err(Self::payload_error("is not valid DEFLATE data (it ends inside the stream)".into()));
+                    }
+                }
+                Err(e) => return Err(Self::payload_error(format!("is not valid DEFLATE data ({e:?})"))),
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that the payload ends here: everything declared was read, and the stream ends.
+    pub fn finish(mut self) -> Result<(), CheckpointError> {
+        if self.left() != 0 {
+            return Err(Self::payload_error(format!("{} bytes after the last section", self.left())));
+        }
+        if let Some(st) = self.inflate.as_mut() {
+            let mut one = [0u8; 1];
+            let r = miniz_oxide::inflate::stream::inflate(st, &self.stored[self.at..], &mut one, miniz_oxide::MZFlush::Finish);
+            if r.bytes_written > 0 {
+                return Err(Self::payload_error(format!("decompresses to more than the declared {} bytes", self.header.raw_len)));
+            }
+            if r.status != Ok(miniz_oxide::MZStatus::StreamEnd) {
+                return Err(Self::payload_error("is not valid DEFLATE data (the stream does not end)".into()));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Checks the header and returns it with the decompressed payload (at most `raw_len` bytes are
 /// ever produced: a decompression bomb stops at the declared size).
 pub fn open(file: &[u8]) -> Result<(Header, Vec<u8>), CheckpointError> {
-    let h = read_header(file)?;
-    let stored = &file[HEADER_LEN..];
-    let raw = if h.flags & FLAG_DEFLATE != 0 {
-        let limit = usize::try_from(h.raw_len).map_err(|_| CheckpointError::Field { field: "header.raw_len".into(), why: "too large for this machine".into() })?;
-        miniz_oxide::inflate::decompress_to_vec_with_limit(stored, limit).map_err(|e| match e.status {
-            miniz_oxide::inflate::TINFLStatus::HasMoreOutput => CheckpointError::Field {
-                field: "payload".into(),
-                why: format!("decompresses to more than the declared {} bytes", h.raw_len),
-            },
-            s => CheckpointError::Field { field: "payload".into(), why: format!("is not valid DEFLATE data ({s:?})") },
-        })?
-    } else {
-        stored.to_vec()
-    };
-    if raw.len() as u64 != h.raw_len {
-        return Err(CheckpointError::Field { field: "payload".into(), why: format!("decompresses to {} bytes, the header declares {}", raw.len(), h.raw_len) });
+    let mut u = Unsealer::new(file)?;
+    let mut raw = Vec::new();
+    let mut chunk = vec![0u8; 1 << 16];
+    while u.left() > 0 {
+        let n = u.left().min(chunk.len() as u64) as usize;
+        u.read(&mut chunk[..n], "payload")?;
+        raw.extend_from_slice(&chunk[..n]);
     }
+    let h = u.header().clone();
+    u.finish()?;
     Ok((h, raw))
 }
 
@@ -196,6 +348,14 @@ mod tests {
         }
         assert!(matches!(open(&f[..f.len() - 1]), Err(CheckpointError::Truncated { .. })));
         assert!(matches!(open(&f[..20]), Err(CheckpointError::Truncated { .. })));
+        // Stored without compression (flags 0): the payload follows the header as is.
+        let g = seal_stored(&raw, 64);
+        assert_eq!((g.len(), u16_at(&g, 12)), (HEADER_LEN + raw.len(), 0));
+        assert_eq!(&g[HEADER_LEN..], &raw[..]);
+        assert_eq!(open(&g).unwrap().1, raw);
+        let mut h = g.clone();
+        h[HEADER_LEN + 5] ^= 1;
+        assert!(matches!(open(&h), Err(CheckpointError::ChecksumMismatch { .. })));
     }
 
     #[test]

@@ -133,5 +133,10 @@ pub fn inspect(file: &[u8]) -> Result<Value, CheckpointError> {
             "stored_zero_pages": p.stored_zero_pages,
     });
     let sim = super::persist::sim_from_record(&p.record, p.mem)?;
-    Ok(describe(&sim, header, p.program.as_deref()))
+    let mut o = describe(&sim, header, p.program.as_deref());
+    // A kernel run: how the kernel (the recorded program) was booted.
+    if let Some(b) = &p.record.boot {
+        o["boot"] = json!({"kernel": "multiboot", "ram_mib": b.ram_mib, "cmdline": format!("{} {}", b.progname, b.append).trim_end()});
+    }
+    Ok(o)
 }

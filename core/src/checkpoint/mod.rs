@@ -5,12 +5,14 @@
 pub mod container;
 pub mod format;
 pub mod inspect;
+pub mod records;
 pub(crate) mod persist;
 pub(crate) mod state;
 pub(crate) mod v2;
 pub(crate) mod validate;
 
 pub use format::{CheckpointError, FORMAT_NAME, FORMAT_VERSION};
+pub use state::BootRecord;
 pub use persist::save_v1;
 
 use crate::sim::Sim;
@@ -23,19 +25,26 @@ pub struct Loaded {
     pub program: Option<Vec<u8>>,
     /// The format version of the file (1: converted from JSON on load).
     pub version: u32,
+    /// How the kernel was booted, for a multiboot kernel run (`program` is the kernel).
+    pub boot: Option<BootRecord>,
 }
 
 /// A v2 file of the run; `program` is the image it started from (memory is deduplicated against
 /// it; without it only the CONTRACT tables and L0's layout serve as the base).
 pub fn save(sim: &Sim, program: Option<&[u8]>) -> Vec<u8> {
-    v2::save(sim, program)
+    v2::save(sim, program, None)
+}
+
+/// A v2 file of a multiboot kernel run: `kernel` is the image, `boot` how it was loaded (memory
+/// is deduplicated against that boot).
+pub fn save_kernel(sim: &Sim, kernel: &[u8], boot: &BootRecord) -> Vec<u8> {
+    v2::save(sim, Some(kernel), Some(boot))
 }
 
 /// Loads a checkpoint of any supported version (v2 container, or a v1 JSON document).
 pub fn load(file: &[u8]) -> Result<Loaded, CheckpointError> {
     if container::is_container(file) {
-        let (sim, program) = v2::load(file)?;
-        return Ok(Loaded { sim, program, version: 2 });
+        return v2::load(file);
     }
     let first = file.iter().find(|b| !b.is_ascii_whitespace());
     if first != Some(&b'{') {
@@ -48,7 +57,7 @@ pub fn load(file: &[u8]) -> Result<Loaded, CheckpointError> {
     let rec = persist::parse_v1(text)?;
     validate::record(&rec)?;
     let mem = persist::v1_memory(&rec)?;
-    Ok(Loaded { sim: persist::sim_from_record(&rec, mem)?, program: None, version: 1 })
+    Ok(Loaded { sim: persist::sim_from_record(&rec, mem)?, program: None, version: 1, boot: None })
 }
 
 /// Loads a checkpoint of any version and returns the run.

@@ -1,27 +1,14 @@
 //! Conversion between the live machine and the persisted records, and v1 (JSON) `save` / `load`.
 use super::format::*;
+use super::records::Persist;
 use super::state::*;
-use crate::cpu::msr::MsrState;
-use crate::cpu::{DescTable, Segment};
+use crate::cpu::Cpu;
 use crate::machine::{Machine, Stop};
 use crate::model::Model;
 use crate::sim::Sim;
 use crate::mem::phys::PAGE_SIZE;
 use crate::mem::{Hpa, PhysMem};
 use crate::trace::{Detail, Event, EventKind, FailedCheck, Level};
-
-fn seg(s: &Segment) -> SegmentRecord {
-    SegmentRecord { selector: s.selector, base: s.base, limit: s.limit, attrib: s.attrib }
-}
-fn unseg(s: &SegmentRecord) -> Segment {
-    Segment { selector: s.selector, base: s.base, limit: s.limit, attrib: s.attrib }
-}
-fn table(t: &DescTable) -> TableRecord {
-    TableRecord { base: t.base, limit: t.limit }
-}
-fn untable(t: &TableRecord) -> DescTable {
-    DescTable { base: t.base, limit: t.limit }
-}
 
 fn level(l: Level) -> String {
     l.name().to_string()
@@ -84,7 +71,6 @@ fn detail_of(text: &str, data: Option<&DetailRecord>, exit_code: u64) -> Result<
 /// apart, see v2.rs).
 pub fn to_record(m: &Machine, model: Model, pages: bool) -> MachineRecord {
     let c = &m.cpu;
-    let r = &c.msr;
     MachineRecord {
         model: model.name().to_string(),
         mem_mib: m.mem.size() >> 20,
@@ -114,69 +100,19 @@ pub fn to_record(m: &Machine, model: Model, pages: bool) -> MachineRecord {
             })
             .collect(),
         events_total: (m.events.dropped() > 0).then_some(m.events.len() as u64),
-        cpu: CpuRecord {
-            gpr: c.regs.gpr,
-            rip: c.regs.rip,
-            rflags: c.regs.rflags,
-            cs: seg(&c.cs),
-            ds: seg(&c.ds),
-            es: seg(&c.es),
-            ss: seg(&c.ss),
-            fs: seg(&c.fs),
-            gs: seg(&c.gs),
-            ldtr: seg(&c.ldtr),
-            tr: seg(&c.tr),
-            gdtr: table(&c.gdtr),
-            idtr: table(&c.idtr),
-            cr0: c.ctl.cr0,
-            cr2: c.ctl.cr2,
-            cr3: c.ctl.cr3,
-            cr4: c.ctl.cr4,
-            cr8: c.ctl.cr8,
-            efer: c.ctl.efer,
-            dr: c.ctl.dr,
-            pat: c.pat,
-            cpl: c.cpl,
-            hidden: c.hidden,
-            msr: MsrRecord {
-                apic_base: r.apic_base,
-                mtrr_def_type: r.mtrr_def_type,
-                mtrr_fixed: r.mtrr_fixed,
-                mtrr_var: r.mtrr_var,
-                sysenter_cs: r.sysenter_cs,
-                sysenter_esp: r.sysenter_esp,
-                sysenter_eip: r.sysenter_eip,
-                star: r.star,
-                lstar: r.lstar,
-                cstar: r.cstar,
-                sfmask: r.sfmask,
-                kernel_gs_base: r.kernel_gs_base,
-                tsc_aux: r.tsc_aux,
-                vm_cr: r.vm_cr,
-                vm_hsave_pa: r.vm_hsave_pa,
-                tsc_offset: r.tsc_offset,
-                debugctl: r.debugctl,
-                perf_ctl: r.perf_ctl,
-                perf_ctr: r.perf_ctr,
-                lbr: r.lbr,
-                tsc_adjust: r.tsc_adjust,
-            },
-        },
+        cpu: c.save(),
         pages: if pages {
             m.mem.pages().filter(|(_, p)| p.iter().any(|&b| b != 0)).map(|(pn, p)| PageRecord { page: pn, data: Bytes(p.to_vec()) }).collect()
         } else {
             Vec::new()
         },
-        svm: Some(SvmRecord {
-            model: m.svm.model,
-            gif: m.svm.gif,
-            guest: m.svm.guest.clone(),
-            l0_host: false,
-            pending_exit: None,
-        }),
+        svm: Some(m.svm.save()),
         l0: None,
         interrupts: interrupt_record(m),
         uart: Some(m.devices.uart.save()).filter(|u| *u != crate::devices::uart::UartState::default()),
+        fw_cfg: m.devices.fw_cfg.as_ref().map(Persist::save),
+        rep_resume: m.rep_resume.map(|(a, b, c, d)| [a, b, c, d]),
+        boot: None,
     }
 }
 
@@ -197,24 +133,14 @@ fn interrupt_record(m: &Machine) -> Option<InterruptRecord> {
 pub fn sim_record(sim: &Sim, pages: bool) -> MachineRecord {
     let mut rec = to_record(sim.machine(), sim.model(), pages);
     if let Sim::Kvm(k) = sim {
-        rec.l0 = Some(L0Record {
-            design: k.design,
-            l1_mem_mib: k.layout.l1_mem >> 20,
-            config: k.config.clone(),
-            pat: k.pat,
-            ctx: k.ctx,
-            l1_gif: k.l1_gif,
-            nested: k.nested.clone(),
-            last_vmcb12: k.last_vmcb12,
-            shadow: k.shadow.clone(),
-            svme: k.svme,
-        });
+        rec.l0 = Some(super::records::l0::save(k));
     }
     rec
 }
 
 /// Rebuilds a run under any model from its (validated, see validate.rs) record and its RAM.
 pub fn sim_from_record(rec: &MachineRecord, mem: PhysMem) -> Result<Sim, CheckpointError> {
+    let inv = CheckpointError::Invalid;
     super::validate::record(rec)?;
     let m = from_record(rec, mem)?;
     let model: Model = rec.model.parse().map_err(|e: crate::model::UnknownModel| CheckpointError::Field { field: "model".into(), why: e.to_string() })?;
@@ -226,8 +152,9 @@ pub fn sim_from_record(rec: &MachineRecord, mem: PhysMem) -> Result<Sim, Checkpo
             Ok(Sim::Hw(m))
         }
         Some(l) => {
-            if model != Model::L0(l.design) {
-                return Err(CheckpointError::Field { field: "l0.design".into(), why: format!("{} but the model is {}", l.design.name(), quote(&rec.model)) });
+            let design = crate::hv::gpat::Design::restore(&l.design).map_err(inv)?;
+            if model != Model::L0(design) {
+                return Err(CheckpointError::Field { field: "l0.design".into(), why: format!("{} but the model is {}", design.name(), quote(&rec.model)) });
             }
             let layout = crate::hv::layout::Layout::new(l.l1_mem_mib << 20); // bounded by validate::record
             if layout.host_mem != m.mem.size() {
@@ -237,22 +164,7 @@ pub fn sim_from_record(rec: &MachineRecord, mem: PhysMem) -> Result<Sim, Checkpo
                     rec.mem_mib
                 )));
             }
-            Ok(Sim::Kvm(Box::new(crate::hv::Kvm {
-                m,
-                design: l.design,
-                layout,
-                config: l.config.clone(),
-                pat: l.pat,
-                ctx: l.ctx,
-                l1_gif: l.l1_gif,
-                nested: l.nested.clone(),
-                last_vmcb12: l.last_vmcb12,
-                shadow: l.shadow.clone(),
-                svme: l.svme,
-                merged_maps: None,
-                last_npf: (u64::MAX, 0, 0),
-                io_pass: None,
-            })))
+            Ok(Sim::Kvm(Box::new(super::records::l0::restore(l, m).map_err(inv)?)))
         }
     }
 }
@@ -289,48 +201,14 @@ pub fn from_record(rec: &MachineRecord, mem: PhysMem) -> Result<Machine, Checkpo
     let mut m = Machine::new(&[0x90], rec.mem_mib).map_err(|e| CheckpointError::Field { field: "mem_mib".into(), why: e.to_string() })?;
     // Machine::new laid out the CONTRACT tables; a checkpoint replaces all of RAM.
     m.mem = mem;
-    let c = &rec.cpu;
-    let cpu = &mut m.cpu;
-    cpu.regs.gpr = c.gpr;
-    cpu.regs.rip = c.rip;
-    cpu.regs.rflags = c.rflags;
-    (cpu.cs, cpu.ds, cpu.es, cpu.ss) = (unseg(&c.cs), unseg(&c.ds), unseg(&c.es), unseg(&c.ss));
-    (cpu.fs, cpu.gs, cpu.ldtr, cpu.tr) = (unseg(&c.fs), unseg(&c.gs), unseg(&c.ldtr), unseg(&c.tr));
-    cpu.gdtr = untable(&c.gdtr);
-    cpu.idtr = untable(&c.idtr);
-    (cpu.ctl.cr0, cpu.ctl.cr2, cpu.ctl.cr3, cpu.ctl.cr4, cpu.ctl.cr8) = (c.cr0, c.cr2, c.cr3, c.cr4, c.cr8);
-    cpu.ctl.efer = c.efer;
-    cpu.ctl.dr = c.dr;
-    cpu.pat = c.pat;
-    cpu.cpl = c.cpl;
-    cpu.hidden = c.hidden;
-    let r = &c.msr;
-    cpu.msr = MsrState {
-        apic_base: r.apic_base,
-        mtrr_def_type: r.mtrr_def_type,
-        mtrr_fixed: r.mtrr_fixed,
-        mtrr_var: r.mtrr_var,
-        sysenter_cs: r.sysenter_cs,
-        sysenter_esp: r.sysenter_esp,
-        sysenter_eip: r.sysenter_eip,
-        star: r.star,
-        lstar: r.lstar,
-        cstar: r.cstar,
-        sfmask: r.sfmask,
-        kernel_gs_base: r.kernel_gs_base,
-        tsc_aux: r.tsc_aux,
-        vm_cr: r.vm_cr,
-        vm_hsave_pa: r.vm_hsave_pa,
-        tsc_offset: r.tsc_offset,
-        debugctl: r.debugctl,
-        perf_ctl: r.perf_ctl,
-        perf_ctr: r.perf_ctr,
-        lbr: r.lbr,
-        tsc_adjust: r.tsc_adjust,
-    };
+    m.cpu = Cpu::restore(&rec.cpu).map_err(inv)?;
     m.p.refresh_trace();
     m.steps = rec.steps;
     m.console = rec.console.0.clone();
+    if let Some(f) = &rec.fw_cfg {
+        m.devices.fw_cfg = Some(crate::devices::fw_cfg::FwCfg::restore(f).map_err(inv)?);
+    }
+    m.rep_resume = rec.rep_resume.map(|[a, b, c, d]| (a, b, c, d));
     if let Some(u) = &rec.uart {
         m.devices.uart = crate::devices::uart::Uart::restore(u);
     }
@@ -373,16 +251,7 @@ pub fn from_record(rec: &MachineRecord, mem: PhysMem) -> Result<Machine, Checkpo
     };
     m.events = crate::trace::EventLog::from_kept(kept, total).map_err(|e| inv(format!("events: {e}")))?;
     if let Some(svm) = &rec.svm {
-        if svm.pending_exit.is_some() {
-            return Err(inv("the SVM state holds an exit that no one took (`pending_exit`)".into()));
-        }
-        let mut guest = svm.guest.clone();
-        if svm.l0_host
-            && let Some(g) = guest.as_mut()
-        {
-            g.host = None;
-        }
-        m.svm = crate::svm::SvmState { model: svm.model, gif: svm.gif, guest, vmcb_cache: Default::default() };
+        m.svm = crate::svm::SvmState::restore(svm).map_err(inv)?;
     }
     m.flush_tlb();
     Ok(m)

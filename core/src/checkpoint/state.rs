@@ -1,5 +1,9 @@
-//! Persisted state: serde records separate from the live machine types, so the file format
+//! Persisted state: the machine's record, made of the per-component records (records/) and the
+//! run's own (console, stop, events), separate from the live machine types, so the file format
 //! changes only when `FORMAT_VERSION` does.
+pub use super::records::cpu::CpuRecord;
+pub use super::records::l0::L0Record;
+pub use super::records::svm::SvmRecord;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -36,6 +40,29 @@ pub struct MachineRecord {
     /// The 16550A UART's registers, when not at reset (absent in every file written before).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uart: Option<crate::devices::uart::UartState>,
+    /// QEMU's fw_cfg, present in a kernel run (absent: no fw_cfg, every file written before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fw_cfg: Option<super::records::devices::FwCfgState>,
+    /// The REP chunk a #VMEXIT cut short (cpu/exec/string.rs `rep_resume`: RIP, step, count,
+    /// iterations allowed), when set (absent in every file written before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rep_resume: Option<[u64; 4]>,
+    /// A multiboot kernel run: how the kernel (the file's program) was loaded; the run's memory
+    /// is stored as a difference from that boot (absent: a CONTRACT program).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot: Option<BootRecord>,
+}
+
+/// How a multiboot kernel was loaded (loader/multiboot.rs `BootConfig`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BootRecord {
+    /// The kernel's RAM (MiB; under a `kvm-*` model L1's RAM).
+    pub ram_mib: u64,
+    /// argv[0] on the kernel's command line.
+    pub progname: String,
+    /// The rest of the command line (`--append`).
+    pub append: String,
 }
 
 /// What the processor holds about external interrupts besides its registers.
@@ -50,36 +77,6 @@ pub struct InterruptRecord {
     /// The interrupt shadow (`Processor::shadow_step`), when it covers the next instruction.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub shadow: bool,
-}
-
-/// The processor's SVM state. Files written before the hardware stopped knowing about L0 carry
-/// `l0_host` (the guest was entered by the L0 model: it has no host save now) and `pending_exit`
-/// (never set between steps); both are read and no longer written.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SvmRecord {
-    pub model: crate::svm::SvmModel,
-    pub gif: bool,
-    pub guest: Option<crate::svm::state::GuestMode>,
-    #[serde(default, skip_serializing)]
-    pub l0_host: bool,
-    #[serde(default, skip_serializing)]
-    pub pending_exit: Option<crate::outcome::VmExit>,
-}
-
-/// What the L0 model keeps besides the machine (hv/l0.rs).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct L0Record {
-    pub design: crate::hv::gpat::Design,
-    pub l1_mem_mib: u64,
-    pub config: crate::hv::L0Config,
-    pub pat: crate::hv::gpat::PatRegs,
-    pub ctx: crate::hv::gpat::NestedCtx,
-    pub l1_gif: bool,
-    pub nested: Option<crate::hv::l0::Nested12>,
-    pub last_vmcb12: Option<u64>,
-    pub shadow: crate::hv::shadow_npt::ShadowNpt,
-    pub svme: [bool; 2],
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,103 +116,6 @@ pub enum DetailRecord {
     Vmrun { vmcb: u64, emulated_by: Option<String> },
     /// A VMRUN that failed the consistency check `check` (a name of svm::checks::CHECKS).
     VmrunFailed { check: String, apm_section: String, detail: String },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SegmentRecord {
-    pub selector: u16,
-    pub base: u64,
-    pub limit: u32,
-    pub attrib: u16,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TableRecord {
-    pub base: u64,
-    pub limit: u16,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CpuRecord {
-    /// rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15.
-    pub gpr: [u64; 16],
-    pub rip: u64,
-    pub rflags: u64,
-    pub cs: SegmentRecord,
-    pub ds: SegmentRecord,
-    pub es: SegmentRecord,
-    pub ss: SegmentRecord,
-    pub fs: SegmentRecord,
-    pub gs: SegmentRecord,
-    pub ldtr: SegmentRecord,
-    pub tr: SegmentRecord,
-    pub gdtr: TableRecord,
-    pub idtr: TableRecord,
-    pub cr0: u64,
-    pub cr2: u64,
-    pub cr3: u64,
-    pub cr4: u64,
-    pub cr8: u64,
-    pub efer: u64,
-    pub dr: [u64; 8],
-    pub pat: u64,
-    pub cpl: u8,
-    pub msr: MsrRecord,
-    /// CPU features the machine is configured without (cpuid.rs `Hidden`; added later: absent in
-    /// older files, left out when none).
-    #[serde(default, skip_serializing_if = "is_default_hidden")]
-    pub hidden: crate::cpu::cpuid::Hidden,
-}
-
-fn is_default_hidden(h: &crate::cpu::cpuid::Hidden) -> bool {
-    *h == crate::cpu::cpuid::Hidden::default()
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MsrRecord {
-    pub apic_base: u64,
-    pub mtrr_def_type: u64,
-    pub mtrr_fixed: [u64; 11],
-    pub mtrr_var: [u64; 16],
-    pub sysenter_cs: u64,
-    pub sysenter_esp: u64,
-    pub sysenter_eip: u64,
-    pub star: u64,
-    pub lstar: u64,
-    pub cstar: u64,
-    pub sfmask: u64,
-    pub kernel_gs_base: u64,
-    pub tsc_aux: u64,
-    pub vm_cr: u64,
-    pub vm_hsave_pa: u64,
-    pub tsc_offset: u64,
-    /// DEBUGCTL and the legacy performance-counter MSRs (added in format 2 without a version
-    /// change: absent in older files, left out when zero).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub debugctl: u64,
-    #[serde(default, skip_serializing_if = "all_zero")]
-    pub perf_ctl: [u64; 4],
-    #[serde(default, skip_serializing_if = "all_zero")]
-    pub perf_ctr: [u64; 4],
-    /// The LBR MSRs (cpu/lbr.rs; added without a version change: absent in older files, left
-    /// out when zero).
-    #[serde(default, skip_serializing_if = "crate::cpu::lbr::Lbr::is_zero")]
-    pub lbr: crate::cpu::lbr::Lbr,
-    /// IA32_TSC_ADJUST (likewise added later; left out when zero).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub tsc_adjust: u64,
-}
-
-fn is_zero(v: &u64) -> bool {
-    *v == 0
-}
-
-fn all_zero(v: &[u64; 4]) -> bool {
-    v.iter().all(|&x| x == 0)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -17,7 +17,7 @@ use super::format::CheckpointError;
 use super::persist::{sim_from_record, sim_record};
 use super::state::MachineRecord;
 use crate::hv::L0Config;
-use crate::mem::phys::{PAGE_SIZE, bytes_at};
+use crate::mem::phys::PAGE_SIZE;
 use crate::mem::{Hpa, PhysMem};
 use crate::sim::Sim;
 
@@ -28,13 +28,20 @@ fn field(name: &str, why: impl Into<String>) -> CheckpointError {
 }
 
 /// The RAM a fresh run of `rec`'s model starts with (`program`, or a one-byte NOP when the file
-/// has none).
+/// has none; a kernel run's: the kernel booted as `rec.boot` says).
 fn base_memory(rec: &MachineRecord, program: Option<&[u8]>) -> Result<PhysMem, CheckpointError> {
+    let model: crate::model::Model = rec.model.parse().map_err(|e: crate::model::UnknownModel| field("model", e.to_string()))?;
+    if let Some(b) = &rec.boot {
+        let kernel = program.ok_or_else(|| field("boot", "a kernel run needs its kernel (the program section is empty)"))?;
+        let cfg = crate::loader::multiboot::BootConfig { ram_bytes: b.ram_mib << 20, progname: b.progname.clone(), append: b.append.clone() };
+        let img = crate::loader::multiboot::load(kernel, &cfg).map_err(|e| field("boot", format!("the kernel does not load: {e}")))?;
+        let mut sim = Sim::boot(&img, model).map_err(|e| field("boot", e.to_string()))?;
+        return Ok(std::mem::replace(&mut sim.machine_mut().mem, PhysMem::new(0)));
+    }
     let (mem_mib, config) = match &rec.l0 {
-        Some(l) => (l.l1_mem_mib, l.config.clone()),
+        Some(l) => (l.l1_mem_mib, L0Config { pat: l.config.pat }),
         None => (rec.mem_mib, L0Config::default()),
     };
-    let model: crate::model::Model = rec.model.parse().map_err(|e: crate::model::UnknownModel| field("model", e.to_string()))?;
     let sim = Sim::new(program.unwrap_or(&[0x90]), mem_mib, model, &config).map_err(|e| field("program", e.to_string()))?;
     let mut sim = sim;
     Ok(std::mem::replace(&mut sim.machine_mut().mem, PhysMem::new(0)))
@@ -55,61 +62,70 @@ fn touched<'m>(a: &'m PhysMem, b: &'m PhysMem) -> BTreeMap<u64, (&'m [u8; PAGE_S
 
 /// A v2 file of `sim`; `program` is the image the run started from (stored once; memory is
 /// deduplicated against it).
-pub fn save(sim: &Sim, program: Option<&[u8]>) -> Vec<u8> {
-    let rec = sim_record(sim, false);
+pub fn save(sim: &Sim, program: Option<&[u8]>, boot: Option<&super::state::BootRecord>) -> Vec<u8> {
+    let mut rec = sim_record(sim, false);
+    rec.boot = boot.cloned();
     // A program that does not fit this run's model is not recorded (the base is then the layout).
     let (base, program) = match base_memory(&rec, program) {
         Ok(b) => (b, program),
-        #[allow(clippy::expect_used, reason = "the run's own model and RAM size always make a machine")]
-        Err(_) => (base_memory(&rec, None).expect("a running model has a base"), None),
+        Err(_) => {
+            rec.boot = None;
+            #[allow(clippy::expect_used, reason = "the run's own model and RAM size always make a machine")]
+            (base_memory(&rec, None).expect("a running model has a base"), None)
+        }
     };
     let mem = &sim.machine().mem;
     #[allow(clippy::expect_used, reason = "plain derived records (string keys only) always serialize")]
     let state = serde_json::to_vec(&rec).expect("records serialize");
-    let mut raw = Vec::with_capacity(state.len() + 4096);
-    raw.extend_from_slice(&(state.len() as u32).to_le_bytes());
-    raw.extend_from_slice(&state);
+    // Streamed into the compressor section by section: memory is the file, not the raw payload.
+    let mut out = container::Sealer::new(rec.mem_mib as u32);
+    out.write(&(state.len() as u32).to_le_bytes());
+    out.write(&state);
+    drop(state);
     let p = program.unwrap_or(&[]);
-    raw.extend_from_slice(&(p.len() as u32).to_le_bytes());
-    raw.extend_from_slice(p);
-    let count_at = raw.len();
-    raw.extend_from_slice(&0u32.to_le_bytes());
-    let mut count = 0u32;
-    for (pn, (now, was)) in touched(mem, &base) {
+    out.write(&(p.len() as u32).to_le_bytes());
+    out.write(p);
+    let pages = touched(mem, &base);
+    let count = pages.values().filter(|(now, was)| now != was).count() as u32;
+    out.write(&count.to_le_bytes());
+    for (pn, (now, was)) in pages {
         if now == was {
             continue;
         }
-        count += 1;
-        raw.extend_from_slice(&(pn as u32).to_le_bytes());
+        out.write(&(pn as u32).to_le_bytes());
         if now == &ZERO {
-            raw.push(0);
+            out.write(&[0]);
         } else {
-            raw.push(1);
-            raw.extend_from_slice(now);
+            out.write(&[1]);
+            out.write(now);
         }
     }
-    raw[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
-    container::seal(&raw, rec.mem_mib as u32)
+    out.finish()
 }
 
-/// Reads sections off the payload with bounds checks.
-struct Cursor<'a> {
-    b: &'a [u8],
-    at: usize,
+/// Reads sections off the payload as it decompresses, with bounds checks.
+struct Cursor<'f> {
+    u: container::Unsealer<'f>,
 }
 
-impl<'a> Cursor<'a> {
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], CheckpointError> {
-        let left = self.b.len() - self.at;
-        if n > left {
-            return Err(CheckpointError::Truncated { what: what.into(), have: left as u64, need: n as u64 });
+impl Cursor<'_> {
+    fn take(&mut self, n: usize, what: &str) -> Result<Vec<u8>, CheckpointError> {
+        if n as u64 > self.u.left() {
+            return Err(CheckpointError::Truncated { what: what.into(), have: self.u.left(), need: n as u64 });
         }
-        let s = &self.b[self.at..self.at + n];
-        self.at += n;
-        Ok(s)
+        let mut v = vec![0; n];
+        self.u.read(&mut v, what)?;
+        Ok(v)
     }
     fn u32(&mut self, what: &str) -> Result<u32, CheckpointError> {
-        Ok(u32::from_le_bytes(bytes_at(self.take(4, what)?, 0)))
+        let mut b = [0; 4];
+        self.u.read(&mut b, what)?;
+        Ok(u32::from_le_bytes(b))
+    }
+    fn u8(&mut self, what: &str) -> Result<u8, CheckpointError> {
+        let mut b = [0; 1];
+        self.u.read(&mut b, what)?;
+        Ok(b[0])
     }
 }
 
@@ -125,17 +141,19 @@ pub struct Parsed {
     pub stored_zero_pages: u64,
 }
 
-/// Parses and checks a v2 file into its record, program and RAM.
+/// Parses and checks a v2 file into its record, program and RAM. The pages are read straight
+/// into the machine's RAM: loading needs the file, the RAM and the base (a fresh run's RAM).
 pub fn parse(file: &[u8]) -> Result<Parsed, CheckpointError> {
-    let (header, raw) = container::open(file)?;
+    let mut c = Cursor { u: container::Unsealer::new(file)? };
+    let header = c.u.header().clone();
     let mem_bytes = (header.mem_mib as u64) << 20;
-    let mut c = Cursor { b: &raw, at: 0 };
     let state_len = c.u32("state length")? as u64;
     if state_len > container::MAX_STATE_BYTES {
         return Err(field("state", format!("{state_len} bytes is more than {}", container::MAX_STATE_BYTES)));
     }
     let state = c.take(state_len as usize, "state")?;
-    let rec: MachineRecord = serde_json::from_slice(state).map_err(|e| field("state", e.to_string()))?;
+    let rec: MachineRecord = serde_json::from_slice(&state).map_err(|e| field("state", e.to_string()))?;
+    drop(state);
     if rec.mem_mib != header.mem_mib as u64 {
         return Err(field("mem_mib", format!("{} MiB but the header says {}", rec.mem_mib, header.mem_mib)));
     }
@@ -147,16 +165,25 @@ pub fn parse(file: &[u8]) -> Result<Parsed, CheckpointError> {
     if program_len > mem_bytes {
         return Err(field("program", format!("{program_len} bytes is more than RAM")));
     }
-    let program = (program_len > 0).then(|| c.take(program_len as usize, "program")).transpose()?.map(<[u8]>::to_vec);
-    let mut mem = PhysMem::new(mem_bytes);
+    let program = (program_len > 0).then(|| c.take(program_len as usize, "program")).transpose()?;
     let base = base_memory(&rec, program.as_deref())?;
     let count = c.u32("page count")? as u64;
     let npages = mem_bytes >> 12;
     if count > npages {
         return Err(field("pages", format!("{count} pages in a {} MiB machine", header.mem_mib)));
     }
-    let mut entries = Vec::with_capacity(count as usize);
+    // The base first (RAM is allocated page by page as it is written), then the stored pages
+    // over it, read one at a time.
+    let mut mem = PhysMem::new(mem_bytes);
+    for (pn, p) in base.pages() {
+        if p != &ZERO {
+            mem.write(Hpa(pn << 12), p).map_err(|e| field("pages", format!("base page {} outside RAM", e.0)))?;
+        }
+    }
+    drop(base);
+    let (mut stored_pages, mut stored_zero_pages) = (0, 0);
     let mut last = None;
+    let mut page = [0u8; PAGE_SIZE];
     for _ in 0..count {
         let pn = c.u32("page number")? as u64;
         if pn >= npages {
@@ -166,37 +193,29 @@ pub fn parse(file: &[u8]) -> Result<Parsed, CheckpointError> {
             return Err(field("pages", format!("page {pn:#x} is out of order or repeated")));
         }
         last = Some(pn);
-        let data = match c.take(1, "page kind")?[0] {
-            0 => None,
-            1 => Some(c.take(PAGE_SIZE, "page data")?),
+        match c.u8("page kind")? {
+            0 => {
+                stored_zero_pages += 1;
+                page = ZERO;
+            }
+            1 => {
+                stored_pages += 1;
+                c.u.read(&mut page, "page data")?;
+            }
             k => return Err(field("pages", format!("page {pn:#x} has kind {k} (0 zero, 1 data)"))),
-        };
-        entries.push((pn, data));
-    }
-    if c.at != raw.len() {
-        return Err(field("payload", format!("{} bytes after the last page", raw.len() - c.at)));
-    }
-    // The base first, then the stored pages over it.
-    let mut e = entries.iter().peekable();
-    for (pn, p) in base.pages() {
-        while e.next_if(|(q, _)| *q < pn).is_some() {}
-        if e.peek().is_some_and(|(q, _)| *q == pn) || p == &ZERO {
-            continue;
         }
-        mem.write(Hpa(pn << 12), p).map_err(|e| field("pages", format!("base page {} outside RAM", e.0)))?;
-    }
-    let stored_zero_pages = entries.iter().filter(|(_, d)| d.is_none()).count() as u64;
-    let stored_pages = entries.len() as u64 - stored_zero_pages;
-    for (pn, data) in entries {
-        if let Some(d) = data {
-            mem.write(Hpa(pn << 12), d).map_err(|e| field("pages", format!("page {} outside RAM", e.0)))?;
+        // A page that is now zero over a zero base page stays unallocated.
+        let base_nonzero = mem.page(Hpa(pn << 12)).map_err(|e| field("pages", format!("page {} outside RAM", e.0)))? != &ZERO;
+        if page != ZERO || base_nonzero {
+            mem.write(Hpa(pn << 12), &page).map_err(|e| field("pages", format!("page {} outside RAM", e.0)))?;
         }
     }
+    c.u.finish()?;
     Ok(Parsed { header, record: rec, program, mem, stored_pages, stored_zero_pages })
 }
 
 /// Loads a v2 file: the run and the program it records.
-pub fn load(file: &[u8]) -> Result<(Sim, Option<Vec<u8>>), CheckpointError> {
+pub fn load(file: &[u8]) -> Result<super::Loaded, CheckpointError> {
     let p = parse(file)?;
-    Ok((sim_from_record(&p.record, p.mem)?, p.program))
+    Ok(super::Loaded { sim: sim_from_record(&p.record, p.mem)?, program: p.program, version: 2, boot: p.record.boot })
 }

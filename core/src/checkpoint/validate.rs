@@ -28,6 +28,7 @@ const RFLAGS_RESERVED: u64 = !0x3f_7fd5 & !2;
 const EFER_KNOWN: u64 =
     efer::SCE | efer::LME | efer::LMA | efer::NXE | efer::SVME | efer::LMSLE | efer::FFXSR | efer::TCE;
 const EFER_LMA: u64 = efer::LMA;
+const EFER_LME: u64 = efer::LME;
 const CR0_PE: u64 = cr0::PE;
 const CR0_PG: u64 = cr0::PG;
 /// CS.L in the VMCB packing of segment attributes (bits 8..11 = AVL, L, D/B, G).
@@ -60,15 +61,24 @@ pub fn record(r: &MachineRecord) -> Result<(), CheckpointError> {
             text(&format!("events[{i}].detail"), d)?;
         }
     }
+    if let Some(b) = &r.boot {
+        text("boot.progname", &b.progname)?;
+        text("boot.append", &b.append)?;
+        let l1 = r.l0.as_ref().map_or(r.mem_mib, |l| l.l1_mem_mib);
+        if b.ram_mib != l1 {
+            return Err(field("boot.ram_mib", format!("{} but the run's RAM is {l1} MiB", b.ram_mib)));
+        }
+    }
     if let Some(StopRecord::Shutdown { reason }) = &r.stopped {
         text("stopped.reason", reason)?;
     }
-    match (&r.svm, design) {
+    let svm_model = r.svm.as_ref().map(|s| <SvmModel as super::records::Persist>::restore(&s.model)).transpose().map_err(|e| field("svm.model", e))?;
+    match (svm_model, design) {
         (None, Some(_)) => return Err(field("svm", format!("a {} run needs its SVM state", r.model))),
-        (Some(s), Some(_)) if s.model != SvmModel::Bare => {
-            return Err(field("svm.model", format!("{} under {}: L0 runs on `bare`", s.model.name(), r.model)));
+        (Some(s), Some(_)) if s != SvmModel::Bare => {
+            return Err(field("svm.model", format!("{} under {}: L0 runs on `bare`", s.name(), r.model)));
         }
-        (Some(s), None) if Some(s.model) != hw => return Err(field("svm.model", format!("{} in a {} run", s.model.name(), r.model))),
+        (Some(s), None) if Some(s) != hw => return Err(field("svm.model", format!("{} in a {} run", s.name(), r.model))),
         _ => {}
     }
     if let Some(g) = r.svm.as_ref().and_then(|s| s.guest.as_ref()) {
@@ -87,12 +97,13 @@ pub fn record(r: &MachineRecord) -> Result<(), CheckpointError> {
     }
 }
 
-/// The registers that put a CPU in 64-bit mode: the live CPU, and the host state a #VMEXIT
-/// reloads (`at` names where they are).
-fn long_mode(at: &str, rip: u64, rflags: u64, cr0: u64, efer: u64, cs_attrib: u16) -> Result<(), CheckpointError> {
-    if !canonical(rip) {
-        return Err(field(&format!("{at}.rip"), format!("{rip:#x} is not canonical")));
-    }
+/// The registers that set the CPU's operating mode, consistent as the processor keeps them (APM
+/// vol.2 14.6, 2.1.3): the live CPU, and the host state a #VMEXIT reloads (`at` names where they
+/// are). Every mode the processor models is accepted — real mode, protected mode (paging on or
+/// off), compatibility and 64-bit mode — and only states no CPU can be in are refused: CR0.PG
+/// without CR0.PE, EFER.LMA other than EFER.LME and CR0.PG, RIP beyond 32 bits outside 64-bit
+/// mode, a non-canonical RIP in it.
+fn cpu_mode(at: &str, rip: u64, rflags: u64, cr0: u64, efer: u64, cs_attrib: u16) -> Result<(), CheckpointError> {
     if rflags & RFLAGS_RESERVED != 0 || rflags & 2 == 0 {
         return Err(field(&format!("{at}.rflags"), format!("{rflags:#x} has reserved bits wrong")));
     }
@@ -102,12 +113,19 @@ fn long_mode(at: &str, rip: u64, rflags: u64, cr0: u64, efer: u64, cs_attrib: u1
     if efer & !EFER_KNOWN != 0 {
         return Err(field(&format!("{at}.efer"), format!("{efer:#x} sets reserved bits")));
     }
-    // Only 64-bit mode is modelled: EFER.LMA with CR0.PG and PE, and a 64-bit code segment.
-    if efer & EFER_LMA == 0 || cr0 & (CR0_PG | CR0_PE) != CR0_PG | CR0_PE {
-        return Err(field(&format!("{at}.cr0"), format!("{cr0:#x} with EFER {efer:#x} is not long mode (LMA = LME and PG)")));
+    if cr0 & CR0_PG != 0 && cr0 & CR0_PE == 0 {
+        return Err(field(&format!("{at}.cr0"), format!("{cr0:#x} has PG without PE")));
     }
-    if cs_attrib & ATTR_L == 0 {
-        return Err(field(&format!("{at}.cs.attrib"), format!("{cs_attrib:#x}: CS.L = 0 (compatibility mode) is not modelled")));
+    let lma = efer & EFER_LMA != 0;
+    if lma != (efer & EFER_LME != 0 && cr0 & CR0_PG != 0) {
+        return Err(field(&format!("{at}.cr0"), format!("{cr0:#x} with EFER {efer:#x}: LMA is not LME and PG")));
+    }
+    let bits64 = lma && cs_attrib & ATTR_L != 0;
+    if bits64 && !canonical(rip) {
+        return Err(field(&format!("{at}.rip"), format!("{rip:#x} is not canonical")));
+    }
+    if !bits64 && rip >> 32 != 0 {
+        return Err(field(&format!("{at}.rip"), format!("{rip:#x} is beyond 32 bits outside 64-bit mode")));
     }
     Ok(())
 }
@@ -117,9 +135,9 @@ fn cpu(r: &MachineRecord) -> Result<(), CheckpointError> {
     if c.cpl > 3 {
         return Err(field("cpu.cpl", format!("cpl {} is not 0..=3", c.cpl)));
     }
-    long_mode("cpu", c.rip, c.rflags, c.cr0, c.efer, c.cs.attrib)?;
+    cpu_mode("cpu", c.rip, c.rflags, c.cr0, c.efer, c.cs.attrib)?;
     if let Some(h) = r.svm.as_ref().and_then(|s| s.guest.as_ref()).and_then(|g| g.host.as_ref()) {
-        long_mode("svm.guest.host", h.rip, h.rflags, h.cr0, h.efer, h.cs.attrib)?;
+        cpu_mode("svm.guest.host", h.rip, h.rflags, h.cr0, h.efer, h.cs.attrib)?;
         if let Some(p) = h.parked_pat.filter(|&p| !crate::mem::memtype::pat_valid(p)) {
             return Err(field("svm.guest.host.parked_pat", format!("{p:#x} is not a valid PAT")));
         }

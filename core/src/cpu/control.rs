@@ -1,5 +1,4 @@
 //! Control registers, EFER and debug registers.
-use serde::{Deserialize, Serialize};
 
 /// CR0 bits (APM vol.2 3.1.1).
 pub mod cr0 {
@@ -98,7 +97,7 @@ pub mod efer {
     ];
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ControlRegs {
     pub cr0: u64,
     pub cr2: u64,

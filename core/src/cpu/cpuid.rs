@@ -126,7 +126,7 @@ pub fn cpuid_in(leaf: u32, subleaf: u32, cr4: u64, hidden: Hidden) -> [u32; 4] {
 /// reporting them and the processor behaves as one without them — RDTSCP is #UD, CR4.OSXSAVE is
 /// reserved (so XGETBV/XSETBV are #UD). The other features that config removes (INVPCID, SKINIT)
 /// are not offered anyway.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Hidden {
     pub rdtscp: bool,
     pub xsave: bool,

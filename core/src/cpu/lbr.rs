@@ -11,7 +11,6 @@
 //! (`fetch_execute_traced`), which records a taken branch and then does what TF asks.
 use crate::cpu::processor::{Processor, Virt};
 use crate::cpu::regs::flags as rf;
-use serde::{Deserialize, Serialize};
 
 /// LastBranchFromIP (APM 13.1.1.6).
 pub const LAST_BRANCH_FROM_IP: u32 = 0x1db;
@@ -29,7 +28,7 @@ pub const DEBUGCTL_BTF: u64 = 1 << 1;
 pub const DEBUGCTL_VALID: u64 = 0x3f;
 
 /// The four control-transfer recording MSRs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Lbr {
     pub branch_from: u64,
     pub branch_to: u64,

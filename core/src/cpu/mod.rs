@@ -23,12 +23,11 @@ pub use crate::outcome::{EmuError, Fault};
 pub use regs::{Gpr, Regs};
 pub use segments::{DescTable, Segment};
 
-use serde::{Deserialize, Serialize};
 
 use crate::mem::memtype::PAT_POWER_ON;
 
 /// Architectural state of one logical processor.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Cpu {
     pub regs: Regs,
     pub cs: Segment,
@@ -49,7 +48,6 @@ pub struct Cpu {
     /// The other MSRs (MTRRs, SYSENTER/SYSCALL, KERNEL_GS_BASE, VM_CR, VM_HSAVE_PA, TSC offset).
     pub msr: msr::MsrState,
     /// Features this processor is configured without (cpuid.rs `Hidden`; none by default).
-    #[serde(default)]
     pub hidden: cpuid::Hidden,
 }
 

@@ -5,7 +5,6 @@
 //! and the TSC is derived from the step counter; everything else is in [`MsrState`].
 use super::caps::CpuCaps;
 use crate::mem::memtype::mtrr::{self, MtrrMsr};
-use serde::{Deserialize, Serialize};
 
 pub const TSC: u32 = 0x10;
 /// IA32_TSC_ADJUST (SDM vol.3 17.17.3; CPUID 7.0:EBX[1]); its writes and the TSC's are in cpu/tsc.rs.
@@ -81,7 +80,7 @@ pub const VM_CR_SVMDIS: u64 = 1 << 4;
 pub use crate::mem::memtype::mtrr::FIXED_MSRS as FIXED_MTRRS;
 
 /// MSRs without a home elsewhere in `Cpu`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MsrState {
     pub apic_base: u64,
     pub mtrr_def_type: u64,
@@ -102,12 +101,10 @@ pub struct MsrState {
     /// TSC = steps + tsc_offset (a WRMSR to the TSC sets the offset).
     pub tsc_offset: u64,
     /// IA32_TSC_ADJUST: what software added to the TSC by writing it (SDM vol.3 17.17.3).
-    #[serde(default)]
     pub tsc_adjust: u64,
     /// DEBUGCTL as written (reserved bits refused); LBR records into `lbr`.
     pub debugctl: u64,
     /// LastBranchFromIP/ToIP, LastIntFromIP/ToIP (cpu/lbr.rs; read-only MSRs 0x1DB–0x1DE).
-    #[serde(default)]
     pub lbr: super::lbr::Lbr,
     /// PerfEvtSel0–3 and PerfCtr0–3 as written; the counters do not count.
     pub perf_ctl: [u64; 4],

@@ -1,5 +1,4 @@
 //! General-purpose registers, RIP and RFLAGS.
-use serde::{Deserialize, Serialize};
 
 /// GPR numbering as in the instruction encoding (and the VMCB / CONTRACT JSON order).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,7 +42,7 @@ pub mod flags {
     pub const STATUS: u64 = CF | PF | AF | ZF | SF | OF;
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Regs {
     pub gpr: [u64; 16],
     pub rip: u64,

@@ -1,9 +1,8 @@
 //! Segment registers (with the hidden descriptor part, in VMCB attribute format) and descriptor-table registers.
-use serde::{Deserialize, Serialize};
 
 /// A segment register. `attrib` uses the VMCB packing (reference §1.3): descriptor bits 40..47 in
 /// attrib[7:0] and bits 52..55 (AVL, L, D/B, G) in attrib[11:8].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Segment {
     pub selector: u16,
     pub base: u64,
@@ -25,7 +24,7 @@ impl Segment {
 }
 
 /// GDTR / IDTR.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DescTable {
     pub base: u64,
     pub limit: u16,

@@ -109,6 +109,17 @@ impl FwCfg {
     pub fn position(&self) -> (u16, usize) {
         (self.selector, self.offset)
     }
+
+    /// The machine facts the device was made with (read back from its items).
+    pub fn config(&self) -> FwCfgConfig {
+        let le = |k: u16| self.items.get(&k).map_or(0, |d| d.iter().rev().fold(0u64, |v, &b| (v << 8) | u64::from(b)));
+        FwCfgConfig { ram_bytes: le(key::RAM_SIZE), nb_cpus: le(key::NB_CPUS) as u16, max_cpus: le(key::MAX_CPUS) as u16 }
+    }
+
+    /// The device made with `cfg`, its selector and read offset set (a checkpoint's restore).
+    pub fn at(cfg: FwCfgConfig, selector: u16, offset: usize) -> FwCfg {
+        FwCfg { selector, offset, ..FwCfg::new(cfg) }
+    }
 }
 
 #[cfg(test)]

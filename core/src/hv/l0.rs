@@ -19,7 +19,6 @@ use crate::svm::vmcb::{Vmcb, VmcbControl, VmcbSave, control_f, save_f};
 use crate::svm::vmrun::{GuestEntry, HostPaging};
 use crate::svm::{Intercept as I, SvmExitCode, SvmModel, VmExit};
 use crate::trace::{Detail, Event, EventKind, Level};
-use serde::{Deserialize, Serialize};
 
 /// L0's own paging mode (64-bit, NXE): it controls the nested walks of L0's tables.
 pub const L0_PAGING: HostPaging = HostPaging { cr0: 0x8001_0033, cr4: 0x20, efer: 0x1d00, host_if: false };
@@ -47,7 +46,7 @@ pub(crate) enum Handled {
 }
 
 /// Configuration of the modelled L0.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct L0Config {
     /// L0's own PAT (the hardware PAT MSR used with L0's nested tables and the shadow NPT).
     pub pat: u64,
@@ -60,14 +59,13 @@ impl Default for L0Config {
 }
 
 /// What L0 remembers about the L2 that L1 runs (KVM's cached vmcb12).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Nested12 {
     pub vmcb12: u64,
     pub ctrl: VmcbControl,
     /// L1's EFER.NXE at VMRUN: L1's NPT is walked with L1's paging mode.
     pub l1_nxe: bool,
     /// L1's CR4.SMEP at VMRUN (reported in the ID bit of a fetch's #NPF).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub l1_smep: bool,
 }
 

@@ -28,7 +28,7 @@ fn oob(e: OutOfRange) -> EmuError {
 }
 const NX: u64 = 1 << 63;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ShadowNpt {
     /// Pages of the pool handed out since the last zap; the first is the root.
     pub used: u64,
@@ -41,11 +41,9 @@ pub struct ShadowNpt {
     pub zaps: u64,
     /// An L1 NPT page L2 is writing: left writable (not protected) until the writing instruction
     /// retires, then the shadow is zapped (`settle`). (page, step count when it was exempted.)
-    #[serde(default)]
     pub exempt: Option<(u64, u64)>,
     /// (nCR3, L1's EFER.NXE) of the L1 NPT the shadow is built from; `None` before the first
     /// nested VMRUN with NP (old checkpoints: the next VMRUN rebuilds).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<(u64, bool)>,
 }
 

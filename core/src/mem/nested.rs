@@ -2,10 +2,9 @@
 //! paging (APM 15.25.3/15.25.4): nCR3 and the host's paging mode captured at VMRUN, which keeps
 //! controlling the nested walk. The TLB keys its translations on it; `svm/` sets it up.
 #![warn(missing_docs)]
-use serde::{Deserialize, Serialize};
 
 /// The nested-paging context of a guest run with NP_ENABLE = 1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NestedPaging {
     /// nCR3: the root of the nested page table (VMCB control area).
     pub ncr3: u64,

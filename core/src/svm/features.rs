@@ -20,10 +20,9 @@ use super::vmcb::control::MISC_CTL2_V_LBR;
 use super::vmcb::{VmcbControl, VmcbSave};
 use crate::cpu::lbr::{Lbr, DEBUGCTL_VALID};
 use crate::cpu::processor::Processor;
-use serde::{Deserialize, Serialize};
 
 /// The host's DEBUGCTL and LBR MSRs, saved by a VMRUN with LBR virtualization.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LbrHost {
     /// DEBUGCTL.
     pub debugctl: u64,
@@ -32,7 +31,7 @@ pub struct LbrHost {
 }
 
 /// The PAUSE filter's internal state while a guest runs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PauseFilter {
     /// The counter VMRUN loaded from PAUSE_FILTER_COUNT.
     pub counter: u16,

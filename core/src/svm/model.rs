@@ -24,10 +24,9 @@
 //! With NP off every model behaves the same: G_PAT is ignored (not checked, loaded or saved) and
 //! the guest reads and writes the one PAT MSR (reference §8.3).
 #![warn(missing_docs)]
-use serde::{Deserialize, Serialize};
 
 /// Which hardware reading of G_PAT the machine implements.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum SvmModel {
     /// APM: a separate gPAT register (CONTRACT model `bare`).
     #[default]

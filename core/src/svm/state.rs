@@ -1,12 +1,11 @@
 //! The SVM part of the processor state: GIF, the model, and — while a guest runs — the cached
-//! VMCB controls, the host state saved by VMRUN and the nested-paging context. Serializable, so it
-//! goes into checkpoints with the rest of the CPU.
+//! VMCB controls, the host state saved by VMRUN and the nested-paging context. Checkpoints keep it
+//! as a record of its own (checkpoint/records/svm.rs).
 #![warn(missing_docs)]
 use super::model::SvmModel;
 use super::vmcb::VmcbControl;
 use crate::cpu::{DescTable, Segment};
 use crate::trace::Level;
-use serde::{Deserialize, Serialize};
 
 /// Host state saved by VMRUN (APM 15.5.1, reference §4.1 list: CS, NEXT_RIP, RFLAGS, RAX, SS, RSP,
 /// CR0, CR3, CR4, EFER, IDTR, GDTR, ES, DS).
@@ -16,7 +15,7 @@ use serde::{Deserialize, Serialize};
 /// tells software not to rely on it, so keeping it inside the CPU is indistinguishable to a
 /// program; VM_HSAVE_PA must still be set and valid for VMRUN (#GP otherwise), and the page is not
 /// written. Segments are saved whole (selector and hidden part), which is what #VMEXIT reloads.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct HostSave {
     pub es: Segment,
     pub cs: Segment,
@@ -41,7 +40,7 @@ pub struct HostSave {
 pub use crate::mem::NestedPaging;
 
 /// What the processor holds while it runs a guest (between VMRUN and #VMEXIT).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GuestMode {
     /// Physical address of the VMCB (rAX at VMRUN).
     pub vmcb_pa: u64,
@@ -57,22 +56,15 @@ pub struct GuestMode {
     /// `bare` model: the separate guest PAT register, loaded from G_PAT at VMRUN when NP is on.
     pub gpat: u64,
     /// The host's RFLAGS.IF at the entry (V_INTR_MASKING masks physical interrupts with it).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub host_if: bool,
     /// The host's DEBUGCTL/LBR MSRs when the guest runs with LBR virtualization (svm/features.rs).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lbr_host: Option<super::features::LbrHost>,
     /// The PAUSE filter counter (svm/features.rs).
-    #[serde(default, skip_serializing_if = "is_default")]
     pub pause: super::features::PauseFilter,
 }
 
-fn is_default<T: Default + PartialEq>(v: &T) -> bool {
-    *v == T::default()
-}
-
 /// SVM state of the processor.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SvmState {
     /// The hardware model (how the PAT is applied in a guest: `bare`, `bare-swap`, `bare-qemu`).
     pub model: SvmModel,
@@ -82,7 +74,6 @@ pub struct SvmState {
     /// `Some` while the CPU executes a guest (L2).
     pub guest: Option<GuestMode>,
     /// Parsed VMCBs (svm/vmcb/cache.rs; not architectural state, never saved).
-    #[serde(skip)]
     pub vmcb_cache: super::vmcb::cache::VmcbCache,
 }
 

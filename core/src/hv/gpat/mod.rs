@@ -67,7 +67,7 @@ impl Design {
 }
 
 /// Where KVM keeps PAT values (reference §9.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PatRegs {
     /// `vcpu->arch.pat`: what KVM's common MSR code reads and writes.
     pub arch_pat: u64,
@@ -85,7 +85,7 @@ impl PatRegs {
 }
 
 /// Nested context the designs consult.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NestedCtx {
     /// L2 is active (KVM's "guest mode").
     pub guest_mode: bool,
