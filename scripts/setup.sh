@@ -2,12 +2,16 @@
 # nestscope setup: installs only what is missing. Idempotent; safe to run repeatedly.
 # --bench also installs the emulators scripts/bench-against.sh compares with (QEMU, Bochs) and
 # valgrind (scripts/host-per-guest.sh).
+# --fuzz also installs what the long fuzz runs need (fuzz/README.md): a nightly toolchain and
+# cargo-fuzz.
 set -euo pipefail
 bench=0
+fuzz=0
 for arg in "$@"; do
   case "$arg" in
     --bench) bench=1 ;;
-    *) echo "setup.sh: unknown argument $arg (known: --bench)" >&2; exit 2 ;;
+    --fuzz) fuzz=1 ;;
+    *) echo "setup.sh: unknown argument $arg (known: --bench, --fuzz)" >&2; exit 2 ;;
   esac
 done
 cd "$(dirname "$0")/.."
@@ -25,6 +29,8 @@ if [ "$bench" = 1 ]; then
   [ -f /usr/share/vgabios/vgabios.bin ] || need_apt+=(vgabios)
   command -v valgrind >/dev/null 2>&1 || need_apt+=(valgrind)
   [ -x /usr/bin/time ] || need_apt+=(time)
+  # Bochs' display library for the benchmark runs (the rfb one comes with bochs itself).
+  dpkg -s bochs-term >/dev/null 2>&1 || need_apt+=(bochs-term)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
@@ -51,5 +57,15 @@ fi
 if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ]; then
   log "npm ci (binaryen, playwright-core)"
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+fi
+if [ "$fuzz" = 1 ]; then
+  if ! rustup toolchain list | grep -q '^nightly'; then
+    log "rustup toolchain install nightly (cargo-fuzz needs it)"
+    rustup toolchain install nightly --profile minimal
+  fi
+  if ! command -v cargo-fuzz >/dev/null 2>&1; then
+    log "cargo install cargo-fuzz (a few minutes)"
+    cargo install --locked cargo-fuzz
+  fi
 fi
 log "setup complete"
