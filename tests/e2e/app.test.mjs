@@ -820,3 +820,28 @@ test('VMCB side by side under kvm-merged: hovering a field shows its APM section
   await page.screenshot({ path: path.join(outDir, 'vmcb-intercept-bit-hover-kvm-merged.png') });
   assert.deepEqual(errors, []);
 });
+
+// Measures (does not assert a time) first paint and the workspace's readiness on a fresh page
+// load, five loads: the browser's first-contentful-paint (the "Loading nestscope…" line), and
+// when the Step button is in the page (wasm fetched, compiled, the first scenario assembled and
+// rendered); written to target/e2e/first-paint.json with the bundle's bytes.
+test('First paint and time to a usable workspace (measurement)', async () => {
+  const loads = [];
+  for (let i = 0; i < 5; i++) {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(base);
+    await page.getByRole('button', { name: 'Step', exact: true }).waitFor({ timeout: 20000 });
+    loads.push(await page.evaluate(() => {
+      const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+      const res = performance.getEntriesByType('resource').filter((r) => /\.(wasm|js)$/.test(r.name));
+      return { fcp: fcp ? +fcp.startTime.toFixed(1) : null, usable: +performance.now().toFixed(1),
+        transferred: res.reduce((a, r) => a + (r.decodedBodySize || 0), 0) };
+    }));
+    await page.close();
+  }
+  const med = (k) => loads.map((l) => l[k]).sort((a, b) => a - b)[2];
+  const result = { loads, median_fcp_ms: med('fcp'), median_usable_ms: med('usable'), js_wasm_bytes: loads[0].transferred };
+  fs.writeFileSync(path.join(outDir, 'first-paint.json'), JSON.stringify(result, null, 2));
+  console.log('first paint (ms):', JSON.stringify(result));
+  assert.ok(loads.every((l) => l.fcp !== null && l.usable > 0));
+});
