@@ -14,7 +14,7 @@ const USAGE: &str = "usage: nestscope <command> …
        [--exits]   (each world switch: its cause, who handled it, which intercept/MSRPM/IOPM bit decided)
   exec KERNEL.flat [--append \"ARGS\"] [--mem MiB] [--cpu -rdtscp,-xsave]  (a multiboot v1 kernel, e.g. kvm-unit-tests' svm.flat: booted and run; under kvm-* as L1)
   exec --link URL [--json]                      (re-runs a share link to its step)
-  inspect-image FILE [--append \"ARGS\"] [--mem MiB] [--json]   (what the loader finds: segments, multiboot info, entry state)
+  inspect-image FILE [--append \"ARGS\"] [--mem MiB] [--symbols] [--json]   (what the loader finds: segments, multiboot info, entry state; the ELF symbols)
   share PROGRAM|--scenario NAME --step N [--model M] [--mem MiB] [--view V] [--address A] [--base URL]
   resume CHECKPOINT [--max-steps N] [--json]
   checkpoint inspect CHECKPOINT [--json]
@@ -41,7 +41,7 @@ pub fn dispatch(argv: &[String]) -> Result<u8, Failure> {
             &["json", "pat-layers", "exits"],
         )?),
         "share" => crate::share_cmd::share(&args::parse(rest, &["model", "step", "mem", "view", "address", "base", "scenario"], &[])?),
-        "inspect-image" => crate::image_cmd::run(&args::parse(rest, &["append", "mem"], &["json"])?),
+        "inspect-image" => crate::image_cmd::run(&args::parse(rest, &["append", "mem"], &["json", "symbols"])?),
         "resume" => resume(&args::parse(rest, &["max-steps"], &["json"])?),
         "checkpoint" => crate::checkpoint_cmd::dispatch(rest),
         "compare" => crate::compare_cmd::run(&args::parse(rest, &["models", "max-steps", "mem", "migrate-at", "migrate-to", "restore-order"], &["json"])?),

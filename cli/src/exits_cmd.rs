@@ -64,7 +64,12 @@ pub fn exec(path: &str, mut sim: Sim, max_steps: u64, json_out: bool) -> Result<
     } else {
         report_run(&sim, &end, false)?;
         println!("world switches, who handled them and which bit decided:");
-        for r in &records {
+        let events: Vec<_> = (0..sim.machine().events.len().min(records.len())).filter_map(|i| sim.machine().events.get(i)).collect();
+        let runs = nestscope_core::inspect::l0_runs::l0_runs(events.iter().copied());
+        for (k, r) in records.iter().enumerate() {
+            if let Some(run) = runs.iter().find(|g| g.first == k) {
+                println!("  -- #{}..#{}: {} (steps {}..{})", k, k + run.len - 1, run.summary(), run.steps.0, run.steps.1);
+            }
             println!(
                 "  #{:<4} step {:>6} {}→{}: {}",
                 r["event"],

@@ -1,9 +1,10 @@
-//! `nestscope inspect-image FILE [--append ARGS] [--mem MiB] [--json]`: what the loader finds in a
-//! program file (a flat CONTRACT program, or a multiboot v1 kernel: segments, BSS, the multiboot
-//! information and the entry state); `exec` of a kernel (boot and run it); and the refusal the
+//! `nestscope inspect-image FILE [--append ARGS] [--mem MiB] [--symbols] [--json]`: what the loader
+//! finds in a program file (a flat CONTRACT program, or a multiboot v1 kernel: segments, BSS, the
+//! multiboot information, the entry state and, with `--symbols`, the ELF symbols as `nm -S` lists them); `exec` of a kernel (boot and run it); and the refusal the
 //! commands that take CONTRACT programs only give a kernel.
 use crate::Failure;
 use crate::args::Args;
+use nestscope_core::loader::symbols::{self, Symbol, SymbolKind};
 use nestscope_core::loader::{self, BootConfig, BootImage, Format, SegmentState, multiboot};
 use nestscope_core::machine::{DEFAULT_MEM_MIB, LOAD_ADDR};
 use serde_json::json;
@@ -120,12 +121,61 @@ pub fn run(a: &Args) -> Result<u8, Failure> {
         return Ok(0);
     }
     let img = load_kernel(path, &bytes, mem, append.unwrap_or(""))?;
+    let syms = symbols::read(&bytes).map_err(|e| format!("symbol table not read: {e}"));
     if a.flag("json") {
-        println!("{}", to_json(&img));
+        let mut j = to_json(&img);
+        j["symbols"] = symbols_json(&syms, a.flag("symbols"));
+        println!("{j}");
     } else {
         print_human(path, &img);
+        print_symbols(&syms, a.flag("symbols"));
     }
     Ok(0)
+}
+
+fn kind_letter(s: &Symbol) -> char {
+    // nm's letters for the section kinds a kernel has: code, data (objects and data labels).
+    let c = if s.is_code() { 't' } else { 'd' };
+    if s.global { c.to_ascii_uppercase() } else { c }
+}
+
+fn kind_name(s: &Symbol) -> &'static str {
+    match s.kind {
+        SymbolKind::Func => "func",
+        SymbolKind::Object => "object",
+        SymbolKind::Label => "label",
+    }
+}
+
+fn symbols_json(syms: &Result<Vec<Symbol>, String>, list: bool) -> serde_json::Value {
+    match syms {
+        Err(e) => json!({"error": e}),
+        Ok(v) if list => json!({"count": v.len(), "list": v.iter().map(|s| json!({
+            "addr": hex(s.addr), "size": hex(s.size), "kind": kind_name(s), "global": s.global, "name": s.name,
+        })).collect::<Vec<_>>()}),
+        Ok(v) => json!({"count": v.len()}),
+    }
+}
+
+fn print_symbols(syms: &Result<Vec<Symbol>, String>, list: bool) {
+    let v = match syms {
+        Err(e) => return println!("symbols: {e}"),
+        Ok(v) => v,
+    };
+    let n = |k: SymbolKind| v.iter().filter(|s| s.kind == k).count();
+    println!(
+        "symbols: {} ({} functions, {} labels, {} objects){}",
+        v.len(),
+        n(SymbolKind::Func),
+        n(SymbolKind::Label),
+        n(SymbolKind::Object),
+        if list || v.is_empty() { "" } else { "; --symbols lists them" }
+    );
+    if list {
+        for s in v {
+            println!("  {:08x} {:08x} {} {}", s.addr, s.size, kind_letter(s), s.name);
+        }
+    }
 }
 
 fn hex(v: u64) -> String {

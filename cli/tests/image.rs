@@ -122,6 +122,22 @@ fn inspect_image_prints_what_readelf_and_the_multiboot_spec_say() {
 }
 
 #[test]
+fn inspect_image_lists_the_symbols_as_nm_does() {
+    let Some(svm) = kut("svm.flat") else { return };
+    let (code, out, err) = nestscope(&["inspect-image", &svm, "--symbols"]);
+    assert_eq!(code, 0, "{err}");
+    // `nm -S svm.flat` prints these two lines the same way.
+    assert!(out.contains("  00400731 0000022d t test_run\n"), "{out}");
+    assert!(out.contains("  00409614 00000029 T main\n"), "{out}");
+    // `nm --defined-only svm.flat | grep -v ' a ' | wc -l` (absolute symbols are equates, not addresses).
+    let (code, out, _) = nestscope(&["inspect-image", &svm, "--json"]);
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(j["symbols"]["count"], 668);
+    assert!(j["symbols"].get("list").is_none(), "the list only with --symbols");
+}
+
+#[test]
 fn inspect_image_of_a_flat_program_and_append_on_one_is_refused() {
     let (code, out, err) = nestscope(&["inspect-image", &hello()]);
     assert_eq!(code, 0, "{err}");

@@ -174,7 +174,7 @@ pub fn app() -> Html {
     // Keyed by the program bytes: another scenario's program may have the same generation.
     let lines = use_memo((session.program.clone(), session.assembled.clone(), session.kernel.clone()), |(program, asm, kernel)| {
         Rc::new(match (kernel, asm) {
-            (Some(k), _) => k.code().into_iter().flat_map(|(at, code)| listing(code, at)).collect(),
+            (Some(k), _) => k.listing(),
             (None, Some(a)) if a.0.bytes == **program => listing_of(&a.0, &a.1),
             _ => listing(program, LOAD_ADDR),
         })
@@ -266,7 +266,10 @@ pub fn app() -> Html {
     let level = sim.level();
     let rip = m.cpu.regs.rip;
     // A kernel's listing is long: only the part around RIP is shown.
-    let shown_lines = if session.kernel.is_some() { Rc::new(crate::kernel::window(&lines, rip, &m.mem)) } else { (*lines).clone() };
+    let shown_lines = match &session.kernel {
+        Some(k) => Rc::new(crate::kernel::window(&lines, rip, m.code_bitness(), &m.mem, &k.symbols)),
+        None => (*lines).clone(),
+    };
 
     // World-switch trace: the newest events.
     let total = m.events.len();
@@ -373,6 +376,8 @@ pub fn app() -> Html {
                 <KernelPanel name={AttrValue::from(k.name.clone())} append={AttrValue::from(k.append.clone())}
                     model={AttrValue::from(session.model.to_string())} status={session.status.clone()} steps={m.steps}
                     rate={session.rate} verdict={crate::kernel::verdict(&text, m.stopped.as_ref())}
+                    place={AttrValue::from(crate::components::kernel_panel::place_text(m.cpu.regs.rip, k.describe(m.cpu.regs.rip).as_deref(), m.code_bitness()))}
+                    symbols={AttrValue::from(k.symbols_error.clone().unwrap_or_else(|| format!("{} symbols", k.symbols.len())))}
                     on_stop={cb(|| Action::Pause)} />
             });
             html! { <>{ for panel }<Console text={AttrValue::from(text)} /></> }

@@ -3,10 +3,11 @@
 //! console and its debug-exit code.
 use nestscope_core::Model;
 use nestscope_core::Stop;
+use nestscope_core::loader::symbols::{self, Symbol};
 use nestscope_core::loader::{self, BootConfig, BootImage, Format, multiboot};
 use nestscope_core::machine::DEFAULT_MEM_MIB;
 use nestscope_core::sim::Sim;
-use crate::components::disassembly::{Line, listing as listing_fn};
+use crate::components::disassembly::{Line, listing as listing_fn, listing_bits};
 use std::rc::Rc;
 
 /// Step budget of a kernel run (the CLI's `exec` default): a kvm-unit-tests boot alone is about
@@ -20,6 +21,10 @@ pub struct Kernel {
     pub name: String,
     pub append: String,
     pub image: Rc<BootImage>,
+    /// The ELF's symbols (sorted by address), for labels and "function+offset".
+    pub symbols: Rc<Vec<Symbol>>,
+    /// Why the symbol table could not be read (the kernel still boots without it).
+    pub symbols_error: Option<String>,
 }
 
 impl Kernel {
@@ -33,7 +38,11 @@ impl Kernel {
         }
         let cfg = BootConfig { ram_bytes: DEFAULT_MEM_MIB << 20, progname: progname(name), append: append.trim().into() };
         let image = multiboot::load(bytes, &cfg).map_err(|e| format!("{name}: {e}"))?;
-        Ok(Kernel { name: name.into(), append: cfg.append, image: Rc::new(image) })
+        let (syms, symbols_error) = match symbols::read(bytes) {
+            Ok(s) => (s, None),
+            Err(e) => (Vec::new(), Some(format!("symbol table not read: {e}"))),
+        };
+        Ok(Kernel { name: name.into(), append: cfg.append, image: Rc::new(image), symbols: Rc::new(syms), symbols_error })
     }
 
     /// A fresh boot of the kernel under `model`.
@@ -54,23 +63,99 @@ impl Kernel {
             })
             .collect()
     }
+
+    /// The listing of the executable segments: decoding restarts at every code symbol (a
+    /// linear sweep that ran into data falls back in step at the next function), each symbol's
+    /// names head its first line, and data symbols in the code are shown as data.
+    pub fn listing(&self) -> Vec<Line> {
+        // Code symbols cut the sweep; data symbols make their bytes data.
+        let mut out = Vec::new();
+        for (at, bytes) in self.code() {
+            let end = at + bytes.len() as u64;
+            let inside: Vec<&Symbol> = self.symbols.iter().filter(|s| (at..end).contains(&s.addr)).collect();
+            let mut cuts: Vec<u64> = inside.iter().map(|s| s.addr).collect();
+            // An object's bytes end at its size; what follows is decoded again.
+            cuts.extend(inside.iter().filter(|s| !s.is_code() && s.size > 0).map(|s| (s.addr + s.size).min(end)));
+            cuts.push(at);
+            cuts.push(end);
+            cuts.sort_unstable();
+            cuts.dedup();
+            for w in cuts.windows(2) {
+                let (from, to) = (w[0], w[1]);
+                let (a, b) = (usize::try_from(from - at).unwrap_or(0), usize::try_from(to - at).unwrap_or(0));
+                let chunk = &bytes[a..b.max(a)];
+                let here: Vec<&&Symbol> = inside.iter().filter(|s| s.addr == from).collect();
+                let data = !here.is_empty() && here.iter().all(|s| !s.is_code());
+                let mut lines = if data { data_lines(chunk, from) } else { listing_fn(chunk, from) };
+                if let Some(first) = lines.first_mut() {
+                    first.labels = here.iter().map(|s| s.name.clone()).collect();
+                }
+                out.extend(lines);
+            }
+        }
+        out
+    }
+
+    /// "test_run+0x14" for an address inside a known function.
+    pub fn describe(&self, addr: u64) -> Option<String> {
+        symbols::describe(&self.symbols, addr)
+    }
+}
+
+/// Bytes shown as `db` lines of up to 8 bytes.
+fn data_lines(bytes: &[u8], at: u64) -> Vec<Line> {
+    bytes
+        .chunks(8)
+        .enumerate()
+        .map(|(i, b)| Line {
+            addr: at + 8 * i as u64,
+            bytes: b.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" "),
+            text: crate::components::disassembly::data_text(b),
+            labels: Vec::new(),
+            data: true,
+        })
+        .collect()
 }
 
 /// Lines of the listing shown on each side of RIP (a kernel's listing has tens of thousands).
 pub const WINDOW: usize = 100;
 
-/// The part of a kernel's `listing` around `rip`; where RIP lies outside it (code copied
-/// elsewhere), the instructions in `mem` at RIP's address (kvm-unit-tests maps its RAM 1:1).
-pub fn window(listing: &[Line], rip: u64, mem: &nestscope_core::mem::PhysMem) -> Vec<Line> {
+/// The part of a kernel's `listing` around `rip` for a CPU running `bits`-bit code. Where RIP
+/// lies outside the listing (code copied elsewhere) or the CPU runs 16/32-bit code (the listing is
+/// decoded as 64-bit), the instructions in `mem` are decoded in the CPU's mode, from the start of
+/// the function that holds RIP when that start leads to RIP, else from RIP (kvm-unit-tests maps
+/// its RAM 1:1).
+pub fn window(listing: &[Line], rip: u64, bits: u32, mem: &nestscope_core::mem::PhysMem, syms: &[Symbol]) -> Vec<Line> {
     let i = listing.partition_point(|l| l.addr < rip);
-    if listing.get(i).is_some_and(|l| l.addr == rip) {
+    if bits == 64 && listing.get(i).is_some_and(|l| l.addr == rip) {
         return listing[i.saturating_sub(WINDOW)..(i + WINDOW).min(listing.len())].to_vec();
     }
-    let mut code = vec![0u8; 16 * WINDOW];
-    while !code.is_empty() && mem.read(nestscope_core::mem::Hpa(rip), &mut code).is_err() {
-        code.truncate(code.len() / 2);
+    let span = 16 * WINDOW as u64;
+    let span_bytes = 16 * WINDOW;
+    let decode = |from: u64| {
+        let mut code = vec![0u8; span_bytes];
+        while !code.is_empty() && mem.read(nestscope_core::mem::Hpa(from), &mut code).is_err() {
+            code.truncate(code.len() / 2);
+        }
+        let mut lines = listing_bits(&code, from, bits);
+        // The last instruction may be cut by the end of the bytes read.
+        lines.truncate(lines.len().saturating_sub(1).max(1));
+        for l in &mut lines {
+            l.labels = syms[syms.partition_point(|s| s.addr < l.addr)..]
+                .iter()
+                .take_while(|s| s.addr == l.addr)
+                .map(|s| s.name.clone())
+                .collect();
+        }
+        lines
+    };
+    if let Some((s, _)) = symbols::containing(syms, rip).filter(|(_, off)| *off > 0 && *off < span / 2) {
+        let lines = decode(s.addr);
+        if let Some(j) = lines.iter().position(|l| l.addr == rip) {
+            return lines[j.saturating_sub(WINDOW)..(j + WINDOW).min(lines.len())].to_vec();
+        }
     }
-    let mut lines = listing_fn(&code, rip);
+    let mut lines = decode(rip);
     lines.truncate(WINDOW);
     lines
 }

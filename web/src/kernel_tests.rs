@@ -63,10 +63,41 @@ fn the_listing_window_follows_rip_inside_and_outside_the_kernels_code() {
     let sim = k.boot(Model::DEFAULT).unwrap();
     let m = sim.machine();
     // readelf -h probe.elf: entry point 0x10000c.
-    let w = window(&full, 0x10000c, &m.mem);
+    let w = window(&full, 0x10000c, 64, &m.mem, &k.symbols);
     assert!(w.iter().any(|l| l.addr == 0x10000c));
     assert!(w.len() <= 2 * WINDOW + 1 && w.len() < full.len() + 1);
     // Outside the segments: decoded from memory at RIP (the probe's data segment at 0x101000).
-    let w = window(&full, 0x101000, &m.mem);
+    let w = window(&full, 0x101000, 64, &m.mem, &k.symbols);
     assert_eq!(w.first().map(|l| l.addr), Some(0x101000));
+}
+
+#[test]
+fn the_listing_carries_the_elf_symbols_and_restarts_at_each() {
+    let k = Kernel::open("probe.elf", PROBE, "").unwrap();
+    assert!(k.symbols_error.is_none());
+    let l = k.listing();
+    // nm probe.elf: 00100000 t mb_header, 0010000c T start, 0010024b t puts, 00100255 t hex32.
+    for (addr, name) in [(0x100000, "mb_header"), (0x10000c, "start"), (0x10024b, "puts"), (0x100255, "hex32")] {
+        let line = l.iter().find(|x| x.addr == addr).unwrap_or_else(|| panic!("no line at {addr:#x}"));
+        assert_eq!(line.labels, [name], "{line:?}");
+    }
+    assert_eq!(k.describe(0x10024b + 3).as_deref(), Some("puts+0x3"));
+}
+
+#[test]
+fn a_32_bit_kernel_entry_is_decoded_as_32_bit_code() {
+    // probe.asm is `bits 32`; its first instruction at start is `mov [save_esp], esp` and
+    // nm gives 00101100 b save_esp: an absolute address, where 64-bit decoding reads RIP-relative.
+    let k = Kernel::open("probe.elf", PROBE, "").unwrap();
+    let sim = k.boot(Model::DEFAULT).unwrap();
+    let m = sim.machine();
+    assert_eq!(m.code_bitness(), 32, "multiboot enters in 32-bit protected mode");
+    let w = window(&k.listing(), 0x10000c, m.code_bitness(), &m.mem, &k.symbols);
+    let first = w.iter().find(|l| l.addr == 0x10000c).expect("RIP's line");
+    assert!(first.text.contains("0x101100") && first.text.contains("esp"), "{first:?}");
+    assert_eq!(first.labels, ["start"]);
+    // Inside `start`, the window begins at the function, decoded up to RIP.
+    let inside = w.iter().find(|l| l.addr > 0x10000c).expect("a second line").addr;
+    let w2 = window(&k.listing(), inside, 32, &m.mem, &k.symbols);
+    assert_eq!(w2.first().map(|l| l.addr), Some(0x10000c));
 }

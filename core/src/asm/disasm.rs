@@ -7,14 +7,25 @@ use iced_x86::{Code, Decoder, DecoderOptions, Formatter, Instruction, IntelForma
 /// Returns `(address, instruction bytes, text)` per instruction; undecodable bytes come out
 /// as `db 0x..` entries one byte at a time.
 pub fn disassemble(bytes: &[u8], origin: u64) -> Vec<(u64, Vec<u8>, String)> {
+    disassemble_bits(bytes, origin, 64)
+}
+
+/// The same for code of a `bitness`-bit code segment (16, 32 or 64: what the CPU's CS gives).
+pub fn disassemble_bits(bytes: &[u8], origin: u64, bitness: u32) -> Vec<(u64, Vec<u8>, String)> {
     let mut out = Vec::new();
-    disassemble_each(bytes, origin, |addr, b, text| out.push((addr, b.to_vec(), text.to_string())));
+    disassemble_each_bits(bytes, origin, bitness, |addr, b, text| out.push((addr, b.to_vec(), text.to_string())));
     out
 }
 
 /// The same listing handed to `each` one instruction at a time (memory stays constant however
 /// long the input is).
-pub fn disassemble_each(bytes: &[u8], origin: u64, mut each: impl FnMut(u64, &[u8], &str)) {
+pub fn disassemble_each(bytes: &[u8], origin: u64, each: impl FnMut(u64, &[u8], &str)) {
+    disassemble_each_bits(bytes, origin, 64, each)
+}
+
+/// [`disassemble_each`] for a `bitness`-bit code segment (16, 32 or 64; anything else as 64).
+pub fn disassemble_each_bits(bytes: &[u8], origin: u64, bitness: u32, mut each: impl FnMut(u64, &[u8], &str)) {
+    let bitness = if matches!(bitness, 16 | 32) { bitness } else { 64 };
     let mut fmt = IntelFormatter::new();
     let o = fmt.options_mut();
     o.set_uppercase_all(false);
@@ -29,7 +40,7 @@ pub fn disassemble_each(bytes: &[u8], origin: u64, mut each: impl FnMut(u64, &[u
     o.set_small_hex_numbers_in_decimal(false);
     o.set_memory_size_options(iced_x86::MemorySizeOptions::Always);
 
-    let mut decoder = Decoder::with_ip(64, bytes, origin, DecoderOptions::NONE);
+    let mut decoder = Decoder::with_ip(bitness, bytes, origin, DecoderOptions::NONE);
     let mut text = String::new();
     while decoder.can_decode() {
         let pos = decoder.position();

@@ -21,7 +21,7 @@ pub(crate) mod disasm;
 #[cfg(test)]
 mod tests;
 
-pub use disasm::{disassemble, disassemble_each};
+pub use disasm::{disassemble, disassemble_bits, disassemble_each, disassemble_each_bits};
 
 use std::collections::BTreeMap;
 use std::fmt;

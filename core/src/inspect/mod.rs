@@ -4,6 +4,7 @@
 //! is a thin shell over these; the CLI and tests use them too.
 pub mod attribution;
 pub mod interrupts;
+pub mod l0_runs;
 pub mod memory;
 pub mod paging;
 pub mod switches;

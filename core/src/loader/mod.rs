@@ -4,11 +4,13 @@
 //! Two formats (reference §13): a flat CONTRACT program ([`flat`]: raw bytes at 0x100000, entered
 //! in 64-bit mode; the machine builds that state itself) and a multiboot v1 ELF32 kernel
 //! ([`multiboot`]: PT_LOAD segments, a zeroed BSS, the multiboot information structure, entry in
-//! 32-bit protected mode). [`classify`] tells them apart by the ELF magic.
+//! 32-bit protected mode). [`classify`] tells them apart by the ELF magic. [`symbols`] reads an
+//! ELF's symbol table for the views (the loader itself needs none).
 
 pub(crate) mod elf;
 pub mod flat;
 pub mod multiboot;
+pub mod symbols;
 
 pub use multiboot::{BootConfig, MultibootInfo};
 

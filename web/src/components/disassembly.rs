@@ -25,7 +25,12 @@ fn hex(b: &[u8]) -> String {
 
 /// Linear-sweep listing of `code` loaded at `base` (the core's NASM-style disassembler).
 pub fn listing(code: &[u8], base: u64) -> Vec<Line> {
-    nestscope_core::asm::disassemble(code, base)
+    listing_bits(code, base, 64)
+}
+
+/// The same for a `bits`-bit code segment (16, 32 or 64).
+pub fn listing_bits(code: &[u8], base: u64, bits: u32) -> Vec<Line> {
+    nestscope_core::asm::disassemble_bits(code, base, bits)
         .into_iter()
         .map(|(addr, bytes, text)| Line { addr, bytes: hex(&bytes), text, labels: Vec::new(), data: false })
         .collect()
@@ -47,7 +52,7 @@ pub fn is_data_line(src: &str) -> bool {
 }
 
 /// "db 'L2', 0x0a" style text of data bytes: printable runs as a string, the rest as hex.
-fn data_text(b: &[u8]) -> String {
+pub fn data_text(b: &[u8]) -> String {
     let mut parts = Vec::new();
     let mut run = String::new();
     for &c in b {

@@ -14,6 +14,12 @@ pub struct KernelPanelProps {
     pub steps: u64,
     pub rate: Option<RunRate>,
     pub verdict: Verdict,
+    /// Where RIP is: "rip 0x400745 = test_run+0x14 · 64-bit code" (from the ELF's symbols).
+    #[prop_or_default]
+    pub place: AttrValue,
+    /// "668 symbols", or why the symbol table was not read.
+    #[prop_or_default]
+    pub symbols: AttrValue,
     pub on_stop: Callback<()>,
 }
 
@@ -21,6 +27,14 @@ pub struct KernelPanelProps {
 pub fn progress_text(steps: u64, rate: Option<RunRate>) -> String {
     let mips = rate.and_then(|r| r.per_second()).map(|(sps, _)| format!(" · {:.2} MIPS", sps / 1e6));
     format!("{} steps{}", si(steps as f64), mips.unwrap_or_default())
+}
+
+/// "rip 0x400745 = test_run+0x14 · 64-bit code": where the CPU is, by the kernel's symbols.
+pub fn place_text(rip: u64, at: Option<&str>, bits: u32) -> String {
+    match at {
+        Some(name) => format!("rip {rip:#x} = {name} · {bits}-bit code"),
+        None => format!("rip {rip:#x} (no symbol) · {bits}-bit code"),
+    }
 }
 
 /// "2 PASS · 1 FAIL · 0 SKIP" and the exit code's meaning.
@@ -59,7 +73,11 @@ pub fn kernel_panel(p: &KernelPanelProps) -> Html {
             <div>
                 <strong>{format!("kernel: {}", p.name)}</strong>
                 {format!(" · append: {} · model: {}", if p.append.is_empty() { "(none)" } else { p.append.as_str() }, p.model)}
+                if !p.symbols.is_empty() { {format!(" · {}", p.symbols)} }
             </div>
+            if !p.place.is_empty() {
+                <div class="kernel-place" data-testid="kernel-place">{p.place.clone()}</div>
+            }
             <div class="kernel-progress">
                 <span data-testid="kernel-progress">{format!("{state} · {}", progress_text(p.steps, p.rate))}</span>
                 if running {

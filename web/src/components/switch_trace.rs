@@ -167,6 +167,8 @@ pub fn switch_trace(p: &SwitchTraceProps) -> Html {
             }
         })
     };
+    let runs = nestscope_core::inspect::l0_runs::l0_runs(p.events.iter().map(|(_, e)| e));
+    let run_at = |k: usize| runs.iter().find(|r| r.first == k);
     let attribution = |i: usize| p.records.iter().rev().find(|r| r.contains(i)).and_then(|r| r.attribution_of(i));
     html! {
         <section class="panel switches" aria-label="World switches">
@@ -183,7 +185,14 @@ pub fn switch_trace(p: &SwitchTraceProps) -> Html {
                             let failed = vmrun_failed(&p.events, k);
                             let a = attribution(*i);
                             let invalid = e.exit_code == SvmExitCode::INVALID.0;
-                            html! {
+                            let group = run_at(k).map(|r| html! {
+                                <tr class="l0-group" data-testid="l0-group">
+                                    <td class="addr">{format!("{}–{}", i, i + r.len - 1)}</td>
+                                    <td colspan="6">{format!("▾ {} (steps {}–{})", r.summary(), r.steps.0, r.steps.1)}</td>
+                                </tr>
+                            });
+                            html! { <>
+                            { for group }
                             <tr class={classes!((sel == Some(*i)).then_some("selected"), invalid.then_some("invalid"), failed.then_some("failed-vmrun"))}
                                 onclick={pick(*i)} onkeydown={key(*i)} tabindex="0" aria-selected={(sel == Some(*i)).to_string()} data-event={i.to_string()}>
                                 <td class="addr">{i}</td>
@@ -194,7 +203,7 @@ pub fn switch_trace(p: &SwitchTraceProps) -> Html {
                                 <td>{format!("{:#x}", e.rip)}</td>
                                 <td class="detail" title={a.map(|a| a.lines().join("\n")).unwrap_or_default()}>{row_detail(e, a)}</td>
                             </tr>
-                        }}) }
+                            </> }}) }
                     </table>
                 </div>
             }
