@@ -7,7 +7,7 @@ use nestscope_core::loader::symbols::{self, Symbol};
 use nestscope_core::loader::{self, BootConfig, BootImage, Format, multiboot};
 use nestscope_core::machine::DEFAULT_MEM_MIB;
 use nestscope_core::sim::Sim;
-use crate::components::disassembly::{Line, listing as listing_fn, listing_bits};
+use crate::components::disassembly::{Line, data_lines, listing as listing_fn, listing_bits};
 use std::rc::Rc;
 
 /// Step budget of a kernel run (the CLI's `exec` default): a kvm-unit-tests boot alone is about
@@ -100,21 +100,6 @@ impl Kernel {
     pub fn describe(&self, addr: u64) -> Option<String> {
         symbols::describe(&self.symbols, addr)
     }
-}
-
-/// Bytes shown as `db` lines of up to 8 bytes.
-fn data_lines(bytes: &[u8], at: u64) -> Vec<Line> {
-    bytes
-        .chunks(8)
-        .enumerate()
-        .map(|(i, b)| Line {
-            addr: at + 8 * i as u64,
-            bytes: b.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" "),
-            text: crate::components::disassembly::data_text(b),
-            labels: Vec::new(),
-            data: true,
-        })
-        .collect()
 }
 
 /// Lines of the listing shown on each side of RIP (a kernel's listing has tens of thousands).

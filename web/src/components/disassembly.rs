@@ -52,7 +52,7 @@ pub fn is_data_line(src: &str) -> bool {
 }
 
 /// "db 'L2', 0x0a" style text of data bytes: printable runs as a string, the rest as hex.
-pub fn data_text(b: &[u8]) -> String {
+fn data_text(b: &[u8]) -> String {
     let mut parts = Vec::new();
     let mut run = String::new();
     for &c in b {
@@ -69,6 +69,15 @@ pub fn data_text(b: &[u8]) -> String {
         parts.push(format!("'{run}'"));
     }
     format!("db {}", parts.join(", "))
+}
+
+/// Bytes shown as data: `db` lines of up to 8 bytes from `at`.
+pub fn data_lines(bytes: &[u8], at: u64) -> Vec<Line> {
+    bytes
+        .chunks(8)
+        .zip((at..).step_by(8))
+        .map(|(b, addr)| Line { addr, bytes: hex(b), text: data_text(b), labels: Vec::new(), data: true })
+        .collect()
 }
 
 /// The listing of an assembled program: data lines as `db`, code disassembled between them,
@@ -106,11 +115,7 @@ pub fn listing_of(a: &Assembled, source: &str) -> Vec<Line> {
             continue;
         }
         code(pos, s, &mut out);
-        for chunk_start in (s..e).step_by(8) {
-            let ce = (chunk_start + 8).min(e);
-            let b = &a.bytes[chunk_start as usize..ce as usize];
-            out.push(Line { addr: a.origin + chunk_start, bytes: hex(b), text: data_text(b), labels: Vec::new(), data: true });
-        }
+        out.extend(data_lines(&a.bytes[s as usize..e as usize], a.origin + s));
         pos = e;
     }
     code(pos, a.bytes.len() as u64, &mut out);
