@@ -9,7 +9,7 @@
 //!
 //! This module depends on `mem` (addresses) only, so every layer can name these types.
 use crate::mem::Hpa;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::fmt;
 
 // ---- architectural faults ----
@@ -124,12 +124,12 @@ impl fmt::Display for Fault {
 /// A 64-bit SVM exit code (EXITCODE, VMCB+0x070). For every intercept, the intercept bit index
 /// equals the exit code (APM 15.9, Appendix C). The named codes and their names are in
 /// `svm/exit_code.rs`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 pub struct SvmExitCode(pub u64);
 
 /// The result of running a guest until it exits: a value, not an error. Mirrors the VMCB exit
 /// fields (EXITCODE, EXITINFO1, EXITINFO2, EXITINTINFO as 64 bits, nRIP).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
 pub struct VmExit {
     pub code: SvmExitCode,
     pub info1: u64,

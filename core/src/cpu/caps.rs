@@ -2,10 +2,10 @@
 //! long mode. One value ([`CpuCaps::MODEL`]) used by MOV CR3/CR4 and WRMSR EFER, by the VMRUN
 //! consistency checks (`svm::HostContext`) and by the tests of both.
 use super::control::{cr4, efer};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// Capabilities of a modelled processor.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct CpuCaps {
     /// CR4 bits MOV CR4 accepts; any other bit is reserved (#GP(0), and MBZ for VMRUN).
     pub cr4_valid: u64,

@@ -16,7 +16,7 @@ pub const NPT_PRU: u64 = 0b111;
 /// whose every entry points at the one before.
 pub const UNBACKED_PAGES: u64 = 4;
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Layout {
     /// L1's RAM in bytes: guest-physical [0, l1_mem) is host-physical [0, l1_mem).
     pub l1_mem: u64,

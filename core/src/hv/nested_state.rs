@@ -3,7 +3,7 @@
 //! data area. Designs read and write the raw header bytes, so a checkpoint taken under one design
 //! and restored under another is interpreted exactly as the other kernel would.
 use crate::mem::phys::bytes_at;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 pub const KVM_STATE_NESTED_GUEST_MODE: u16 = 0x1;
 pub const KVM_STATE_NESTED_RUN_PENDING: u16 = 0x2;
@@ -16,7 +16,7 @@ pub const KVM_STATE_SVM_VALID_GPAT: u32 = 0x1;
 
 /// The order in which userspace restores the MSR list and the nested state (the kernel does not
 /// fix it; VMMs differ — reference §9.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum SaveOrder {
     MsrsFirst,
     NestedStateFirst,
@@ -39,13 +39,12 @@ impl SaveOrder {
 }
 
 /// `struct kvm_nested_state` for SVM, with the header kept as raw bytes.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct NestedState {
     pub flags: u16,
     pub format: u16,
     pub size: u32,
     /// The 120-byte `hdr` union; `vmcb_pa` is at hdr+0 in every version.
-    #[serde(with = "hex_bytes")]
     pub hdr: Vec<u8>,
     /// The cached vmcb12 control area (the data area's first 1 KiB) as the VMCB field values.
     pub control: crate::svm::vmcb::VmcbControl,
@@ -85,23 +84,5 @@ impl NestedState {
     /// Does the restored control area enable nested paging?
     pub fn control_np(&self) -> bool {
         self.control.misc_ctl & 1 != 0
-    }
-}
-
-mod hex_bytes {
-    //! Byte arrays as one hex string in JSON checkpoints.
-    use serde::{Deserialize, Deserializer, Serializer};
-    pub fn serialize<S: Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&b.iter().map(|x| format!("{x:02x}")).collect::<String>())
-    }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let s = String::deserialize(d)?;
-        if !s.len().is_multiple_of(2) || !s.is_ascii() {
-            return Err(serde::de::Error::custom("hex string of odd length"));
-        }
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(serde::de::Error::custom))
-            .collect()
     }
 }

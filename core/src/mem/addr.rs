@@ -1,12 +1,12 @@
 //! Address newtypes: guest-virtual (`Gva`), guest-physical (`Gpa`) and host/system-physical (`Hpa`).
 #![warn(missing_docs)]
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::fmt;
 
 macro_rules! addr_type {
     ($(#[$m:meta])* $name:ident) => {
         $(#[$m])*
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
         pub struct $name(pub u64);
         impl $name {
             /// The address as a number.

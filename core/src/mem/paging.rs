@@ -6,7 +6,7 @@
 //! access and the final guest-physical address through a nested page table; the native
 //! environment is `PhysMem` itself (guest-physical = host-physical).
 use super::{Gpa, Gva, Hpa, PhysMem};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 pub mod pte {
     pub const P: u64 = 1 << 0;
@@ -32,7 +32,7 @@ pub mod pfec {
 }
 
 /// The kind of access being translated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Access {
     pub write: bool,
     pub user: bool,
@@ -49,7 +49,7 @@ impl Access {
 }
 
 /// One entry read during a walk.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct WalkStep {
     /// 4 = PML4E, 3 = PDPTE, 2 = PDE, 1 = PTE.
     pub level: u8,
@@ -59,7 +59,7 @@ pub struct WalkStep {
     pub entry: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Walk {
     pub steps: Vec<WalkStep>,
     /// The translated address (host-physical, after `WalkEnv::final_address`).

@@ -7,12 +7,12 @@ use super::vmcb::{VmcbControl, VmcbSave};
 use crate::cpu::caps::CpuCaps;
 use crate::cpu::control::{cr0 as c0, cr4 as c4, efer as ef};
 pub use crate::mem::memtype::pat::pat_valid;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 pub use crate::trace::FailedCheck;
 
 /// Host-side facts the checks need.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct HostContext {
     /// hCR0 at VMRUN (for "NP_ENABLE = 1 with hCR0.PG = 0", reference §4.2 / APM 15.25.3).
     pub cr0: u64,

@@ -5,7 +5,7 @@ use super::exit_table::Intercept;
 use super::vmcb::VmcbControl;
 use crate::mem::phys::OutOfRange;
 use crate::mem::{Hpa, PhysMem};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// True if intercept `i` is set in the control area.
 pub fn is_intercepted(ctrl: &VmcbControl, i: Intercept) -> bool {
@@ -96,7 +96,7 @@ pub fn iopm_intercepted(mem: &PhysMem, iopm_base_pa: u64, port: u16, size: u8) -
 
 /// IOIO EXITINFO1 (reference §2.3): [0] TYPE (1 = IN), [2] STR, [3] REP, [4] SZ8, [5] SZ16,
 /// [6] SZ32, [7] A16, [8] A32, [9] A64, [12:10] SEG, [31:16] PORT.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct IoioInfo {
     pub port: u16,
     /// True for IN/INS, false for OUT/OUTS.
@@ -161,7 +161,7 @@ impl IoioInfo {
 // ---- EVENTINJ / EXITINTINFO (reference §1.2, APM 15.20 / 15.7.2) ----
 
 /// The TYPE field [10:8].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum EventType {
     /// 0: external or virtual interrupt (INTR).
     Intr,
@@ -201,7 +201,7 @@ pub const EVTINJ_VALID_ERR: u64 = 1 << 11;
 
 /// EVENTINJ / EXITINTINFO as a 64-bit value: [7:0] vector, [10:8] type, [11] EV, [31] V,
 /// [63:32] error code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct EventInj {
     pub valid: bool,
     pub vector: u8,

@@ -31,12 +31,12 @@ use crate::mem::memtype::{EntryKind, MemTypeResolution, resolve_native, resolve_
 use crate::mem::paging::{Access, Walk, WalkEnv, WalkError, walk_with};
 use crate::mem::{Gpa, Gva, Hpa, PhysMem};
 use crate::trace::Level;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::mem::paging::pte::{A as PTE_A, D as PTE_D};
 
 /// One nested translation made during a walk.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct NestedSubWalk {
     pub gpa: Gpa,
     pub stage: NptStage,
@@ -203,7 +203,7 @@ fn npt_trap(e: NptError) -> Trap {
 }
 
 /// One level of the guest walk in a [`MemTypeReport`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct GuestLevelTrace {
     /// 4 = PML4E … 1 = PTE.
     pub level: u8,
@@ -217,7 +217,7 @@ pub struct GuestLevelTrace {
 }
 
 /// The full walk of one access and its memory type (for the UI "Page walk" panel and tests).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MemTypeReport {
     /// The level whose address space `gva` is in (the level currently executing).
     pub level: Level,
@@ -235,7 +235,7 @@ pub struct MemTypeReport {
 }
 
 /// Why `memtype_of` could not produce a type: the access would fault.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum MemTypeError {
     NonCanonical,
     /// The guest (or native) walk would raise #PF with this error code.

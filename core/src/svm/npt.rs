@@ -5,7 +5,7 @@ use super::exit_code::{SvmExitCode, VmExit};
 use crate::mem::memtype::pat::EntryKind;
 use crate::mem::phys::OutOfRange;
 use crate::mem::{Gpa, Hpa, PhysMem};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 // #NPF EXITINFO1 bits (reference §7.3).
 pub const NPF_P: u64 = 1 << 0;
@@ -24,7 +24,7 @@ pub const NPF_SSS: u64 = 1 << 37;
 pub use crate::mem::paging::pte::{NX as PTE_NX, P as PTE_P, PS as PTE_PS, RW as PTE_RW, US as PTE_US};
 
 /// Which translation the nested walk serves: bit 32 vs bit 33 of EXITINFO1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum NptStage {
     /// The final guest-physical address of the guest's access.
     Final,
@@ -34,7 +34,7 @@ pub enum NptStage {
 
 /// The access being translated at the nested level. Nested accesses are always user accesses
 /// (no GMET in this model); guest page-table accesses always count as writes (no ROGPT).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct NptAccess {
     pub write: bool,
     pub fetch: bool,
@@ -59,7 +59,7 @@ impl NptAccess {
 }
 
 /// Host paging facts the nested walk uses (the VMM's paging mode at VMRUN, reference §7.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct NptContext {
     /// Host EFER.NXE: without it every nested mapping is executable and bit 63 is reserved.
     pub nxe: bool,
@@ -71,7 +71,7 @@ pub struct NptContext {
 }
 
 /// A successful nested translation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct NptTranslation {
     pub spa: Hpa,
     /// The leaf nested entry (for the host PAT index, Table 15-19) and its kind.
@@ -85,7 +85,7 @@ pub struct NptTranslation {
 }
 
 /// Why a nested translation failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum NptError {
     /// A #NPF: EXITINFO1 and EXITINFO2 (the faulting guest-physical address).
     Fault { exit_info_1: u64, gpa: Gpa, level: u8 },

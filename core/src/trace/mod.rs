@@ -1,12 +1,12 @@
 //! Trace events: world switches (VMRUN / #VMEXIT) at every level, in order.
 use crate::mem::Hpa;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 pub mod log;
 pub use log::EventLog;
 
 /// A level of the nesting hierarchy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Level {
     L0,
     L1,
@@ -23,7 +23,7 @@ impl Level {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum EventKind {
     Vmrun,
     Vmexit,

@@ -11,13 +11,12 @@ pub(crate) mod swap;
 
 use crate::hv::nested_state::{NestedState, SaveOrder};
 use crate::mem::memtype::pat_valid;
-use serde::{Deserialize, Serialize};
 
 /// Reset value of the PAT MSR: what a freshly created vCPU holds (reference §5.1, "R" in §9.1).
 pub const PAT_RESET: u64 = crate::mem::memtype::PAT_POWER_ON;
 
 /// The designs a user can switch between (CONTRACT §2 model names).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Design {
     /// Before the gPAT series = merged KVM with KVM_X86_QUIRK_NESTED_SVM_SHARED_PAT on.
     KvmLegacy,
@@ -150,7 +149,7 @@ pub fn l2_pat(r: &PatRegs) -> u64 {
 }
 
 /// What userspace reads from a vCPU whose L2 is active, in the order it reads it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct UserspaceCheckpoint {
     pub design: Design,
     /// KVM_GET_MSRS(IA32_PAT).

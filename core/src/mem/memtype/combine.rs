@@ -5,7 +5,7 @@ use super::MemType::*;
 use super::mtrr::{MtrrSource, MtrrState};
 use super::pat::{EntryKind, PatBits, pat_entry};
 use crate::mem::Hpa;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// Row/column order of Table 15-19 (rows = guest PAT type, columns = host PAT type).
 pub const T15_19_ORDER: [MemType; 6] = [UC, UcMinus, WC, WP, WT, WB];
@@ -53,14 +53,14 @@ pub fn table_15_20(pat: MemType, mtrr: MemType) -> Option<MemType> {
 }
 
 /// A paging-structure entry (or CR3 / nCR3 value) supplying PWT/PCD/PAT bits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct PteRef {
     pub entry: u64,
     pub kind: EntryKind,
 }
 
 /// One PAT lookup: entry bits → index → PAT MSR field → type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct PatLookup {
     pub pte: PteRef,
     pub bits: PatBits,
@@ -85,7 +85,7 @@ impl PatLookup {
 }
 
 /// Which AMD table a cell comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum CombineTable {
     /// Table 15-19, guest × host PAT.
     T15_19,
@@ -94,7 +94,7 @@ pub enum CombineTable {
 }
 
 /// A table cell used by a resolution.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct TableCell {
     pub table: CombineTable,
     pub row: MemType,
@@ -103,7 +103,7 @@ pub struct TableCell {
 }
 
 /// The MTRR lookup for the system-physical address.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct MtrrLookup {
     pub spa: Hpa,
     pub mem_type: MemType,
@@ -111,7 +111,7 @@ pub struct MtrrLookup {
 }
 
 /// Every input and intermediate of one memory-type decision, for the UI.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct MemTypeResolution {
     /// True for the nested-paging path (Table 15-19 then 15-20), false for native (15-20 only).
     pub nested: bool,
@@ -134,7 +134,7 @@ pub struct MemTypeResolution {
 }
 
 /// Inputs of a nested-paging memory-type decision (reference §6.4 procedure).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct NestedMemTypeInputs {
     /// The guest entry that maps the access (leaf for data; CR3 / non-leaf for guest-walk accesses).
     pub guest_pte: PteRef,

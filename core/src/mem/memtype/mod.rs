@@ -3,7 +3,7 @@
 //! `pat` covers the PAT MSR and PAT-index selection (reference §5.1/§5.2), `mtrr` the MTRR MSRs and
 //! the SDM 11.11.4.1 precedence (reference §5.3), and `combine` AMD Tables 15-19/15-20 plus the
 //! provenance record the UI shows (reference §6.3/§6.4).
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::fmt;
 
 pub mod combine;
@@ -18,7 +18,7 @@ pub use pat::{EntryKind, PAT_POWER_ON, pat_valid};
 /// the AMD nested-paging type produced by Table 15-19 and `CD` the AMD "cache disable" type inferred
 /// by Table 15-20 (reference §6.3/§6.4). Names follow the APM spelling.
 #[allow(clippy::upper_case_acronyms)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum MemType {
     UC,
     WC,

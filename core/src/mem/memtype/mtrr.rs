@@ -4,7 +4,7 @@
 //! (reference §5.3, APM 15.25.2 / 15.25.8).
 use super::MemType;
 use crate::mem::Hpa;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// IA32_MTRRCAP (read-only): VCNT[7:0], FIX bit 8, WC bit 10, SMRR bit 11.
 pub const MSR_MTRRCAP: u32 = 0xFE;
@@ -26,14 +26,14 @@ pub const PHYSMASK_V: u64 = 1 << 11;
 pub const MTRRCAP_DEFAULT: u64 = 0x500 | NUM_VAR as u64;
 
 /// One variable-range pair.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct VarMtrr {
     pub base: u64,
     pub mask: u64,
 }
 
 /// The MTRR MSRs of one (physical) processor.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MtrrState {
     pub cap: u64,
     pub def_type: u64,
@@ -43,7 +43,7 @@ pub struct MtrrState {
 }
 
 /// Which MTRR decided the type (for the provenance display).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum MtrrSource {
     /// MTRR_DEF_TYPE.E = 0: everything is UC.
     Disabled,
@@ -58,7 +58,7 @@ pub enum MtrrSource {
 }
 
 /// Why a WRMSR to an MTRR is refused (each is a #GP in hardware).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum MtrrWriteError {
     /// Not an MTRR MSR handled by this state (or a variable pair beyond VCNT).
     NotMtrr,

@@ -1,7 +1,7 @@
 //! The PAT MSR (IA32_PAT, 0x277): PAT-index selection, entry lookup and validity (reference §5.1/§5.2).
 #![warn(missing_docs)]
 use super::MemType;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// MSR number of IA32_PAT (reference §5.1).
 pub const IA32_PAT: u32 = 0x277;
@@ -18,7 +18,7 @@ pub const PTE_PAT_4K: u64 = 1 << 7;
 pub const PTE_PAT_LARGE: u64 = 1 << 12;
 
 /// Which kind of paging-structure entry (or CR3) supplies the PAT-selection bits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum EntryKind {
     /// A leaf mapping a 4 KiB page: PAT is bit 7.
     Leaf4K,
@@ -29,7 +29,7 @@ pub enum EntryKind {
 }
 
 /// The PWT/PCD/PAT bits taken from one entry.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct PatBits {
     /// Page-level write-through (bit 3).
     pub pwt: bool,

@@ -6,7 +6,7 @@
 #![allow(clippy::cast_possible_truncation, reason = "VMCB fields are fixed-size (APM Appendix B): a value is stored in its field's width")]
 use crate::mem::phys::OutOfRange;
 use crate::mem::{Hpa, PhysMem};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 pub(crate) mod cache;
 pub mod control;
@@ -27,7 +27,7 @@ pub const SAVE_AREA_OFFSET: u64 = 0x400;
 /// `struct vmcb_seg`: u16 selector, u16 attrib, u32 limit, u64 base (reference §1.3).
 /// `attrib` packs descriptor bits 47:40 into 7:0 and bits 55:52 into 11:8, so L is attrib bit 9
 /// and D/B attrib bit 10 (APM 15.5.1 segment-attribute format).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
 pub struct VmcbSeg {
     pub selector: u16,
     pub attrib: u16,
@@ -174,7 +174,7 @@ macro_rules! vmcb_area {
             pub const $f: $crate::svm::vmcb::Field<$t> = $crate::svm::vmcb::Field::at($off);)*
         }
         $(#[$m])*
-        #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct $name {
             $($(#[$fm])* pub $f: $t,)*
         }
@@ -221,7 +221,7 @@ macro_rules! vmcb_area {
 pub(crate) use vmcb_area;
 
 /// A whole VMCB: control area + state-save area.
-#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct Vmcb {
     pub control: VmcbControl,
     pub save: VmcbSave,
