@@ -6,8 +6,6 @@
 //! lockstep itself is a [`Lockstep`] session advanced by step budgets (session.rs), so the CLI
 //! runs it to the end in one call and the web app in time slices, with the same result.
 mod session;
-#[cfg(test)]
-mod tests;
 
 pub use session::{Lockstep, MigratePlan};
 use crate::cpu::Regs;

@@ -1,13 +1,16 @@
 //! The resumable lockstep agrees with a one-shot comparison for any slicing, says when the step
 //! limit ended it, and names the VMCB field where the runs differ (values from the programs'
 //! construction and the APM, not from our output).
-use super::*;
-use crate::hv::gpat::Design;
-use crate::scenario::{catalog, run};
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
+use nestscope_core::compare::*;
+use nestscope_core::hv::gpat::Design;
+use nestscope_core::hv::L0Config;
+use nestscope_core::model::Model;
+use nestscope_core::scenario::{catalog, run};
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-fn scenario_program(name: &str) -> (Vec<u8>, crate::scenario::Scenario) {
+fn scenario_program(name: &str) -> (Vec<u8>, nestscope_core::scenario::Scenario) {
     let s = catalog::load().unwrap().into_iter().find(|s| s.name == name).unwrap();
     (run::assemble(&s.source).unwrap(), s)
 }
@@ -101,7 +104,7 @@ fn a_cross_design_restore_loses_l2s_gpat_and_diverges_after_it() {
     // Seed problem 4, reference §9.7: merged keeps L2's gPAT in the nested state only; restored
     // into kvm-legacy (which has no gPAT), L2 runs on L1's PAT H afterwards.
     let (p, s) = scenario_program("problem4-checkpoint-cross-design");
-    let plan = MigratePlan { at: 20_000, to: Design::KvmLegacy, order: crate::hv::nested_state::SaveOrder::MsrsFirst };
+    let plan = MigratePlan { at: 20_000, to: Design::KvmLegacy, order: nestscope_core::hv::nested_state::SaveOrder::MsrsFirst };
     let mut l = Lockstep::new(&p, [m("kvm-merged"), m("kvm-merged")], s.machine.mem_mib, s.machine.max_steps, &L0Config::default())
         .unwrap()
         .with_migration(1, plan)
