@@ -87,10 +87,17 @@ impl BlockCache {
         }
     }
 
-    /// Op `i` (from `lookup`'s first value plus an index below its length).
+    /// The ops of every block, taken out while a block runs (the processor executing them needs
+    /// itself mutably; nothing it does while a block runs looks at the cache), put back after.
     #[inline(always)]
-    pub fn op(&self, i: usize) -> Option<&BlockOp> {
-        self.ops.get(i)
+    pub fn take_ops(&mut self) -> Vec<BlockOp> {
+        std::mem::take(&mut self.ops)
+    }
+
+    /// Puts back what `take_ops` took.
+    #[inline(always)]
+    pub fn put_ops(&mut self, ops: Vec<BlockOp>) {
+        self.ops = ops;
     }
 
     /// Stores a block of 1..=MAX_OPS ops.

@@ -1,4 +1,5 @@
 //! The x86-64 CPU model: architectural state and the interpreter that executes one instruction at a time.
+pub(crate) mod block_flags;
 pub(crate) mod blocks;
 pub(crate) mod caps;
 pub(crate) mod control;

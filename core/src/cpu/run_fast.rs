@@ -82,28 +82,11 @@ impl<V: Virt> Processor<V> {
                 && len > 0
                 && self.steps + len as u64 <= max_steps
             {
-                for i in base..base + len {
-                    let Some(&op) = self.blocks.op(i) else { break };
-                    // RIP moves as in `fetch_execute_plain`.
-                    match self.exec_fast_inline(&op.fast, op.next) {
-                        Ok(Flow::Next) => self.cpu.regs.rip = op.next,
-                        Ok(Flow::Jump(t)) => self.cpu.regs.rip = t,
-                        Ok(Flow::Repeat) => {
-                            self.steps += 1;
-                            break;
-                        }
-                        Ok(Flow::Stop(s)) => {
-                            self.cpu.regs.rip = op.next;
-                            return Some(Ok(Flow::Stop(s)));
-                        }
-                        Err(e) => return Some(Err(e)),
-                    }
-                    self.steps += 1;
-                    // An event to look at, or a store into the code page (the rest of the block may
-                    // be stale): the loop's head looks again.
-                    if self.event_check || (op.stores && self.mem.page_generation(pa) != generation) {
-                        break;
-                    }
+                let ops = self.blocks.take_ops();
+                let r = self.run_block(&ops[base..base + len], pa, generation);
+                self.blocks.put_ops(ops);
+                if r.is_some() {
+                    return r;
                 }
                 continue;
             }
@@ -131,6 +114,37 @@ impl<V: Virt> Processor<V> {
             }
             self.steps += 1;
         }
+    }
+
+    /// Runs a block's ops (the caller checked the budget has room for all of them) until one
+    /// ends otherwise than by retiring (`Some`), an event is to be looked at or a store went into
+    /// the code page (`None`: the loop's head looks again).
+    #[inline(always)]
+    fn run_block(&mut self, ops: &[BlockOp], pa: Hpa, generation: u32) -> Option<Result<Flow, Trap>> {
+        for op in ops {
+            // RIP moves as in `fetch_execute_plain`.
+            match self.exec_fast_inline(&op.fast, op.next) {
+                Ok(Flow::Next) => self.cpu.regs.rip = op.next,
+                Ok(Flow::Jump(t)) => self.cpu.regs.rip = t,
+                Ok(Flow::Repeat) => {
+                    self.steps += 1;
+                    return None;
+                }
+                Ok(Flow::Stop(s)) => {
+                    self.cpu.regs.rip = op.next;
+                    return Some(Ok(Flow::Stop(s)));
+                }
+                Err(e) => return Some(Err(e)),
+            }
+            self.steps += 1;
+            // Only a store (an MMIO write: processor.rs `mmio_write`) sets `event_check` among
+            // the fast forms, and only a store can go into the code page: after one, an event to
+            // look at or a stale rest of the block sends the loop's head to look again.
+            if op.stores && (self.event_check || self.mem.page_generation(pa) != generation) {
+                return None;
+            }
+        }
+        None
     }
 
     /// An instruction without a fast form in the inner loop: executed and counted as
@@ -185,6 +199,7 @@ impl<V: Virt> Processor<V> {
             }
             a = next;
         }
+        crate::cpu::block_flags::elide_dead_flags(&mut ops[..n]);
         self.blocks.insert(rip, pa.0, generation, &ops[..n]);
     }
 }

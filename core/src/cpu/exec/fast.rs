@@ -58,6 +58,12 @@ pub enum Fast {
     ExtRR { signed: bool, size: u8, d: u8, ssize: u8, s: u8 },
     /// MOVZX / MOVSX / MOVSXD from memory.
     ExtRM { signed: bool, size: u8, d: u8, ssize: u8, m: Mem },
+    /// Forms that compute their result only, in a basic block where their status flags are dead
+    /// (cpu/block_flags.rs; never in the decode cache).
+    AluRRNf { op: AluOp, size: u8, d: u8, s: u8 },
+    AluRINf { op: AluOp, size: u8, d: u8, imm: u64 },
+    IncDecNf { inc: bool, size: u8, d: u8 },
+    ShiftRINf { op: Mnemonic, size: u8, d: u8, count: u8 },
     /// The JNE closing a byte-fill loop (fill.rs): store GPR `v`'s low byte at [B], B += 1 until
     /// B = E.
     FillLoop { target: u64, v: u8, b: u8, e: u8 },
@@ -277,6 +283,26 @@ impl<V: Virt> Processor<V> {
             Fast::Nop => {}
             Fast::AluRR { op, size, d, s } => self.alu_reg(op, size, d, self.cpu.regs.gpr[s as usize]),
             Fast::AluRI { op, size, d, imm } => self.alu_reg(op, size, d, imm),
+            Fast::AluRRNf { op, size, d, s } => self.alu_reg_nf(op, size, d, self.cpu.regs.gpr[s as usize]),
+            Fast::AluRINf { op, size, d, imm } => self.alu_reg_nf(op, size, d, imm),
+            Fast::IncDecNf { inc, size, d } => {
+                let v = self.cpu.regs.gpr[d as usize];
+                self.wr(d, size, if inc { v.wrapping_add(1) } else { v.wrapping_sub(1) });
+            }
+            Fast::ShiftRINf { op, size, d, count } => {
+                let (v, c, fl) = (self.rd(d, size), count as u64, self.cpu.regs.rflags);
+                // The flags computed are dropped (and the computation with them).
+                let (r, _) = match (op, size) {
+                    (Mnemonic::Shl | Mnemonic::Sal, 8) => shift_compute_inline(Mnemonic::Shl, v, c, fl, 8),
+                    (Mnemonic::Shl | Mnemonic::Sal, 4) => shift_compute_inline(Mnemonic::Shl, v, c, fl, 4),
+                    (Mnemonic::Shr, 8) => shift_compute_inline(Mnemonic::Shr, v, c, fl, 8),
+                    (Mnemonic::Shr, 4) => shift_compute_inline(Mnemonic::Shr, v, c, fl, 4),
+                    (Mnemonic::Sar, 8) => shift_compute_inline(Mnemonic::Sar, v, c, fl, 8),
+                    (Mnemonic::Sar, 4) => shift_compute_inline(Mnemonic::Sar, v, c, fl, 4),
+                    _ => shift_compute(op, v, c, fl, size as u32),
+                };
+                self.wr(d, size, r);
+            }
             Fast::AluRM { op, size, d, m } => {
                 let b = self.read_mem_fast(self.ea(&m), size as u32, false)?;
                 self.alu_reg(op, size, d, b);

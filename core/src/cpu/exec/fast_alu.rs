@@ -99,6 +99,34 @@ impl<V: Virt> Processor<V> {
         }
     }
 
+    /// `alu_reg_n` without the status flags (they are dead: cpu/block_flags.rs).
+    #[inline(always)]
+    fn alu_reg_nf_n<const N: u32>(&mut self, op: AluOp, d: u8, b: u64) {
+        if !op.writes() {
+            return;
+        }
+        let g = &mut self.cpu.regs.gpr[d as usize];
+        // The flags computed are dropped (and the computation with them).
+        let (r, _) = sized::<N>(op, *g, b, self.cpu.regs.rflags);
+        *g = match N {
+            8 => r,
+            4 => r & 0xffff_ffff,
+            2 => (*g & !0xffff) | (r & 0xffff),
+            _ => (*g & !0xff) | (r & 0xff),
+        };
+    }
+
+    /// `alu_reg` without the status flags.
+    #[inline(always)]
+    pub(crate) fn alu_reg_nf(&mut self, op: AluOp, size: u8, d: u8, b: u64) {
+        match size {
+            8 => self.alu_reg_nf_n::<8>(op, d, b),
+            4 => self.alu_reg_nf_n::<4>(op, d, b),
+            2 => self.alu_reg_nf_n::<2>(op, d, b),
+            _ => self.alu_reg_nf_n::<1>(op, d, b),
+        }
+    }
+
     /// INC/DEC of GPR `d` (of `N` bytes): CF is left alone.
     #[inline(always)]
     fn inc_dec_n<const N: u32>(&mut self, inc: bool, d: u8) {
